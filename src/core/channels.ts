@@ -1,0 +1,56 @@
+// Telemetry leaves the data plane through node:diagnostics_channel (as undici does): the request
+// path publishes plain objects, and metrics, access logs and tracing subscribe. The data plane never
+// imports prom-client or pino. `hasSubscribers` is checked before building a message, so a channel
+// nobody listens to costs one property read.
+import diagnosticsChannel from 'node:diagnostics_channel';
+import type { RuntimeErrorCode } from './errors.js';
+
+/** Published once per downstream request, after the last response byte (or the failure). */
+export interface RequestEndMessage {
+  readonly requestId: string;
+  /** Wall-clock ms at start. */
+  readonly startTime: number;
+  readonly durationMs: number;
+  /** Time to upstream response headers, when there was an upstream. */
+  readonly upstreamHeadersMs?: number;
+  readonly method: string;
+  readonly host: string;
+  readonly path: string;
+  readonly protocol: string;
+  readonly listener: string;
+  /** IR route name, or undefined when no route matched. */
+  readonly route?: string;
+  readonly cluster?: string;
+  /** `address:port` of the last endpoint tried. */
+  readonly upstream?: string;
+  readonly attempts: number;
+  readonly status: number;
+  readonly bytesSent: number;
+  /** Set when the gateway answered itself or the response was cut. */
+  readonly details?: RuntimeErrorCode;
+  readonly clientAddress: string;
+  readonly userAgent?: string;
+}
+
+/** Published for every failed upstream attempt (also ones that were retried). */
+export interface UpstreamErrorMessage {
+  readonly cluster: string;
+  readonly endpoint: string;
+  readonly reason: RuntimeErrorCode;
+  readonly retried: boolean;
+}
+
+/** Published after every attempt to apply a new configuration. */
+export interface ConfigApplyMessage {
+  readonly generation: number;
+  readonly outcome: 'applied' | 'rejected';
+  readonly durationMs: number;
+  readonly errors: number;
+  readonly warnings: number;
+}
+
+export const channels = {
+  requestEnd: diagnosticsChannel.channel('isthmus:request:end'),
+  upstreamError: diagnosticsChannel.channel('isthmus:upstream:error'),
+  configApply: diagnosticsChannel.channel('isthmus:config:apply'),
+} as const;

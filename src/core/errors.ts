@@ -1,0 +1,51 @@
+// The one registry of error codes. docs/errors.md is kept in sync with this file by a test
+// (test/core/errors-doc.test.ts): add a code here, then document it there.
+
+/** Configuration diagnostics: found at load/translate time, reported as values. */
+export const CONFIG_ERRORS = {
+  ERR_CONFIG_YAML_PARSE: 'A file is not valid YAML or JSON.',
+  ERR_CONFIG_READ: 'A config file or folder could not be read.',
+  ERR_RESOURCE_UNKNOWN_KIND: 'An object has an apiVersion/kind Isthmus does not handle (warning; skipped).',
+  ERR_RESOURCE_INVALID: 'An object does not match the schema of its kind (the field path says where).',
+  ERR_RESOURCE_DUPLICATE: 'Two objects have the same kind, namespace and name; the later one wins.',
+  ERR_BACKEND_SERVICE_NOT_FOUND: 'A backend names a Service that does not exist in that namespace.',
+  ERR_BACKEND_PORT_NOT_FOUND: 'A backend names a Service port (number or name) the Service does not have.',
+  ERR_BACKEND_NO_ENDPOINTS: 'A backend Service has no ready endpoints (warning; requests get 503).',
+  ERR_BACKEND_EXTERNAL_NAME: 'An ExternalName Service is used as a backend (resolved by DNS at connect time).',
+  ERR_BACKEND_UNSUPPORTED: 'A backend kind is not supported (e.g. an Ingress resource backend).',
+  ERR_INGRESS_CLASS_NOT_OURS: 'An Ingress names an IngressClass that another controller owns (ignored; info).',
+  ERR_INGRESS_CLASS_MULTIPLE_DEFAULTS: 'More than one IngressClass is marked default.',
+  ERR_INGRESS_RULE_CONFLICT: 'Two Ingresses claim the same host, path and pathType; the older one wins.',
+  ERR_INGRESS_DEFAULT_BACKEND_CONFLICT: 'Two Ingresses set a defaultBackend; the older one wins.',
+  ERR_INGRESS_INVALID_HOST: 'An Ingress host is not a valid DNS name or wildcard (`*.example.com`).',
+  ERR_INGRESS_INVALID_PATH: 'An Ingress path is invalid for its pathType.',
+  ERR_TLS_SECRET_NOT_FOUND: 'A TLS section names a Secret that does not exist.',
+  ERR_TLS_SECRET_INVALID: 'A TLS Secret has no valid certificate/key pair (type kubernetes.io/tls, base64 tls.crt/tls.key).',
+  ERR_LISTENER_BIND: 'A listener could not bind its port.',
+  ERR_CONFIG_REJECTED: 'A new configuration had errors; the last good one keeps serving.',
+} as const;
+
+/**
+ * Local-reply reasons: the `details` of a reply the gateway answers itself. Each has a status, a
+ * blamed side, and whether the request may be retried on another endpoint.
+ */
+export const RUNTIME_ERRORS = {
+  no_route: { status: 404, blame: 'downstream', retryable: false, text: 'No route matches the host and path.' },
+  upstream_connect_error: { status: 502, blame: 'upstream', retryable: true, text: 'The upstream refused or failed the connection.' },
+  upstream_reset: { status: 502, blame: 'upstream', retryable: true, text: 'The upstream reset the connection before answering.' },
+  upstream_protocol_error: { status: 502, blame: 'upstream', retryable: false, text: 'The upstream sent an invalid HTTP response.' },
+  no_healthy_upstream: { status: 503, blame: 'upstream', retryable: false, text: 'The route\'s cluster has no healthy endpoint.' },
+  upstream_timeout: { status: 504, blame: 'upstream', retryable: false, text: 'The upstream did not answer within the route timeout.' },
+  upstream_connect_timeout: { status: 504, blame: 'upstream', retryable: true, text: 'Connecting to the upstream timed out.' },
+  request_headers_too_large: { status: 431, blame: 'downstream', retryable: false, text: 'Request headers exceed the limit.' },
+  uri_too_long: { status: 414, blame: 'downstream', retryable: false, text: 'The request target exceeds the limit.' },
+  bad_request: { status: 400, blame: 'downstream', retryable: false, text: 'Malformed request (framing, header characters, path).' },
+  misdirected_request: { status: 421, blame: 'downstream', retryable: false, text: 'The Host does not match the TLS server name of the connection.' },
+  request_timeout: { status: 408, blame: 'downstream', retryable: false, text: 'The client did not send the request in time.' },
+  internal_error: { status: 500, blame: 'internal', retryable: false, text: 'A bug: logged and counted; the process keeps serving.' },
+} as const;
+
+export type ConfigErrorCode = keyof typeof CONFIG_ERRORS;
+export type RuntimeErrorCode = keyof typeof RUNTIME_ERRORS;
+export type ErrorCode = ConfigErrorCode;
+export type Blame = 'downstream' | 'upstream' | 'internal';

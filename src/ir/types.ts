@@ -1,0 +1,220 @@
+// The IR: the one seam between what the user wrote (Ingress today; Gateway API, Istio and API
+// management later) and what the data plane does. Readonly and JSON-serialisable: the admin API
+// serves it as is, golden tests compare it as YAML. Nouns follow Envoy: listener, virtual host,
+// route, cluster, endpoint. Every name records its origin (`ingress/default/shop/rule/0/path/1`).
+
+import type { ObjectRef } from '../core/object-ref.js';
+
+export interface IrSnapshot {
+  /** Monotonic configuration generation, from the resource snapshot. */
+  readonly generation: number;
+  readonly listeners: readonly IrListener[];
+  readonly clusters: readonly IrCluster[];
+  readonly certificates: readonly IrCertificate[];
+}
+
+// ---------------------------------------------------------------------------------------------
+// Listeners and virtual hosts
+
+export interface IrListener {
+  /** `ingress/http`, `gateway/default/eg/http`, ... */
+  readonly name: string;
+  readonly protocol: 'http' | 'https';
+  /**
+   * The logical port as declared (80 and 443 for Ingress). The CLI maps logical ports to real
+   * ones (`--http-port`, `--https-port`, `--port-map`), so the IR never depends on flags.
+   */
+  readonly port: number;
+  /** Address to bind; absent means the CLI's `--listen-address`. */
+  readonly address?: string;
+  /** Only for https: certificates offered by SNI, most specific server name first. */
+  readonly tls?: IrListenerTls;
+  /** Matched by the request's Host (without port): exact names, then `*.suffix`, then `*`. */
+  readonly virtualHosts: readonly IrVirtualHost[];
+}
+
+export interface IrListenerTls {
+  /** Names in `IrSnapshot.certificates`. The first is the default when SNI matches nothing. */
+  readonly certificates: readonly string[];
+}
+
+export interface IrCertificate {
+  /** `secret/default/foo-tls` */
+  readonly name: string;
+  readonly origin: ObjectRef;
+  /** DNS names (from the Ingress tls.hosts, or the certificate's SANs) it is served for. */
+  readonly serverNames: readonly string[];
+  readonly certPem: string;
+  readonly keyPem: string;
+}
+
+export interface IrVirtualHost {
+  readonly name: string;
+  /** `foo.example.com`, `*.example.com` (exactly one extra label) or `*` (any host). */
+  readonly hostnames: readonly string[];
+  /** In precedence order: the first route whose match holds wins. */
+  readonly routes: readonly IrRoute[];
+}
+
+// ---------------------------------------------------------------------------------------------
+// Routes
+
+export interface IrRoute {
+  /** `ingress/default/shop/rule/0/path/1` */
+  readonly name: string;
+  readonly origin: ObjectRef;
+  readonly match: IrRouteMatch;
+  readonly action: IrRouteAction;
+  /** Per-route filters in execution order; empty costs nothing on the request path. */
+  readonly filters: readonly IrFilter[];
+  readonly timeouts?: IrTimeouts;
+  readonly retry?: IrRetryPolicy;
+  readonly mirrors?: readonly IrMirror[];
+}
+
+export interface IrRouteMatch {
+  readonly path: IrPathMatch;
+  /** All must hold. */
+  readonly headers?: readonly IrStringMatch[];
+  readonly queryParams?: readonly IrStringMatch[];
+  /** Upper-case method, e.g. `GET`. */
+  readonly method?: string;
+}
+
+export type IrPathMatch =
+  /** Any path. */
+  | { readonly kind: 'any' }
+  /** The normalised path equals `value`. */
+  | { readonly kind: 'exact'; readonly value: string }
+  /**
+   * Element-wise prefix (Ingress/Gateway API): `/foo` matches `/foo` and `/foo/bar`, not
+   * `/foobar`. A trailing `/` in `value` is ignored.
+   */
+  | { readonly kind: 'prefix'; readonly value: string }
+  /** Plain string prefix (Istio `prefix`, ImplementationSpecific here is element-wise). */
+  | { readonly kind: 'string-prefix'; readonly value: string }
+  /** An RE2-compatible regular expression matched against the whole path. */
+  | { readonly kind: 'regex'; readonly value: string };
+
+export interface IrStringMatch {
+  /** Header names are lower-case; query parameter names are case-sensitive. */
+  readonly name: string;
+  readonly kind: 'exact' | 'regex' | 'present' | 'absent' | 'prefix';
+  readonly value?: string;
+}
+
+export type IrRouteAction =
+  | { readonly kind: 'forward'; readonly backends: readonly IrWeightedBackend[] }
+  | { readonly kind: 'redirect'; readonly redirect: IrRedirect }
+  | { readonly kind: 'respond'; readonly status: number; readonly body?: string; readonly contentType?: string };
+
+export interface IrWeightedBackend {
+  /** A name in `IrSnapshot.clusters`. */
+  readonly cluster: string;
+  /** Relative weight; 0 means never chosen. */
+  readonly weight: number;
+  /** Filters applied only when this backend is chosen (Gateway API backendRef filters). */
+  readonly filters?: readonly IrFilter[];
+}
+
+export interface IrRedirect {
+  readonly scheme?: 'http' | 'https';
+  readonly hostname?: string;
+  readonly port?: number;
+  readonly path?: IrPathRewrite;
+  /** 301, 302, 303, 307 or 308. */
+  readonly status: number;
+}
+
+export type IrPathRewrite =
+  | { readonly kind: 'full'; readonly value: string }
+  | { readonly kind: 'prefix'; readonly matchedPrefix: string; readonly value: string };
+
+export interface IrTimeouts {
+  /** Whole request, from the first byte received to the last byte sent. 0 disables. */
+  readonly requestMs?: number;
+  /** One upstream attempt, until the response headers arrive. */
+  readonly backendRequestMs?: number;
+  /** No bytes either way for this long closes the stream. */
+  readonly idleMs?: number;
+}
+
+export interface IrRetryPolicy {
+  readonly attempts: number;
+  /** Retry on these upstream response statuses (e.g. 503). */
+  readonly statuses?: readonly number[];
+  /** Retry on connect failure / reset before the first response byte. */
+  readonly onConnectFailure: boolean;
+  /** Only idempotent methods are retried unless this is set. */
+  readonly allowNonIdempotent?: boolean;
+  readonly backoffMs?: number;
+}
+
+export interface IrMirror {
+  readonly cluster: string;
+  /** 0..100; absent means 100. */
+  readonly percent?: number;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Filters: a discriminated union so each kind is compiled by its own module in dataplane/filters/.
+
+export type IrFilter =
+  | { readonly kind: 'request-header-modifier'; readonly modifier: IrHeaderModifier }
+  | { readonly kind: 'response-header-modifier'; readonly modifier: IrHeaderModifier }
+  | { readonly kind: 'url-rewrite'; readonly hostname?: string; readonly path?: IrPathRewrite };
+
+export interface IrHeaderModifier {
+  readonly set?: readonly IrHeader[];
+  readonly add?: readonly IrHeader[];
+  readonly remove?: readonly string[];
+}
+
+export interface IrHeader {
+  readonly name: string;
+  readonly value: string;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Clusters and endpoints
+
+export interface IrCluster {
+  /** `service/default/shop/8080` (namespace, Service, Service port). */
+  readonly name: string;
+  readonly origin: ObjectRef;
+  /** Upstream protocol: from the Service port's appProtocol (`kubernetes.io/h2c` → h2c). */
+  readonly protocol: 'http1' | 'h2c' | 'h2' | 'https';
+  readonly lb: IrLoadBalancer;
+  readonly endpoints: readonly IrEndpoint[];
+  readonly connectTimeoutMs?: number;
+  readonly passiveHealth?: IrPassiveHealth;
+}
+
+export interface IrEndpoint {
+  /** IPv4/IPv6 address or, for ExternalName Services, a DNS name. */
+  readonly address: string;
+  readonly port: number;
+  /** For weighted policies; default 1. */
+  readonly weight?: number;
+  /** `pod/default/shop-7d9c-abcde`, when known. */
+  readonly target?: string;
+}
+
+export type IrLoadBalancer =
+  | { readonly kind: 'round-robin' }
+  | { readonly kind: 'least-request'; readonly choices?: number }
+  | { readonly kind: 'random' }
+  | { readonly kind: 'ring-hash'; readonly hashOn: IrHashOn; readonly ringSize?: number };
+
+export type IrHashOn =
+  | { readonly kind: 'header'; readonly name: string }
+  | { readonly kind: 'cookie'; readonly name: string }
+  | { readonly kind: 'source-ip' };
+
+export interface IrPassiveHealth {
+  /** Eject after this many consecutive failures (connect errors, resets, 5xx from the endpoint). */
+  readonly consecutiveFailures: number;
+  /** First ejection lasts this long; each further one doubles it, up to maxEjectionMs. */
+  readonly baseEjectionMs: number;
+  readonly maxEjectionMs: number;
+}
