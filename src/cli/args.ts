@@ -1,0 +1,92 @@
+// Flags of `isthmus run`, with their defaults; `--help` prints this table, so it is the contract.
+import { parseArgs } from 'node:util';
+
+export interface RunOptions {
+  readonly configDirs: readonly string[];
+  readonly demo: boolean;
+  readonly httpPort: number;
+  readonly httpsPort: number;
+  readonly listenAddress: string;
+  readonly adminPort: number;
+  readonly portMap: ReadonlyMap<number, number>;
+  readonly accessLog: string;
+  readonly ingressClass: string;
+  readonly ingressController: string;
+  readonly trustedProxies: readonly string[];
+  readonly shutdownGraceMs: number;
+}
+
+export const RUN_FLAGS = [
+  ['--config DIR', '(none)', 'Folder of *.yaml/*.yml/*.json to load and watch; repeatable. Without it, the embedded demo runs.'],
+  ['--demo', 'off', 'Run the embedded demo (examples/quickstart) and start its echo backends.'],
+  ['--http-port N', '8080', 'Port for plain HTTP (logical port 80 of Ingress).'],
+  ['--https-port N', '8443', 'Port for HTTPS (logical port 443 of Ingress).'],
+  ['--listen-address ADDR', '0.0.0.0', 'Address the traffic listeners bind.'],
+  ['--admin-port N', '9901', 'Admin API port, bound to 127.0.0.1.'],
+  ['--port-map A=B,...', '80=<http-port>,443=<https-port>', 'Map ports declared in resources to real ports.'],
+  ['--access-log T', 'stdout', 'stdout, off, or a file path.'],
+  ['--ingress-class NAME', 'isthmus', 'IngressClass name served by this instance.'],
+  ['--ingress-controller NAME', 'isthmus.dev/ingress-controller', 'spec.controller of IngressClasses that are ours.'],
+  ['--trusted-proxy CIDR', '(none)', 'Client address or CIDR whose X-Forwarded-* / X-Request-Id are kept; repeatable.'],
+  ['--shutdown-grace MS', '10000', 'On SIGTERM, how long in-flight requests may take to finish.'],
+] as const;
+
+export class UsageError extends Error {}
+
+export function parseRunArgs(argv: readonly string[]): RunOptions {
+  const { values } = parseArgs({
+    args: [...argv],
+    options: {
+      config: { type: 'string', multiple: true },
+      demo: { type: 'boolean' },
+      'http-port': { type: 'string' },
+      'https-port': { type: 'string' },
+      'listen-address': { type: 'string' },
+      'admin-port': { type: 'string' },
+      'port-map': { type: 'string', multiple: true },
+      'access-log': { type: 'string' },
+      'ingress-class': { type: 'string' },
+      'ingress-controller': { type: 'string' },
+      'trusted-proxy': { type: 'string', multiple: true },
+      'shutdown-grace': { type: 'string' },
+    },
+    strict: true,
+    allowPositionals: false,
+  });
+  const httpPort = port(values['http-port'] ?? '8080', '--http-port');
+  const httpsPort = port(values['https-port'] ?? '8443', '--https-port');
+  const portMap = new Map<number, number>([
+    [80, httpPort],
+    [443, httpsPort],
+  ]);
+  for (const spec of values['port-map'] ?? []) {
+    for (const pair of spec.split(',').filter(Boolean)) {
+      const [from, to] = pair.split('=');
+      if (from === undefined || to === undefined) throw new UsageError(`--port-map: expected PORT=PORT, got ${JSON.stringify(pair)}`);
+      portMap.set(port(from, '--port-map'), port(to, '--port-map'));
+    }
+  }
+  const configDirs = values.config ?? [];
+  const grace = Number(values['shutdown-grace'] ?? '10000');
+  if (!Number.isFinite(grace) || grace < 0) throw new UsageError('--shutdown-grace: expected milliseconds');
+  return {
+    configDirs,
+    demo: values.demo === true || configDirs.length === 0,
+    httpPort,
+    httpsPort,
+    listenAddress: values['listen-address'] ?? '0.0.0.0',
+    adminPort: port(values['admin-port'] ?? '9901', '--admin-port'),
+    portMap,
+    accessLog: values['access-log'] ?? 'stdout',
+    ingressClass: values['ingress-class'] ?? 'isthmus',
+    ingressController: values['ingress-controller'] ?? 'isthmus.dev/ingress-controller',
+    trustedProxies: values['trusted-proxy'] ?? [],
+    shutdownGraceMs: grace,
+  };
+}
+
+function port(value: string, flag: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 0 || n > 65535) throw new UsageError(`${flag}: expected a port number 0-65535, got ${JSON.stringify(value)}`);
+  return n;
+}

@@ -1,0 +1,159 @@
+// The composition root of `isthmus run`: the only place that wires source → translate → data plane,
+// and the admin API, metrics and access log around them.
+import type { RunOptions } from './args.js';
+import type { ResourceSnapshot } from '../store/resource-snapshot.js';
+import type { ConfigSource } from '../sources/source.js';
+import { FileSource } from '../sources/file/file-source.js';
+import { translate, type TranslateResult } from '../translate/translate.js';
+import { DataPlane } from '../dataplane/data-plane.js';
+import { UndiciTransport } from '../dataplane/upstream/undici-transport.js';
+import { AdminServer } from '../admin/admin-server.js';
+import { createMetrics, type Metrics } from '../observability/metrics.js';
+import { createAccessLog, type AccessLog } from '../observability/access-log.js';
+import { channels, type ConfigApplyMessage } from '../core/channels.js';
+import { formatDiagnostic, hasErrors, type Diagnostic } from '../core/diagnostic.js';
+import type { ObjectStatus } from '../core/object-status.js';
+import { systemClock, type Clock } from '../core/clock.js';
+import { systemRandom, type Random } from '../core/random.js';
+
+export interface GatewayDeps {
+  readonly clock?: Clock;
+  readonly random?: Random;
+  /** Operational log lines (not access logs); default stderr. */
+  readonly log?: (line: string) => void;
+  readonly source?: ConfigSource;
+}
+
+export class Gateway {
+  readonly dataPlane: DataPlane;
+  private readonly source: ConfigSource;
+  private readonly metrics: Metrics;
+  private readonly accessLog: AccessLog;
+  private readonly admin: AdminServer;
+  private readonly log: (line: string) => void;
+  private readonly clock: Clock;
+  private applied: TranslateResult | undefined;
+  private lastDiagnostics: readonly Diagnostic[] = [];
+  private lastStatuses: readonly ObjectStatus[] = [];
+  private ready = false;
+  private pending: ResourceSnapshot | undefined;
+  private applying: Promise<void> | undefined;
+  private adminBound = 0;
+
+  constructor(private readonly options: RunOptions, deps: GatewayDeps = {}) {
+    this.clock = deps.clock ?? systemClock;
+    this.log = deps.log ?? ((line) => process.stderr.write(line + '\n'));
+    this.source = deps.source ?? new FileSource({ dirs: options.configDirs });
+    this.dataPlane = new DataPlane({
+      listenAddress: options.listenAddress,
+      portMap: options.portMap,
+      trustedProxies: options.trustedProxies,
+      transport: new UndiciTransport(),
+      clock: this.clock,
+      random: deps.random ?? systemRandom,
+    });
+    this.metrics = createMetrics();
+    this.accessLog = createAccessLog(options.accessLog);
+    this.admin = new AdminServer(
+      {
+        isReady: () => this.ready,
+        config: () => this.applied?.ir ?? null,
+        diagnostics: () => this.lastDiagnostics,
+        statuses: () => this.lastStatuses,
+        upstreams: () => this.dataPlane.upstreams(),
+      },
+      { port: options.adminPort, metrics: this.metrics },
+    );
+  }
+
+  get adminPort(): number {
+    return this.adminBound;
+  }
+
+  get isReady(): boolean {
+    return this.ready;
+  }
+
+  async start(): Promise<void> {
+    this.adminBound = await this.admin.listen();
+    await this.source.start((snapshot) => this.enqueue(snapshot));
+    await this.applying;
+  }
+
+  /** SIGTERM: drain in-flight requests, then close everything. Returns requests cut at the deadline. */
+  async stop(graceMs = this.options.shutdownGraceMs): Promise<number> {
+    this.ready = false;
+    await this.source.close();
+    const cut = await this.dataPlane.drain(graceMs);
+    await this.admin.close();
+    this.metrics.close();
+    await this.accessLog.close();
+    return cut;
+  }
+
+  /** The latest snapshot always wins: snapshots that arrive during an apply replace each other. */
+  private enqueue(snapshot: ResourceSnapshot): void {
+    this.pending = snapshot;
+    this.applying ??= this.applyPending().finally(() => (this.applying = undefined));
+  }
+
+  private async applyPending(): Promise<void> {
+    while (this.pending !== undefined) {
+      const snapshot = this.pending;
+      this.pending = undefined;
+      await this.applySnapshot(snapshot);
+    }
+  }
+
+  private async applySnapshot(snapshot: ResourceSnapshot): Promise<void> {
+    const started = performance.now();
+    // A file that does not parse (or an object that breaks its schema) may be half-written: serving
+    // without it could silently drop live routes, so the whole change waits for a fix. Only the very
+    // first load applies what did parse, so a gateway can come up at all.
+    if (hasErrors(snapshot.diagnostics) && this.applied !== undefined) {
+      this.reject(snapshot.generation, snapshot.diagnostics, started, 'the files have errors');
+      return;
+    }
+    const result = translate(snapshot, {
+      ingressClass: this.options.ingressClass,
+      ingressController: this.options.ingressController,
+      statusAddress: this.options.listenAddress === '0.0.0.0' ? '127.0.0.1' : this.options.listenAddress,
+    });
+    const outcome = await this.dataPlane.apply(result.ir);
+    const diagnostics = [...snapshot.diagnostics, ...result.diagnostics, ...outcome.diagnostics];
+    if (outcome.outcome === 'rejected') {
+      this.reject(snapshot.generation, diagnostics, started, 'the data plane refused it');
+      return;
+    }
+    this.applied = result;
+    this.lastDiagnostics = diagnostics;
+    this.lastStatuses = result.statuses;
+    this.ready = true;
+    const durationMs = performance.now() - started;
+    const errors = diagnostics.filter((d) => d.severity === 'error').length;
+    const routes = result.ir.listeners.reduce((n, l) => n + l.virtualHosts.reduce((m, v) => m + v.routes.length, 0), 0);
+    for (const d of diagnostics) this.log(`isthmus: ${formatDiagnostic(d)}`);
+    this.log(
+      `isthmus: config generation ${snapshot.generation} applied in ${durationMs.toFixed(1)} ms: ${result.ir.listeners.length} listeners, ` +
+        `${routes} routes, ${result.ir.clusters.length} clusters, ${errors} errors, ${diagnostics.length - errors} warnings`,
+    );
+    this.publishApply(snapshot.generation, 'applied', durationMs, diagnostics);
+  }
+
+  private reject(generation: number, diagnostics: readonly Diagnostic[], started: number, why: string): void {
+    const all: Diagnostic[] = [
+      ...diagnostics,
+      { severity: 'error', code: 'ERR_CONFIG_REJECTED', message: `configuration generation ${generation} rejected (${why}); the last good configuration keeps serving` },
+    ];
+    this.lastDiagnostics = all;
+    for (const d of all) this.log(`isthmus: ${formatDiagnostic(d)}`);
+    this.publishApply(generation, 'rejected', performance.now() - started, all);
+  }
+
+  private publishApply(generation: number, outcome: 'applied' | 'rejected', durationMs: number, diagnostics: readonly Diagnostic[]): void {
+    if (!channels.configApply.hasSubscribers) return;
+    const errors = diagnostics.filter((d) => d.severity === 'error').length;
+    const msg: ConfigApplyMessage = { generation, outcome, durationMs, errors, warnings: diagnostics.length - errors };
+    channels.configApply.publish(msg);
+  }
+}

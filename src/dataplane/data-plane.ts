@@ -1,0 +1,198 @@
+// The data plane: owns listeners, the upstream transport and endpoint state; `apply` compiles a new
+// IR and swaps it in atomically. Requests already running keep the runtime they started with; open
+// connections (WebSocket tunnels, long streams) are untouched unless their port disappears.
+import type { IrSnapshot } from '../ir/types.js';
+import type { Diagnostic } from '../core/diagnostic.js';
+import type { Clock } from '../core/clock.js';
+import type { Random } from '../core/random.js';
+import { compileRuntime, type CompiledListener, type RuntimeConfig } from './compile.js';
+import { EndpointRegistry } from './upstream/endpoint-registry.js';
+import type { UpstreamTransport } from './upstream/transport.js';
+import { Router } from './http/router.js';
+import type { RequestDeps } from './http/request-handler.js';
+import { Listener, type ListenerLimits } from './listen/listener.js';
+import { SecureContextCache, SniTable } from './listen/sni-table.js';
+import type { RouteDefaults } from './http/compiled-route.js';
+import { isTrustedBy } from './trusted-proxies.js';
+
+export interface DataPlaneOptions {
+  readonly listenAddress: string;
+  /** Logical port (as declared in the IR) → port to bind. Unmapped ports bind as declared. */
+  readonly portMap: ReadonlyMap<number, number>;
+  readonly trustedProxies: readonly string[];
+  readonly transport: UpstreamTransport;
+  readonly clock: Clock;
+  readonly random: Random;
+  readonly limits?: Partial<ListenerLimits & { maxUriBytes: number }>;
+  readonly routeDefaults?: Partial<RouteDefaults>;
+}
+
+export interface ApplyResult {
+  readonly outcome: 'applied' | 'rejected';
+  readonly diagnostics: readonly Diagnostic[];
+}
+
+export const DEFAULT_LIMITS: ListenerLimits & { maxUriBytes: number } = {
+  maxHeaderBytes: 32 * 1024,
+  maxUriBytes: 8 * 1024,
+  headersTimeoutMs: 30_000,
+  requestTimeoutMs: 300_000,
+  keepAliveTimeoutMs: 60_000,
+};
+
+export const DEFAULT_ROUTE: RouteDefaults = {
+  headersTimeoutMs: 60_000,
+  idleTimeoutMs: 300_000,
+  retry: { attempts: 1, onConnectFailure: true },
+};
+
+export class DataPlane {
+  readonly registry = new EndpointRegistry();
+  private readonly listeners = new Map<string, Listener>();
+  private readonly contexts = new SecureContextCache();
+  private readonly deps: RequestDeps;
+  private readonly limits: ListenerLimits & { maxUriBytes: number };
+  private readonly routeDefaults: RouteDefaults;
+  private runtime: RuntimeConfig | undefined;
+  private draining = false;
+  private readonly inflight: { count: number; onIdle?: () => void } = { count: 0 };
+
+  constructor(private readonly options: DataPlaneOptions) {
+    this.limits = { ...DEFAULT_LIMITS, ...options.limits };
+    this.routeDefaults = { ...DEFAULT_ROUTE, ...options.routeDefaults };
+    this.deps = {
+      transport: options.transport,
+      inflight: this.inflight,
+      draining: () => this.draining,
+      isTrustedProxy: isTrustedBy(options.trustedProxies),
+      maxUriBytes: this.limits.maxUriBytes,
+    };
+  }
+
+  get current(): RuntimeConfig | undefined {
+    return this.runtime;
+  }
+
+  /** Real bound ports by listener key `address:port` (logical port), for tests and the banner. */
+  boundPorts(): Record<string, number> {
+    const out: Record<string, number> = {};
+    for (const [key, l] of this.listeners) out[key] = l.localPort;
+    return out;
+  }
+
+  async apply(ir: IrSnapshot): Promise<ApplyResult> {
+    const { runtime, diagnostics } = compileRuntime(ir, {
+      registry: this.registry,
+      clock: this.options.clock,
+      random: this.options.random,
+      routeDefaults: this.routeDefaults,
+    });
+    const groups = new Map<string, CompiledListener[]>();
+    for (const l of runtime.listeners) {
+      const address = l.address ?? this.options.listenAddress;
+      const port = this.options.portMap.get(l.port) ?? l.port;
+      const key = `${l.protocol}|${address}|${port}`;
+      groups.set(key, [...(groups.get(key) ?? []), l]);
+    }
+    // Bind new ports first: if one fails, nothing is swapped and the last good config serves on.
+    const created: Listener[] = [];
+    for (const [key, group] of groups) {
+      if (this.listeners.has(key)) continue;
+      const [protocol, address, port] = key.split('|') as ['http' | 'https', string, string];
+      const slot = { runtime: { name: group[0]!.name, scheme: protocol, router: new Router([]) } };
+      const listener = new Listener(protocol, address, Number(port), slot, this.deps, this.limits);
+      try {
+        await listener.listen();
+        created.push(listener);
+        this.listeners.set(key, listener);
+      } catch (err) {
+        for (const c of created) {
+          await c.stopAccepting();
+          c.destroyAll();
+        }
+        for (const [k, l] of this.listeners) if (created.includes(l)) this.listeners.delete(k);
+        return {
+          outcome: 'rejected',
+          diagnostics: [
+            ...diagnostics,
+            { severity: 'error', code: 'ERR_LISTENER_BIND', message: `listener ${group[0]!.name} cannot bind ${address}:${port}: ${(err as Error).message}` },
+          ],
+        };
+      }
+    }
+    // Swap: each listener's slot gets the new router (and certificates) in one assignment.
+    for (const [key, group] of groups) {
+      const listener = this.listeners.get(key)!;
+      if (listener.protocol === 'https') {
+        const certs = group.flatMap((l) => l.certificates);
+        const table = new SniTable(certs, this.contexts);
+        const def = table.defaultCertificate;
+        listener.setSniTable(table, def ? { cert: def.certPem, key: def.keyPem } : undefined);
+      }
+      listener.slot.runtime = {
+        name: group[0]!.name,
+        scheme: listener.protocol,
+        router: new Router(group.flatMap((l) => l.virtualHosts)),
+      };
+    }
+    this.contexts.sweep();
+    // Ports no longer declared: stop accepting; open connections finish on their own.
+    for (const [key, listener] of this.listeners) {
+      if (groups.has(key)) continue;
+      this.listeners.delete(key);
+      void listener.stopAccepting();
+    }
+    this.runtime = runtime;
+    const keys = new Set<string>();
+    for (const c of runtime.clusters.values()) for (const e of c.endpoints) keys.add(e.key);
+    this.registry.retain(keys);
+    this.options.transport.retain(keys);
+    return { outcome: 'applied', diagnostics };
+  }
+
+  /** For GET /api/upstreams: clusters, endpoints with health, and pool stats. */
+  upstreams(): unknown {
+    const now = this.options.clock.monotonicMs();
+    const clusters = [...(this.runtime?.clusters.values() ?? [])].map((c) => ({
+      name: c.name,
+      protocol: c.protocol,
+      endpoints: c.endpoints.map((e) => ({
+        address: e.address,
+        port: e.port,
+        weight: e.weight,
+        healthy: c.health.isAvailable(e),
+        ejectedForMs: e.ejectedUntilMs > now ? Math.round(e.ejectedUntilMs - now) : 0,
+        consecutiveFailures: e.consecutiveFailures,
+        inFlight: e.inFlight,
+        totalRequests: e.totalRequests,
+        totalFailures: e.totalFailures,
+      })),
+    }));
+    return { clusters, pools: this.options.transport.stats() };
+  }
+
+  /**
+   * SIGTERM: stop accepting, let in-flight requests finish within `graceMs`, then cut what is left.
+   * Resolves with the number of requests that were still running at the deadline.
+   */
+  async drain(graceMs: number): Promise<number> {
+    this.draining = true;
+    const listeners = [...this.listeners.values()];
+    this.listeners.clear();
+    await Promise.race([Promise.all(listeners.map((l) => l.stopAccepting())), delay(10)]);
+    const idle = new Promise<void>((resolve) => {
+      if (this.inflight.count === 0) resolve();
+      else this.inflight.onIdle = resolve;
+    });
+    const interval = setInterval(() => listeners.forEach((l) => l.closeIdle()), 100);
+    const left = await Promise.race([idle.then(() => 0), delay(graceMs).then(() => this.inflight.count)]);
+    clearInterval(interval);
+    for (const l of listeners) l.destroyAll();
+    await this.options.transport.close();
+    return left;
+  }
+}
+
+function delay(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms).unref());
+}

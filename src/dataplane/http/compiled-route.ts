@@ -1,0 +1,110 @@
+// A route as the request path sees it: match predicate, action and filters, all prepared.
+import type { IrRedirect, IrRetryPolicy, IrRoute } from '../../ir/types.js';
+import type { Random } from '../../core/random.js';
+import { assertNever } from '../../core/assert-never.js';
+import type { ClusterRuntime } from '../upstream/cluster-runtime.js';
+import { compileRouteMatch, type CompiledMatch } from './route-match.js';
+import { compileRequestFilters, compileResponseFilters, type RequestFilter, type ResponseFilter } from '../filters/compile-filters.js';
+
+export interface CompiledBackend {
+  /** undefined when the IR named a cluster that does not exist (answered 500). */
+  readonly cluster: ClusterRuntime | undefined;
+  readonly clusterName: string;
+  readonly requestFilters: readonly RequestFilter[];
+  readonly responseFilters: readonly ResponseFilter[];
+}
+
+export type CompiledAction =
+  | { readonly kind: 'forward'; pickBackend(): CompiledBackend | undefined }
+  | { readonly kind: 'redirect'; readonly redirect: IrRedirect }
+  | { readonly kind: 'respond'; readonly status: number; readonly body: string; readonly contentType: string };
+
+export interface CompiledRoute {
+  readonly name: string;
+  readonly match: CompiledMatch;
+  readonly action: CompiledAction;
+  readonly requestFilters: readonly RequestFilter[];
+  readonly responseFilters: readonly ResponseFilter[];
+  /** Whole-request timeout; 0 = none beyond the upstream timeouts. */
+  readonly requestTimeoutMs: number;
+  readonly headersTimeoutMs: number;
+  readonly idleTimeoutMs: number;
+  readonly retry: IrRetryPolicy;
+  readonly mirrors: readonly { readonly cluster: ClusterRuntime; readonly percent: number }[];
+}
+
+export interface RouteDefaults {
+  readonly headersTimeoutMs: number;
+  readonly idleTimeoutMs: number;
+  readonly retry: IrRetryPolicy;
+}
+
+export function compileRoute(
+  route: IrRoute,
+  clusters: ReadonlyMap<string, ClusterRuntime>,
+  defaults: RouteDefaults,
+  random: Random,
+): CompiledRoute {
+  const mirrors = (route.mirrors ?? []).flatMap((m) => {
+    const cluster = clusters.get(m.cluster);
+    return cluster ? [{ cluster, percent: m.percent ?? 100 }] : [];
+  });
+  return {
+    name: route.name,
+    match: compileRouteMatch(route.match),
+    action: compileAction(route, clusters, random),
+    requestFilters: compileRequestFilters(route.filters),
+    responseFilters: compileResponseFilters(route.filters),
+    requestTimeoutMs: route.timeouts?.requestMs ?? 0,
+    headersTimeoutMs: route.timeouts?.backendRequestMs ?? route.timeouts?.requestMs ?? defaults.headersTimeoutMs,
+    idleTimeoutMs: route.timeouts?.idleMs ?? defaults.idleTimeoutMs,
+    retry: route.retry ?? defaults.retry,
+    mirrors,
+  };
+}
+
+function compileAction(route: IrRoute, clusters: ReadonlyMap<string, ClusterRuntime>, random: Random): CompiledAction {
+  const action = route.action;
+  switch (action.kind) {
+    case 'forward': {
+      const backends: CompiledBackend[] = [];
+      const weights: number[] = [];
+      for (const b of action.backends) {
+        if (b.weight <= 0) continue;
+        backends.push({
+          cluster: clusters.get(b.cluster),
+          clusterName: b.cluster,
+          requestFilters: compileRequestFilters(b.filters ?? []),
+          responseFilters: compileResponseFilters(b.filters ?? []),
+        });
+        weights.push(b.weight);
+      }
+      return { kind: 'forward', pickBackend: compileWeightedPick(backends, weights, random) };
+    }
+    case 'redirect':
+      return { kind: 'redirect', redirect: action.redirect };
+    case 'respond':
+      return {
+        kind: 'respond',
+        status: action.status,
+        body: action.body ?? '',
+        contentType: action.contentType ?? 'text/plain; charset=utf-8',
+      };
+    default:
+      return assertNever(action, 'route action');
+  }
+}
+
+function compileWeightedPick(backends: CompiledBackend[], weights: number[], random: Random): () => CompiledBackend | undefined {
+  if (backends.length === 0) return () => undefined;
+  const only = backends[0]!;
+  if (backends.length === 1) return () => only;
+  const cumulative: number[] = [];
+  let total = 0;
+  for (const w of weights) cumulative.push((total += w));
+  return () => {
+    const r = random.next() * total;
+    for (let i = 0; i < cumulative.length; i++) if (r < cumulative[i]!) return backends[i];
+    return backends[backends.length - 1];
+  };
+}

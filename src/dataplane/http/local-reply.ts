@@ -1,0 +1,35 @@
+// Replies the gateway answers itself: a short JSON body naming the reason and the request id, so a
+// client, a log line and a metric all carry the same `details` string.
+import type { ServerResponse } from 'node:http';
+import type { Http2ServerResponse } from 'node:http2';
+import { RUNTIME_ERRORS, type RuntimeErrorCode } from '../../core/errors.js';
+
+export type DownstreamResponse = ServerResponse | Http2ServerResponse;
+
+export function sendLocalReply(res: DownstreamResponse, details: RuntimeErrorCode, requestId: string, closeConnection = false): number {
+  const { status, text } = RUNTIME_ERRORS[details];
+  const body = JSON.stringify({ status, reason: details, message: text, request_id: requestId });
+  sendBody(res, status, body, 'application/json', requestId, closeConnection);
+  return status;
+}
+
+export function sendBody(res: DownstreamResponse, status: number, body: string, contentType: string, requestId: string, closeConnection = false, extra?: Record<string, string>): void {
+  if (res.headersSent || res.writableEnded) {
+    res.destroy();
+    return;
+  }
+  const headers: Record<string, string | number> = {
+    'content-type': contentType,
+    'content-length': Buffer.byteLength(body),
+    'x-request-id': requestId,
+    ...extra,
+  };
+  // HTTP/2 forbids connection-specific fields (RFC 9113 §8.2.2).
+  if (closeConnection && !isHttp2(res)) headers['connection'] = 'close';
+  (res as ServerResponse).writeHead(status, headers);
+  res.end(body);
+}
+
+export function isHttp2(res: DownstreamResponse): res is Http2ServerResponse {
+  return (res as Http2ServerResponse).stream !== undefined;
+}

@@ -1,0 +1,239 @@
+// The forward phase: one downstream request, one or more upstream attempts.
+// pickEndpoint → send → (onUpstreamError decides: retry on another endpoint, local reply, or cut)
+// → response filters → stream the body with backpressure → log. A class, not closures, because it
+// is allocated once per request and its methods are the transport callbacks.
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Http2ServerRequest } from 'node:http2';
+import { channels, type RequestEndMessage, type UpstreamErrorMessage } from '../../core/channels.js';
+import { RUNTIME_ERRORS, type RuntimeErrorCode } from '../../core/errors.js';
+import type { EndpointState } from '../upstream/endpoint-state.js';
+import type { UpstreamHandler, UpstreamRequest, UpstreamTransport } from '../upstream/transport.js';
+import type { ClusterRuntime } from '../upstream/cluster-runtime.js';
+import type { LbContext } from '../upstream/lb/types.js';
+import type { CompiledBackend, CompiledRoute } from './compiled-route.js';
+import { buildDownstreamHeaders } from './upstream-headers.js';
+import { classifyUpstreamError } from './classify-upstream-error.js';
+import { isHttp2, sendLocalReply, type DownstreamResponse } from './local-reply.js';
+import type { RequestMeta } from './request-meta.js';
+
+export interface ExchangeDeps {
+  readonly transport: UpstreamTransport;
+  /** Counts requests in flight, for graceful drain. */
+  readonly inflight: { count: number; onIdle?: () => void };
+  /** Set while draining: responses ask HTTP/1.1 clients to close. */
+  readonly draining: () => boolean;
+}
+
+const IDEMPOTENT = new Set(['GET', 'HEAD', 'OPTIONS', 'PUT', 'DELETE', 'TRACE']);
+
+export class ProxyExchange implements UpstreamHandler {
+  private attempts = 0;
+  private tried: Set<EndpointState> | undefined;
+  private endpoint: EndpointState | undefined;
+  private abortUpstream: ((reason?: Error) => void) | undefined;
+  private resumeUpstream: (() => void) | undefined;
+  private headersSent = false;
+  private finished = false;
+  private bytesSent = 0;
+  private status = 0;
+  private details: RuntimeErrorCode | undefined;
+  private upstreamHeadersMs: number | undefined;
+  private timer: NodeJS.Timeout | undefined;
+  private readonly cluster: ClusterRuntime;
+
+  constructor(
+    private readonly req: IncomingMessage | Http2ServerRequest,
+    private readonly res: DownstreamResponse,
+    private readonly route: CompiledRoute,
+    private readonly backend: CompiledBackend,
+    private readonly upstreamRequest: UpstreamRequest,
+    private readonly lbContext: LbContext,
+    private readonly meta: RequestMeta,
+    private readonly deps: ExchangeDeps,
+  ) {
+    this.cluster = backend.cluster!;
+  }
+
+  start(): void {
+    this.deps.inflight.count++;
+    this.res.once('close', this.onDownstreamClose);
+    if (this.route.requestTimeoutMs > 0) {
+      this.timer = setTimeout(this.onRequestTimeout, this.route.requestTimeoutMs);
+    }
+    this.attempt();
+  }
+
+  private attempt(): void {
+    const endpoint = this.cluster.lb.pick(this.lbContext, this.tried);
+    if (endpoint === undefined) {
+      this.reply('no_healthy_upstream');
+      return;
+    }
+    this.endpoint = endpoint;
+    this.attempts++;
+    endpoint.inFlight++;
+    endpoint.totalRequests++;
+    this.deps.transport.send(endpoint, this.cluster.protocol, this.cluster.connectTimeoutMs, this.upstreamRequest, this);
+  }
+
+  onConnect(abort: (reason?: Error) => void): void {
+    this.abortUpstream = abort;
+    if (this.finished) abort();
+  }
+
+  onHeaders(statusCode: number, rawHeaders: Buffer[], resume: () => void): boolean {
+    if (this.finished) return false;
+    // 1xx interim responses are not forwarded: Node answers `100 Continue` downstream itself.
+    if (statusCode < 200) return true;
+    this.resumeUpstream = resume;
+    this.upstreamHeadersMs = performance.now() - this.meta.startMs;
+    const endpoint = this.endpoint!;
+    // Envoy's consecutive-5xx outlier detection: 5xx counts against the endpoint, others reset it.
+    if (statusCode >= 500) this.cluster.health.recordFailure(endpoint);
+    else this.cluster.health.recordSuccess(endpoint);
+    const headers = buildDownstreamHeaders(rawHeaders);
+    for (const f of this.route.responseFilters) f(headers);
+    for (const f of this.backend.responseFilters) f(headers);
+    this.status = statusCode;
+    this.headersSent = true;
+    const res = this.res;
+    if (isHttp2(res)) {
+      res.writeHead(statusCode, toHeaderObject(headers));
+    } else {
+      if (this.deps.draining()) headers.push('connection', 'close');
+      res.writeHead(statusCode, headers);
+    }
+    return true;
+  }
+
+  onData(chunk: Buffer): boolean {
+    if (this.finished) return false;
+    this.bytesSent += chunk.length;
+    if ((this.res as ServerResponse).write(chunk)) return true;
+    this.res.once('drain', this.resumeUpstream!);
+    return false;
+  }
+
+  onComplete(trailers: Buffer[] | null): void {
+    this.releaseEndpoint();
+    if (this.finished) return;
+    if (trailers !== null && trailers.length > 0) {
+      const obj: Record<string, string> = {};
+      for (let i = 0; i < trailers.length; i += 2) obj[trailers[i]!.toString('latin1')] = trailers[i + 1]!.toString('latin1');
+      this.res.addTrailers(obj);
+    }
+    this.res.end();
+    this.finish();
+  }
+
+  onError(err: Error): void {
+    this.releaseEndpoint();
+    if (this.finished) return;
+    const endpoint = this.endpoint!;
+    const reason = classifyUpstreamError(err, this.headersSent);
+    endpoint.totalFailures++;
+    if (reason !== 'upstream_timeout') this.cluster.health.recordFailure(endpoint);
+    const retry = !this.headersSent && this.mayRetry(reason);
+    if (channels.upstreamError.hasSubscribers) {
+      const msg: UpstreamErrorMessage = { cluster: this.cluster.name, endpoint: endpoint.key, reason, retried: retry };
+      channels.upstreamError.publish(msg);
+    }
+    if (retry) {
+      (this.tried ??= new Set()).add(endpoint);
+      this.attempt();
+      return;
+    }
+    if (!this.headersSent) {
+      this.reply(reason);
+      return;
+    }
+    // The response already started: the only honest signal left is to cut the stream.
+    this.details = reason;
+    this.res.destroy();
+    this.finish();
+  }
+
+  /** Connect failure or reset before any response byte, idempotent method, no body to replay. */
+  private mayRetry(reason: RuntimeErrorCode): boolean {
+    const policy = this.route.retry;
+    if (this.attempts > policy.attempts) return false;
+    if (!RUNTIME_ERRORS[reason].retryable || !policy.onConnectFailure) return false;
+    if (this.upstreamRequest.body !== null) return false;
+    return policy.allowNonIdempotent === true || IDEMPOTENT.has(this.meta.method);
+  }
+
+  private releaseEndpoint(): void {
+    const ep = this.endpoint;
+    if (ep !== undefined && ep.inFlight > 0) ep.inFlight--;
+  }
+
+  private reply(details: RuntimeErrorCode): void {
+    this.details = details;
+    this.status = sendLocalReply(this.res, details, this.meta.requestId, this.deps.draining());
+    this.finish();
+  }
+
+  private readonly onRequestTimeout = (): void => {
+    if (this.finished) return;
+    this.abortUpstream?.();
+    if (!this.headersSent) {
+      this.reply('upstream_timeout');
+    } else {
+      this.details = 'upstream_timeout';
+      this.res.destroy();
+      this.finish();
+    }
+  };
+
+  private readonly onDownstreamClose = (): void => {
+    if (this.finished) return;
+    // The client went away before the response ended: stop the upstream side too.
+    this.abortUpstream?.();
+    this.finish();
+  };
+
+  private finish(): void {
+    if (this.finished) return;
+    this.finished = true;
+    if (this.timer !== undefined) clearTimeout(this.timer);
+    const inflight = this.deps.inflight;
+    if (--inflight.count === 0) inflight.onIdle?.();
+    if (channels.requestEnd.hasSubscribers) {
+      const m = this.meta;
+      const msg: RequestEndMessage = {
+        requestId: m.requestId,
+        startTime: m.startTime,
+        durationMs: performance.now() - m.startMs,
+        upstreamHeadersMs: this.upstreamHeadersMs,
+        method: m.method,
+        host: m.host,
+        path: m.path,
+        protocol: m.protocol,
+        listener: m.listener,
+        route: this.route.name,
+        cluster: this.cluster.name,
+        upstream: this.endpoint?.key,
+        attempts: this.attempts,
+        status: this.status || 499,
+        bytesSent: this.bytesSent,
+        details: this.details,
+        clientAddress: m.clientIp,
+        userAgent: m.userAgent,
+      };
+      channels.requestEnd.publish(msg);
+    }
+  }
+}
+
+function toHeaderObject(headers: readonly string[]): Record<string, string | string[]> {
+  const out: Record<string, string | string[]> = {};
+  for (let i = 0; i < headers.length; i += 2) {
+    const name = headers[i]!.toLowerCase();
+    const value = headers[i + 1]!;
+    const prev = out[name];
+    if (prev === undefined) out[name] = value;
+    else if (Array.isArray(prev)) prev.push(value);
+    else out[name] = [prev, value];
+  }
+  return out;
+}

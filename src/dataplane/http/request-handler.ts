@@ -1,0 +1,206 @@
+// The request phases, in order: decode (validate framing and target) → matchRoute → route action
+// (local reply, redirect, or request filters → forward). Each phase ends in an explicit outcome;
+// nothing throws across a phase boundary (the listener's catch turns a bug into a 500).
+import type { IncomingMessage } from 'node:http';
+import type { Http2ServerRequest } from 'node:http2';
+import { randomUUID } from 'node:crypto';
+import { channels, type RequestEndMessage } from '../../core/channels.js';
+import type { RuntimeErrorCode } from '../../core/errors.js';
+import { assertNever } from '../../core/assert-never.js';
+import type { Router } from './router.js';
+import type { CompiledRoute } from './compiled-route.js';
+import { normalizeRequestTarget } from './normalize-path.js';
+import { validateHeaders } from './validate-request.js';
+import { sendBody, sendLocalReply, type DownstreamResponse } from './local-reply.js';
+import { buildUpstreamHeaders } from './upstream-headers.js';
+import { buildRedirectLocation } from './redirect.js';
+import { ProxyExchange, type ExchangeDeps } from './proxy-exchange.js';
+import { EMPTY_LB_CONTEXT, RequestLbContext } from './lb-context.js';
+import type { RequestMeta } from './request-meta.js';
+import type { RequestDraft } from '../filters/filter-types.js';
+
+export interface ListenerRuntime {
+  readonly name: string;
+  readonly scheme: 'http' | 'https';
+  readonly router: Router;
+}
+
+/** Swapped atomically on apply: a request reads it once and keeps that version to the end. */
+export interface ListenerSlot {
+  runtime: ListenerRuntime;
+}
+
+export interface RequestDeps extends ExchangeDeps {
+  readonly isTrustedProxy: (ip: string) => boolean;
+  readonly maxUriBytes: number;
+}
+
+export type DownstreamRequest = IncomingMessage | Http2ServerRequest;
+
+export function createRequestHandler(slot: ListenerSlot, deps: RequestDeps): (req: DownstreamRequest, res: DownstreamResponse) => void {
+  return function onRequest(req, res) {
+    const runtime = slot.runtime;
+    const startMs = performance.now();
+    const isH2 = req.httpVersionMajor === 2;
+    const clientIp = clientIpOf(req);
+    const method = req.method ?? 'GET';
+    const url = req.url ?? '/';
+    const rawHost = (isH2 ? (req.headers[':authority'] as string | undefined) : undefined) ?? req.headers.host ?? '';
+    const { host, port } = splitHost(rawHost);
+    const draftId = randomUUID();
+
+    const reject = (details: RuntimeErrorCode, path = url): void => {
+      const status = sendLocalReply(res, details, draftId, deps.draining());
+      publishLocal(runtime, method, host, path, req, clientIp, startMs, draftId, status, details, undefined);
+    };
+
+    // decode
+    if (!isH2) {
+      const invalid = validateHeaders(req.rawHeaders);
+      if (invalid.kind === 'invalid') return reject('bad_request');
+    }
+    if (url.length > deps.maxUriBytes) return reject('uri_too_long', url.slice(0, 256));
+    const target = normalizeRequestTarget(url);
+    if (target.kind === 'invalid') return reject('bad_request', url.slice(0, 256));
+    const path = target.path;
+
+    // matchRoute
+    const vhost = runtime.router.findVirtualHost(host);
+    const route = vhost?.match({ path, query: target.query, method, headers: req.headers });
+    if (route === undefined) return reject('no_route', path);
+
+    const action = route.action;
+    switch (action.kind) {
+      case 'respond':
+        sendBody(res, action.status, action.body, action.contentType, draftId, deps.draining());
+        publishLocal(runtime, method, host, path, req, clientIp, startMs, draftId, action.status, undefined, route);
+        return;
+      case 'redirect': {
+        const location = buildRedirectLocation(action.redirect, { scheme: runtime.scheme, host, port, path, query: target.query });
+        sendBody(res, action.redirect.status, '', 'text/plain', draftId, deps.draining(), { location });
+        publishLocal(runtime, method, host, path, req, clientIp, startMs, draftId, action.redirect.status, undefined, route);
+        return;
+      }
+      case 'forward': {
+        const backend = action.pickBackend();
+        if (backend === undefined || backend.cluster === undefined) return reject('no_healthy_upstream', path);
+        const built = buildUpstreamHeaders(req.rawHeaders, {
+          clientIp,
+          trusted: deps.isTrustedProxy(clientIp),
+          scheme: runtime.scheme,
+          requestId: draftId,
+        });
+        const draft: RequestDraft = { headers: built.headers, path: path + target.query, matchedPath: path };
+        for (const filter of route.requestFilters) {
+          const outcome = filter(draft);
+          if (outcome.kind === 'respond') return reject(outcome.details as RuntimeErrorCode, path);
+        }
+        for (const filter of backend.requestFilters) filter(draft);
+        const meta: RequestMeta = {
+          startMs,
+          startTime: Date.now(),
+          requestId: built.requestId,
+          method,
+          host,
+          path,
+          protocol: isH2 ? 'HTTP/2' : req.httpVersion === '1.0' ? 'HTTP/1.0' : 'HTTP/1.1',
+          listener: runtime.name,
+          clientIp,
+          userAgent: req.headers['user-agent'],
+        };
+        const cluster = backend.cluster;
+        const exchange = new ProxyExchange(
+          req,
+          res,
+          route,
+          backend,
+          {
+            method,
+            path: draft.path,
+            headers: draft.headers,
+            body: hasBody(req, isH2) ? req : null,
+            headersTimeoutMs: route.headersTimeoutMs,
+            bodyTimeoutMs: route.idleTimeoutMs,
+          },
+          cluster.needsLbContext ? new RequestLbContext(req.headers, clientIp) : EMPTY_LB_CONTEXT,
+          meta,
+          deps,
+        );
+        exchange.start();
+        return;
+      }
+      default:
+        assertNever(action, 'route action');
+    }
+  };
+}
+
+/** A request has a body when it declares one (RFC 9112 §6.3); HTTP/2 unless END_STREAM came with the headers. */
+function hasBody(req: DownstreamRequest, isH2: boolean): boolean {
+  if (isH2) return !(req as Http2ServerRequest).stream.readableEnded && !(req as Http2ServerRequest).stream.endAfterHeaders;
+  const headers = req.headers;
+  if (headers['transfer-encoding'] !== undefined) return true;
+  const cl = headers['content-length'];
+  return cl !== undefined && cl !== '0';
+}
+
+export function clientIpOf(req: DownstreamRequest): string {
+  const addr = req.socket?.remoteAddress ?? '';
+  return addr.startsWith('::ffff:') ? addr.slice(7) : addr;
+}
+
+/** `Example.COM:8080` → host `example.com`, port 8080; `[::1]:80` → `::1`. */
+export function splitHost(raw: string): { host: string; port: number | undefined } {
+  let host = raw;
+  let port: number | undefined;
+  if (host.startsWith('[')) {
+    const end = host.indexOf(']');
+    if (end !== -1) {
+      const rest = host.slice(end + 1);
+      host = host.slice(1, end);
+      if (rest.startsWith(':')) port = Number(rest.slice(1)) || undefined;
+    }
+  } else {
+    const colon = host.lastIndexOf(':');
+    if (colon !== -1) {
+      port = Number(host.slice(colon + 1)) || undefined;
+      host = host.slice(0, colon);
+    }
+  }
+  if (host.endsWith('.')) host = host.slice(0, -1);
+  return { host: host.toLowerCase(), port };
+}
+
+function publishLocal(
+  runtime: ListenerRuntime,
+  method: string,
+  host: string,
+  path: string,
+  req: DownstreamRequest,
+  clientIp: string,
+  startMs: number,
+  requestId: string,
+  status: number,
+  details: RuntimeErrorCode | undefined,
+  route: CompiledRoute | undefined,
+): void {
+  if (!channels.requestEnd.hasSubscribers) return;
+  const msg: RequestEndMessage = {
+    requestId,
+    startTime: Date.now(),
+    durationMs: performance.now() - startMs,
+    method,
+    host,
+    path,
+    protocol: req.httpVersionMajor === 2 ? 'HTTP/2' : 'HTTP/1.1',
+    listener: runtime.name,
+    route: route?.name,
+    attempts: 0,
+    status,
+    bytesSent: 0,
+    details,
+    clientAddress: clientIp,
+    userAgent: req.headers['user-agent'],
+  };
+  channels.requestEnd.publish(msg);
+}

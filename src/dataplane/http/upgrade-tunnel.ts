@@ -1,0 +1,92 @@
+// HTTP/1.1 Upgrade (WebSocket and friends): route like any request, then splice the two sockets.
+// The upstream's own `101 Switching Protocols` flows back byte for byte. The tunnel holds only the
+// two sockets, not the route table, so a config reload never cuts it.
+import net from 'node:net';
+import type { IncomingMessage } from 'node:http';
+import type { Duplex } from 'node:stream';
+import { randomUUID } from 'node:crypto';
+import { RUNTIME_ERRORS, type RuntimeErrorCode } from '../../core/errors.js';
+import { normalizeRequestTarget } from './normalize-path.js';
+import { validateHeaders } from './validate-request.js';
+import { buildUpstreamHeaders } from './upstream-headers.js';
+import { clientIpOf, splitHost, type ListenerSlot, type RequestDeps } from './request-handler.js';
+import { EMPTY_LB_CONTEXT, RequestLbContext } from './lb-context.js';
+import type { EndpointState } from '../upstream/endpoint-state.js';
+
+export function createUpgradeHandler(slot: ListenerSlot, deps: RequestDeps): (req: IncomingMessage, socket: Duplex, head: Buffer) => void {
+  return function onUpgrade(req, socket, head) {
+    const runtime = slot.runtime;
+    const requestId = randomUUID();
+    socket.on('error', () => socket.destroy());
+    const fail = (details: RuntimeErrorCode): void => writeRawReply(socket, details, requestId);
+
+    if (validateHeaders(req.rawHeaders).kind === 'invalid') return fail('bad_request');
+    const url = req.url ?? '/';
+    if (url.length > deps.maxUriBytes) return fail('uri_too_long');
+    const target = normalizeRequestTarget(url);
+    if (target.kind === 'invalid') return fail('bad_request');
+    const { host } = splitHost(req.headers.host ?? '');
+    const route = runtime.router.findVirtualHost(host)?.match({ path: target.path, query: target.query, method: req.method ?? 'GET', headers: req.headers });
+    if (route === undefined) return fail('no_route');
+    if (route.action.kind !== 'forward') return fail('bad_request');
+    const backend = route.action.pickBackend();
+    const cluster = backend?.cluster;
+    if (cluster === undefined) return fail('no_healthy_upstream');
+    const clientIp = clientIpOf(req);
+    const built = buildUpstreamHeaders(req.rawHeaders, { clientIp, trusted: deps.isTrustedProxy(clientIp), scheme: runtime.scheme, requestId }, true);
+    const draft = { headers: built.headers, path: target.path + target.query, matchedPath: target.path };
+    for (const f of route.requestFilters) f(draft);
+    for (const f of backend!.requestFilters) f(draft);
+    const lbContext = cluster.needsLbContext ? new RequestLbContext(req.headers, clientIp) : EMPTY_LB_CONTEXT;
+
+    let tried: Set<EndpointState> | undefined;
+    const connect = (): void => {
+      const endpoint = cluster.lb.pick(lbContext, tried);
+      if (endpoint === undefined) return fail('no_healthy_upstream');
+      endpoint.inFlight++;
+      endpoint.totalRequests++;
+      const upstream = net.connect({ host: endpoint.address, port: endpoint.port });
+      const timer = setTimeout(() => upstream.destroy(Object.assign(new Error('connect timeout'), { code: 'ETIMEDOUT' })), cluster.connectTimeoutMs);
+      let connected = false;
+      upstream.once('connect', () => {
+        connected = true;
+        clearTimeout(timer);
+        cluster.health.recordSuccess(endpoint);
+        let headText = `${req.method} ${draft.path} HTTP/1.1\r\n`;
+        for (let i = 0; i < draft.headers.length; i += 2) headText += `${draft.headers[i]}: ${draft.headers[i + 1]}\r\n`;
+        upstream.write(headText + '\r\n');
+        if (head.length > 0) upstream.write(head);
+        upstream.pipe(socket);
+        socket.pipe(upstream);
+      });
+      upstream.on('error', (err: NodeJS.ErrnoException) => {
+        clearTimeout(timer);
+        if (connected) return socket.destroy();
+        endpoint.totalFailures++;
+        cluster.health.recordFailure(endpoint);
+        // One retry on another endpoint, as for plain requests: nothing was sent yet.
+        if (tried === undefined) {
+          tried = new Set([endpoint]);
+          return connect();
+        }
+        fail(err.code === 'ETIMEDOUT' ? 'upstream_connect_timeout' : 'upstream_connect_error');
+      });
+      upstream.on('close', () => {
+        if (endpoint.inFlight > 0) endpoint.inFlight--;
+        if (connected) socket.destroy();
+      });
+      socket.on('close', () => upstream.destroy());
+    };
+    connect();
+  };
+}
+
+function writeRawReply(socket: Duplex, details: RuntimeErrorCode, requestId: string): void {
+  if (socket.destroyed) return;
+  const { status, text } = RUNTIME_ERRORS[details];
+  const body = JSON.stringify({ status, reason: details, message: text, request_id: requestId });
+  socket.end(
+    `HTTP/1.1 ${status} ${details}\r\ncontent-type: application/json\r\ncontent-length: ${Buffer.byteLength(body)}\r\n` +
+      `x-request-id: ${requestId}\r\nconnection: close\r\n\r\n${body}`,
+  );
+}

@@ -1,0 +1,125 @@
+// Builds the header list sent upstream and the one sent back downstream.
+// RFC 9110 §7.6.1: a proxy drops Connection, the fields Connection lists, and the hop-by-hop fields
+// (Proxy-Connection, Keep-Alive, TE, Transfer-Encoding, Upgrade). TE: trailers is kept, because gRPC
+// needs it end to end (Envoy does the same). Expect is dropped: Node already answered
+// `100 Continue` downstream, and the body is streamed as it arrives.
+
+export interface ForwardingContext {
+  readonly clientIp: string;
+  /** The client is a configured trusted proxy: its X-Forwarded-* and X-Request-Id are kept. */
+  readonly trusted: boolean;
+  readonly scheme: 'http' | 'https';
+  readonly requestId: string;
+}
+
+export interface UpstreamHeaderResult {
+  readonly headers: string[];
+  /** Host header value as received (':authority' for HTTP/2). */
+  readonly host: string;
+  readonly requestId: string;
+}
+
+const HOP_BY_HOP = new Set(['connection', 'proxy-connection', 'keep-alive', 'transfer-encoding', 'upgrade', 'te', 'expect', 'http2-settings']);
+// Only names of these lengths can be special: lower-casing is skipped for every other header.
+const SPECIAL_LENGTHS = new Set([2, 4, 6, 7, 10, 12, 14, 15, 16, 17]);
+
+/**
+ * `rawHeaders` is Node's flat list; pseudo-headers (HTTP/2) are skipped except :authority,
+ * which becomes Host. `keepUpgrade` keeps Connection/Upgrade for WebSocket tunnels.
+ */
+export function buildUpstreamHeaders(rawHeaders: readonly string[], ctx: ForwardingContext, keepUpgrade = false): UpstreamHeaderResult {
+  const out: string[] = [];
+  let host = '';
+  let xff: string | undefined;
+  let xfp: string | undefined;
+  let xfh: string | undefined;
+  let requestId: string | undefined;
+  let connectionTokens: string | undefined;
+  for (let i = 0; i < rawHeaders.length; i += 2) {
+    const name = rawHeaders[i]!;
+    const value = rawHeaders[i + 1]!;
+    if (name.charCodeAt(0) === 58 /* ':' */) {
+      if (name === ':authority' && host === '') host = value;
+      continue;
+    }
+    if (!SPECIAL_LENGTHS.has(name.length)) {
+      out.push(name, value);
+      continue;
+    }
+    const lower = name.toLowerCase();
+    if (lower === 'host') {
+      host = value;
+      continue;
+    }
+    if (HOP_BY_HOP.has(lower)) {
+      if (lower === 'connection') connectionTokens = connectionTokens ? `${connectionTokens},${value}` : value;
+      else if (lower === 'te' && value.trim().toLowerCase() === 'trailers') out.push('te', 'trailers');
+      else if (keepUpgrade && lower === 'upgrade') out.push(name, value);
+      continue;
+    }
+    switch (lower) {
+      case 'x-forwarded-for':
+        xff = xff === undefined ? value : `${xff}, ${value}`;
+        continue;
+      case 'x-forwarded-proto':
+        xfp = value;
+        continue;
+      case 'x-forwarded-host':
+        xfh = value;
+        continue;
+      case 'x-request-id':
+        requestId = value;
+        continue;
+      default:
+        out.push(name, value);
+    }
+  }
+  if (connectionTokens !== undefined) dropConnectionListed(out, connectionTokens);
+  if (keepUpgrade) out.push('connection', 'upgrade');
+  const trusted = ctx.trusted;
+  const id = trusted && requestId ? requestId : ctx.requestId;
+  out.push(
+    'host', host,
+    'x-forwarded-for', trusted && xff ? `${xff}, ${ctx.clientIp}` : ctx.clientIp,
+    'x-forwarded-proto', trusted && xfp ? xfp : ctx.scheme,
+    'x-forwarded-host', trusted && xfh ? xfh : host,
+    'x-request-id', id,
+  );
+  return { headers: out, host, requestId: id };
+}
+
+function dropConnectionListed(out: string[], tokens: string): void {
+  const names = new Set(tokens.split(',').map((t) => t.trim().toLowerCase()).filter((t) => t !== '' && t !== 'close' && t !== 'keep-alive' && t !== 'upgrade'));
+  if (names.size === 0) return;
+  let w = 0;
+  for (let r = 0; r < out.length; r += 2) {
+    if (names.has(out[r]!.toLowerCase())) continue;
+    out[w] = out[r]!;
+    out[w + 1] = out[r + 1]!;
+    w += 2;
+  }
+  out.length = w;
+}
+
+const RESPONSE_HOP_BY_HOP = new Set(['connection', 'proxy-connection', 'keep-alive', 'transfer-encoding', 'upgrade', 'te']);
+
+/** undici's raw response headers → flat strings, without hop-by-hop fields. */
+export function buildDownstreamHeaders(raw: readonly Buffer[]): string[] {
+  const out: string[] = [];
+  let connectionTokens: string | undefined;
+  for (let i = 0; i < raw.length; i += 2) {
+    const name = raw[i]!.toString('latin1');
+    const value = raw[i + 1]!.toString('latin1');
+    const len = name.length;
+    if (len === 2 || len === 7 || len === 10 || len === 16 || len === 17) {
+      const lower = name.toLowerCase();
+      if (RESPONSE_HOP_BY_HOP.has(lower)) {
+        if (lower === 'connection') connectionTokens = value;
+        continue;
+      }
+    }
+    out.push(name, value);
+  }
+  if (connectionTokens !== undefined) dropConnectionListed(out, connectionTokens);
+  return out;
+}

@@ -1,0 +1,65 @@
+// Requests Node's HTTP/1.1 parser refuses never reach a handler: they arrive here as `clientError`.
+// Answer with the same short JSON local reply as everything else, then close: after a framing
+// error the connection's byte stream cannot be trusted (RFC 9112 §11.2).
+import type { Duplex } from 'node:stream';
+import { randomUUID } from 'node:crypto';
+import { RUNTIME_ERRORS, type RuntimeErrorCode } from '../../core/errors.js';
+import { channels, type RequestEndMessage } from '../../core/channels.js';
+
+export function clientErrorReason(err: NodeJS.ErrnoException): RuntimeErrorCode {
+  switch (err.code) {
+    case 'HPE_HEADER_OVERFLOW':
+      return 'request_headers_too_large';
+    case 'ERR_HTTP_REQUEST_TIMEOUT':
+    case 'HPE_HEADERS_TIMEOUT':
+      return 'request_timeout';
+    default:
+      return 'bad_request';
+  }
+}
+
+export function answerClientError(err: NodeJS.ErrnoException, socket: Duplex, listener: string): void {
+  if (err.code === 'ECONNRESET' || !socket.writable || (socket as { _httpMessage?: { headersSent?: boolean } })._httpMessage?.headersSent) {
+    socket.destroy();
+    return;
+  }
+  const details = clientErrorReason(err);
+  const { status, text } = RUNTIME_ERRORS[details];
+  const requestId = randomUUID();
+  const body = JSON.stringify({ status, reason: details, message: text, request_id: requestId });
+  socket.end(
+    `HTTP/1.1 ${status} ${reasonPhrase(status)}\r\ncontent-type: application/json\r\ncontent-length: ${Buffer.byteLength(body)}\r\n` +
+      `x-request-id: ${requestId}\r\nconnection: close\r\n\r\n${body}`,
+  );
+  if (channels.requestEnd.hasSubscribers) {
+    const msg: RequestEndMessage = {
+      requestId,
+      startTime: Date.now(),
+      durationMs: 0,
+      method: '',
+      host: '',
+      path: '',
+      protocol: 'HTTP/1.1',
+      listener,
+      attempts: 0,
+      status,
+      bytesSent: 0,
+      details,
+      clientAddress: (socket as { remoteAddress?: string }).remoteAddress ?? '',
+    };
+    channels.requestEnd.publish(msg);
+  }
+}
+
+function reasonPhrase(status: number): string {
+  switch (status) {
+    case 400:
+      return 'Bad Request';
+    case 408:
+      return 'Request Timeout';
+    case 431:
+      return 'Request Header Fields Too Large';
+    default:
+      return 'Error';
+  }
+}
