@@ -63,10 +63,11 @@ export class ProxyExchange implements UpstreamHandler {
     this.attempt();
   }
 
-  private attempt(): void {
+  /** `previousFailure`: on a retry with no endpoint left, the client hears the original error. */
+  private attempt(previousFailure?: RuntimeErrorCode): void {
     const endpoint = this.cluster.lb.pick(this.lbContext, this.tried);
     if (endpoint === undefined) {
-      this.reply('no_healthy_upstream');
+      this.reply(previousFailure ?? 'no_healthy_upstream');
       return;
     }
     this.endpoint = endpoint;
@@ -140,7 +141,7 @@ export class ProxyExchange implements UpstreamHandler {
     }
     if (retry) {
       (this.tried ??= new Set()).add(endpoint);
-      this.attempt();
+      this.attempt(reason);
       return;
     }
     if (!this.headersSent) {
@@ -175,7 +176,7 @@ export class ProxyExchange implements UpstreamHandler {
 
   private readonly onRequestTimeout = (): void => {
     if (this.finished) return;
-    this.abortUpstream?.();
+    // Reply first: finish() marks the exchange done, so the abort's onError is ignored.
     if (!this.headersSent) {
       this.reply('upstream_timeout');
     } else {
@@ -183,13 +184,14 @@ export class ProxyExchange implements UpstreamHandler {
       this.res.destroy();
       this.finish();
     }
+    this.abortUpstream?.();
   };
 
   private readonly onDownstreamClose = (): void => {
     if (this.finished) return;
     // The client went away before the response ended: stop the upstream side too.
-    this.abortUpstream?.();
     this.finish();
+    this.abortUpstream?.();
   };
 
   private finish(): void {

@@ -10,6 +10,7 @@ import type { Duplex } from 'node:stream';
 import { createRequestHandler, type ListenerSlot, type RequestDeps } from '../http/request-handler.js';
 import { createUpgradeHandler } from '../http/upgrade-tunnel.js';
 import { answerClientError } from './client-error.js';
+import { replaySocket } from './replay-socket.js';
 import { sendLocalReply } from '../http/local-reply.js';
 import type { SniTable } from './sni-table.js';
 
@@ -150,10 +151,15 @@ export class Listener {
       // Wait until the first line can tell h2 from HTTP/1.x: "PRI * HTTP/2.0" is no valid h1 method.
       if (buffered.length < H2_PREFACE.length && H2_PREFACE.subarray(0, buffered.length).equals(buffered)) return;
       socket.off('data', onData);
+      const isH2 = buffered.length >= H2_PREFACE.length && buffered.subarray(0, H2_PREFACE.length).equals(H2_PREFACE);
+      if (isH2) {
+        this.h2.emit('connection', replaySocket(socket, buffered));
+        return;
+      }
+      // The HTTP/1.1 parser reads through the JS stream, so putting the bytes back is enough.
       socket.pause();
       socket.unshift(buffered);
-      const isH2 = buffered.length >= H2_PREFACE.length && buffered.subarray(0, H2_PREFACE.length).equals(H2_PREFACE);
-      (isH2 ? this.h2 : this.h1).emit('connection', socket);
+      this.h1.emit('connection', socket);
       socket.resume();
     };
     socket.on('data', onData);

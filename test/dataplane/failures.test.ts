@@ -1,0 +1,120 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import net from 'node:net';
+import http from 'node:http';
+import { once } from 'node:events';
+import type { AddressInfo } from 'node:net';
+import { cluster, echoHandler, forwardRoute, httpListener, request, snapshot, startGateway, startUpstream } from './harness.js';
+import { ManualClock } from '../../src/core/clock.js';
+
+/** A port on which nothing listens (bound, then closed). */
+async function deadPort(): Promise<number> {
+  const s = net.createServer();
+  s.listen(0, '127.0.0.1');
+  await once(s, 'listening');
+  const port = (s.address() as AddressInfo).port;
+  await new Promise((r) => s.close(r));
+  return port;
+}
+
+test('connect failure: an idempotent request is retried once on another endpoint', async (t) => {
+  const up = await startUpstream(echoHandler('alive'));
+  const dead = await deadPort();
+  const gw = await startGateway(snapshot([httpListener([forwardRoute('r', 'c')])], [cluster('c', [{ address: '127.0.0.1', port: dead }, { address: '127.0.0.1', port: up.port }])]));
+  t.after(async () => {
+    await gw.close();
+    await up.close();
+  });
+  for (let i = 0; i < 4; i++) {
+    const res = await request(gw.httpPort, { path: '/' });
+    assert.equal(res.status, 200, `request ${i} reaches the live endpoint`);
+  }
+});
+
+test('every endpoint refusing gives 502 upstream_connect_error; POST with a body is not retried', async (t) => {
+  const dead = await deadPort();
+  const gw = await startGateway(snapshot([httpListener([forwardRoute('r', 'c')])], [cluster('c', [{ address: '127.0.0.1', port: dead }])]));
+  t.after(() => gw.close());
+  const res = await request(gw.httpPort, { path: '/' });
+  assert.equal(res.status, 502);
+  assert.equal(JSON.parse(res.body).reason, 'upstream_connect_error');
+  const post = await request(gw.httpPort, { method: 'POST', path: '/', body: 'x', headers: { 'content-type': 'text/plain' } });
+  assert.equal(post.status, 502);
+});
+
+test('an upstream that resets mid-response cuts the downstream response; the gateway keeps serving', async (t) => {
+  const up = await startUpstream((req, res) => {
+    if (req.url === '/reset') {
+      res.writeHead(200, { 'content-length': '1000' });
+      res.write('partial');
+      setTimeout(() => req.socket.destroy(), 20);
+      return;
+    }
+    if (req.url === '/reset-early') {
+      req.socket.resetAndDestroy();
+      return;
+    }
+    res.end('fine');
+  });
+  const gw = await startGateway(snapshot([httpListener([forwardRoute('r', 'c')])], [cluster('c', [up])]));
+  t.after(async () => {
+    await gw.close();
+    await up.close();
+  });
+  await assert.rejects(request(gw.httpPort, { path: '/reset' }), /aborted|socket hang up|ECONNRESET/);
+  const early = await request(gw.httpPort, { path: '/reset-early', method: 'POST', body: 'x' });
+  assert.equal(early.status, 502);
+  assert.equal(JSON.parse(early.body).reason, 'upstream_reset');
+  const ok = await request(gw.httpPort, { path: '/ok' });
+  assert.equal(ok.body, 'fine');
+});
+
+test('a route timeout answers 504 upstream_timeout', async (t) => {
+  const up = await startUpstream((_req, res) => setTimeout(() => res.end('late'), 1500));
+  const route = forwardRoute('r', 'c', { path: { kind: 'prefix', value: '/' } }, { timeouts: { requestMs: 200 } });
+  const gw = await startGateway(snapshot([httpListener([route])], [cluster('c', [up])]));
+  t.after(async () => {
+    await gw.close();
+    await up.close();
+  });
+  const res = await request(gw.httpPort, { path: '/slow' });
+  assert.equal(res.status, 504);
+  assert.equal(JSON.parse(res.body).reason, 'upstream_timeout');
+});
+
+test('passive health ejects an endpoint after consecutive failures and brings it back after the back-off', async (t) => {
+  const clock = new ManualClock(0, 0);
+  let failing = true;
+  const bad = await startUpstream((_req, res) => {
+    res.writeHead(failing ? 503 : 200);
+    res.end(failing ? 'bad' : 'bad-recovered');
+  });
+  const good = await startUpstream((_req, res) => res.end('good'));
+  const c = cluster('c', [bad, good], { passiveHealth: { consecutiveFailures: 2, baseEjectionMs: 10_000, maxEjectionMs: 60_000 } });
+  const gw = await startGateway(snapshot([httpListener([forwardRoute('r', 'c')])], [c]), { clock });
+  t.after(async () => {
+    await gw.close();
+    await bad.close();
+    await good.close();
+  });
+  const bodies: string[] = [];
+  for (let i = 0; i < 6; i++) bodies.push((await request(gw.httpPort, { path: '/' })).body);
+  assert.equal(bodies.filter((b) => b === 'bad').length, 2, 'two 503s, then the endpoint is ejected');
+  const upstreams = gw.dataPlane.upstreams() as { clusters: { endpoints: { port: number; healthy: boolean }[] }[] };
+  assert.equal(upstreams.clusters[0]!.endpoints.find((e) => e.port === bad.port)!.healthy, false);
+  failing = false;
+  clock.advance(10_001);
+  const after: string[] = [];
+  for (let i = 0; i < 4; i++) after.push((await request(gw.httpPort, { path: '/' })).body);
+  assert.ok(after.includes('bad-recovered'), `the endpoint is back after the back-off: ${after.join(',')}`);
+});
+
+test('no endpoints at all gives 503 no_healthy_upstream', async (t) => {
+  const gw = await startGateway(snapshot([httpListener([forwardRoute('r', 'c')])], [cluster('c', [])]));
+  t.after(() => gw.close());
+  const res = await request(gw.httpPort, { path: '/' });
+  assert.equal(res.status, 503);
+  assert.equal(JSON.parse(res.body).reason, 'no_healthy_upstream');
+});
+
+void http;
