@@ -1,0 +1,20 @@
+import type { Diagnostic } from '../core/diagnostic.js';
+import type { ObjectStatus } from '../core/object-status.js';
+
+/**
+ * What the admin API may read from the running gateway. The composition root (src/cli/)
+ * implements it over the store, the last translation and the data plane, so the admin server
+ * imports neither: it only serialises what it is given.
+ */
+export interface AdminView {
+  /** True once the first configuration is applied and every listener is bound. */
+  isReady(): boolean;
+  /** The applied IR (IrSnapshot) as JSON-serialisable data, or null before the first apply. */
+  config(): unknown;
+  /** Diagnostics of the latest translation (also when it was rejected). */
+  diagnostics(): readonly Diagnostic[];
+  /** The status Isthmus would write back to Kubernetes for each object it owns. */
+  statuses(): readonly ObjectStatus[];
+  /** Clusters, endpoints and their health; the shape is the data plane's, served as given. */
+  upstreams(): unknown;
+}

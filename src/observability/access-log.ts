@@ -1,0 +1,129 @@
+// The access log: one JSON line per downstream request, from the data plane's `requestEnd`
+// channel, written through pino's buffered asynchronous destination. Every line carries every
+// field (null when it does not apply), so log pipelines can rely on the schema; the names follow
+// Envoy's access log operators in snake_case.
+import fs from 'node:fs';
+import path from 'node:path';
+import pino from 'pino';
+import type { RequestEndMessage } from '../core/channels.js';
+import { subscribeRequestEnd, type Unsubscribe } from './channel-subscription.js';
+
+/** `stdout`, `off`, or a file path (appended to; its folder is created). */
+export type AccessLogTarget = 'stdout' | 'off' | (string & {});
+
+export interface AccessLog {
+  /** Unsubscribes, then flushes buffered lines and closes the file (stdout stays open). */
+  close(): Promise<void>;
+}
+
+export interface AccessLogOptions {
+  /** Write failures after start-up (disk full, closed pipe); default: one line on stderr. */
+  readonly onError?: (error: Error) => void;
+}
+
+/** One access log line; `time` is when the request started (ISO 8601, UTC). */
+export interface AccessLogEntry {
+  readonly time: string;
+  readonly request_id: string;
+  readonly method: string;
+  readonly host: string;
+  readonly path: string;
+  readonly protocol: string;
+  readonly status: number;
+  readonly duration_ms: number;
+  readonly upstream_headers_ms: number | null;
+  readonly route: string | null;
+  readonly cluster: string | null;
+  readonly upstream: string | null;
+  readonly attempts: number;
+  readonly bytes_sent: number;
+  readonly details: string | null;
+  readonly client: string;
+  readonly user_agent: string | null;
+}
+
+/** Buffer up to 4 KiB (tens of lines) per write(2), but never hold a line longer than 1 s. */
+const MIN_WRITE_BYTES = 4096;
+const FLUSH_INTERVAL_MS = 1000;
+
+/**
+ * Opens the target synchronously, so a bad path fails here (the CLI reports it at start-up)
+ * rather than as a later 'error' event.
+ */
+export function createAccessLog(target: AccessLogTarget, options: AccessLogOptions = {}): AccessLog {
+  if (target === 'off') return { close: () => Promise.resolve() };
+
+  const fd = target === 'stdout' ? 1 : openForAppend(target);
+  const destination = pino.destination({
+    dest: fd,
+    sync: false,
+    minLength: MIN_WRITE_BYTES,
+    periodicFlush: FLUSH_INTERVAL_MS,
+  });
+  const onError = options.onError ?? reportToStderr(target);
+  destination.on('error', onError);
+
+  // Lines go straight to pino's asynchronous destination (sonic-boom) rather than through a
+  // pino logger: a logger always opens the line with its level field (an empty level formatter
+  // yields `{,"time"...`), which says nothing here, and JSON.stringify of the flat entry measured
+  // ~20% cheaper per line than logger.info() on Node 20.
+  let unsubscribe: Unsubscribe | undefined = subscribeRequestEnd((message) => {
+    destination.write(`${JSON.stringify(toAccessLogEntry(message))}\n`);
+  });
+
+  let closing: Promise<void> | undefined;
+  return {
+    close() {
+      unsubscribe?.();
+      unsubscribe = undefined;
+      closing ??= new Promise<void>((resolve) => {
+        destination.once('close', () => resolve());
+        destination.once('error', () => resolve());
+        // end() writes what is buffered, then closes the fd (sonic-boom leaves fd 1 open).
+        destination.end();
+      });
+      return closing;
+    },
+  };
+}
+
+export function toAccessLogEntry(m: RequestEndMessage): AccessLogEntry {
+  return {
+    time: new Date(m.startTime).toISOString(),
+    request_id: m.requestId,
+    method: m.method,
+    host: m.host,
+    path: m.path,
+    protocol: m.protocol,
+    status: m.status,
+    duration_ms: roundMs(m.durationMs),
+    upstream_headers_ms: m.upstreamHeadersMs === undefined ? null : roundMs(m.upstreamHeadersMs),
+    route: m.route ?? null,
+    cluster: m.cluster ?? null,
+    upstream: m.upstream ?? null,
+    attempts: m.attempts,
+    bytes_sent: m.bytesSent,
+    details: m.details ?? null,
+    client: m.clientAddress,
+    user_agent: m.userAgent ?? null,
+  };
+}
+
+/** Microsecond precision is plenty and keeps lines short. */
+function roundMs(ms: number): number {
+  return Math.round(ms * 1000) / 1000;
+}
+
+function openForAppend(file: string): number {
+  fs.mkdirSync(path.dirname(path.resolve(file)), { recursive: true });
+  return fs.openSync(file, 'a');
+}
+
+function reportToStderr(target: string): (error: Error) => void {
+  let reported = false;
+  return (error) => {
+    if (reported) return;
+    reported = true;
+    process.stderr.write(`isthmus: access log ${target}: ${error.message}\n`);
+  };
+}
