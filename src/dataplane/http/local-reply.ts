@@ -3,6 +3,7 @@
 import type { ServerResponse } from 'node:http';
 import type { Http2ServerResponse } from 'node:http2';
 import { RUNTIME_ERRORS, type RuntimeErrorCode } from '../../core/errors.js';
+import { SERVER_NAME } from './upstream-headers.js';
 
 export type DownstreamResponse = ServerResponse | Http2ServerResponse;
 
@@ -22,6 +23,7 @@ export function sendBody(res: DownstreamResponse, status: number, body: string, 
     'content-type': contentType,
     'content-length': Buffer.byteLength(body),
     'x-request-id': requestId,
+    server: SERVER_NAME,
     ...extra,
   };
   // HTTP/2 forbids connection-specific fields (RFC 9113 §8.2.2).

@@ -103,15 +103,21 @@ function dropConnectionListed(out: string[], tokens: string): void {
 
 const RESPONSE_HOP_BY_HOP = new Set(['connection', 'proxy-connection', 'keep-alive', 'transfer-encoding', 'upgrade', 'te']);
 
-/** undici's raw response headers → flat strings, without hop-by-hop fields. */
+/**
+ * undici's raw response headers → flat strings, without hop-by-hop fields. A response without a
+ * Server header gets `server: isthmus` (Envoy and nginx name themselves the same way; the
+ * ingress-controller conformance features expect the field).
+ */
 export function buildDownstreamHeaders(raw: readonly Buffer[]): string[] {
   const out: string[] = [];
   let connectionTokens: string | undefined;
+  let hasServer = false;
   for (let i = 0; i < raw.length; i += 2) {
     const name = raw[i]!.toString('latin1');
     const value = raw[i + 1]!.toString('latin1');
     const len = name.length;
-    if (len === 2 || len === 7 || len === 10 || len === 16 || len === 17) {
+    if (len === 6 && !hasServer && name.toLowerCase() === 'server') hasServer = true;
+    else if (len === 2 || len === 7 || len === 10 || len === 16 || len === 17) {
       const lower = name.toLowerCase();
       if (RESPONSE_HOP_BY_HOP.has(lower)) {
         if (lower === 'connection') connectionTokens = value;
@@ -121,5 +127,8 @@ export function buildDownstreamHeaders(raw: readonly Buffer[]): string[] {
     out.push(name, value);
   }
   if (connectionTokens !== undefined) dropConnectionListed(out, connectionTokens);
+  if (!hasServer) out.push('server', SERVER_NAME);
   return out;
 }
+
+export const SERVER_NAME = 'isthmus';
