@@ -73,7 +73,6 @@ export class ProxyExchange implements UpstreamHandler {
     this.endpoint = endpoint;
     this.attempts++;
     endpoint.inFlight++;
-    endpoint.totalRequests++;
     this.deps.transport.send(endpoint, this.cluster.protocol, this.cluster.connectTimeoutMs, this.upstreamRequest, this);
   }
 
@@ -132,8 +131,8 @@ export class ProxyExchange implements UpstreamHandler {
     if (this.finished) return;
     const endpoint = this.endpoint!;
     const reason = classifyUpstreamError(err, this.headersSent);
-    endpoint.totalFailures++;
-    if (reason !== 'upstream_timeout') this.cluster.health.recordFailure(endpoint);
+    // Passive health counts the totals too; timeouts count as failures (Envoy's gateway failures).
+    this.cluster.health.recordFailure(endpoint);
     const retry = !this.headersSent && this.mayRetry(reason);
     if (channels.upstreamError.hasSubscribers) {
       const msg: UpstreamErrorMessage = { cluster: this.cluster.name, endpoint: endpoint.key, reason, retried: retry };

@@ -44,7 +44,6 @@ export function createUpgradeHandler(slot: ListenerSlot, deps: RequestDeps): (re
       const endpoint = cluster.lb.pick(lbContext, tried);
       if (endpoint === undefined) return fail('no_healthy_upstream');
       endpoint.inFlight++;
-      endpoint.totalRequests++;
       const upstream = net.connect({ host: endpoint.address, port: endpoint.port });
       const timer = setTimeout(() => upstream.destroy(Object.assign(new Error('connect timeout'), { code: 'ETIMEDOUT' })), cluster.connectTimeoutMs);
       let connected = false;
@@ -62,7 +61,6 @@ export function createUpgradeHandler(slot: ListenerSlot, deps: RequestDeps): (re
       upstream.on('error', (err: NodeJS.ErrnoException) => {
         clearTimeout(timer);
         if (connected) return socket.destroy();
-        endpoint.totalFailures++;
         cluster.health.recordFailure(endpoint);
         // One retry on another endpoint, as for plain requests: nothing was sent yet.
         if (tried === undefined) {

@@ -1,17 +1,16 @@
 // A cluster as the request path sees it: endpoints (shared state from the registry), a compiled
 // load balancer, passive health and the transport settings. Rebuilt on every apply; the endpoint
 // state objects it points to are not.
-import type { IrCluster, IrPassiveHealth } from '../../ir/types.js';
+import type { IrCluster } from '../../ir/types.js';
 import type { Clock } from '../../core/clock.js';
 import type { Random } from '../../core/random.js';
 import type { EndpointState } from './endpoint-state.js';
 import type { EndpointRegistry } from './endpoint-registry.js';
 import type { LoadBalancer } from './lb/types.js';
 import { createLoadBalancer } from './lb/create-load-balancer.js';
-import { PassiveHealth } from './health/passive-health.js';
+import { DEFAULT_PASSIVE_HEALTH, PassiveHealth } from './health/passive-health.js';
 import type { UpstreamProtocol } from './transport.js';
 
-export const DEFAULT_PASSIVE_HEALTH: IrPassiveHealth = { consecutiveFailures: 5, baseEjectionMs: 30_000, maxEjectionMs: 300_000 };
 export const DEFAULT_CONNECT_TIMEOUT_MS = 5_000;
 
 export interface ClusterRuntime {
@@ -28,7 +27,12 @@ export interface ClusterRuntime {
 export function compileCluster(cluster: IrCluster, deps: { registry: EndpointRegistry; clock: Clock; random: Random }): ClusterRuntime {
   const endpoints = cluster.endpoints.map((e) => deps.registry.acquire(e.address, e.port, e.weight ?? 1));
   const health = new PassiveHealth(cluster.passiveHealth ?? DEFAULT_PASSIVE_HEALTH, deps.clock);
-  const lb = createLoadBalancer(cluster.lb, endpoints, { random: deps.random, isAvailable: (ep) => health.isAvailable(ep) });
+  const lb = createLoadBalancer(cluster.lb, endpoints, {
+    random: deps.random,
+    isAvailable: health.isAvailable,
+    // An endpoint shared by two clusters may carry a different weight in each.
+    weights: cluster.endpoints.map((e) => e.weight ?? 1),
+  });
   return {
     name: cluster.name,
     protocol: cluster.protocol,

@@ -1,0 +1,95 @@
+// Passive health (Envoy's outlier detection, consecutive-5xx flavour): the request path reports
+// each upstream attempt's outcome, and an endpoint that fails `consecutiveFailures` times in a row
+// is ejected for a while. No probes are sent; the traffic itself is the probe.
+//
+// Choices, against Envoy's outlier detection:
+// - Back-off doubles: the n-th ejection in a row lasts baseEjectionMs * 2^(n-1), capped at
+//   maxEjectionMs (the IR documents doubling). Envoy multiplies linearly (base * n); both cap.
+// - When an ejection ends the endpoint is available again at once, and its consecutive-failure
+//   count starts from zero, as in Envoy: it takes a full new run of failures to eject it again,
+//   and that next ejection lasts twice as long.
+// - Outcomes of requests that were already in flight while the endpoint is ejected only count in
+//   the totals: they say nothing new about the endpoint and must not stretch the ejection.
+// - The ejection count (the back-off exponent) is forgotten on the first success that comes at
+//   least maxEjectionMs after the last ejection ended. Envoy decrements its multiplier once per
+//   healthy interval; a single reset window is simpler to reason about and still damps flapping.
+// - No "panic mode" and no max-ejection-percent: when every endpoint is ejected the load balancers
+//   return undefined and the request gets 503 no_healthy_upstream.
+//
+// The state lives on EndpointState (shared by address, surviving reloads); this class holds only
+// the per-cluster thresholds and the clock. `isAvailable` is an arrow property so it can be handed
+// to createLoadBalancer as is, without a bind per cluster or a closure per request.
+import type { Clock } from '../../../core/clock.js';
+import type { IrPassiveHealth } from '../../../ir/types.js';
+import type { EndpointState } from '../endpoint-state.js';
+import type { IsAvailable } from '../lb/types.js';
+
+/** Envoy's outlier-detection defaults (consecutive_5xx 5, base_ejection_time 30 s, max 300 s). */
+export const DEFAULT_PASSIVE_HEALTH: IrPassiveHealth = {
+  consecutiveFailures: 5,
+  baseEjectionMs: 30_000,
+  maxEjectionMs: 300_000,
+};
+
+/** For clusters without passive health: every endpoint is always available. */
+export const alwaysAvailable: IsAvailable = () => true;
+
+export class PassiveHealth {
+  private readonly threshold: number;
+  private readonly baseMs: number;
+  private readonly maxMs: number;
+
+  constructor(
+    config: IrPassiveHealth,
+    private readonly clock: Clock,
+  ) {
+    this.threshold = Math.max(1, Math.floor(config.consecutiveFailures));
+    this.baseMs = Math.max(0, config.baseEjectionMs);
+    this.maxMs = Math.max(this.baseMs, config.maxEjectionMs);
+  }
+
+  /**
+   * True unless the endpoint is inside an ejection. The common case (never ejected, or ejection
+   * history already forgotten) reads one field and no clock.
+   */
+  readonly isAvailable: IsAvailable = (ep) => ep.ejectedUntilMs === 0 || this.clock.monotonicMs() >= ep.ejectedUntilMs;
+
+  recordSuccess(ep: EndpointState): void {
+    ep.totalRequests++;
+    ep.consecutiveFailures = 0;
+    if (ep.ejectedUntilMs !== 0 && this.clock.monotonicMs() - ep.ejectedUntilMs >= this.maxMs) {
+      // Healthy for a whole reset window since the last ejection ended: forget the back-off.
+      ep.ejections = 0;
+      ep.ejectedUntilMs = 0;
+    }
+  }
+
+  recordFailure(ep: EndpointState): void {
+    ep.totalRequests++;
+    ep.totalFailures++;
+    if (ep.ejectedUntilMs !== 0) {
+      const now = this.clock.monotonicMs();
+      if (now < ep.ejectedUntilMs) return;
+      if (++ep.consecutiveFailures >= this.threshold) this.eject(ep, now);
+      return;
+    }
+    if (++ep.consecutiveFailures >= this.threshold) this.eject(ep, this.clock.monotonicMs());
+  }
+
+  /** How long the next ejection of `ep` would last (for GET /api/upstreams and tests). */
+  nextEjectionMs(ep: EndpointState): number {
+    return this.ejectionMs(ep.ejections + 1);
+  }
+
+  private eject(ep: EndpointState, now: number): void {
+    ep.ejections++;
+    ep.consecutiveFailures = 0;
+    // `|| 1`: an ejection must leave a non-zero mark even with baseEjectionMs 0 at time 0.
+    ep.ejectedUntilMs = now + this.ejectionMs(ep.ejections) || 1;
+  }
+
+  private ejectionMs(n: number): number {
+    // 2^(n-1) overflows to Infinity for large n, which Math.min caps.
+    return Math.min(this.maxMs, this.baseMs * 2 ** (n - 1));
+  }
+}

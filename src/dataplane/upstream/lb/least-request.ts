@@ -1,0 +1,72 @@
+// Least request by "power of two choices" (Mitzenmacher; Envoy's LEAST_REQUEST): draw `choices`
+// endpoints at random (in proportion to weight) and take the one with the fewest requests in
+// flight, relative to its weight. Nearly as good as a full scan for the least loaded, at the cost
+// of two random draws, and it avoids the herd a full scan causes when many pickers see the same
+// minimum.
+//
+// Draws may repeat an endpoint (as in Envoy). Draws that land on an unavailable or excluded
+// endpoint are wasted; when every draw is wasted, a full scan over the usable endpoints decides.
+import type { Random } from '../../../core/random.js';
+import type { EndpointState } from '../endpoint-state.js';
+import type { IsAvailable, LbContext, LoadBalancer } from './types.js';
+import { WeightedSampler, isUsable } from './weighted-sampler.js';
+
+export const DEFAULT_LEAST_REQUEST_CHOICES = 2;
+
+export class LeastRequestBalancer implements LoadBalancer {
+  private readonly choices: number;
+  /** 1 / weight per endpoint, so the comparison is a multiply (0 for weight-0 endpoints). */
+  private readonly inverseWeights: Float64Array;
+
+  constructor(
+    private readonly endpoints: readonly EndpointState[],
+    private readonly sampler: WeightedSampler,
+    choices: number | undefined,
+    private readonly random: Random,
+    private readonly isAvailable: IsAvailable,
+  ) {
+    this.choices = Math.max(1, Math.floor(choices ?? DEFAULT_LEAST_REQUEST_CHOICES));
+    this.inverseWeights = sampler.weights.map((w) => (w > 0 ? 1 / w : 0));
+  }
+
+  pick(_ctx: LbContext, exclude?: ReadonlySet<EndpointState>): EndpointState | undefined {
+    const eps = this.endpoints;
+    let best: EndpointState | undefined;
+    let bestLoad = Infinity;
+    for (let c = 0; c < this.choices; c++) {
+      const i = this.sampler.sample(this.random.next());
+      if (i < 0) return undefined;
+      const ep = eps[i]!;
+      if (!isUsable(ep, exclude, this.isAvailable)) continue;
+      // Strictly lower wins: on a tie the earlier draw stays, so an idle cluster is spread in
+      // proportion to weight by the weighted draw itself.
+      const load = ep.inFlight * this.inverseWeights[i]!;
+      if (load < bestLoad) {
+        best = ep;
+        bestLoad = load;
+      }
+    }
+    return best ?? this.scan(exclude);
+  }
+
+  /** Least loaded usable endpoint, starting at a random offset so ties do not favour index 0. */
+  private scan(exclude: ReadonlySet<EndpointState> | undefined): EndpointState | undefined {
+    const eps = this.endpoints;
+    const n = eps.length;
+    const start = Math.floor(this.random.next() * n);
+    let best: EndpointState | undefined;
+    let bestLoad = Infinity;
+    for (let k = 0; k < n; k++) {
+      const i = start + k < n ? start + k : start + k - n;
+      const inverse = this.inverseWeights[i]!;
+      const ep = eps[i]!;
+      if (inverse === 0 || !isUsable(ep, exclude, this.isAvailable)) continue;
+      const load = ep.inFlight * inverse;
+      if (load < bestLoad) {
+        best = ep;
+        bestLoad = load;
+      }
+    }
+    return best;
+  }
+}
