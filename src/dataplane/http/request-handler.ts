@@ -11,6 +11,7 @@ import type { Router } from './router.js';
 import type { CompiledRoute } from './compiled-route.js';
 import { normalizeRequestTarget } from './normalize-path.js';
 import { validateHeaders } from './validate-request.js';
+import { STRICT_PARSER } from './strict-parser.js';
 import { sendBody, sendLocalReply, type DownstreamResponse } from './local-reply.js';
 import { buildUpstreamHeaders } from './upstream-headers.js';
 import { buildRedirectLocation } from './redirect.js';
@@ -56,7 +57,7 @@ export function createRequestHandler(slot: ListenerSlot, deps: RequestDeps): (re
 
     // decode
     if (!isH2) {
-      const invalid = validateHeaders(req.rawHeaders);
+      const invalid = validateHeaders(req.rawHeaders, STRICT_PARSER);
       if (invalid.kind === 'invalid') return reject('bad_request');
     }
     if (url.length > deps.maxUriBytes) return reject('uri_too_long', url.slice(0, 256));

@@ -8,6 +8,7 @@ import { randomUUID } from 'node:crypto';
 import { RUNTIME_ERRORS, type RuntimeErrorCode } from '../../core/errors.js';
 import { normalizeRequestTarget } from './normalize-path.js';
 import { validateHeaders } from './validate-request.js';
+import { STRICT_PARSER } from './strict-parser.js';
 import { buildUpstreamHeaders } from './upstream-headers.js';
 import { clientIpOf, splitHost, type ListenerSlot, type RequestDeps } from './request-handler.js';
 import { EMPTY_LB_CONTEXT, RequestLbContext } from './lb-context.js';
@@ -20,7 +21,7 @@ export function createUpgradeHandler(slot: ListenerSlot, deps: RequestDeps): (re
     socket.on('error', () => socket.destroy());
     const fail = (details: RuntimeErrorCode): void => writeRawReply(socket, details, requestId);
 
-    if (validateHeaders(req.rawHeaders).kind === 'invalid') return fail('bad_request');
+    if (validateHeaders(req.rawHeaders, STRICT_PARSER).kind === 'invalid') return fail('bad_request');
     const url = req.url ?? '/';
     if (url.length > deps.maxUriBytes) return fail('uri_too_long');
     const target = normalizeRequestTarget(url);
