@@ -34,7 +34,7 @@ export async function main(argv: string[]): Promise<void> {
       case '--help':
       case '-h':
       case 'help':
-        process.stdout.write(HELP);
+        process.stdout.write(`${HELP}\n${runHelp()}`);
         return;
       case 'run':
         if (rest.includes('--help') || rest.includes('-h')) {

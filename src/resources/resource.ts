@@ -1,0 +1,34 @@
+import type { ObjectRef } from '../core/object-ref.js';
+import type { EndpointSlice } from './endpoint-slice.js';
+import type { Endpoints } from './endpoints.js';
+import type { Ingress } from './ingress.js';
+import type { IngressClass } from './ingress-class.js';
+import type { Namespace } from './namespace.js';
+import type { Pod } from './pod.js';
+import type { Secret } from './secret.js';
+import type { Service } from './service.js';
+
+export type { EndpointSlice } from './endpoint-slice.js';
+export type { Endpoints } from './endpoints.js';
+export type { Ingress } from './ingress.js';
+export type { IngressClass } from './ingress-class.js';
+export type { Namespace } from './namespace.js';
+export type { ObjectMeta } from './object-meta.js';
+export type { Pod } from './pod.js';
+export type { Secret } from './secret.js';
+export type { Service } from './service.js';
+
+/** Every input kind Isthmus reads, discriminated by `kind`. */
+export type Resource = Service | Pod | EndpointSlice | Endpoints | Secret | Namespace | Ingress | IngressClass;
+
+export type ResourceKind = Resource['kind'];
+
+export function refOf(resource: Resource): ObjectRef {
+  const { namespace, name } = resource.metadata;
+  return namespace === undefined ? { kind: resource.kind, name } : { kind: resource.kind, namespace, name };
+}
+
+/** `Service/default/web`: identity for de-duplication and indexes (one apiVersion per kind here). */
+export function resourceKey(resource: Resource): string {
+  return `${resource.kind}/${resource.metadata.namespace ?? ''}/${resource.metadata.name}`;
+}

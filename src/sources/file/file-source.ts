@@ -1,0 +1,197 @@
+import { watch, type FSWatcher } from 'node:fs';
+import { stat } from 'node:fs/promises';
+import path from 'node:path';
+import { buildSnapshot, type SourceContribution } from '../../store/build-snapshot.js';
+import type { ResourceSnapshot } from '../../store/resource-snapshot.js';
+import type { ConfigSource } from '../source.js';
+import { readConfigFile } from './read-config-file.js';
+import { scanConfigTree, type ConfigFileRef } from './scan-config-tree.js';
+
+export interface FileSourceOptions {
+  readonly dirs: readonly string[];
+  /** Quiet time gathered after the first event of a burst before reloading; default 100. */
+  readonly debounceMs?: number;
+}
+
+interface CachedFile {
+  /** inode, size, mtime and ctime: a cheap "did it change" for files no event named. */
+  readonly stamp: string;
+  readonly contribution: SourceContribution;
+}
+
+/**
+ * Loads every config file below the folders and watches them. Any event only marks paths dirty
+ * and schedules a reload: the reload rescans the tree (so creations, deletions, files replaced by
+ * rename and new sub-folders are all seen the same way), re-reads the files that an event named or
+ * whose stat changed, and pushes a whole snapshot with generation + 1 when anything differs.
+ *
+ * Each folder gets its own non-recursive fs.watch (inotify on Linux), kept in step with the tree
+ * on every reload, rather than `recursive: true`, whose Linux implementation differs across Node
+ * versions. Bursts are coalesced: the first event starts a `debounceMs` timer, later events join
+ * it (so a steady stream of writes cannot starve reloads), and events during a reload schedule one
+ * more. Reloads never overlap, so the latest state always wins.
+ */
+export class FileSource implements ConfigSource {
+  readonly #dirs: readonly string[];
+  readonly #debounceMs: number;
+  readonly #watchers = new Map<string, { readonly watcher: FSWatcher; readonly names: ReadonlySet<string> | null }>();
+  readonly #cache = new Map<string, CachedFile>();
+  /** Paths an event named since the last reload started; `all` when an event named none. */
+  #dirty = new Set<string>();
+  #dirtyAll = false;
+  #generation = 0;
+  #lastFingerprint: string | undefined;
+  #onSnapshot: ((snapshot: ResourceSnapshot) => void) | undefined;
+  #timer: NodeJS.Timeout | undefined;
+  #reloading: Promise<void> | undefined;
+  #pending = false;
+  #closed = false;
+
+  constructor(options: FileSourceOptions) {
+    this.#dirs = [...options.dirs];
+    this.#debounceMs = options.debounceMs ?? 100;
+  }
+
+  async start(onSnapshot: (snapshot: ResourceSnapshot) => void): Promise<void> {
+    if (this.#onSnapshot) throw new Error('FileSource already started');
+    this.#onSnapshot = onSnapshot;
+    this.#reloading = this.#reload();
+    try {
+      await this.#reloading;
+    } finally {
+      this.#reloading = undefined;
+    }
+    if (this.#pending) {
+      this.#pending = false;
+      this.#schedule();
+    }
+  }
+
+  async close(): Promise<void> {
+    this.#closed = true;
+    if (this.#timer) clearTimeout(this.#timer);
+    this.#timer = undefined;
+    for (const { watcher } of this.#watchers.values()) watcher.close();
+    this.#watchers.clear();
+    await this.#reloading?.catch(() => undefined);
+  }
+
+  #noteChange(file: string | undefined): void {
+    if (file === undefined) this.#dirtyAll = true;
+    else this.#dirty.add(file);
+    this.#schedule();
+  }
+
+  #schedule(): void {
+    if (this.#closed || this.#timer) return;
+    if (this.#reloading) {
+      this.#pending = true;
+      return;
+    }
+    this.#timer = setTimeout(() => void this.#fire(), this.#debounceMs);
+  }
+
+  async #fire(): Promise<void> {
+    this.#timer = undefined;
+    if (this.#closed) return;
+    this.#reloading = this.#reload();
+    try {
+      await this.#reloading;
+    } finally {
+      this.#reloading = undefined;
+      if (this.#pending) {
+        this.#pending = false;
+        this.#schedule();
+      }
+    }
+  }
+
+  async #reload(): Promise<void> {
+    const dirty = this.#dirty;
+    const dirtyAll = this.#dirtyAll;
+    this.#dirty = new Set();
+    this.#dirtyAll = false;
+
+    const tree = await scanConfigTree(this.#dirs);
+    if (this.#closed) return;
+    this.#syncWatchers(tree.watch);
+
+    const contributions: SourceContribution[] = [{ resources: [], diagnostics: tree.diagnostics }];
+    const present = new Set<string>();
+    for (const file of tree.files) {
+      present.add(file.path);
+      const contribution = await this.#load(file, dirtyAll || dirty.has(file.path));
+      if (contribution) contributions.push(contribution);
+    }
+    for (const cached of [...this.#cache.keys()]) if (!present.has(cached)) this.#cache.delete(cached);
+    if (this.#closed) return;
+
+    // Deliver only real changes: an editor touching a file must not cause a reload downstream.
+    const candidate = buildSnapshot(contributions, this.#generation + 1);
+    const fingerprint = JSON.stringify([candidate.resources, candidate.diagnostics]);
+    if (fingerprint === this.#lastFingerprint) return;
+    this.#lastFingerprint = fingerprint;
+    this.#generation = candidate.generation;
+    this.#onSnapshot?.(candidate);
+  }
+
+  async #load(file: ConfigFileRef, forced: boolean): Promise<SourceContribution | undefined> {
+    const info = await stat(file.path).catch(() => undefined);
+    if (!info) {
+      this.#cache.delete(file.path);
+      return undefined; // deleted since the scan; the event for it schedules another reload
+    }
+    const stamp = `${info.ino}:${info.size}:${info.mtimeMs}:${info.ctimeMs}`;
+    const cached = this.#cache.get(file.path);
+    if (cached && !forced && cached.stamp === stamp) return cached.contribution;
+    const contribution = await readConfigFile(file);
+    if (contribution) this.#cache.set(file.path, { stamp, contribution });
+    else this.#cache.delete(file.path);
+    return contribution;
+  }
+
+  #syncWatchers(wanted: ReadonlyMap<string, ReadonlySet<string> | null>): void {
+    for (const [dir, entry] of this.#watchers) {
+      if (!sameNames(wanted.get(dir), entry.names)) {
+        entry.watcher.close();
+        this.#watchers.delete(dir);
+      }
+    }
+    for (const [dir, names] of wanted) if (!this.#watchers.has(dir)) this.#watchDir(dir, names);
+  }
+
+  #watchDir(dir: string, names: ReadonlySet<string> | null): void {
+    let watcher: FSWatcher;
+    try {
+      // persistent: false, the listeners and servers keep the process alive, not the watcher.
+      watcher = watch(dir, { persistent: false }, (_event, fileName) => {
+        if (fileName !== null && names !== null && !names.has(fileName)) return;
+        const changed = fileName === null ? undefined : path.join(dir, fileName);
+        // A sub-folder that was removed or replaced: its watcher sees the old inode; drop it so
+        // the reload watches whatever is there now.
+        const stale = changed === undefined ? undefined : this.#watchers.get(changed);
+        if (changed !== undefined && stale) {
+          stale.watcher.close();
+          this.#watchers.delete(changed);
+        }
+        this.#noteChange(changed);
+      });
+    } catch {
+      // Gone between the scan and now; the event that removed it has scheduled a reload.
+      return;
+    }
+    watcher.on('error', () => {
+      // Typically the folder was deleted: forget the watcher and let a reload resync.
+      watcher.close();
+      if (this.#watchers.get(dir)?.watcher === watcher) this.#watchers.delete(dir);
+      this.#noteChange(undefined);
+    });
+    this.#watchers.set(dir, { watcher, names });
+  }
+}
+
+function sameNames(a: ReadonlySet<string> | null | undefined, b: ReadonlySet<string> | null): boolean {
+  if (a === undefined) return false;
+  if (a === null || b === null) return a === b;
+  return a.size === b.size && [...a].every((name) => b.has(name));
+}

@@ -1,0 +1,88 @@
+import { assertNever } from '../core/assert-never.js';
+import { SERVICE_NAME_LABEL, type EndpointSlice } from '../resources/endpoint-slice.js';
+import type {
+  Endpoints,
+  Ingress,
+  IngressClass,
+  Pod,
+  Resource,
+  Secret,
+  Service,
+} from '../resources/resource.js';
+
+/** Lookups a translator needs, built once per snapshot. Keys are `namespace/name`. */
+export interface ResourceIndex {
+  readonly services: ReadonlyMap<string, Service>;
+  readonly pods: ReadonlyMap<string, Pod>;
+  /** Pods per namespace (sorted by name), for selector matching. */
+  readonly podsByNamespace: ReadonlyMap<string, readonly Pod[]>;
+  /** EndpointSlices (sorted by name) per owning Service (`kubernetes.io/service-name` label), `namespace/service`. */
+  readonly endpointSlicesByService: ReadonlyMap<string, readonly EndpointSlice[]>;
+  readonly endpoints: ReadonlyMap<string, Endpoints>;
+  readonly secrets: ReadonlyMap<string, Secret>;
+  readonly ingresses: readonly Ingress[];
+  readonly ingressClasses: readonly IngressClass[];
+}
+
+export function namespacedKey(namespace: string | undefined, name: string): string {
+  return `${namespace ?? ''}/${name}`;
+}
+
+function push<T>(map: Map<string, T[]>, key: string, value: T): void {
+  const list = map.get(key);
+  if (list) list.push(value);
+  else map.set(key, [value]);
+}
+
+function byName(a: Resource, b: Resource): number {
+  return a.metadata.name < b.metadata.name ? -1 : a.metadata.name > b.metadata.name ? 1 : 0;
+}
+
+export function indexResources(resources: readonly Resource[]): ResourceIndex {
+  const services = new Map<string, Service>();
+  const pods = new Map<string, Pod>();
+  const podsByNamespace = new Map<string, Pod[]>();
+  const endpointSlicesByService = new Map<string, EndpointSlice[]>();
+  const endpoints = new Map<string, Endpoints>();
+  const secrets = new Map<string, Secret>();
+  const ingresses: Ingress[] = [];
+  const ingressClasses: IngressClass[] = [];
+  for (const resource of resources) {
+    const key = namespacedKey(resource.metadata.namespace, resource.metadata.name);
+    switch (resource.kind) {
+      case 'Service':
+        services.set(key, resource);
+        break;
+      case 'Pod':
+        pods.set(key, resource);
+        push(podsByNamespace, resource.metadata.namespace ?? '', resource);
+        break;
+      case 'EndpointSlice': {
+        const service = resource.metadata.labels[SERVICE_NAME_LABEL];
+        if (service !== undefined) push(endpointSlicesByService, namespacedKey(resource.metadata.namespace, service), resource);
+        break;
+      }
+      case 'Endpoints':
+        endpoints.set(key, resource);
+        break;
+      case 'Secret':
+        secrets.set(key, resource);
+        break;
+      case 'Ingress':
+        ingresses.push(resource);
+        break;
+      case 'IngressClass':
+        ingressClasses.push(resource);
+        break;
+      case 'Namespace':
+        break;
+      default:
+        assertNever(resource, 'resource kind');
+    }
+  }
+  // Lists in name order, so that which of two endpoints with the same address wins (and anything
+  // else order-sensitive downstream) never depends on the order resources arrived in.
+  for (const list of podsByNamespace.values()) list.sort(byName);
+  for (const list of endpointSlicesByService.values()) list.sort(byName);
+  return { services, pods, podsByNamespace, endpointSlicesByService, endpoints, secrets, ingresses, ingressClasses };
+}

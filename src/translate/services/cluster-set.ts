@@ -1,0 +1,105 @@
+import type { Diagnostic } from '../../core/diagnostic.js';
+import type { ConfigErrorCode } from '../../core/errors.js';
+import type { IrCluster, IrLoadBalancer, IrPassiveHealth } from '../../ir/types.js';
+import { refOf, type Service } from '../../resources/resource.js';
+import type { ServicePort } from '../../resources/service.js';
+import { namespacedKey, type ResourceIndex } from '../../store/resource-index.js';
+import { backendProtocolOf } from './backend-protocol.js';
+import { createPodWeights } from './endpoint-weight.js';
+import { readLoadBalancer } from './load-balancer-annotations.js';
+import { resolveServiceEndpoints } from './service-endpoints.js';
+
+export const DEFAULT_CONNECT_TIMEOUT_MS = 5000;
+export const DEFAULT_PASSIVE_HEALTH: IrPassiveHealth = { consecutiveFailures: 5, baseEjectionMs: 30_000, maxEjectionMs: 300_000 };
+
+export type ServicePortSelector = { readonly kind: 'number'; readonly number: number } | { readonly kind: 'name'; readonly name: string };
+
+export type BackendResolution =
+  | { readonly kind: 'ok'; readonly cluster: string; readonly externalName?: string }
+  | { readonly kind: 'error'; readonly code: ConfigErrorCode; readonly message: string };
+
+/** Collects the clusters that routes reference; only those are emitted. */
+export interface ClusterSet {
+  reference(namespace: string, serviceName: string, port: ServicePortSelector): BackendResolution;
+  build(): IrCluster[];
+}
+
+function describePorts(service: Service, by: ServicePortSelector['kind']): string {
+  const ports = service.spec.ports;
+  if (ports.length === 0) return 'the Service has no ports';
+  if (by === 'number') return `ports: ${ports.map((p) => p.port).join(', ')}`;
+  const names = ports.flatMap((p) => (p.name ? [p.name] : []));
+  return names.length === 0 ? `its ports have no names: ${ports.map((p) => p.port).join(', ')}` : `port names: ${names.join(', ')}`;
+}
+
+export function createClusterSet(index: ResourceIndex, diagnostics: Diagnostic[]): ClusterSet {
+  const referenced = new Map<string, { service: Service; port: ServicePort }>();
+  const weightOf = createPodWeights(diagnostics);
+  const lbByService = new Map<Service, IrLoadBalancer>();
+
+  const reference = (namespace: string, serviceName: string, selector: ServicePortSelector): BackendResolution => {
+    const service = index.services.get(namespacedKey(namespace, serviceName));
+    if (!service) {
+      return { kind: 'error', code: 'ERR_BACKEND_SERVICE_NOT_FOUND', message: `Service "${serviceName}" not found in namespace "${namespace}"` };
+    }
+    let port = service.spec.ports.find((p) => (selector.kind === 'number' ? p.port === selector.number : p.name === selector.name));
+    const externalName = service.spec.type === 'ExternalName' ? service.spec.externalName : undefined;
+    // An ExternalName Service is a DNS alias: clients connect to the name on the port they chose,
+    // so an undeclared port number is fine there (ingress-nginx accepts it too).
+    if (!port && externalName !== undefined && selector.kind === 'number') port = { port: selector.number, protocol: 'TCP' };
+    if (!port) {
+      const wanted = selector.kind === 'number' ? `port ${selector.number}` : `port named "${selector.name}"`;
+      return {
+        kind: 'error',
+        code: 'ERR_BACKEND_PORT_NOT_FOUND',
+        message: `Service "${serviceName}" has no ${wanted} (${describePorts(service, selector.kind)})`,
+      };
+    }
+    if (port.protocol !== 'TCP') {
+      return { kind: 'error', code: 'ERR_BACKEND_PORT_NOT_FOUND', message: `Service "${serviceName}" port ${port.port} is ${port.protocol}, not TCP` };
+    }
+    const cluster = `service/${namespace}/${serviceName}/${port.port}`;
+    if (!referenced.has(cluster)) referenced.set(cluster, { service, port });
+    return externalName === undefined ? { kind: 'ok', cluster } : { kind: 'ok', cluster, externalName };
+  };
+
+  const lbOf = (service: Service): IrLoadBalancer => {
+    let lb = lbByService.get(service);
+    if (!lb) {
+      lb = readLoadBalancer(service, diagnostics);
+      lbByService.set(service, lb);
+    }
+    return lb;
+  };
+
+  const build = (): IrCluster[] => {
+    const entries = [...referenced.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+    return entries.map(([name, { service, port }]) => {
+      const externalName = service.spec.type === 'ExternalName' ? service.spec.externalName : undefined;
+      const endpoints =
+        externalName !== undefined
+          ? [{ address: externalName, port: port.port, weight: 1 }]
+          : resolveServiceEndpoints(service, port, index, weightOf);
+      if (endpoints.length === 0) {
+        diagnostics.push({
+          severity: 'warning',
+          code: 'ERR_BACKEND_NO_ENDPOINTS',
+          object: refOf(service),
+          source: service.source,
+          message: `no ready endpoints for port ${port.port}; requests to it get 503`,
+        });
+      }
+      return {
+        name,
+        origin: refOf(service),
+        protocol: backendProtocolOf(port.appProtocol),
+        lb: lbOf(service),
+        endpoints,
+        connectTimeoutMs: DEFAULT_CONNECT_TIMEOUT_MS,
+        passiveHealth: DEFAULT_PASSIVE_HEALTH,
+      };
+    });
+  };
+
+  return { reference, build };
+}

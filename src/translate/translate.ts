@@ -1,0 +1,48 @@
+import { sortDiagnostics, type Diagnostic } from '../core/diagnostic.js';
+import type { ObjectStatus } from '../core/object-status.js';
+import type { IrSnapshot } from '../ir/types.js';
+import { indexResources } from '../store/resource-index.js';
+import type { ResourceSnapshot } from '../store/resource-snapshot.js';
+import { translateIngresses } from './ingress/translate-ingresses.js';
+import { createClusterSet } from './services/cluster-set.js';
+
+export interface TranslateOptions {
+  /** IngressClass name this instance serves (--ingress-class, default "isthmus"). */
+  readonly ingressClass: string;
+  /** spec.controller value of IngressClasses that are ours, default "isthmus.dev/ingress-controller". */
+  readonly ingressController: string;
+  /** Address written into Ingress status.loadBalancer.ingress[].ip */
+  readonly statusAddress?: string;
+}
+
+export const DEFAULT_INGRESS_CLASS = 'isthmus';
+export const DEFAULT_INGRESS_CONTROLLER = 'isthmus.dev/ingress-controller';
+
+export interface TranslateResult {
+  readonly ir: IrSnapshot;
+  readonly statuses: readonly ObjectStatus[];
+  /**
+   * Problems found while translating (missing Services, conflicts, bad TLS Secrets, ...), sorted.
+   * The snapshot's own load diagnostics are not repeated here. The IR is always usable: an error
+   * means a unit (a path, a TLS entry, a rule) was dropped or answers 503, not that the rest is wrong.
+   */
+  readonly diagnostics: readonly Diagnostic[];
+}
+
+/**
+ * Resources → IR, statuses and diagnostics. Pure: no I/O, no clock, and the same snapshot gives
+ * byte-identical output (everything is sorted).
+ */
+export function translate(snapshot: ResourceSnapshot, options: TranslateOptions): TranslateResult {
+  const diagnostics: Diagnostic[] = [];
+  const index = indexResources(snapshot.resources);
+  const clusters = createClusterSet(index, diagnostics);
+  const ingress = translateIngresses(index, options, clusters, diagnostics);
+  const ir: IrSnapshot = {
+    generation: snapshot.generation,
+    listeners: ingress.listeners,
+    clusters: clusters.build(),
+    certificates: ingress.certificates,
+  };
+  return { ir, statuses: ingress.statuses, diagnostics: sortDiagnostics(diagnostics) };
+}
