@@ -1,13 +1,7 @@
 // `isthmus run | validate | echo`: the command-line contract other tools and tests drive.
+// Each command loads its modules when it runs, so `--help` and `echo` start fast.
 import { parseArgs } from 'node:util';
 import { parseRunArgs, RUN_FLAGS, UsageError, type RunOptions } from './args.js';
-import { Gateway } from './gateway.js';
-import { demoBanner, demoPodsOf } from './demo.js';
-import { embeddedDemoDir } from '../sources/embedded/embedded-source.js';
-import { loadDirs } from '../sources/file/load-dirs.js';
-import { translate } from '../translate/translate.js';
-import { formatDiagnostic, hasErrors } from '../core/diagnostic.js';
-import { EchoServer, startDemoBackends } from '../demo/echo-server.js';
 
 const HELP = `isthmus: an API gateway and Kubernetes ingress
 
@@ -16,8 +10,6 @@ Usage:
   isthmus validate DIR [DIR ...]             print every diagnostic; exit 1 if any is an error
   isthmus echo --listen HOST:PORT --name N   run the demo backend (answers with JSON about the request)
   isthmus --help | run --help
-
-Run \`isthmus run --help\` for the flags of run.
 `;
 
 function runHelp(): string {
@@ -54,14 +46,24 @@ export async function main(argv: string[]): Promise<void> {
       process.stderr.write(`isthmus: ${(err as Error).message}\n\n${HELP}`);
       process.exit(2);
     }
-    throw err;
+    // Start-up failures (a port in use, an unusable log path, a first config that cannot be
+    // applied) are one readable line, not a stack trace.
+    process.stderr.write(`isthmus: cannot start: ${(err as Error).message}\n`);
+    process.exit(1);
   }
 }
 
 async function run(parsed: RunOptions): Promise<void> {
+  const { Gateway } = await import('./gateway.js');
   let options = parsed;
   let backends: { close(): Promise<void> } | undefined;
   if (options.demo) {
+    const [{ embeddedDemoDir }, { loadDirs }, { startDemoBackends }, { demoPodsOf }] = await Promise.all([
+      import('../sources/embedded/embedded-source.js'),
+      import('../sources/file/load-dirs.js'),
+      import('../demo/echo-server.js'),
+      import('./demo.js'),
+    ]);
     const dir = embeddedDemoDir();
     options = { ...options, configDirs: [...options.configDirs, dir] };
     backends = await startDemoBackends(demoPodsOf(await loadDirs([dir])));
@@ -82,11 +84,19 @@ async function run(parsed: RunOptions): Promise<void> {
   await gateway.start();
   const ports = gateway.dataPlane.boundPorts();
   process.stderr.write(`isthmus: listening ${JSON.stringify(ports)}, admin on 127.0.0.1:${gateway.adminPort}\n`);
-  if (options.demo) process.stderr.write(demoBanner(options.httpPort, options.httpsPort, gateway.adminPort) + '\n');
+  if (options.demo) {
+    const { demoBanner } = await import('./demo.js');
+    process.stderr.write(demoBanner(options.httpPort, options.httpsPort, gateway.adminPort) + '\n');
+  }
 }
 
 async function validate(dirs: string[]): Promise<void> {
   if (dirs.length === 0) throw new UsageError('validate: name at least one folder');
+  const [{ loadDirs }, { translate }, { formatDiagnostic, hasErrors }] = await Promise.all([
+    import('../sources/file/load-dirs.js'),
+    import('../translate/translate.js'),
+    import('../core/diagnostic.js'),
+  ]);
   const snapshot = await loadDirs(dirs);
   const result = translate(snapshot, { ingressClass: 'isthmus', ingressController: 'isthmus.dev/ingress-controller' });
   const diagnostics = [...snapshot.diagnostics, ...result.diagnostics];
@@ -103,6 +113,7 @@ async function echo(argv: string[]): Promise<void> {
   const host = listen.slice(0, colon).replace(/^\[|\]$/g, '') || '127.0.0.1';
   const port = Number(listen.slice(colon + 1));
   if (colon === -1 || !Number.isInteger(port)) throw new UsageError(`echo: --listen expects HOST:PORT, got ${JSON.stringify(listen)}`);
+  const { EchoServer } = await import('../demo/echo-server.js');
   const server = new EchoServer({ host, port, name: values.name ?? 'echo' });
   const bound = await server.listen();
   process.stderr.write(`isthmus echo: ${values.name ?? 'echo'} listening on ${bound.host}:${bound.port}\n`);

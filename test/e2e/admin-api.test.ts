@@ -146,7 +146,6 @@ test('admin API, metrics and --access-log PATH of a running gateway', async (t) 
 
   await t.test(
     'the access log path is the request target, query included (docs/observability.md)',
-    { todo: 'src: access-log `path` drops the query; the doc says "the request target (query included)"' },
     () => {
       const entries = readFileSync(accessLog, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as AccessLine);
       assert.ok(entries.some((e) => e.path === '/api/items/1?id=1'), entries.map((e) => e.path).join(', '));

@@ -127,7 +127,7 @@ test('the embedded demo', async (t) => {
     assert.deepEqual(echo.headers?.['X-Forwarded-Proto'], ['https']);
   });
 
-  await t.test('h2c requests carry the client address in X-Forwarded-For', { todo: 'src bug: h2c replay socket loses remoteAddress (X-Forwarded-For "" and access log client "")' }, async () => {
+  await t.test('h2c requests carry the client address in X-Forwarded-For', async () => {
     const { stdout } = await curl(['--http2-prior-knowledge', '--write-out', '\n%{http_version} %{http_code}', `http://127.0.0.1:${gateway.httpPort}/xff`]);
     const { echo, version } = splitCurl(stdout);
     assert.equal(version, '2');

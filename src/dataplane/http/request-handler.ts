@@ -18,6 +18,7 @@ import { buildRedirectLocation } from './redirect.js';
 import { ProxyExchange, type ExchangeDeps } from './proxy-exchange.js';
 import { EMPTY_LB_CONTEXT, RequestLbContext } from './lb-context.js';
 import type { RequestMeta } from './request-meta.js';
+import { clientIpOf } from './client-address.js';
 import type { RequestDraft } from '../filters/filter-types.js';
 
 export interface ListenerRuntime {
@@ -68,7 +69,7 @@ export function createRequestHandler(slot: ListenerSlot, deps: RequestDeps): (re
     // matchRoute
     const vhost = runtime.router.findVirtualHost(host);
     const route = vhost?.match({ path, query: target.query, method, headers: req.headers });
-    if (route === undefined) return reject('no_route', path);
+    if (route === undefined) return reject('no_route', path + target.query);
 
     const action = route.action;
     switch (action.kind) {
@@ -103,7 +104,7 @@ export function createRequestHandler(slot: ListenerSlot, deps: RequestDeps): (re
           requestId: built.requestId,
           method,
           host,
-          path,
+          path: path + target.query,
           protocol: isH2 ? 'HTTP/2' : req.httpVersion === '1.0' ? 'HTTP/1.0' : 'HTTP/1.1',
           listener: runtime.name,
           clientIp,
@@ -143,11 +144,6 @@ function hasBody(req: DownstreamRequest, isH2: boolean): boolean {
   if (headers['transfer-encoding'] !== undefined) return true;
   const cl = headers['content-length'];
   return cl !== undefined && cl !== '0';
-}
-
-export function clientIpOf(req: DownstreamRequest): string {
-  const addr = req.socket?.remoteAddress ?? '';
-  return addr.startsWith('::ffff:') ? addr.slice(7) : addr;
 }
 
 /** `Example.COM:8080` → host `example.com`, port 8080; `[::1]:80` → `::1`. */

@@ -8,7 +8,7 @@ export interface RequestMeta {
   readonly method: string;
   /** Host without port, lower-case. */
   readonly host: string;
-  /** Normalised path (without query). */
+  /** Normalised path and the query as received. */
   readonly path: string;
   readonly protocol: string;
   readonly listener: string;

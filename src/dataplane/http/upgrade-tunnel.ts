@@ -10,7 +10,8 @@ import { normalizeRequestTarget } from './normalize-path.js';
 import { validateHeaders } from './validate-request.js';
 import { STRICT_PARSER } from './strict-parser.js';
 import { buildUpstreamHeaders } from './upstream-headers.js';
-import { clientIpOf, splitHost, type ListenerSlot, type RequestDeps } from './request-handler.js';
+import { splitHost, type ListenerSlot, type RequestDeps } from './request-handler.js';
+import { clientIpOf } from './client-address.js';
 import { EMPTY_LB_CONTEXT, RequestLbContext } from './lb-context.js';
 import type { EndpointState } from '../upstream/endpoint-state.js';
 

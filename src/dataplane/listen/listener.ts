@@ -11,6 +11,7 @@ import { createRequestHandler, type ListenerSlot, type RequestDeps } from '../ht
 import { createUpgradeHandler } from '../http/upgrade-tunnel.js';
 import { answerClientError } from './client-error.js';
 import { replaySocket } from './replay-socket.js';
+import { rememberSessionPeer } from '../http/client-address.js';
 import { sendLocalReply } from '../http/local-reply.js';
 import type { SniTable } from './sni-table.js';
 
@@ -153,7 +154,11 @@ export class Listener {
       socket.off('data', onData);
       const isH2 = buffered.length >= H2_PREFACE.length && buffered.subarray(0, H2_PREFACE.length).equals(H2_PREFACE);
       if (isH2) {
+        // The session is created synchronously inside emit('connection').
+        const remember = (session: http2.ServerHttp2Session): void => rememberSessionPeer(session, socket.remoteAddress);
+        this.h2.once('session', remember);
         this.h2.emit('connection', replaySocket(socket, buffered));
+        this.h2.off('session', remember);
         return;
       }
       // The HTTP/1.1 parser reads through the JS stream, so putting the bytes back is enough.

@@ -1,0 +1,24 @@
+// The client address of a request. Cleartext HTTP/2 sessions run over a replay stream (see
+// listen/replay-socket.ts) that Node wraps in a socket object of its own, which has no
+// remoteAddress: the listener records the real peer per session here.
+import type { Http2Session } from 'node:http2';
+import type { DownstreamRequest } from './request-handler.js';
+
+const sessionPeers = new WeakMap<Http2Session, string>();
+
+export function rememberSessionPeer(session: Http2Session, address: string | undefined): void {
+  if (address !== undefined) sessionPeers.set(session, stripMappedV4(address));
+}
+
+export function clientIpOf(req: DownstreamRequest): string {
+  if (req.httpVersionMajor === 2) {
+    const session = (req as { stream?: { session?: Http2Session } }).stream?.session;
+    const peer = session === undefined ? undefined : sessionPeers.get(session);
+    if (peer !== undefined) return peer;
+  }
+  return stripMappedV4(req.socket?.remoteAddress ?? '');
+}
+
+function stripMappedV4(addr: string): string {
+  return addr.startsWith('::ffff:') ? addr.slice(7) : addr;
+}
