@@ -7,22 +7,29 @@ import { countPicks, makeContext, makeEndpoints } from './lb-fixtures.js';
 const ctx = makeContext();
 
 describe('least request (power of two choices)', () => {
-  it('prefers the endpoint with fewer requests in flight', () => {
+  it('with no more endpoints than choices, never picks the busier one', () => {
     const eps = makeEndpoints(2);
     eps[0]!.inFlight = 3;
     const lb = createLoadBalancer({ kind: 'least-request' }, eps, { random: seededRandom(5), isAvailable: () => true });
-    const counts = countPicks(Array.from({ length: 20_000 }, () => lb.pick(ctx)));
-    // The loaded one wins only when both draws land on it: 1/4 of the time.
-    const loaded = counts.get(eps[0])! / 20_000;
-    assert.ok(Math.abs(loaded - 0.25) < 0.015, `loaded share ${loaded}`);
+    const counts = countPicks(Array.from({ length: 2_000 }, () => lb.pick(ctx)));
+    assert.equal(counts.get(eps[0]) ?? 0, 0);
+  });
+
+  it('prefers the endpoint with fewer requests in flight (power of two choices)', () => {
+    const eps = makeEndpoints(10);
+    eps[0]!.inFlight = 3;
+    const lb = createLoadBalancer({ kind: 'least-request' }, eps, { random: seededRandom(5), isAvailable: () => true });
+    // The loaded one wins only when both draws land on it: 1/100 of the time.
+    const loaded = (countPicks(Array.from({ length: 50_000 }, () => lb.pick(ctx))).get(eps[0]) ?? 0) / 50_000;
+    assert.ok(Math.abs(loaded - 0.01) < 0.003, `loaded share ${loaded}`);
   });
 
   it('more choices find the least loaded more often', () => {
-    const eps = makeEndpoints(2);
+    const eps = makeEndpoints(10);
     eps[0]!.inFlight = 3;
     const lb = createLoadBalancer({ kind: 'least-request', choices: 3 }, eps, { random: seededRandom(5), isAvailable: () => true });
-    const loaded = countPicks(Array.from({ length: 20_000 }, () => lb.pick(ctx))).get(eps[0])! / 20_000;
-    assert.ok(Math.abs(loaded - 0.125) < 0.015, `loaded share ${loaded}`);
+    const loaded = (countPicks(Array.from({ length: 50_000 }, () => lb.pick(ctx))).get(eps[0]) ?? 0) / 50_000;
+    assert.ok(loaded < 0.003, `loaded share ${loaded}`);
   });
 
   it('compares in-flight counts relative to weight', () => {

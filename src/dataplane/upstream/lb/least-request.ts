@@ -6,6 +6,9 @@
 //
 // Draws may repeat an endpoint (as in Envoy). Draws that land on an unavailable or excluded
 // endpoint are wasted; when every draw is wasted, a full scan over the usable endpoints decides.
+// A cluster no larger than `choices` compares every endpoint instead: with two endpoints, two
+// draws with repetition would send a quarter of the requests to the busier one. The first
+// candidate is still a weighted draw and wins ties, so idle endpoints share by weight.
 import type { Random } from '../../../core/random.js';
 import type { EndpointState } from '../endpoint-state.js';
 import type { IsAvailable, LbContext, LoadBalancer } from './types.js';
@@ -31,6 +34,7 @@ export class LeastRequestBalancer implements LoadBalancer {
 
   pick(_ctx: LbContext, exclude?: ReadonlySet<EndpointState>): EndpointState | undefined {
     const eps = this.endpoints;
+    if (eps.length <= this.choices) return this.compareAll(this.sampler.sample(this.random.next()), exclude);
     let best: EndpointState | undefined;
     let bestLoad = Infinity;
     for (let c = 0; c < this.choices; c++) {
@@ -47,6 +51,27 @@ export class LeastRequestBalancer implements LoadBalancer {
       }
     }
     return best ?? this.scan(exclude);
+  }
+
+  /** Least loaded usable endpoint, starting at `first`, which keeps ties. */
+  private compareAll(first: number, exclude: ReadonlySet<EndpointState> | undefined): EndpointState | undefined {
+    if (first < 0) return undefined;
+    const eps = this.endpoints;
+    const n = eps.length;
+    let best: EndpointState | undefined;
+    let bestLoad = Infinity;
+    for (let k = 0; k < n; k++) {
+      const i = first + k < n ? first + k : first + k - n;
+      const inverse = this.inverseWeights[i]!;
+      const ep = eps[i]!;
+      if (inverse === 0 || !isUsable(ep, exclude, this.isAvailable)) continue;
+      const load = ep.inFlight * inverse;
+      if (load < bestLoad) {
+        best = ep;
+        bestLoad = load;
+      }
+    }
+    return best;
   }
 
   /** Least loaded usable endpoint, starting at a random offset so ties do not favour index 0. */
