@@ -1,0 +1,167 @@
+// Machine facts and the BENCHMARKS.md / terminal rendering of a run's results.
+import { spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { availableParallelism, loadavg, release } from 'node:os';
+import { summaryMarkdown } from '../profile-summary.mjs';
+
+function readOr(file, fallback) {
+  try {
+    return readFileSync(file, 'utf8').trim();
+  } catch {
+    return fallback;
+  }
+}
+
+function versionOf(cmd, args) {
+  if (!cmd) return 'not installed';
+  // nginx -v prints to stderr; wrk --version exits 1 after printing its banner.
+  const res = spawnSync(cmd, args, { encoding: 'utf8', timeout: 5000 });
+  const text = `${res.stdout ?? ''}\n${res.stderr ?? ''}`.split('\n').map((l) => l.trim()).find(Boolean);
+  return text ?? 'unknown';
+}
+
+export function machineInfo({ nginx, wrk }) {
+  const cpuinfo = readOr('/proc/cpuinfo', '');
+  const model = /^model name\s*:\s*(.+)$/m.exec(cpuinfo)?.[1] ?? 'unknown';
+  return {
+    date: new Date().toISOString(),
+    node: process.version,
+    nproc: availableParallelism(),
+    cpu: model,
+    kernel: release(),
+    srso: readOr('/sys/devices/system/cpu/vulnerabilities/spec_rstack_overflow', 'unknown'),
+    nginx: versionOf(nginx, ['-v']).replace(/^nginx version:\s*/, ''),
+    wrk: versionOf(wrk, ['--version']).replace(/\s*Copyright.*$/, ''),
+    loadAtStart: loadavg()[0],
+  };
+}
+
+const k = (rps) => (rps === null || rps === undefined ? '–' : `${(rps / 1000).toFixed(1)}k`);
+const ms = (us) => (us === null || us === undefined ? '–' : us < 1000 ? `${us.toFixed(0)} µs` : `${(us / 1000).toFixed(2)} ms`);
+const ratio = (a, b) => (a && b ? (a / b).toFixed(2) : '–');
+const mib = (v) => (v === null || v === undefined ? '–' : `${v.toFixed(0)} MiB`);
+const verdict = (ok) => (ok ? 'PASS' : 'MISS');
+const cpu = (r) => (r.cpuUsPerReq ? `${r.cpuUsPerReq.toFixed(1)} (${r.userUsPerReq.toFixed(1)})` : '–');
+
+export const LABELS = {
+  nginx: 'nginx (1 worker, upstream keepalive 64)',
+  isthmus: 'Isthmus (routing + metrics, access log off)',
+  bare: 'bare node:http + undici Pool.dispatch',
+};
+
+/** The main comparison table (markdown; also readable in a terminal). */
+export function mainTable(main) {
+  const { results } = main;
+  const nginx = results.nginx?.rps;
+  const bare = results.bare?.rps;
+  const out = [
+    '| proxy | req/s (median) | p50 | p99 | vs nginx | vs bare Node | CPU µs/req (user) | rounds (req/s) | RSS after load |',
+    '|---|---:|---:|---:|---:|---:|---:|---|---:|',
+  ];
+  for (const name of main.order) {
+    const r = results[name];
+    if (!r) continue;
+    if (r.error) {
+      out.push(`| ${LABELS[name] ?? name} | failed: ${r.error.split('\n')[0].replaceAll('|', '\\|')} | | | | | | | |`);
+      continue;
+    }
+    const extra = r.non2xx || r.socketErrors ? ` (non-2xx ${r.non2xx}, socket errors ${r.socketErrors})` : '';
+    out.push(
+      `| ${LABELS[name] ?? name}${extra} | ${k(r.rps)} | ${ms(r.p50Us)} | ${ms(r.p99Us)} | ${ratio(r.rps, nginx)} | ${ratio(r.rps, bare)} | ${cpu(r)} | ${r.rounds.map(k).join(', ')} | ${mib(r.rssMiB)} |`,
+    );
+  }
+  return out.join('\n');
+}
+
+export function mainVerdict(main) {
+  const isthmus = main.results.isthmus?.rps;
+  const bare = main.results.bare?.rps;
+  if (!isthmus || !bare) return 'Isthmus ≥ 0.75 × bare Node proxy: not measured';
+  const r = isthmus / bare;
+  return `Isthmus ≥ 0.75 × bare Node proxy: ${r.toFixed(2)} → ${verdict(r >= 0.75)}`;
+}
+
+export function scaleTable(scale) {
+  const { small, large } = scale;
+  const out = [
+    `| | ${small.paths} paths, ${small.hosts} host | ${large.paths.toLocaleString('en')} paths, ${large.hosts.toLocaleString('en')} hosts |`,
+    '|---|---:|---:|',
+    `| start → /ready (incl. process start) | ${small.readyMs.toFixed(0)} ms | ${large.readyMs.toFixed(0)} ms |`,
+    `| req/s (median) | ${k(small.rps)} | ${k(large.rps)} |`,
+    `| p50 / p99 | ${ms(small.p50Us)} / ${ms(small.p99Us)} | ${ms(large.p50Us)} / ${ms(large.p99Us)} |`,
+    `| rounds (req/s) | ${small.rounds.map(k).join(', ')} | ${large.rounds.map(k).join(', ')} |`,
+    `| RSS after load | ${mib(small.rssMiB)} | ${mib(large.rssMiB)} |`,
+    `| diagnostics | ${diag(small.diagnostics)} | ${diag(large.diagnostics)} |`,
+  ];
+  return out.join('\n');
+}
+
+function diag(d) {
+  if (!d) return 'unavailable';
+  const parts = Object.entries(d.bySeverity).map(([s, n]) => `${n} ${s}`);
+  return `${d.total}${parts.length ? ` (${parts.join(', ')})` : ''}`;
+}
+
+export function scaleVerdicts(scale) {
+  const { small, large } = scale;
+  const rel = large.rps && small.rps ? large.rps / small.rps : null;
+  const applyMs = Number(/applied in ([\d.]+) ?ms/.exec(scale.applyLog ?? '')?.[1] ?? NaN);
+  const own = Number.isFinite(applyMs) ? [`apply 10,000 paths < 1 s, as the gateway logs it ("applied in"): ${applyMs.toFixed(0)} ms → ${verdict(applyMs < 1000)}`] : [];
+  return [
+    ...own,
+    `apply 10,000 paths < 1 s (start → ready, includes process start; the 10-path start takes ${small.readyMs.toFixed(0)} ms): ${large.readyMs.toFixed(0)} ms → ${verdict(large.readyMs < 1000)}`,
+    `req/s within 10 % of the 10-path config: ${rel === null ? 'not measured' : `${(rel * 100).toFixed(1)} % → ${verdict(rel >= 0.9)}`}`,
+    `RSS < 150 MB after load: ${large.rssMiB === null ? 'not measured → MISS' : `${large.rssMiB.toFixed(0)} MiB (${((large.rssMiB * 1048576) / 1e6).toFixed(0)} MB) → ${verdict(large.rssMiB * 1048576 < 150e6)}`}`,
+  ];
+}
+
+const REFERENCE = `| proxy | host 1 | host 2 |
+|---|---|---|
+| nginx-proxy | 1.00 (80.7k req/s) | 1.00 (53.5k req/s) |
+| HAProxy | 0.89 | – |
+| bare node:http + undici Pool.dispatch | 0.52 | 0.32 |
+| node:http + http.Agent | 0.36 | 0.18 |
+| fastify + @fastify/http-proxy | 0.33 | 0.15 |
+| Caddy (GOMAXPROCS=1) | 0.30 | – |
+| http-proxy | 0.30 | – |
+| fast-gateway | 0.28 | – |`;
+
+export function renderMarkdown({ machine, settings, main, scale, profile }) {
+  const out = [];
+  out.push('# Benchmarks', '');
+  out.push(`Generated by bench/run.mjs (\`npm run bench\`) on ${machine.date}; rerun it rather than editing this file.`, '');
+  out.push('## Setup', '');
+  out.push(`- Command: \`${settings.command}\``);
+  out.push(`- Node ${machine.node}; nproc ${machine.nproc}; CPU ${machine.cpu}; kernel ${machine.kernel}; SRSO mitigation: ${machine.srso}`);
+  out.push(`- nginx ${machine.nginx}; ${machine.wrk}; 1-minute load average at start ${machine.loadAtStart.toFixed(2)}`);
+  out.push(`- Origin: ${settings.origin}, 12-byte body \`hello world\\n\`; every process binds 127.0.0.1.`);
+  out.push(
+    settings.pinned
+      ? '- Each proxy under test pinned to core 1 (`taskset -c 1`), wrk and the origin to core 0.'
+      : '- Not pinned (taskset missing or a single core): figures are less comparable.',
+  );
+  out.push(`- wrk \`-t${settings.threads} -c${settings.connections} --latency\`, ${settings.warmupS} s warm-up per proxy, then ${settings.rounds} interleaved rounds × ${settings.durationS} s; the table shows medians over the rounds.`);
+  out.push('- CPU µs/req: CPU time (user + sys, user alone in brackets) of the proxy\'s processes during the rounds, per request served.');
+  out.push('- Absolute req/s drift by 10 % or more between runs on these machines; the ratios within one run are what holds.', '');
+  if (main) {
+    out.push('## Proxy throughput', '', mainTable(main), '', `${mainVerdict(main)}`, '');
+  }
+  if (scale) {
+    out.push(`## ${scale.large.paths.toLocaleString('en')} Ingress paths over ${scale.large.hosts.toLocaleString('en')} hosts`, '');
+    out.push(`The same request (\`Host: ${scale.target.host}\`, \`GET ${scale.target.path}\`, the last host's last path) against a config with ${scale.small.paths} paths and one with ${scale.large.paths.toLocaleString('en')} (${scale.shape}); rounds interleaved as above.`, '');
+    out.push(scaleTable(scale), '');
+    for (const line of scaleVerdicts(scale)) out.push(`- ${line}`);
+    if (scale.applyLog) out.push(`- The gateway's own apply log line: \`${scale.applyLog.replaceAll('`', "'")}\``);
+    out.push('');
+  }
+  if (profile) {
+    out.push('## Where the time goes (CPU profile of Isthmus)', '');
+    if (profile.error) out.push(`Profile not taken: ${profile.error}`, '');
+    else out.push(`\`node --cpu-prof\`, one ${settings.warmupS} s warm-up and one ${settings.durationS} s round at ${k(profile.rps)} req/s; the profile stays in ${profile.file} (gitignored). \`(native)\` is C++ and system calls (\`writev\` is the socket write).`, '', summaryMarkdown(profile.summary), '');
+  }
+  out.push('## Reference figures', '');
+  out.push('From shared/bench/README.md (same setup: one core each, wrk -t1 -c50, 12-byte body, interleaved rounds), req/s relative to nginx on two other hosts. Host 2 is an AMD Zen 3 guest whose kernel mitigates SRSO with "Safe RET", which costs JIT-compiled code far more than nginx; compare Isthmus with the bare Node proxy of the same run as well as with nginx.', '');
+  out.push(REFERENCE, '');
+  out.push('Targets (issue 3): Isthmus ≥ 0.75 × the bare Node proxy of the same run; 10,000 paths: apply < 1 s, req/s within 10 % of 10 paths, RSS < 150 MB.', '');
+  return out.join('\n');
+}

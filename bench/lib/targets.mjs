@@ -1,0 +1,184 @@
+// The processes a benchmark run starts: the origin, nginx as a proxy, the bare Node proxy and
+// the gateway under test. Each binds 127.0.0.1 only; each is started with its core pinning.
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { basename, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { findCommand, httpGet, startProcess, stopProcess, waitForStatus } from './processes.mjs';
+
+export const BENCH_DIR = resolve(fileURLToPath(new URL('..', import.meta.url)));
+export const ROOT = resolve(BENCH_DIR, '..');
+export const NGINX = findCommand('nginx');
+
+/** Cores: every proxy under test on 1, the load generator and the origin on 0. */
+export const PROXY_CPU = 1;
+export const LOAD_CPU = 0;
+
+const ORIGIN_LISTEN = '127.0.0.1:29000';
+const PROXY_LISTEN = '127.0.0.1:29001';
+
+/** Waits for `GET path` to answer 200; a process that never does is stopped, not left behind. */
+async function readyOrStop(handle, wait) {
+  try {
+    return await waitForStatus({ handle, ...wait });
+  } catch (err) {
+    await stopProcess(handle);
+    throw err;
+  }
+}
+
+function adaptConf(file, replacements) {
+  let text = readFileSync(join(BENCH_DIR, file), 'utf8');
+  for (const [from, to] of replacements) {
+    if (!text.includes(from)) throw new Error(`bench/${file} no longer contains ${from}; update bench/lib/targets.mjs`);
+    text = text.replaceAll(from, to);
+  }
+  return text;
+}
+
+function startNginx({ name, workDir, confFile, confText, cpu }) {
+  if (!NGINX) throw new Error('nginx is not installed (`apt-get install nginx-light`)');
+  // nginx -p needs the prefix to exist with a tmp/ folder (client_body_temp_path tmp).
+  mkdirSync(join(workDir, 'tmp'), { recursive: true });
+  const confPath = join(workDir, confFile);
+  writeFileSync(confPath, confText);
+  return startProcess({
+    name,
+    cmd: NGINX,
+    args: ['-p', `${workDir}/`, '-c', confPath, '-e', 'stderr'],
+    cpu,
+    logPath: join(workDir, `${name}.log`),
+  });
+}
+
+/** The origin: nginx-upstream.conf when nginx is installed (and allowed), else bench/origin.mjs. */
+export async function startOrigin({ workDir, port, useNginx }) {
+  let handle;
+  let kind;
+  if (useNginx && NGINX) {
+    kind = 'nginx (bench/nginx-upstream.conf)';
+    const confText = adaptConf('nginx-upstream.conf', [[ORIGIN_LISTEN, `127.0.0.1:${port}`]]);
+    handle = startNginx({ name: 'origin', workDir, confFile: 'origin.conf', confText, cpu: LOAD_CPU });
+  } else {
+    kind = 'node:http (bench/origin.mjs)';
+    handle = startProcess({
+      name: 'origin',
+      cmd: process.execPath,
+      args: [join(BENCH_DIR, 'origin.mjs'), '--port', String(port)],
+      cpu: LOAD_CPU,
+      logPath: join(workDir, 'origin.log'),
+    });
+  }
+  await readyOrStop(handle, { port, path: '/', timeoutMs: 10_000 });
+  return { name: 'origin', kind, handle, port };
+}
+
+export async function startNginxProxy({ workDir, port, originPort }) {
+  const confText = adaptConf('nginx-proxy.conf', [
+    [ORIGIN_LISTEN, `127.0.0.1:${originPort}`],
+    [PROXY_LISTEN, `127.0.0.1:${port}`],
+  ]);
+  const handle = startNginx({ name: 'nginx', workDir, confFile: 'nginx-proxy.conf', confText, cpu: PROXY_CPU });
+  await readyOrStop(handle, { port, path: '/', timeoutMs: 10_000 });
+  return { name: 'nginx', handle, port };
+}
+
+export async function startBareProxy({ workDir, port, originPort }) {
+  const handle = startProcess({
+    name: 'bare',
+    cmd: process.execPath,
+    args: [join(BENCH_DIR, 'bare-proxy.mjs'), '--port', String(port), '--upstream', `127.0.0.1:${originPort}`],
+    cpu: PROXY_CPU,
+    cwd: ROOT,
+    logPath: join(workDir, 'bare.log'),
+  });
+  await readyOrStop(handle, { port, path: '/', timeoutMs: 10_000 });
+  return { name: 'bare', handle, port };
+}
+
+/**
+ * `gatewayCmd` is a command line ("node bin/isthmus.js" by default; `node` means this Node).
+ * `nodeFlags` (e.g. --cpu-prof) go right after the node binary, so they need a node command.
+ */
+export function gatewayArgv(gatewayCmd, nodeFlags = []) {
+  const words = (gatewayCmd ?? 'node bin/isthmus.js').trim().split(/\s+/);
+  let [cmd, ...rest] = words;
+  const isNode = cmd === 'node' || basename(cmd) === 'node' || cmd === process.execPath;
+  if (cmd === 'node') cmd = process.execPath;
+  if (nodeFlags.length && !isNode) throw new Error(`node flags (${nodeFlags.join(' ')}) need a gateway command that starts with node, not "${gatewayCmd}"`);
+  return { cmd, args: [...nodeFlags, ...rest] };
+}
+
+/**
+ * Starts the gateway on `configDir` and waits for admin /ready. `readyMs` runs from just
+ * before spawn to the first 200, so it includes process start and module loading.
+ */
+export async function startGateway({ name, gatewayCmd, nodeFlags, configDir, ports, originPort, workDir, readyTimeoutMs = 20_000 }) {
+  const { cmd, args } = gatewayArgv(gatewayCmd, nodeFlags);
+  const runArgs = [
+    'run', '--config', configDir,
+    '--http-port', String(ports.http), '--https-port', String(ports.https), '--admin-port', String(ports.admin),
+    '--listen-address', '127.0.0.1', '--access-log', 'off',
+  ];
+  const logPath = join(workDir, `${name}.log`);
+  const t0 = performance.now();
+  const handle = startProcess({
+    name,
+    cmd,
+    args: [...args, ...runArgs],
+    cpu: PROXY_CPU,
+    cwd: ROOT,
+    // Only the bare proxy standing in for the gateway (--gateway-cmd) reads this.
+    env: { BENCH_UPSTREAM: `127.0.0.1:${originPort}` },
+    logPath,
+  });
+  await readyOrStop(handle, { port: ports.admin, path: '/ready', timeoutMs: readyTimeoutMs, intervalMs: 10 });
+  const readyMs = performance.now() - t0;
+  return { name, handle, port: ports.http, adminPort: ports.admin, startedAt: t0, readyMs, logPath, command: [cmd, ...args, ...runArgs] };
+}
+
+/** One request through `target`; throws unless it is the origin's 200 "hello world". */
+export async function checkProxied(target, { host, path = '/' }) {
+  const res = await httpGet({ port: target.port, path, host, timeoutMs: 5000 });
+  if (res.status !== 200 || res.body !== 'hello world\n') {
+    const log = target.handle.logPath && existsSync(target.handle.logPath) ? tail(target.handle.logPath) : '';
+    throw new Error(`${target.name}: GET ${path} (Host: ${host}) answered ${res.status} ${JSON.stringify(res.body.slice(0, 300))}, expected 200 "hello world"${log ? `\n--- ${target.handle.logPath} (tail)\n${log}` : ''}`);
+  }
+}
+
+export function tail(file, lines = 20) {
+  try {
+    return readFileSync(file, 'utf8').trimEnd().split('\n').slice(-lines).join('\n');
+  } catch {
+    return '';
+  }
+}
+
+/** `GET /api/diagnostics` → counts by severity; null when it cannot be read. */
+export async function diagnosticsCount(adminPort) {
+  try {
+    const res = await httpGet({ port: adminPort, path: '/api/diagnostics', timeoutMs: 5000 });
+    if (res.status !== 200) return null;
+    const json = JSON.parse(res.body);
+    const list = Array.isArray(json) ? json : Array.isArray(json?.diagnostics) ? json.diagnostics : null;
+    if (!list) return null;
+    const bySeverity = {};
+    for (const d of list) {
+      const severity = String(d?.severity ?? d?.level ?? 'unknown');
+      bySeverity[severity] = (bySeverity[severity] ?? 0) + 1;
+    }
+    return { total: list.length, bySeverity };
+  } catch {
+    return null;
+  }
+}
+
+/** The gateway's own log line about applying a configuration, if it writes one. */
+export function applyLogLine(logPath) {
+  try {
+    const lines = readFileSync(logPath, 'utf8').split('\n').filter((l) => /appl(y|ied)/i.test(l));
+    const line = lines[0];
+    return line ? line.slice(0, 300) : null;
+  } catch {
+    return null;
+  }
+}

@@ -1,0 +1,260 @@
+// `npm run bench`: Isthmus against nginx and a bare Node proxy on this machine (main table),
+// Isthmus on 10,000 Ingress paths against 10 (scale), and a CPU profile of Isthmus (profile).
+// Writes BENCHMARKS.md and bench/results/bench-<time>.json. `--help` lists the flags.
+import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join, relative } from 'node:path';
+import { parseArgs } from 'node:util';
+import { writeScaleConfig, writeSimpleConfig } from './lib/config-gen.mjs';
+import { describeExit, freePorts, groupCpuSeconds, installCleanup, pinningAvailable, rssMiB, stopProcess } from './lib/processes.mjs';
+import { machineInfo, mainTable, mainVerdict, renderMarkdown, scaleTable, scaleVerdicts } from './lib/report.mjs';
+import {
+  applyLogLine, BENCH_DIR, checkProxied, diagnosticsCount, NGINX, ROOT,
+  startBareProxy, startGateway, startNginxProxy, startOrigin,
+} from './lib/targets.mjs';
+import { requireWrk, runWrk, summarise, WRK } from './lib/wrk.mjs';
+import { formatSummary, summariseProfile } from './profile-summary.mjs';
+
+const HELP = `usage: npm run bench -- [flags]      (or node bench/run.mjs [flags])
+parts (default: all three):  --main   --scale   --profile
+  --rounds N            interleaved rounds per proxy (3)
+  --duration S          seconds per round (10)
+  --warmup S            warm-up seconds per proxy (3)
+  --connections N       wrk connections (50); --threads N wrk threads (1)
+  --no-nginx            node origin, no nginx proxy, even when nginx is installed
+  --gateway-cmd CMD     command standing in for "node bin/isthmus.js" (e.g. "node bench/bare-proxy.mjs",
+                        to test the harness); results then go to bench/results/, not BENCHMARKS.md
+  --endpoints KIND      slice (EndpointSlice, default) or endpoints (v1 Endpoints)
+  --scale-ingresses N --scale-hosts N --scale-paths N   scale shape (100 × 10 × 10)
+  --out FILE            report file (default BENCHMARKS.md)`;
+
+const { values: opts } = parseArgs({
+  options: {
+    main: { type: 'boolean' }, scale: { type: 'boolean' }, profile: { type: 'boolean' },
+    rounds: { type: 'string', default: '3' }, duration: { type: 'string', default: '10' }, warmup: { type: 'string', default: '3' },
+    connections: { type: 'string', default: '50' }, threads: { type: 'string', default: '1' },
+    'no-nginx': { type: 'boolean' }, 'gateway-cmd': { type: 'string' }, endpoints: { type: 'string', default: 'slice' },
+    'scale-ingresses': { type: 'string', default: '100' }, 'scale-hosts': { type: 'string', default: '10' }, 'scale-paths': { type: 'string', default: '10' },
+    out: { type: 'string' }, help: { type: 'boolean', short: 'h' },
+  },
+});
+if (opts.help) {
+  process.stdout.write(`${HELP}\n`);
+  process.exit(0);
+}
+const anyPart = opts.main || opts.scale || opts.profile;
+const parts = { main: !anyPart || !!opts.main, scale: !anyPart || !!opts.scale, profile: !anyPart || !!opts.profile };
+const positive = (name) => {
+  const n = Number(opts[name]);
+  if (!Number.isInteger(n) || n < 1) throw new Error(`--${name} must be a positive integer, got ${opts[name]}`);
+  return n;
+};
+const settings = {
+  rounds: positive('rounds'), durationS: positive('duration'), warmupS: positive('warmup'),
+  connections: positive('connections'), threads: positive('threads'),
+  useNginx: !opts['no-nginx'] && NGINX !== null, gatewayCmd: opts['gateway-cmd'],
+  endpointsKind: opts.endpoints === 'endpoints' ? 'endpoints' : 'slice',
+  pinned: pinningAvailable(),
+  command: commandLine(process.argv.slice(2)),
+};
+
+function commandLine(argv) {
+  const quoted = argv.map((a) => (/^[\w./=:,@-]+$/.test(a) ? a : `'${a.replaceAll("'", "'\\''")}'`)).join(' ');
+  if (process.env.npm_lifecycle_event === 'bench') return `npm run bench${quoted ? ` -- ${quoted}` : ''}`;
+  return `node bench/run.mjs ${quoted}`.trim();
+}
+const stamp = new Date().toISOString().replaceAll(':', '-').replace(/\..*$/, '');
+const resultsDir = join(BENCH_DIR, 'results');
+const workDir = join(resultsDir, `run-${stamp}`);
+const log = (line) => process.stdout.write(`${line}\n`);
+const fmtRun = (r) => `${(r.rps / 1000).toFixed(1)}k req/s, p50 ${(r.p50Us / 1000).toFixed(2)} ms, p99 ${(r.p99Us / 1000).toFixed(2)} ms${r.cpuUsPerReq ? `, ${r.cpuUsPerReq.toFixed(1)} µs CPU/req` : ''}${r.non2xx ? `, ${r.non2xx} non-2xx` : ''}${r.socketErrors ? `, ${r.socketErrors} socket errors` : ''}`;
+
+/** Warm each target up, then interleave rounds (a, b, c, a, b, c, ...); medians per target. */
+async function measure(targets, request, rounds = settings.rounds) {
+  for (const t of targets) {
+    log(`  warm-up ${t.name} (${settings.warmupS} s)`);
+    await runWrk({ ...wrkBase(t, request), durationS: settings.warmupS });
+  }
+  const runs = Object.fromEntries(targets.map((t) => [t.name, []]));
+  const roundsStartedAt = performance.now();
+  for (let round = 1; round <= rounds; round++) {
+    for (const t of targets) {
+      const before = groupCpuSeconds(t.handle.pid);
+      const r = await runWrk({ ...wrkBase(t, request), durationS: settings.durationS });
+      const after = groupCpuSeconds(t.handle.pid);
+      // CPU per request, the figure that explains a host's Node/nginx ratio (shared/bench/README.md).
+      if (before && after && r.requests) {
+        r.userUsPerReq = ((after.user - before.user) * 1e6) / r.requests;
+        r.cpuUsPerReq = ((after.user + after.sys - before.user - before.sys) * 1e6) / r.requests;
+      }
+      runs[t.name].push(r);
+      log(`  round ${round}/${rounds} ${t.name.padEnd(12)} ${fmtRun(r)}`);
+    }
+  }
+  const results = {};
+  for (const t of targets) results[t.name] = { ...summarise(runs[t.name]), rssMiB: rssMiB(t.handle.pid) };
+  return { results, roundsStartedAt };
+}
+
+function wrkBase(target, { host, path }) {
+  return { port: target.port, host, path, threads: settings.threads, connections: settings.connections };
+}
+
+async function stopGateway(gw) {
+  const info = await stopProcess(gw.handle, 15_000);
+  if (info?.code !== 0) log(`  warning: ${gw.name} exited with ${describeExit(info)} after SIGTERM (expected code 0); log: ${gw.handle.logPath}`);
+  return info;
+}
+
+async function runMain(origin) {
+  log('\n== Proxy throughput: nginx vs Isthmus vs bare Node proxy');
+  const configDir = join(workDir, 'config-main');
+  const request = writeSimpleConfig(configDir, { upstreamPort: origin.port, endpointsKind: settings.endpointsKind });
+  const order = [...(settings.useNginx ? ['nginx'] : []), 'isthmus', 'bare'];
+  const [nginxPort, barePort, http, https, admin] = await freePorts(5);
+  const started = [];
+  const results = {};
+  const starters = {
+    nginx: () => startNginxProxy({ workDir, port: nginxPort, originPort: origin.port }),
+    isthmus: () => startGateway({ name: 'isthmus', gatewayCmd: settings.gatewayCmd, configDir, ports: { http, https, admin }, originPort: origin.port, workDir }),
+    bare: () => startBareProxy({ workDir, port: barePort, originPort: origin.port }),
+  };
+  for (const name of order) {
+    let target;
+    try {
+      target = await starters[name]();
+      await checkProxied(target, request);
+      started.push(target);
+      log(`  ${name}: up on 127.0.0.1:${target.port}`);
+    } catch (err) {
+      results[name] = { error: err.message };
+      log(`  ${name}: FAILED: ${err.message}`);
+      if (target) await stopProcess(target.handle);
+    }
+  }
+  Object.assign(results, (await measure(started, request)).results);
+  for (const t of started) {
+    if (t.name === 'isthmus') await stopGateway(t);
+    else await stopProcess(t.handle);
+  }
+  const main = { order, results, request };
+  log(`\n${mainTable(main)}\n\n${mainVerdict(main)}`);
+  return main;
+}
+
+async function runScale(origin) {
+  const shape = { ingresses: positive('scale-ingresses'), hostsPerIngress: positive('scale-hosts'), pathsPerHost: positive('scale-paths') };
+  const totalHosts = shape.ingresses * shape.hostsPerIngress;
+  log(`\n== Scale: ${totalHosts * shape.pathsPerHost} paths over ${totalHosts} hosts vs ${shape.pathsPerHost} paths`);
+  const base = { upstreamPort: origin.port, endpointsKind: settings.endpointsKind };
+  const large = writeScaleConfig(join(workDir, 'config-scale-large'), { ...base, ...shape });
+  const small = writeScaleConfig(join(workDir, 'config-scale-small'), { ...base, ingresses: 1, hostsPerIngress: 1, pathsPerHost: shape.pathsPerHost, firstHostIndex: totalHosts - 1 });
+  if (large.host !== small.host || large.path !== small.path) throw new Error('scale configs do not serve the same request');
+  const gateways = [];
+  const info = {};
+  try {
+    for (const [name, config, dir] of [['isthmus-small', small, 'config-scale-small'], ['isthmus-large', large, 'config-scale-large']]) {
+      const [http, https, admin] = await freePorts(3);
+      const gw = await startGateway({ name, gatewayCmd: settings.gatewayCmd, configDir: join(workDir, dir), ports: { http, https, admin }, originPort: origin.port, workDir, readyTimeoutMs: 60_000 });
+      gateways.push(gw);
+      await checkProxied(gw, large);
+      info[name] = { ...config, readyMs: gw.readyMs, diagnostics: await diagnosticsCount(admin) };
+      log(`  ${name}: ${config.paths} paths, start → ready ${gw.readyMs.toFixed(0)} ms`);
+    }
+    const { results } = await measure(gateways, large);
+    const scale = {
+      target: { host: large.host, path: large.path },
+      shape: `${shape.ingresses} Ingresses × ${shape.hostsPerIngress} hosts × ${shape.pathsPerHost} Prefix paths, all to one Service`,
+      small: { ...info['isthmus-small'], ...results['isthmus-small'] },
+      large: { ...info['isthmus-large'], ...results['isthmus-large'] },
+      applyLog: applyLogLine(gateways[1].logPath),
+    };
+    log(`\n${scaleTable(scale)}\n`);
+    for (const line of scaleVerdicts(scale)) log(line);
+    return scale;
+  } finally {
+    for (const gw of gateways) await stopGateway(gw);
+  }
+}
+
+async function runProfile(origin) {
+  log('\n== CPU profile of Isthmus (one round)');
+  const profileDir = join(resultsDir, `profile-${stamp}`);
+  mkdirSync(profileDir, { recursive: true });
+  const configDir = join(workDir, 'config-profile');
+  const request = writeSimpleConfig(configDir, { upstreamPort: origin.port, endpointsKind: settings.endpointsKind });
+  const [http, https, admin] = await freePorts(3);
+  let gw;
+  try {
+    gw = await startGateway({
+      name: 'isthmus-profile', gatewayCmd: settings.gatewayCmd, nodeFlags: ['--cpu-prof', '--cpu-prof-dir', profileDir],
+      configDir, ports: { http, https, admin }, originPort: origin.port, workDir,
+    });
+    await checkProxied(gw, request);
+    const { results, roundsStartedAt } = await measure([gw], request, 1);
+    // The profile is written when the process exits normally (SIGTERM → drain → exit).
+    await stopGateway(gw);
+    const file = readdirSync(profileDir).find((f) => f.endsWith('.cpuprofile'));
+    if (!file) throw new Error(`no .cpuprofile in ${profileDir}: did the gateway exit through process.exit after SIGTERM? (${describeExit(gw.handle.exitInfo)})`);
+    const path = join(profileDir, file);
+    // Only the measured round: start-up (module loading, compiling) and warm-up are left out.
+    const skipMs = roundsStartedAt - gw.startedAt;
+    const summary = summariseProfile(JSON.parse(readFileSync(path, 'utf8')), { top: 25, root: ROOT, skipMs });
+    log(formatSummary(summary));
+    return { rps: results[gw.name].rps, file: relative(ROOT, path), summary };
+  } catch (err) {
+    if (gw) await stopProcess(gw.handle);
+    log(`  profile FAILED: ${err.message}`);
+    return { error: err.message.split('\n')[0] };
+  }
+}
+
+async function main() {
+  installCleanup();
+  requireWrk();
+  mkdirSync(workDir, { recursive: true });
+  const machine = machineInfo({ nginx: NGINX, wrk: WRK });
+  log(`bench: Node ${machine.node}, ${machine.nproc} cores (${machine.cpu}), ${machine.wrk}, nginx ${machine.nginx}`);
+  log(`bench: work folder ${relative(ROOT, workDir)}; parts: ${Object.keys(parts).filter((p) => parts[p]).join(', ')}`);
+  if (!settings.pinned) log('bench: warning: not pinning to cores (needs taskset and 2 cores)');
+  if (machine.loadAtStart > 0.5) log(`bench: warning: load average ${machine.loadAtStart.toFixed(2)}: something else is running, figures will be noisy`);
+  if (settings.gatewayCmd) log(`bench: gateway slot runs "${settings.gatewayCmd}" instead of Isthmus`);
+  const [originPort] = await freePorts(1);
+  const origin = await startOrigin({ workDir, port: originPort, useNginx: settings.useNginx });
+  log(`bench: origin ${origin.kind} on 127.0.0.1:${origin.port}`);
+  settings.origin = origin.kind;
+  const report = { machine, settings, parts };
+  let failed = false;
+  try {
+    if (parts.main) {
+      report.main = await runMain(origin);
+      failed ||= Object.values(report.main.results).some((r) => r.error);
+    }
+    if (parts.scale) {
+      try {
+        report.scale = await runScale(origin);
+      } catch (err) {
+        failed = true;
+        log(`  scale FAILED: ${err.message}`);
+      }
+    }
+    if (parts.profile) {
+      report.profile = await runProfile(origin);
+      failed ||= !!report.profile.error;
+    }
+  } finally {
+    await stopProcess(origin.handle);
+  }
+  const out = opts.out ?? (settings.gatewayCmd ? join(resultsDir, `BENCHMARKS-${stamp}.md`) : join(ROOT, 'BENCHMARKS.md'));
+  writeFileSync(out, renderMarkdown(report));
+  writeFileSync(join(resultsDir, `bench-${stamp}.json`), `${JSON.stringify(report, null, 2)}\n`);
+  log(`\nbench: wrote ${out} and ${join(resultsDir, `bench-${stamp}.json`)}`);
+  if (failed) {
+    log('bench: some parts FAILED (see above)');
+    process.exitCode = 1;
+  }
+}
+
+main().catch((err) => {
+  process.stderr.write(`bench: ${err.stack ?? err}\n`);
+  process.exit(1);
+});
