@@ -2,13 +2,13 @@
 // Built once per apply; the request path only looks up what is prepared here. Problems the IR
 // validator could not see (an invalid regex, a certificate Node refuses) become diagnostics and
 // drop the smallest unit (the route, the certificate), never the whole configuration.
-import type { IrCertificate, IrSnapshot } from '../ir/types.js';
+import type { IrCertificate, IrSnapshot, IrVirtualHost } from '../ir/types.js';
 import type { Diagnostic } from '../core/diagnostic.js';
 import type { Clock } from '../core/clock.js';
 import type { Random } from '../core/random.js';
 import { compileCluster, type ClusterRuntime } from './upstream/cluster-runtime.js';
 import type { EndpointRegistry } from './upstream/endpoint-registry.js';
-import { compileRoute, type CompiledRoute, type RouteDefaults } from './http/compiled-route.js';
+import { compileRoute, SharedBackends, type CompiledRoute, type RouteDefaults } from './http/compiled-route.js';
 import { VirtualHostTable } from './http/router.js';
 
 export interface CompiledListener {
@@ -39,24 +39,34 @@ export function compileRuntime(ir: IrSnapshot, deps: CompileDeps): { runtime: Ru
   const clusters = new Map<string, ClusterRuntime>();
   for (const cluster of ir.clusters) clusters.set(cluster.name, compileCluster(cluster, deps));
   const certificates = new Map(ir.certificates.map((c) => [c.name, c]));
+  const shared = new SharedBackends(clusters);
+
+  // The Ingress translator hands the http and https listeners the same virtual host objects:
+  // compile each once.
+  const tables = new Map<IrVirtualHost, VirtualHostTable>();
+  const compileVirtualHost = (vhost: IrVirtualHost): VirtualHostTable => {
+    const cached = tables.get(vhost);
+    if (cached !== undefined) return cached;
+    const routes: CompiledRoute[] = [];
+    for (const route of vhost.routes) {
+      try {
+        routes.push(compileRoute(route, clusters, deps.routeDefaults, deps.random, shared));
+      } catch (err) {
+        diagnostics.push({
+          severity: 'error',
+          code: 'ERR_RESOURCE_INVALID',
+          object: route.origin,
+          message: `route ${route.name} dropped: ${(err as Error).message}`,
+        });
+      }
+    }
+    const table = new VirtualHostTable(vhost.name, routes);
+    tables.set(vhost, table);
+    return table;
+  };
 
   const listeners: CompiledListener[] = ir.listeners.map((listener) => {
-    const vhosts = listener.virtualHosts.map((vhost) => {
-      const routes: CompiledRoute[] = [];
-      for (const route of vhost.routes) {
-        try {
-          routes.push(compileRoute(route, clusters, deps.routeDefaults, deps.random));
-        } catch (err) {
-          diagnostics.push({
-            severity: 'error',
-            code: 'ERR_RESOURCE_INVALID',
-            object: route.origin,
-            message: `route ${route.name} dropped: ${(err as Error).message}`,
-          });
-        }
-      }
-      return { hostnames: vhost.hostnames, table: new VirtualHostTable(vhost.name, routes) };
-    });
+    const vhosts = listener.virtualHosts.map((vhost) => ({ hostnames: vhost.hostnames, table: compileVirtualHost(vhost) }));
     return {
       name: listener.name,
       protocol: listener.protocol,

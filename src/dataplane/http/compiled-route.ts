@@ -39,22 +39,46 @@ export interface RouteDefaults {
   readonly retry: IrRetryPolicy;
 }
 
+/** Objects many routes can share: one filterless backend and its picker per cluster. */
+export class SharedBackends {
+  private readonly plain = new Map<string, { backend: CompiledBackend; pick: () => CompiledBackend }>();
+  constructor(private readonly clusters: ReadonlyMap<string, ClusterRuntime>) {}
+
+  /** The same objects for every route that sends everything to `clusterName` without filters. */
+  single(clusterName: string): { backend: CompiledBackend; pick: () => CompiledBackend } {
+    let entry = this.plain.get(clusterName);
+    if (entry === undefined) {
+      const backend: CompiledBackend = { cluster: this.clusters.get(clusterName), clusterName, requestFilters: NO_FILTERS, responseFilters: NO_FILTERS };
+      entry = { backend, pick: () => backend };
+      this.plain.set(clusterName, entry);
+    }
+    return entry;
+  }
+}
+
+const NO_FILTERS: readonly never[] = Object.freeze([]);
+const NO_MIRRORS: readonly never[] = Object.freeze([]);
+
 export function compileRoute(
   route: IrRoute,
   clusters: ReadonlyMap<string, ClusterRuntime>,
   defaults: RouteDefaults,
   random: Random,
+  shared: SharedBackends = new SharedBackends(clusters),
 ): CompiledRoute {
-  const mirrors = (route.mirrors ?? []).flatMap((m) => {
-    const cluster = clusters.get(m.cluster);
-    return cluster ? [{ cluster, percent: m.percent ?? 100 }] : [];
-  });
+  const mirrors =
+    route.mirrors === undefined || route.mirrors.length === 0
+      ? NO_MIRRORS
+      : route.mirrors.flatMap((m) => {
+          const cluster = clusters.get(m.cluster);
+          return cluster ? [{ cluster, percent: m.percent ?? 100 }] : [];
+        });
   return {
     name: route.name,
     match: compileRouteMatch(route.match),
-    action: compileAction(route, clusters, random),
-    requestFilters: compileRequestFilters(route.filters),
-    responseFilters: compileResponseFilters(route.filters),
+    action: compileAction(route, clusters, random, shared),
+    requestFilters: route.filters.length === 0 ? NO_FILTERS : compileRequestFilters(route.filters),
+    responseFilters: route.filters.length === 0 ? NO_FILTERS : compileResponseFilters(route.filters),
     requestTimeoutMs: route.timeouts?.requestMs ?? 0,
     headersTimeoutMs: route.timeouts?.backendRequestMs ?? route.timeouts?.requestMs ?? defaults.headersTimeoutMs,
     idleTimeoutMs: route.timeouts?.idleMs ?? defaults.idleTimeoutMs,
@@ -63,10 +87,14 @@ export function compileRoute(
   };
 }
 
-function compileAction(route: IrRoute, clusters: ReadonlyMap<string, ClusterRuntime>, random: Random): CompiledAction {
+function compileAction(route: IrRoute, clusters: ReadonlyMap<string, ClusterRuntime>, random: Random, shared: SharedBackends): CompiledAction {
   const action = route.action;
   switch (action.kind) {
     case 'forward': {
+      const only = action.backends.length === 1 ? action.backends[0]! : undefined;
+      if (only !== undefined && only.weight > 0 && (only.filters ?? []).length === 0) {
+        return { kind: 'forward', pickBackend: shared.single(only.cluster).pick };
+      }
       const backends: CompiledBackend[] = [];
       const weights: number[] = [];
       for (const b of action.backends) {
