@@ -89,6 +89,9 @@ export function buildUpstreamHeaders(rawHeaders: readonly string[], ctx: Forward
 }
 
 function dropConnectionListed(out: string[], tokens: string): void {
+  // The usual values name no other field: skip the split.
+  const t = tokens.length <= 10 ? tokens.toLowerCase() : '';
+  if (t === 'keep-alive' || t === 'close' || t === 'upgrade') return;
   const names = new Set(tokens.split(',').map((t) => t.trim().toLowerCase()).filter((t) => t !== '' && t !== 'close' && t !== 'keep-alive' && t !== 'upgrade'));
   if (names.size === 0) return;
   let w = 0;
