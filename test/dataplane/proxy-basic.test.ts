@@ -47,3 +47,21 @@ test('answers 404 no_route with a JSON body naming the reason and the request id
   assert.equal(ok.status, 200);
   assert.equal(JSON.parse(ok.body).url, '/public/y', 'the normalised path is forwarded');
 });
+
+test('a trusted proxy keeps its X-Forwarded-* and X-Request-Id; the client address is appended', async (t) => {
+  const up = await startUpstream(echoHandler('a'));
+  const gw = await startGateway(snapshot([httpListener([forwardRoute('r', 'c')])], [cluster('c', [up])]), { trustedProxies: ['127.0.0.0/8'] });
+  t.after(async () => {
+    await gw.close();
+    await up.close();
+  });
+  const res = await request(gw.httpPort, {
+    path: '/',
+    headers: { host: 'inner.example', 'x-forwarded-for': '203.0.113.7', 'x-forwarded-proto': 'https', 'x-forwarded-host': 'public.example', 'x-request-id': 'abc-123' },
+  });
+  const echoed = JSON.parse(res.body);
+  assert.equal(echoed.headers['x-forwarded-for'], '203.0.113.7, 127.0.0.1');
+  assert.equal(echoed.headers['x-forwarded-proto'], 'https');
+  assert.equal(echoed.headers['x-forwarded-host'], 'public.example');
+  assert.equal(echoed.headers['x-request-id'], 'abc-123');
+});
