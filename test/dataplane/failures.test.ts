@@ -118,3 +118,27 @@ test('no endpoints at all gives 503 no_healthy_upstream', async (t) => {
 });
 
 void http;
+
+test('an upstream that stalls mid-body is cut after the idle timeout; slow headers hit the backend timeout', async (t) => {
+  const up = await startUpstream((req, res) => {
+    if (req.url === '/stall') {
+      res.writeHead(200, { 'content-length': '100' });
+      res.write('start');
+      return; // never finishes
+    }
+    setTimeout(() => res.end('late'), 2000);
+  });
+  const idle = forwardRoute('idle', 'c', { path: { kind: 'exact', value: '/stall' } }, { timeouts: { idleMs: 300 } });
+  const slow = forwardRoute('slow', 'c', { path: { kind: 'prefix', value: '/' } }, { timeouts: { backendRequestMs: 300 } });
+  const gw = await startGateway(snapshot([httpListener([idle, slow])], [cluster('c', [up])]));
+  t.after(async () => {
+    await gw.close();
+    await up.close();
+  });
+  const started = Date.now();
+  await assert.rejects(request(gw.httpPort, { path: '/stall' }), /aborted|socket hang up|ECONNRESET/);
+  assert.ok(Date.now() - started < 1500, 'cut by the idle timeout, not by anything longer');
+  const res = await request(gw.httpPort, { path: '/headers-late' });
+  assert.equal(res.status, 504);
+  assert.equal(JSON.parse(res.body).reason, 'upstream_timeout');
+});
