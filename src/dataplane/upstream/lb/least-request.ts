@@ -76,22 +76,6 @@ export class LeastRequestBalancer implements LoadBalancer {
 
   /** Least loaded usable endpoint, starting at a random offset so ties do not favour index 0. */
   private scan(exclude: ReadonlySet<EndpointState> | undefined): EndpointState | undefined {
-    const eps = this.endpoints;
-    const n = eps.length;
-    const start = Math.floor(this.random.next() * n);
-    let best: EndpointState | undefined;
-    let bestLoad = Infinity;
-    for (let k = 0; k < n; k++) {
-      const i = start + k < n ? start + k : start + k - n;
-      const inverse = this.inverseWeights[i]!;
-      const ep = eps[i]!;
-      if (inverse === 0 || !isUsable(ep, exclude, this.isAvailable)) continue;
-      const load = ep.inFlight * inverse;
-      if (load < bestLoad) {
-        best = ep;
-        bestLoad = load;
-      }
-    }
-    return best;
+    return this.compareAll(Math.floor(this.random.next() * this.endpoints.length), exclude);
   }
 }
