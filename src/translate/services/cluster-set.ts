@@ -92,7 +92,7 @@ export function createClusterSet(index: ResourceIndex, diagnostics: Diagnostic[]
       return {
         name,
         origin: refOf(service),
-        protocol: backendProtocolOf(port.appProtocol),
+        protocol: backendProtocolOf(port.appProtocol, port.name),
         lb: lbOf(service),
         endpoints,
         connectTimeoutMs: DEFAULT_CONNECT_TIMEOUT_MS,
