@@ -123,16 +123,17 @@ export class DataPlane {
     // Swap: each listener's slot gets the new router (and certificates) in one assignment.
     for (const [key, group] of groups) {
       const listener = this.listeners.get(key)!;
+      let sni: SniTable | undefined;
       if (listener.protocol === 'https') {
-        const certs = group.flatMap((l) => l.certificates);
-        const table = new SniTable(certs, this.contexts);
-        const def = table.defaultCertificate;
-        listener.setSniTable(table, def ? { cert: def.certPem, key: def.keyPem } : undefined);
+        sni = new SniTable(group.flatMap((l) => l.certificates), this.contexts);
+        const def = sni.defaultCertificate;
+        listener.setSniTable(sni, def ? { cert: def.certPem, key: def.keyPem } : undefined);
       }
       listener.slot.runtime = {
         name: group[0]!.name,
         scheme: listener.protocol,
         router: new Router(group.flatMap((l) => l.virtualHosts)),
+        ...(sni === undefined ? {} : { sni }),
       };
     }
     this.contexts.sweep();

@@ -2,6 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import http2 from 'node:http2';
 import tls from 'node:tls';
+import https from 'node:https';
 import { X509Certificate } from 'node:crypto';
 import { cluster, echoHandler, forwardRoute, httpListener, snapshot, startGateway, startUpstream } from './harness.js';
 import { makeCert } from './certs.js';
@@ -76,4 +77,32 @@ test('HTTPS: SNI selects the certificate, ALPN offers h2 and http/1.1', async (t
   assert.equal(res.status, 200);
   assert.equal(res.alpn, 'h2');
   assert.equal(JSON.parse(res.body).headers['x-forwarded-proto'], 'https');
+});
+
+test('HTTPS: a Host whose certificate differs from the SNI one gets 421; one the same certificate covers is served', async (t) => {
+  const a = makeCert(['a.example']);
+  const wild = makeCert(['*.b.example']);
+  const certs: IrCertificate[] = [
+    { name: 'secret/default/a', origin: { kind: 'Secret', namespace: 'default', name: 'a' }, serverNames: ['a.example'], ...a },
+    { name: 'secret/default/b', origin: { kind: 'Secret', namespace: 'default', name: 'b' }, serverNames: ['*.b.example'], ...wild },
+  ];
+  const up = await startUpstream(echoHandler('a'));
+  const listener = httpListener([forwardRoute('r', 'c')], ['*'], { name: 'test/https', protocol: 'https', port: 443, tls: { certificates: ['secret/default/a', 'secret/default/b'] } });
+  const gw = await startGateway(snapshot([listener], [cluster('c', [up])], 1, certs));
+  t.after(async () => {
+    await gw.close();
+    await up.close();
+  });
+  const get = (servername: string, host: string): Promise<number> =>
+    new Promise((resolve, reject) => {
+      https
+        .get({ host: '127.0.0.1', port: gw.httpsPort, servername, headers: { host }, rejectUnauthorized: false, agent: false }, (res) => {
+          res.resume();
+          resolve(res.statusCode ?? 0);
+        })
+        .on('error', reject);
+    });
+  assert.equal(await get('a.example', 'x.b.example'), 421);
+  assert.equal(await get('x.b.example', 'y.b.example'), 200, 'the wildcard certificate covers both');
+  assert.equal(await get('a.example', 'A.example:443'), 200);
 });

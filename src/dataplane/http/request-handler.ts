@@ -8,6 +8,8 @@ import { channels, type RequestEndMessage } from '../../core/channels.js';
 import type { RuntimeErrorCode } from '../../core/errors.js';
 import { assertNever } from '../../core/assert-never.js';
 import type { Router } from './router.js';
+import type { TLSSocket } from 'node:tls';
+import type { SniTable } from '../listen/sni-table.js';
 import type { CompiledRoute } from './compiled-route.js';
 import { normalizeRequestTarget } from './normalize-path.js';
 import { validateHeaders } from './validate-request.js';
@@ -25,6 +27,8 @@ export interface ListenerRuntime {
   readonly name: string;
   readonly scheme: 'http' | 'https';
   readonly router: Router;
+  /** HTTPS only: the certificates by server name, to detect misdirected requests. */
+  readonly sni?: SniTable;
 }
 
 /** Swapped atomically on apply: a request reads it once and keeps that version to the end. */
@@ -65,6 +69,10 @@ export function createRequestHandler(slot: ListenerSlot, deps: RequestDeps): (re
     const target = normalizeRequestTarget(url);
     if (target.kind === 'invalid') return reject('bad_request', url.slice(0, 256));
     const path = target.path;
+
+    // RFC 9110 §15.5.20: a request for a host this connection's certificate was not chosen for
+    // (another host's certificate would be served) is misdirected, e.g. a reused HTTP/2 connection.
+    if (runtime.sni !== undefined && isMisdirected(runtime.sni, req, host)) return reject('misdirected_request', path);
 
     // matchRoute
     const vhost = runtime.router.findVirtualHost(host);
@@ -135,6 +143,12 @@ export function createRequestHandler(slot: ListenerSlot, deps: RequestDeps): (re
         assertNever(action, 'route action');
     }
   };
+}
+
+function isMisdirected(sni: SniTable, req: DownstreamRequest, host: string): boolean {
+  const servername = (req.socket as TLSSocket | undefined)?.servername;
+  if (typeof servername !== 'string' || servername === '' || servername.toLowerCase() === host) return false;
+  return sni.select(servername) !== sni.select(host);
 }
 
 /** A request has a body when it declares one (RFC 9112 §6.3); HTTP/2 unless END_STREAM came with the headers. */
