@@ -55,29 +55,25 @@ export function createRequestHandler(slot: ListenerSlot, deps: RequestDeps): (re
     const { host, port } = splitHost(rawHost);
     const draftId = randomUUID();
 
-    const reject = (details: RuntimeErrorCode, path = url): void => {
-      const status = sendLocalReply(res, details, draftId, deps.draining());
-      publishLocal(runtime, method, host, path, req, clientIp, startMs, draftId, status, details, undefined);
-    };
 
     // decode
     if (!isH2) {
       const invalid = validateHeaders(req.rawHeaders, STRICT_PARSER);
-      if (invalid.kind === 'invalid') return reject('bad_request');
+      if (invalid.kind === 'invalid') return rejectRequest(req, res, runtime, deps, 'bad_request', method, host, url, clientIp, startMs, draftId);
     }
-    if (url.length > deps.maxUriBytes) return reject('uri_too_long', url.slice(0, 256));
+    if (url.length > deps.maxUriBytes) return rejectRequest(req, res, runtime, deps, 'uri_too_long', method, host, url.slice(0, 256), clientIp, startMs, draftId);
     const target = normalizeRequestTarget(url);
-    if (target.kind === 'invalid') return reject('bad_request', url.slice(0, 256));
+    if (target.kind === 'invalid') return rejectRequest(req, res, runtime, deps, 'bad_request', method, host, url.slice(0, 256), clientIp, startMs, draftId);
     const path = target.path;
 
     // RFC 9110 §15.5.20: a request for a host this connection's certificate was not chosen for
     // (another host's certificate would be served) is misdirected, e.g. a reused HTTP/2 connection.
-    if (runtime.sni !== undefined && isMisdirected(runtime.sni, req, host)) return reject('misdirected_request', path);
+    if (runtime.sni !== undefined && isMisdirected(runtime.sni, req, host)) return rejectRequest(req, res, runtime, deps, 'misdirected_request', method, host, path, clientIp, startMs, draftId);
 
     // matchRoute
     const vhost = runtime.router.findVirtualHost(host);
     const route = vhost?.match({ path, query: target.query, method, headers: req.headers });
-    if (route === undefined) return reject('no_route', path + target.query);
+    if (route === undefined) return rejectRequest(req, res, runtime, deps, 'no_route', method, host, path + target.query, clientIp, startMs, draftId);
 
     const action = route.action;
     switch (action.kind) {
@@ -93,7 +89,7 @@ export function createRequestHandler(slot: ListenerSlot, deps: RequestDeps): (re
       }
       case 'forward': {
         const backend = action.pickBackend();
-        if (backend === undefined || backend.cluster === undefined) return reject('no_healthy_upstream', path);
+        if (backend === undefined || backend.cluster === undefined) return rejectRequest(req, res, runtime, deps, 'no_healthy_upstream', method, host, path, clientIp, startMs, draftId);
         const built = buildUpstreamHeaders(req.rawHeaders, {
           clientIp,
           trusted: deps.isTrustedProxy(clientIp),
@@ -103,7 +99,13 @@ export function createRequestHandler(slot: ListenerSlot, deps: RequestDeps): (re
         const draft: RequestDraft = { headers: built.headers, path: path + target.query, matchedPath: path };
         for (const filter of route.requestFilters) {
           const outcome = filter(draft);
-          if (outcome.kind === 'respond') return reject(outcome.details as RuntimeErrorCode, path);
+          if (outcome.kind === 'respond') {
+            // Filters (auth, rate limits) answer with their own status and reason.
+            const body = outcome.body ?? JSON.stringify({ status: outcome.status, reason: outcome.details, request_id: draftId });
+            sendBody(res, outcome.status, body, 'application/json', draftId, deps.draining());
+            publishLocal(runtime, method, host, path, req, clientIp, startMs, draftId, outcome.status, undefined, route);
+            return;
+          }
         }
         for (const filter of backend.requestFilters) filter(draft);
         const meta: RequestMeta = {
@@ -180,6 +182,24 @@ export function splitHost(raw: string): { host: string; port: number | undefined
   }
   if (host.endsWith('.')) host = host.slice(0, -1);
   return { host: host.toLowerCase(), port };
+}
+
+/** A local reply for a request refused before (or instead of) forwarding, and its log line. */
+function rejectRequest(
+  req: DownstreamRequest,
+  res: DownstreamResponse,
+  runtime: ListenerRuntime,
+  deps: RequestDeps,
+  details: RuntimeErrorCode,
+  method: string,
+  host: string,
+  logPath: string,
+  clientIp: string,
+  startMs: number,
+  requestId: string,
+): void {
+  const status = sendLocalReply(res, details, requestId, deps.draining());
+  publishLocal(runtime, method, host, logPath, req, clientIp, startMs, requestId, status, details, undefined);
 }
 
 function publishLocal(
