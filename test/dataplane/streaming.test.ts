@@ -114,3 +114,32 @@ test('a Service port with appProtocol h2c is reached over HTTP/2 cleartext', asy
   });
   assert.equal(res, 'proto=2.0 path=/grpc-ish');
 });
+
+test('HTTP/2 end to end (h2c client → h2c upstream): response trailers arrive, as gRPC needs', async (t) => {
+  const h2 = http2.createServer((req, res) => {
+    res.writeHead(200, { 'content-type': 'application/grpc' });
+    res.write(Buffer.from([0, 0, 0, 0, 0]));
+    res.addTrailers({ 'grpc-status': '0', 'grpc-message': 'ok' });
+    res.end();
+    void req;
+  });
+  h2.listen(0, '127.0.0.1');
+  await once(h2, 'listening');
+  const port = (h2.address() as AddressInfo).port;
+  const gw = await startGateway(snapshot([httpListener([forwardRoute('r', 'c')])], [cluster('c', [{ address: '127.0.0.1', port }], { protocol: 'h2c' })]));
+  t.after(async () => {
+    await gw.close();
+    h2.close();
+  });
+  const session = http2.connect(`http://127.0.0.1:${gw.httpPort}`);
+  t.after(() => session.close());
+  const stream = session.request({ ':method': 'POST', ':path': '/pkg.Svc/Method', 'content-type': 'application/grpc', te: 'trailers' });
+  stream.end(Buffer.from([0, 0, 0, 0, 0]));
+  const trailers = await new Promise<http2.IncomingHttpHeaders>((resolve, reject) => {
+    stream.on('trailers', resolve);
+    stream.on('error', reject);
+    stream.resume();
+  });
+  assert.equal(trailers['grpc-status'], '0');
+  assert.equal(trailers['grpc-message'], 'ok');
+});

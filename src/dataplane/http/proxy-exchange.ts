@@ -114,14 +114,11 @@ export class ProxyExchange implements UpstreamHandler {
     return false;
   }
 
-  onComplete(trailers: Buffer[] | null): void {
+  onComplete(trailers: Buffer[] | Record<string, string | string[] | undefined> | null): void {
     this.releaseEndpoint();
     if (this.finished) return;
-    if (trailers !== null && trailers.length > 0) {
-      const obj: Record<string, string> = {};
-      for (let i = 0; i < trailers.length; i += 2) obj[trailers[i]!.toString('latin1')] = trailers[i + 1]!.toString('latin1');
-      this.res.addTrailers(obj);
-    }
+    const out = trailersOf(trailers);
+    if (out !== undefined) this.res.addTrailers(out);
     this.res.end();
     this.finish();
   }
@@ -224,6 +221,29 @@ export class ProxyExchange implements UpstreamHandler {
       channels.requestEnd.publish(msg);
     }
   }
+}
+
+/**
+ * undici hands over trailers as raw Buffer pairs from HTTP/1.1 and as a header object from HTTP/2;
+ * both become one object for addTrailers. Pseudo-headers never travel in trailers.
+ */
+function trailersOf(trailers: Buffer[] | Record<string, string | string[] | undefined> | null): Record<string, string | string[]> | undefined {
+  if (trailers === null || trailers === undefined) return undefined;
+  const out: Record<string, string | string[]> = {};
+  let any = false;
+  if (Array.isArray(trailers)) {
+    for (let i = 0; i < trailers.length; i += 2) {
+      out[trailers[i]!.toString('latin1')] = trailers[i + 1]!.toString('latin1');
+      any = true;
+    }
+  } else {
+    for (const [name, value] of Object.entries(trailers)) {
+      if (value === undefined || name.startsWith(':')) continue;
+      out[name] = value;
+      any = true;
+    }
+  }
+  return any ? out : undefined;
 }
 
 function toHeaderObject(headers: readonly string[]): Record<string, string | string[]> {

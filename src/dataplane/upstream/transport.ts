@@ -28,7 +28,8 @@ export interface UpstreamHandler {
   onHeaders(statusCode: number, rawHeaders: Buffer[], resume: () => void, statusText: string): boolean;
   /** Return false to pause (backpressure) until `resume` from onHeaders is called. */
   onData(chunk: Buffer): boolean;
-  onComplete(trailers: Buffer[] | null): void;
+  /** Raw Buffer pairs from HTTP/1.1, a header object from HTTP/2 (undici's shapes). */
+  onComplete(trailers: Buffer[] | Record<string, string | string[] | undefined> | null): void;
   onError(err: Error): void;
 }
 
