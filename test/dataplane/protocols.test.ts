@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import http2 from 'node:http2';
 import tls from 'node:tls';
 import https from 'node:https';
+import http from 'node:http';
 import { X509Certificate } from 'node:crypto';
 import { cluster, echoHandler, forwardRoute, httpListener, snapshot, startGateway, startUpstream } from './harness.js';
 import { makeCert } from './certs.js';
@@ -105,4 +106,25 @@ test('HTTPS: a Host whose certificate differs from the SNI one gets 421; one the
   assert.equal(await get('a.example', 'x.b.example'), 421);
   assert.equal(await get('x.b.example', 'y.b.example'), 200, 'the wildcard certificate covers both');
   assert.equal(await get('a.example', 'A.example:443'), 200);
+});
+
+test('a Service port with appProtocol https is reached over TLS', async (t) => {
+  const cert = makeCert(['backend.internal']);
+  const server = https.createServer({ cert: cert.certPem, key: cert.keyPem }, (req, res) => res.end(`tls=${(req.socket as tls.TLSSocket).encrypted} ${req.url}`));
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const port = (server.address() as { port: number }).port;
+  const gw = await startGateway(snapshot([httpListener([forwardRoute('r', 'c')])], [cluster('c', [{ address: '127.0.0.1', port }], { protocol: 'https' })]));
+  t.after(async () => {
+    await gw.close();
+    server.closeAllConnections();
+    server.close();
+  });
+  const res = await new Promise<string>((resolve, reject) => {
+    http.get({ host: '127.0.0.1', port: gw.httpPort, path: '/secure', agent: false }, (r) => {
+      let s = '';
+      r.on('data', (c: Buffer) => (s += c));
+      r.on('end', () => resolve(s));
+    }).on('error', reject);
+  });
+  assert.equal(res, 'tls=true /secure');
 });
