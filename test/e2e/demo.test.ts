@@ -7,7 +7,7 @@ import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import http2 from 'node:http2';
 import type { TLSSocket } from 'node:tls';
-import { get, startGateway, type RunningGateway } from './cli-harness.js';
+import { adminJson, get, startGateway, type RunningGateway } from './cli-harness.js';
 
 const CURL = '/usr/bin/curl';
 
@@ -132,5 +132,13 @@ test('the embedded demo', async (t) => {
     const { echo, version } = splitCurl(stdout);
     assert.equal(version, '2');
     assert.deepEqual(echo.headers?.['X-Forwarded-For'], ['127.0.0.1']);
+  });
+
+  await t.test('/api/config lists the demo certificate but never its private key', async () => {
+    const ir = (await adminJson(gateway.adminPort, '/api/config')) as { certificates: { name: string; certPem: string; keyPem: string }[] };
+    assert.equal(ir.certificates.length, 1);
+    assert.equal(ir.certificates[0]!.name, 'secret/demo/shop-tls');
+    assert.match(ir.certificates[0]!.certPem, /BEGIN CERTIFICATE/);
+    assert.equal(ir.certificates[0]!.keyPem, '[redacted]');
   });
 });
