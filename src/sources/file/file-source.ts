@@ -55,16 +55,7 @@ export class FileSource implements ConfigSource {
   async start(onSnapshot: (snapshot: ResourceSnapshot) => void): Promise<void> {
     if (this.#onSnapshot) throw new Error('FileSource already started');
     this.#onSnapshot = onSnapshot;
-    this.#reloading = this.#reload();
-    try {
-      await this.#reloading;
-    } finally {
-      this.#reloading = undefined;
-    }
-    if (this.#pending) {
-      this.#pending = false;
-      this.#schedule();
-    }
+    await this.#reloadOnce();
   }
 
   async close(): Promise<void> {
@@ -94,6 +85,11 @@ export class FileSource implements ConfigSource {
   async #fire(): Promise<void> {
     this.#timer = undefined;
     if (this.#closed) return;
+    await this.#reloadOnce();
+  }
+
+  /** One reload at a time; changes seen meanwhile schedule the next one. */
+  async #reloadOnce(): Promise<void> {
     this.#reloading = this.#reload();
     try {
       await this.#reloading;
