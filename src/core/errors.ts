@@ -13,7 +13,6 @@ export const CONFIG_ERRORS = {
   ERR_BACKEND_NO_ENDPOINTS: 'A backend Service has no ready endpoints (warning; requests get 503).',
   ERR_BACKEND_EXTERNAL_NAME: 'An ExternalName Service is used as a backend (resolved by DNS at connect time).',
   ERR_BACKEND_UNSUPPORTED: 'A backend kind is not supported (e.g. an Ingress resource backend).',
-  ERR_INGRESS_CLASS_NOT_OURS: 'An Ingress names an IngressClass that another controller owns (ignored; info).',
   ERR_INGRESS_CLASS_MULTIPLE_DEFAULTS: 'More than one IngressClass is marked default.',
   ERR_INGRESS_RULE_CONFLICT: 'Two Ingresses claim the same host, path and pathType; the older one wins.',
   ERR_INGRESS_DEFAULT_BACKEND_CONFLICT: 'Two Ingresses set a defaultBackend; the older one wins.',
