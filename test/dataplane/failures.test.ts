@@ -142,3 +142,41 @@ test('an upstream that stalls mid-body is cut after the idle timeout; slow heade
   assert.equal(res.status, 504);
   assert.equal(JSON.parse(res.body).reason, 'upstream_timeout');
 });
+
+/**
+ * An address where TCP connects hang: a listener in a stopped child process never accepts, so once
+ * its accept queue is full the kernel drops further SYNs (the way a firewall black-holes traffic).
+ */
+async function blackHole(t: { after(fn: () => void): void }): Promise<number> {
+  const { spawn } = await import('node:child_process');
+  const child = spawn(process.execPath, ['-e', "require('net').createServer().listen({ host: '127.0.0.1', port: 0, backlog: 1 }, function () { console.log(this.address().port) })"], { stdio: ['ignore', 'pipe', 'inherit'] });
+  t.after(() => child.kill('SIGKILL'));
+  const port = await new Promise<number>((resolve) => child.stdout.once('data', (d: Buffer) => resolve(Number(String(d).trim()))));
+  process.kill(child.pid!, 'SIGSTOP');
+  // Fill the accept queue; a connect that does not complete within 300 ms means it is full.
+  for (let i = 0; i < 16; i++) {
+    const connected = await new Promise<boolean>((resolve) => {
+      const s = net.connect(port, '127.0.0.1');
+      t.after(() => s.destroy());
+      const timer = setTimeout(() => resolve(false), 300);
+      s.once('connect', () => {
+        clearTimeout(timer);
+        resolve(true);
+      });
+      s.once('error', () => resolve(false));
+    });
+    if (!connected) return port;
+  }
+  throw new Error('could not fill the accept queue');
+}
+
+test('a connect that hangs ends in 504 upstream_connect_timeout after the cluster connect timeout', async (t) => {
+  const port = await blackHole(t);
+  const gw = await startGateway(snapshot([httpListener([forwardRoute('r', 'c')])], [cluster('c', [{ address: '127.0.0.1', port }], { connectTimeoutMs: 300 })]));
+  t.after(() => gw.close());
+  const started = Date.now();
+  const res = await request(gw.httpPort, { path: '/' });
+  assert.equal(res.status, 504);
+  assert.equal(JSON.parse(res.body).reason, 'upstream_connect_timeout');
+  assert.ok(Date.now() - started < 3000, 'answered after the connect timeout, not a longer one');
+});
