@@ -31,6 +31,21 @@ test('connect failure: an idempotent request is retried once on another endpoint
   }
 });
 
+test('a PUT with a small body is kept and retried on another endpoint after a connect failure', async (t) => {
+  const up = await startUpstream(echoHandler('alive'));
+  const dead = await deadPort();
+  const gw = await startGateway(snapshot([httpListener([forwardRoute('r', 'c')])], [cluster('c', [{ address: '127.0.0.1', port: dead }, { address: '127.0.0.1', port: up.port }])]));
+  t.after(async () => {
+    await gw.close();
+    await up.close();
+  });
+  for (let i = 0; i < 4; i++) {
+    const res = await request(gw.httpPort, { method: 'PUT', path: '/item', body: `payload-${i}`, headers: { 'content-type': 'text/plain' } });
+    assert.equal(res.status, 200, `PUT ${i} reaches the live endpoint`);
+    assert.equal(JSON.parse(res.body).body, `payload-${i}`, 'the retried request carries the whole body');
+  }
+});
+
 test('every endpoint refusing gives 502 upstream_connect_error; POST with a body is not retried', async (t) => {
   const dead = await deadPort();
   const gw = await startGateway(snapshot([httpListener([forwardRoute('r', 'c')])], [cluster('c', [{ address: '127.0.0.1', port: dead }])]));

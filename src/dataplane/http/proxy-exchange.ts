@@ -15,6 +15,7 @@ import { buildDownstreamHeaders } from './upstream-headers.js';
 import { classifyUpstreamError } from './classify-upstream-error.js';
 import { isHttp2, sendLocalReply, type DownstreamResponse } from './local-reply.js';
 import type { RequestMeta } from './request-meta.js';
+import { IDEMPOTENT_METHODS } from './replayable-body.js';
 
 export interface ExchangeDeps {
   readonly transport: UpstreamTransport;
@@ -24,7 +25,6 @@ export interface ExchangeDeps {
   readonly draining: () => boolean;
 }
 
-const IDEMPOTENT = new Set(['GET', 'HEAD', 'OPTIONS', 'PUT', 'DELETE', 'TRACE']);
 
 export class ProxyExchange implements UpstreamHandler {
   private attempts = 0;
@@ -150,13 +150,14 @@ export class ProxyExchange implements UpstreamHandler {
     this.finish();
   }
 
-  /** Connect failure or reset before any response byte, idempotent method, no body to replay. */
+  /** Connect failure or reset before any response byte, idempotent method, a body we can send again. */
   private mayRetry(reason: RuntimeErrorCode): boolean {
     const policy = this.route.retry;
     if (this.attempts > policy.attempts) return false;
     if (!RUNTIME_ERRORS[reason].retryable || !policy.onConnectFailure) return false;
-    if (this.upstreamRequest.body !== null) return false;
-    return policy.allowNonIdempotent === true || IDEMPOTENT.has(this.meta.method);
+    const body = this.upstreamRequest.body;
+    if (body !== null && !Buffer.isBuffer(body)) return false;
+    return policy.allowNonIdempotent === true || IDEMPOTENT_METHODS.has(this.meta.method);
   }
 
   private releaseEndpoint(): void {

@@ -18,6 +18,7 @@ import { sendBody, sendLocalReply, type DownstreamResponse } from './local-reply
 import { buildUpstreamHeaders } from './upstream-headers.js';
 import { buildRedirectLocation } from './redirect.js';
 import { ProxyExchange, type ExchangeDeps } from './proxy-exchange.js';
+import { MAX_REPLAYABLE_BODY_BYTES, readBody, shouldBufferBody } from './replayable-body.js';
 import { EMPTY_LB_CONTEXT, RequestLbContext } from './lb-context.js';
 import type { RequestMeta } from './request-meta.js';
 import { clientIpOf } from './client-address.js';
@@ -121,24 +122,28 @@ export function createRequestHandler(slot: ListenerSlot, deps: RequestDeps): (re
           userAgent: req.headers['user-agent'],
         };
         const cluster = backend.cluster;
-        const exchange = new ProxyExchange(
-          req,
-          res,
-          route,
-          backend,
-          {
-            method,
-            path: draft.path,
-            headers: draft.headers,
-            body: hasBody(req, isH2) ? req : null,
-            headersTimeoutMs: route.headersTimeoutMs,
-            bodyTimeoutMs: route.idleTimeoutMs,
-          },
-          cluster.needsLbContext ? new RequestLbContext(req.headers, clientIp) : EMPTY_LB_CONTEXT,
-          meta,
-          deps,
-        );
-        exchange.start();
+        const startExchange = (body: Buffer | DownstreamRequest | null): void =>
+          new ProxyExchange(
+            req,
+            res,
+            route,
+            backend,
+            {
+              method,
+              path: draft.path,
+              headers: draft.headers,
+              body,
+              headersTimeoutMs: route.headersTimeoutMs,
+              bodyTimeoutMs: route.idleTimeoutMs,
+            },
+            cluster.needsLbContext ? new RequestLbContext(req.headers, clientIp) : EMPTY_LB_CONTEXT,
+            meta,
+            deps,
+          ).start();
+        if (!hasBody(req, isH2)) startExchange(null);
+        else if (!shouldBufferBody(method, req.headers, route.retry)) startExchange(req);
+        // A small idempotent body is kept so a retry can send it again (replayable-body.ts).
+        else readBody(req, MAX_REPLAYABLE_BODY_BYTES, (body) => body !== undefined && startExchange(body));
         return;
       }
       default:

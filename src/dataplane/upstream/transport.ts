@@ -13,8 +13,8 @@ export interface UpstreamRequest {
   readonly path: string;
   /** Flat [name, value, name, value, ...]; hop-by-hop headers already removed. */
   readonly headers: string[];
-  /** null when the downstream request has no body. */
-  readonly body: Readable | null;
+  /** null when the downstream request has no body; a Buffer when it was kept for retries. */
+  readonly body: Readable | Buffer | null;
   /** Until the response headers arrive; 0 disables. */
   readonly headersTimeoutMs: number;
   /** Longest gap between two body chunks; 0 disables. */
