@@ -2,8 +2,7 @@
 // pickEndpoint → send → (onUpstreamError decides: retry on another endpoint, local reply, or cut)
 // → response filters → stream the body with backpressure → log. A class, not closures, because it
 // is allocated once per request and its methods are the transport callbacks.
-import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { Http2ServerRequest } from 'node:http2';
+import type { ServerResponse } from 'node:http';
 import { channels, type RequestEndMessage, type UpstreamErrorMessage } from '../../core/channels.js';
 import { RUNTIME_ERRORS, type RuntimeErrorCode } from '../../core/errors.js';
 import type { EndpointState } from '../upstream/endpoint-state.js';
@@ -42,7 +41,6 @@ export class ProxyExchange implements UpstreamHandler {
   private readonly cluster: ClusterRuntime;
 
   constructor(
-    private readonly req: IncomingMessage | Http2ServerRequest,
     private readonly res: DownstreamResponse,
     private readonly route: CompiledRoute,
     private readonly backend: CompiledBackend,

@@ -124,7 +124,6 @@ export function createRequestHandler(slot: ListenerSlot, deps: RequestDeps): (re
         const cluster = backend.cluster;
         const startExchange = (body: Buffer | DownstreamRequest | null): void =>
           new ProxyExchange(
-            req,
             res,
             route,
             backend,

@@ -9,7 +9,7 @@ export class SniTable {
   private readonly wildcard = new Map<string, tls.SecureContext>();
   readonly defaultCertificate: IrCertificate | undefined;
 
-  constructor(certificates: readonly IrCertificate[], private readonly cache: SecureContextCache) {
+  constructor(certificates: readonly IrCertificate[], cache: SecureContextCache) {
     this.defaultCertificate = certificates[0];
     for (const cert of certificates) {
       const ctx = cache.get(cert);
