@@ -30,7 +30,13 @@ export interface CompiledRoute {
   readonly headersTimeoutMs: number;
   readonly idleTimeoutMs: number;
   readonly retry: IrRetryPolicy;
-  readonly mirrors: readonly { readonly cluster: ClusterRuntime; readonly percent: number }[];
+  readonly mirrors: readonly CompiledMirror[];
+}
+
+export interface CompiledMirror {
+  readonly cluster: ClusterRuntime;
+  /** True for the share of requests (percent) that is mirrored. */
+  sample(): boolean;
 }
 
 export interface RouteDefaults {
@@ -71,7 +77,9 @@ export function compileRoute(
       ? NO_MIRRORS
       : route.mirrors.flatMap((m) => {
           const cluster = clusters.get(m.cluster);
-          return cluster ? [{ cluster, percent: m.percent ?? 100 }] : [];
+          if (cluster === undefined) return [];
+          const percent = m.percent ?? 100;
+          return [{ cluster, sample: percent >= 100 ? () => true : () => random.next() * 100 < percent }];
         });
   return {
     name: route.name,

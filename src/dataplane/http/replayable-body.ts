@@ -1,6 +1,6 @@
-// Retrying a request on another endpoint needs its body twice. Bodies are streamed, not kept, with
-// one exception (as Envoy buffers for retries): an idempotent request that declares a small
-// Content-Length is read into memory first, so a connect failure or an early reset can be retried.
+// Retrying a request on another endpoint, or mirroring it, needs its body twice. Bodies are
+// streamed, not kept, with one exception (as Envoy buffers for retries and shadows): a request that
+// declares a small Content-Length, and may be retried or is mirrored, is read into memory first.
 import type { IncomingHttpHeaders } from 'node:http';
 import type { Readable } from 'node:stream';
 import type { IrRetryPolicy } from '../../ir/types.js';
@@ -10,9 +10,10 @@ export const IDEMPOTENT_METHODS: ReadonlySet<string> = new Set(['GET', 'HEAD', '
 
 export const MAX_REPLAYABLE_BODY_BYTES = 64 * 1024;
 
-export function shouldBufferBody(method: string, headers: IncomingHttpHeaders, retry: IrRetryPolicy): boolean {
-  if (retry.attempts < 1 || !retry.onConnectFailure) return false;
-  if (!IDEMPOTENT_METHODS.has(method) && retry.allowNonIdempotent !== true) return false;
+/** Keep the body when a retry may resend it, or when a mirror needs a copy. */
+export function shouldBufferBody(method: string, headers: IncomingHttpHeaders, retry: IrRetryPolicy, mirrored: boolean): boolean {
+  const retryable = retry.attempts >= 1 && retry.onConnectFailure && (IDEMPOTENT_METHODS.has(method) || retry.allowNonIdempotent === true);
+  if (!retryable && !mirrored) return false;
   const declared = headers['content-length'];
   if (declared === undefined) return false;
   const length = Number(declared);

@@ -19,6 +19,8 @@ import { buildUpstreamHeaders } from './upstream-headers.js';
 import { buildRedirectLocation } from './redirect.js';
 import { ProxyExchange, type ExchangeDeps } from './proxy-exchange.js';
 import { MAX_REPLAYABLE_BODY_BYTES, readBody, shouldBufferBody } from './replayable-body.js';
+import { sendMirrors } from './mirror.js';
+import type { UpstreamRequest } from '../upstream/transport.js';
 import { EMPTY_LB_CONTEXT, RequestLbContext } from './lb-context.js';
 import type { RequestMeta } from './request-meta.js';
 import { clientIpOf } from './client-address.js';
@@ -122,26 +124,22 @@ export function createRequestHandler(slot: ListenerSlot, deps: RequestDeps): (re
           userAgent: req.headers['user-agent'],
         };
         const cluster = backend.cluster;
-        const startExchange = (body: Buffer | DownstreamRequest | null): void =>
-          new ProxyExchange(
-            res,
-            route,
-            backend,
-            {
-              method,
-              path: draft.path,
-              headers: draft.headers,
-              body,
-              headersTimeoutMs: route.headersTimeoutMs,
-              bodyTimeoutMs: route.idleTimeoutMs,
-            },
-            cluster.needsLbContext ? new RequestLbContext(req.headers, clientIp) : EMPTY_LB_CONTEXT,
-            meta,
-            deps,
-          ).start();
+        const lbContext = cluster.needsLbContext ? new RequestLbContext(req.headers, clientIp) : EMPTY_LB_CONTEXT;
+        const startExchange = (body: Buffer | DownstreamRequest | null): void => {
+          const upstreamRequest: UpstreamRequest = {
+            method,
+            path: draft.path,
+            headers: draft.headers,
+            body,
+            headersTimeoutMs: route.headersTimeoutMs,
+            bodyTimeoutMs: route.idleTimeoutMs,
+          };
+          if (route.mirrors.length > 0) sendMirrors(route.mirrors, upstreamRequest, deps.transport, lbContext);
+          new ProxyExchange(res, route, backend, upstreamRequest, lbContext, meta, deps).start();
+        };
         if (!hasBody(req, isH2)) startExchange(null);
-        else if (!shouldBufferBody(method, req.headers, route.retry)) startExchange(req);
-        // A small idempotent body is kept so a retry can send it again (replayable-body.ts).
+        else if (!shouldBufferBody(method, req.headers, route.retry, route.mirrors.length > 0)) startExchange(req);
+        // A small body is kept so a retry or a mirror can send it again (replayable-body.ts).
         else readBody(req, MAX_REPLAYABLE_BODY_BYTES, (body) => body !== undefined && startExchange(body));
         return;
       }
