@@ -75,3 +75,37 @@ test('an upgrade with no route gets a JSON 404 on the raw socket', async (t) => 
   assert.equal(res.statusCode, 404);
   res.resume();
 });
+
+test('a long streaming response survives a reload that removes its route and cluster', async (t) => {
+  const streamer = await startUpstream((_req, res) => {
+    res.writeHead(200, { 'content-type': 'text/event-stream' });
+    let n = 0;
+    const timer = setInterval(() => {
+      res.write(`data: ${n}\n\n`);
+      if (++n === 10) {
+        clearInterval(timer);
+        res.end();
+      }
+    }, 50);
+  });
+  const other = await startUpstream(echoHandler('other'));
+  const gw = await startGateway(snapshot([httpListener([forwardRoute('sse', 'sse', { path: { kind: 'prefix', value: '/events' } })])], [cluster('sse', [{ address: '127.0.0.1', port: streamer.port }])], 1));
+  t.after(async () => {
+    await gw.close();
+    await streamer.close();
+    await other.close();
+  });
+  const body = new Promise<string>((resolve, reject) => {
+    http.get({ host: '127.0.0.1', port: gw.httpPort, path: '/events', agent: false }, (res) => {
+      let s = '';
+      res.on('data', (c: Buffer) => (s += c));
+      res.on('end', () => resolve(s));
+      res.on('error', reject);
+    }).on('error', reject);
+  });
+  await new Promise((r) => setTimeout(r, 150));
+  const applied = await gw.dataPlane.apply(snapshot([httpListener([forwardRoute('new', 'other')])], [cluster('other', [{ address: '127.0.0.1', port: other.port }])], 2));
+  assert.equal(applied.outcome, 'applied');
+  const text = await body;
+  assert.equal(text.split('\n\n').filter(Boolean).length, 10, 'all ten events arrived after the reload');
+});
