@@ -10,7 +10,8 @@ import { assertNever } from '../../core/assert-never.js';
 import type { Router } from './router.js';
 import type { TLSSocket } from 'node:tls';
 import type { SniTable } from '../listen/sni-table.js';
-import type { CompiledRoute } from './compiled-route.js';
+import type { CompiledBackend, CompiledRoute } from './compiled-route.js';
+import type { LbContext } from '../upstream/lb/types.js';
 import { normalizeRequestTarget } from './normalize-path.js';
 import { validateHeaders } from './validate-request.js';
 import { STRICT_PARSER } from './strict-parser.js';
@@ -125,22 +126,10 @@ export function createRequestHandler(slot: ListenerSlot, deps: RequestDeps): (re
         };
         const cluster = backend.cluster;
         const lbContext = cluster.needsLbContext ? new RequestLbContext(req.headers, clientIp) : EMPTY_LB_CONTEXT;
-        const startExchange = (body: Buffer | DownstreamRequest | null): void => {
-          const upstreamRequest: UpstreamRequest = {
-            method,
-            path: draft.path,
-            headers: draft.headers,
-            body,
-            headersTimeoutMs: route.headersTimeoutMs,
-            bodyTimeoutMs: route.idleTimeoutMs,
-          };
-          if (route.mirrors.length > 0) sendMirrors(route.mirrors, upstreamRequest, deps.transport, lbContext);
-          new ProxyExchange(res, route, backend, upstreamRequest, lbContext, meta, deps).start();
-        };
-        if (!hasBody(req, isH2)) startExchange(null);
-        else if (!shouldBufferBody(method, req.headers, route.retry, route.mirrors.length > 0)) startExchange(req);
+        if (!hasBody(req, isH2)) forward(res, route, backend, draft, null, lbContext, meta, deps);
+        else if (!shouldBufferBody(method, req.headers, route.retry, route.mirrors.length > 0)) forward(res, route, backend, draft, req, lbContext, meta, deps);
         // A small body is kept so a retry or a mirror can send it again (replayable-body.ts).
-        else readBody(req, MAX_REPLAYABLE_BODY_BYTES, (body) => body !== undefined && startExchange(body));
+        else readBody(req, MAX_REPLAYABLE_BODY_BYTES, (body) => body !== undefined && forward(res, route, backend, draft, body, lbContext, meta, deps));
         return;
       }
       default:
@@ -184,6 +173,29 @@ export function splitHost(raw: string): { host: string; port: number | undefined
   }
   if (host.endsWith('.')) host = host.slice(0, -1);
   return { host: host.toLowerCase(), port };
+}
+
+/** The forward phase: mirrors first (fire and forget), then the exchange with the real upstream. */
+function forward(
+  res: DownstreamResponse,
+  route: CompiledRoute,
+  backend: CompiledBackend,
+  draft: RequestDraft,
+  body: Buffer | DownstreamRequest | null,
+  lbContext: LbContext,
+  meta: RequestMeta,
+  deps: RequestDeps,
+): void {
+  const upstreamRequest: UpstreamRequest = {
+    method: meta.method,
+    path: draft.path,
+    headers: draft.headers,
+    body,
+    headersTimeoutMs: route.headersTimeoutMs,
+    bodyTimeoutMs: route.idleTimeoutMs,
+  };
+  if (route.mirrors.length > 0) sendMirrors(route.mirrors, upstreamRequest, deps.transport, lbContext);
+  new ProxyExchange(res, route, backend, upstreamRequest, lbContext, meta, deps).start();
 }
 
 /** A local reply for a request refused before (or instead of) forwarding, and its log line. */
