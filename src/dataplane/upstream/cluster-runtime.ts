@@ -8,10 +8,10 @@ import type { EndpointState } from './endpoint-state.js';
 import type { EndpointRegistry } from './endpoint-registry.js';
 import type { LoadBalancer } from './lb/types.js';
 import { createLoadBalancer } from './lb/create-load-balancer.js';
-import { DEFAULT_PASSIVE_HEALTH, PassiveHealth } from './health/passive-health.js';
+import { PassiveHealth } from './health/passive-health.js';
+import { DEFAULT_CONNECT_TIMEOUT_MS, DEFAULT_PASSIVE_HEALTH } from '../../ir/defaults.js';
 import type { UpstreamProtocol } from './transport.js';
 
-export const DEFAULT_CONNECT_TIMEOUT_MS = 5_000;
 
 export interface ClusterRuntime {
   readonly name: string;

@@ -1,16 +1,15 @@
 import type { Diagnostic } from '../../core/diagnostic.js';
 import type { ConfigErrorCode } from '../../core/errors.js';
-import type { IrCluster, IrLoadBalancer, IrPassiveHealth } from '../../ir/types.js';
+import type { IrCluster, IrLoadBalancer } from '../../ir/types.js';
 import { refOf, type Service } from '../../resources/resource.js';
 import type { ServicePort } from '../../resources/service.js';
 import { namespacedKey, type ResourceIndex } from '../../store/resource-index.js';
 import { backendProtocolOf } from './backend-protocol.js';
+import { DEFAULT_CONNECT_TIMEOUT_MS, DEFAULT_PASSIVE_HEALTH } from '../../ir/defaults.js';
 import { createPodWeights } from './endpoint-weight.js';
 import { readLoadBalancer } from './load-balancer-annotations.js';
 import { resolveServiceEndpoints } from './service-endpoints.js';
 
-export const DEFAULT_CONNECT_TIMEOUT_MS = 5000;
-export const DEFAULT_PASSIVE_HEALTH: IrPassiveHealth = { consecutiveFailures: 5, baseEjectionMs: 30_000, maxEjectionMs: 300_000 };
 
 export type ServicePortSelector = { readonly kind: 'number'; readonly number: number } | { readonly kind: 'name'; readonly name: string };
 

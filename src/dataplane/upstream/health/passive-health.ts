@@ -24,13 +24,6 @@ import type { IrPassiveHealth } from '../../../ir/types.js';
 import type { EndpointState } from '../endpoint-state.js';
 import type { IsAvailable } from '../lb/types.js';
 
-/** Envoy's outlier-detection defaults (consecutive_5xx 5, base_ejection_time 30 s, max 300 s). */
-export const DEFAULT_PASSIVE_HEALTH: IrPassiveHealth = {
-  consecutiveFailures: 5,
-  baseEjectionMs: 30_000,
-  maxEjectionMs: 300_000,
-};
-
 /** For clusters without passive health: every endpoint is always available. */
 export const alwaysAvailable: IsAvailable = () => true;
 
