@@ -8,17 +8,14 @@ import { channels, type RequestEndMessage } from '../../core/channels.js';
 import type { RuntimeErrorCode } from '../../core/errors.js';
 import { assertNever } from '../../core/assert-never.js';
 import type { Router } from './router.js';
-import type { TLSSocket } from 'node:tls';
 import type { SniTable } from '../listen/sni-table.js';
 import type { CompiledBackend, CompiledRoute } from './compiled-route.js';
 import type { LbContext } from '../upstream/lb/types.js';
-import { normalizeRequestTarget } from './normalize-path.js';
-import { validateHeaders } from './validate-request.js';
-import { STRICT_PARSER } from './strict-parser.js';
 import { sendBody, sendLocalReply, type DownstreamResponse } from './local-reply.js';
 import { buildUpstreamHeaders } from './upstream-headers.js';
 import { buildRedirectLocation } from './redirect.js';
 import { ProxyExchange, type ExchangeDeps } from './proxy-exchange.js';
+import { decodeAndMatch } from './match-request.js';
 import { MAX_REPLAYABLE_BODY_BYTES, readBody, shouldBufferBody } from './replayable-body.js';
 import { sendMirrors } from './mirror.js';
 import type { UpstreamRequest } from '../upstream/transport.js';
@@ -59,25 +56,10 @@ export function createRequestHandler(slot: ListenerSlot, deps: RequestDeps): (re
     const { host, port } = splitHost(rawHost);
     const draftId = randomUUID();
 
-
-    // decode
-    if (!isH2) {
-      const invalid = validateHeaders(req.rawHeaders, STRICT_PARSER);
-      if (invalid.kind === 'invalid') return rejectRequest(req, res, runtime, deps, 'bad_request', method, host, url, clientIp, startMs, draftId);
-    }
-    if (url.length > deps.maxUriBytes) return rejectRequest(req, res, runtime, deps, 'uri_too_long', method, host, url.slice(0, 256), clientIp, startMs, draftId);
-    const target = normalizeRequestTarget(url);
-    if (target.kind === 'invalid') return rejectRequest(req, res, runtime, deps, 'bad_request', method, host, url.slice(0, 256), clientIp, startMs, draftId);
-    const path = target.path;
-
-    // RFC 9110 §15.5.20: a request for a host this connection's certificate was not chosen for
-    // (another host's certificate would be served) is misdirected, e.g. a reused HTTP/2 connection.
-    if (runtime.sni !== undefined && isMisdirected(runtime.sni, req, host)) return rejectRequest(req, res, runtime, deps, 'misdirected_request', method, host, path, clientIp, startMs, draftId);
-
-    // matchRoute
-    const vhost = runtime.router.findVirtualHost(host);
-    const route = vhost?.match({ path, query: target.query, method, headers: req.headers });
-    if (route === undefined) return rejectRequest(req, res, runtime, deps, 'no_route', method, host, path + target.query, clientIp, startMs, draftId);
+    // decode → matchRoute (match-request.ts, shared with upgrades)
+    const matched = decodeAndMatch(req, runtime, deps.maxUriBytes, host, method);
+    if (typeof matched === 'string') return rejectRequest(req, res, runtime, deps, matched, method, host, url.slice(0, 256), clientIp, startMs, draftId);
+    const { route, path, query } = matched;
 
     const action = route.action;
     switch (action.kind) {
@@ -86,7 +68,7 @@ export function createRequestHandler(slot: ListenerSlot, deps: RequestDeps): (re
         publishLocal(runtime, method, host, path, req, clientIp, startMs, draftId, action.status, undefined, route);
         return;
       case 'redirect': {
-        const location = buildRedirectLocation(action.redirect, { scheme: runtime.scheme, host, port, path, query: target.query });
+        const location = buildRedirectLocation(action.redirect, { scheme: runtime.scheme, host, port, path, query });
         sendBody(res, action.redirect.status, '', 'text/plain', draftId, deps.draining(), { location });
         publishLocal(runtime, method, host, path, req, clientIp, startMs, draftId, action.redirect.status, undefined, route);
         return;
@@ -100,7 +82,7 @@ export function createRequestHandler(slot: ListenerSlot, deps: RequestDeps): (re
           scheme: runtime.scheme,
           requestId: draftId,
         });
-        const draft: RequestDraft = { headers: built.headers, path: path + target.query, matchedPath: path };
+        const draft: RequestDraft = { headers: built.headers, path: path + query, matchedPath: path };
         for (const filter of route.requestFilters) {
           const outcome = filter(draft);
           if (outcome.kind === 'respond') {
@@ -118,7 +100,7 @@ export function createRequestHandler(slot: ListenerSlot, deps: RequestDeps): (re
           requestId: built.requestId,
           method,
           host,
-          path: path + target.query,
+          path: path + query,
           protocol: isH2 ? 'HTTP/2' : req.httpVersion === '1.0' ? 'HTTP/1.0' : 'HTTP/1.1',
           listener: runtime.name,
           clientIp,
@@ -136,12 +118,6 @@ export function createRequestHandler(slot: ListenerSlot, deps: RequestDeps): (re
         assertNever(action, 'route action');
     }
   };
-}
-
-function isMisdirected(sni: SniTable, req: DownstreamRequest, host: string): boolean {
-  const servername = (req.socket as TLSSocket | undefined)?.servername;
-  if (typeof servername !== 'string' || servername === '' || servername.toLowerCase() === host) return false;
-  return sni.select(servername) !== sni.select(host);
 }
 
 /** A request has a body when it declares one (RFC 9112 §6.3); HTTP/2 unless END_STREAM came with the headers. */

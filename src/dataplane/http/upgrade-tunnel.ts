@@ -6,13 +6,11 @@ import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { randomUUID } from 'node:crypto';
 import { RUNTIME_ERRORS, type RuntimeErrorCode } from '../../core/errors.js';
-import { normalizeRequestTarget } from './normalize-path.js';
-import { validateHeaders } from './validate-request.js';
-import { STRICT_PARSER } from './strict-parser.js';
 import { buildUpstreamHeaders } from './upstream-headers.js';
 import { splitHost, type ListenerSlot, type RequestDeps } from './request-handler.js';
 import { clientIpOf } from './client-address.js';
 import { EMPTY_LB_CONTEXT, RequestLbContext } from './lb-context.js';
+import { decodeAndMatch } from './match-request.js';
 import type { EndpointState } from '../upstream/endpoint-state.js';
 
 export function createUpgradeHandler(slot: ListenerSlot, deps: RequestDeps): (req: IncomingMessage, socket: Duplex, head: Buffer) => void {
@@ -22,21 +20,17 @@ export function createUpgradeHandler(slot: ListenerSlot, deps: RequestDeps): (re
     socket.on('error', () => socket.destroy());
     const fail = (details: RuntimeErrorCode): void => writeRawReply(socket, details, requestId);
 
-    if (validateHeaders(req.rawHeaders, STRICT_PARSER).kind === 'invalid') return fail('bad_request');
-    const url = req.url ?? '/';
-    if (url.length > deps.maxUriBytes) return fail('uri_too_long');
-    const target = normalizeRequestTarget(url);
-    if (target.kind === 'invalid') return fail('bad_request');
     const { host } = splitHost(req.headers.host ?? '');
-    const route = runtime.router.findVirtualHost(host)?.match({ path: target.path, query: target.query, method: req.method ?? 'GET', headers: req.headers });
-    if (route === undefined) return fail('no_route');
+    const matched = decodeAndMatch(req, runtime, deps.maxUriBytes, host, req.method ?? 'GET');
+    if (typeof matched === 'string') return fail(matched);
+    const { route, path, query } = matched;
     if (route.action.kind !== 'forward') return fail('bad_request');
     const backend = route.action.pickBackend();
     const cluster = backend?.cluster;
     if (cluster === undefined) return fail('no_healthy_upstream');
     const clientIp = clientIpOf(req);
     const built = buildUpstreamHeaders(req.rawHeaders, { clientIp, trusted: deps.isTrustedProxy(clientIp), scheme: runtime.scheme, requestId }, true);
-    const draft = { headers: built.headers, path: target.path + target.query, matchedPath: target.path };
+    const draft = { headers: built.headers, path: path + query, matchedPath: path };
     for (const f of route.requestFilters) f(draft);
     for (const f of backend!.requestFilters) f(draft);
     const lbContext = cluster.needsLbContext ? new RequestLbContext(req.headers, clientIp) : EMPTY_LB_CONTEXT;
