@@ -17,7 +17,8 @@ async function deadPort(): Promise<number> {
   return port;
 }
 
-test('connect failure: an idempotent request is retried once on another endpoint', async (t) => {
+/** A gateway whose one cluster has a refusing endpoint and a live one (round robin meets both). */
+async function deadAndLiveEndpoints(t: { after(fn: () => Promise<void>): void }) {
   const up = await startUpstream(echoHandler('alive'));
   const dead = await deadPort();
   const gw = await startGateway(snapshot([httpListener([forwardRoute('r', 'c')])], [cluster('c', [{ address: '127.0.0.1', port: dead }, { address: '127.0.0.1', port: up.port }])]));
@@ -25,6 +26,11 @@ test('connect failure: an idempotent request is retried once on another endpoint
     await gw.close();
     await up.close();
   });
+  return gw;
+}
+
+test('connect failure: an idempotent request is retried once on another endpoint', async (t) => {
+  const gw = await deadAndLiveEndpoints(t);
   for (let i = 0; i < 4; i++) {
     const res = await request(gw.httpPort, { path: '/' });
     assert.equal(res.status, 200, `request ${i} reaches the live endpoint`);
@@ -32,13 +38,7 @@ test('connect failure: an idempotent request is retried once on another endpoint
 });
 
 test('a PUT with a small body is kept and retried on another endpoint after a connect failure', async (t) => {
-  const up = await startUpstream(echoHandler('alive'));
-  const dead = await deadPort();
-  const gw = await startGateway(snapshot([httpListener([forwardRoute('r', 'c')])], [cluster('c', [{ address: '127.0.0.1', port: dead }, { address: '127.0.0.1', port: up.port }])]));
-  t.after(async () => {
-    await gw.close();
-    await up.close();
-  });
+  const gw = await deadAndLiveEndpoints(t);
   for (let i = 0; i < 4; i++) {
     const res = await request(gw.httpPort, { method: 'PUT', path: '/item', body: `payload-${i}`, headers: { 'content-type': 'text/plain' } });
     assert.equal(res.status, 200, `PUT ${i} reaches the live endpoint`);
