@@ -1,6 +1,7 @@
 // Replies the gateway answers itself: a short JSON body naming the reason and the request id, so a
 // client, a log line and a metric all carry the same `details` string.
-import type { ServerResponse } from 'node:http';
+import { STATUS_CODES, type ServerResponse } from 'node:http';
+import type { Duplex } from 'node:stream';
 import type { Http2ServerResponse } from 'node:http2';
 import { RUNTIME_ERRORS, type RuntimeErrorCode } from '../../core/errors.js';
 import { SERVER_NAME } from './upstream-headers.js';
@@ -8,9 +9,29 @@ import { SERVER_NAME } from './upstream-headers.js';
 export type DownstreamResponse = ServerResponse | Http2ServerResponse;
 
 export function sendLocalReply(res: DownstreamResponse, details: RuntimeErrorCode, requestId: string, closeConnection = false): number {
+  const { status } = RUNTIME_ERRORS[details];
+  sendBody(res, status, localReplyBody(details, requestId), 'application/json', requestId, closeConnection);
+  return status;
+}
+
+/** `{"status":404,"reason":"no_route","message":"...","request_id":"..."}` */
+export function localReplyBody(details: RuntimeErrorCode, requestId: string): string {
   const { status, text } = RUNTIME_ERRORS[details];
-  const body = JSON.stringify({ status, reason: details, message: text, request_id: requestId });
-  sendBody(res, status, body, 'application/json', requestId, closeConnection);
+  return JSON.stringify({ status, reason: details, message: text, request_id: requestId });
+}
+
+/**
+ * The same reply written straight to a socket that no HTTP response object owns (a refused
+ * upgrade, a request Node's parser rejected); the connection closes after it.
+ */
+export function writeRawLocalReply(socket: Duplex, details: RuntimeErrorCode, requestId: string): number {
+  const { status } = RUNTIME_ERRORS[details];
+  if (socket.destroyed) return status;
+  const body = localReplyBody(details, requestId);
+  socket.end(
+    `HTTP/1.1 ${status} ${STATUS_CODES[status] ?? 'Error'}\r\ncontent-type: application/json\r\ncontent-length: ${Buffer.byteLength(body)}\r\n` +
+      `x-request-id: ${requestId}\r\nserver: ${SERVER_NAME}\r\nconnection: close\r\n\r\n${body}`,
+  );
   return status;
 }
 

@@ -5,7 +5,8 @@ import net from 'node:net';
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { randomUUID } from 'node:crypto';
-import { RUNTIME_ERRORS, type RuntimeErrorCode } from '../../core/errors.js';
+import type { RuntimeErrorCode } from '../../core/errors.js';
+import { writeRawLocalReply } from './local-reply.js';
 import { buildUpstreamHeaders } from './upstream-headers.js';
 import { splitHost, type ListenerSlot, type RequestDeps } from './request-handler.js';
 import { clientIpOf } from './client-address.js';
@@ -18,7 +19,7 @@ export function createUpgradeHandler(slot: ListenerSlot, deps: RequestDeps): (re
     const runtime = slot.runtime;
     const requestId = randomUUID();
     socket.on('error', () => socket.destroy());
-    const fail = (details: RuntimeErrorCode): void => writeRawReply(socket, details, requestId);
+    const fail = (details: RuntimeErrorCode): void => void writeRawLocalReply(socket, details, requestId);
 
     const { host } = splitHost(req.headers.host ?? '');
     const matched = decodeAndMatch(req, runtime, deps.maxUriBytes, host, req.method ?? 'GET');
@@ -73,14 +74,4 @@ export function createUpgradeHandler(slot: ListenerSlot, deps: RequestDeps): (re
     };
     connect();
   };
-}
-
-function writeRawReply(socket: Duplex, details: RuntimeErrorCode, requestId: string): void {
-  if (socket.destroyed) return;
-  const { status, text } = RUNTIME_ERRORS[details];
-  const body = JSON.stringify({ status, reason: details, message: text, request_id: requestId });
-  socket.end(
-    `HTTP/1.1 ${status} ${details}\r\ncontent-type: application/json\r\ncontent-length: ${Buffer.byteLength(body)}\r\n` +
-      `x-request-id: ${requestId}\r\nconnection: close\r\n\r\n${body}`,
-  );
 }

@@ -3,7 +3,8 @@
 // error the connection's byte stream cannot be trusted (RFC 9112 §11.2).
 import type { Duplex } from 'node:stream';
 import { randomUUID } from 'node:crypto';
-import { RUNTIME_ERRORS, type RuntimeErrorCode } from '../../core/errors.js';
+import type { RuntimeErrorCode } from '../../core/errors.js';
+import { writeRawLocalReply } from '../http/local-reply.js';
 import { channels, type RequestEndMessage } from '../../core/channels.js';
 
 export function clientErrorReason(err: NodeJS.ErrnoException): RuntimeErrorCode {
@@ -24,13 +25,8 @@ export function answerClientError(err: NodeJS.ErrnoException, socket: Duplex, li
     return;
   }
   const details = clientErrorReason(err);
-  const { status, text } = RUNTIME_ERRORS[details];
   const requestId = randomUUID();
-  const body = JSON.stringify({ status, reason: details, message: text, request_id: requestId });
-  socket.end(
-    `HTTP/1.1 ${status} ${reasonPhrase(status)}\r\ncontent-type: application/json\r\ncontent-length: ${Buffer.byteLength(body)}\r\n` +
-      `x-request-id: ${requestId}\r\nconnection: close\r\n\r\n${body}`,
-  );
+  const status = writeRawLocalReply(socket, details, requestId);
   if (channels.requestEnd.hasSubscribers) {
     const msg: RequestEndMessage = {
       requestId,
@@ -48,18 +44,5 @@ export function answerClientError(err: NodeJS.ErrnoException, socket: Duplex, li
       clientAddress: (socket as { remoteAddress?: string }).remoteAddress ?? '',
     };
     channels.requestEnd.publish(msg);
-  }
-}
-
-function reasonPhrase(status: number): string {
-  switch (status) {
-    case 400:
-      return 'Bad Request';
-    case 408:
-      return 'Request Timeout';
-    case 431:
-      return 'Request Header Fields Too Large';
-    default:
-      return 'Error';
   }
 }
