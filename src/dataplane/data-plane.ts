@@ -12,6 +12,7 @@ import { Router } from './http/router.js';
 import type { RequestDeps } from './http/request-handler.js';
 import { Listener, type ListenerLimits } from './listen/listener.js';
 import { SecureContextCache, SniTable } from './listen/sni-table.js';
+import { ClientConnectionLimit } from './listen/client-connection-limit.js';
 import type { RouteDefaults } from './http/compiled-route.js';
 import { isTrustedBy } from './trusted-proxies.js';
 
@@ -23,7 +24,7 @@ export interface DataPlaneOptions {
   readonly transport: UpstreamTransport;
   readonly clock: Clock;
   readonly random: Random;
-  readonly limits?: Partial<ListenerLimits & { maxUriBytes: number }>;
+  readonly limits?: Partial<DataPlaneLimits>;
   readonly routeDefaults?: Partial<RouteDefaults>;
 }
 
@@ -32,12 +33,21 @@ export interface ApplyResult {
   readonly diagnostics: readonly Diagnostic[];
 }
 
-export const DEFAULT_LIMITS: ListenerLimits & { maxUriBytes: number } = {
+export interface DataPlaneLimits extends ListenerLimits {
+  readonly maxUriBytes: number;
+  /** Open connections one client address may hold across all listeners; 0 = no cap. */
+  readonly maxConnectionsPerClient: number;
+}
+
+/** docs/security.md lists these and why each has its value. */
+export const DEFAULT_LIMITS: DataPlaneLimits = {
   maxHeaderBytes: 32 * 1024,
   maxUriBytes: 8 * 1024,
+  firstByteTimeoutMs: 10_000,
   headersTimeoutMs: 30_000,
   requestTimeoutMs: 300_000,
   keepAliveTimeoutMs: 60_000,
+  maxConnectionsPerClient: 1024,
 };
 
 export const DEFAULT_ROUTE: RouteDefaults = {
@@ -51,7 +61,8 @@ export class DataPlane {
   private readonly listeners = new Map<string, Listener>();
   private readonly contexts = new SecureContextCache();
   private readonly deps: RequestDeps;
-  private readonly limits: ListenerLimits & { maxUriBytes: number };
+  private readonly limits: DataPlaneLimits;
+  private readonly connections: ClientConnectionLimit;
   private readonly routeDefaults: RouteDefaults;
   private runtime: RuntimeConfig | undefined;
   private draining = false;
@@ -59,6 +70,7 @@ export class DataPlane {
 
   constructor(private readonly options: DataPlaneOptions) {
     this.limits = { ...DEFAULT_LIMITS, ...options.limits };
+    this.connections = new ClientConnectionLimit(this.limits.maxConnectionsPerClient);
     this.routeDefaults = { ...DEFAULT_ROUTE, ...options.routeDefaults };
     this.deps = {
       transport: options.transport,
@@ -100,7 +112,7 @@ export class DataPlane {
       if (this.listeners.has(key)) continue;
       const [protocol, address, port] = key.split('|') as ['http' | 'https', string, string];
       const slot = { runtime: { name: group[0]!.name, scheme: protocol, router: new Router([]) } };
-      const listener = new Listener(protocol, address, Number(port), slot, this.deps, this.limits);
+      const listener = new Listener(protocol, address, Number(port), slot, this.deps, this.limits, this.connections);
       try {
         await listener.listen();
         created.push(listener);

@@ -1,7 +1,7 @@
 // Test harness: a DataPlane on port 0 in front of real upstream servers, driven by hand-written IR.
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { DataPlane } from '../../src/dataplane/data-plane.js';
+import { DataPlane, type DataPlaneOptions } from '../../src/dataplane/data-plane.js';
 import { UndiciTransport } from '../../src/dataplane/upstream/undici-transport.js';
 import { systemClock, type Clock } from '../../src/core/clock.js';
 import { seededRandom } from '../../src/core/random.js';
@@ -82,7 +82,10 @@ export interface Gateway {
   close(): Promise<void>;
 }
 
-export async function startGateway(ir: IrSnapshot, options: { clock?: Clock; trustedProxies?: string[] } = {}): Promise<Gateway> {
+export async function startGateway(
+  ir: IrSnapshot,
+  options: { clock?: Clock; trustedProxies?: string[]; limits?: DataPlaneOptions['limits'] } = {},
+): Promise<Gateway> {
   const dataPlane = new DataPlane({
     listenAddress: '127.0.0.1',
     // Logical 80/443 bind port 0: the OS picks free ports.
@@ -94,6 +97,7 @@ export async function startGateway(ir: IrSnapshot, options: { clock?: Clock; tru
     transport: new UndiciTransport(),
     clock: options.clock ?? systemClock,
     random: seededRandom(42),
+    ...(options.limits ? { limits: options.limits } : {}),
   });
   const result = await dataPlane.apply(ir);
   if (result.outcome !== 'applied') throw new Error(`apply failed: ${JSON.stringify(result.diagnostics)}`);

@@ -22,7 +22,9 @@ export function localReplyBody(details: RuntimeErrorCode, requestId: string): st
 
 /**
  * The same reply written straight to a socket that no HTTP response object owns (a refused
- * upgrade, a request Node's parser rejected); the connection closes after it.
+ * upgrade, a request Node's parser rejected); the connection closes after it. A peer that never
+ * reads (and so never sees our FIN and closes its side) is cut after DELAYED_CLOSE_MS, as Envoy's
+ * delayed_close_timeout does: a half-closed connection must not outlive the timeout that closed it.
  */
 export function writeRawLocalReply(socket: Duplex, details: RuntimeErrorCode, requestId: string): number {
   const { status } = RUNTIME_ERRORS[details];
@@ -32,7 +34,17 @@ export function writeRawLocalReply(socket: Duplex, details: RuntimeErrorCode, re
     `HTTP/1.1 ${status} ${STATUS_CODES[status] ?? 'Error'}\r\ncontent-type: application/json\r\ncontent-length: ${Buffer.byteLength(body)}\r\n` +
       `x-request-id: ${requestId}\r\nserver: ${SERVER_NAME}\r\nconnection: close\r\n\r\n${body}`,
   );
+  closeSoon(socket);
   return status;
+}
+
+const DELAYED_CLOSE_MS = 1000;
+
+/** After our FIN, give the peer a moment to read the reply and close; then destroy the socket. */
+export function closeSoon(socket: Duplex): void {
+  const timer = setTimeout(() => socket.destroy(), DELAYED_CLOSE_MS);
+  timer.unref();
+  socket.once('close', () => clearTimeout(timer));
 }
 
 export function sendBody(res: DownstreamResponse, status: number, body: string, contentType: string, requestId: string, closeConnection = false, extra?: Record<string, string>): void {

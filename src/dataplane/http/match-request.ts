@@ -1,6 +1,6 @@
 // The decode and matchRoute phases, shared by plain requests (request-handler.ts) and upgrades
-// (upgrade-tunnel.ts): validate framing and target, normalise the path, refuse misdirected HTTPS
-// requests, find the route. Returns the route, or the reason to refuse the request.
+// (upgrade-tunnel.ts): validate framing and target, decide the authority, normalise the path,
+// refuse misdirected HTTPS requests, find the route. Returns the route, or the reason to refuse.
 import type { IncomingMessage } from 'node:http';
 import type { TLSSocket } from 'node:tls';
 import type { RuntimeErrorCode } from '../../core/errors.js';
@@ -10,6 +10,7 @@ import type { DownstreamRequest, ListenerRuntime } from './request-handler.js';
 import { normalizeRequestTarget } from './normalize-path.js';
 import { validateHeaders } from './validate-request.js';
 import { STRICT_PARSER } from './strict-parser.js';
+import { resolveRequestAuthority } from './request-authority.js';
 
 export interface MatchedRequest {
   readonly route: CompiledRoute;
@@ -17,28 +18,41 @@ export interface MatchedRequest {
   readonly path: string;
   /** '' or '?...' as received. */
   readonly query: string;
+  /** What the request was routed by and what goes upstream as Host (request-authority.ts). */
+  readonly authority: string;
+  /** The authority's host, lower case, without port or trailing dot. */
+  readonly host: string;
+  readonly port: number | undefined;
 }
 
-export function decodeAndMatch(
-  req: DownstreamRequest,
-  runtime: ListenerRuntime,
-  maxUriBytes: number,
-  host: string,
-  method: string,
-): MatchedRequest | RuntimeErrorCode {
+export function decodeAndMatch(req: DownstreamRequest, runtime: ListenerRuntime, maxUriBytes: number, method: string): MatchedRequest | RuntimeErrorCode {
   // decode. HTTP/2 framing has no Content-Length/Transfer-Encoding ambiguity (validate-request.ts).
-  if (req.httpVersionMajor !== 2 && validateHeaders((req as IncomingMessage).rawHeaders, STRICT_PARSER).kind === 'invalid') return 'bad_request';
+  const isH2 = req.httpVersionMajor === 2;
+  if (!isH2) {
+    if (validateHeaders((req as IncomingMessage).rawHeaders, STRICT_PARSER).kind === 'invalid') return 'bad_request';
+    // RFC 9112 §6.1: Transfer-Encoding in an HTTP/1.0 message means faulty framing. The caller
+    // answers 400 and closes, so nothing that follows on the connection is read as a request.
+    if (req.httpVersionMinor === 0 && req.headers['transfer-encoding'] !== undefined) return 'bad_request';
+  }
   const url = req.url ?? '/';
   if (url.length > maxUriBytes) return 'uri_too_long';
   const target = normalizeRequestTarget(url);
   if (target.kind === 'invalid') return 'bad_request';
+  const authority = resolveRequestAuthority(req.headers, isH2, target.authority);
+  if (authority.kind === 'invalid') return 'bad_request';
+  const host = authority.host;
   // RFC 9110 §15.5.20: a request for a host this connection's certificate was not chosen for
   // (another host's certificate would be served) is misdirected, e.g. on a reused HTTP/2 connection.
   if (runtime.sni !== undefined && isMisdirected(runtime.sni, req, host)) return 'misdirected_request';
   // matchRoute
   const route = runtime.router.findVirtualHost(host)?.match({ path: target.path, query: target.query, method, headers: req.headers });
   if (route === undefined) return 'no_route';
-  return { route, path: target.path, query: target.query };
+  return { route, path: target.path, query: target.query, authority: authority.authority, host, port: authority.port };
+}
+
+/** Refusals after which the connection's byte stream cannot be trusted: answer, then close. */
+export function isFramingRefusal(details: RuntimeErrorCode): boolean {
+  return details === 'bad_request' || details === 'uri_too_long' || details === 'request_headers_too_large';
 }
 
 function isMisdirected(sni: SniTable, req: DownstreamRequest, host: string): boolean {

@@ -15,7 +15,8 @@ import { sendBody, sendLocalReply, type DownstreamResponse } from './local-reply
 import { buildUpstreamHeaders } from './upstream-headers.js';
 import { buildRedirectLocation } from './redirect.js';
 import { ProxyExchange, type ExchangeDeps } from './proxy-exchange.js';
-import { decodeAndMatch } from './match-request.js';
+import { decodeAndMatch, isFramingRefusal } from './match-request.js';
+import { isClosing, markClosing, requestEndsConnection } from './connection-close.js';
 import { MAX_REPLAYABLE_BODY_BYTES, readBody, shouldBufferBody } from './replayable-body.js';
 import { sendMirrors } from './mirror.js';
 import type { UpstreamRequest } from '../upstream/transport.js';
@@ -52,14 +53,18 @@ export function createRequestHandler(slot: ListenerSlot, deps: RequestDeps): (re
     const clientIp = clientIpOf(req);
     const method = req.method ?? 'GET';
     const url = req.url ?? '/';
-    const rawHost = (isH2 ? (req.headers[':authority'] as string | undefined) : undefined) ?? req.headers.host ?? '';
-    const { host, port } = splitHost(rawHost);
     const draftId = randomUUID();
+    if (!isH2) {
+      const socket = req.socket;
+      // Pipelined behind a request that closes the connection: never executed (connection-close.ts).
+      if (isClosing(socket)) return;
+      if (requestEndsConnection(req as IncomingMessage)) markClosing(socket);
+    }
 
     // decode → matchRoute (match-request.ts, shared with upgrades)
-    const matched = decodeAndMatch(req, runtime, deps.maxUriBytes, host, method);
-    if (typeof matched === 'string') return rejectRequest(req, res, runtime, deps, matched, method, host, url.slice(0, 256), clientIp, startMs, draftId);
-    const { route, path, query } = matched;
+    const matched = decodeAndMatch(req, runtime, deps.maxUriBytes, method);
+    if (typeof matched === 'string') return rejectRequest(req, res, runtime, deps, matched, method, hostForLog(req), url.slice(0, 256), clientIp, startMs, draftId);
+    const { route, path, query, host, port } = matched;
 
     const action = route.action;
     switch (action.kind) {
@@ -81,6 +86,7 @@ export function createRequestHandler(slot: ListenerSlot, deps: RequestDeps): (re
           trusted: deps.isTrustedProxy(clientIp),
           scheme: runtime.scheme,
           requestId: draftId,
+          authority: matched.authority,
         });
         const draft: RequestDraft = { headers: built.headers, path: path + query, matchedPath: path };
         for (const filter of route.requestFilters) {
@@ -129,26 +135,10 @@ function hasBody(req: DownstreamRequest, isH2: boolean): boolean {
   return cl !== undefined && cl !== '0';
 }
 
-/** `Example.COM:8080` → host `example.com`, port 8080; `[::1]:80` → `::1`. */
-export function splitHost(raw: string): { host: string; port: number | undefined } {
-  let host = raw;
-  let port: number | undefined;
-  if (host.startsWith('[')) {
-    const end = host.indexOf(']');
-    if (end !== -1) {
-      const rest = host.slice(end + 1);
-      host = host.slice(1, end);
-      if (rest.startsWith(':')) port = Number(rest.slice(1)) || undefined;
-    }
-  } else {
-    const colon = host.lastIndexOf(':');
-    if (colon !== -1) {
-      port = Number(host.slice(colon + 1)) || undefined;
-      host = host.slice(0, colon);
-    }
-  }
-  if (host.endsWith('.')) host = host.slice(0, -1);
-  return { host: host.toLowerCase(), port };
+/** For the log line of a request refused before its authority was decided. */
+function hostForLog(req: DownstreamRequest): string {
+  const raw = (req.headers[':authority'] as string | undefined) ?? req.headers.host ?? '';
+  return raw.slice(0, 256).toLowerCase();
 }
 
 /** The forward phase: mirrors first (fire and forget), then the exchange with the real upstream. */
@@ -188,7 +178,10 @@ function rejectRequest(
   startMs: number,
   requestId: string,
 ): void {
-  const status = sendLocalReply(res, details, requestId, deps.draining());
+  // After a framing refusal the rest of the byte stream cannot be trusted: answer, then close.
+  const closeConnection = isFramingRefusal(details) && req.httpVersionMajor !== 2;
+  if (closeConnection) markClosing(req.socket);
+  const status = sendLocalReply(res, details, requestId, closeConnection || deps.draining());
   publishLocal(runtime, method, host, logPath, req, clientIp, startMs, requestId, status, details, undefined);
 }
 

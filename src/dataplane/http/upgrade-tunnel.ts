@@ -1,18 +1,23 @@
-// HTTP/1.1 Upgrade (WebSocket and friends): route like any request, then splice the two sockets.
-// The upstream's own `101 Switching Protocols` flows back byte for byte. The tunnel holds only the
+// HTTP/1.1 Upgrade (WebSocket and friends): route like any request, send the request upstream, and
+// open a tunnel only when the upstream agrees with `101 Switching Protocols`. Any other answer is
+// relayed as an ordinary response and the connection is closed after it: the bytes the client sent
+// behind its request (node hands them over as `head`) are never forwarded, since they were never
+// routed (a refused upgrade must not become a raw pipe to the backend). The tunnel holds only the
 // two sockets, not the route table, so a config reload never cuts it.
-import net from 'node:net';
-import type { IncomingMessage } from 'node:http';
+import http, { type IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { randomUUID } from 'node:crypto';
 import type { RuntimeErrorCode } from '../../core/errors.js';
 import { writeRawLocalReply } from './local-reply.js';
-import { buildUpstreamHeaders } from './upstream-headers.js';
-import { splitHost, type ListenerSlot, type RequestDeps } from './request-handler.js';
+import { buildUpstreamHeaders, SERVER_NAME } from './upstream-headers.js';
+import type { ListenerSlot, RequestDeps } from './request-handler.js';
 import { clientIpOf } from './client-address.js';
 import { EMPTY_LB_CONTEXT, RequestLbContext } from './lb-context.js';
 import { decodeAndMatch } from './match-request.js';
 import type { EndpointState } from '../upstream/endpoint-state.js';
+
+// Response fields that belong to the upstream connection, not to the relayed response (RFC 9110 §7.6.1).
+const RELAY_DROP = new Set(['connection', 'keep-alive', 'transfer-encoding', 'proxy-connection', 'upgrade']);
 
 export function createUpgradeHandler(slot: ListenerSlot, deps: RequestDeps): (req: IncomingMessage, socket: Duplex, head: Buffer) => void {
   return function onUpgrade(req, socket, head) {
@@ -21,57 +26,146 @@ export function createUpgradeHandler(slot: ListenerSlot, deps: RequestDeps): (re
     socket.on('error', () => socket.destroy());
     const fail = (details: RuntimeErrorCode): void => void writeRawLocalReply(socket, details, requestId);
 
-    const { host } = splitHost(req.headers.host ?? '');
-    const matched = decodeAndMatch(req, runtime, deps.maxUriBytes, host, req.method ?? 'GET');
+    const matched = decodeAndMatch(req, runtime, deps.maxUriBytes, req.method ?? 'GET');
     if (typeof matched === 'string') return fail(matched);
+    // A WebSocket handshake has no body (RFC 6455 §4.1); with one, `head` would mix body and
+    // whatever follows it, and no framing we could trust would tell them apart.
+    if (req.headers['content-length'] !== undefined && req.headers['content-length'] !== '0') return fail('bad_request');
+    if (req.headers['transfer-encoding'] !== undefined) return fail('bad_request');
     const { route, path, query } = matched;
     if (route.action.kind !== 'forward') return fail('bad_request');
     const backend = route.action.pickBackend();
     const cluster = backend?.cluster;
     if (cluster === undefined) return fail('no_healthy_upstream');
     const clientIp = clientIpOf(req);
-    const built = buildUpstreamHeaders(req.rawHeaders, { clientIp, trusted: deps.isTrustedProxy(clientIp), scheme: runtime.scheme, requestId }, true);
+    const built = buildUpstreamHeaders(
+      req.rawHeaders,
+      { clientIp, trusted: deps.isTrustedProxy(clientIp), scheme: runtime.scheme, requestId, authority: matched.authority },
+      true,
+    );
     const draft = { headers: built.headers, path: path + query, matchedPath: path };
     for (const f of route.requestFilters) f(draft);
     for (const f of backend!.requestFilters) f(draft);
     const lbContext = cluster.needsLbContext ? new RequestLbContext(req.headers, clientIp) : EMPTY_LB_CONTEXT;
 
     let tried: Set<EndpointState> | undefined;
+    let settled = false;
     const connect = (): void => {
       const endpoint = cluster.lb.pick(lbContext, tried);
       if (endpoint === undefined) return fail('no_healthy_upstream');
       endpoint.inFlight++;
-      const upstream = net.connect({ host: endpoint.address, port: endpoint.port });
-      const timer = setTimeout(() => upstream.destroy(Object.assign(new Error('connect timeout'), { code: 'ETIMEDOUT' })), cluster.connectTimeoutMs);
       let connected = false;
-      upstream.once('connect', () => {
-        connected = true;
-        clearTimeout(timer);
-        cluster.health.recordSuccess(endpoint);
-        let headText = `${req.method} ${draft.path} HTTP/1.1\r\n`;
-        for (let i = 0; i < draft.headers.length; i += 2) headText += `${draft.headers[i]}: ${draft.headers[i + 1]}\r\n`;
-        upstream.write(headText + '\r\n');
+      let released = false;
+      const release = (): void => {
+        if (released) return;
+        released = true;
+        if (endpoint.inFlight > 0) endpoint.inFlight--;
+      };
+      const upstreamReq = http.request({
+        host: endpoint.address,
+        port: endpoint.port,
+        method: req.method,
+        path: draft.path,
+        headers: draft.headers,
+        setHost: false,
+        agent: false,
+      });
+      const connectTimer = setTimeout(() => upstreamReq.destroy(Object.assign(new Error('connect timeout'), { code: 'ETIMEDOUT' })), cluster.connectTimeoutMs);
+      let answerTimer: NodeJS.Timeout | undefined;
+      upstreamReq.on('socket', (s) => {
+        s.once('connect', () => {
+          connected = true;
+          clearTimeout(connectTimer);
+          cluster.health.recordSuccess(endpoint);
+          answerTimer = setTimeout(() => {
+            upstreamReq.destroy();
+            if (!settled) {
+              settled = true;
+              fail('upstream_timeout');
+            }
+          }, route.headersTimeoutMs);
+        });
+      });
+      // 101: the upstream switched protocols; from here on both sides speak it, byte for byte.
+      upstreamReq.on('upgrade', (res: IncomingMessage, upstream: Duplex, upstreamHead: Buffer) => {
+        clearTimeout(answerTimer);
+        if (settled || socket.destroyed) {
+          upstream.destroy();
+          release();
+          return;
+        }
+        settled = true;
+        socket.write(responseHead(res, true));
+        if (upstreamHead.length > 0) socket.write(upstreamHead);
         if (head.length > 0) upstream.write(head);
+        upstream.on('error', () => socket.destroy());
+        upstream.on('close', () => {
+          release();
+          socket.destroy();
+        });
+        socket.on('close', () => upstream.destroy());
         upstream.pipe(socket);
         socket.pipe(upstream);
       });
-      upstream.on('error', (err: NodeJS.ErrnoException) => {
-        clearTimeout(timer);
-        if (connected) return socket.destroy();
+      // Any other final answer: relay it as a response, then close; nothing else is read.
+      upstreamReq.on('response', (res: IncomingMessage) => {
+        clearTimeout(answerTimer);
+        if (settled || socket.destroyed) {
+          res.destroy();
+          release();
+          return;
+        }
+        settled = true;
+        socket.write(responseHead(res, false));
+        res.on('error', () => socket.destroy());
+        res.on('close', release);
+        res.pipe(socket);
+        socket.on('close', () => res.destroy());
+      });
+      upstreamReq.on('error', (err: NodeJS.ErrnoException) => {
+        clearTimeout(connectTimer);
+        clearTimeout(answerTimer);
+        release();
+        if (settled) return socket.destroy();
+        if (connected) {
+          settled = true;
+          return fail('upstream_reset');
+        }
         cluster.health.recordFailure(endpoint);
         // One retry on another endpoint, as for plain requests: nothing was sent yet.
         if (tried === undefined) {
           tried = new Set([endpoint]);
           return connect();
         }
+        settled = true;
         fail(err.code === 'ETIMEDOUT' ? 'upstream_connect_timeout' : 'upstream_connect_error');
       });
-      upstream.on('close', () => {
-        if (endpoint.inFlight > 0) endpoint.inFlight--;
-        if (connected) socket.destroy();
+      socket.once('close', () => {
+        if (!settled) upstreamReq.destroy();
       });
-      socket.on('close', () => upstream.destroy());
+      upstreamReq.end();
     };
     connect();
   };
+}
+
+/**
+ * The status line and fields relayed downstream. Node's client has already decoded a chunked body,
+ * so Transfer-Encoding goes with the hop-by-hop fields; without a Content-Length the body is
+ * delimited by the close that follows it (RFC 9112 §6.3 rule 8). A 101 keeps its Connection/Upgrade.
+ */
+function responseHead(res: IncomingMessage, switching: boolean): string {
+  let text = `HTTP/1.1 ${res.statusCode ?? 502} ${res.statusMessage || http.STATUS_CODES[res.statusCode ?? 502] || ''}\r\n`;
+  let hasServer = false;
+  const raw = res.rawHeaders;
+  for (let i = 0; i < raw.length; i += 2) {
+    const name = raw[i]!;
+    const lower = name.toLowerCase();
+    if (lower === 'server') hasServer = true;
+    if (!switching && RELAY_DROP.has(lower)) continue;
+    text += `${name}: ${raw[i + 1]}\r\n`;
+  }
+  if (!hasServer) text += `server: ${SERVER_NAME}\r\n`;
+  if (!switching) text += 'connection: close\r\n';
+  return text + '\r\n';
 }

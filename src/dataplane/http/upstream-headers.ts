@@ -10,11 +10,16 @@ export interface ForwardingContext {
   readonly trusted: boolean;
   readonly scheme: 'http' | 'https';
   readonly requestId: string;
+  /**
+   * The authority the request was routed by (request-authority.ts): sent as Host, whatever Host or
+   * :authority the client sent, so the upstream sees the request the router saw.
+   */
+  readonly authority: string;
 }
 
 export interface UpstreamHeaderResult {
   readonly headers: string[];
-  /** Host header value as received (':authority' for HTTP/2). */
+  /** The Host header sent upstream (the routed authority). */
   readonly host: string;
   readonly requestId: string;
 }
@@ -24,12 +29,12 @@ const HOP_BY_HOP = new Set(['connection', 'proxy-connection', 'keep-alive', 'tra
 const SPECIAL_LENGTHS = new Set([2, 4, 6, 7, 10, 12, 14, 15, 16, 17]);
 
 /**
- * `rawHeaders` is Node's flat list; pseudo-headers (HTTP/2) are skipped except :authority,
- * which becomes Host. `keepUpgrade` keeps Connection/Upgrade for WebSocket tunnels.
+ * `rawHeaders` is Node's flat list; pseudo-headers (HTTP/2) and Host are dropped, and Host is set
+ * to `ctx.authority`. `keepUpgrade` keeps Connection/Upgrade for WebSocket tunnels.
  */
 export function buildUpstreamHeaders(rawHeaders: readonly string[], ctx: ForwardingContext, keepUpgrade = false): UpstreamHeaderResult {
   const out: string[] = [];
-  let host = '';
+  const host = ctx.authority;
   let xff: string | undefined;
   let xfp: string | undefined;
   let xfh: string | undefined;
@@ -38,19 +43,13 @@ export function buildUpstreamHeaders(rawHeaders: readonly string[], ctx: Forward
   for (let i = 0; i < rawHeaders.length; i += 2) {
     const name = rawHeaders[i]!;
     const value = rawHeaders[i + 1]!;
-    if (name.charCodeAt(0) === 58 /* ':' */) {
-      if (name === ':authority' && host === '') host = value;
-      continue;
-    }
+    if (name.charCodeAt(0) === 58 /* ':' */) continue;
     if (!SPECIAL_LENGTHS.has(name.length)) {
       out.push(name, value);
       continue;
     }
     const lower = name.toLowerCase();
-    if (lower === 'host') {
-      host = value;
-      continue;
-    }
+    if (lower === 'host') continue;
     if (HOP_BY_HOP.has(lower)) {
       if (lower === 'connection') connectionTokens = connectionTokens ? `${connectionTokens},${value}` : value;
       else if (lower === 'te' && value.trim().toLowerCase() === 'trailers') out.push('te', 'trailers');

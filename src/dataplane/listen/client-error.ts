@@ -20,6 +20,10 @@ export function clientErrorReason(err: NodeJS.ErrnoException): RuntimeErrorCode 
 }
 
 export function answerClientError(err: NodeJS.ErrnoException, socket: Duplex, listener: string): void {
+  // Bytes after a request that closes the connection (RFC 9112 §9.6): the response in progress is
+  // still owed and is sent, then the connection closes; the extra bytes are neither read as a
+  // request nor answered.
+  if (err.code === 'HPE_CLOSED_CONNECTION' && (socket as { _httpMessage?: unknown })._httpMessage) return;
   if (err.code === 'ECONNRESET' || !socket.writable || (socket as { _httpMessage?: { headersSent?: boolean } })._httpMessage?.headersSent) {
     socket.destroy();
     return;

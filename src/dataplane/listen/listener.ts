@@ -14,11 +14,17 @@ import { replaySocket } from './replay-socket.js';
 import { rememberSessionPeer } from '../http/client-address.js';
 import { sendLocalReply } from '../http/local-reply.js';
 import type { SniTable } from './sni-table.js';
+import type { ClientConnectionLimit } from './client-connection-limit.js';
 
 export interface ListenerLimits {
   readonly maxHeaderBytes: number;
+  /** From accept until the first byte (cleartext) or the end of the TLS handshake. */
+  readonly firstByteTimeoutMs: number;
+  /** HTTP/1.x: from the start of a request (or of the connection) until its head is complete. */
   readonly headersTimeoutMs: number;
+  /** HTTP/1.x: from the start of a request until it has been received whole. */
   readonly requestTimeoutMs: number;
+  /** Idle between requests: an HTTP/1.1 keep-alive connection, an HTTP/2 session with no open stream. */
   readonly keepAliveTimeoutMs: number;
 }
 
@@ -39,7 +45,8 @@ export class Listener {
     readonly port: number,
     readonly slot: ListenerSlot,
     deps: RequestDeps,
-    limits: ListenerLimits,
+    private readonly limits: ListenerLimits,
+    private readonly connections: ClientConnectionLimit,
   ) {
     const onRequest = createRequestHandler(slot, deps);
     const guarded = (req: Parameters<typeof onRequest>[0], res: Parameters<typeof onRequest>[1]): void => {
@@ -60,8 +67,15 @@ export class Listener {
       headersTimeout: limits.headersTimeoutMs,
       requestTimeout: limits.requestTimeoutMs,
       keepAliveTimeout: limits.keepAliveTimeoutMs,
+      // How often node sweeps connections for the header and request timeouts: the slack on both.
+      connectionsCheckingInterval: Math.max(100, Math.min(1000, Math.floor(limits.headersTimeoutMs / 4))),
       insecureHTTPParser: false,
     });
+    // This server never listens itself (the socket server below hands it connections), and node
+    // starts tracking connections for headersTimeout/requestTimeout on 'listening' only: without
+    // this, a client trickling header bytes is never cut off, and closeIdleConnections() finds
+    // nothing to close. test/attacks/http-slow-clients.test.ts keeps the behaviour honest.
+    this.h1.emit('listening');
     this.h1.on('request', guarded);
     this.h1.on('upgrade', createUpgradeHandler(slot, deps));
     this.h1.on('clientError', (err: NodeJS.ErrnoException, socket: Duplex) => answerClientError(err, socket, slot.runtime.name));
@@ -74,6 +88,7 @@ export class Listener {
       this.sessions.add(session);
       session.once('close', () => this.sessions.delete(session));
       session.on('error', () => session.destroy());
+      this.closeWhenIdle(session);
     });
     this.h2.on('sessionError', () => undefined);
 
@@ -81,6 +96,12 @@ export class Listener {
       this.server = tls.createServer({
         ALPNProtocols: ['h2', 'http/1.1'],
         SNICallback: (servername, cb) => cb(null, this.sni?.select(servername)),
+        // A client that opens TCP and never completes the handshake is cut off here.
+        handshakeTimeout: limits.firstByteTimeoutMs,
+      });
+      // The raw TCP socket, before any TLS work is spent on it.
+      this.server.on('connection', (socket: net.Socket) => {
+        if (!this.connections.admit(socket)) socket.destroy();
       });
       this.server.on('secureConnection', (socket: tls.TLSSocket) => {
         this.track(socket);
@@ -90,6 +111,10 @@ export class Listener {
       this.server.on('tlsClientError', (_err, socket) => socket.destroy());
     } else {
       this.server = net.createServer((socket) => {
+        if (!this.connections.admit(socket)) {
+          socket.destroy();
+          return;
+        }
         this.track(socket);
         this.dispatchCleartext(socket);
       });
@@ -124,7 +149,8 @@ export class Listener {
   stopAccepting(): Promise<void> {
     const closed = new Promise<void>((resolve) => this.server.close(() => resolve()));
     for (const session of this.sessions) session.close();
-    this.h1.closeIdleConnections();
+    // Closes idle connections and stops node's timeout sweep (the server itself never listened).
+    this.h1.close(() => undefined);
     return closed;
   }
 
@@ -145,9 +171,40 @@ export class Listener {
     socket.on('error', () => socket.destroy());
   }
 
+  /**
+   * An HTTP/2 session with no open stream for keepAliveTimeoutMs (or that never opens one) is
+   * closed with GOAWAY. A stream opens only when its HEADERS are complete, so a client trickling a
+   * header block is idle here too.
+   */
+  private closeWhenIdle(session: http2.ServerHttp2Session): void {
+    let open = 0;
+    let timer: NodeJS.Timeout | undefined;
+    const arm = (): void => {
+      timer = setTimeout(() => {
+        session.close();
+        // close() waits for open streams; there are none, but a peer that ignores GOAWAY is cut.
+        setTimeout(() => session.destroy(), 1000).unref();
+      }, this.limits.keepAliveTimeoutMs);
+      timer.unref();
+    };
+    arm();
+    session.on('stream', (stream: http2.ServerHttp2Stream) => {
+      open++;
+      clearTimeout(timer);
+      stream.once('close', () => {
+        if (--open === 0 && !session.closed && !session.destroyed) arm();
+      });
+    });
+    session.once('close', () => clearTimeout(timer));
+  }
+
   private dispatchCleartext(socket: net.Socket): void {
     let buffered: Buffer = Buffer.alloc(0);
+    // Until the first bytes arrive no HTTP server owns the connection, so this timer is its bound.
+    const firstByte = setTimeout(() => socket.destroy(), this.limits.firstByteTimeoutMs);
+    socket.once('close', () => clearTimeout(firstByte));
     const onData = (chunk: Buffer): void => {
+      clearTimeout(firstByte);
       buffered = buffered.length === 0 ? chunk : Buffer.concat([buffered, chunk]);
       // Wait until the first line can tell h2 from HTTP/1.x: "PRI * HTTP/2.0" is no valid h1 method.
       if (buffered.length < H2_PREFACE.length && H2_PREFACE.subarray(0, buffered.length).equals(buffered)) return;
