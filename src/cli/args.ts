@@ -14,6 +14,13 @@ export interface RunOptions {
   readonly ingressController: string;
   readonly trustedProxies: readonly string[];
   readonly shutdownGraceMs: number;
+  /** Connection limits (docs/security.md); each unset one keeps the data plane's default. */
+  readonly limits: {
+    readonly maxConnectionsPerClient?: number;
+    readonly firstByteTimeoutMs?: number;
+    readonly headersTimeoutMs?: number;
+    readonly keepAliveTimeoutMs?: number;
+  };
 }
 
 export const RUN_FLAGS = [
@@ -29,6 +36,10 @@ export const RUN_FLAGS = [
   ['--ingress-controller NAME', 'isthmus.dev/ingress-controller', 'spec.controller of IngressClasses that are ours.'],
   ['--trusted-proxy CIDR', '(none)', 'Client address or CIDR whose X-Forwarded-* / X-Request-Id are kept; repeatable.'],
   ['--shutdown-grace MS', '10000', 'On SIGTERM, how long in-flight requests may take to finish.'],
+  ['--max-connections-per-client N', '1024', 'Open connections one client address may hold; 0 = no cap.'],
+  ['--first-byte-timeout MS', '10000', 'A new connection must send its first byte (or finish TLS) within this.'],
+  ['--header-timeout MS', '30000', 'A request head must be complete within this (HTTP/1.x).'],
+  ['--idle-timeout MS', '60000', 'Idle keep-alive connections and HTTP/2 sessions without streams close after this.'],
 ] as const;
 
 export class UsageError extends Error {}
@@ -49,6 +60,10 @@ export function parseRunArgs(argv: readonly string[]): RunOptions {
       'ingress-controller': { type: 'string' },
       'trusted-proxy': { type: 'string', multiple: true },
       'shutdown-grace': { type: 'string' },
+      'max-connections-per-client': { type: 'string' },
+      'first-byte-timeout': { type: 'string' },
+      'header-timeout': { type: 'string' },
+      'idle-timeout': { type: 'string' },
     },
     strict: true,
     allowPositionals: false,
@@ -82,7 +97,21 @@ export function parseRunArgs(argv: readonly string[]): RunOptions {
     ingressController: values['ingress-controller'] ?? 'isthmus.dev/ingress-controller',
     trustedProxies: values['trusted-proxy'] ?? [],
     shutdownGraceMs: grace,
+    limits: {
+      ...optionalCount(values['max-connections-per-client'], '--max-connections-per-client', 'maxConnectionsPerClient', 0),
+      ...optionalCount(values['first-byte-timeout'], '--first-byte-timeout', 'firstByteTimeoutMs', 1),
+      ...optionalCount(values['header-timeout'], '--header-timeout', 'headersTimeoutMs', 1),
+      ...optionalCount(values['idle-timeout'], '--idle-timeout', 'keepAliveTimeoutMs', 1),
+    },
   };
+}
+
+/** `{ [key]: n }` for a given integer flag of at least `min`, `{}` when the flag is absent. */
+function optionalCount<K extends string>(value: string | undefined, flag: string, key: K, min: number): Partial<Record<K, number>> {
+  if (value === undefined) return {};
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < min) throw new UsageError(`${flag}: expected an integer of at least ${min}, got ${JSON.stringify(value)}`);
+  return { [key]: n } as Partial<Record<K, number>>;
 }
 
 function port(value: string, flag: string): number {

@@ -60,6 +60,7 @@ export class Gateway {
       transport: new UndiciTransport(),
       clock: this.clock,
       random: deps.random ?? systemRandom,
+      limits: options.limits,
     });
     this.metrics = createMetrics();
     this.accessLog = createAccessLog(options.accessLog);

@@ -1,0 +1,27 @@
+// The connection limits are reachable from the command line: the real `isthmus run` with
+// --max-connections-per-client and --first-byte-timeout closes the extra and the silent connections
+// and keeps serving everyone else.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { configDir, get, ingressYaml, runCli, serviceYaml, startEcho, startGateway } from '../e2e/cli-harness.js';
+import { openSocket, timeUntilClosed } from './attack-harness.js';
+
+test('isthmus run --max-connections-per-client and --first-byte-timeout bound what one client holds', async (t) => {
+  const echo = await startEcho(t, '127.0.0.2', 'web');
+  const dir = configDir(t, { 'app.yaml': `${serviceYaml(echo)}---\n${ingressYaml('web', 'limits.test', [{ path: '/', service: 'web' }])}` });
+  const gw = await startGateway(t, { config: [dir], extraArgs: ['--max-connections-per-client', '4', '--first-byte-timeout', '500', '--header-timeout', '800'] });
+  const held = await Promise.all(Array.from({ length: 4 }, () => openSocket(gw.httpPort)));
+  const extra = await openSocket(gw.httpPort);
+  assert.ok((await timeUntilClosed(extra, 3000)) >= 0, 'the fifth connection of one address is closed');
+  const silent = await Promise.all(held.map((s) => timeUntilClosed(s, 5000)));
+  assert.ok(silent.every((ms) => ms >= 0), `silent connections are closed after the first-byte timeout: ${silent.map(Math.round).join(', ')}`);
+  const ok = await get(gw.httpPort, '/', 'limits.test');
+  assert.equal(ok.status, 200);
+  assert.equal(ok.name, 'web');
+});
+
+test('isthmus run refuses a bad limit with a usage error naming the flag', async () => {
+  const res = await runCli(['run', '--max-connections-per-client', 'many']);
+  assert.notEqual(res.code, 0);
+  assert.match(res.stderr, /--max-connections-per-client: expected an integer/);
+});
