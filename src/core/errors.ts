@@ -5,6 +5,8 @@
 export const CONFIG_ERRORS = {
   ERR_CONFIG_YAML_PARSE: 'A file is not valid YAML or JSON.',
   ERR_CONFIG_READ: 'A config file or folder could not be read.',
+  ERR_CONFIG_TOO_LARGE: 'A file exceeds a config limit: bytes, nodes or characters once aliases are expanded, nesting depth (the file is refused), or diagnostics per file (the rest are only counted).',
+  ERR_CONFIG_PARSE_ABORTED: 'Parsing a file was stopped: it took longer than the deadline, needed more than the parser heap, or crashed the parser.',
   ERR_RESOURCE_UNKNOWN_KIND: 'An object has an apiVersion/kind Isthmus does not handle (warning; skipped).',
   ERR_RESOURCE_INVALID: 'An object does not match the schema of its kind (the field path says where).',
   ERR_RESOURCE_DUPLICATE: 'Two objects have the same kind, namespace and name; the later one wins.',
@@ -40,6 +42,7 @@ export const RUNTIME_ERRORS = {
   uri_too_long: { status: 414, blame: 'downstream', retryable: false, text: 'The request target exceeds the limit.' },
   bad_request: { status: 400, blame: 'downstream', retryable: false, text: 'Malformed request (framing, header characters, path).' },
   misdirected_request: { status: 421, blame: 'downstream', retryable: false, text: 'The Host does not match the TLS server name of the connection.' },
+  send_timeout: { status: 408, blame: 'downstream', retryable: false, text: 'The client took none of the response for the send timeout; the stream was cut.' },
   request_timeout: { status: 408, blame: 'downstream', retryable: false, text: 'The client did not send the request in time.' },
   internal_error: { status: 500, blame: 'internal', retryable: false, text: 'A bug: logged and counted; the process keeps serving.' },
 } as const;

@@ -37,6 +37,8 @@ export interface DataPlaneLimits extends ListenerLimits {
   readonly maxUriBytes: number;
   /** Open connections one client address may hold across all listeners; 0 = no cap. */
   readonly maxConnectionsPerClient: number;
+  /** How long a response may wait for the client to accept any of its bytes (nginx's send_timeout). */
+  readonly sendTimeoutMs: number;
 }
 
 /** docs/security.md lists these and why each has its value. */
@@ -48,6 +50,8 @@ export const DEFAULT_LIMITS: DataPlaneLimits = {
   requestTimeoutMs: 300_000,
   keepAliveTimeoutMs: 60_000,
   maxConnectionsPerClient: 1024,
+  maxConcurrentStreams: 100,
+  sendTimeoutMs: 60_000,
 };
 
 export const DEFAULT_ROUTE: RouteDefaults = {
@@ -78,6 +82,7 @@ export class DataPlane {
       draining: () => this.draining,
       isTrustedProxy: isTrustedBy(options.trustedProxies),
       maxUriBytes: this.limits.maxUriBytes,
+      sendTimeoutMs: this.limits.sendTimeoutMs,
     };
   }
 

@@ -106,3 +106,29 @@ test('one client address may hold at most maxConnectionsPerClient connections; o
   await new Promise((resolve) => setTimeout(resolve, 100));
   await assertServing(bed.gw.httpPort);
 });
+
+test('a client that stops reading its response is cut at the send timeout, and the backend is let go', async (t) => {
+  // Far more than loopback socket buffers hold, so the gateway's writes must stall.
+  const BIG = Buffer.alloc(64 << 20, 0x61);
+  let backendClosed = false;
+  const bed = await startAttackBed(t, {
+    limits: { ...SHORT, sendTimeoutMs: 500 },
+    respond: (req, res) => {
+      req.resume();
+      res.on('close', () => (backendClosed = true));
+      res.writeHead(200, { 'content-type': 'application/octet-stream', 'content-length': BIG.length });
+      res.end(BIG);
+    },
+  });
+  const socket = await openSocket(bed.gw.httpPort);
+  socket.pause();
+  socket.write(`GET /public/big HTTP/1.1\r\nHost: ${SITE}\r\n\r\n`);
+  await new Promise((r) => setTimeout(r, 2500));
+  let received = 0;
+  socket.on('data', (chunk: Buffer) => (received += chunk.length));
+  const closedAfter = await timeUntilClosed(socket, 10_000);
+  assert.ok(closedAfter >= 0, 'the stalled connection was closed by the gateway');
+  assert.ok(received < BIG.length, `the client did not get the whole body (${received} of ${BIG.length} bytes)`);
+  assert.equal(backendClosed, true, 'the upstream response was abandoned');
+  await assertServing(bed.gw.httpPort);
+});

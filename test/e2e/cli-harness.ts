@@ -8,8 +8,12 @@ import net from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { TestContext } from 'node:test';
 import { EchoServer } from '../../src/demo/echo-server.js';
+
+/** What the harness needs of a test: somewhere to register clean-up (a TestContext, or the fuzzer's own list). */
+export interface Cleanup {
+  after(fn: () => unknown): void;
+}
 
 /** The folder holding package.json: this file runs from test/e2e/ or dist/test/e2e/. */
 export function repoRoot(): string {
@@ -71,7 +75,7 @@ export async function freePorts(count: number): Promise<number[]> {
 }
 
 /** A temporary config folder with the given files; removed after the test. */
-export function configDir(t: TestContext, files: Readonly<Record<string, string>>): string {
+export function configDir(t: Cleanup, files: Readonly<Record<string, string>>): string {
   const dir = mkdtempSync(path.join(tmpdir(), 'isthmus-e2e-'));
   t.after(() => rmSync(dir, { recursive: true, force: true }));
   for (const [name, text] of Object.entries(files)) writeFileSync(path.join(dir, name), text);
@@ -100,7 +104,7 @@ export interface StartOptions {
 }
 
 /** Spawns `isthmus run` on free ports and waits until GET /ready answers 200. */
-export async function startGateway(t: TestContext, options: StartOptions): Promise<RunningGateway> {
+export async function startGateway(t: Cleanup, options: StartOptions): Promise<RunningGateway> {
   const [httpPort, httpsPort, adminPort] = (await freePorts(3)) as [number, number, number];
   const args = [CLI, 'run'];
   for (const dir of options.config ?? []) args.push('--config', dir);
@@ -150,7 +154,7 @@ export interface EchoBackend {
 }
 
 /** The demo echo backend, in this process, on a loopback address and a port the OS picks. */
-export async function startEcho(t: TestContext, address: string, name: string): Promise<EchoBackend> {
+export async function startEcho(t: Cleanup, address: string, name: string): Promise<EchoBackend> {
   const server = new EchoServer({ host: address, port: 0, name });
   const bound = await server.listen();
   t.after(() => server.close());

@@ -6,6 +6,7 @@ import { afterEach, beforeEach, describe, test } from 'node:test';
 import { setTimeout as delay } from 'node:timers/promises';
 import { FileSource } from '../../src/sources/file/file-source.js';
 import type { ResourceSnapshot } from '../../src/store/resource-snapshot.js';
+import { billionLaughs, largeIngress } from '../fuzz/hostile-yaml.js';
 
 // Real folders and real fs events. The only waits are for events to arrive (bounded by the one
 // second in which a change must take effect), plus one short quiet period to show that nothing
@@ -150,6 +151,32 @@ describe('FileSource', () => {
       write('bad.yaml', namespace('fixed'));
       const fixed = await recorder.next((s) => s.diagnostics.length === 0);
       assert.deepEqual(names(fixed), ['Namespace/fixed', 'Namespace/good']);
+    });
+
+    test('a billion-laughs file is refused with ERR_CONFIG_TOO_LARGE naming it; the other files still load', async () => {
+      write('good.yaml', namespace('good'));
+      await start();
+      write('laughs.yaml', billionLaughs());
+      const bombed = await recorder.next((s) => s.diagnostics.length > 0, 3000);
+      assert.deepEqual(names(bombed), ['Namespace/good']);
+      assert.deepEqual(bombed.diagnostics.map((d) => [d.severity, d.code, d.source]), [['error', 'ERR_CONFIG_TOO_LARGE', path.join(dir, 'laughs.yaml')]]);
+      assert.match(bombed.diagnostics[0]!.message, /490,329,055 nodes \(at most 1,000,000 allowed\)/);
+      write('laughs.yaml', namespace('defused'));
+      const fixed = await recorder.next((s) => s.diagnostics.length === 0, 3000);
+      assert.deepEqual(names(fixed), ['Namespace/defused', 'Namespace/good']);
+    });
+
+    test('a file the parser cannot finish in time is blamed by name and the next change still loads', async () => {
+      write('good.yaml', namespace('good'));
+      source = new FileSource({ dirs: [dir], limits: { parseDeadlineMs: 200 } });
+      await source.start(recorder.push);
+      write('slow.yaml', largeIngress('slow', 8500));
+      const slow = await recorder.next((s) => s.diagnostics.length > 0, 5000);
+      assert.deepEqual(slow.diagnostics.map((d) => [d.code, d.source]), [['ERR_CONFIG_PARSE_ABORTED', path.join(dir, 'slow.yaml')]]);
+      write('later.yaml', namespace('later'));
+      const later = await recorder.next((s) => names(s).includes('Namespace/later'), 3000);
+      // The slow file is not parsed again until it changes: its stamp is cached with the verdict.
+      assert.deepEqual(later.diagnostics.map((d) => d.code), ['ERR_CONFIG_PARSE_ABORTED']);
     });
 
     test('a single file given as the root is watched through its folder, also when replaced by rename', async () => {

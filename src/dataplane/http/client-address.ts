@@ -2,7 +2,7 @@
 // listen/replay-socket.ts) that Node wraps in a socket object of its own, which has no
 // remoteAddress: the listener records the real peer per session here.
 import type { Http2Session } from 'node:http2';
-import type { DownstreamRequest } from './request-handler.js';
+import { isHttp2Request, type DownstreamRequest } from './downstream-request.js';
 
 const sessionPeers = new WeakMap<Http2Session, string>();
 
@@ -11,8 +11,8 @@ export function rememberSessionPeer(session: Http2Session, address: string | und
 }
 
 export function clientIpOf(req: DownstreamRequest): string {
-  if (req.httpVersionMajor === 2) {
-    const session = (req as { stream?: { session?: Http2Session } }).stream?.session;
+  if (isHttp2Request(req)) {
+    const session = req.stream.session as Http2Session | undefined;
     const peer = session === undefined ? undefined : sessionPeers.get(session);
     if (peer !== undefined) return peer;
   }

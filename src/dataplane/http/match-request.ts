@@ -6,7 +6,8 @@ import type { TLSSocket } from 'node:tls';
 import type { RuntimeErrorCode } from '../../core/errors.js';
 import type { SniTable } from '../listen/sni-table.js';
 import type { CompiledRoute } from './compiled-route.js';
-import type { DownstreamRequest, ListenerRuntime } from './request-handler.js';
+import type { ListenerRuntime } from './request-handler.js';
+import { isHttp2Request, type DownstreamRequest } from './downstream-request.js';
 import { normalizeRequestTarget } from './normalize-path.js';
 import { validateHeaders } from './validate-request.js';
 import { STRICT_PARSER } from './strict-parser.js';
@@ -27,8 +28,11 @@ export interface MatchedRequest {
 
 export function decodeAndMatch(req: DownstreamRequest, runtime: ListenerRuntime, maxUriBytes: number, method: string): MatchedRequest | RuntimeErrorCode {
   // decode. HTTP/2 framing has no Content-Length/Transfer-Encoding ambiguity (validate-request.ts).
-  const isH2 = req.httpVersionMajor === 2;
+  const isH2 = isHttp2Request(req);
   if (!isH2) {
+    // Only HTTP/1.0 and HTTP/1.1 are spoken in text: an HTTP/0.9 line has no headers to route by,
+    // and `HTTP/2.0` (or any other version) in a request line is not a protocol this parser frames.
+    if (req.httpVersionMajor !== 1 || (req.httpVersionMinor !== 0 && req.httpVersionMinor !== 1)) return 'bad_request';
     if (validateHeaders((req as IncomingMessage).rawHeaders, STRICT_PARSER).kind === 'invalid') return 'bad_request';
     // RFC 9112 §6.1: Transfer-Encoding in an HTTP/1.0 message means faulty framing. The caller
     // answers 400 and closes, so nothing that follows on the connection is read as a request.

@@ -22,6 +22,8 @@ export interface ExchangeDeps {
   readonly inflight: { count: number; onIdle?: () => void };
   /** Set while draining: responses ask HTTP/1.1 clients to close. */
   readonly draining: () => boolean;
+  /** How long a response may wait for the client to take any of its bytes before it is cut. */
+  readonly sendTimeoutMs: number;
 }
 
 
@@ -38,6 +40,8 @@ export class ProxyExchange implements UpstreamHandler {
   private details: RuntimeErrorCode | undefined;
   private upstreamHeadersMs: number | undefined;
   private timer: NodeJS.Timeout | undefined;
+  /** Armed while the client's window (HTTP/2) or socket buffer (HTTP/1) is full. */
+  private sendStall: NodeJS.Timeout | undefined;
   private readonly cluster: ClusterRuntime;
 
   constructor(
@@ -108,9 +112,33 @@ export class ProxyExchange implements UpstreamHandler {
     if (this.finished) return false;
     this.bytesSent += chunk.length;
     if ((this.res as ServerResponse).write(chunk)) return true;
-    this.res.once('drain', this.resumeUpstream!);
+    this.res.once('drain', this.onDownstreamDrain);
+    // A client that never opens its window (or never reads its socket) would otherwise hold this
+    // stream, its buffers and an upstream connection for as long as it likes.
+    if (this.deps.sendTimeoutMs > 0) this.sendStall ??= setTimeout(this.onSendTimeout, this.deps.sendTimeoutMs);
     return false;
   }
+
+  private readonly onDownstreamDrain = (): void => {
+    this.clearSendStall();
+    this.resumeUpstream!();
+  };
+
+  private clearSendStall(): void {
+    if (this.sendStall === undefined) return;
+    clearTimeout(this.sendStall);
+    this.sendStall = undefined;
+  }
+
+  /** The response started and cannot be replaced: cutting the stream (RST_STREAM, or a closed socket) is the answer. */
+  private readonly onSendTimeout = (): void => {
+    this.sendStall = undefined;
+    if (this.res.writableFinished) return;
+    if (!this.finished) this.details = 'send_timeout';
+    this.res.destroy();
+    this.finish();
+    this.abortUpstream?.();
+  };
 
   onComplete(trailers: Buffer[] | Record<string, string | string[] | undefined> | null): void {
     this.releaseEndpoint();
@@ -183,6 +211,7 @@ export class ProxyExchange implements UpstreamHandler {
   };
 
   private readonly onDownstreamClose = (): void => {
+    this.clearSendStall();
     if (this.finished) return;
     // The client went away before the response ended: stop the upstream side too.
     this.finish();

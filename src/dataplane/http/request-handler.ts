@@ -1,6 +1,7 @@
 // The request phases, in order: decode (validate framing and target) → matchRoute → route action
 // (local reply, redirect, or request filters → forward). Each phase ends in an explicit outcome;
 // nothing throws across a phase boundary (the listener's catch turns a bug into a 500).
+import { isHttp2Request, type DownstreamRequest } from './downstream-request.js';
 import type { IncomingMessage } from 'node:http';
 import type { Http2ServerRequest } from 'node:http2';
 import { randomUUID } from 'node:crypto';
@@ -43,13 +44,13 @@ export interface RequestDeps extends ExchangeDeps {
   readonly maxUriBytes: number;
 }
 
-export type DownstreamRequest = IncomingMessage | Http2ServerRequest;
+export type { DownstreamRequest } from './downstream-request.js';
 
 export function createRequestHandler(slot: ListenerSlot, deps: RequestDeps): (req: DownstreamRequest, res: DownstreamResponse) => void {
   return function onRequest(req, res) {
     const runtime = slot.runtime;
     const startMs = performance.now();
-    const isH2 = req.httpVersionMajor === 2;
+    const isH2 = isHttp2Request(req);
     const clientIp = clientIpOf(req);
     const method = req.method ?? 'GET';
     const url = req.url ?? '/';
@@ -179,7 +180,7 @@ function rejectRequest(
   requestId: string,
 ): void {
   // After a framing refusal the rest of the byte stream cannot be trusted: answer, then close.
-  const closeConnection = isFramingRefusal(details) && req.httpVersionMajor !== 2;
+  const closeConnection = isFramingRefusal(details) && !isHttp2Request(req);
   if (closeConnection) markClosing(req.socket);
   const status = sendLocalReply(res, details, requestId, closeConnection || deps.draining());
   publishLocal(runtime, method, host, logPath, req, clientIp, startMs, requestId, status, details, undefined);
@@ -206,7 +207,7 @@ function publishLocal(
     method,
     host,
     path,
-    protocol: req.httpVersionMajor === 2 ? 'HTTP/2' : 'HTTP/1.1',
+    protocol: isHttp2Request(req) ? 'HTTP/2' : `HTTP/1.${req.httpVersionMinor}`,
     listener: runtime.name,
     route: route?.name,
     attempts: 0,

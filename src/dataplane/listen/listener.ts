@@ -26,6 +26,8 @@ export interface ListenerLimits {
   readonly requestTimeoutMs: number;
   /** Idle between requests: an HTTP/1.1 keep-alive connection, an HTTP/2 session with no open stream. */
   readonly keepAliveTimeoutMs: number;
+  /** HTTP/2: streams one connection may have open at once (SETTINGS_MAX_CONCURRENT_STREAMS). */
+  readonly maxConcurrentStreams: number;
 }
 
 const H2_PREFACE = Buffer.from('PRI * HTTP/2.0\r\n');
@@ -82,7 +84,12 @@ export class Listener {
     this.h1.on('connect', (_req: http.IncomingMessage, socket: Duplex) => {
       socket.end('HTTP/1.1 405 Method Not Allowed\r\ncontent-length: 0\r\nconnection: close\r\n\r\n');
     });
-    this.h2 = http2.createServer({ maxHeaderListSize: limits.maxHeaderBytes } as http2.ServerOptions);
+    // Without a stream cap one connection could open thousands of slow streams, each holding an
+    // upstream connection; 100 is the edge value Envoy recommends and what most clients expect.
+    this.h2 = http2.createServer({
+      maxHeaderListSize: limits.maxHeaderBytes,
+      settings: { maxConcurrentStreams: limits.maxConcurrentStreams },
+    } as http2.ServerOptions);
     this.h2.on('request', guarded);
     this.h2.on('session', (session: http2.ServerHttp2Session) => {
       this.sessions.add(session);

@@ -1,22 +1,28 @@
 import { watch, type FSWatcher } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import path from 'node:path';
+import { assertNever } from '../../core/assert-never.js';
 import { buildSnapshot, type SourceContribution } from '../../store/build-snapshot.js';
 import type { ResourceSnapshot } from '../../store/resource-snapshot.js';
 import type { ConfigSource } from '../source.js';
-import { readConfigFile } from './read-config-file.js';
+import { DEFAULT_CONFIG_LIMITS, type ConfigLimits } from './config-limits.js';
+import { ParseWorkerClient } from './parse-worker-client.js';
 import { scanConfigTree, type ConfigFileRef } from './scan-config-tree.js';
 
 export interface FileSourceOptions {
   readonly dirs: readonly string[];
   /** Quiet time gathered after the first event of a burst before reloading; default 100. */
   readonly debounceMs?: number;
+  /** Per-file limits (size, expansion, depth, parse deadline, parser heap); defaults in config-limits.ts. */
+  readonly limits?: Partial<ConfigLimits>;
 }
 
 interface CachedFile {
   /** inode, size, mtime and ctime: a cheap "did it change" for files no event named. */
   readonly stamp: string;
   readonly contribution: SourceContribution;
+  /** Digest of the contribution, computed in the parse worker. */
+  readonly fingerprint: string;
 }
 
 /**
@@ -30,12 +36,18 @@ interface CachedFile {
  * versions. Bursts are coalesced: the first event starts a `debounceMs` timer, later events join
  * it (so a steady stream of writes cannot starve reloads), and events during a reload schedule one
  * more. Reloads never overlap, so the latest state always wins.
+ *
+ * Files are read and parsed in a worker thread (ParseWorkerClient), so a large or hostile file
+ * costs the worker's time and heap, not the event loop that serves traffic. What reaches this
+ * thread is each file's typed resources and diagnostics plus a digest; "did anything change" is
+ * decided from the digests, in time proportional to the number of files, not their size.
  */
 export class FileSource implements ConfigSource {
   readonly #dirs: readonly string[];
   readonly #debounceMs: number;
   readonly #watchers = new Map<string, { readonly watcher: FSWatcher; readonly names: ReadonlySet<string> | null }>();
   readonly #cache = new Map<string, CachedFile>();
+  readonly #parser: ParseWorkerClient;
   /** Paths an event named since the last reload started; `all` when an event named none. */
   #dirty = new Set<string>();
   #dirtyAll = false;
@@ -50,6 +62,7 @@ export class FileSource implements ConfigSource {
   constructor(options: FileSourceOptions) {
     this.#dirs = [...options.dirs];
     this.#debounceMs = options.debounceMs ?? 100;
+    this.#parser = new ParseWorkerClient({ ...DEFAULT_CONFIG_LIMITS, ...options.limits });
   }
 
   async start(onSnapshot: (snapshot: ResourceSnapshot) => void): Promise<void> {
@@ -64,6 +77,8 @@ export class FileSource implements ConfigSource {
     this.#timer = undefined;
     for (const { watcher } of this.#watchers.values()) watcher.close();
     this.#watchers.clear();
+    // Terminating the worker first ends a reload that waits on a slow file at once.
+    await this.#parser.close();
     await this.#reloading?.catch(() => undefined);
   }
 
@@ -113,25 +128,30 @@ export class FileSource implements ConfigSource {
     this.#syncWatchers(tree.watch);
 
     const contributions: SourceContribution[] = [{ resources: [], diagnostics: tree.diagnostics }];
+    const digests: string[] = [];
     const present = new Set<string>();
     for (const file of tree.files) {
       present.add(file.path);
-      const contribution = await this.#load(file, dirtyAll || dirty.has(file.path));
-      if (contribution) contributions.push(contribution);
+      const loaded = await this.#load(file, dirtyAll || dirty.has(file.path));
+      if (this.#closed) return;
+      if (loaded) {
+        contributions.push(loaded.contribution);
+        digests.push(file.label, loaded.fingerprint);
+      }
     }
     for (const cached of [...this.#cache.keys()]) if (!present.has(cached)) this.#cache.delete(cached);
-    if (this.#closed) return;
 
     // Deliver only real changes: an editor touching a file must not cause a reload downstream.
-    const candidate = buildSnapshot(contributions, this.#generation + 1);
-    const fingerprint = JSON.stringify([candidate.resources, candidate.diagnostics]);
+    // Same files with the same digests in the same order build the same snapshot.
+    const fingerprint = JSON.stringify([tree.diagnostics, digests]);
     if (fingerprint === this.#lastFingerprint) return;
+    const candidate = buildSnapshot(contributions, this.#generation + 1);
     this.#lastFingerprint = fingerprint;
     this.#generation = candidate.generation;
     this.#onSnapshot?.(candidate);
   }
 
-  async #load(file: ConfigFileRef, forced: boolean): Promise<SourceContribution | undefined> {
+  async #load(file: ConfigFileRef, forced: boolean): Promise<CachedFile | undefined> {
     const info = await stat(file.path).catch(() => undefined);
     if (!info) {
       this.#cache.delete(file.path);
@@ -139,11 +159,22 @@ export class FileSource implements ConfigSource {
     }
     const stamp = `${info.ino}:${info.size}:${info.mtimeMs}:${info.ctimeMs}`;
     const cached = this.#cache.get(file.path);
-    if (cached && !forced && cached.stamp === stamp) return cached.contribution;
-    const contribution = await readConfigFile(file);
-    if (contribution) this.#cache.set(file.path, { stamp, contribution });
-    else this.#cache.delete(file.path);
-    return contribution;
+    if (cached && !forced && cached.stamp === stamp) return cached;
+    const load = await this.#parser.load(file);
+    switch (load.kind) {
+      case 'loaded': {
+        const entry: CachedFile = { stamp, contribution: load.contribution, fingerprint: load.fingerprint };
+        this.#cache.set(file.path, entry);
+        return entry;
+      }
+      case 'vanished':
+        this.#cache.delete(file.path);
+        return undefined;
+      case 'closed':
+        return undefined;
+      default:
+        return assertNever(load, 'file load');
+    }
   }
 
   #syncWatchers(wanted: ReadonlyMap<string, ReadonlySet<string> | null>): void {

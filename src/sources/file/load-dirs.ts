@@ -11,7 +11,7 @@ export async function loadDirs(dirs: readonly string[], generation = 1): Promise
   const tree = await scanConfigTree(dirs);
   const contributions: SourceContribution[] = [{ resources: [], diagnostics: tree.diagnostics }];
   for (let i = 0; i < tree.files.length; i += READ_CONCURRENCY) {
-    const batch = await Promise.all(tree.files.slice(i, i + READ_CONCURRENCY).map(readConfigFile));
+    const batch = await Promise.all(tree.files.slice(i, i + READ_CONCURRENCY).map((file) => readConfigFile(file)));
     for (const contribution of batch) if (contribution) contributions.push(contribution);
   }
   return buildSnapshot(contributions, generation);
