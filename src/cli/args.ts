@@ -20,6 +20,8 @@ export interface RunOptions {
     readonly firstByteTimeoutMs?: number;
     readonly headersTimeoutMs?: number;
     readonly keepAliveTimeoutMs?: number;
+    readonly sendTimeoutMs?: number;
+    readonly maxConcurrentStreams?: number;
   };
 }
 
@@ -40,6 +42,8 @@ export const RUN_FLAGS = [
   ['--first-byte-timeout MS', '10000', 'A new connection must send its first byte (or finish TLS) within this.'],
   ['--header-timeout MS', '30000', 'A request head must be complete within this (HTTP/1.x).'],
   ['--idle-timeout MS', '60000', 'Idle keep-alive connections and HTTP/2 sessions without streams close after this.'],
+  ['--send-timeout MS', '60000', 'A response the client takes no bytes of for this long is cut; 0 = never.'],
+  ['--max-concurrent-streams N', '100', 'HTTP/2 streams one connection may have open at once.'],
 ] as const;
 
 export class UsageError extends Error {}
@@ -64,6 +68,8 @@ export function parseRunArgs(argv: readonly string[]): RunOptions {
       'first-byte-timeout': { type: 'string' },
       'header-timeout': { type: 'string' },
       'idle-timeout': { type: 'string' },
+      'send-timeout': { type: 'string' },
+      'max-concurrent-streams': { type: 'string' },
     },
     strict: true,
     allowPositionals: false,
@@ -102,6 +108,8 @@ export function parseRunArgs(argv: readonly string[]): RunOptions {
       ...optionalCount(values['first-byte-timeout'], '--first-byte-timeout', 'firstByteTimeoutMs', 1),
       ...optionalCount(values['header-timeout'], '--header-timeout', 'headersTimeoutMs', 1),
       ...optionalCount(values['idle-timeout'], '--idle-timeout', 'keepAliveTimeoutMs', 1),
+      ...optionalCount(values['send-timeout'], '--send-timeout', 'sendTimeoutMs', 0),
+      ...optionalCount(values['max-concurrent-streams'], '--max-concurrent-streams', 'maxConcurrentStreams', 1),
     },
   };
 }

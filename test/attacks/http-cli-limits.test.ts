@@ -3,6 +3,7 @@
 // and keeps serving everyone else.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import http2 from 'node:http2';
 import { configDir, get, ingressYaml, runCli, serviceYaml, startEcho, startGateway } from '../e2e/cli-harness.js';
 import { openSocket, timeUntilClosed } from './attack-harness.js';
 
@@ -24,4 +25,21 @@ test('isthmus run refuses a bad limit with a usage error naming the flag', async
   const res = await runCli(['run', '--max-connections-per-client', 'many']);
   assert.notEqual(res.code, 0);
   assert.match(res.stderr, /--max-connections-per-client: expected an integer/);
+});
+
+test('isthmus run --max-concurrent-streams is what HTTP/2 clients are told (SETTINGS_MAX_CONCURRENT_STREAMS)', async (t) => {
+  const echo = await startEcho(t, '127.0.0.2', 'web');
+  const dir = configDir(t, { 'app.yaml': `${serviceYaml(echo)}---\n${ingressYaml('web', 'limits.test', [{ path: '/', service: 'web' }])}` });
+  const gw = await startGateway(t, { config: [dir], extraArgs: ['--max-concurrent-streams', '7', '--send-timeout', '5000'] });
+  const session = http2.connect(`http://127.0.0.1:${gw.httpPort}`);
+  t.after(() => session.close());
+  const settings = await new Promise<http2.Settings>((resolve) => session.once('remoteSettings', resolve));
+  assert.equal(settings.maxConcurrentStreams, 7);
+  const status = await new Promise<number>((resolve, reject) => {
+    const req = session.request({ ':path': '/', ':authority': 'limits.test' });
+    req.on('response', (h) => resolve(Number(h[':status'])));
+    req.on('error', reject);
+    req.resume();
+  });
+  assert.equal(status, 200);
 });
