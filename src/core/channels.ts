@@ -26,10 +26,15 @@ export interface RequestEndMessage {
   readonly attempts: number;
   readonly status: number;
   readonly bytesSent: number;
-  /** Set when the gateway answered itself or the response was cut. */
-  readonly details?: RuntimeErrorCode;
+  /**
+   * Set when the gateway answered itself or the response was cut: a RuntimeErrorCode, or the
+   * reason a filter gave for answering (e.g. `cors_preflight`).
+   */
+  readonly details?: RuntimeErrorCode | (string & {});
   readonly clientAddress: string;
   readonly userAgent?: string;
+  /** An HTTP/1.1 Upgrade: logged once, when the tunnel (or the refused answer) ends. */
+  readonly upgrade?: boolean;
 }
 
 /** Published for every failed upstream attempt (also ones that were retried). */

@@ -162,7 +162,21 @@ export interface IrMirror {
 export type IrFilter =
   | { readonly kind: 'request-header-modifier'; readonly modifier: IrHeaderModifier }
   | { readonly kind: 'response-header-modifier'; readonly modifier: IrHeaderModifier }
-  | { readonly kind: 'url-rewrite'; readonly hostname?: string; readonly path?: IrPathRewrite };
+  | { readonly kind: 'url-rewrite'; readonly hostname?: string; readonly path?: IrPathRewrite }
+  | { readonly kind: 'cors'; readonly cors: IrCors };
+
+/** Gateway API HTTPCORSFilter. Origins are `scheme://host[:port]`, `*`, or with a `*.` host wildcard. */
+export interface IrCors {
+  readonly allowOrigins: readonly string[];
+  /** Methods, or `*`; absent = none beyond the CORS-safelisted GET, HEAD, POST. */
+  readonly allowMethods?: readonly string[];
+  /** Request header names, or `*`. */
+  readonly allowHeaders?: readonly string[];
+  readonly exposeHeaders?: readonly string[];
+  /** Access-Control-Max-Age of preflight answers; Gateway API's default is 5. */
+  readonly maxAgeSeconds?: number;
+  readonly allowCredentials?: boolean;
+}
 
 export interface IrHeaderModifier {
   readonly set?: readonly IrHeader[];

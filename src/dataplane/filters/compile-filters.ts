@@ -1,40 +1,44 @@
-// IR filter list → request and response filter functions, in the order the IR gives them.
+// IR filter list → one FilterChain (request, backend request, response headers), in FILTER_ORDER.
+// No filters → the shared EMPTY_CHAIN, so a plain route allocates nothing and loops over nothing.
 import type { IrFilter } from '../../ir/types.js';
 import { assertNever } from '../../core/assert-never.js';
 import { compileHeaderModifier } from './header-modifier.js';
 import { compileUrlRewrite } from './url-rewrite.js';
-import { CONTINUE, type RequestFilter, type ResponseFilter } from './filter-types.js';
+import { compileCors } from './cors.js';
+import { inFilterOrder } from './filter-order.js';
+import { EMPTY_CHAIN, type BackendRequestFilter, type FilterChain, type RequestPhaseFilter, type ResponseHeadersFilter } from './filter-types.js';
 
-export type { RequestFilter, ResponseFilter } from './filter-types.js';
+export type { FilterChain } from './filter-types.js';
 
-export function compileRequestFilters(filters: readonly IrFilter[]): RequestFilter[] {
-  const out: RequestFilter[] = [];
-  for (const f of filters) {
+export function compileFilterChain(filters: readonly IrFilter[] | undefined): FilterChain {
+  if (filters === undefined || filters.length === 0) return EMPTY_CHAIN;
+  const request: RequestPhaseFilter[] = [];
+  const backendRequest: BackendRequestFilter[] = [];
+  const responseHeaders: ResponseHeadersFilter[] = [];
+  for (const f of inFilterOrder(filters)) {
     switch (f.kind) {
       case 'request-header-modifier': {
         const modify = compileHeaderModifier(f.modifier);
-        out.push((draft) => {
-          modify(draft.headers);
-          return CONTINUE;
-        });
+        backendRequest.push((_ctx, draft) => modify(draft.headers));
         break;
       }
       case 'url-rewrite':
-        out.push(compileUrlRewrite(f.hostname, f.path));
+        backendRequest.push(compileUrlRewrite(f.hostname, f.path));
         break;
-      case 'response-header-modifier':
+      case 'response-header-modifier': {
+        const modify = compileHeaderModifier(f.modifier);
+        responseHeaders.push((_ctx, _status, headers) => modify(headers));
         break;
+      }
+      case 'cors': {
+        const cors = compileCors(f.cors);
+        request.push(...cors.request);
+        responseHeaders.push(...cors.responseHeaders);
+        break;
+      }
       default:
         assertNever(f, 'filter');
     }
   }
-  return out;
-}
-
-export function compileResponseFilters(filters: readonly IrFilter[]): ResponseFilter[] {
-  const out: ResponseFilter[] = [];
-  for (const f of filters) {
-    if (f.kind === 'response-header-modifier') out.push(compileHeaderModifier(f.modifier));
-  }
-  return out;
+  return { request, backendRequest, responseHeaders };
 }

@@ -2,10 +2,10 @@
 import type { IrPathRewrite } from '../../ir/types.js';
 import { trimTrailingSlash } from '../http/route-match.js';
 import { setHeader } from './header-list.js';
-import { CONTINUE, type RequestFilter } from './filter-types.js';
+import type { BackendRequestFilter } from './filter-types.js';
 
-export function compileUrlRewrite(hostname: string | undefined, path: IrPathRewrite | undefined): RequestFilter {
-  return (draft) => {
+export function compileUrlRewrite(hostname: string | undefined, path: IrPathRewrite | undefined): BackendRequestFilter {
+  return (_ctx, draft) => {
     if (hostname !== undefined) setHeader(draft.headers, 'host', hostname);
     if (path !== undefined) {
       const q = draft.path.indexOf('?');
@@ -13,7 +13,6 @@ export function compileUrlRewrite(hostname: string | undefined, path: IrPathRewr
       const current = q === -1 ? draft.path : draft.path.slice(0, q);
       draft.path = rewritePath(current, path) + query;
     }
-    return CONTINUE;
   };
 }
 

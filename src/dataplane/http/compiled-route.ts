@@ -4,14 +4,15 @@ import type { Random } from '../../core/random.js';
 import { assertNever } from '../../core/assert-never.js';
 import type { ClusterRuntime } from '../upstream/cluster-runtime.js';
 import { compileRouteMatch, type CompiledMatch } from './route-match.js';
-import { compileRequestFilters, compileResponseFilters, type RequestFilter, type ResponseFilter } from '../filters/compile-filters.js';
+import { compileFilterChain, type FilterChain } from '../filters/compile-filters.js';
+import { EMPTY_CHAIN } from '../filters/filter-types.js';
 
 export interface CompiledBackend {
   /** undefined when the IR named a cluster that does not exist (answered 500). */
   readonly cluster: ClusterRuntime | undefined;
   readonly clusterName: string;
-  readonly requestFilters: readonly RequestFilter[];
-  readonly responseFilters: readonly ResponseFilter[];
+  /** Per-backend filters (Gateway API backendRefs[].filters): backend request and response phases only. */
+  readonly filters: FilterChain;
 }
 
 export type CompiledAction =
@@ -23,8 +24,7 @@ export interface CompiledRoute {
   readonly name: string;
   readonly match: CompiledMatch;
   readonly action: CompiledAction;
-  readonly requestFilters: readonly RequestFilter[];
-  readonly responseFilters: readonly ResponseFilter[];
+  readonly filters: FilterChain;
   /** Whole-request timeout; 0 = none beyond the upstream timeouts. */
   readonly requestTimeoutMs: number;
   readonly headersTimeoutMs: number;
@@ -54,7 +54,7 @@ export class SharedBackends {
   single(clusterName: string): { backend: CompiledBackend; pick: () => CompiledBackend } {
     let entry = this.plain.get(clusterName);
     if (entry === undefined) {
-      const backend: CompiledBackend = { cluster: this.clusters.get(clusterName), clusterName, requestFilters: NO_FILTERS, responseFilters: NO_FILTERS };
+      const backend: CompiledBackend = { cluster: this.clusters.get(clusterName), clusterName, filters: EMPTY_CHAIN };
       entry = { backend, pick: () => backend };
       this.plain.set(clusterName, entry);
     }
@@ -62,7 +62,6 @@ export class SharedBackends {
   }
 }
 
-const NO_FILTERS: readonly never[] = Object.freeze([]);
 const NO_MIRRORS: readonly never[] = Object.freeze([]);
 
 export function compileRoute(
@@ -85,8 +84,7 @@ export function compileRoute(
     name: route.name,
     match: compileRouteMatch(route.match),
     action: compileAction(route, clusters, random, shared),
-    requestFilters: route.filters.length === 0 ? NO_FILTERS : compileRequestFilters(route.filters),
-    responseFilters: route.filters.length === 0 ? NO_FILTERS : compileResponseFilters(route.filters),
+    filters: compileFilterChain(route.filters),
     requestTimeoutMs: route.timeouts?.requestMs ?? 0,
     headersTimeoutMs: route.timeouts?.backendRequestMs ?? route.timeouts?.requestMs ?? defaults.headersTimeoutMs,
     idleTimeoutMs: route.timeouts?.idleMs ?? defaults.idleTimeoutMs,
@@ -110,8 +108,7 @@ function compileAction(route: IrRoute, clusters: ReadonlyMap<string, ClusterRunt
         backends.push({
           cluster: clusters.get(b.cluster),
           clusterName: b.cluster,
-          requestFilters: compileRequestFilters(b.filters ?? []),
-          responseFilters: compileResponseFilters(b.filters ?? []),
+          filters: compileFilterChain(b.filters),
         });
         weights.push(b.weight);
       }

@@ -28,14 +28,18 @@ export function localReplyBody(details: RuntimeErrorCode, requestId: string): st
  */
 export function writeRawLocalReply(socket: Duplex, details: RuntimeErrorCode, requestId: string): number {
   const { status } = RUNTIME_ERRORS[details];
-  if (socket.destroyed) return status;
   const body = localReplyBody(details, requestId);
-  socket.end(
-    `HTTP/1.1 ${status} ${STATUS_CODES[status] ?? 'Error'}\r\ncontent-type: application/json\r\ncontent-length: ${Buffer.byteLength(body)}\r\n` +
-      `x-request-id: ${requestId}\r\nserver: ${SERVER_NAME}\r\nconnection: close\r\n\r\n${body}`,
-  );
-  closeSoon(socket);
+  writeRawReply(socket, status, localReplyHeaders(body, 'application/json', requestId), body);
   return status;
+}
+
+/** Any whole reply (a filter's answer to an upgrade request) written to a socket, then closed. */
+export function writeRawReply(socket: Duplex, status: number, headers: readonly string[], body: string): void {
+  if (socket.destroyed) return;
+  let head = `HTTP/1.1 ${status} ${STATUS_CODES[status] ?? 'Error'}\r\n`;
+  for (let i = 0; i < headers.length; i += 2) head += `${headers[i]}: ${headers[i + 1]}\r\n`;
+  socket.end(`${head}connection: close\r\n\r\n${body}`);
+  closeSoon(socket);
 }
 
 const DELAYED_CLOSE_MS = 1000;
@@ -63,6 +67,42 @@ export function sendBody(res: DownstreamResponse, status: number, body: string, 
   if (closeConnection && !isHttp2(res)) headers['connection'] = 'close';
   (res as ServerResponse).writeHead(status, headers);
   res.end(body);
+}
+
+/** The fields of every gateway-written reply, as a flat list the response-header filters can edit. */
+export function localReplyHeaders(body: string, contentType: string, requestId: string, extra?: readonly string[]): string[] {
+  const headers = ['content-type', contentType, 'content-length', String(Buffer.byteLength(body)), 'x-request-id', requestId, 'server', SERVER_NAME];
+  if (extra !== undefined) headers.push(...extra);
+  return headers;
+}
+
+/** Writes a whole reply from a flat header list (after the response-header phase edited it). */
+export function sendHeaderList(res: DownstreamResponse, status: number, headers: string[], body: string, closeConnection = false): void {
+  if (res.headersSent || res.writableEnded) {
+    res.destroy();
+    return;
+  }
+  if (isHttp2(res)) {
+    res.writeHead(status, toHeaderObject(headers));
+  } else {
+    if (closeConnection) headers.push('connection', 'close');
+    res.writeHead(status, headers);
+  }
+  res.end(body);
+}
+
+/** node:http2's compatibility API takes an object; repeated names become arrays. */
+export function toHeaderObject(headers: readonly string[]): Record<string, string | string[]> {
+  const out: Record<string, string | string[]> = {};
+  for (let i = 0; i < headers.length; i += 2) {
+    const name = headers[i]!.toLowerCase();
+    const value = headers[i + 1]!;
+    const prev = out[name];
+    if (prev === undefined) out[name] = value;
+    else if (Array.isArray(prev)) prev.push(value);
+    else out[name] = [prev, value];
+  }
+  return out;
 }
 
 export function isHttp2(res: DownstreamResponse): res is Http2ServerResponse {

@@ -12,7 +12,9 @@ import type { LbContext } from '../upstream/lb/types.js';
 import type { CompiledBackend, CompiledRoute } from './compiled-route.js';
 import { buildDownstreamHeaders } from './upstream-headers.js';
 import { classifyUpstreamError } from './classify-upstream-error.js';
-import { isHttp2, sendLocalReply, type DownstreamResponse } from './local-reply.js';
+import { isHttp2, localReplyBody, toHeaderObject, type DownstreamResponse } from './local-reply.js';
+import { sendRouteReply } from './route-reply.js';
+import type { RequestContext } from '../filters/request-context.js';
 import type { RequestMeta } from './request-meta.js';
 import { IDEMPOTENT_METHODS } from './replayable-body.js';
 
@@ -51,6 +53,7 @@ export class ProxyExchange implements UpstreamHandler {
     private readonly upstreamRequest: UpstreamRequest,
     private readonly lbContext: LbContext,
     private readonly meta: RequestMeta,
+    private readonly ctx: RequestContext,
     private readonly deps: ExchangeDeps,
   ) {
     this.cluster = backend.cluster!;
@@ -94,8 +97,9 @@ export class ProxyExchange implements UpstreamHandler {
     if (statusCode >= 500) this.cluster.health.recordFailure(endpoint);
     else this.cluster.health.recordSuccess(endpoint);
     const headers = buildDownstreamHeaders(rawHeaders);
-    for (const f of this.route.responseFilters) f(headers);
-    for (const f of this.backend.responseFilters) f(headers);
+    // response headers phase: the route's filters, then the backend's.
+    for (const f of this.route.filters.responseHeaders) f(this.ctx, statusCode, headers);
+    for (const f of this.backend.filters.responseHeaders) f(this.ctx, statusCode, headers);
     this.status = statusCode;
     this.headersSent = true;
     const res = this.res;
@@ -193,7 +197,8 @@ export class ProxyExchange implements UpstreamHandler {
 
   private reply(details: RuntimeErrorCode): void {
     this.details = details;
-    this.status = sendLocalReply(this.res, details, this.meta.requestId, this.deps.draining());
+    this.status = RUNTIME_ERRORS[details].status;
+    sendRouteReply(this.res, this.deps, this.ctx, this.route, this.backend, this.status, localReplyBody(details, this.meta.requestId), 'application/json');
     this.finish();
   }
 
@@ -272,17 +277,4 @@ function trailersOf(trailers: Buffer[] | Record<string, string | string[] | unde
     }
   }
   return any ? out : undefined;
-}
-
-function toHeaderObject(headers: readonly string[]): Record<string, string | string[]> {
-  const out: Record<string, string | string[]> = {};
-  for (let i = 0; i < headers.length; i += 2) {
-    const name = headers[i]!.toLowerCase();
-    const value = headers[i + 1]!;
-    const prev = out[name];
-    if (prev === undefined) out[name] = value;
-    else if (Array.isArray(prev)) prev.push(value);
-    else out[name] = [prev, value];
-  }
-  return out;
 }

@@ -6,17 +6,18 @@ import type { IncomingMessage } from 'node:http';
 import type { Http2ServerRequest } from 'node:http2';
 import { randomUUID } from 'node:crypto';
 import { channels, type RequestEndMessage } from '../../core/channels.js';
-import type { RuntimeErrorCode } from '../../core/errors.js';
+import { RUNTIME_ERRORS, type RuntimeErrorCode } from '../../core/errors.js';
 import { assertNever } from '../../core/assert-never.js';
 import type { Router } from './router.js';
 import type { SniTable } from '../listen/sni-table.js';
 import type { CompiledBackend, CompiledRoute } from './compiled-route.js';
 import type { LbContext } from '../upstream/lb/types.js';
-import { sendBody, sendLocalReply, type DownstreamResponse } from './local-reply.js';
+import { localReplyBody, sendLocalReply, type DownstreamResponse } from './local-reply.js';
+import { sendRouteReply } from './route-reply.js';
 import { buildUpstreamHeaders } from './upstream-headers.js';
 import { buildRedirectLocation } from './redirect.js';
 import { ProxyExchange, type ExchangeDeps } from './proxy-exchange.js';
-import { decodeAndMatch, isFramingRefusal } from './match-request.js';
+import { decodeAndMatch, isFramingRefusal, type MatchedRequest } from './match-request.js';
 import { isClosing, markClosing, requestEndsConnection } from './connection-close.js';
 import { MAX_REPLAYABLE_BODY_BYTES, readBody, shouldBufferBody } from './replayable-body.js';
 import { sendMirrors } from './mirror.js';
@@ -24,7 +25,8 @@ import type { UpstreamRequest } from '../upstream/transport.js';
 import { EMPTY_LB_CONTEXT, RequestLbContext } from './lb-context.js';
 import type { RequestMeta } from './request-meta.js';
 import { clientIpOf } from './client-address.js';
-import type { RequestDraft } from '../filters/filter-types.js';
+import { CONTINUE, type FilterOutcome, type RequestDraft, type RequestPhaseFilter } from '../filters/filter-types.js';
+import type { RequestContext } from '../filters/request-context.js';
 
 export interface ListenerRuntime {
   readonly name: string;
@@ -65,66 +67,146 @@ export function createRequestHandler(slot: ListenerSlot, deps: RequestDeps): (re
     // decode → matchRoute (match-request.ts, shared with upgrades)
     const matched = decodeAndMatch(req, runtime, deps.maxUriBytes, method);
     if (typeof matched === 'string') return rejectRequest(req, res, runtime, deps, matched, method, hostForLog(req), url.slice(0, 256), clientIp, startMs, draftId);
-    const { route, path, query, host, port } = matched;
 
-    const action = route.action;
-    switch (action.kind) {
-      case 'respond':
-        sendBody(res, action.status, action.body, action.contentType, draftId, deps.draining());
-        publishLocal(runtime, method, host, path, req, clientIp, startMs, draftId, action.status, undefined, route);
-        return;
-      case 'redirect': {
-        const location = buildRedirectLocation(action.redirect, { scheme: runtime.scheme, host, port, path, query });
-        sendBody(res, action.redirect.status, '', 'text/plain', draftId, deps.draining(), { location });
-        publishLocal(runtime, method, host, path, req, clientIp, startMs, draftId, action.redirect.status, undefined, route);
-        return;
-      }
-      case 'forward': {
-        const backend = action.pickBackend();
-        if (backend === undefined || backend.cluster === undefined) return rejectRequest(req, res, runtime, deps, 'no_healthy_upstream', method, host, path, clientIp, startMs, draftId);
-        const built = buildUpstreamHeaders(req.rawHeaders, {
-          clientIp,
-          trusted: deps.isTrustedProxy(clientIp),
-          scheme: runtime.scheme,
-          requestId: draftId,
-          authority: matched.authority,
-        });
-        const draft: RequestDraft = { headers: built.headers, path: path + query, matchedPath: path };
-        for (const filter of route.requestFilters) {
-          const outcome = filter(draft);
-          if (outcome.kind === 'respond') {
-            // Filters (auth, rate limits) answer with their own status and reason.
-            const body = outcome.body ?? JSON.stringify({ status: outcome.status, reason: outcome.details, request_id: draftId });
-            sendBody(res, outcome.status, body, 'application/json', draftId, deps.draining());
-            publishLocal(runtime, method, host, path, req, clientIp, startMs, draftId, outcome.status, undefined, route);
-            return;
-          }
-        }
-        for (const filter of backend.requestFilters) filter(draft);
-        const meta: RequestMeta = {
-          startMs,
-          startTime: Date.now(),
-          requestId: built.requestId,
-          method,
-          host,
-          path: path + query,
-          protocol: isH2 ? 'HTTP/2' : req.httpVersion === '1.0' ? 'HTTP/1.0' : 'HTTP/1.1',
-          listener: runtime.name,
-          clientIp,
-          userAgent: req.headers['user-agent'],
-        };
-        const cluster = backend.cluster;
-        const lbContext = cluster.needsLbContext ? new RequestLbContext(req.headers, clientIp) : EMPTY_LB_CONTEXT;
-        if (!hasBody(req, isH2)) forward(res, route, backend, draft, null, lbContext, meta, deps);
-        else if (!shouldBufferBody(method, req.headers, route.retry, route.mirrors.length > 0)) forward(res, route, backend, draft, req, lbContext, meta, deps);
-        // A small body is kept so a retry or a mirror can send it again (replayable-body.ts).
-        else readBody(req, MAX_REPLAYABLE_BODY_BYTES, (body) => body !== undefined && forward(res, route, backend, draft, body, lbContext, meta, deps));
-        return;
-      }
-      default:
-        assertNever(action, 'route action');
+    const ctx = requestContext(req, runtime, matched, method, clientIp, startMs, draftId, false);
+    // request phase: synchronous unless a filter returned a Promise (filter-types.ts).
+    const outcome = runRequestPhase(matched.route.filters.request, ctx);
+    if (outcome instanceof Promise) {
+      outcome.then(
+        (o) => {
+          if (!res.destroyed && !res.writableEnded) afterRequestPhase(req, res, runtime, deps, matched, ctx, o);
+        },
+        () => replyForRoute(res, runtime, deps, ctx, matched.route, undefined, 'internal_error'),
+      );
+      return;
     }
+    afterRequestPhase(req, res, runtime, deps, matched, ctx, outcome);
   };
+}
+
+/** Runs the request-phase filters in order until one answers; a Promise only once a filter returns one. */
+export function runRequestPhase(filters: readonly RequestPhaseFilter[], ctx: RequestContext, from = 0): FilterOutcome | Promise<FilterOutcome> {
+  for (let i = from; i < filters.length; i++) {
+    const outcome = filters[i]!(ctx);
+    if (outcome instanceof Promise) return outcome.then((o) => (o.kind === 'continue' ? runRequestPhase(filters, ctx, i + 1) : o));
+    if (outcome.kind !== 'continue') return outcome;
+  }
+  return CONTINUE;
+}
+
+export function requestContext(
+  req: DownstreamRequest,
+  runtime: ListenerRuntime,
+  matched: MatchedRequest,
+  method: string,
+  clientIp: string,
+  startMs: number,
+  requestId: string,
+  upgrade: boolean,
+): RequestContext {
+  return {
+    requestId,
+    startMs,
+    startTime: Date.now() - (performance.now() - startMs),
+    method,
+    scheme: runtime.scheme,
+    authority: matched.authority,
+    host: matched.host,
+    path: matched.path,
+    query: matched.query,
+    headers: req.headers,
+    clientIp,
+    protocol: isHttp2Request(req) ? 'HTTP/2' : req.httpVersionMinor === 0 ? 'HTTP/1.0' : 'HTTP/1.1',
+    listener: runtime.name,
+    route: matched.route.name,
+    upgrade,
+    attributes: new Map(),
+  };
+}
+
+/** The route action, once the request phase let the request through (or answered it). */
+function afterRequestPhase(
+  req: DownstreamRequest,
+  res: DownstreamResponse,
+  runtime: ListenerRuntime,
+  deps: RequestDeps,
+  matched: MatchedRequest,
+  ctx: RequestContext,
+  outcome: FilterOutcome,
+): void {
+  const route = matched.route;
+  if (outcome.kind === 'respond') {
+    // Filters (CORS preflight, auth, rate limits) answer with their own status, headers and body.
+    const body = outcome.body ?? JSON.stringify({ status: outcome.status, reason: outcome.details, request_id: ctx.requestId });
+    sendRouteReply(res, deps, ctx, route, undefined, outcome.status, body, outcome.contentType ?? 'application/json', outcome.headers);
+    publishLocal(runtime, ctx.method, ctx.host, ctx.path, req, ctx.clientIp, ctx.startMs, ctx.requestId, outcome.status, undefined, route, outcome.details);
+    return;
+  }
+  const action = route.action;
+  switch (action.kind) {
+    case 'respond':
+      sendRouteReply(res, deps, ctx, route, undefined, action.status, action.body, action.contentType);
+      publishLocal(runtime, ctx.method, ctx.host, ctx.path, req, ctx.clientIp, ctx.startMs, ctx.requestId, action.status, undefined, route);
+      return;
+    case 'redirect': {
+      const location = buildRedirectLocation(action.redirect, { scheme: runtime.scheme, host: matched.host, port: matched.port, path: matched.path, query: matched.query });
+      sendRouteReply(res, deps, ctx, route, undefined, action.redirect.status, '', 'text/plain', ['location', location]);
+      publishLocal(runtime, ctx.method, ctx.host, ctx.path, req, ctx.clientIp, ctx.startMs, ctx.requestId, action.redirect.status, undefined, route);
+      return;
+    }
+    case 'forward': {
+      const backend = action.pickBackend();
+      if (backend === undefined || backend.cluster === undefined) return replyForRoute(res, runtime, deps, ctx, route, req, 'no_healthy_upstream');
+      const built = buildUpstreamHeaders(req.rawHeaders, {
+        clientIp: ctx.clientIp,
+        trusted: deps.isTrustedProxy(ctx.clientIp),
+        scheme: runtime.scheme,
+        requestId: ctx.requestId,
+        authority: matched.authority,
+      });
+      // backend request phase: route filters, then the picked backend's.
+      const draft: RequestDraft = { headers: built.headers, path: matched.path + matched.query, matchedPath: matched.path };
+      for (const filter of route.filters.backendRequest) filter(ctx, draft);
+      for (const filter of backend.filters.backendRequest) filter(ctx, draft);
+      const meta: RequestMeta = {
+        startMs: ctx.startMs,
+        startTime: ctx.startTime,
+        requestId: built.requestId,
+        method: ctx.method,
+        host: ctx.host,
+        path: matched.path + matched.query,
+        protocol: ctx.protocol,
+        listener: runtime.name,
+        clientIp: ctx.clientIp,
+        userAgent: req.headers['user-agent'],
+      };
+      const cluster = backend.cluster;
+      const lbContext = cluster.needsLbContext ? new RequestLbContext(req.headers, ctx.clientIp) : EMPTY_LB_CONTEXT;
+      const isH2 = isHttp2Request(req);
+      if (!hasBody(req, isH2)) forward(res, route, backend, draft, null, lbContext, meta, ctx, deps);
+      else if (!shouldBufferBody(ctx.method, req.headers, route.retry, route.mirrors.length > 0)) forward(res, route, backend, draft, req, lbContext, meta, ctx, deps);
+      // A small body is kept so a retry or a mirror can send it again (replayable-body.ts).
+      else readBody(req, MAX_REPLAYABLE_BODY_BYTES, (body) => body !== undefined && forward(res, route, backend, draft, body, lbContext, meta, ctx, deps));
+      return;
+    }
+    default:
+      assertNever(action, 'route action');
+  }
+}
+
+/** A local reply for a matched request, through the route's response-header phase, and its log line. */
+function replyForRoute(
+  res: DownstreamResponse,
+  runtime: ListenerRuntime,
+  deps: RequestDeps,
+  ctx: RequestContext,
+  route: CompiledRoute,
+  req: DownstreamRequest | undefined,
+  details: RuntimeErrorCode,
+): void {
+  const { status } = RUNTIME_ERRORS[details];
+  sendRouteReply(res, deps, ctx, route, undefined, status, localReplyBody(details, ctx.requestId), 'application/json');
+  if (req !== undefined) publishLocal(runtime, ctx.method, ctx.host, ctx.path, req, ctx.clientIp, ctx.startMs, ctx.requestId, status, details, route);
 }
 
 /** A request has a body when it declares one (RFC 9112 §6.3); HTTP/2 unless END_STREAM came with the headers. */
@@ -151,6 +233,7 @@ function forward(
   body: Buffer | DownstreamRequest | null,
   lbContext: LbContext,
   meta: RequestMeta,
+  ctx: RequestContext,
   deps: RequestDeps,
 ): void {
   const upstreamRequest: UpstreamRequest = {
@@ -162,7 +245,7 @@ function forward(
     bodyTimeoutMs: route.idleTimeoutMs,
   };
   if (route.mirrors.length > 0) sendMirrors(route.mirrors, upstreamRequest, deps.transport, lbContext);
-  new ProxyExchange(res, route, backend, upstreamRequest, lbContext, meta, deps).start();
+  new ProxyExchange(res, route, backend, upstreamRequest, lbContext, meta, ctx, deps).start();
 }
 
 /** A local reply for a request refused before (or instead of) forwarding, and its log line. */
@@ -198,12 +281,15 @@ function publishLocal(
   status: number,
   details: RuntimeErrorCode | undefined,
   route: CompiledRoute | undefined,
+  filterDetails?: string,
 ): void {
   if (!channels.requestEnd.hasSubscribers) return;
+  const durationMs = performance.now() - startMs;
   const msg: RequestEndMessage = {
     requestId,
-    startTime: Date.now(),
-    durationMs: performance.now() - startMs,
+    // The request's start, not the moment its reply was written.
+    startTime: Date.now() - durationMs,
+    durationMs,
     method,
     host,
     path,
@@ -213,7 +299,7 @@ function publishLocal(
     attempts: 0,
     status,
     bytesSent: 0,
-    details,
+    details: details ?? filterDetails,
     clientAddress: clientIp,
     userAgent: req.headers['user-agent'],
   };

@@ -6,14 +6,18 @@
 // two sockets, not the route table, so a config reload never cuts it.
 import http, { type IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
+import type { Socket } from 'node:net';
 import { randomUUID } from 'node:crypto';
 import type { RuntimeErrorCode } from '../../core/errors.js';
-import { writeRawLocalReply } from './local-reply.js';
+import { localReplyHeaders, writeRawLocalReply, writeRawReply } from './local-reply.js';
+import { channels, type RequestEndMessage } from '../../core/channels.js';
+import type { FilterOutcome, RequestDraft } from '../filters/filter-types.js';
+import type { RequestContext } from '../filters/request-context.js';
 import { buildUpstreamHeaders, SERVER_NAME } from './upstream-headers.js';
-import type { ListenerSlot, RequestDeps } from './request-handler.js';
+import { requestContext, runRequestPhase, type ListenerSlot, type RequestDeps } from './request-handler.js';
 import { clientIpOf } from './client-address.js';
 import { EMPTY_LB_CONTEXT, RequestLbContext } from './lb-context.js';
-import { decodeAndMatch } from './match-request.js';
+import { decodeAndMatch, type MatchedRequest } from './match-request.js';
 import type { EndpointState } from '../upstream/endpoint-state.js';
 
 // Response fields that belong to the upstream connection, not to the relayed response (RFC 9110 §7.6.1).
@@ -22,30 +26,61 @@ const RELAY_DROP = new Set(['connection', 'keep-alive', 'transfer-encoding', 'pr
 export function createUpgradeHandler(slot: ListenerSlot, deps: RequestDeps): (req: IncomingMessage, socket: Duplex, head: Buffer) => void {
   return function onUpgrade(req, socket, head) {
     const runtime = slot.runtime;
+    const startMs = performance.now();
     const requestId = randomUUID();
+    const method = req.method ?? 'GET';
+    const clientIp = clientIpOf(req);
     socket.on('error', () => socket.destroy());
-    const fail = (details: RuntimeErrorCode): void => void writeRawLocalReply(socket, details, requestId);
+    // log: exactly once, when the exchange is over (for a tunnel, when it closes).
+    let logged = false;
+    const log = (status: number, details?: string, ctx?: RequestContext, bytesSent = 0): void => {
+      if (logged) return;
+      logged = true;
+      if (channels.requestEnd.hasSubscribers) channels.requestEnd.publish(upgradeEnd(req, runtime.name, startMs, requestId, clientIp, status, details, ctx, bytesSent));
+    };
+    let routeCtx: RequestContext | undefined;
+    const fail = (details: RuntimeErrorCode): void => log(writeRawLocalReply(socket, details, requestId), details, routeCtx);
 
-    const matched = decodeAndMatch(req, runtime, deps.maxUriBytes, req.method ?? 'GET');
+    const matched = decodeAndMatch(req, runtime, deps.maxUriBytes, method);
     if (typeof matched === 'string') return fail(matched);
     // A WebSocket handshake has no body (RFC 6455 §4.1); with one, `head` would mix body and
     // whatever follows it, and no framing we could trust would tell them apart.
     if (req.headers['content-length'] !== undefined && req.headers['content-length'] !== '0') return fail('bad_request');
     if (req.headers['transfer-encoding'] !== undefined) return fail('bad_request');
-    const { route, path, query } = matched;
+    const ctx = (routeCtx = requestContext(req, runtime, matched, method, clientIp, startMs, requestId, true));
+    // request phase: the same filters as any request of the route, so no filter is bypassed by upgrading.
+    const outcome = runRequestPhase(matched.route.filters.request, ctx);
+    if (outcome instanceof Promise) {
+      outcome.then(
+        (o) => !socket.destroyed && proceed(o),
+        () => fail('internal_error'),
+      );
+    } else proceed(outcome);
+
+    function proceed(outcome: FilterOutcome): void {
+      if (outcome.kind === 'respond') {
+        const body = outcome.body ?? JSON.stringify({ status: outcome.status, reason: outcome.details, request_id: requestId });
+        writeRawReply(socket, outcome.status, localReplyHeaders(body, outcome.contentType ?? 'application/json', requestId, outcome.headers), body);
+        return log(outcome.status, outcome.details, ctx);
+      }
+      tunnel();
+    }
+
+    function tunnel(): void {
+    const { route, path, query } = matched as MatchedRequest;
     if (route.action.kind !== 'forward') return fail('bad_request');
     const backend = route.action.pickBackend();
     const cluster = backend?.cluster;
     if (cluster === undefined) return fail('no_healthy_upstream');
-    const clientIp = clientIpOf(req);
     const built = buildUpstreamHeaders(
       req.rawHeaders,
-      { clientIp, trusted: deps.isTrustedProxy(clientIp), scheme: runtime.scheme, requestId, authority: matched.authority },
+      { clientIp, trusted: deps.isTrustedProxy(clientIp), scheme: runtime.scheme, requestId, authority: (matched as MatchedRequest).authority },
       true,
     );
-    const draft = { headers: built.headers, path: path + query, matchedPath: path };
-    for (const f of route.requestFilters) f(draft);
-    for (const f of backend!.requestFilters) f(draft);
+    // backend request phase.
+    const draft: RequestDraft = { headers: built.headers, path: path + query, matchedPath: path };
+    for (const f of route.filters.backendRequest) f(ctx, draft);
+    for (const f of backend!.filters.backendRequest) f(ctx, draft);
     const lbContext = cluster.needsLbContext ? new RequestLbContext(req.headers, clientIp) : EMPTY_LB_CONTEXT;
 
     let tried: Set<EndpointState> | undefined;
@@ -95,6 +130,7 @@ export function createUpgradeHandler(slot: ListenerSlot, deps: RequestDeps): (re
           return;
         }
         settled = true;
+        socket.once('close', () => log(101, undefined, ctx, (socket as Socket).bytesWritten));
         socket.write(responseHead(res, true));
         if (upstreamHead.length > 0) socket.write(upstreamHead);
         if (head.length > 0) upstream.write(head);
@@ -116,6 +152,7 @@ export function createUpgradeHandler(slot: ListenerSlot, deps: RequestDeps): (re
           return;
         }
         settled = true;
+        socket.once('close', () => log(res.statusCode ?? 502, undefined, ctx, (socket as Socket).bytesWritten));
         socket.write(responseHead(res, false));
         res.on('error', () => socket.destroy());
         res.on('close', release);
@@ -126,7 +163,10 @@ export function createUpgradeHandler(slot: ListenerSlot, deps: RequestDeps): (re
         clearTimeout(connectTimer);
         clearTimeout(answerTimer);
         release();
-        if (settled) return socket.destroy();
+        if (settled) {
+          log(502, 'upstream_reset', ctx);
+          return socket.destroy();
+        }
         if (connected) {
           settled = true;
           return fail('upstream_reset');
@@ -141,11 +181,14 @@ export function createUpgradeHandler(slot: ListenerSlot, deps: RequestDeps): (re
         fail(err.code === 'ETIMEDOUT' ? 'upstream_connect_timeout' : 'upstream_connect_error');
       });
       socket.once('close', () => {
-        if (!settled) upstreamReq.destroy();
+        if (settled) return;
+        upstreamReq.destroy();
+        log(499, undefined, ctx); // the client left before any answer
       });
       upstreamReq.end();
     };
     connect();
+    }
   };
 }
 
@@ -168,4 +211,36 @@ function responseHead(res: IncomingMessage, switching: boolean): string {
   if (!hasServer) text += `server: ${SERVER_NAME}\r\n`;
   if (!switching) text += 'connection: close\r\n';
   return text + '\r\n';
+}
+
+function upgradeEnd(
+  req: IncomingMessage,
+  listener: string,
+  startMs: number,
+  requestId: string,
+  clientIp: string,
+  status: number,
+  details: string | undefined,
+  ctx: RequestContext | undefined,
+  bytesSent: number,
+): RequestEndMessage {
+  const durationMs = performance.now() - startMs;
+  return {
+    requestId,
+    startTime: Date.now() - durationMs,
+    durationMs,
+    method: req.method ?? 'GET',
+    host: ctx?.host ?? (req.headers.host ?? '').slice(0, 256).toLowerCase(),
+    path: ctx ? ctx.path + ctx.query : (req.url ?? '/').slice(0, 256),
+    protocol: req.httpVersionMinor === 0 ? 'HTTP/1.0' : 'HTTP/1.1',
+    listener,
+    route: ctx?.route,
+    attempts: 0,
+    status,
+    bytesSent,
+    details,
+    clientAddress: clientIp,
+    userAgent: req.headers['user-agent'],
+    upgrade: true,
+  };
 }

@@ -1,0 +1,22 @@
+// The one order in which filter kinds run, whatever order a route lists them in. Each entry says
+// why it sits where it does; a new filter kind gets a row here and nowhere else.
+import type { IrFilter } from '../../ir/types.js';
+
+export const FILTER_ORDER: readonly { readonly kind: IrFilter['kind']; readonly why: string }[] = [
+  // A preflight carries no credentials (Fetch standard): it must be answered before any auth filter would refuse it.
+  { kind: 'cors', why: 'answers preflights before authentication, and adds its headers to every response' },
+  // Header edits before the rewrite, so a rewrite of Host is not undone by a header `set: host`.
+  { kind: 'request-header-modifier', why: 'edits the upstream request as the route describes it' },
+  { kind: 'url-rewrite', why: 'rewrites path and Host last, after every filter that reads them' },
+  { kind: 'response-header-modifier', why: 'edits response headers; response phase only' },
+];
+
+const RANK = new Map(FILTER_ORDER.map((entry, i) => [entry.kind, i]));
+
+/** The filters in FILTER_ORDER; filters of one kind keep the order the route gave them. */
+export function inFilterOrder(filters: readonly IrFilter[]): IrFilter[] {
+  return filters
+    .map((filter, i) => ({ filter, i }))
+    .sort((a, b) => RANK.get(a.filter.kind)! - RANK.get(b.filter.kind)! || a.i - b.i)
+    .map((x) => x.filter);
+}

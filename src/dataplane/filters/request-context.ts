@@ -1,0 +1,29 @@
+// One object per request that every filter phase sees: the normalised facts of the request, where
+// it arrived and which route took it, and attributes filters hand to each other (an auth filter
+// sets the consumer, a rate-limit filter reads it). It holds no node:http object, so a filter can
+// neither write to the socket nor depend on the HTTP version, and an upgrade gets the same context.
+
+export interface RequestContext {
+  readonly requestId: string;
+  /** performance.now() when the request arrived, and the wall clock then (for the log). */
+  readonly startMs: number;
+  readonly startTime: number;
+  readonly method: string;
+  readonly scheme: 'http' | 'https';
+  /** The authority the request was routed by (request-authority.ts), and its host, lower case. */
+  readonly authority: string;
+  readonly host: string;
+  /** Normalised path, and the query as received (with its `?`, or empty). */
+  readonly path: string;
+  readonly query: string;
+  /** Request headers as received, names lower case. */
+  readonly headers: Readonly<Record<string, string | string[] | undefined>>;
+  readonly clientIp: string;
+  readonly protocol: 'HTTP/1.0' | 'HTTP/1.1' | 'HTTP/2';
+  readonly listener: string;
+  readonly route: string;
+  /** An HTTP/1.1 Upgrade (WebSocket): no response phase until the upstream answers. */
+  readonly upgrade: boolean;
+  /** Values filters pass to later filters and to the log, keyed by the filter that owns them. */
+  readonly attributes: Map<string, unknown>;
+}
