@@ -21,6 +21,28 @@ test('a route the data plane cannot compile is dropped with a diagnostic; the re
   assert.equal(table.routes[0]!.name, 'good');
 });
 
+test('a regex that needs backtracking drops its route with a diagnostic that says why', () => {
+  const routes = [
+    forwardRoute('backref', 'c', { path: { kind: 'regex', value: '/(a)\\1' } }),
+    forwardRoute('lookahead', 'c', { path: { kind: 'prefix', value: '/' }, headers: [{ name: 'x-a', kind: 'regex', value: '(?=x)x' }] }),
+    forwardRoute('lookbehind', 'c', { path: { kind: 'prefix', value: '/' }, queryParams: [{ name: 'q', kind: 'regex', value: '(?<=a)b' }] }),
+    forwardRoute('good', 'c', { path: { kind: 'regex', value: '/(a+)+' } }),
+  ];
+  const { runtime, diagnostics } = compileRuntime(snapshot([httpListener(routes)], [cluster('c', [])]), deps());
+  assert.deepEqual(
+    diagnostics.map((d) => d.message.match(/^route (\w+) dropped: invalid regular expression .*\((\w+): RE2 syntax refuses it/)?.slice(1)),
+    [
+      ['backref', 'backreference'],
+      ['lookahead', 'lookahead'],
+      ['lookbehind', 'lookbehind'],
+    ],
+  );
+  assert.deepEqual(
+    runtime.listeners[0]!.virtualHosts[0]!.table.routes.map((r) => r.name),
+    ['good'],
+  );
+});
+
 test('virtual hosts shared by two listeners are compiled once', () => {
   const listener = httpListener([forwardRoute('r', 'c')]);
   const https = { ...listener, name: 'test/https', protocol: 'https' as const, port: 443 };

@@ -1,4 +1,5 @@
 import type { IrListener, IrPathMatch, IrRoute, IrSnapshot, IrVirtualHost } from '../../src/ir/types.js';
+import { compileFullMatchRegex } from '../../src/core/linear-regex.js';
 
 // A reference reading of the IR's matching contract (ir/types.ts): virtual hosts by exact name,
 // then `*.suffix` (one label), then `*`; the first route whose path matches wins. Tests use it to
@@ -26,8 +27,11 @@ export function pathMatches(match: IrPathMatch, path: string): boolean {
       return match.value === '/' || path === match.value || path.startsWith(`${match.value}/`);
     case 'string-prefix':
       return path.startsWith(match.value);
-    case 'regex':
-      return new RegExp(`^(?:${match.value})$`).test(path);
+    case 'regex': {
+      // The same RE2 full match the data plane uses; a pattern it refuses matches nothing.
+      const compiled = compileFullMatchRegex(match.value);
+      return compiled.kind === 'ok' && compiled.matcher.test(path);
+    }
   }
 }
 

@@ -4,6 +4,7 @@
 import type { IncomingHttpHeaders } from 'node:http';
 import type { IrPathMatch, IrRouteMatch, IrStringMatch } from '../../ir/types.js';
 import { assertNever } from '../../core/assert-never.js';
+import { compileFullMatchRegex, type FullMatchRegex } from '../../core/linear-regex.js';
 
 export interface MatchInput {
   readonly path: string;
@@ -20,6 +21,7 @@ export interface CompiledMatch {
   test(input: MatchInput): boolean;
 }
 
+/** Thrown at apply time only; compileRuntime turns it into a diagnostic and drops the route. */
 export class InvalidMatchError extends Error {}
 
 /**
@@ -62,7 +64,7 @@ class StringPrefixPath implements PathMatcher {
 }
 
 class RegexPath implements PathMatcher {
-  constructor(private readonly re: RegExp) {}
+  constructor(private readonly re: FullMatchRegex) {}
   test(path: string): boolean {
     return this.re.test(path);
   }
@@ -137,13 +139,14 @@ export function trimTrailingSlash(value: string): string {
   return value.slice(0, end);
 }
 
-function compileFullRegex(source: string): RegExp {
-  try {
-    // RE2-style full match: the pattern must cover the whole value.
-    return new RegExp(`^(?:${source})$`);
-  } catch (err) {
-    throw new InvalidMatchError(`invalid regular expression ${JSON.stringify(source)}: ${(err as Error).message}`);
-  }
+/**
+ * User patterns never reach native RegExp: it backtracks, and one request could then hold the
+ * event loop (see core/linear-regex.ts). The pattern must cover the whole value (RE2 FullMatch).
+ */
+function compileFullRegex(source: string): FullMatchRegex {
+  const result = compileFullMatchRegex(source);
+  if (result.kind === 'invalid') throw new InvalidMatchError(result.message);
+  return result.matcher;
 }
 
 function compileStringTest(m: IrStringMatch): (value: string | undefined) => boolean {
