@@ -1,4 +1,4 @@
-import type { ObjectRef } from '../core/object-ref.js';
+import { groupOfApiVersion, objectKey, type ObjectRef } from '../core/object-ref.js';
 import type { EndpointSlice } from './endpoint-slice.js';
 import type { Endpoints } from './endpoints.js';
 import type { Ingress } from './ingress.js';
@@ -25,10 +25,14 @@ export type ResourceKind = Resource['kind'];
 
 export function refOf(resource: Resource): ObjectRef {
   const { namespace, name } = resource.metadata;
-  return namespace === undefined ? { kind: resource.kind, name } : { kind: resource.kind, namespace, name };
+  const group = groupOfApiVersion(resource.apiVersion);
+  return namespace === undefined ? { group, kind: resource.kind, name } : { group, kind: resource.kind, namespace, name };
 }
 
-/** `Service/default/web`: identity for de-duplication and indexes (one apiVersion per kind here). */
+/**
+ * `networking.k8s.io/Ingress/default/web`: identity for de-duplication. The group is part of it,
+ * since two groups may define a kind of the same name; versions of one group are the same object.
+ */
 export function resourceKey(resource: Resource): string {
-  return `${resource.kind}/${resource.metadata.namespace ?? ''}/${resource.metadata.name}`;
+  return objectKey(refOf(resource));
 }

@@ -36,7 +36,7 @@ async function getJson(port: number, path: string): Promise<{ status: number; bo
 const diagnostic: Diagnostic = {
   severity: 'error',
   code: 'ERR_BACKEND_PORT_NOT_FOUND',
-  object: { kind: 'Ingress', namespace: 'default', name: 'shop' },
+  object: { group: 'networking.k8s.io', kind: 'Ingress', namespace: 'default', name: 'shop' },
   source: 'examples/quickstart/ingress.yaml#0',
   path: 'spec.rules[0].http.paths[0].backend.service.port',
   message: 'Service "cart" has no port 8080 (ports: 80, 443)',
