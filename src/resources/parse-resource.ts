@@ -2,6 +2,7 @@ import type { Diagnostic } from '../core/diagnostic.js';
 import { groupOfApiVersion, type ObjectRef } from '../core/object-ref.js';
 import { endpointSliceKind } from './endpoint-slice.js';
 import { endpointsKind } from './endpoints.js';
+import { gatewayClassKind, gatewayKind, httpRouteKind, referenceGrantKind, referenceGrantV1beta1Kind } from './gateway-api-kinds.js';
 import { ingressKind } from './ingress.js';
 import { ingressClassKind } from './ingress-class.js';
 import type { KindDefinition } from './kind-definition.js';
@@ -26,6 +27,11 @@ const KINDS: readonly KindDefinition<Resource>[] = [
   namespaceKind,
   ingressKind,
   ingressClassKind,
+  gatewayClassKind,
+  gatewayKind,
+  httpRouteKind,
+  referenceGrantKind,
+  referenceGrantV1beta1Kind,
 ];
 
 const BY_TYPE = new Map(KINDS.map((k) => [`${k.apiVersion} ${k.kind}`, k]));

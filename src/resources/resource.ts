@@ -1,5 +1,6 @@
 import { groupOfApiVersion, objectKey, type ObjectRef } from '../core/object-ref.js';
 import type { EndpointSlice } from './endpoint-slice.js';
+import type { Gateway, GatewayClass, HttpRoute, ReferenceGrant } from './gateway-api-kinds.js';
 import type { Endpoints } from './endpoints.js';
 import type { Ingress } from './ingress.js';
 import type { IngressClass } from './ingress-class.js';
@@ -9,6 +10,7 @@ import type { Secret } from './secret.js';
 import type { Service } from './service.js';
 
 export type { EndpointSlice } from './endpoint-slice.js';
+export type { Gateway, GatewayClass, HttpRoute, ReferenceGrant } from './gateway-api-kinds.js';
 export type { Endpoints } from './endpoints.js';
 export type { Ingress } from './ingress.js';
 export type { IngressClass } from './ingress-class.js';
@@ -19,7 +21,19 @@ export type { Secret } from './secret.js';
 export type { Service } from './service.js';
 
 /** Every input kind Isthmus reads, discriminated by `kind`. */
-export type Resource = Service | Pod | EndpointSlice | Endpoints | Secret | Namespace | Ingress | IngressClass;
+export type Resource =
+  | Service
+  | Pod
+  | EndpointSlice
+  | Endpoints
+  | Secret
+  | Namespace
+  | Ingress
+  | IngressClass
+  | GatewayClass
+  | Gateway
+  | HttpRoute
+  | ReferenceGrant;
 
 export type ResourceKind = Resource['kind'];
 
