@@ -10,7 +10,7 @@ import type { Secret } from './secret.js';
 import type { Service } from './service.js';
 
 export type { EndpointSlice } from './endpoint-slice.js';
-export type { Gateway, GatewayClass, HttpRoute, ReferenceGrant } from './gateway-api-kinds.js';
+export type { Gateway, GatewayClass, GatewayListener, HttpBackendRef, HttpRoute, HttpRouteFilter, HttpRouteMatch, HttpRouteRule, ParentRef, ReferenceGrant } from './gateway-api-kinds.js';
 export type { Endpoints } from './endpoints.js';
 export type { Ingress } from './ingress.js';
 export type { IngressClass } from './ingress-class.js';

@@ -81,7 +81,9 @@ export function createRequestHandler(slot: ListenerSlot, deps: RequestDeps): (re
       }
       case 'forward': {
         const backend = action.pickBackend();
-        if (backend === undefined || backend.cluster === undefined) return rejectRequest(req, res, runtime, deps, 'no_healthy_upstream', method, host, path, clientIp, startMs, draftId);
+        if (backend === undefined) return rejectRequest(req, res, runtime, deps, 'no_healthy_upstream', method, host, path, clientIp, startMs, draftId);
+        // A backend the translator could not resolve (Gateway API: 500 for its share of requests).
+        if (backend.cluster === undefined) return rejectRequest(req, res, runtime, deps, 'backend_not_found', method, host, path, clientIp, startMs, draftId);
         const built = buildUpstreamHeaders(req.rawHeaders, {
           clientIp,
           trusted: deps.isTrustedProxy(clientIp),
