@@ -22,6 +22,12 @@ export const CONFIG_ERRORS = {
   ERR_INGRESS_INVALID_PATH: 'An Ingress path is invalid for its pathType.',
   ERR_TLS_SECRET_NOT_FOUND: 'A TLS section names a Secret that does not exist.',
   ERR_TLS_SECRET_INVALID: 'A TLS Secret has no valid certificate/key pair (type kubernetes.io/tls, base64 tls.crt/tls.key).',
+  ERR_GATEWAY_LISTENER_UNSUPPORTED: 'A Gateway listener uses a protocol or TLS mode Isthmus does not implement (TLS, TCP, UDP, Passthrough); it is not programmed.',
+  ERR_GATEWAY_ADDRESS_UNSUPPORTED: 'A Gateway address is not an IPAddress; it is ignored.',
+  ERR_ROUTE_NOT_ACCEPTED: 'A route parentRef did not attach (NoMatchingParent, NotAllowedByListeners, NoMatchingListenerHostname).',
+  ERR_ROUTE_BACKEND_INVALID_KIND: 'A route backendRef names a kind other than a core Service; its share answers 500.',
+  ERR_ROUTE_REF_NOT_PERMITTED: 'A reference into another namespace has no ReferenceGrant allowing it; its share answers 500.',
+  ERR_ROUTE_UNSUPPORTED: 'A route field or filter Isthmus does not implement; the rule answers 500.',
   ERR_LISTENER_BIND: 'A listener could not bind its port.',
   ERR_CONFIG_REJECTED: 'A new configuration had errors; the last good one keeps serving.',
 } as const;
@@ -44,6 +50,7 @@ export const RUNTIME_ERRORS = {
   misdirected_request: { status: 421, blame: 'downstream', retryable: false, text: 'The Host does not match the TLS server name of the connection.' },
   send_timeout: { status: 408, blame: 'downstream', retryable: false, text: 'The client took none of the response for the send timeout; the stream was cut.' },
   request_timeout: { status: 408, blame: 'downstream', retryable: false, text: 'The client did not send the request in time.' },
+  backend_not_found: { status: 500, blame: 'internal', retryable: false, text: 'The chosen backend could not be resolved from the configuration (Gateway API: its share of requests gets 500).' },
   internal_error: { status: 500, blame: 'internal', retryable: false, text: 'A bug: logged and counted; the process keeps serving.' },
 } as const;
 

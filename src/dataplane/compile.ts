@@ -17,7 +17,7 @@ export interface CompiledListener {
   readonly port: number;
   readonly address: string | undefined;
   /** Virtual hosts in declaration order; listeners sharing a port are merged into one Router. */
-  readonly virtualHosts: readonly { readonly hostnames: readonly string[]; readonly table: VirtualHostTable }[];
+  readonly virtualHosts: readonly { readonly hostnames: readonly string[]; readonly wildcardMatch?: 'one-label' | 'any-labels'; readonly table: VirtualHostTable }[];
   readonly certificates: readonly IrCertificate[];
 }
 
@@ -66,7 +66,11 @@ export function compileRuntime(ir: IrSnapshot, deps: CompileDeps): { runtime: Ru
   };
 
   const listeners: CompiledListener[] = ir.listeners.map((listener) => {
-    const vhosts = listener.virtualHosts.map((vhost) => ({ hostnames: vhost.hostnames, table: compileVirtualHost(vhost) }));
+    const vhosts = listener.virtualHosts.map((vhost) => ({
+      hostnames: vhost.hostnames,
+      ...(vhost.wildcardMatch !== undefined ? { wildcardMatch: vhost.wildcardMatch } : {}),
+      table: compileVirtualHost(vhost),
+    }));
     return {
       name: listener.name,
       protocol: listener.protocol,

@@ -50,8 +50,13 @@ export interface IrCertificate {
 
 export interface IrVirtualHost {
   readonly name: string;
-  /** `foo.example.com`, `*.example.com` (exactly one extra label) or `*` (any host). */
+  /** `foo.example.com`, `*.example.com` (exactly one extra label, see wildcardMatch) or `*` (any host). */
   readonly hostnames: readonly string[];
+  /**
+   * How a `*.suffix` hostname matches: `one-label` (Ingress, the default) or `any-labels`
+   * (Gateway API: `*.example.com` also matches `a.b.example.com`). The most specific wildcard wins.
+   */
+  readonly wildcardMatch?: 'one-label' | 'any-labels';
   /** In precedence order: the first route whose match holds wins. */
   readonly routes: readonly IrRoute[];
 }

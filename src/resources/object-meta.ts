@@ -28,6 +28,8 @@ export const objectMetaSchema = z.object({
   labels: stringMapSchema.default({}),
   annotations: stringMapSchema.default({}),
   creationTimestamp: timestampSchema.optional(),
+  /** Bumped by the API server on every spec change; conditions report the one they describe. */
+  generation: z.number().int().nonnegative().optional(),
   deletionTimestamp: timestampSchema.optional(),
 });
 
@@ -41,6 +43,7 @@ export interface ObjectMeta {
   readonly labels: Readonly<Record<string, string>>;
   readonly annotations: Readonly<Record<string, string>>;
   readonly creationTimestamp?: string;
+  readonly generation?: number;
   readonly deletionTimestamp?: string;
 }
 

@@ -1,7 +1,8 @@
 import type { Diagnostic } from '../core/diagnostic.js';
-import type { ObjectRef } from '../core/object-ref.js';
+import { groupOfApiVersion, type ObjectRef } from '../core/object-ref.js';
 import { endpointSliceKind } from './endpoint-slice.js';
 import { endpointsKind } from './endpoints.js';
+import { gatewayClassKind, gatewayKind, httpRouteKind, referenceGrantKind, referenceGrantV1beta1Kind } from './gateway-api-kinds.js';
 import { ingressKind } from './ingress.js';
 import { ingressClassKind } from './ingress-class.js';
 import type { KindDefinition } from './kind-definition.js';
@@ -26,6 +27,11 @@ const KINDS: readonly KindDefinition<Resource>[] = [
   namespaceKind,
   ingressKind,
   ingressClassKind,
+  gatewayClassKind,
+  gatewayKind,
+  httpRouteKind,
+  referenceGrantKind,
+  referenceGrantV1beta1Kind,
 ];
 
 const BY_TYPE = new Map(KINDS.map((k) => [`${k.apiVersion} ${k.kind}`, k]));
@@ -49,10 +55,11 @@ function dropNulls(value: unknown): unknown {
 /** The best reference we can make for an object that may not have passed its schema. */
 function guessRef(raw: Record<string, unknown>, namespaced: boolean): ObjectRef {
   const kind = typeof raw.kind === 'string' ? raw.kind : '<no kind>';
+  const group = typeof raw.apiVersion === 'string' ? groupOfApiVersion(raw.apiVersion) : '';
   const meta = isRecord(raw.metadata) ? raw.metadata : {};
   const name = typeof meta.name === 'string' ? meta.name : '<no name>';
-  if (!namespaced) return { kind, name };
-  return { kind, namespace: typeof meta.namespace === 'string' ? meta.namespace : DEFAULT_NAMESPACE, name };
+  if (!namespaced) return { group, kind, name };
+  return { group, kind, namespace: typeof meta.namespace === 'string' ? meta.namespace : DEFAULT_NAMESPACE, name };
 }
 
 /** Narrows one decoded document (`unknown`) to a typed Resource, or says exactly why not. */

@@ -1,5 +1,6 @@
-import type { ObjectRef } from '../core/object-ref.js';
+import { groupOfApiVersion, objectKey, type ObjectRef } from '../core/object-ref.js';
 import type { EndpointSlice } from './endpoint-slice.js';
+import type { Gateway, GatewayClass, HttpRoute, ReferenceGrant } from './gateway-api-kinds.js';
 import type { Endpoints } from './endpoints.js';
 import type { Ingress } from './ingress.js';
 import type { IngressClass } from './ingress-class.js';
@@ -9,6 +10,7 @@ import type { Secret } from './secret.js';
 import type { Service } from './service.js';
 
 export type { EndpointSlice } from './endpoint-slice.js';
+export type { Gateway, GatewayClass, GatewayListener, HttpBackendRef, HttpRoute, HttpRouteFilter, HttpRouteMatch, HttpRouteRule, ParentRef, ReferenceGrant } from './gateway-api-kinds.js';
 export type { Endpoints } from './endpoints.js';
 export type { Ingress } from './ingress.js';
 export type { IngressClass } from './ingress-class.js';
@@ -19,16 +21,32 @@ export type { Secret } from './secret.js';
 export type { Service } from './service.js';
 
 /** Every input kind Isthmus reads, discriminated by `kind`. */
-export type Resource = Service | Pod | EndpointSlice | Endpoints | Secret | Namespace | Ingress | IngressClass;
+export type Resource =
+  | Service
+  | Pod
+  | EndpointSlice
+  | Endpoints
+  | Secret
+  | Namespace
+  | Ingress
+  | IngressClass
+  | GatewayClass
+  | Gateway
+  | HttpRoute
+  | ReferenceGrant;
 
 export type ResourceKind = Resource['kind'];
 
 export function refOf(resource: Resource): ObjectRef {
   const { namespace, name } = resource.metadata;
-  return namespace === undefined ? { kind: resource.kind, name } : { kind: resource.kind, namespace, name };
+  const group = groupOfApiVersion(resource.apiVersion);
+  return namespace === undefined ? { group, kind: resource.kind, name } : { group, kind: resource.kind, namespace, name };
 }
 
-/** `Service/default/web`: identity for de-duplication and indexes (one apiVersion per kind here). */
+/**
+ * `networking.k8s.io/Ingress/default/web`: identity for de-duplication. The group is part of it,
+ * since two groups may define a kind of the same name; versions of one group are the same object.
+ */
 export function resourceKey(resource: Resource): string {
-  return `${resource.kind}/${resource.metadata.namespace ?? ''}/${resource.metadata.name}`;
+  return objectKey(refOf(resource));
 }

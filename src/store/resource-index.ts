@@ -2,6 +2,11 @@ import { assertNever } from '../core/assert-never.js';
 import { SERVICE_NAME_LABEL, type EndpointSlice } from '../resources/endpoint-slice.js';
 import type {
   Endpoints,
+  Gateway,
+  GatewayClass,
+  HttpRoute,
+  Namespace,
+  ReferenceGrant,
   Ingress,
   IngressClass,
   Pod,
@@ -22,6 +27,12 @@ export interface ResourceIndex {
   readonly secrets: ReadonlyMap<string, Secret>;
   readonly ingresses: readonly Ingress[];
   readonly ingressClasses: readonly IngressClass[];
+  /** By name: Gateway API `allowedRoutes.namespaces.selector` matches their labels. */
+  readonly namespaces: ReadonlyMap<string, Namespace>;
+  readonly gatewayClasses: readonly GatewayClass[];
+  readonly gateways: readonly Gateway[];
+  readonly httpRoutes: readonly HttpRoute[];
+  readonly referenceGrants: readonly ReferenceGrant[];
 }
 
 export function namespacedKey(namespace: string | undefined, name: string): string {
@@ -47,6 +58,11 @@ export function indexResources(resources: readonly Resource[]): ResourceIndex {
   const secrets = new Map<string, Secret>();
   const ingresses: Ingress[] = [];
   const ingressClasses: IngressClass[] = [];
+  const namespaces = new Map<string, Namespace>();
+  const gatewayClasses: GatewayClass[] = [];
+  const gateways: Gateway[] = [];
+  const httpRoutes: HttpRoute[] = [];
+  const referenceGrants: ReferenceGrant[] = [];
   for (const resource of resources) {
     const key = namespacedKey(resource.metadata.namespace, resource.metadata.name);
     switch (resource.kind) {
@@ -75,6 +91,19 @@ export function indexResources(resources: readonly Resource[]): ResourceIndex {
         ingressClasses.push(resource);
         break;
       case 'Namespace':
+        namespaces.set(resource.metadata.name, resource);
+        break;
+      case 'GatewayClass':
+        gatewayClasses.push(resource);
+        break;
+      case 'Gateway':
+        gateways.push(resource);
+        break;
+      case 'HTTPRoute':
+        httpRoutes.push(resource);
+        break;
+      case 'ReferenceGrant':
+        referenceGrants.push(resource);
         break;
       default:
         assertNever(resource, 'resource kind');
@@ -84,5 +113,19 @@ export function indexResources(resources: readonly Resource[]): ResourceIndex {
   // else order-sensitive downstream) never depends on the order resources arrived in.
   for (const list of podsByNamespace.values()) list.sort(byName);
   for (const list of endpointSlicesByService.values()) list.sort(byName);
-  return { services, pods, podsByNamespace, endpointSlicesByService, endpoints, secrets, ingresses, ingressClasses };
+  return {
+    services,
+    pods,
+    podsByNamespace,
+    endpointSlicesByService,
+    endpoints,
+    secrets,
+    ingresses,
+    ingressClasses,
+    namespaces,
+    gatewayClasses,
+    gateways,
+    httpRoutes,
+    referenceGrants,
+  };
 }

@@ -3,6 +3,7 @@ import type { ObjectStatus } from '../core/object-status.js';
 import type { IrSnapshot } from '../ir/types.js';
 import { indexResources } from '../store/resource-index.js';
 import type { ResourceSnapshot } from '../store/resource-snapshot.js';
+import { DEFAULT_GATEWAY_CONTROLLER, translateGatewayApi } from './gateway-api/translate-gateway-api.js';
 import { translateIngresses } from './ingress/translate-ingresses.js';
 import { createClusterSet } from './services/cluster-set.js';
 
@@ -13,6 +14,8 @@ export interface TranslateOptions {
   readonly ingressController: string;
   /** Address written into Ingress status.loadBalancer.ingress[].ip */
   readonly statusAddress?: string;
+  /** spec.controllerName of GatewayClasses that are ours, default "isthmus.dev/gateway-controller". */
+  readonly gatewayController?: string;
 }
 
 export const DEFAULT_INGRESS_CLASS = 'isthmus';
@@ -38,11 +41,14 @@ export function translate(snapshot: ResourceSnapshot, options: TranslateOptions)
   const index = indexResources(snapshot.resources);
   const clusters = createClusterSet(index, diagnostics);
   const ingress = translateIngresses(index, options, clusters, diagnostics);
+  const gatewayApi = translateGatewayApi(index, { gatewayController: options.gatewayController ?? DEFAULT_GATEWAY_CONTROLLER }, clusters, diagnostics);
   const ir: IrSnapshot = {
     generation: snapshot.generation,
-    listeners: ingress.listeners,
+    // Ingress first: where a Gateway without an address shares a port with Ingress, the data plane
+    // merges them and the first declaration of a hostname wins.
+    listeners: [...ingress.listeners, ...gatewayApi.listeners],
     clusters: clusters.build(),
-    certificates: ingress.certificates,
+    certificates: [...ingress.certificates, ...gatewayApi.certificates],
   };
-  return { ir, statuses: ingress.statuses, diagnostics: sortDiagnostics(diagnostics) };
+  return { ir, statuses: [...ingress.statuses, ...gatewayApi.statuses], diagnostics: sortDiagnostics(diagnostics) };
 }

@@ -36,7 +36,7 @@ async function getJson(port: number, path: string): Promise<{ status: number; bo
 const diagnostic: Diagnostic = {
   severity: 'error',
   code: 'ERR_BACKEND_PORT_NOT_FOUND',
-  object: { kind: 'Ingress', namespace: 'default', name: 'shop' },
+  object: { group: 'networking.k8s.io', kind: 'Ingress', namespace: 'default', name: 'shop' },
   source: 'examples/quickstart/ingress.yaml#0',
   path: 'spec.rules[0].http.paths[0].backend.service.port',
   message: 'Service "cart" has no port 8080 (ports: 80, 443)',
@@ -44,7 +44,7 @@ const diagnostic: Diagnostic = {
 
 const statuses: ObjectStatus[] = [
   { apiVersion: 'networking.k8s.io/v1', kind: 'Ingress', namespace: 'default', name: 'shop', status: { loadBalancer: { ingress: [{ ip: '127.0.0.1' }] } } },
-  { apiVersion: 'networking.k8s.io/v1', kind: 'IngressClass', name: 'isthmus', status: {} },
+  { apiVersion: 'gateway.networking.k8s.io/v1', kind: 'GatewayClass', name: 'isthmus', status: { conditions: [{ type: 'Accepted', status: 'True', reason: 'Accepted', message: 'ok' }] } },
 ];
 
 /** A view over mutable state, as the composition root's would be. */
@@ -131,7 +131,7 @@ describe('AdminServer', () => {
     const reply = await getJson(port, '/api/status');
     assert.deepEqual(reply.body, [
       { apiVersion: 'networking.k8s.io/v1', kind: 'Ingress', namespace: 'default', name: 'shop', status: statuses[0]!.status },
-      { apiVersion: 'networking.k8s.io/v1', kind: 'IngressClass', name: 'isthmus', status: {} },
+      { apiVersion: 'gateway.networking.k8s.io/v1', kind: 'GatewayClass', name: 'isthmus', status: { conditions: [{ type: 'Accepted', status: 'True', reason: 'Accepted', message: 'ok' }] } },
     ]);
   });
 

@@ -40,7 +40,7 @@ test('connections that never send a byte are closed at the first-byte timeout (c
   const up = await startUpstream(echoHandler('a'));
   const gw = await startGateway(
     snapshot([httpListener([forwardRoute('r', 'c')], [SITE], { name: 'test/https', protocol: 'https', port: 443, tls: { certificates: ['cert'] } })], [cluster('c', [up])], 1, [
-      { name: 'cert', origin: { kind: 'Secret', namespace: 'default', name: 'cert' }, serverNames: [SITE], certPem: cert.certPem, keyPem: cert.keyPem },
+      { name: 'cert', origin: { group: '', kind: 'Secret', namespace: 'default', name: 'cert' }, serverNames: [SITE], certPem: cert.certPem, keyPem: cert.keyPem },
     ]),
     { limits: SHORT },
   );

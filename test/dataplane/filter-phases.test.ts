@@ -74,7 +74,7 @@ test('CORS: a preflight from an allowed origin is answered by the gateway and ne
   assert.deepEqual(seen, []);
 });
 
-test('CORS: other origins pass through untouched; actual requests, local 404s and 503s all carry the allow headers', async (t) => {
+test('CORS: other origins pass through untouched; actual requests, local 404s and 500s all carry the allow headers', async (t) => {
   const { port, seen } = await corsBed(t);
   const foreign = await request(port, { method: 'OPTIONS', path: '/api/x', headers: { origin: 'https://evil.example', 'access-control-request-method': 'GET' } });
   assert.equal(foreign.status, 200);
@@ -92,9 +92,9 @@ test('CORS: other origins pass through untouched; actual requests, local 404s an
   assert.equal(gone.status, 404);
   assert.equal(gone.headers['access-control-allow-origin'], 'https://app.example.com', 'a respond action passes the response phase');
   const broken = await request(port, { path: '/broken/x', headers: origin });
-  assert.equal(broken.status, 503);
+  assert.equal(broken.status, 500);
   assert.equal(broken.headers['access-control-allow-origin'], 'https://app.example.com', 'a local error reply passes the response phase');
-  assert.equal(JSON.parse(broken.body).reason, 'no_healthy_upstream');
+  assert.equal(JSON.parse(broken.body).reason, 'backend_not_found');
   const noOrigin = await request(port, { path: '/api/list' });
   assert.equal(noOrigin.headers['access-control-allow-origin'], undefined);
 });

@@ -47,7 +47,7 @@ export function echoHandler(name: string): http.RequestListener {
 export function cluster(name: string, endpoints: readonly { address: string; port: number }[], extra: Partial<IrCluster> = {}): IrCluster {
   return {
     name,
-    origin: { kind: 'Service', namespace: 'default', name },
+    origin: { group: '', kind: 'Service', namespace: 'default', name },
     protocol: 'http1',
     lb: { kind: 'round-robin' },
     endpoints,
@@ -58,7 +58,7 @@ export function cluster(name: string, endpoints: readonly { address: string; por
 export function forwardRoute(name: string, clusterName: string, match: IrRoute['match'] = { path: { kind: 'prefix', value: '/' } }, extra: Partial<IrRoute> = {}): IrRoute {
   return {
     name,
-    origin: { kind: 'Ingress', namespace: 'default', name },
+    origin: { group: 'networking.k8s.io', kind: 'Ingress', namespace: 'default', name },
     match,
     action: { kind: 'forward', backends: [{ cluster: clusterName, weight: 1 }] },
     filters: [],

@@ -46,8 +46,8 @@ test('HTTPS: SNI selects the certificate, ALPN offers h2 and http/1.1', async (t
   const a = makeCert(['a.example']);
   const wild = makeCert(['*.b.example']);
   const certs: IrCertificate[] = [
-    { name: 'secret/default/a', origin: { kind: 'Secret', namespace: 'default', name: 'a' }, serverNames: ['a.example'], ...a },
-    { name: 'secret/default/b', origin: { kind: 'Secret', namespace: 'default', name: 'b' }, serverNames: ['*.b.example'], ...wild },
+    { name: 'secret/default/a', origin: { group: '', kind: 'Secret', namespace: 'default', name: 'a' }, serverNames: ['a.example'], ...a },
+    { name: 'secret/default/b', origin: { group: '', kind: 'Secret', namespace: 'default', name: 'b' }, serverNames: ['*.b.example'], ...wild },
   ];
   const up = await startUpstream(echoHandler('a'));
   const listener = httpListener([forwardRoute('r', 'c')], ['*'], {
@@ -84,8 +84,8 @@ test('HTTPS: a Host whose certificate differs from the SNI one gets 421; one the
   const a = makeCert(['a.example']);
   const wild = makeCert(['*.b.example']);
   const certs: IrCertificate[] = [
-    { name: 'secret/default/a', origin: { kind: 'Secret', namespace: 'default', name: 'a' }, serverNames: ['a.example'], ...a },
-    { name: 'secret/default/b', origin: { kind: 'Secret', namespace: 'default', name: 'b' }, serverNames: ['*.b.example'], ...wild },
+    { name: 'secret/default/a', origin: { group: '', kind: 'Secret', namespace: 'default', name: 'a' }, serverNames: ['a.example'], ...a },
+    { name: 'secret/default/b', origin: { group: '', kind: 'Secret', namespace: 'default', name: 'b' }, serverNames: ['*.b.example'], ...wild },
   ];
   const up = await startUpstream(echoHandler('a'));
   const listener = httpListener([forwardRoute('r', 'c')], ['*'], { name: 'test/https', protocol: 'https', port: 443, tls: { certificates: ['secret/default/a', 'secret/default/b'] } });

@@ -84,7 +84,7 @@ describe('parseResource', () => {
     assert.equal(d?.severity, 'error');
     assert.equal(d?.path, 'spec.rules[0].http.paths[1].pathType');
     assert.match(d?.message ?? '', /Exact.*Prefix.*ImplementationSpecific.*found "Regex"/);
-    assert.deepEqual(d?.object, { kind: 'Ingress', namespace: 'default', name: 'shop' });
+    assert.deepEqual(d?.object, { group: 'networking.k8s.io', kind: 'Ingress', namespace: 'default', name: 'shop' });
     assert.equal(d?.source, 'test.yaml#3');
   });
 
@@ -106,7 +106,7 @@ describe('parseResource', () => {
     const [d] = rejected({ apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: 'web', namespace: 'shop' } });
     assert.equal(d?.severity, 'warning');
     assert.equal(d?.code, 'ERR_RESOURCE_UNKNOWN_KIND');
-    assert.deepEqual(d?.object, { kind: 'Deployment', namespace: 'shop', name: 'web' });
+    assert.deepEqual(d?.object, { group: 'apps', kind: 'Deployment', namespace: 'shop', name: 'web' });
     const [old] = rejected({ apiVersion: 'networking.k8s.io/v1beta1', kind: 'Ingress', metadata: { name: 'x' } });
     assert.match(old?.message ?? '', /reads networking\.k8s\.io\/v1 Ingress/);
   });

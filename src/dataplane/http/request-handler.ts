@@ -156,7 +156,9 @@ function afterRequestPhase(
     }
     case 'forward': {
       const backend = action.pickBackend();
-      if (backend === undefined || backend.cluster === undefined) return replyForRoute(res, runtime, deps, ctx, route, req, 'no_healthy_upstream');
+      if (backend === undefined) return replyForRoute(res, runtime, deps, ctx, route, req, 'no_healthy_upstream');
+      // A backend the translator could not resolve (Gateway API: 500 for its share of requests).
+      if (backend.cluster === undefined) return replyForRoute(res, runtime, deps, ctx, route, req, 'backend_not_found');
       const built = buildUpstreamHeaders(req.rawHeaders, {
         clientIp: ctx.clientIp,
         trusted: deps.isTrustedProxy(ctx.clientIp),

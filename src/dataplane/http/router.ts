@@ -61,15 +61,17 @@ export class VirtualHostTable {
 export class Router {
   private readonly exact = new Map<string, VirtualHostTable>();
   private readonly wildcard = new Map<string, VirtualHostTable>();
+  /** Gateway API wildcards: `*.example.com` covers any number of labels in front. */
+  private readonly deepWildcard = new Map<string, VirtualHostTable>();
   private catchAll: VirtualHostTable | undefined;
 
-  constructor(vhosts: readonly { hostnames: readonly string[]; table: VirtualHostTable }[]) {
+  constructor(vhosts: readonly { hostnames: readonly string[]; wildcardMatch?: 'one-label' | 'any-labels'; table: VirtualHostTable }[]) {
     // First declaration of a hostname wins; translators already resolved conflicts.
-    for (const { hostnames, table } of vhosts) {
+    for (const { hostnames, wildcardMatch, table } of vhosts) {
       for (const raw of hostnames) {
         const host = raw.toLowerCase();
         if (host === '*') this.catchAll ??= table;
-        else if (host.startsWith('*.')) setOnce(this.wildcard, host.slice(2), table);
+        else if (host.startsWith('*.')) setOnce(wildcardMatch === 'any-labels' ? this.deepWildcard : this.wildcard, host.slice(2), table);
         else setOnce(this.exact, host, table);
       }
     }
@@ -83,6 +85,13 @@ export class Router {
       const dot = host.indexOf('.');
       if (dot > 0) {
         const wild = this.wildcard.get(host.slice(dot + 1));
+        if (wild !== undefined) return wild;
+      }
+    }
+    if (this.deepWildcard.size > 0) {
+      // Longest suffix first: the most specific wildcard wins.
+      for (let dot = host.indexOf('.'); dot > 0; dot = host.indexOf('.', dot + 1)) {
+        const wild = this.deepWildcard.get(host.slice(dot + 1));
         if (wild !== undefined) return wild;
       }
     }

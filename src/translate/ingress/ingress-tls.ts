@@ -6,7 +6,7 @@ import { readSecretValue, TLS_SECRET_TYPE } from '../../resources/secret.js';
 import { namespacedKey, type ResourceIndex } from '../../store/resource-index.js';
 import { checkIngressHost, compareHostnames, isWildcardHost } from './ingress-host.js';
 
-type KeyPair =
+export type KeyPair =
   | { readonly kind: 'valid'; readonly certPem: string; readonly keyPem: string; readonly sanNames: readonly string[] }
   | { readonly kind: 'invalid'; readonly message: string };
 
@@ -19,7 +19,7 @@ function dnsNamesOf(cert: X509Certificate): string[] {
 }
 
 // node:crypto parses in memory; no I/O, so the translator stays pure.
-function checkKeyPair(secret: Secret): KeyPair {
+export function checkKeyPair(secret: Secret): KeyPair {
   if (secret.type !== TLS_SECRET_TYPE) return { kind: 'invalid', message: `has type "${secret.type}", expected "${TLS_SECRET_TYPE}"` };
   const crt = readSecretValue(secret, 'tls.crt');
   const key = readSecretValue(secret, 'tls.key');

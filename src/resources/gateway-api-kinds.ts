@@ -1,0 +1,70 @@
+// Gateway API kinds (gateway.networking.k8s.io): GatewayClass, Gateway, HTTPRoute, ReferenceGrant.
+// Each is validated against the upstream CRD schema (upstream-schema.ts); the spec types are the
+// upstream ones, deeply readonly.
+import type { IIoK8sSigsGatewayApiApisV1GatewayClassSpec } from '@kubernetes-models/gateway-api/gateway.networking.k8s.io/v1/GatewayClassSpec';
+import type { IIoK8sSigsGatewayApiApisV1GatewaySpec } from '@kubernetes-models/gateway-api/gateway.networking.k8s.io/v1/GatewaySpec';
+import type { IIoK8sSigsGatewayApiApisV1HTTPRouteSpec } from '@kubernetes-models/gateway-api/gateway.networking.k8s.io/v1/HTTPRouteSpec';
+import type { IIoK8sSigsGatewayApiApisV1ReferenceGrantSpec } from '@kubernetes-models/gateway-api/gateway.networking.k8s.io/v1/ReferenceGrantSpec';
+import { validate as validateGatewayClass } from '@kubernetes-models/gateway-api/_schemas/IoK8sSigsGatewayApiApisV1GatewayClass';
+import { validate as validateGateway } from '@kubernetes-models/gateway-api/_schemas/IoK8sSigsGatewayApiApisV1Gateway';
+import { validate as validateHttpRoute } from '@kubernetes-models/gateway-api/_schemas/IoK8sSigsGatewayApiApisV1HTTPRoute';
+import { validate as validateReferenceGrant } from '@kubernetes-models/gateway-api/_schemas/IoK8sSigsGatewayApiApisV1ReferenceGrant';
+import { validate as validateReferenceGrantV1beta1 } from '@kubernetes-models/gateway-api/_schemas/IoK8sSigsGatewayApiApisV1beta1ReferenceGrant';
+import type { DeepReadonly } from './deep-readonly.js';
+import { defineKind, type KindDefinition } from './kind-definition.js';
+import type { ObjectMeta } from './object-meta.js';
+import { upstreamBodySchema, type UpstreamValidator } from './upstream-schema.js';
+
+export const GATEWAY_API_GROUP = 'gateway.networking.k8s.io';
+const V1 = 'gateway.networking.k8s.io/v1';
+
+export type GatewayClassSpec = DeepReadonly<IIoK8sSigsGatewayApiApisV1GatewayClassSpec>;
+export type GatewaySpec = DeepReadonly<IIoK8sSigsGatewayApiApisV1GatewaySpec>;
+export type GatewayListener = GatewaySpec['listeners'][number];
+export type HttpRouteSpec = DeepReadonly<IIoK8sSigsGatewayApiApisV1HTTPRouteSpec>;
+export type HttpRouteRule = NonNullable<HttpRouteSpec['rules']>[number];
+export type HttpRouteMatch = NonNullable<HttpRouteRule['matches']>[number];
+export type HttpRouteFilter = NonNullable<HttpRouteRule['filters']>[number];
+export type HttpBackendRef = NonNullable<HttpRouteRule['backendRefs']>[number];
+export type ParentRef = NonNullable<HttpRouteSpec['parentRefs']>[number];
+export type ReferenceGrantSpec = DeepReadonly<IIoK8sSigsGatewayApiApisV1ReferenceGrantSpec>;
+
+interface GatewayApiObject<K extends string, S, V extends string = typeof V1> {
+  readonly apiVersion: V;
+  readonly kind: K;
+  readonly metadata: ObjectMeta;
+  readonly spec: S;
+  readonly source: string;
+}
+
+export type GatewayClass = GatewayApiObject<'GatewayClass', GatewayClassSpec>;
+export type Gateway = GatewayApiObject<'Gateway', GatewaySpec>;
+export type HttpRoute = GatewayApiObject<'HTTPRoute', HttpRouteSpec>;
+/** v1beta1 and v1 are the same object (v1 was promoted unchanged). */
+export type ReferenceGrant = GatewayApiObject<'ReferenceGrant', ReferenceGrantSpec, typeof V1 | 'gateway.networking.k8s.io/v1beta1'>;
+
+function gatewayApiKind<K extends string, S, V extends string>(
+  apiVersion: V,
+  kind: K,
+  namespaced: boolean,
+  validate: UpstreamValidator,
+): KindDefinition<GatewayApiObject<K, S, V>> {
+  return defineKind({
+    apiVersion,
+    kind,
+    namespaced,
+    schema: upstreamBodySchema<S>(validate),
+    build: (body, metadata, source): GatewayApiObject<K, S, V> => ({ apiVersion, kind, metadata, spec: body.spec, source }),
+  });
+}
+
+export const gatewayClassKind = gatewayApiKind<'GatewayClass', GatewayClassSpec, typeof V1>(V1, 'GatewayClass', false, validateGatewayClass);
+export const gatewayKind = gatewayApiKind<'Gateway', GatewaySpec, typeof V1>(V1, 'Gateway', true, validateGateway);
+export const httpRouteKind = gatewayApiKind<'HTTPRoute', HttpRouteSpec, typeof V1>(V1, 'HTTPRoute', true, validateHttpRoute);
+export const referenceGrantKind = gatewayApiKind<'ReferenceGrant', ReferenceGrantSpec, typeof V1>(V1, 'ReferenceGrant', true, validateReferenceGrant);
+export const referenceGrantV1beta1Kind = gatewayApiKind<'ReferenceGrant', ReferenceGrantSpec, 'gateway.networking.k8s.io/v1beta1'>(
+  'gateway.networking.k8s.io/v1beta1',
+  'ReferenceGrant',
+  true,
+  validateReferenceGrantV1beta1,
+);

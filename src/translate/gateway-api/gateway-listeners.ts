@@ -1,0 +1,182 @@
+// Gateway listeners → what routes can attach to, what is served where, and the listener
+// conditions (gateway.networking.k8s.io/v1 ListenerConditionType / ListenerConditionReason).
+import type { Condition, RouteGroupKind } from '../../core/object-status.js';
+import { condition } from '../../core/object-status.js';
+import type { Diagnostic } from '../../core/diagnostic.js';
+import type { IrCertificate } from '../../ir/types.js';
+import type { Gateway, GatewayListener, ReferenceGrant } from '../../resources/resource.js';
+import { refOf } from '../../resources/resource.js';
+import { namespacedKey, type ResourceIndex } from '../../store/resource-index.js';
+import { checkKeyPair as checkTlsSecret } from '../ingress/ingress-tls.js';
+import { ANY_HOSTNAME } from './hostnames.js';
+import { isReferencePermitted } from './reference-grants.js';
+
+export const GATEWAY_GROUP = 'gateway.networking.k8s.io';
+
+/** A listener after validation; only `serving` ones get IR and attached routes. */
+export interface ResolvedListener {
+  readonly gateway: Gateway;
+  readonly index: number;
+  readonly spec: GatewayListener;
+  readonly protocol: 'http' | 'https' | 'unsupported';
+  readonly hostname: string;
+  readonly supportedKinds: readonly RouteGroupKind[];
+  readonly certificates: readonly IrCertificate[];
+  /** Accepted, not conflicted, refs resolved: routes attach and traffic is served. */
+  readonly serving: boolean;
+  readonly conditions: Condition[];
+}
+
+const HTTP_ROUTE_KIND: RouteGroupKind = { group: GATEWAY_GROUP, kind: 'HTTPRoute' };
+
+function gatewayNamespace(gateway: Gateway): string {
+  return gateway.metadata.namespace ?? 'default';
+}
+
+/** allowedRoutes.kinds: the HTTPRoute entries are ours; anything else is InvalidRouteKinds. */
+function resolveKinds(listener: GatewayListener, protocol: ResolvedListener['protocol']): { kinds: RouteGroupKind[]; invalid: string[] } {
+  if (protocol === 'unsupported') return { kinds: [], invalid: [] };
+  const wanted = listener.allowedRoutes?.kinds;
+  if (wanted === undefined || wanted.length === 0) return { kinds: [HTTP_ROUTE_KIND], invalid: [] };
+  const kinds: RouteGroupKind[] = [];
+  const invalid: string[] = [];
+  for (const k of wanted) {
+    if ((k.group ?? GATEWAY_GROUP) === GATEWAY_GROUP && k.kind === 'HTTPRoute') kinds.push(HTTP_ROUTE_KIND);
+    else invalid.push(`${k.group ?? GATEWAY_GROUP}/${k.kind}`);
+  }
+  return { kinds, invalid };
+}
+
+function resolveCertificates(
+  gateway: Gateway,
+  listener: GatewayListener,
+  hostname: string,
+  index: ResourceIndex,
+  grants: readonly ReferenceGrant[],
+  fieldPath: string,
+  diagnostics: Diagnostic[],
+): { certificates: IrCertificate[]; problem?: { reason: string; message: string } } {
+  const ns = gatewayNamespace(gateway);
+  const refs = listener.tls?.certificateRefs ?? [];
+  if (refs.length === 0) return { certificates: [], problem: { reason: 'InvalidCertificateRef', message: 'an HTTPS listener needs tls.certificateRefs' } };
+  const certificates: IrCertificate[] = [];
+  let problem: { reason: string; message: string } | undefined;
+  refs.forEach((ref, r) => {
+    const path = `${fieldPath}.tls.certificateRefs[${r}]`;
+    const refNs = ref.namespace ?? ns;
+    const blame = (reason: string, message: string): void => {
+      problem ??= { reason, message };
+      diagnostics.push({ severity: 'error', code: 'ERR_TLS_SECRET_INVALID', object: refOf(gateway), source: gateway.source, path, message });
+    };
+    if ((ref.group ?? '') !== '' || (ref.kind ?? 'Secret') !== 'Secret') {
+      blame('InvalidCertificateRef', `certificateRef ${ref.group ?? ''}/${ref.kind ?? 'Secret'} is not supported; expected a core Secret`);
+      return;
+    }
+    const permitted = isReferencePermitted(
+      { fromGroup: GATEWAY_GROUP, fromKind: 'Gateway', fromNamespace: ns, toGroup: '', toKind: 'Secret', toNamespace: refNs, toName: ref.name },
+      grants,
+    );
+    if (!permitted) {
+      blame('RefNotPermitted', `Secret ${refNs}/${ref.name} is in another namespace and no ReferenceGrant there allows Gateways from "${ns}"`);
+      return;
+    }
+    const secret = index.secrets.get(namespacedKey(refNs, ref.name));
+    if (!secret) {
+      blame('InvalidCertificateRef', `Secret "${ref.name}" not found in namespace "${refNs}"`);
+      return;
+    }
+    const pair = checkTlsSecret(secret);
+    if (pair.kind === 'invalid') {
+      blame('InvalidCertificateRef', `Secret ${refNs}/${ref.name} ${pair.message}`);
+      return;
+    }
+    certificates.push({
+      name: `gateway/${ns}/${gateway.metadata.name}/${listener.name}/${refNs}/${ref.name}`,
+      origin: refOf(secret),
+      serverNames: hostname === ANY_HOSTNAME ? pair.sanNames : [hostname],
+      certPem: pair.certPem,
+      keyPem: pair.keyPem,
+    });
+  });
+  return problem ? { certificates, problem } : { certificates };
+}
+
+/**
+ * Validates every listener of a Gateway. Listeners on one port must agree on the protocol
+ * (ProtocolConflict) and have distinct hostnames (HostnameConflict); conflicted listeners are not
+ * served, the others are (partial acceptance).
+ */
+export function resolveListeners(gateway: Gateway, index: ResourceIndex, diagnostics: Diagnostic[]): ResolvedListener[] {
+  const generation = gateway.metadata.generation;
+  const resolved = gateway.spec.listeners.map((listener, i): ResolvedListener => {
+    const fieldPath = `spec.listeners[${i}]`;
+    const conditions: Condition[] = [];
+    const hostname = listener.hostname ?? ANY_HOSTNAME;
+    const protocol = listener.protocol === 'HTTP' ? 'http' : listener.protocol === 'HTTPS' ? 'https' : 'unsupported';
+    const { kinds, invalid } = resolveKinds(listener, protocol);
+    let accepted = true;
+    let refsOk = true;
+    let certificates: IrCertificate[] = [];
+    if (protocol === 'unsupported') {
+      accepted = false;
+      conditions.push(condition('Accepted', false, 'UnsupportedProtocol', `protocol ${listener.protocol} is not implemented by Isthmus (HTTP and HTTPS are)`, generation));
+      diagnostics.push({
+        severity: 'warning',
+        code: 'ERR_GATEWAY_LISTENER_UNSUPPORTED',
+        object: refOf(gateway),
+        source: gateway.source,
+        path: `${fieldPath}.protocol`,
+        message: `protocol ${listener.protocol} is not implemented (HTTP and HTTPS are); the listener is not programmed`,
+      });
+    }
+    let refsReason = 'ResolvedRefs';
+    let refsMessage = 'all references resolved';
+    if (invalid.length > 0) {
+      refsOk = false;
+      refsReason = 'InvalidRouteKinds';
+      refsMessage = `route kinds ${invalid.join(', ')} are not supported (HTTPRoute is)`;
+    }
+    if (protocol === 'https') {
+      if ((listener.tls?.mode ?? 'Terminate') !== 'Terminate') {
+        accepted = false;
+        conditions.push(condition('Accepted', false, 'UnsupportedValue', 'tls.mode Passthrough is not supported on HTTPS listeners (use a TLS listener)', generation));
+      } else {
+        const certs = resolveCertificates(gateway, listener, hostname, index, index.referenceGrants, fieldPath, diagnostics);
+        certificates = certs.certificates;
+        if (certs.problem) {
+          refsOk = false;
+          refsReason = certs.problem.reason;
+          refsMessage = certs.problem.message;
+        }
+      }
+    }
+    if (accepted) conditions.push(condition('Accepted', true, 'Accepted', 'listener accepted', generation));
+    conditions.push(condition('ResolvedRefs', refsOk, refsReason, refsMessage, generation));
+    const serving = accepted && (protocol !== 'https' || certificates.length > 0);
+    return { gateway, index: i, spec: listener, protocol, hostname, supportedKinds: kinds, certificates, serving, conditions };
+  });
+
+  // Conflicts between listeners on one port (GEP-1713 / ListenerConditionConflicted).
+  const out: ResolvedListener[] = [];
+  for (const l of resolved) {
+    const samePort = resolved.filter((o) => o !== l && o.spec.port === l.spec.port && o.protocol !== 'unsupported');
+    let reason: string | undefined;
+    if (l.protocol !== 'unsupported' && samePort.some((o) => o.protocol !== l.protocol)) reason = 'ProtocolConflict';
+    else if (samePort.some((o) => o.hostname === l.hostname && o.index < l.index)) reason = 'HostnameConflict';
+    const conditions = [...l.conditions];
+    if (reason !== undefined) {
+      conditions.push(condition('Conflicted', true, reason, reason === 'ProtocolConflict' ? `another listener on port ${l.spec.port} uses another protocol` : `an earlier listener on port ${l.spec.port} has the same hostname`, generation));
+      conditions.push(condition('Programmed', false, 'Invalid', 'conflicted listeners are not served', generation));
+      out.push({ ...l, serving: false, conditions });
+      continue;
+    }
+    conditions.push(condition('Conflicted', false, 'NoConflicts', 'no conflicts', generation));
+    conditions.push(
+      l.serving
+        ? condition('Programmed', true, 'Programmed', 'served', generation)
+        : condition('Programmed', false, 'Invalid', 'the listener is not served (see Accepted and ResolvedRefs)', generation),
+    );
+    out.push({ ...l, conditions });
+  }
+  return out;
+}

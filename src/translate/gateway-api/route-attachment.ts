@@ -1,0 +1,77 @@
+// HTTPRoute parentRefs → the listeners a route attaches to, and the route's Accepted condition per
+// parentRef (gateway.networking.k8s.io/v1 RouteConditionReason).
+import type { Namespace } from '../../resources/resource.js';
+import type { HttpRoute, ParentRef } from '../../resources/resource.js';
+import { GATEWAY_GROUP, type ResolvedListener } from './gateway-listeners.js';
+import { ANY_HOSTNAME, intersectHostnames } from './hostnames.js';
+
+export type Attachment =
+  | { readonly kind: 'attached'; readonly listeners: readonly { readonly listener: ResolvedListener; readonly hostnames: readonly string[] }[] }
+  | { readonly kind: 'rejected'; readonly reason: 'NoMatchingParent' | 'NotAllowedByListeners' | 'NoMatchingListenerHostname'; readonly message: string };
+
+function labelsMatch(selector: { readonly matchLabels?: Readonly<Record<string, string>>; readonly matchExpressions?: readonly { readonly key: string; readonly operator: string; readonly values?: readonly string[] }[] } | undefined, labels: Readonly<Record<string, string>>): boolean {
+  if (!selector) return true;
+  for (const [k, v] of Object.entries(selector.matchLabels ?? {})) if (labels[k] !== v) return false;
+  for (const e of selector.matchExpressions ?? []) {
+    const has = Object.prototype.hasOwnProperty.call(labels, e.key);
+    const value = labels[e.key];
+    const inValues = value !== undefined && (e.values ?? []).includes(value);
+    if (e.operator === 'In' && !inValues) return false;
+    if (e.operator === 'NotIn' && inValues) return false;
+    if (e.operator === 'Exists' && !has) return false;
+    if (e.operator === 'DoesNotExist' && has) return false;
+  }
+  return true;
+}
+
+/** allowedRoutes: namespaces From Same (default) / All / Selector, and the route kind. */
+function isAllowed(listener: ResolvedListener, route: HttpRoute, namespaces: ReadonlyMap<string, Namespace>): boolean {
+  if (!listener.supportedKinds.some((k) => k.kind === 'HTTPRoute')) return false;
+  const from = listener.spec.allowedRoutes?.namespaces?.from ?? 'Same';
+  const routeNs = route.metadata.namespace ?? 'default';
+  if (from === 'All') return true;
+  if (from === 'Same') return routeNs === (listener.gateway.metadata.namespace ?? 'default');
+  if (from === 'Selector') {
+    const ns = namespaces.get(routeNs);
+    // A namespace without an object still has the label Kubernetes sets on every namespace.
+    const labels = { 'kubernetes.io/metadata.name': routeNs, ...(ns?.metadata.labels ?? {}) };
+    return labelsMatch(listener.spec.allowedRoutes?.namespaces?.selector, labels);
+  }
+  return false;
+}
+
+/** Route hostnames intersected with the listener's; `[]` means no intersection. */
+export function effectiveHostnames(listenerHostname: string, routeHostnames: readonly string[]): string[] {
+  if (routeHostnames.length === 0) return [listenerHostname];
+  const out = new Set<string>();
+  for (const h of routeHostnames) {
+    const i = intersectHostnames(listenerHostname, h.toLowerCase());
+    if (i !== undefined) out.add(i);
+  }
+  return [...out];
+}
+
+export function attachToGateway(route: HttpRoute, parentRef: ParentRef, listeners: readonly ResolvedListener[], namespaces: ReadonlyMap<string, Namespace>): Attachment {
+  const candidates = listeners.filter(
+    (l) => (parentRef.sectionName === undefined || l.spec.name === parentRef.sectionName) && (parentRef.port === undefined || l.spec.port === parentRef.port),
+  );
+  if (candidates.length === 0) {
+    const what = [parentRef.sectionName !== undefined ? `sectionName "${parentRef.sectionName}"` : '', parentRef.port !== undefined ? `port ${parentRef.port}` : ''].filter(Boolean).join(' and ');
+    return { kind: 'rejected', reason: 'NoMatchingParent', message: `the Gateway has no listener with ${what || 'any name'}` };
+  }
+  const allowed = candidates.filter((l) => l.serving && isAllowed(l, route, namespaces));
+  if (allowed.length === 0) {
+    return { kind: 'rejected', reason: 'NotAllowedByListeners', message: 'no listener that matches the parentRef allows HTTPRoutes from this namespace' };
+  }
+  const attached = allowed
+    .map((listener) => ({ listener, hostnames: effectiveHostnames(listener.hostname, route.spec.hostnames ?? []) }))
+    .filter((a) => a.hostnames.length > 0);
+  if (attached.length === 0) {
+    return { kind: 'rejected', reason: 'NoMatchingListenerHostname', message: `no listener hostname intersects spec.hostnames (${(route.spec.hostnames ?? []).join(', ') || ANY_HOSTNAME})` };
+  }
+  return { kind: 'attached', listeners: attached };
+}
+
+export function isGatewayParent(parentRef: ParentRef): boolean {
+  return (parentRef.group ?? GATEWAY_GROUP) === GATEWAY_GROUP && (parentRef.kind ?? 'Gateway') === 'Gateway';
+}

@@ -1,0 +1,165 @@
+// Gateway API (gateway.networking.k8s.io/v1) → IR listeners, certificates and statuses.
+// Phases: classes → gateways and their listeners → route attachment → rules → virtual hosts
+// (listener isolation) → statuses. Pure: no I/O, no clock.
+import type { Diagnostic } from '../../core/diagnostic.js';
+import { condition, type GatewayObjectStatus, type ObjectStatus, type RouteParentStatus } from '../../core/object-status.js';
+import type { IrCertificate, IrListener, IrRoute, IrVirtualHost } from '../../ir/types.js';
+import { refOf, type Gateway, type HttpRoute } from '../../resources/resource.js';
+import type { ResourceIndex } from '../../store/resource-index.js';
+import { compareByCreation } from '../creation-order.js';
+import type { ClusterSet } from '../services/cluster-set.js';
+import { selectOurGatewayClasses } from './gateway-classes.js';
+import { resolveListeners, type ResolvedListener } from './gateway-listeners.js';
+import { compareHostnamesBySpecificity, covers, hostnameSpecificity } from './hostnames.js';
+import type { RefProblem } from './http-route-backends.js';
+import { compareMatchPrecedence } from './http-route-match.js';
+import { translateRule } from './http-route-rules.js';
+import { attachToGateway, isGatewayParent } from './route-attachment.js';
+
+export const DEFAULT_GATEWAY_CONTROLLER = 'isthmus.dev/gateway-controller';
+
+export interface GatewayApiOptions {
+  /** `spec.controllerName` of GatewayClasses that are ours. */
+  readonly gatewayController: string;
+}
+
+export interface GatewayApiTranslation {
+  readonly listeners: readonly IrListener[];
+  readonly certificates: readonly IrCertificate[];
+  readonly statuses: readonly ObjectStatus[];
+}
+
+interface Attached {
+  readonly listener: ResolvedListener;
+  readonly hostname: string;
+  readonly routeOrder: number;
+  readonly routes: readonly IrRoute[];
+}
+
+function nsOf(o: { readonly metadata: { readonly namespace?: string } }): string {
+  return o.metadata.namespace ?? 'default';
+}
+
+function gatewayKey(g: Gateway): string {
+  return `${nsOf(g)}/${g.metadata.name}`;
+}
+
+/** The first IPAddress of spec.addresses is the bind address; others are not supported. */
+function bindAddress(gateway: Gateway, diagnostics: Diagnostic[]): string | undefined {
+  let address: string | undefined;
+  (gateway.spec.addresses ?? []).forEach((a, i) => {
+    if ((a.type ?? 'IPAddress') === 'IPAddress' && a.value !== undefined && address === undefined) address = a.value;
+    else diagnostics.push({ severity: 'warning', code: 'ERR_GATEWAY_ADDRESS_UNSUPPORTED', object: refOf(gateway), source: gateway.source, path: `spec.addresses[${i}]`, message: `only the first IPAddress is bound; ${a.type ?? 'IPAddress'} "${a.value ?? ''}" is ignored` });
+  });
+  return address;
+}
+
+/**
+ * One IR virtual host per hostname on a (Gateway, port). Listener isolation: a hostname is owned
+ * by the most specific listener whose hostname covers it, and only routes attached to that
+ * listener serve it; every listener's own hostname gets a virtual host (maybe empty), so a
+ * request for a more specific listener never falls through to a less specific one.
+ */
+function buildVirtualHosts(prefix: string, listeners: readonly ResolvedListener[], attached: readonly Attached[]): IrVirtualHost[] {
+  const keys = new Set<string>([...listeners.map((l) => l.hostname), ...attached.map((a) => a.hostname)]);
+  return [...keys].sort(compareHostnamesBySpecificity).map((key) => {
+    const owners = listeners.filter((l) => covers(l.hostname, key));
+    const best = Math.max(...owners.map((l) => hostnameSpecificity(l.hostname)));
+    const entries = attached.filter((a) => a.hostname === key && hostnameSpecificity(a.listener.hostname) === best);
+    const ordered = entries
+      .flatMap((a) => a.routes.map((route, i) => ({ route, order: a.routeOrder, i })))
+      .sort((x, y) => compareMatchPrecedence(x.route.match, y.route.match) || x.order - y.order || x.i - y.i);
+    // One route object once per virtual host, even when two listeners brought it.
+    const seen = new Set<IrRoute>();
+    const routes = ordered.flatMap(({ route }) => (seen.has(route) ? [] : (seen.add(route), [route])));
+    return { name: `${prefix}/vhost/${key}`, hostnames: [key], wildcardMatch: 'any-labels', routes };
+  });
+}
+
+export function translateGatewayApi(index: ResourceIndex, options: GatewayApiOptions, clusters: ClusterSet, diagnostics: Diagnostic[]): GatewayApiTranslation {
+  const classes = selectOurGatewayClasses(index.gatewayClasses, options.gatewayController);
+  const gateways = index.gateways.filter((g) => classes.ours.has(g.spec.gatewayClassName)).sort(compareByCreation);
+  const listenersByGateway = new Map<string, ResolvedListener[]>();
+  for (const g of gateways) listenersByGateway.set(gatewayKey(g), resolveListeners(g, index, diagnostics));
+
+  const attachedCount = new Map<ResolvedListener, number>();
+  const attached: Attached[] = [];
+  const statuses: ObjectStatus[] = [...classes.statuses];
+  const routes = [...index.httpRoutes].sort(compareByCreation);
+  routes.forEach((route: HttpRoute, routeOrder) => {
+    const parents = (route.spec.parentRefs ?? []).filter(isGatewayParent);
+    const ours = parents.filter((p) => listenersByGateway.has(`${p.namespace ?? nsOf(route)}/${p.name}`));
+    if (ours.length === 0) return; // routes of other controllers get no status from us
+    const routeName = `httproute/${nsOf(route)}/${route.metadata.name}`;
+    const problems: RefProblem[] = [];
+    const ctx = { route, routeName, clusters, grants: index.referenceGrants, diagnostics: [] as Diagnostic[], problems };
+    const irRoutes = (route.spec.rules ?? [{}]).flatMap((rule, r) => translateRule(rule, r, ctx));
+    let anyAttached = false;
+    const parentStatuses = ours.map((parentRef, p): RouteParentStatus => {
+      const gwListeners = listenersByGateway.get(`${parentRef.namespace ?? nsOf(route)}/${parentRef.name}`) ?? [];
+      const attachment = attachToGateway(route, parentRef, gwListeners, index.namespaces);
+      const generation = route.metadata.generation;
+      const refs = problems[0];
+      const resolved = refs
+        ? condition('ResolvedRefs', false, refs.reason, refs.message, generation)
+        : condition('ResolvedRefs', true, 'ResolvedRefs', 'all references resolved', generation);
+      if (attachment.kind === 'rejected') {
+        diagnostics.push({ severity: 'warning', code: 'ERR_ROUTE_NOT_ACCEPTED', object: refOf(route), source: route.source, path: `spec.parentRefs[${p}]`, message: `${attachment.reason}: ${attachment.message}` });
+        return { parentRef: { ...parentRef }, controllerName: options.gatewayController, conditions: [condition('Accepted', false, attachment.reason, attachment.message, generation), resolved] };
+      }
+      anyAttached = true;
+      for (const { listener, hostnames } of attachment.listeners) {
+        attachedCount.set(listener, (attachedCount.get(listener) ?? 0) + 1);
+        for (const hostname of hostnames) attached.push({ listener, hostname, routeOrder, routes: irRoutes });
+      }
+      return { parentRef: { ...parentRef }, controllerName: options.gatewayController, conditions: [condition('Accepted', true, 'Accepted', 'attached', generation), resolved] };
+    });
+    // Backend diagnostics only for routes that serve somewhere: others are reported by status.
+    if (anyAttached) diagnostics.push(...ctx.diagnostics);
+    statuses.push({ apiVersion: route.apiVersion, kind: 'HTTPRoute', namespace: nsOf(route), name: route.metadata.name, status: { parents: parentStatuses } });
+  });
+
+  const irListeners: IrListener[] = [];
+  const certificates: IrCertificate[] = [];
+  for (const gateway of gateways) {
+    const listeners = listenersByGateway.get(gatewayKey(gateway)) ?? [];
+    const address = bindAddress(gateway, diagnostics);
+    const serving = listeners.filter((l) => l.serving);
+    const ports = [...new Set(serving.map((l) => l.spec.port))].sort((a, b) => a - b);
+    for (const port of ports) {
+      const onPort = serving.filter((l) => l.spec.port === port);
+      const protocol = onPort[0]!.protocol === 'https' ? 'https' : 'http';
+      const name = `gateway/${gatewayKey(gateway)}/${port}`;
+      const certs = onPort.flatMap((l) => l.certificates);
+      certificates.push(...certs);
+      irListeners.push({
+        name,
+        protocol,
+        port,
+        ...(address !== undefined ? { address } : {}),
+        ...(protocol === 'https' ? { tls: { certificates: certs.map((c) => c.name) } } : {}),
+        virtualHosts: buildVirtualHosts(name, onPort, attached.filter((a) => onPort.includes(a.listener))),
+      });
+    }
+    const generation = gateway.metadata.generation;
+    const programmed = serving.length > 0;
+    const status: GatewayObjectStatus = {
+      apiVersion: gateway.apiVersion,
+      kind: 'Gateway',
+      namespace: nsOf(gateway),
+      name: gateway.metadata.name,
+      status: {
+        addresses: address !== undefined ? [{ type: 'IPAddress', value: address }] : [],
+        conditions: [
+          condition('Accepted', true, 'Accepted', 'accepted', generation),
+          programmed
+            ? condition('Programmed', true, 'Programmed', 'served', generation)
+            : condition('Programmed', false, 'Invalid', 'no listener can be served', generation),
+        ],
+        listeners: listeners.map((l) => ({ name: l.spec.name, supportedKinds: l.supportedKinds, attachedRoutes: attachedCount.get(l) ?? 0, conditions: l.conditions })),
+      },
+    };
+    statuses.push(status);
+  }
+  return { listeners: irListeners, certificates, statuses };
+}
