@@ -42,6 +42,9 @@ export class ProxyExchange implements UpstreamHandler {
   private details: RuntimeErrorCode | undefined;
   private upstreamHeadersMs: number | undefined;
   private timer: NodeJS.Timeout | undefined;
+  /** Set while an attempt whose response status asked for a retry is being torn down. */
+  private discarding = false;
+  private statusRetries = 0;
   /** Armed while the client's window (HTTP/2) or socket buffer (HTTP/1) is full. */
   private sendStall: NodeJS.Timeout | undefined;
   private readonly cluster: ClusterRuntime;
@@ -70,7 +73,9 @@ export class ProxyExchange implements UpstreamHandler {
 
   /** `previousFailure`: on a retry with no endpoint left, the client hears the original error. */
   private attempt(previousFailure?: RuntimeErrorCode): void {
-    const endpoint = this.cluster.lb.pick(this.lbContext, this.tried);
+    // A status retry may go back to an endpoint already tried (a 503 is often momentary); only
+    // connect failures exclude endpoints for good.
+    const endpoint = this.cluster.lb.pick(this.lbContext, this.tried) ?? (this.statusRetries > 0 ? this.cluster.lb.pick(this.lbContext, undefined) : undefined);
     if (endpoint === undefined) {
       this.reply(previousFailure ?? 'no_healthy_upstream');
       return;
@@ -90,6 +95,15 @@ export class ProxyExchange implements UpstreamHandler {
     if (this.finished) return false;
     // 1xx interim responses are not forwarded: Node answers `100 Continue` downstream itself.
     if (statusCode < 200) return true;
+    // Nothing has been sent downstream yet: a status the route retries on is dropped here, before
+    // the response is committed, and the request goes out again once this attempt is torn down.
+    if (this.retriesOnStatus(statusCode)) {
+      if (statusCode >= 500) this.cluster.health.recordFailure(this.endpoint!);
+      this.discarding = true;
+      this.statusRetries++;
+      this.abortUpstream?.();
+      return false;
+    }
     this.resumeUpstream = resume;
     this.upstreamHeadersMs = performance.now() - this.meta.startMs;
     const endpoint = this.endpoint!;
@@ -113,7 +127,7 @@ export class ProxyExchange implements UpstreamHandler {
   }
 
   onData(chunk: Buffer): boolean {
-    if (this.finished) return false;
+    if (this.finished || this.discarding) return false;
     this.bytesSent += chunk.length;
     if ((this.res as ServerResponse).write(chunk)) return true;
     this.res.once('drain', this.onDownstreamDrain);
@@ -146,6 +160,7 @@ export class ProxyExchange implements UpstreamHandler {
 
   onComplete(trailers: Buffer[] | Record<string, string | string[] | undefined> | null): void {
     this.releaseEndpoint();
+    if (this.discarding) return this.retryAfterDiscard();
     if (this.finished) return;
     const out = trailersOf(trailers);
     if (out !== undefined) this.res.addTrailers(out);
@@ -155,6 +170,7 @@ export class ProxyExchange implements UpstreamHandler {
 
   onError(err: Error): void {
     this.releaseEndpoint();
+    if (this.discarding) return this.retryAfterDiscard();
     if (this.finished) return;
     const endpoint = this.endpoint!;
     const reason = classifyUpstreamError(err, this.headersSent);
@@ -178,6 +194,25 @@ export class ProxyExchange implements UpstreamHandler {
     this.details = reason;
     this.res.destroy();
     this.finish();
+  }
+
+  /** Attempts left, a status the route names, a body we can send again (Gateway API retry.codes, Istio retriable-status-codes). */
+  private retriesOnStatus(statusCode: number): boolean {
+    const policy = this.route.retry;
+    if (policy.statuses === undefined || !policy.statuses.includes(statusCode) || this.finished) return false;
+    if (this.attempts > policy.attempts) return false;
+    const body = this.upstreamRequest.body;
+    if (body !== null && !Buffer.isBuffer(body)) return false;
+    return policy.allowNonIdempotent === true || IDEMPOTENT_METHODS.has(this.meta.method);
+  }
+
+  /** The discarded attempt has ended (aborted or complete): wait the backoff, then send again. */
+  private retryAfterDiscard(): void {
+    this.discarding = false;
+    if (this.finished) return;
+    const backoff = this.route.retry.backoffMs ?? 0;
+    if (backoff > 0) setTimeout(() => !this.finished && this.attempt(), backoff);
+    else setImmediate(() => !this.finished && this.attempt());
   }
 
   /** Connect failure or reset before any response byte, idempotent method, a body we can send again. */
