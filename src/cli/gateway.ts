@@ -13,17 +13,12 @@ import { createAccessLog, type AccessLog } from '../observability/access-log.js'
 import { channels, type ConfigApplyMessage } from '../core/channels.js';
 import { formatDiagnostic, hasErrors, type Diagnostic } from '../core/diagnostic.js';
 import type { ObjectStatus } from '../core/object-status.js';
-import type { IrSnapshot } from '../ir/types.js';
+import { configView } from './config-view.js';
 import { systemClock, type Clock } from '../core/clock.js';
 import { systemRandom, type Random } from '../core/random.js';
 
 /** A problem that stops `run` before it serves: printed as one line, exit 1. */
 export class StartupError extends Error {}
-
-/** The admin API shows which certificates are served, never their private keys (as Envoy's config dump). */
-function redactKeys(ir: IrSnapshot): IrSnapshot {
-  return { ...ir, certificates: ir.certificates.map((c) => ({ ...c, keyPem: '[redacted]' })) };
-}
 
 export interface GatewayDeps {
   readonly clock?: Clock;
@@ -67,7 +62,7 @@ export class Gateway {
     this.admin = new AdminServer(
       {
         isReady: () => this.ready,
-        config: () => (this.applied ? redactKeys(this.applied.ir) : null),
+        config: () => (this.applied ? configView(this.applied.ir) : null),
         diagnostics: () => this.lastDiagnostics,
         statuses: () => this.lastStatuses,
         upstreams: () => this.dataPlane.upstreams(),

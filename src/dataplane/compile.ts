@@ -37,7 +37,7 @@ export interface CompileDeps {
 export function compileRuntime(ir: IrSnapshot, deps: CompileDeps): { runtime: RuntimeConfig; diagnostics: Diagnostic[] } {
   const diagnostics: Diagnostic[] = [];
   const clusters = new Map<string, ClusterRuntime>();
-  for (const cluster of ir.clusters) clusters.set(cluster.name, compileCluster(cluster, deps));
+  for (const cluster of ir.clusters) clusters.set(cluster.name, compileCluster(cluster, deps, diagnostics));
   const certificates = new Map(ir.certificates.map((c) => [c.name, c]));
   const shared = new SharedBackends(clusters);
 

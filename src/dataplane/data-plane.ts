@@ -7,7 +7,8 @@ import type { Clock } from '../core/clock.js';
 import type { Random } from '../core/random.js';
 import { compileRuntime, type CompiledListener, type RuntimeConfig } from './compile.js';
 import { EndpointRegistry } from './upstream/endpoint-registry.js';
-import type { UpstreamTransport } from './upstream/transport.js';
+import { poolKeyOf, type UpstreamTransport } from './upstream/transport.js';
+import { describeTls } from './upstream/upstream-tls.js';
 import { Router } from './http/router.js';
 import type { RequestDeps } from './http/request-handler.js';
 import { Listener, type ListenerLimits } from './listen/listener.js';
@@ -162,9 +163,15 @@ export class DataPlane {
     }
     this.runtime = runtime;
     const keys = new Set<string>();
-    for (const c of runtime.clusters.values()) for (const e of c.endpoints) keys.add(e.key);
+    const poolKeys = new Set<string>();
+    for (const c of runtime.clusters.values()) {
+      for (const e of c.endpoints) {
+        keys.add(e.key);
+        poolKeys.add(poolKeyOf(c.connection, e));
+      }
+    }
     this.registry.retain(keys);
-    this.options.transport.retain(keys);
+    this.options.transport.retain(poolKeys);
     return { outcome: 'applied', diagnostics };
   }
 
@@ -173,7 +180,8 @@ export class DataPlane {
     const now = this.options.clock.monotonicMs();
     const clusters = [...(this.runtime?.clusters.values() ?? [])].map((c) => ({
       name: c.name,
-      protocol: c.protocol,
+      protocol: c.connection.protocol,
+      ...(c.connection.tls === undefined ? {} : { tls: describeTls(c.connection.tls) }),
       endpoints: c.endpoints.map((e) => ({
         address: e.address,
         port: e.port,

@@ -203,10 +203,50 @@ export interface IrCluster {
   readonly origin: ObjectRef;
   /** Upstream protocol: from the Service port's appProtocol (`kubernetes.io/h2c` → h2c). */
   readonly protocol: 'http1' | 'h2c' | 'h2' | 'https';
+  /**
+   * How an `https` or `h2` upstream's certificate is checked; ignored for cleartext protocols.
+   * Absent on a TLS cluster means what any HTTPS client does: Node's default CAs, and the
+   * endpoint's address (an IP, or the ExternalName) as the name. Never "unverified" by omission.
+   */
+  readonly tls?: IrUpstreamTls;
   readonly lb: IrLoadBalancer;
   readonly endpoints: readonly IrEndpoint[];
   readonly connectTimeoutMs?: number;
   readonly passiveHealth?: IrPassiveHealth;
+}
+
+/**
+ * Upstream TLS: one shape for what the Ingress annotations, Gateway API's BackendTLSPolicy and
+ * Istio's DestinationRule `trafficPolicy.tls` (mode SIMPLE) say. Only public material: a client
+ * certificate for mutual TLS would be a separate reference, never a private key in here.
+ */
+export interface IrUpstreamTls {
+  /**
+   * Sent as SNI (RFC 6066) and, unless `verification.subjectAltNames` is given, the name the
+   * certificate must carry. BackendTLSPolicy `validation.hostname`, DestinationRule `sni`; for an
+   * Ingress backend `<service>.<namespace>.svc` unless `isthmus.dev/upstream-server-name` says
+   * otherwise. An IP address is verified against the certificate's IP SANs and sent as no SNI.
+   */
+  readonly serverName: string;
+  readonly verification: IrUpstreamTlsVerification;
+}
+
+export type IrUpstreamTlsVerification =
+  /**
+   * The chain must lead to `caPem` (PEM certificates; BackendTLSPolicy `caCertificateRefs`,
+   * DestinationRule `caCertificates`) or, when absent, to Node's default CA store
+   * (`wellKnownCACertificates: System`). The leaf must name `serverName`, or, when
+   * `subjectAltNames` is given, at least one of them instead (BackendTLSPolicy and
+   * DestinationRule `subjectAltNames`).
+   */
+  | { readonly kind: 'verify'; readonly caPem?: string; readonly subjectAltNames?: readonly IrSubjectAltName[] }
+  /** Encrypted but not authenticated; only when configuration says so explicitly (DestinationRule `insecureSkipVerify`). */
+  | { readonly kind: 'insecure-skip-verify' };
+
+export interface IrSubjectAltName {
+  /** `dns`: a DNS SAN that covers `value` (a wildcard SAN counts); `uri`: a URI SAN equal to `value` (SPIFFE IDs). */
+  readonly kind: 'dns' | 'uri';
+  readonly value: string;
 }
 
 export interface IrEndpoint {

@@ -108,12 +108,12 @@ test('HTTPS: a Host whose certificate differs from the SNI one gets 421; one the
   assert.equal(await get('a.example', 'A.example:443'), 200);
 });
 
-test('a Service port with appProtocol https is reached over TLS', async (t) => {
+test('a Service port with appProtocol https is reached over TLS (its certificate verified)', async (t) => {
   const cert = makeCert(['backend.internal']);
   const server = https.createServer({ cert: cert.certPem, key: cert.keyPem }, (req, res) => res.end(`tls=${(req.socket as tls.TLSSocket).encrypted} ${req.url}`));
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const port = (server.address() as { port: number }).port;
-  const gw = await startGateway(snapshot([httpListener([forwardRoute('r', 'c')])], [cluster('c', [{ address: '127.0.0.1', port }], { protocol: 'https' })]));
+  const gw = await startGateway(snapshot([httpListener([forwardRoute('r', 'c')])], [cluster('c', [{ address: '127.0.0.1', port }], { protocol: 'https', tls: { serverName: 'backend.internal', verification: { kind: 'verify', caPem: cert.certPem } } })]));
   t.after(async () => {
     await gw.close();
     server.closeAllConnections();

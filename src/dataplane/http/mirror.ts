@@ -35,6 +35,6 @@ export function sendMirrors(mirrors: readonly CompiledMirror[], request: Upstrea
     if (endpoint === undefined) continue;
     endpoint.inFlight++;
     const copy: UpstreamRequest = { ...request, headers: [...request.headers] };
-    transport.send(endpoint, mirror.cluster.protocol, mirror.cluster.connectTimeoutMs, copy, new DiscardHandler(endpoint));
+    transport.send(endpoint, mirror.cluster.connection, copy, new DiscardHandler(endpoint));
   }
 }

@@ -83,7 +83,7 @@ export class ProxyExchange implements UpstreamHandler {
     this.endpoint = endpoint;
     this.attempts++;
     endpoint.inFlight++;
-    this.deps.transport.send(endpoint, this.cluster.protocol, this.cluster.connectTimeoutMs, this.upstreamRequest, this);
+    this.deps.transport.send(endpoint, this.cluster.connection, this.upstreamRequest, this);
   }
 
   onConnect(abort: (reason?: Error) => void): void {

@@ -5,6 +5,7 @@
 // routed (a refused upgrade must not become a raw pipe to the backend). The tunnel holds only the
 // two sockets, not the route table, so a config reload never cuts it.
 import http, { type IncomingMessage } from 'node:http';
+import https from 'node:https';
 import type { Duplex } from 'node:stream';
 import type { Socket } from 'node:net';
 import { randomUUID } from 'node:crypto';
@@ -19,6 +20,9 @@ import { clientIpOf } from './client-address.js';
 import { EMPTY_LB_CONTEXT, RequestLbContext } from './lb-context.js';
 import { decodeAndMatch, type MatchedRequest } from './match-request.js';
 import type { EndpointState } from '../upstream/endpoint-state.js';
+import type { UpstreamConnection } from '../upstream/transport.js';
+import { compileUpstreamTls, tlsConnectOptions, tlsNamesFor } from '../upstream/upstream-tls.js';
+import { isUpstreamTlsError } from './classify-upstream-error.js';
 
 // Response fields that belong to the upstream connection, not to the relayed response (RFC 9110 §7.6.1).
 const RELAY_DROP = new Set(['connection', 'keep-alive', 'transfer-encoding', 'proxy-connection', 'upgrade']);
@@ -85,9 +89,10 @@ export function createUpgradeHandler(slot: ListenerSlot, deps: RequestDeps): (re
 
     let tried: Set<EndpointState> | undefined;
     let settled = false;
-    const connect = (): void => {
+    // `previousFailure`: when the retry finds no other endpoint, the client hears what went wrong.
+    const connect = (previousFailure?: RuntimeErrorCode): void => {
       const endpoint = cluster.lb.pick(lbContext, tried);
-      if (endpoint === undefined) return fail('no_healthy_upstream');
+      if (endpoint === undefined) return fail(previousFailure ?? 'no_healthy_upstream');
       endpoint.inFlight++;
       let connected = false;
       let released = false;
@@ -96,7 +101,7 @@ export function createUpgradeHandler(slot: ListenerSlot, deps: RequestDeps): (re
         released = true;
         if (endpoint.inFlight > 0) endpoint.inFlight--;
       };
-      const upstreamReq = http.request({
+      const upstreamReq = openUpstream(cluster.connection, endpoint, {
         host: endpoint.address,
         port: endpoint.port,
         method: req.method,
@@ -105,10 +110,12 @@ export function createUpgradeHandler(slot: ListenerSlot, deps: RequestDeps): (re
         setHost: false,
         agent: false,
       });
-      const connectTimer = setTimeout(() => upstreamReq.destroy(Object.assign(new Error('connect timeout'), { code: 'ETIMEDOUT' })), cluster.connectTimeoutMs);
+      const tls = speaksTls(cluster.connection);
+      const connectTimer = setTimeout(() => upstreamReq.destroy(Object.assign(new Error('connect timeout'), { code: 'ETIMEDOUT' })), cluster.connection.connectTimeoutMs);
       let answerTimer: NodeJS.Timeout | undefined;
       upstreamReq.on('socket', (s) => {
-        s.once('connect', () => {
+        // Over TLS the connection counts once the handshake (and certificate check) is done.
+        s.once(tls ? 'secureConnect' : 'connect', () => {
           connected = true;
           clearTimeout(connectTimer);
           cluster.health.recordSuccess(endpoint);
@@ -172,13 +179,14 @@ export function createUpgradeHandler(slot: ListenerSlot, deps: RequestDeps): (re
           return fail('upstream_reset');
         }
         cluster.health.recordFailure(endpoint);
+        const reason = err.code === 'ETIMEDOUT' ? 'upstream_connect_timeout' : isUpstreamTlsError(err.code ?? '') ? 'upstream_tls_error' : 'upstream_connect_error';
         // One retry on another endpoint, as for plain requests: nothing was sent yet.
         if (tried === undefined) {
           tried = new Set([endpoint]);
-          return connect();
+          return connect(reason);
         }
         settled = true;
-        fail(err.code === 'ETIMEDOUT' ? 'upstream_connect_timeout' : 'upstream_connect_error');
+        fail(reason);
       });
       socket.once('close', () => {
         if (settled) return;
@@ -190,6 +198,20 @@ export function createUpgradeHandler(slot: ListenerSlot, deps: RequestDeps): (re
     connect();
     }
   };
+}
+
+function speaksTls(connection: UpstreamConnection): boolean {
+  return connection.protocol === 'https' || connection.protocol === 'h2';
+}
+
+/** HTTP/1.1 to the endpoint, over TLS checked per the cluster's policy when it speaks TLS. */
+function openUpstream(connection: UpstreamConnection, endpoint: EndpointState, options: http.RequestOptions): http.ClientRequest {
+  if (!speaksTls(connection)) return http.request(options);
+  // Always compiled for TLS protocols; the IR's default (node's CAs) is the safe reading otherwise.
+  const policy = connection.tls ?? compileUpstreamTls(undefined);
+  const { name, sni } = tlsNamesFor(policy, endpoint.address);
+  // servername '' tells node's agent to send no SNI (an IP name).
+  return https.request({ ...options, ...tlsConnectOptions(policy, name), servername: sni ?? '' });
 }
 
 /**

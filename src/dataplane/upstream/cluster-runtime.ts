@@ -10,13 +10,14 @@ import type { LoadBalancer } from './lb/types.js';
 import { createLoadBalancer } from './lb/create-load-balancer.js';
 import { PassiveHealth } from './health/passive-health.js';
 import { DEFAULT_CONNECT_TIMEOUT_MS, DEFAULT_PASSIVE_HEALTH } from '../../ir/defaults.js';
-import type { UpstreamProtocol } from './transport.js';
+import { connectionKeyOf, type UpstreamConnection } from './transport.js';
+import { compileUpstreamTls, type UpstreamTls } from './upstream-tls.js';
+import type { Diagnostic } from '../../core/diagnostic.js';
 
 
 export interface ClusterRuntime {
   readonly name: string;
-  readonly protocol: UpstreamProtocol;
-  readonly connectTimeoutMs: number;
+  readonly connection: UpstreamConnection;
   readonly endpoints: readonly EndpointState[];
   readonly lb: LoadBalancer;
   readonly health: PassiveHealth;
@@ -24,19 +25,42 @@ export interface ClusterRuntime {
   readonly needsLbContext: boolean;
 }
 
-export function compileCluster(cluster: IrCluster, deps: { registry: EndpointRegistry; clock: Clock; random: Random }): ClusterRuntime {
-  const endpoints = cluster.endpoints.map((e) => deps.registry.acquire(e.address, e.port, e.weight ?? 1));
+/**
+ * A TLS cluster whose policy OpenSSL refuses (a hand-written IR with a broken CA bundle; the
+ * translators check theirs) gets no endpoints: its requests answer 503, never unverified.
+ */
+export function compileCluster(cluster: IrCluster, deps: { registry: EndpointRegistry; clock: Clock; random: Random }, diagnostics: Diagnostic[] = []): ClusterRuntime {
+  const protocol = cluster.protocol;
+  let tls: UpstreamTls | undefined;
+  let usable = true;
+  if (protocol === 'https' || protocol === 'h2') {
+    try {
+      tls = compileUpstreamTls(cluster.tls);
+    } catch (err) {
+      usable = false;
+      diagnostics.push({
+        severity: 'error',
+        code: 'ERR_BACKEND_TLS_INVALID',
+        object: cluster.origin,
+        path: 'tls.verification.caPem',
+        message: `cluster ${cluster.name}: the CA bundle cannot be loaded (${(err as Error).message}); its requests get 503`,
+      });
+    }
+  }
+  const connectTimeoutMs = cluster.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS;
+  const connection: UpstreamConnection = { protocol, connectTimeoutMs, tls, key: connectionKeyOf(protocol, connectTimeoutMs, tls) };
+  const irEndpoints = usable ? cluster.endpoints : [];
+  const endpoints = irEndpoints.map((e) => deps.registry.acquire(e.address, e.port, e.weight ?? 1));
   const health = new PassiveHealth(cluster.passiveHealth ?? DEFAULT_PASSIVE_HEALTH, deps.clock);
   const lb = createLoadBalancer(cluster.lb, endpoints, {
     random: deps.random,
     isAvailable: health.isAvailable,
     // An endpoint shared by two clusters may carry a different weight in each.
-    weights: cluster.endpoints.map((e) => e.weight ?? 1),
+    weights: irEndpoints.map((e) => e.weight ?? 1),
   });
   return {
     name: cluster.name,
-    protocol: cluster.protocol,
-    connectTimeoutMs: cluster.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS,
+    connection,
     endpoints,
     lb,
     health,

@@ -4,8 +4,32 @@
 // callbacks later without touching routing, filters or load balancing.
 import type { Readable } from 'node:stream';
 import type { EndpointState } from './endpoint-state.js';
+import type { UpstreamTls } from './upstream-tls.js';
 
 export type UpstreamProtocol = 'http1' | 'h2c' | 'h2' | 'https';
+
+/** How a cluster reaches its endpoints; compiled once per apply (cluster-runtime.ts). */
+export interface UpstreamConnection {
+  readonly protocol: UpstreamProtocol;
+  readonly connectTimeoutMs: number;
+  /** Only for https and h2; never undefined for them (absent IR policy still verifies). */
+  readonly tls: UpstreamTls | undefined;
+  /**
+   * Everything a pooled connection was set up with: `https:5000ms:tls-<digest>`. Two clusters
+   * reaching one address:port share a pool only when their keys agree, and a reload that changes
+   * any of it gets new connections instead of warm ones made under the old settings.
+   */
+  readonly key: string;
+}
+
+export function connectionKeyOf(protocol: UpstreamProtocol, connectTimeoutMs: number, tls: UpstreamTls | undefined): string {
+  return `${protocol}:${connectTimeoutMs}ms${tls === undefined ? '' : `:tls-${tls.digest}`}`;
+}
+
+/** A pool's identity: the connection settings and the endpoint (`https:5000ms:tls-ab12…|10.0.0.5:8443`). */
+export function poolKeyOf(connection: UpstreamConnection, endpoint: EndpointState): string {
+  return `${connection.key}|${endpoint.key}`;
+}
 
 export interface UpstreamRequest {
   readonly method: string;
@@ -34,10 +58,10 @@ export interface UpstreamHandler {
 }
 
 export interface UpstreamTransport {
-  send(endpoint: EndpointState, protocol: UpstreamProtocol, connectTimeoutMs: number, request: UpstreamRequest, handler: UpstreamHandler): void;
-  /** Connection pools per endpoint, for GET /api/upstreams. */
+  send(endpoint: EndpointState, connection: UpstreamConnection, request: UpstreamRequest, handler: UpstreamHandler): void;
+  /** Connection pools by pool key (poolKeyOf), for GET /api/upstreams. */
   stats(): Record<string, { connected: number; pending: number; running: number }>;
-  /** Drop pools of endpoints that left the configuration (their in-flight requests finish first). */
-  retain(keys: ReadonlySet<string>): void;
+  /** Drop pools whose key (poolKeyOf) the configuration no longer uses (their in-flight requests finish first). */
+  retain(poolKeys: ReadonlySet<string>): void;
   close(): Promise<void>;
 }

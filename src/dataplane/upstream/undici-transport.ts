@@ -1,8 +1,10 @@
-// UpstreamTransport over undici: one keep-alive Pool per endpoint and protocol. Pools live outside
-// the configuration, so a reload does not drop warm connections.
-import { Pool, type Dispatcher } from 'undici';
+// UpstreamTransport over undici: one keep-alive Pool per endpoint and connection settings (protocol,
+// connect timeout, TLS policy). Pools live outside the configuration, so a reload that keeps those
+// settings does not drop warm connections; one that changes them gets a new pool.
+import { buildConnector, Pool, type Dispatcher } from 'undici';
 import type { EndpointState } from './endpoint-state.js';
-import type { UpstreamHandler, UpstreamProtocol, UpstreamRequest, UpstreamTransport } from './transport.js';
+import { poolKeyOf, type UpstreamConnection, type UpstreamHandler, type UpstreamRequest, type UpstreamTransport } from './transport.js';
+import { compileUpstreamTls, tlsConnectOptions, tlsNamesFor } from './upstream-tls.js';
 
 export interface UndiciTransportOptions {
   /** Connections per endpoint pool (HTTP/1.1). */
@@ -11,8 +13,18 @@ export interface UndiciTransportOptions {
   readonly keepAliveTimeoutMs?: number;
 }
 
+interface PoolEntry {
+  readonly pool: Pool;
+  /**
+   * Given to every dispatch on a TLS pool. undici otherwise derives a server name from each
+   * request's Host and reconnects whenever it changes; our connector sends the policy's name
+   * whatever this says, so a constant keeps connections reusable across Hosts.
+   */
+  readonly servername: string | undefined;
+}
+
 export class UndiciTransport implements UpstreamTransport {
-  private readonly pools = new Map<string, Pool>();
+  private readonly pools = new Map<string, PoolEntry>();
   private readonly connections: number;
   private readonly keepAliveTimeoutMs: number;
 
@@ -21,12 +33,12 @@ export class UndiciTransport implements UpstreamTransport {
     this.keepAliveTimeoutMs = options.keepAliveTimeoutMs ?? 4_000;
   }
 
-  send(endpoint: EndpointState, protocol: UpstreamProtocol, connectTimeoutMs: number, request: UpstreamRequest, handler: UpstreamHandler): void {
-    const key = protocol === 'http1' ? endpoint.key : `${protocol}|${endpoint.key}`;
-    let pool = this.pools.get(key);
-    if (pool === undefined) {
-      pool = this.createPool(endpoint, protocol, connectTimeoutMs);
-      this.pools.set(key, pool);
+  send(endpoint: EndpointState, connection: UpstreamConnection, request: UpstreamRequest, handler: UpstreamHandler): void {
+    const key = poolKeyOf(connection, endpoint);
+    let entry = this.pools.get(key);
+    if (entry === undefined) {
+      entry = this.createPool(endpoint, connection);
+      this.pools.set(key, entry);
     }
     const options: Dispatcher.DispatchOptions = {
       method: request.method as Dispatcher.HttpMethod,
@@ -35,23 +47,23 @@ export class UndiciTransport implements UpstreamTransport {
       body: request.body,
       headersTimeout: request.headersTimeoutMs,
       bodyTimeout: request.bodyTimeoutMs,
+      ...(entry.servername === undefined ? {} : { servername: entry.servername }),
     };
     // undici calls these legacy-shaped callbacks natively in 7.x (newer-style handlers get wrapped).
-    pool.dispatch(options, handler as unknown as Dispatcher.DispatchHandler);
+    entry.pool.dispatch(options, handler as unknown as Dispatcher.DispatchHandler);
   }
 
   stats(): Record<string, { connected: number; pending: number; running: number }> {
     const out: Record<string, { connected: number; pending: number; running: number }> = {};
-    for (const [key, pool] of this.pools) {
+    for (const [key, { pool }] of this.pools) {
       out[key] = { connected: pool.stats.connected, pending: pool.stats.pending, running: pool.stats.running };
     }
     return out;
   }
 
-  retain(keys: ReadonlySet<string>): void {
-    for (const [key, pool] of this.pools) {
-      const endpointKey = key.includes('|') ? key.slice(key.indexOf('|') + 1) : key;
-      if (!keys.has(endpointKey)) {
+  retain(poolKeys: ReadonlySet<string>): void {
+    for (const [key, { pool }] of this.pools) {
+      if (!poolKeys.has(key)) {
         this.pools.delete(key);
         // close() lets queued and running requests finish before the sockets go.
         pool.close().catch(() => undefined);
@@ -62,29 +74,35 @@ export class UndiciTransport implements UpstreamTransport {
   async close(): Promise<void> {
     const pools = [...this.pools.values()];
     this.pools.clear();
-    await Promise.all(pools.map((p) => p.destroy().catch(() => undefined)));
+    await Promise.all(pools.map((p) => p.pool.destroy().catch(() => undefined)));
   }
 
-  private createPool(endpoint: EndpointState, protocol: UpstreamProtocol, connectTimeoutMs: number): Pool {
+  private createPool(endpoint: EndpointState, connection: UpstreamConnection): PoolEntry {
     const host = endpoint.address.includes(':') ? `[${endpoint.address}]` : endpoint.address;
-    const scheme = protocol === 'https' || protocol === 'h2' ? 'https' : 'http';
-    const origin = `${scheme}://${host}:${endpoint.port}`;
+    const { protocol, connectTimeoutMs, tls } = connection;
     const common = {
       connections: this.connections,
       keepAliveTimeout: this.keepAliveTimeoutMs,
       keepAliveMaxTimeout: this.keepAliveTimeoutMs,
       connectTimeout: connectTimeoutMs,
-      // Upstream certificates are cluster-internal; verification is a later DestinationRule feature.
-      connect: scheme === 'https' ? { rejectUnauthorized: false } : undefined,
     };
+    if (protocol === 'http1') return { pool: new Pool(`http://${host}:${endpoint.port}`, common), servername: undefined };
     if (protocol === 'h2c') {
       // Pool builds its own connector, so h2c prior knowledge goes in through `connect`.
       const connect = { useH2c: true } as unknown as Pool.Options['connect'];
-      return new Pool(origin, { ...common, connections: 4, allowH2: true, pipelining: 100, connect });
+      return { pool: new Pool(`http://${host}:${endpoint.port}`, { ...common, connections: 4, allowH2: true, pipelining: 100, connect }), servername: undefined };
     }
-    if (protocol === 'h2') {
-      return new Pool(origin, { ...common, connections: 4, allowH2: true, pipelining: 100 });
-    }
-    return new Pool(origin, common);
+    // https and h2: certificates are verified per the cluster's policy (upstream-tls.ts). One is
+    // always compiled for these protocols; should it be missing, the IR's default (verify against
+    // node's CAs) is the safe reading.
+    const policy = tls ?? compileUpstreamTls(undefined);
+    const allowH2 = protocol === 'h2';
+    const { name, sni } = tlsNamesFor(policy, endpoint.address);
+    const base = buildConnector({ ...tlsConnectOptions(policy, name), allowH2, timeout: connectTimeoutMs });
+    // '' sends no SNI for an IP name (undici then derives none from the IP origin either).
+    const connect: buildConnector.connector = (options, callback) => base({ ...options, servername: sni ?? '' }, callback);
+    const origin = `https://${host}:${endpoint.port}`;
+    const pool = allowH2 ? new Pool(origin, { ...common, connections: 4, allowH2: true, pipelining: 100, connect }) : new Pool(origin, { ...common, connect });
+    return { pool, servername: name };
   }
 }

@@ -1,6 +1,7 @@
 import type { Diagnostic } from '../../core/diagnostic.js';
 import type { ConfigErrorCode } from '../../core/errors.js';
 import type { IrCluster, IrLoadBalancer } from '../../ir/types.js';
+import { formatFieldPath } from '../../resources/schema-issue.js';
 import { refOf, type Service } from '../../resources/resource.js';
 import type { ServicePort } from '../../resources/service.js';
 import { namespacedKey, type ResourceIndex } from '../../store/resource-index.js';
@@ -9,6 +10,7 @@ import { DEFAULT_CONNECT_TIMEOUT_MS, DEFAULT_PASSIVE_HEALTH } from '../../ir/def
 import { createPodWeights } from './endpoint-weight.js';
 import { readLoadBalancer } from './load-balancer-annotations.js';
 import { resolveServiceEndpoints } from './service-endpoints.js';
+import { readUpstreamTls, upstreamTlsAnnotationsOf, type UpstreamTlsResolution } from './upstream-tls-annotations.js';
 
 
 export type ServicePortSelector = { readonly kind: 'number'; readonly number: number } | { readonly kind: 'name'; readonly name: string };
@@ -23,6 +25,10 @@ export interface ClusterSet {
   build(): IrCluster[];
 }
 
+function isTlsProtocol(protocol: IrCluster['protocol']): boolean {
+  return protocol === 'https' || protocol === 'h2';
+}
+
 function describePorts(service: Service, by: ServicePortSelector['kind']): string {
   const ports = service.spec.ports;
   if (ports.length === 0) return 'the Service has no ports';
@@ -35,6 +41,36 @@ export function createClusterSet(index: ResourceIndex, diagnostics: Diagnostic[]
   const referenced = new Map<string, { service: Service; port: ServicePort }>();
   const weightOf = createPodWeights(diagnostics);
   const lbByService = new Map<Service, IrLoadBalancer>();
+  const tlsByService = new Map<Service, UpstreamTlsResolution>();
+  const checkedForUnusedTls = new Set<Service>();
+
+  // Read once per Service, so its diagnostics appear once however many routes use it.
+  const tlsOf = (service: Service, namespace: string): UpstreamTlsResolution => {
+    let tls = tlsByService.get(service);
+    if (!tls) {
+      tls = readUpstreamTls(service, namespace, index, diagnostics);
+      tlsByService.set(service, tls);
+    }
+    return tls;
+  };
+
+  // TLS annotations on a Service none of whose ports speaks TLS usually mean a missing
+  // `appProtocol: https`: traffic would go out in cleartext while the YAML suggests otherwise.
+  const warnUnusedTls = (service: Service): void => {
+    if (checkedForUnusedTls.has(service)) return;
+    checkedForUnusedTls.add(service);
+    if (service.spec.ports.some((p) => isTlsProtocol(backendProtocolOf(p.appProtocol, p.name)))) return;
+    for (const annotation of upstreamTlsAnnotationsOf(service)) {
+      diagnostics.push({
+        severity: 'warning',
+        code: 'ERR_RESOURCE_INVALID',
+        object: refOf(service),
+        source: service.source,
+        path: formatFieldPath(['metadata', 'annotations', annotation]),
+        message: 'has no effect: no port of this Service speaks TLS (set appProtocol: https on the port that does)',
+      });
+    }
+  };
 
   const reference = (namespace: string, serviceName: string, selector: ServicePortSelector): BackendResolution => {
     const service = index.services.get(namespacedKey(namespace, serviceName));
@@ -57,6 +93,15 @@ export function createClusterSet(index: ResourceIndex, diagnostics: Diagnostic[]
     if (port.protocol !== 'TCP') {
       return { kind: 'error', code: 'ERR_BACKEND_PORT_NOT_FOUND', message: `Service "${serviceName}" port ${port.port} is ${port.protocol}, not TCP` };
     }
+    if (isTlsProtocol(backendProtocolOf(port.appProtocol, port.name))) {
+      if (tlsOf(service, namespace).kind === 'invalid') {
+        return {
+          kind: 'error',
+          code: 'ERR_BACKEND_TLS_INVALID',
+          message: `Service "${serviceName}" port ${port.port} speaks TLS, but its upstream TLS annotations cannot be used (see the Service's diagnostics)`,
+        };
+      }
+    } else warnUnusedTls(service);
     const cluster = `service/${namespace}/${serviceName}/${port.port}`;
     if (!referenced.has(cluster)) referenced.set(cluster, { service, port });
     return externalName === undefined ? { kind: 'ok', cluster } : { kind: 'ok', cluster, externalName };
@@ -88,10 +133,14 @@ export function createClusterSet(index: ResourceIndex, diagnostics: Diagnostic[]
           message: `no ready endpoints for port ${port.port}; requests to it get 503`,
         });
       }
+      const protocol = backendProtocolOf(port.appProtocol, port.name);
+      // reference() refused TLS ports whose settings are invalid, so only `ok` reaches here.
+      const tls = isTlsProtocol(protocol) ? tlsByService.get(service) : undefined;
       return {
         name,
         origin: refOf(service),
-        protocol: backendProtocolOf(port.appProtocol, port.name),
+        protocol,
+        ...(tls?.kind === 'ok' ? { tls: tls.tls } : {}),
         lb: lbOf(service),
         endpoints,
         connectTimeoutMs: DEFAULT_CONNECT_TIMEOUT_MS,
