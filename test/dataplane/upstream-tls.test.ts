@@ -223,7 +223,7 @@ test('a CA bundle OpenSSL refuses (hand-written IR): a diagnostic, and the clust
   assert.equal(result.outcome, 'applied');
   const d = result.diagnostics.find((x) => x.code === 'ERR_BACKEND_TLS_INVALID');
   assert.ok(d, JSON.stringify(result.diagnostics));
-  assert.deepEqual(d.object, { kind: 'Service', namespace: 'default', name: 'broken' });
+  assert.deepEqual(d.object, { group: '', kind: 'Service', namespace: 'default', name: 'broken' });
   assert.equal(d.path, 'tls.verification.caPem');
   assert.equal((await get(gw.httpPort, '/broken')).status, 503);
   assert.equal((await get(gw.httpPort, '/ok')).status, 200, 'the other cluster keeps serving');

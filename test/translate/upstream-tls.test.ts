@@ -104,7 +104,7 @@ test('a missing Secret: an error naming the Service, the annotation and what was
   assert.ok(service);
   assert.equal(service.severity, 'error');
   assert.equal(service.code, 'ERR_BACKEND_TLS_INVALID');
-  assert.deepEqual(service.object, { kind: 'Service', namespace: 'ns', name: 'api' });
+  assert.deepEqual(service.object, { group: '', kind: 'Service', namespace: 'ns', name: 'api' });
   assert.equal(service.path, 'metadata.annotations["isthmus.dev/upstream-ca-secret"]');
   assert.match(service.message, /^Secret "nowhere" not found in namespace "ns"; expected a Secret of type Opaque or kubernetes\.io\/tls with a PEM CA bundle in data\["ca\.crt"\]/);
   const ingress = result.diagnostics.find((d) => d.object?.kind === 'Ingress');
