@@ -124,6 +124,29 @@ test('passive health ejects an endpoint after consecutive failures and brings it
   assert.ok(after.includes('bad-recovered'), `the endpoint is back after the back-off: ${after.join(',')}`);
 });
 
+test('panic mode: when every endpoint is ejected, requests still go to them rather than all getting 503', async (t) => {
+  const clock = new ManualClock(0, 0);
+  let calls = 0;
+  const only = await startUpstream((_req, res) => {
+    calls++;
+    res.writeHead(calls <= 2 ? 503 : 200);
+    res.end(calls <= 2 ? 'down' : 'up');
+  });
+  const c = cluster('c', [only], { passiveHealth: { consecutiveFailures: 2, baseEjectionMs: 60_000, maxEjectionMs: 60_000 } });
+  const gw = await startGateway(snapshot([httpListener([forwardRoute('r', 'c')])], [c]), { clock });
+  t.after(async () => {
+    await gw.close();
+    await only.close();
+  });
+  assert.equal((await request(gw.httpPort, { path: '/' })).status, 503);
+  assert.equal((await request(gw.httpPort, { path: '/' })).status, 503);
+  const upstreams = gw.dataPlane.upstreams() as { clusters: { endpoints: { healthy: boolean }[] }[] };
+  assert.equal(upstreams.clusters[0]!.endpoints[0]!.healthy, false, 'the only endpoint is ejected');
+  const after = await request(gw.httpPort, { path: '/' });
+  assert.equal(after.status, 200, 'and still reached');
+  assert.equal(after.body, 'up');
+});
+
 test('no endpoints at all gives 503 no_healthy_upstream', async (t) => {
   const gw = await startGateway(snapshot([httpListener([forwardRoute('r', 'c')])], [cluster('c', [])]));
   t.after(() => gw.close());

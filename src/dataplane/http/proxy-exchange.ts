@@ -44,7 +44,6 @@ export class ProxyExchange implements UpstreamHandler {
   private timer: NodeJS.Timeout | undefined;
   /** Set while an attempt whose response status asked for a retry is being torn down. */
   private discarding = false;
-  private statusRetries = 0;
   /** Armed while the client's window (HTTP/2) or socket buffer (HTTP/1) is full. */
   private sendStall: NodeJS.Timeout | undefined;
   private readonly cluster: ClusterRuntime;
@@ -73,9 +72,9 @@ export class ProxyExchange implements UpstreamHandler {
 
   /** `previousFailure`: on a retry with no endpoint left, the client hears the original error. */
   private attempt(previousFailure?: RuntimeErrorCode): void {
-    // A status retry may go back to an endpoint already tried (a 503 is often momentary); only
-    // connect failures exclude endpoints for good.
-    const endpoint = this.cluster.lb.pick(this.lbContext, this.tried) ?? (this.statusRetries > 0 ? this.cluster.lb.pick(this.lbContext, undefined) : undefined);
+    // `tried` holds only endpoints that failed to connect: a status retry may go back to the same
+    // endpoint (a 503 is often momentary), as Gateway API and Envoy retries do.
+    const endpoint = this.cluster.lb.pick(this.lbContext, this.tried);
     if (endpoint === undefined) {
       this.reply(previousFailure ?? 'no_healthy_upstream');
       return;
@@ -100,7 +99,6 @@ export class ProxyExchange implements UpstreamHandler {
     if (this.retriesOnStatus(statusCode)) {
       if (statusCode >= 500) this.cluster.health.recordFailure(this.endpoint!);
       this.discarding = true;
-      this.statusRetries++;
       this.abortUpstream?.();
       return false;
     }

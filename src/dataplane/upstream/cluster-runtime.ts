@@ -52,12 +52,15 @@ export function compileCluster(cluster: IrCluster, deps: { registry: EndpointReg
   const irEndpoints = usable ? cluster.endpoints : [];
   const endpoints = irEndpoints.map((e) => deps.registry.acquire(e.address, e.port, e.weight ?? 1));
   const health = new PassiveHealth(cluster.passiveHealth ?? DEFAULT_PASSIVE_HEALTH, deps.clock);
-  const lb = createLoadBalancer(cluster.lb, endpoints, {
-    random: deps.random,
-    isAvailable: health.isAvailable,
-    // An endpoint shared by two clusters may carry a different weight in each.
-    weights: irEndpoints.map((e) => e.weight ?? 1),
-  });
+  // An endpoint shared by two clusters may carry a different weight in each.
+  const lbDeps = { random: deps.random, isAvailable: health.isAvailable, weights: irEndpoints.map((e) => e.weight ?? 1) };
+  // Panic mode: when passive health leaves no endpoint (all ejected, or the rest already tried),
+  // the same policy over every endpoint. Envoy does the same below 50 % healthy: ejection is a
+  // guess from recent failures, and answering 503 for the whole ejection would turn a blip (a
+  // retried 5xx) into an outage.
+  const healthy = createLoadBalancer(cluster.lb, endpoints, lbDeps);
+  const all = createLoadBalancer(cluster.lb, endpoints, { ...lbDeps, isAvailable: EVERY_ENDPOINT });
+  const lb: LoadBalancer = { pick: (ctx, exclude) => healthy.pick(ctx, exclude) ?? all.pick(ctx, exclude) };
   return {
     name: cluster.name,
     connection,
@@ -67,3 +70,5 @@ export function compileCluster(cluster: IrCluster, deps: { registry: EndpointReg
     needsLbContext: cluster.lb.kind === 'ring-hash',
   };
 }
+
+const EVERY_ENDPOINT = (): boolean => true;
