@@ -29,7 +29,10 @@ export function checkIngressPath(path: string | undefined, pathType: PathType): 
     if (suffix) return { kind: 'invalid', message: `path "${path}" must not end with "${suffix}" for pathType ${pathType}` };
   }
   if (pathType === 'Exact') return { kind: 'ok', match: { kind: 'exact', value: path } };
-  const trimmed = path.replace(/\/+$/, '');
+  // A loop, not /\/+$/: that regex is quadratic on a long run of slashes followed by another character.
+  let end = path.length;
+  while (end > 0 && path.charCodeAt(end - 1) === 47 /* '/' */) end--;
+  const trimmed = path.slice(0, end);
   return { kind: 'ok', match: { kind: 'prefix', value: trimmed === '' ? '/' : trimmed } };
 }
 
