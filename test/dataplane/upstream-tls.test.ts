@@ -205,13 +205,18 @@ test('a failed verification is retried once on another endpoint, then answered: 
   assert.equal(a.connections + b.connections, 2, 'the first attempt and one retry, no reconnect loop');
 });
 
-test('passive health ejects an endpoint whose certificate keeps failing: 503 after five failures', async (t) => {
+test('passive health ejects an endpoint whose certificate keeps failing; with none left, panic mode still tries it (502, never a silent pass)', async (t) => {
   const up = await startTlsUpstream(t, leaf);
   const gw = await gatewayFor(t, [tlsCluster('c', up, verified(SVC, otherCa.certPem))]);
-  const reasons: string[] = [];
-  for (let i = 0; i < 6; i++) reasons.push(`${(await get(gw.httpPort, '/c')).status}`);
-  assert.deepEqual(reasons, ['502', '502', '502', '502', '502', '503']);
-  assert.equal(up.connections, 5);
+  const answers: string[] = [];
+  for (let i = 0; i < 6; i++) {
+    const res = await get(gw.httpPort, '/c');
+    answers.push(`${res.status} ${res.reason}`);
+  }
+  assert.deepEqual(answers, Array(6).fill('502 upstream_tls_error'));
+  const upstreams = gw.dataPlane.upstreams() as { clusters: { endpoints: { healthy: boolean }[] }[] };
+  assert.equal(upstreams.clusters[0]!.endpoints[0]!.healthy, false, 'ejected after five failures');
+  assert.equal(up.connections, 6, 'one handshake per request, no reconnect loop');
 });
 
 test('a CA bundle OpenSSL refuses (hand-written IR): a diagnostic, and the cluster answers 503', async (t) => {
