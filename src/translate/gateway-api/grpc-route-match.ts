@@ -38,14 +38,19 @@ export function translateGrpcMatch(match: GrpcRouteMatch): IrRouteMatch {
 /**
  * GRPCRouteRule precedence (gateway.networking.k8s.io/v1 GRPCRouteRule): the most characters in a
  * matching service, then in a matching method, then the most header matches. Hostnames are ranked
- * by the virtual host already; age and name break ties in the caller. For a RegularExpression the
- * characters are the pattern's.
+ * by the virtual host already; age and name break ties in the caller. The spec does not say what a
+ * RegularExpression's characters are; here its names count as none (a pattern's length says
+ * nothing about how narrow it is), so Exact names outrank patterns, and longer patterns come
+ * first among themselves.
  */
 export function rankGrpcMatch(match: GrpcRouteMatch): number[] {
+  const m = match.method;
+  const exact = (m?.type ?? 'Exact') === 'Exact';
   return [
     ROUTE_FAMILY_RANK.GRPCRoute,
-    -(match.method?.service?.length ?? 0),
-    -(match.method?.method?.length ?? 0),
+    exact ? -(m?.service?.length ?? 0) : 0,
+    exact ? -(m?.method?.length ?? 0) : 0,
+    exact ? 0 : -((m?.service?.length ?? 0) + (m?.method?.length ?? 0)),
     -(match.headers?.length ?? 0),
   ];
 }
