@@ -70,7 +70,7 @@ export type GatewayObjectStatus = StatusOf<
   'Gateway',
   { readonly addresses: readonly GatewayStatusAddress[]; readonly conditions: readonly Condition[]; readonly listeners: readonly ListenerStatus[] }
 >;
-export type RouteObjectStatus = StatusOf<'HTTPRoute', { readonly parents: readonly RouteParentStatus[] }>;
+export type RouteObjectStatus = StatusOf<'HTTPRoute' | 'GRPCRoute', { readonly parents: readonly RouteParentStatus[] }>;
 
 /** Discriminated by the object's `kind`. */
 export type ObjectStatus = IngressObjectStatus | GatewayClassObjectStatus | GatewayObjectStatus | RouteObjectStatus;

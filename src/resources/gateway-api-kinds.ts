@@ -1,12 +1,15 @@
-// Gateway API kinds (gateway.networking.k8s.io): GatewayClass, Gateway, HTTPRoute, ReferenceGrant.
+// Gateway API kinds (gateway.networking.k8s.io): GatewayClass, Gateway, HTTPRoute, GRPCRoute,
+// ReferenceGrant.
 // Each is validated against the upstream CRD schema (upstream-schema.ts); the spec types are the
 // upstream ones, deeply readonly.
 import type { IIoK8sSigsGatewayApiApisV1GatewayClassSpec } from '@kubernetes-models/gateway-api/gateway.networking.k8s.io/v1/GatewayClassSpec';
 import type { IIoK8sSigsGatewayApiApisV1GatewaySpec } from '@kubernetes-models/gateway-api/gateway.networking.k8s.io/v1/GatewaySpec';
+import type { IIoK8sSigsGatewayApiApisV1GRPCRouteSpec } from '@kubernetes-models/gateway-api/gateway.networking.k8s.io/v1/GRPCRouteSpec';
 import type { IIoK8sSigsGatewayApiApisV1HTTPRouteSpec } from '@kubernetes-models/gateway-api/gateway.networking.k8s.io/v1/HTTPRouteSpec';
 import type { IIoK8sSigsGatewayApiApisV1ReferenceGrantSpec } from '@kubernetes-models/gateway-api/gateway.networking.k8s.io/v1/ReferenceGrantSpec';
 import { validate as validateGatewayClass } from '@kubernetes-models/gateway-api/_schemas/IoK8sSigsGatewayApiApisV1GatewayClass';
 import { validate as validateGateway } from '@kubernetes-models/gateway-api/_schemas/IoK8sSigsGatewayApiApisV1Gateway';
+import { validate as validateGrpcRoute } from '@kubernetes-models/gateway-api/_schemas/IoK8sSigsGatewayApiApisV1GRPCRoute';
 import { validate as validateHttpRoute } from '@kubernetes-models/gateway-api/_schemas/IoK8sSigsGatewayApiApisV1HTTPRoute';
 import { validate as validateReferenceGrant } from '@kubernetes-models/gateway-api/_schemas/IoK8sSigsGatewayApiApisV1ReferenceGrant';
 import { validate as validateReferenceGrantV1beta1 } from '@kubernetes-models/gateway-api/_schemas/IoK8sSigsGatewayApiApisV1beta1ReferenceGrant';
@@ -26,6 +29,10 @@ export type HttpRouteRule = NonNullable<HttpRouteSpec['rules']>[number];
 export type HttpRouteMatch = NonNullable<HttpRouteRule['matches']>[number];
 export type HttpRouteFilter = NonNullable<HttpRouteRule['filters']>[number];
 export type HttpBackendRef = NonNullable<HttpRouteRule['backendRefs']>[number];
+export type GrpcRouteSpec = DeepReadonly<IIoK8sSigsGatewayApiApisV1GRPCRouteSpec>;
+export type GrpcRouteRule = NonNullable<GrpcRouteSpec['rules']>[number];
+export type GrpcRouteMatch = NonNullable<GrpcRouteRule['matches']>[number];
+export type GrpcRouteFilter = NonNullable<GrpcRouteRule['filters']>[number];
 export type ParentRef = NonNullable<HttpRouteSpec['parentRefs']>[number];
 export type ReferenceGrantSpec = DeepReadonly<IIoK8sSigsGatewayApiApisV1ReferenceGrantSpec>;
 
@@ -40,6 +47,9 @@ interface GatewayApiObject<K extends string, S, V extends string = typeof V1> {
 export type GatewayClass = GatewayApiObject<'GatewayClass', GatewayClassSpec>;
 export type Gateway = GatewayApiObject<'Gateway', GatewaySpec>;
 export type HttpRoute = GatewayApiObject<'HTTPRoute', HttpRouteSpec>;
+export type GrpcRoute = GatewayApiObject<'GRPCRoute', GrpcRouteSpec>;
+/** The route kinds that attach to Gateway listeners. */
+export type GatewayRoute = HttpRoute | GrpcRoute;
 /** v1beta1 and v1 are the same object (v1 was promoted unchanged). */
 export type ReferenceGrant = GatewayApiObject<'ReferenceGrant', ReferenceGrantSpec, typeof V1 | 'gateway.networking.k8s.io/v1beta1'>;
 
@@ -61,6 +71,7 @@ function gatewayApiKind<K extends string, S, V extends string>(
 export const gatewayClassKind = gatewayApiKind<'GatewayClass', GatewayClassSpec, typeof V1>(V1, 'GatewayClass', false, validateGatewayClass);
 export const gatewayKind = gatewayApiKind<'Gateway', GatewaySpec, typeof V1>(V1, 'Gateway', true, validateGateway);
 export const httpRouteKind = gatewayApiKind<'HTTPRoute', HttpRouteSpec, typeof V1>(V1, 'HTTPRoute', true, validateHttpRoute);
+export const grpcRouteKind = gatewayApiKind<'GRPCRoute', GrpcRouteSpec, typeof V1>(V1, 'GRPCRoute', true, validateGrpcRoute);
 export const referenceGrantKind = gatewayApiKind<'ReferenceGrant', ReferenceGrantSpec, typeof V1>(V1, 'ReferenceGrant', true, validateReferenceGrant);
 export const referenceGrantV1beta1Kind = gatewayApiKind<'ReferenceGrant', ReferenceGrantSpec, 'gateway.networking.k8s.io/v1beta1'>(
   'gateway.networking.k8s.io/v1beta1',

@@ -2,7 +2,7 @@ import type { Diagnostic } from '../core/diagnostic.js';
 import { groupOfApiVersion, type ObjectRef } from '../core/object-ref.js';
 import { endpointSliceKind } from './endpoint-slice.js';
 import { endpointsKind } from './endpoints.js';
-import { gatewayClassKind, gatewayKind, httpRouteKind, referenceGrantKind, referenceGrantV1beta1Kind } from './gateway-api-kinds.js';
+import { gatewayClassKind, gatewayKind, grpcRouteKind, httpRouteKind, referenceGrantKind, referenceGrantV1beta1Kind } from './gateway-api-kinds.js';
 import { ingressKind } from './ingress.js';
 import { ingressClassKind } from './ingress-class.js';
 import type { KindDefinition } from './kind-definition.js';
@@ -30,6 +30,7 @@ const KINDS: readonly KindDefinition<Resource>[] = [
   gatewayClassKind,
   gatewayKind,
   httpRouteKind,
+  grpcRouteKind,
   referenceGrantKind,
   referenceGrantV1beta1Kind,
 ];

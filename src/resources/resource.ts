@@ -1,6 +1,6 @@
 import { groupOfApiVersion, objectKey, type ObjectRef } from '../core/object-ref.js';
 import type { EndpointSlice } from './endpoint-slice.js';
-import type { Gateway, GatewayClass, HttpRoute, ReferenceGrant } from './gateway-api-kinds.js';
+import type { Gateway, GatewayClass, GrpcRoute, HttpRoute, ReferenceGrant } from './gateway-api-kinds.js';
 import type { Endpoints } from './endpoints.js';
 import type { Ingress } from './ingress.js';
 import type { IngressClass } from './ingress-class.js';
@@ -10,7 +10,7 @@ import type { Secret } from './secret.js';
 import type { Service } from './service.js';
 
 export type { EndpointSlice } from './endpoint-slice.js';
-export type { Gateway, GatewayClass, GatewayListener, HttpBackendRef, HttpRoute, HttpRouteFilter, HttpRouteMatch, HttpRouteRule, ParentRef, ReferenceGrant } from './gateway-api-kinds.js';
+export type { Gateway, GatewayClass, GatewayListener, GatewayRoute, GrpcRoute, GrpcRouteFilter, GrpcRouteMatch, GrpcRouteRule, HttpBackendRef, HttpRoute, HttpRouteFilter, HttpRouteMatch, HttpRouteRule, ParentRef, ReferenceGrant } from './gateway-api-kinds.js';
 export type { Endpoints } from './endpoints.js';
 export type { Ingress } from './ingress.js';
 export type { IngressClass } from './ingress-class.js';
@@ -33,6 +33,7 @@ export type Resource =
   | GatewayClass
   | Gateway
   | HttpRoute
+  | GrpcRoute
   | ReferenceGrant;
 
 export type ResourceKind = Resource['kind'];

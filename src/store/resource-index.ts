@@ -4,6 +4,7 @@ import type {
   Endpoints,
   Gateway,
   GatewayClass,
+  GrpcRoute,
   HttpRoute,
   Namespace,
   ReferenceGrant,
@@ -32,6 +33,7 @@ export interface ResourceIndex {
   readonly gatewayClasses: readonly GatewayClass[];
   readonly gateways: readonly Gateway[];
   readonly httpRoutes: readonly HttpRoute[];
+  readonly grpcRoutes: readonly GrpcRoute[];
   readonly referenceGrants: readonly ReferenceGrant[];
 }
 
@@ -62,6 +64,7 @@ export function indexResources(resources: readonly Resource[]): ResourceIndex {
   const gatewayClasses: GatewayClass[] = [];
   const gateways: Gateway[] = [];
   const httpRoutes: HttpRoute[] = [];
+  const grpcRoutes: GrpcRoute[] = [];
   const referenceGrants: ReferenceGrant[] = [];
   for (const resource of resources) {
     const key = namespacedKey(resource.metadata.namespace, resource.metadata.name);
@@ -102,6 +105,9 @@ export function indexResources(resources: readonly Resource[]): ResourceIndex {
       case 'HTTPRoute':
         httpRoutes.push(resource);
         break;
+      case 'GRPCRoute':
+        grpcRoutes.push(resource);
+        break;
       case 'ReferenceGrant':
         referenceGrants.push(resource);
         break;
@@ -126,6 +132,7 @@ export function indexResources(resources: readonly Resource[]): ResourceIndex {
     gatewayClasses,
     gateways,
     httpRoutes,
+    grpcRoutes,
     referenceGrants,
   };
 }

@@ -27,22 +27,32 @@ export interface ResolvedListener {
   readonly conditions: Condition[];
 }
 
-const HTTP_ROUTE_KIND: RouteGroupKind = { group: GATEWAY_GROUP, kind: 'HTTPRoute' };
+/**
+ * Route kinds an HTTP or HTTPS listener serves. GRPCRoute is there because both listener kinds
+ * accept HTTP/2 without an upgrade (h2c with prior knowledge on HTTP, ALPN `h2` on HTTPS), which
+ * the GRPCRoute spec requires of an implementation that supports it.
+ */
+const ROUTE_KINDS: readonly RouteGroupKind[] = [
+  { group: GATEWAY_GROUP, kind: 'HTTPRoute' },
+  { group: GATEWAY_GROUP, kind: 'GRPCRoute' },
+];
 
 function gatewayNamespace(gateway: Gateway): string {
   return gateway.metadata.namespace ?? 'default';
 }
 
-/** allowedRoutes.kinds: the HTTPRoute entries are ours; anything else is InvalidRouteKinds. */
+/** allowedRoutes.kinds: HTTPRoute and GRPCRoute entries are ours; anything else is InvalidRouteKinds. */
 function resolveKinds(listener: GatewayListener, protocol: ResolvedListener['protocol']): { kinds: RouteGroupKind[]; invalid: string[] } {
   if (protocol === 'unsupported') return { kinds: [], invalid: [] };
   const wanted = listener.allowedRoutes?.kinds;
-  if (wanted === undefined || wanted.length === 0) return { kinds: [HTTP_ROUTE_KIND], invalid: [] };
+  if (wanted === undefined || wanted.length === 0) return { kinds: [...ROUTE_KINDS], invalid: [] };
   const kinds: RouteGroupKind[] = [];
   const invalid: string[] = [];
   for (const k of wanted) {
-    if ((k.group ?? GATEWAY_GROUP) === GATEWAY_GROUP && k.kind === 'HTTPRoute') kinds.push(HTTP_ROUTE_KIND);
-    else invalid.push(`${k.group ?? GATEWAY_GROUP}/${k.kind}`);
+    const known = (k.group ?? GATEWAY_GROUP) === GATEWAY_GROUP ? ROUTE_KINDS.find((r) => r.kind === k.kind) : undefined;
+    if (known) {
+      if (!kinds.includes(known)) kinds.push(known);
+    } else invalid.push(`${k.group ?? GATEWAY_GROUP}/${k.kind}`);
   }
   return { kinds, invalid };
 }
@@ -134,7 +144,7 @@ export function resolveListeners(gateway: Gateway, index: ResourceIndex, diagnos
     if (invalid.length > 0) {
       refsOk = false;
       refsReason = 'InvalidRouteKinds';
-      refsMessage = `route kinds ${invalid.join(', ')} are not supported (HTTPRoute is)`;
+      refsMessage = `route kinds ${invalid.join(', ')} are not supported (HTTPRoute and GRPCRoute are)`;
     }
     if (protocol === 'https') {
       if ((listener.tls?.mode ?? 'Terminate') !== 'Terminate') {

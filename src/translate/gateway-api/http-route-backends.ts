@@ -1,10 +1,10 @@
-// HTTPRoute backendRefs → weighted IR backends. A backendRef that cannot be used keeps its weight
+// HTTPRoute and GRPCRoute backendRefs → weighted IR backends. A backendRef that cannot be used keeps its weight
 // and answers 500 for its share ("requests that would have been sent to that backend MUST
 // receive a 500", gateway.networking.k8s.io/v1 HTTPBackendRef); ResolvedRefs says why.
 import type { Diagnostic } from '../../core/diagnostic.js';
 import type { IrFilter, IrWeightedBackend } from '../../ir/types.js';
-import { refOf, type HttpRoute, type ReferenceGrant } from '../../resources/resource.js';
-import type { ClusterSet } from '../services/cluster-set.js';
+import { refOf, type GatewayRoute, type ReferenceGrant } from '../../resources/resource.js';
+import type { ClusterSet, UnstatedProtocol } from '../services/cluster-set.js';
 import { GATEWAY_GROUP } from './gateway-listeners.js';
 import { isReferencePermitted } from './reference-grants.js';
 
@@ -31,8 +31,10 @@ export interface BackendRefLike {
 }
 
 export interface BackendContext {
-  readonly route: HttpRoute;
+  readonly route: GatewayRoute;
   readonly routeName: string;
+  /** Backend protocol when the Service port does not say: h2c for GRPCRoute. */
+  readonly unstatedProtocol: UnstatedProtocol;
   readonly clusters: ClusterSet;
   readonly grants: readonly ReferenceGrant[];
   readonly diagnostics: Diagnostic[];
@@ -53,12 +55,12 @@ export function resolveBackendCluster(ref: BackendRefLike, fieldPath: string, ct
   const kind = ref.kind ?? 'Service';
   if (group !== '' || kind !== 'Service') return fail('InvalidKind', 'ERR_ROUTE_BACKEND_INVALID_KIND', `backendRef kind ${group === '' ? 'core' : group}/${kind} is not supported (core Service is)`);
   const permitted = isReferencePermitted(
-    { fromGroup: GATEWAY_GROUP, fromKind: 'HTTPRoute', fromNamespace: ns, toGroup: '', toKind: 'Service', toNamespace: targetNs, toName: ref.name },
+    { fromGroup: GATEWAY_GROUP, fromKind: route.kind, fromNamespace: ns, toGroup: '', toKind: 'Service', toNamespace: targetNs, toName: ref.name },
     ctx.grants,
   );
-  if (!permitted) return fail('RefNotPermitted', 'ERR_ROUTE_REF_NOT_PERMITTED', `Service ${targetNs}/${ref.name} is in another namespace and no ReferenceGrant there allows HTTPRoutes from "${ns}"`);
+  if (!permitted) return fail('RefNotPermitted', 'ERR_ROUTE_REF_NOT_PERMITTED', `Service ${targetNs}/${ref.name} is in another namespace and no ReferenceGrant there allows ${route.kind}s from "${ns}"`);
   if (ref.port === undefined) return fail('BackendNotFound', 'ERR_BACKEND_PORT_NOT_FOUND', `backendRef to Service "${ref.name}" needs a port`);
-  const resolution = ctx.clusters.reference(targetNs, ref.name, { kind: 'number', number: ref.port });
+  const resolution = ctx.clusters.reference(targetNs, ref.name, { kind: 'number', number: ref.port }, ctx.unstatedProtocol);
   if (resolution.kind === 'error') return fail('BackendNotFound', resolution.code, resolution.message);
   return { cluster: resolution.cluster, ok: true };
 }

@@ -1,5 +1,6 @@
 import type { IrRouteMatch, IrStringMatch } from '../../ir/types.js';
 import type { HttpRouteMatch } from '../../resources/resource.js';
+import { ROUTE_FAMILY_RANK } from './route-precedence.js';
 
 /** The default match of a rule without matches: every request (`PathPrefix /`). */
 export const MATCH_ALL: HttpRouteMatch = { path: { type: 'PathPrefix', value: '/' } };
@@ -36,20 +37,13 @@ export function translateMatch(match: HttpRouteMatch): IrRouteMatch {
 
 /**
  * HTTPRouteRule precedence across every route of a hostname (gateway.networking.k8s.io/v1
- * HTTPRouteRule): an Exact path, then the longest PathPrefix, then a method match, then the most
- * header matches, then the most query parameter matches. RegularExpression paths are
- * implementation-specific: here after Exact and before PathPrefix, longest first (as Envoy
- * Gateway). Ties go to the older route, then namespace/name, then rule and match order (the
- * caller sorts stably).
+ * HTTPRouteRule) as a sort key (route-precedence.ts): an Exact path, then the longest PathPrefix,
+ * then a method match, then the most header matches, then the most query parameter matches.
+ * RegularExpression paths are implementation-specific: here after Exact and before PathPrefix,
+ * longest first (as Envoy Gateway).
  */
-export function compareMatchPrecedence(a: IrRouteMatch, b: IrRouteMatch): number {
-  const rank = (m: IrRouteMatch): number => (m.path.kind === 'exact' ? 0 : m.path.kind === 'regex' ? 1 : 2);
-  const len = (m: IrRouteMatch): number => ('value' in m.path ? m.path.value.length : 0);
-  return (
-    rank(a) - rank(b) ||
-    len(b) - len(a) ||
-    (b.method !== undefined ? 1 : 0) - (a.method !== undefined ? 1 : 0) ||
-    (b.headers?.length ?? 0) - (a.headers?.length ?? 0) ||
-    (b.queryParams?.length ?? 0) - (a.queryParams?.length ?? 0)
-  );
+export function rankHttpMatch(m: IrRouteMatch): number[] {
+  const kind = m.path.kind === 'exact' ? 0 : m.path.kind === 'regex' ? 1 : 2;
+  const len = 'value' in m.path ? m.path.value.length : 0;
+  return [ROUTE_FAMILY_RANK.HTTPRoute, kind, -len, m.method !== undefined ? 0 : 1, -(m.headers?.length ?? 0), -(m.queryParams?.length ?? 0)];
 }

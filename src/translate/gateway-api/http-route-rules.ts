@@ -1,10 +1,18 @@
 // One HTTPRoute rule → one IR route per match (the data plane's route is one match): action,
-// filters in the order written, mirrors, timeouts, retry.
-import type { IrFilter, IrHeaderModifier, IrMirror, IrPathRewrite, IrRedirect, IrRetryPolicy, IrRoute, IrRouteAction, IrTimeouts } from '../../ir/types.js';
-import { refOf, type HttpRouteFilter, type HttpRouteMatch, type HttpRouteRule } from '../../resources/resource.js';
+// filters in the order written, mirrors, timeouts, retry. GRPCRoute rules go through the same
+// translateRuleMatches: their filters and backendRefs are a subset of HTTPRoute's.
+import type { IrFilter, IrHeaderModifier, IrMirror, IrPathRewrite, IrRedirect, IrRetryPolicy, IrRoute, IrRouteAction, IrRouteMatch, IrTimeouts } from '../../ir/types.js';
+import { refOf, type HttpRouteFilter, type HttpRouteRule } from '../../resources/resource.js';
 import { parseGatewayDuration } from './durations.js';
-import { resolveBackendCluster, weightedBackend, type BackendContext } from './http-route-backends.js';
+import { resolveBackendCluster, weightedBackend, type BackendContext, type BackendRefLike } from './http-route-backends.js';
 import { MATCH_ALL, translateMatch } from './http-route-match.js';
+
+/** What HTTPRoute and GRPCRoute rules share (GRPCRoute filters are HTTPRoute filter types). */
+export interface RouteRuleLike {
+  readonly filters?: readonly HttpRouteFilter[];
+  readonly backendRefs?: readonly (BackendRefLike & { readonly weight?: number; readonly filters?: readonly HttpRouteFilter[] })[];
+  readonly timeouts?: HttpRouteRule['timeouts'];
+}
 
 type Header = { readonly name: string; readonly value: string };
 type HeaderFilter = { readonly set?: readonly Header[]; readonly add?: readonly Header[]; readonly remove?: readonly string[] };
@@ -20,11 +28,10 @@ function headerModifier(f: HeaderFilter): IrHeaderModifier {
 type PathModifier = { readonly type: string; readonly replaceFullPath?: string; readonly replacePrefixMatch?: string };
 
 /** ReplacePrefixMatch replaces the part the PathPrefix match matched (`/` when the match has none). */
-function pathRewrite(modifier: PathModifier, match: HttpRouteMatch): IrPathRewrite | undefined {
+function pathRewrite(modifier: PathModifier, match: IrRouteMatch): IrPathRewrite | undefined {
   if (modifier.type === 'ReplaceFullPath') return { kind: 'full', value: modifier.replaceFullPath ?? '/' };
-  const matchedPrefix = match.path?.type === 'PathPrefix' || match.path === undefined ? (match.path?.value ?? '/') : undefined;
-  if (matchedPrefix === undefined) return undefined;
-  return { kind: 'prefix', matchedPrefix, value: modifier.replacePrefixMatch ?? '/' };
+  if (match.path.kind !== 'prefix') return undefined;
+  return { kind: 'prefix', matchedPrefix: match.path.value, value: modifier.replacePrefixMatch ?? '/' };
 }
 
 interface FilterOutcome {
@@ -34,7 +41,7 @@ interface FilterOutcome {
   unsupported?: string;
 }
 
-function translateFilters(filters: readonly HttpRouteFilter[], match: HttpRouteMatch, fieldPath: string, ctx: BackendContext, perBackend: boolean): FilterOutcome {
+function translateFilters(filters: readonly HttpRouteFilter[], match: IrRouteMatch, fieldPath: string, ctx: BackendContext, perBackend: boolean): FilterOutcome {
   const out: FilterOutcome = { filters: [], mirrors: [] };
   filters.forEach((f, i) => {
     const path = `${fieldPath}[${i}]`;
@@ -108,7 +115,7 @@ function translateFilters(filters: readonly HttpRouteFilter[], match: HttpRouteM
   return out;
 }
 
-function timeoutsOf(rule: HttpRouteRule): IrTimeouts | undefined {
+function timeoutsOf(rule: RouteRuleLike): IrTimeouts | undefined {
   const t = rule.timeouts;
   if (!t) return undefined;
   const requestMs = t.request !== undefined ? parseGatewayDuration(t.request) : undefined;
@@ -118,7 +125,7 @@ function timeoutsOf(rule: HttpRouteRule): IrTimeouts | undefined {
 }
 
 /** HTTPRouteRetry (GEP-1731, experimental): attempts, codes, backoff; connect failures retry too. */
-function retryOf(rule: HttpRouteRule): IrRetryPolicy | undefined {
+function retryOf(rule: RouteRuleLike): IrRetryPolicy | undefined {
   const r = (rule as { readonly retry?: { readonly attempts?: number; readonly codes?: readonly number[]; readonly backoff?: string } }).retry;
   if (!r) return undefined;
   const backoffMs = r.backoff !== undefined ? parseGatewayDuration(r.backoff) : undefined;
@@ -137,11 +144,16 @@ const FIVE_HUNDRED = (why: string, route: string): IrRouteAction => ({
   contentType: 'application/json',
 });
 
-/** The IR routes of one rule, one per match, without their final name (the caller names them). */
+/** The IR routes of one HTTPRoute rule, one per match. */
 export function translateRule(rule: HttpRouteRule, ruleIndex: number, ctx: BackendContext): IrRoute[] {
+  const matches = rule.matches && rule.matches.length > 0 ? rule.matches : [MATCH_ALL];
+  return translateRuleMatches(rule, ruleIndex, matches.map(translateMatch), ctx);
+}
+
+/** The IR routes of one rule, given its matches already in IR form (one route per match). */
+export function translateRuleMatches(rule: RouteRuleLike, ruleIndex: number, matches: readonly IrRouteMatch[], ctx: BackendContext): IrRoute[] {
   const route = ctx.route;
   const rulePath = `spec.rules[${ruleIndex}]`;
-  const matches = rule.matches && rule.matches.length > 0 ? rule.matches : [MATCH_ALL];
   return matches.map((match, m): IrRoute => {
     const name = `${ctx.routeName}/rule/${ruleIndex}/match/${m}`;
     // Backend problems are recorded once per rule, not once per match.
@@ -152,7 +164,7 @@ export function translateRule(rule: HttpRouteRule, ruleIndex: number, ctx: Backe
     const base = {
       name,
       origin: refOf(route),
-      match: translateMatch(match),
+      match,
       ...(timeouts ? { timeouts } : {}),
       ...(retry ? { retry } : {}),
     };

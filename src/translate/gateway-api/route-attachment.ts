@@ -1,7 +1,7 @@
-// HTTPRoute parentRefs → the listeners a route attaches to, and the route's Accepted condition per
+// HTTPRoute and GRPCRoute parentRefs → the listeners a route attaches to, and the route's Accepted condition per
 // parentRef (gateway.networking.k8s.io/v1 RouteConditionReason).
 import type { Namespace } from '../../resources/resource.js';
-import type { HttpRoute, ParentRef } from '../../resources/resource.js';
+import type { GatewayRoute, ParentRef } from '../../resources/resource.js';
 import { GATEWAY_GROUP, type ResolvedListener } from './gateway-listeners.js';
 import { ANY_HOSTNAME, intersectHostnames } from './hostnames.js';
 
@@ -25,8 +25,8 @@ function labelsMatch(selector: { readonly matchLabels?: Readonly<Record<string, 
 }
 
 /** allowedRoutes: namespaces From Same (default) / All / Selector, and the route kind. */
-function isAllowed(listener: ResolvedListener, route: HttpRoute, namespaces: ReadonlyMap<string, Namespace>): boolean {
-  if (!listener.supportedKinds.some((k) => k.kind === 'HTTPRoute')) return false;
+function isAllowed(listener: ResolvedListener, route: GatewayRoute, namespaces: ReadonlyMap<string, Namespace>): boolean {
+  if (!listener.supportedKinds.some((k) => k.kind === route.kind)) return false;
   const from = listener.spec.allowedRoutes?.namespaces?.from ?? 'Same';
   const routeNs = route.metadata.namespace ?? 'default';
   if (from === 'All') return true;
@@ -51,7 +51,7 @@ export function effectiveHostnames(listenerHostname: string, routeHostnames: rea
   return [...out];
 }
 
-export function attachToGateway(route: HttpRoute, parentRef: ParentRef, listeners: readonly ResolvedListener[], namespaces: ReadonlyMap<string, Namespace>): Attachment {
+export function attachToGateway(route: GatewayRoute, parentRef: ParentRef, listeners: readonly ResolvedListener[], namespaces: ReadonlyMap<string, Namespace>): Attachment {
   const candidates = listeners.filter(
     (l) => (parentRef.sectionName === undefined || l.spec.name === parentRef.sectionName) && (parentRef.port === undefined || l.spec.port === parentRef.port),
   );
@@ -61,7 +61,7 @@ export function attachToGateway(route: HttpRoute, parentRef: ParentRef, listener
   }
   const allowed = candidates.filter((l) => l.serving && isAllowed(l, route, namespaces));
   if (allowed.length === 0) {
-    return { kind: 'rejected', reason: 'NotAllowedByListeners', message: 'no listener that matches the parentRef allows HTTPRoutes from this namespace' };
+    return { kind: 'rejected', reason: 'NotAllowedByListeners', message: `no listener that matches the parentRef allows ${route.kind}s from this namespace` };
   }
   const attached = allowed
     .map((listener) => ({ listener, hostnames: effectiveHostnames(listener.hostname, route.spec.hostnames ?? []) }))

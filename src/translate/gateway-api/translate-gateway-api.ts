@@ -1,20 +1,23 @@
 // Gateway API (gateway.networking.k8s.io/v1) → IR listeners, certificates and statuses.
+// HTTPRoutes and GRPCRoutes attach, resolve and report alike; only their rules differ.
 // Phases: classes → gateways and their listeners → route attachment → rules → virtual hosts
 // (listener isolation) → statuses. Pure: no I/O, no clock.
 import type { Diagnostic } from '../../core/diagnostic.js';
 import { condition, type GatewayObjectStatus, type ObjectStatus, type RouteParentStatus } from '../../core/object-status.js';
 import type { IrCertificate, IrListener, IrRoute, IrVirtualHost } from '../../ir/types.js';
-import { refOf, type Gateway, type HttpRoute } from '../../resources/resource.js';
+import { refOf, type Gateway, type GatewayRoute } from '../../resources/resource.js';
 import type { ResourceIndex } from '../../store/resource-index.js';
 import { compareByCreation } from '../creation-order.js';
 import type { ClusterSet } from '../services/cluster-set.js';
 import { selectOurGatewayClasses } from './gateway-classes.js';
 import { resolveListeners, type ResolvedListener } from './gateway-listeners.js';
 import { compareHostnamesBySpecificity, covers, hostnameSpecificity } from './hostnames.js';
-import type { RefProblem } from './http-route-backends.js';
-import { compareMatchPrecedence } from './http-route-match.js';
+import { translateGrpcRule } from './grpc-route-rules.js';
+import type { BackendContext, RefProblem } from './http-route-backends.js';
+import { rankHttpMatch } from './http-route-match.js';
 import { translateRule } from './http-route-rules.js';
 import { attachToGateway, isGatewayParent } from './route-attachment.js';
+import { compareRanks, type RankedRoute } from './route-precedence.js';
 
 export const DEFAULT_GATEWAY_CONTROLLER = 'isthmus.dev/gateway-controller';
 
@@ -33,7 +36,7 @@ interface Attached {
   readonly listener: ResolvedListener;
   readonly hostname: string;
   readonly routeOrder: number;
-  readonly routes: readonly IrRoute[];
+  readonly routes: readonly RankedRoute[];
 }
 
 function nsOf(o: { readonly metadata: { readonly namespace?: string } }): string {
@@ -67,13 +70,23 @@ function buildVirtualHosts(prefix: string, listeners: readonly ResolvedListener[
     const best = Math.max(...owners.map((l) => hostnameSpecificity(l.hostname)));
     const entries = attached.filter((a) => a.hostname === key && hostnameSpecificity(a.listener.hostname) === best);
     const ordered = entries
-      .flatMap((a) => a.routes.map((route, i) => ({ route, order: a.routeOrder, i })))
-      .sort((x, y) => compareMatchPrecedence(x.route.match, y.route.match) || x.order - y.order || x.i - y.i);
+      .flatMap((a) => a.routes.map(({ route, rank }, i) => ({ route, rank, order: a.routeOrder, i })))
+      .sort((x, y) => compareRanks(x.rank, y.rank) || x.order - y.order || x.i - y.i);
     // One route object once per virtual host, even when two listeners brought it.
     const seen = new Set<IrRoute>();
     const routes = ordered.flatMap(({ route }) => (seen.has(route) ? [] : (seen.add(route), [route])));
     return { name: `${prefix}/vhost/${key}`, hostnames: [key], wildcardMatch: 'any-labels', routes };
   });
+}
+
+/** The IR routes of every rule of a route, each with its precedence rank. */
+function translateRouteRules(route: GatewayRoute, ctx: BackendContext): RankedRoute[] {
+  switch (route.kind) {
+    case 'HTTPRoute':
+      return (route.spec.rules ?? [{}]).flatMap((rule, r) => translateRule(rule, r, ctx)).map((ir) => ({ route: ir, rank: rankHttpMatch(ir.match) }));
+    case 'GRPCRoute':
+      return (route.spec.rules ?? [{}]).flatMap((rule, r) => translateGrpcRule(rule, r, ctx));
+  }
 }
 
 export function translateGatewayApi(index: ResourceIndex, options: GatewayApiOptions, clusters: ClusterSet, diagnostics: Diagnostic[]): GatewayApiTranslation {
@@ -85,15 +98,16 @@ export function translateGatewayApi(index: ResourceIndex, options: GatewayApiOpt
   const attachedCount = new Map<ResolvedListener, number>();
   const attached: Attached[] = [];
   const statuses: ObjectStatus[] = [...classes.statuses];
-  const routes = [...index.httpRoutes].sort(compareByCreation);
-  routes.forEach((route: HttpRoute, routeOrder) => {
+  const routes: GatewayRoute[] = [...index.httpRoutes, ...index.grpcRoutes].sort(compareByCreation);
+  routes.forEach((route, routeOrder) => {
     const parents = (route.spec.parentRefs ?? []).filter(isGatewayParent);
     const ours = parents.filter((p) => listenersByGateway.has(`${p.namespace ?? nsOf(route)}/${p.name}`));
     if (ours.length === 0) return; // routes of other controllers get no status from us
-    const routeName = `httproute/${nsOf(route)}/${route.metadata.name}`;
+    const routeName = `${route.kind.toLowerCase()}/${nsOf(route)}/${route.metadata.name}`;
     const problems: RefProblem[] = [];
-    const ctx = { route, routeName, clusters, grants: index.referenceGrants, diagnostics: [] as Diagnostic[], problems };
-    const irRoutes = (route.spec.rules ?? [{}]).flatMap((rule, r) => translateRule(rule, r, ctx));
+    const unstatedProtocol = route.kind === 'GRPCRoute' ? 'h2c' : 'http1';
+    const ctx: BackendContext = { route, routeName, clusters, unstatedProtocol, grants: index.referenceGrants, diagnostics: [], problems };
+    const irRoutes = translateRouteRules(route, ctx);
     let anyAttached = false;
     const parentStatuses = ours.map((parentRef, p): RouteParentStatus => {
       const gwListeners = listenersByGateway.get(`${parentRef.namespace ?? nsOf(route)}/${parentRef.name}`) ?? [];
@@ -116,7 +130,7 @@ export function translateGatewayApi(index: ResourceIndex, options: GatewayApiOpt
     });
     // Backend diagnostics only for routes that serve somewhere: others are reported by status.
     if (anyAttached) diagnostics.push(...ctx.diagnostics);
-    statuses.push({ apiVersion: route.apiVersion, kind: 'HTTPRoute', namespace: nsOf(route), name: route.metadata.name, status: { parents: parentStatuses } });
+    statuses.push({ apiVersion: route.apiVersion, kind: route.kind, namespace: nsOf(route), name: route.metadata.name, status: { parents: parentStatuses } });
   });
 
   const irListeners: IrListener[] = [];

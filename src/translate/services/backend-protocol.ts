@@ -7,8 +7,12 @@ import type { IrCluster } from '../../ir/types.js';
  * starts as HTTP/1.1 and upgrades; `https` is HTTP/1.1 over TLS. Without appProtocol, Istio's port
  * naming convention (`http2`, `http2-*`, `grpc`, `grpc-*`; not `grpc-web`, which is HTTP/1.1)
  * selects HTTP/2. Anything else is plain HTTP/1.1.
+ *
+ * `unstated` is the protocol when the port says nothing (no appProtocol, no telling name): HTTP/1.1
+ * for Ingress and HTTPRoute, h2c for GRPCRoute, since gRPC cannot run over HTTP/1.1 and a GRPCRoute
+ * backend is a gRPC server by declaration (Envoy Gateway does the same). Any appProtocol wins.
  */
-export function backendProtocolOf(appProtocol: string | undefined, portName?: string): IrCluster['protocol'] {
+export function backendProtocolOf(appProtocol: string | undefined, portName?: string, unstated: IrCluster['protocol'] = 'http1'): IrCluster['protocol'] {
   switch (appProtocol) {
     case 'kubernetes.io/h2c':
     case 'h2c':
@@ -18,7 +22,7 @@ export function backendProtocolOf(appProtocol: string | undefined, portName?: st
     case 'https':
       return 'https';
     case undefined:
-      return portName !== undefined && isHttp2PortName(portName) ? 'h2c' : 'http1';
+      return portName !== undefined && isHttp2PortName(portName) ? 'h2c' : unstated;
     case 'kubernetes.io/ws':
     case 'kubernetes.io/wss':
     default:

@@ -19,9 +19,15 @@ export type BackendResolution =
   | { readonly kind: 'ok'; readonly cluster: string; readonly externalName?: string }
   | { readonly kind: 'error'; readonly code: ConfigErrorCode; readonly message: string };
 
+/**
+ * What the route kind assumes when the Service port does not name its protocol: `http1` for
+ * Ingress and HTTPRoute, `h2c` for GRPCRoute (see backendProtocolOf).
+ */
+export type UnstatedProtocol = 'http1' | 'h2c';
+
 /** Collects the clusters that routes reference; only those are emitted. */
 export interface ClusterSet {
-  reference(namespace: string, serviceName: string, port: ServicePortSelector): BackendResolution;
+  reference(namespace: string, serviceName: string, port: ServicePortSelector, unstated?: UnstatedProtocol): BackendResolution;
   build(): IrCluster[];
 }
 
@@ -38,7 +44,7 @@ function describePorts(service: Service, by: ServicePortSelector['kind']): strin
 }
 
 export function createClusterSet(index: ResourceIndex, diagnostics: Diagnostic[]): ClusterSet {
-  const referenced = new Map<string, { service: Service; port: ServicePort }>();
+  const referenced = new Map<string, { service: Service; port: ServicePort; protocol: IrCluster['protocol'] }>();
   const weightOf = createPodWeights(diagnostics);
   const lbByService = new Map<Service, IrLoadBalancer>();
   const tlsByService = new Map<Service, UpstreamTlsResolution>();
@@ -72,7 +78,7 @@ export function createClusterSet(index: ResourceIndex, diagnostics: Diagnostic[]
     }
   };
 
-  const reference = (namespace: string, serviceName: string, selector: ServicePortSelector): BackendResolution => {
+  const reference = (namespace: string, serviceName: string, selector: ServicePortSelector, unstated: UnstatedProtocol = 'http1'): BackendResolution => {
     const service = index.services.get(namespacedKey(namespace, serviceName));
     if (!service) {
       return { kind: 'error', code: 'ERR_BACKEND_SERVICE_NOT_FOUND', message: `Service "${serviceName}" not found in namespace "${namespace}"` };
@@ -102,8 +108,12 @@ export function createClusterSet(index: ResourceIndex, diagnostics: Diagnostic[]
         };
       }
     } else warnUnusedTls(service);
-    const cluster = `service/${namespace}/${serviceName}/${port.port}`;
-    if (!referenced.has(cluster)) referenced.set(cluster, { service, port });
+    // One Service port can be an HTTP/1.1 cluster for an HTTPRoute and an h2c one for a GRPCRoute
+    // when the port does not say; the assumed protocol then names a cluster of its own.
+    const protocol = backendProtocolOf(port.appProtocol, port.name, unstated);
+    const assumed = protocol !== backendProtocolOf(port.appProtocol, port.name);
+    const cluster = `service/${namespace}/${serviceName}/${port.port}${assumed ? `/${protocol}` : ''}`;
+    if (!referenced.has(cluster)) referenced.set(cluster, { service, port, protocol });
     return externalName === undefined ? { kind: 'ok', cluster } : { kind: 'ok', cluster, externalName };
   };
 
@@ -118,7 +128,7 @@ export function createClusterSet(index: ResourceIndex, diagnostics: Diagnostic[]
 
   const build = (): IrCluster[] => {
     const entries = [...referenced.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-    return entries.map(([name, { service, port }]) => {
+    return entries.map(([name, { service, port, protocol }]) => {
       const externalName = service.spec.type === 'ExternalName' ? service.spec.externalName : undefined;
       const endpoints =
         externalName !== undefined
@@ -133,7 +143,6 @@ export function createClusterSet(index: ResourceIndex, diagnostics: Diagnostic[]
           message: `no ready endpoints for port ${port.port}; requests to it get 503`,
         });
       }
-      const protocol = backendProtocolOf(port.appProtocol, port.name);
       // reference() refused TLS ports whose settings are invalid, so only `ok` reaches here.
       const tls = isTlsProtocol(protocol) ? tlsByService.get(service) : undefined;
       return {
