@@ -30,6 +30,8 @@ export const CONFIG_ERRORS = {
   ERR_ROUTE_BACKEND_INVALID_KIND: 'A route backendRef names a kind other than a core Service; its share answers 500.',
   ERR_ROUTE_REF_NOT_PERMITTED: 'A reference into another namespace has no ReferenceGrant allowing it; its share answers 500.',
   ERR_ROUTE_UNSUPPORTED: 'A route field or filter Isthmus does not implement; the rule answers 500.',
+  ERR_LISTENER_CONFLICT: 'Two listeners cannot share one bind (address:port after --port-map): another protocol (ProtocolConflict) or the same hostname (HostnameConflict); the later one is not served.',
+  ERR_LISTENER_HOST_SHADOWED: 'Two listeners on one bind serve the same host; the first in bind precedence serves it (Ingress, then the more specific listener hostname, then the older Gateway) and the later one does not.',
   ERR_LISTENER_BIND: 'A listener could not bind its port.',
   ERR_CONFIG_REJECTED: 'A new configuration had errors; the last good one keeps serving.',
 } as const;

@@ -31,7 +31,10 @@ import type { RequestContext } from '../filters/request-context.js';
 export interface ListenerRuntime {
   readonly name: string;
   readonly scheme: 'http' | 'https';
+  /** For connections to any local address of the bind. */
   readonly router: Router;
+  /** For connections to these local addresses (specific-address listeners on a wildcard bind). */
+  readonly routersByAddress: ReadonlyMap<string, Router>;
   /** HTTPS only: the certificates by server name, to detect misdirected requests. */
   readonly sni?: SniTable;
 }

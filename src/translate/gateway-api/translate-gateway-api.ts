@@ -58,25 +58,35 @@ function bindAddress(gateway: Gateway, diagnostics: Diagnostic[]): string | unde
 }
 
 /**
- * One IR virtual host per hostname on a (Gateway, port). Listener isolation: a hostname is owned
- * by the most specific listener whose hostname covers it, and only routes attached to that
- * listener serve it; every listener's own hostname gets a virtual host (maybe empty), so a
- * request for a more specific listener never falls through to a less specific one.
+ * The virtual hosts of each listener on a (Gateway, port), one per hostname. Listener isolation:
+ * a hostname is owned by the most specific listener whose hostname covers it, and only routes
+ * attached to that listener serve it; every listener's own hostname gets a virtual host (maybe
+ * empty), so a request for a more specific listener never falls through to a less specific one.
+ * Each virtual host lives in its owner's IR listener, so the data plane knows which logical
+ * listener serves a host (421 for a request on another listener's TLS connection).
  */
-function buildVirtualHosts(prefix: string, listeners: readonly ResolvedListener[], attached: readonly Attached[]): IrVirtualHost[] {
+function buildVirtualHosts(listeners: readonly ResolvedListener[], attached: readonly Attached[]): Map<ResolvedListener, IrVirtualHost[]> {
+  const out = new Map<ResolvedListener, IrVirtualHost[]>(listeners.map((l) => [l, []]));
   const keys = new Set<string>([...listeners.map((l) => l.hostname), ...attached.map((a) => a.hostname)]);
-  return [...keys].sort(compareHostnamesBySpecificity).map((key) => {
-    const owners = listeners.filter((l) => covers(l.hostname, key));
-    const best = Math.max(...owners.map((l) => hostnameSpecificity(l.hostname)));
-    const entries = attached.filter((a) => a.hostname === key && hostnameSpecificity(a.listener.hostname) === best);
-    const ordered = entries
+  for (const key of [...keys].sort(compareHostnamesBySpecificity)) {
+    const owner = listeners
+      .filter((l) => covers(l.hostname, key))
+      .sort((a, b) => hostnameSpecificity(b.hostname) - hostnameSpecificity(a.hostname) || a.index - b.index)[0];
+    if (owner === undefined) continue;
+    const ordered = attached
+      .filter((a) => a.hostname === key && a.listener === owner)
       .flatMap((a) => a.routes.map(({ route, rank }, i) => ({ route, rank, order: a.routeOrder, i })))
       .sort((x, y) => compareRanks(x.rank, y.rank) || x.order - y.order || x.i - y.i);
-    // One route object once per virtual host, even when two listeners brought it.
+    // One route object once per virtual host, even when two parentRefs brought it.
     const seen = new Set<IrRoute>();
     const routes = ordered.flatMap(({ route }) => (seen.has(route) ? [] : (seen.add(route), [route])));
-    return { name: `${prefix}/vhost/${key}`, hostnames: [key], wildcardMatch: 'any-labels', routes };
-  });
+    out.get(owner)!.push({ name: `${listenerName(owner)}/vhost/${key}`, hostnames: [key], wildcardMatch: 'any-labels', routes });
+  }
+  return out;
+}
+
+function listenerName(l: ResolvedListener): string {
+  return `gateway/${gatewayKey(l.gateway)}/${l.spec.name}`;
 }
 
 /** The IR routes of every rule of a route, each with its precedence rank. */
@@ -142,18 +152,22 @@ export function translateGatewayApi(index: ResourceIndex, options: GatewayApiOpt
     const ports = [...new Set(serving.map((l) => l.spec.port))].sort((a, b) => a - b);
     for (const port of ports) {
       const onPort = serving.filter((l) => l.spec.port === port);
-      const protocol = onPort[0]!.protocol === 'https' ? 'https' : 'http';
-      const name = `gateway/${gatewayKey(gateway)}/${port}`;
-      const certs = onPort.flatMap((l) => l.certificates);
-      certificates.push(...certs);
-      irListeners.push({
-        name,
-        protocol,
-        port,
-        ...(address !== undefined ? { address } : {}),
-        ...(protocol === 'https' ? { tls: { certificates: certs.map((c) => c.name) } } : {}),
-        virtualHosts: buildVirtualHosts(name, onPort, attached.filter((a) => onPort.includes(a.listener))),
-      });
+      const virtualHosts = buildVirtualHosts(onPort, attached.filter((a) => onPort.includes(a.listener)));
+      // One logical IR listener per Gateway listener; the bind step puts those of one port (and
+      // those of other Gateways and Ingress on the same real port) on one socket.
+      for (const l of onPort) {
+        const protocol = l.protocol === 'https' ? 'https' : 'http';
+        certificates.push(...l.certificates);
+        irListeners.push({
+          name: listenerName(l),
+          declaredBy: { object: refOf(gateway), path: `spec.listeners[${l.index}]`, ...(gateway.source !== undefined ? { source: gateway.source } : {}), sectionName: l.spec.name, hostname: l.hostname },
+          protocol,
+          port,
+          ...(address !== undefined ? { address } : {}),
+          ...(protocol === 'https' ? { tls: { certificates: l.certificates.map((c) => c.name) } } : {}),
+          virtualHosts: virtualHosts.get(l) ?? [],
+        });
+      }
     }
     const generation = gateway.metadata.generation;
     const programmed = serving.length > 0;
