@@ -21,6 +21,7 @@ export function isMisdirected(router: Router, sni: SniTable | undefined, servern
   const byHost = router.find(host);
   if (byHost !== undefined && router.find(sniName)?.listener !== byHost.listener) return true;
   // The certificate rule: within one listener (Ingress has one for all its hosts), a Host for
-  // which another certificate would be served was not authenticated by this connection.
-  return sni !== undefined && sni.select(sniName) !== sni.select(host);
+  // which another certificate would be served (the default one included) was not authenticated
+  // by this connection.
+  return sni !== undefined && sni.served(sniName) !== sni.served(host);
 }

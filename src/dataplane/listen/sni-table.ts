@@ -8,9 +8,11 @@ export class SniTable {
   private readonly exact = new Map<string, tls.SecureContext>();
   private readonly wildcard = new Map<string, tls.SecureContext>();
   readonly defaultCertificate: IrCertificate | undefined;
+  private readonly defaultContext: tls.SecureContext | undefined;
 
   constructor(certificates: readonly IrCertificate[], cache: SecureContextCache) {
     this.defaultCertificate = certificates[0];
+    this.defaultContext = certificates[0] === undefined ? undefined : cache.get(certificates[0]);
     for (const cert of certificates) {
       const ctx = cache.get(cert);
       for (const raw of cert.serverNames) {
@@ -31,6 +33,11 @@ export class SniTable {
     if (exact !== undefined) return exact;
     const dot = name.indexOf('.');
     return dot > 0 ? this.wildcard.get(name.slice(dot + 1)) : undefined;
+  }
+
+  /** The context a handshake for this name ends with: its own, or the default one. */
+  served(serverName: string): tls.SecureContext | undefined {
+    return this.select(serverName) ?? this.defaultContext;
   }
 }
 
