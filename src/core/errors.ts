@@ -43,6 +43,8 @@ export const RUNTIME_ERRORS = {
   upstream_connect_error: { status: 502, blame: 'upstream', retryable: true, text: 'The upstream refused or failed the connection.' },
   upstream_reset: { status: 502, blame: 'upstream', retryable: true, text: 'The upstream reset the connection before answering.' },
   upstream_protocol_error: { status: 502, blame: 'upstream', retryable: false, text: 'The upstream sent an invalid HTTP response.' },
+  invalid_backend: { status: 503, blame: 'internal', retryable: false, text: 'The route\'s backend is invalid in the configuration; /api/diagnostics says why.' },
+  invalid_route: { status: 500, blame: 'internal', retryable: false, text: 'The route cannot be served as configured; /api/diagnostics says why.' },
   no_healthy_upstream: { status: 503, blame: 'upstream', retryable: false, text: 'The route\'s cluster has no healthy endpoint.' },
   upstream_timeout: { status: 504, blame: 'upstream', retryable: false, text: 'The upstream did not answer within the route timeout.' },
   upstream_connect_timeout: { status: 504, blame: 'upstream', retryable: true, text: 'Connecting to the upstream timed out.' },

@@ -144,6 +144,8 @@ function afterRequestPhase(
   }
   const action = route.action;
   switch (action.kind) {
+    case 'reject':
+      return replyForRoute(res, runtime, deps, ctx, route, req, action.details);
     case 'respond':
       sendRouteReply(res, deps, ctx, route, undefined, action.status, action.body, action.contentType);
       publishLocal(runtime, ctx.method, ctx.host, ctx.path, req, ctx.clientIp, ctx.startMs, ctx.requestId, action.status, undefined, route);

@@ -137,12 +137,8 @@ function retryOf(rule: RouteRuleLike): IrRetryPolicy | undefined {
   };
 }
 
-const FIVE_HUNDRED = (why: string, route: string): IrRouteAction => ({
-  kind: 'respond',
-  status: 500,
-  body: `${JSON.stringify({ error: 'invalid_route', reason: why, route })}\n`,
-  contentType: 'application/json',
-});
+/** Answered with the documented local reply `invalid_route` (500); the diagnostic names the cause. */
+const FIVE_HUNDRED = (_why: string, _route: string): IrRouteAction => ({ kind: 'reject', reason: 'invalid_route' });
 
 /** The IR routes of one HTTPRoute rule, one per match. */
 export function translateRule(rule: HttpRouteRule, ruleIndex: number, ctx: BackendContext): IrRoute[] {
