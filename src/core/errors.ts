@@ -29,6 +29,7 @@ export const CONFIG_ERRORS = {
   ERR_ROUTE_NOT_ACCEPTED: 'A route parentRef did not attach (NoMatchingParent, NotAllowedByListeners, NoMatchingListenerHostname).',
   ERR_ROUTE_BACKEND_INVALID_KIND: 'A route backendRef names a kind other than a core Service; its share answers 500.',
   ERR_ROUTE_REF_NOT_PERMITTED: 'A reference into another namespace has no ReferenceGrant allowing it; its share answers 500.',
+  ERR_ROUTE_INVALID_VALUE: 'A route value Isthmus cannot serve (a regular expression RE2 refuses); the rule is dropped.',
   ERR_ROUTE_UNSUPPORTED: 'A route field or filter Isthmus does not implement; the rule answers 500.',
   ERR_LISTENER_BIND: 'A listener could not bind its port.',
   ERR_CONFIG_REJECTED: 'A new configuration had errors; the last good one keeps serving.',

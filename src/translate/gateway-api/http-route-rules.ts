@@ -6,6 +6,7 @@ import { refOf, type HttpRouteFilter, type HttpRouteRule } from '../../resources
 import { parseGatewayDuration } from './durations.js';
 import { resolveBackendCluster, weightedBackend, type BackendContext, type BackendRefLike } from './http-route-backends.js';
 import { MATCH_ALL, translateMatch } from './http-route-match.js';
+import { firstInvalidRegex } from './invalid-regex.js';
 
 /** What HTTPRoute and GRPCRoute rules share (GRPCRoute filters are HTTPRoute filter types). */
 export interface RouteRuleLike {
@@ -150,10 +151,19 @@ export function translateRule(rule: HttpRouteRule, ruleIndex: number, ctx: Backe
 export function translateRuleMatches(rule: RouteRuleLike, ruleIndex: number, matches: readonly IrRouteMatch[], ctx: BackendContext): IrRoute[] {
   const route = ctx.route;
   const rulePath = `spec.rules[${ruleIndex}]`;
+  // A rule with a pattern RE2 refuses is dropped whole (as Envoy Gateway does); the route reports
+  // it (PartiallyInvalid, or Accepted False when no rule is left) and the rest keeps serving.
+  const badRegex = firstInvalidRegex(matches, route.kind);
+  if (badRegex !== undefined) {
+    const message = `${badRegex.message}; the rule is not served`;
+    ctx.diagnostics.push({ severity: 'error', code: 'ERR_ROUTE_INVALID_VALUE', object: refOf(route), source: route.source, path: `${rulePath}.${badRegex.path}`, message });
+    ctx.invalidRules.push(`${rulePath}.${badRegex.path}: ${message}`);
+    return [];
+  }
   return matches.map((match, m): IrRoute => {
     const name = `${ctx.routeName}/rule/${ruleIndex}/match/${m}`;
     // Backend problems are recorded once per rule, not once per match.
-    const quiet: BackendContext = m === 0 ? ctx : { ...ctx, diagnostics: [], problems: [] };
+    const quiet: BackendContext = m === 0 ? ctx : { ...ctx, diagnostics: [], problems: [], invalidRules: [] };
     const routeFilters = translateFilters(rule.filters ?? [], match, `${rulePath}.filters`, quiet, false);
     const timeouts = timeoutsOf(rule);
     const retry = retryOf(rule);
