@@ -39,6 +39,8 @@ export interface BackendContext {
   readonly grants: readonly ReferenceGrant[];
   readonly diagnostics: Diagnostic[];
   readonly problems: RefProblem[];
+  /** Rules dropped for a value Isthmus cannot serve (an invalid regex): `field: why`. */
+  readonly invalidRules: string[];
 }
 
 /** Resolves one backendRef (or mirror backendRef) to a cluster name, or records why not. */
