@@ -88,3 +88,29 @@ test('HTTP and HTTPS listeners declared on one port: one is refused by the bind 
   assert.deepEqual(gw.dataPlane.boundPorts().map((p) => p.protocol), ['http']);
   assert.equal((await request(gw.httpPort, { path: '/', headers: { host: 'secure.test' } })).status, 200);
 });
+
+test('a reload that changes a port from HTTP to HTTPS, or moves it to the wildcard address, rebinds without EADDRINUSE', async (t) => {
+  const up = await startUpstream(echoHandler('up'));
+  const free = await startUpstream(() => undefined);
+  const port = free.port;
+  await free.close();
+  const cert = makeCert(['r.test']);
+  const certs: IrCertificate[] = [{ name: 'secret/r', origin: { group: '', kind: 'Secret', namespace: 'default', name: 'r' }, serverNames: ['r.test'], ...cert }];
+  const dataPlane = new DataPlane({ trustedProxies: [], transport: new UndiciTransport(), clock: systemClock, random: seededRandom(1) });
+  t.after(async () => {
+    await dataPlane.drain(100);
+    await up.close();
+  });
+  const applyWith = async (l: IrListener, listenAddress: string, generation: number): Promise<void> => {
+    const bound = bindListeners([l], { listenAddress, portMap: new Map([[l.port, port]]) });
+    const result = await dataPlane.apply({ generation, listeners: bound.listeners, binds: bound.binds, clusters: [cluster('c', [up])], certificates: certs });
+    assert.equal(result.outcome, 'applied', JSON.stringify(result.diagnostics));
+  };
+  await applyWith(listener('l/http', ['*'], 'c'), '127.0.0.1', 1);
+  assert.equal((await request(port, { path: '/' })).status, 200);
+  await applyWith(listener('l/https', ['*'], 'c', { protocol: 'https', tls: { certificates: ['secret/r'] } }), '127.0.0.1', 2);
+  assert.deepEqual(dataPlane.boundPorts().map((p) => [p.protocol, p.port]), [['https', port]]);
+  await applyWith(listener('l/http', ['*'], 'c'), '0.0.0.0', 3);
+  assert.deepEqual(dataPlane.boundPorts().map((p) => [p.bind, p.protocol]), [[`0.0.0.0:${port}`, 'http']]);
+  assert.equal((await request(port, { path: '/' })).status, 200);
+});
