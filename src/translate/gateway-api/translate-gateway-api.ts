@@ -9,11 +9,13 @@ import { refOf, type Gateway, type GatewayRoute } from '../../resources/resource
 import type { ResourceIndex } from '../../store/resource-index.js';
 import { compareByCreation } from '../creation-order.js';
 import type { ClusterSet } from '../services/cluster-set.js';
+import type { BackendTlsPolicies } from './backend-tls-policies.js';
+import { backendTlsPolicyStatuses, type GatewayServiceUses } from './backend-tls-policy-status.js';
 import { selectOurGatewayClasses } from './gateway-classes.js';
 import { resolveListeners, type ResolvedListener } from './gateway-listeners.js';
 import { compareHostnamesBySpecificity, covers, hostnameSpecificity } from './hostnames.js';
 import { translateGrpcRule } from './grpc-route-rules.js';
-import type { BackendContext, RefProblem } from './http-route-backends.js';
+import type { BackendContext, RefProblem, ServiceUse } from './http-route-backends.js';
 import { rankHttpMatch } from './http-route-match.js';
 import { translateRule } from './http-route-rules.js';
 import { attachToGateway, isGatewayParent } from './route-attachment.js';
@@ -89,7 +91,13 @@ function translateRouteRules(route: GatewayRoute, ctx: BackendContext): RankedRo
   }
 }
 
-export function translateGatewayApi(index: ResourceIndex, options: GatewayApiOptions, clusters: ClusterSet, diagnostics: Diagnostic[]): GatewayApiTranslation {
+export function translateGatewayApi(
+  index: ResourceIndex,
+  options: GatewayApiOptions,
+  clusters: ClusterSet,
+  backendTls: BackendTlsPolicies,
+  diagnostics: Diagnostic[],
+): GatewayApiTranslation {
   const classes = selectOurGatewayClasses(index.gatewayClasses, options.gatewayController);
   const gateways = index.gateways.filter((g) => classes.ours.has(g.spec.gatewayClassName)).sort(compareByCreation);
   const listenersByGateway = new Map<string, ResolvedListener[]>();
@@ -97,6 +105,7 @@ export function translateGatewayApi(index: ResourceIndex, options: GatewayApiOpt
 
   const attachedCount = new Map<ResolvedListener, number>();
   const attached: Attached[] = [];
+  const usesByGateway = new Map<string, ServiceUse[]>();
   const statuses: ObjectStatus[] = [...classes.statuses];
   const routes: GatewayRoute[] = [...index.httpRoutes, ...index.grpcRoutes].sort(compareByCreation);
   routes.forEach((route, routeOrder) => {
@@ -106,7 +115,8 @@ export function translateGatewayApi(index: ResourceIndex, options: GatewayApiOpt
     const routeName = `${route.kind.toLowerCase()}/${nsOf(route)}/${route.metadata.name}`;
     const problems: RefProblem[] = [];
     const unstatedProtocol = route.kind === 'GRPCRoute' ? 'h2c' : 'http1';
-    const ctx: BackendContext = { route, routeName, clusters, unstatedProtocol, grants: index.referenceGrants, diagnostics: [], problems };
+    const serviceUses: ServiceUse[] = [];
+    const ctx: BackendContext = { route, routeName, clusters, unstatedProtocol, grants: index.referenceGrants, diagnostics: [], problems, serviceUses };
     const irRoutes = translateRouteRules(route, ctx);
     let anyAttached = false;
     const parentStatuses = ours.map((parentRef, p): RouteParentStatus => {
@@ -122,6 +132,8 @@ export function translateGatewayApi(index: ResourceIndex, options: GatewayApiOpt
         return { parentRef: { ...parentRef }, controllerName: options.gatewayController, conditions: [condition('Accepted', false, attachment.reason, attachment.message, generation), resolved] };
       }
       anyAttached = true;
+      const gwKey = `${parentRef.namespace ?? nsOf(route)}/${parentRef.name}`;
+      usesByGateway.set(gwKey, [...(usesByGateway.get(gwKey) ?? []), ...serviceUses]);
       for (const { listener, hostnames } of attachment.listeners) {
         attachedCount.set(listener, (attachedCount.get(listener) ?? 0) + 1);
         for (const hostname of hostnames) attached.push({ listener, hostname, routeOrder, routes: irRoutes });
@@ -175,5 +187,7 @@ export function translateGatewayApi(index: ResourceIndex, options: GatewayApiOpt
     };
     statuses.push(status);
   }
+  const uses: GatewayServiceUses[] = gateways.map((gateway) => ({ gateway, uses: usesByGateway.get(gatewayKey(gateway)) ?? [] }));
+  statuses.push(...backendTlsPolicyStatuses(backendTls, uses, index, options.gatewayController));
   return { listeners: irListeners, certificates, statuses };
 }
