@@ -27,6 +27,8 @@ export const CONFIG_ERRORS = {
   ERR_INGRESS_INVALID_PATH: 'An Ingress path is invalid for its pathType.',
   ERR_TLS_SECRET_NOT_FOUND: 'A TLS section names a Secret that does not exist.',
   ERR_TLS_SECRET_INVALID: 'A TLS Secret has no valid certificate/key pair (type kubernetes.io/tls, base64 tls.crt/tls.key).',
+  ERR_TLS_CLIENT_CA_INVALID: 'A Gateway `tls.frontend` CA reference for client certificates cannot be used (missing, wrong kind, not permitted, no PEM certificate); with none usable, the HTTPS listeners on that port are not served.',
+  ERR_TLS_CLIENT_UNVERIFIED: 'Client-certificate validation on a Gateway port is AllowInsecureFallback (warning: clients without a valid certificate are let through).',
   ERR_GATEWAY_LISTENER_UNSUPPORTED: 'A Gateway listener uses a protocol or TLS mode Isthmus does not implement (TLS, TCP, UDP, Passthrough); it is not programmed.',
   ERR_GATEWAY_ADDRESS_UNSUPPORTED: 'A Gateway address is not an IPAddress; it is ignored.',
   ERR_ROUTE_NOT_ACCEPTED: 'A route parentRef did not attach (NoMatchingParent, NotAllowedByListeners, NoMatchingListenerHostname).',

@@ -4,7 +4,7 @@
 // (listener isolation) → statuses. Pure: no I/O, no clock.
 import type { Diagnostic } from '../../core/diagnostic.js';
 import { condition, type GatewayObjectStatus, type ObjectStatus, type RouteParentStatus } from '../../core/object-status.js';
-import type { IrCertificate, IrListener, IrRoute, IrVirtualHost } from '../../ir/types.js';
+import type { IrCertificate, IrClientValidation, IrListener, IrListenerTls, IrRoute, IrVirtualHost } from '../../ir/types.js';
 import { refOf, type Gateway, type GatewayRoute } from '../../resources/resource.js';
 import type { ResourceIndex } from '../../store/resource-index.js';
 import { compareByCreation } from '../creation-order.js';
@@ -12,6 +12,7 @@ import type { ClusterSet } from '../services/cluster-set.js';
 import type { BackendTlsPolicies } from './backend-tls-policies.js';
 import { backendTlsPolicyStatuses, type GatewayServiceUses } from './backend-tls-policy-status.js';
 import { selectOurGatewayClasses } from './gateway-classes.js';
+import { applyFrontendValidation } from './frontend-tls-validation.js';
 import { resolveListeners, type ResolvedListener } from './gateway-listeners.js';
 import { compareHostnamesBySpecificity, covers, hostnameSpecificity } from './hostnames.js';
 import { translateGrpcRule } from './grpc-route-rules.js';
@@ -81,6 +82,11 @@ function buildVirtualHosts(prefix: string, listeners: readonly ResolvedListener[
   });
 }
 
+function listenerTls(certs: readonly IrCertificate[], clientValidation: IrClientValidation | undefined): IrListenerTls {
+  const certificates = certs.map((c) => c.name);
+  return clientValidation === undefined ? { certificates } : { certificates, clientValidation };
+}
+
 /** The IR routes of every rule of a route, each with its precedence rank. */
 function translateRouteRules(route: GatewayRoute, ctx: BackendContext): RankedRoute[] {
   switch (route.kind) {
@@ -101,7 +107,12 @@ export function translateGatewayApi(
   const classes = selectOurGatewayClasses(index.gatewayClasses, options.gatewayController);
   const gateways = index.gateways.filter((g) => classes.ours.has(g.spec.gatewayClassName)).sort(compareByCreation);
   const listenersByGateway = new Map<string, ResolvedListener[]>();
-  for (const g of gateways) listenersByGateway.set(gatewayKey(g), resolveListeners(g, index, diagnostics));
+  const clientValidationByGateway = new Map<string, Map<number, IrClientValidation>>();
+  for (const g of gateways) {
+    const frontend = applyFrontendValidation(g, resolveListeners(g, index, diagnostics), index, diagnostics);
+    listenersByGateway.set(gatewayKey(g), frontend.listeners);
+    clientValidationByGateway.set(gatewayKey(g), frontend.byPort);
+  }
 
   const attachedCount = new Map<ResolvedListener, number>();
   const attached: Attached[] = [];
@@ -163,7 +174,7 @@ export function translateGatewayApi(
         protocol,
         port,
         ...(address !== undefined ? { address } : {}),
-        ...(protocol === 'https' ? { tls: { certificates: certs.map((c) => c.name) } } : {}),
+        ...(protocol === 'https' ? { tls: listenerTls(certs, clientValidationByGateway.get(gatewayKey(gateway))?.get(port)) } : {}),
         virtualHosts: buildVirtualHosts(name, onPort, attached.filter((a) => onPort.includes(a.listener))),
       });
     }
