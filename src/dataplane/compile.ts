@@ -2,7 +2,7 @@
 // Built once per apply; the request path only looks up what is prepared here. Problems the IR
 // validator could not see (an invalid regex, a certificate Node refuses) become diagnostics and
 // drop the smallest unit (the route, the certificate), never the whole configuration.
-import type { IrCertificate, IrSnapshot, IrVirtualHost } from '../ir/types.js';
+import type { IrCertificate, IrClientValidation, IrSnapshot, IrVirtualHost } from '../ir/types.js';
 import type { Diagnostic } from '../core/diagnostic.js';
 import type { Clock } from '../core/clock.js';
 import type { Random } from '../core/random.js';
@@ -19,6 +19,8 @@ export interface CompiledListener {
   /** Virtual hosts in declaration order; listeners sharing a port are merged into one Router. */
   readonly virtualHosts: readonly { readonly hostnames: readonly string[]; readonly wildcardMatch?: 'one-label' | 'any-labels'; readonly table: VirtualHostTable }[];
   readonly certificates: readonly IrCertificate[];
+  /** HTTPS: client certificates requested on this listener's certificates' names. */
+  readonly clientValidation?: IrClientValidation;
 }
 
 export interface RuntimeConfig {
@@ -81,6 +83,7 @@ export function compileRuntime(ir: IrSnapshot, deps: CompileDeps): { runtime: Ru
         const cert = certificates.get(name);
         return cert ? [cert] : [];
       }),
+      ...(listener.tls?.clientValidation !== undefined ? { clientValidation: listener.tls.clientValidation } : {}),
     };
   });
   return { runtime: { generation: ir.generation, listeners, clusters }, diagnostics };

@@ -143,9 +143,11 @@ export class DataPlane {
       const listener = this.listeners.get(key)!;
       let sni: SniTable | undefined;
       if (listener.protocol === 'https') {
-        sni = new SniTable(group.flatMap((l) => l.certificates), this.contexts);
-        const def = sni.defaultCertificate;
-        listener.setSniTable(sni, def ? { cert: def.certPem, key: def.keyPem } : undefined);
+        sni = new SniTable(
+          group.flatMap((l) => l.certificates.map((certificate) => (l.clientValidation ? { certificate, clientValidation: l.clientValidation } : { certificate }))),
+          this.contexts,
+        );
+        listener.setSniTable(sni);
       }
       listener.slot.runtime = {
         name: group[0]!.name,

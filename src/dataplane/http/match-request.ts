@@ -48,6 +48,9 @@ export function decodeAndMatch(req: DownstreamRequest, runtime: ListenerRuntime,
   // RFC 9110 §15.5.20: a request for a host this connection's certificate was not chosen for
   // (another host's certificate would be served) is misdirected, e.g. on a reused HTTP/2 connection.
   if (runtime.sni !== undefined && isMisdirected(runtime.sni, req, host)) return 'misdirected_request';
+  // A name that requires a client certificate is served only on a connection whose handshake
+  // verified one for that name: not on a connection made without SNI, or for another name.
+  if (runtime.sni !== undefined && lacksClientCertificateFor(runtime.sni, req, host)) return 'misdirected_request';
   // matchRoute
   const route = runtime.router.findVirtualHost(host)?.match({ path: target.path, query: target.query, method, headers: req.headers });
   if (route === undefined) return 'no_route';
@@ -57,6 +60,13 @@ export function decodeAndMatch(req: DownstreamRequest, runtime: ListenerRuntime,
 /** Refusals after which the connection's byte stream cannot be trusted: answer, then close. */
 export function isFramingRefusal(details: RuntimeErrorCode): boolean {
   return details === 'bad_request' || details === 'uri_too_long' || details === 'request_headers_too_large';
+}
+
+function lacksClientCertificateFor(sni: SniTable, req: DownstreamRequest, host: string): boolean {
+  const target = sni.entryFor(host);
+  if (target?.clientValidation?.mode !== 'allow-valid-only') return false;
+  const socket = req.socket as TLSSocket | undefined;
+  return socket?.authorized !== true || sni.entryFor(socket.servername) !== target;
 }
 
 function isMisdirected(sni: SniTable, req: DownstreamRequest, host: string): boolean {
