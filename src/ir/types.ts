@@ -125,7 +125,12 @@ export interface IrStringMatch {
 export type IrRouteAction =
   | { readonly kind: 'forward'; readonly backends: readonly IrWeightedBackend[] }
   | { readonly kind: 'redirect'; readonly redirect: IrRedirect }
-  | { readonly kind: 'respond'; readonly status: number; readonly body?: string; readonly contentType?: string };
+  | { readonly kind: 'respond'; readonly status: number; readonly body?: string; readonly contentType?: string }
+  /**
+   * The configuration cannot serve this route (a missing Service, an unsupported filter): the
+   * gateway answers with its documented local reply for `reason`; the diagnostic says why.
+   */
+  | { readonly kind: 'reject'; readonly reason: 'invalid_backend' | 'invalid_route' };
 
 export interface IrWeightedBackend {
   /** A name in `IrSnapshot.clusters`. */

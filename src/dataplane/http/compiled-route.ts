@@ -1,6 +1,7 @@
 // A route as the request path sees it: match predicate, action and filters, all prepared.
 import type { IrRedirect, IrRetryPolicy, IrRoute } from '../../ir/types.js';
 import type { Random } from '../../core/random.js';
+import type { RuntimeErrorCode } from '../../core/errors.js';
 import { assertNever } from '../../core/assert-never.js';
 import type { ClusterRuntime } from '../upstream/cluster-runtime.js';
 import { compileRouteMatch, type CompiledMatch } from './route-match.js';
@@ -18,7 +19,8 @@ export interface CompiledBackend {
 export type CompiledAction =
   | { readonly kind: 'forward'; pickBackend(): CompiledBackend | undefined }
   | { readonly kind: 'redirect'; readonly redirect: IrRedirect }
-  | { readonly kind: 'respond'; readonly status: number; readonly body: string; readonly contentType: string };
+  | { readonly kind: 'respond'; readonly status: number; readonly body: string; readonly contentType: string }
+  | { readonly kind: 'reject'; readonly details: RuntimeErrorCode };
 
 export interface CompiledRoute {
   readonly name: string;
@@ -116,6 +118,8 @@ function compileAction(route: IrRoute, clusters: ReadonlyMap<string, ClusterRunt
     }
     case 'redirect':
       return { kind: 'redirect', redirect: action.redirect };
+    case 'reject':
+      return { kind: 'reject', details: action.reason };
     case 'respond':
       return {
         kind: 'respond',

@@ -39,6 +39,8 @@ export interface BackendContext {
   readonly grants: readonly ReferenceGrant[];
   readonly diagnostics: Diagnostic[];
   readonly problems: RefProblem[];
+  /** Rules dropped for a value Isthmus cannot serve (an invalid regex): `field: why`. */
+  readonly invalidRules: string[];
   /** Service ports the route's backendRefs reach (resolved or not past the Service): BackendTLSPolicy ancestors. */
   readonly serviceUses: ServiceUse[];
 }

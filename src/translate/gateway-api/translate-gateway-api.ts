@@ -127,7 +127,8 @@ export function translateGatewayApi(
     const problems: RefProblem[] = [];
     const unstatedProtocol = route.kind === 'GRPCRoute' ? 'h2c' : 'http1';
     const serviceUses: ServiceUse[] = [];
-    const ctx: BackendContext = { route, routeName, clusters, unstatedProtocol, grants: index.referenceGrants, diagnostics: [], problems, serviceUses };
+    const invalidRules: string[] = [];
+    const ctx: BackendContext = { route, routeName, clusters, unstatedProtocol, grants: index.referenceGrants, diagnostics: [], problems, invalidRules, serviceUses };
     const irRoutes = translateRouteRules(route, ctx);
     let anyAttached = false;
     const parentStatuses = ours.map((parentRef, p): RouteParentStatus => {
@@ -142,6 +143,11 @@ export function translateGatewayApi(
         diagnostics.push({ severity: 'warning', code: 'ERR_ROUTE_NOT_ACCEPTED', object: refOf(route), source: route.source, path: `spec.parentRefs[${p}]`, message: `${attachment.reason}: ${attachment.message}` });
         return { parentRef: { ...parentRef }, controllerName: options.gatewayController, conditions: [condition('Accepted', false, attachment.reason, attachment.message, generation), resolved] };
       }
+      // Gateway API: a route whose every rule is invalid is not accepted; one with some dropped is PartiallyInvalid.
+      const rulesLeft = irRoutes.length > 0;
+      if (invalidRules.length > 0 && !rulesLeft) {
+        return { parentRef: { ...parentRef }, controllerName: options.gatewayController, conditions: [condition('Accepted', false, 'UnsupportedValue', invalidRules[0]!, generation), resolved] };
+      }
       anyAttached = true;
       const gwKey = `${parentRef.namespace ?? nsOf(route)}/${parentRef.name}`;
       usesByGateway.set(gwKey, [...(usesByGateway.get(gwKey) ?? []), ...serviceUses]);
@@ -149,10 +155,11 @@ export function translateGatewayApi(
         attachedCount.set(listener, (attachedCount.get(listener) ?? 0) + 1);
         for (const hostname of hostnames) attached.push({ listener, hostname, routeOrder, routes: irRoutes });
       }
-      return { parentRef: { ...parentRef }, controllerName: options.gatewayController, conditions: [condition('Accepted', true, 'Accepted', 'attached', generation), resolved] };
+      const partly = invalidRules.length > 0 ? [condition('PartiallyInvalid', true, 'UnsupportedValue', invalidRules[0]!, generation)] : [];
+      return { parentRef: { ...parentRef }, controllerName: options.gatewayController, conditions: [condition('Accepted', true, 'Accepted', 'attached', generation), resolved, ...partly] };
     });
     // Backend diagnostics only for routes that serve somewhere: others are reported by status.
-    if (anyAttached) diagnostics.push(...ctx.diagnostics);
+    if (anyAttached || invalidRules.length > 0) diagnostics.push(...ctx.diagnostics);
     statuses.push({ apiVersion: route.apiVersion, kind: route.kind, namespace: nsOf(route), name: route.metadata.name, status: { parents: parentStatuses } });
   });
 
