@@ -2,7 +2,8 @@
 // Built once per apply; the request path only looks up what is prepared here. Problems the IR
 // validator could not see (an invalid regex, a certificate Node refuses) become diagnostics and
 // drop the smallest unit (the route, the certificate), never the whole configuration.
-import type { IrCertificate, IrSnapshot, IrVirtualHost } from '../ir/types.js';
+import type { SniCertificate } from './listen/sni-table.js';
+import type { IrCertificate, IrClientValidation, IrSnapshot, IrVirtualHost } from '../ir/types.js';
 import type { Diagnostic } from '../core/diagnostic.js';
 import type { Clock } from '../core/clock.js';
 import type { Random } from '../core/random.js';
@@ -19,6 +20,8 @@ export interface CompiledListener {
   /** Virtual hosts in declaration order; the listeners of a bind are merged into one Router. */
   readonly virtualHosts: readonly RouterEntry[];
   readonly certificates: readonly IrCertificate[];
+  /** HTTPS: client certificates requested on this listener's certificates' names. */
+  readonly clientValidation?: IrClientValidation;
 }
 
 /** One socket's worth: the routers its connections use and the certificates its SNI offers. */
@@ -34,8 +37,8 @@ export interface CompiledBind {
    * others. Empty unless a specific-address listener shares a wildcard bind.
    */
   readonly routersByAddress: ReadonlyMap<string, Router>;
-  /** SNI candidates of all the bind's listeners, in bind order (the first is the default). */
-  readonly certificates: readonly IrCertificate[];
+  /** SNI candidates of all the bind's listeners, in bind order (the first is the default), each with its listener's client validation. */
+  readonly certificates: readonly SniCertificate[];
 }
 
 export interface RuntimeConfig {
@@ -100,6 +103,7 @@ export function compileRuntime(ir: IrSnapshot, deps: CompileDeps): { runtime: Ru
         const cert = certificates.get(name);
         return cert ? [cert] : [];
       }),
+      ...(listener.tls?.clientValidation !== undefined ? { clientValidation: listener.tls.clientValidation } : {}),
     };
   });
   const byName = new Map(listeners.map((l) => [l.name, l]));
@@ -121,7 +125,7 @@ export function compileRuntime(ir: IrSnapshot, deps: CompileDeps): { runtime: Ru
       port: bind.port,
       router: routerOf(anyAddress),
       routersByAddress,
-      certificates: members.flatMap((m) => m.listener.certificates),
+      certificates: members.flatMap(({ listener: l }) => l.certificates.map((certificate) => (l.clientValidation ? { certificate, clientValidation: l.clientValidation } : { certificate }))),
     };
   });
   return { runtime: { generation: ir.generation, listeners, binds, clusters }, diagnostics };

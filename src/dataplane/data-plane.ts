@@ -144,8 +144,7 @@ export class DataPlane {
       let sni: SniTable | undefined;
       if (bind.protocol === 'https') {
         sni = new SniTable(bind.certificates, this.contexts);
-        const def = sni.defaultCertificate;
-        listener.setSniTable(sni, def ? { cert: def.certPem, key: def.keyPem } : undefined);
+        listener.setSniTable(sni);
       }
       listener.slot.runtime = {
         name: bind.name,

@@ -91,6 +91,20 @@ export interface IrBindListener {
 export interface IrListenerTls {
   /** Names in `IrSnapshot.certificates`. The first is the default when SNI matches nothing. */
   readonly certificates: readonly string[];
+  /** Client certificates are requested on this listener's server names (Gateway `tls.frontend`). */
+  readonly clientValidation?: IrClientValidation;
+}
+
+/** Frontend mutual TLS: Gateway API `spec.tls.frontend` (default or perPort) `validation`. */
+export interface IrClientValidation {
+  /** PEM certificates the client's chain must lead to. */
+  readonly caPem: string;
+  /**
+   * `allow-valid-only`: connections without a certificate that verifies are refused, and so are
+   * requests for these names on other connections. `allow-insecure-fallback`: a certificate is
+   * asked for but not required (AllowInsecureFallback).
+   */
+  readonly mode: 'allow-valid-only' | 'allow-insecure-fallback';
 }
 
 export interface IrCertificate {

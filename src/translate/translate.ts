@@ -3,6 +3,7 @@ import type { ObjectStatus } from '../core/object-status.js';
 import type { IrSnapshot } from '../ir/types.js';
 import { indexResources } from '../store/resource-index.js';
 import type { ResourceSnapshot } from '../store/resource-snapshot.js';
+import { resolveBackendTlsPolicies } from './gateway-api/backend-tls-policies.js';
 import { DEFAULT_GATEWAY_CONTROLLER, translateGatewayApi } from './gateway-api/translate-gateway-api.js';
 import { translateIngresses } from './ingress/translate-ingresses.js';
 import { createClusterSet } from './services/cluster-set.js';
@@ -48,9 +49,11 @@ export interface TranslateResult {
 export function translate(snapshot: ResourceSnapshot, options: TranslateOptions): TranslateResult {
   const diagnostics: Diagnostic[] = [];
   const index = indexResources(snapshot.resources);
-  const clusters = createClusterSet(index, diagnostics);
+  // Before any route: a BackendTLSPolicy belongs to a Service port, so to every route reaching it.
+  const backendTls = resolveBackendTlsPolicies(index, diagnostics);
+  const clusters = createClusterSet(index, diagnostics, backendTls);
   const ingress = translateIngresses(index, options, clusters, diagnostics);
-  const gatewayApi = translateGatewayApi(index, { gatewayController: options.gatewayController ?? DEFAULT_GATEWAY_CONTROLLER }, clusters, diagnostics);
+  const gatewayApi = translateGatewayApi(index, { gatewayController: options.gatewayController ?? DEFAULT_GATEWAY_CONTROLLER }, clusters, backendTls, diagnostics);
   // Ingress first: on a shared bind it decides the protocol and serves its hosts before any
   // Gateway listener does (the precedence main had before binds; bind-listeners.ts).
   const bound = bindListeners([...ingress.listeners, ...gatewayApi.listeners], options.binds ?? DEFAULT_BIND_OPTIONS);

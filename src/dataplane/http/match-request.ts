@@ -7,6 +7,7 @@ import type { RuntimeErrorCode } from '../../core/errors.js';
 import type { CompiledRoute } from './compiled-route.js';
 import type { ListenerRuntime } from './request-handler.js';
 import type { Router } from './router.js';
+import type { SniTable } from '../listen/sni-table.js';
 import { isMisdirected } from './misdirected-request.js';
 import { isHttp2Request, type DownstreamRequest } from './downstream-request.js';
 import { normalizeRequestTarget } from './normalize-path.js';
@@ -50,6 +51,9 @@ export function decodeAndMatch(req: DownstreamRequest, runtime: ListenerRuntime,
   // RFC 9110 §15.5.20: a request on a TLS connection for a host another logical listener serves
   // (or another certificate covers) is misdirected, e.g. on a reused HTTP/2 connection.
   if (runtime.scheme === 'https' && isMisdirected(router, runtime.sni, servernameOf(req), host)) return 'misdirected_request';
+  // A name that requires a client certificate is served only on a connection whose handshake
+  // verified one for that name: not on a connection made without SNI, or for another name.
+  if (runtime.sni !== undefined && lacksClientCertificateFor(runtime.sni, req, host)) return 'misdirected_request';
   // matchRoute
   const route = router.findVirtualHost(host)?.match({ path: target.path, query: target.query, method, headers: req.headers });
   if (route === undefined) return 'no_route';
@@ -59,6 +63,13 @@ export function decodeAndMatch(req: DownstreamRequest, runtime: ListenerRuntime,
 /** Refusals after which the connection's byte stream cannot be trusted: answer, then close. */
 export function isFramingRefusal(details: RuntimeErrorCode): boolean {
   return details === 'bad_request' || details === 'uri_too_long' || details === 'request_headers_too_large';
+}
+
+function lacksClientCertificateFor(sni: SniTable, req: DownstreamRequest, host: string): boolean {
+  const target = sni.entryFor(host);
+  if (target?.clientValidation?.mode !== 'allow-valid-only') return false;
+  const socket = req.socket as TLSSocket | undefined;
+  return socket?.authorized !== true || sni.entryFor(socket.servername) !== target;
 }
 
 function servernameOf(req: DownstreamRequest): string | undefined {

@@ -4,16 +4,19 @@
 // (listener isolation) → statuses. Pure: no I/O, no clock.
 import type { Diagnostic } from '../../core/diagnostic.js';
 import { condition, type GatewayObjectStatus, type ObjectStatus, type RouteParentStatus } from '../../core/object-status.js';
-import type { IrCertificate, IrListener, IrRoute, IrVirtualHost } from '../../ir/types.js';
+import type { IrCertificate, IrClientValidation, IrListener, IrListenerTls, IrRoute, IrVirtualHost } from '../../ir/types.js';
 import { refOf, type Gateway, type GatewayRoute } from '../../resources/resource.js';
 import type { ResourceIndex } from '../../store/resource-index.js';
 import { compareByCreation } from '../creation-order.js';
 import type { ClusterSet } from '../services/cluster-set.js';
+import type { BackendTlsPolicies } from './backend-tls-policies.js';
+import { backendTlsPolicyStatuses, type GatewayServiceUses } from './backend-tls-policy-status.js';
 import { selectOurGatewayClasses } from './gateway-classes.js';
+import { applyFrontendValidation } from './frontend-tls-validation.js';
 import { resolveListeners, type ResolvedListener } from './gateway-listeners.js';
 import { compareHostnamesBySpecificity, covers, hostnameSpecificity } from './hostnames.js';
 import { translateGrpcRule } from './grpc-route-rules.js';
-import type { BackendContext, RefProblem } from './http-route-backends.js';
+import type { BackendContext, RefProblem, ServiceUse } from './http-route-backends.js';
 import { rankHttpMatch } from './http-route-match.js';
 import { translateRule } from './http-route-rules.js';
 import { attachToGateway, isGatewayParent } from './route-attachment.js';
@@ -89,6 +92,11 @@ function listenerName(l: ResolvedListener): string {
   return `gateway/${gatewayKey(l.gateway)}/${l.spec.name}`;
 }
 
+function listenerTls(certs: readonly IrCertificate[], clientValidation: IrClientValidation | undefined): IrListenerTls {
+  const certificates = certs.map((c) => c.name);
+  return clientValidation === undefined ? { certificates } : { certificates, clientValidation };
+}
+
 /** The IR routes of every rule of a route, each with its precedence rank. */
 function translateRouteRules(route: GatewayRoute, ctx: BackendContext): RankedRoute[] {
   switch (route.kind) {
@@ -99,14 +107,26 @@ function translateRouteRules(route: GatewayRoute, ctx: BackendContext): RankedRo
   }
 }
 
-export function translateGatewayApi(index: ResourceIndex, options: GatewayApiOptions, clusters: ClusterSet, diagnostics: Diagnostic[]): GatewayApiTranslation {
+export function translateGatewayApi(
+  index: ResourceIndex,
+  options: GatewayApiOptions,
+  clusters: ClusterSet,
+  backendTls: BackendTlsPolicies,
+  diagnostics: Diagnostic[],
+): GatewayApiTranslation {
   const classes = selectOurGatewayClasses(index.gatewayClasses, options.gatewayController);
   const gateways = index.gateways.filter((g) => classes.ours.has(g.spec.gatewayClassName)).sort(compareByCreation);
   const listenersByGateway = new Map<string, ResolvedListener[]>();
-  for (const g of gateways) listenersByGateway.set(gatewayKey(g), resolveListeners(g, index, diagnostics));
+  const clientValidationByGateway = new Map<string, Map<number, IrClientValidation>>();
+  for (const g of gateways) {
+    const frontend = applyFrontendValidation(g, resolveListeners(g, index, diagnostics), index, diagnostics);
+    listenersByGateway.set(gatewayKey(g), frontend.listeners);
+    clientValidationByGateway.set(gatewayKey(g), frontend.byPort);
+  }
 
   const attachedCount = new Map<ResolvedListener, number>();
   const attached: Attached[] = [];
+  const usesByGateway = new Map<string, ServiceUse[]>();
   const statuses: ObjectStatus[] = [...classes.statuses];
   const routes: GatewayRoute[] = [...index.httpRoutes, ...index.grpcRoutes].sort(compareByCreation);
   routes.forEach((route, routeOrder) => {
@@ -116,8 +136,9 @@ export function translateGatewayApi(index: ResourceIndex, options: GatewayApiOpt
     const routeName = `${route.kind.toLowerCase()}/${nsOf(route)}/${route.metadata.name}`;
     const problems: RefProblem[] = [];
     const unstatedProtocol = route.kind === 'GRPCRoute' ? 'h2c' : 'http1';
+    const serviceUses: ServiceUse[] = [];
     const invalidRules: string[] = [];
-    const ctx: BackendContext = { route, routeName, clusters, unstatedProtocol, grants: index.referenceGrants, diagnostics: [], problems, invalidRules };
+    const ctx: BackendContext = { route, routeName, clusters, unstatedProtocol, grants: index.referenceGrants, diagnostics: [], problems, invalidRules, serviceUses };
     const irRoutes = translateRouteRules(route, ctx);
     let anyAttached = false;
     const parentStatuses = ours.map((parentRef, p): RouteParentStatus => {
@@ -138,6 +159,8 @@ export function translateGatewayApi(index: ResourceIndex, options: GatewayApiOpt
         return { parentRef: { ...parentRef }, controllerName: options.gatewayController, conditions: [condition('Accepted', false, 'UnsupportedValue', invalidRules[0]!, generation), resolved] };
       }
       anyAttached = true;
+      const gwKey = `${parentRef.namespace ?? nsOf(route)}/${parentRef.name}`;
+      usesByGateway.set(gwKey, [...(usesByGateway.get(gwKey) ?? []), ...serviceUses]);
       for (const { listener, hostnames } of attachment.listeners) {
         attachedCount.set(listener, (attachedCount.get(listener) ?? 0) + 1);
         for (const hostname of hostnames) attached.push({ listener, hostname, routeOrder, routes: irRoutes });
@@ -171,7 +194,7 @@ export function translateGatewayApi(index: ResourceIndex, options: GatewayApiOpt
           protocol,
           port,
           ...(address !== undefined ? { address } : {}),
-          ...(protocol === 'https' ? { tls: { certificates: l.certificates.map((c) => c.name) } } : {}),
+          ...(protocol === 'https' ? { tls: listenerTls(l.certificates, clientValidationByGateway.get(gatewayKey(gateway))?.get(port)) } : {}),
           virtualHosts: virtualHosts.get(l) ?? [],
         });
       }
@@ -196,5 +219,7 @@ export function translateGatewayApi(index: ResourceIndex, options: GatewayApiOpt
     };
     statuses.push(status);
   }
+  const uses: GatewayServiceUses[] = gateways.map((gateway) => ({ gateway, uses: usesByGateway.get(gatewayKey(gateway)) ?? [] }));
+  statuses.push(...backendTlsPolicyStatuses(backendTls, uses, index, options.gatewayController));
   return { listeners: irListeners, certificates, statuses };
 }
