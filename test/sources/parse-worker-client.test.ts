@@ -148,3 +148,14 @@ describe('ParseWorkerClient', () => {
     assert.deepEqual(await parser.load(file('late.yaml', namespace('late'))), { kind: 'closed' });
   });
 });
+
+test('an idle worker is stopped (its heap returned) and the next load starts another', async () => {
+  const parser = client({ parserIdleExitMs: 100 });
+  assert.deepEqual(codesOf(await parser.load(file('idle-a.yaml', namespace('a')))), []);
+  assert.equal(parser.workerRunning, true);
+  for (let i = 0; i < 50 && parser.workerRunning; i++) await new Promise((r) => setTimeout(r, 20));
+  assert.equal(parser.workerRunning, false, 'stopped after the idle time');
+  const again = await parser.load(file('idle-b.yaml', namespace('b')));
+  assert.equal(again.kind, 'loaded');
+  assert.deepEqual(codesOf(again), []);
+});

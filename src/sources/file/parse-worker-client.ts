@@ -36,6 +36,7 @@ export class ParseWorkerClient {
   #worker: Worker | undefined;
   #nextId = 1;
   #closed = false;
+  #idleTimer: NodeJS.Timeout | undefined;
 
   constructor(limits: ConfigLimits) {
     this.#limits = limits;
@@ -52,6 +53,7 @@ export class ParseWorkerClient {
   /** Terminates the worker; loads still waiting resolve as `closed`. */
   async close(): Promise<void> {
     this.#closed = true;
+    this.#cancelIdleExit();
     const worker = this.#worker;
     this.#worker = undefined;
     for (const job of [...(this.#active ? [this.#active] : []), ...this.#queue.splice(0)]) this.#settle(job, { kind: 'closed' });
@@ -64,13 +66,43 @@ export class ParseWorkerClient {
     const job = this.#queue.shift();
     if (!job) {
       this.#worker?.unref();
+      this.#scheduleIdleExit();
       return;
     }
+    this.#cancelIdleExit();
     this.#active = job;
     const worker = this.#ensureWorker();
     worker.ref();
     const request: ParseRequest = { kind: 'load', id: job.id, file: job.file };
     worker.postMessage(request);
+  }
+
+  /**
+   * An idle worker still holds its own V8 heap (tens of MB after a large folder, most of it
+   * garbage it has no reason to collect): stop it once a burst of reloads is over. Config changes
+   * are rare next to the ~50 ms a new worker takes to start.
+   */
+  #scheduleIdleExit(): void {
+    if (this.#worker === undefined || this.#idleTimer !== undefined) return;
+    this.#idleTimer = setTimeout(() => {
+      this.#idleTimer = undefined;
+      const worker = this.#worker;
+      if (worker === undefined || this.#active !== undefined) return;
+      this.#worker = undefined;
+      void worker.terminate();
+    }, this.#limits.parserIdleExitMs);
+    this.#idleTimer.unref();
+  }
+
+  #cancelIdleExit(): void {
+    if (this.#idleTimer === undefined) return;
+    clearTimeout(this.#idleTimer);
+    this.#idleTimer = undefined;
+  }
+
+  /** Whether a worker thread exists right now (for tests and /api/upstreams-style views). */
+  get workerRunning(): boolean {
+    return this.#worker !== undefined;
   }
 
   #ensureWorker(): Worker {
