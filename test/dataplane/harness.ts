@@ -5,6 +5,7 @@ import { DataPlane, type DataPlaneOptions } from '../../src/dataplane/data-plane
 import { UndiciTransport } from '../../src/dataplane/upstream/undici-transport.js';
 import { systemClock, type Clock } from '../../src/core/clock.js';
 import { seededRandom } from '../../src/core/random.js';
+import type { Timers } from '../../src/core/timers.js';
 import type { IrCluster, IrListener, IrRoute, IrSnapshot } from '../../src/ir/types.js';
 
 export interface Upstream {
@@ -84,7 +85,7 @@ export interface Gateway {
 
 export async function startGateway(
   ir: IrSnapshot,
-  options: { clock?: Clock; trustedProxies?: string[]; limits?: DataPlaneOptions['limits'] } = {},
+  options: { clock?: Clock; trustedProxies?: string[]; limits?: DataPlaneOptions['limits']; timers?: Timers } = {},
 ): Promise<Gateway> {
   const dataPlane = new DataPlane({
     listenAddress: '127.0.0.1',
@@ -98,6 +99,7 @@ export async function startGateway(
     clock: options.clock ?? systemClock,
     random: seededRandom(42),
     ...(options.limits ? { limits: options.limits } : {}),
+    ...(options.timers ? { timers: options.timers } : {}),
   });
   const result = await dataPlane.apply(ir);
   if (result.outcome !== 'applied') throw new Error(`apply failed: ${JSON.stringify(result.diagnostics)}`);
