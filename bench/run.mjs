@@ -1,12 +1,14 @@
 // `npm run bench`: Isthmus against nginx and a bare Node proxy on this machine (main table),
-// Isthmus on 10,000 Ingress paths against 10 (scale), and a CPU profile of Isthmus (profile).
+// Isthmus on 10,000 Ingress paths against 10 (scale), a CPU profile of Isthmus (profile), and the
+// Gateway API path: an HTTPRoute against the bare proxy and with filters against without (gwapi),
+// 10,000 HTTPRoute rules against 10 (gwapi-scale).
 // Writes BENCHMARKS.md and bench/results/bench-<time>.json. `--help` lists the flags.
 import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { parseArgs } from 'node:util';
-import { writeScaleConfig, writeSimpleConfig } from './lib/config-gen.mjs';
+import { GATEWAY_FILTERS, writeGatewayScaleConfig, writeGatewaySimpleConfig, writeScaleConfig, writeSimpleConfig } from './lib/config-gen.mjs';
 import { describeExit, freePorts, groupCpuSeconds, installCleanup, pinningAvailable, rssMiB, stopProcess } from './lib/processes.mjs';
-import { machineInfo, mainTable, mainVerdict, renderMarkdown, scaleTable, scaleVerdicts } from './lib/report.mjs';
+import { gwapiTable, gwapiVerdicts, machineInfo, mainTable, mainVerdict, renderMarkdown, scaleTable, scaleVerdicts } from './lib/report.mjs';
 import {
   applyLogLine, BENCH_DIR, checkProxied, diagnosticsCount, NGINX, ROOT,
   startBareProxy, startGateway, startNginxProxy, startOrigin,
@@ -15,7 +17,7 @@ import { requireWrk, runWrk, summarise, WRK } from './lib/wrk.mjs';
 import { formatSummary, summariseProfile } from './profile-summary.mjs';
 
 const HELP = `usage: npm run bench -- [flags]      (or node bench/run.mjs [flags])
-parts (default: all three):  --main   --scale   --profile
+parts (default: all five):  --main   --scale   --profile   --gwapi   --gwapi-scale
   --rounds N            interleaved rounds per proxy (3)
   --duration S          seconds per round (10)
   --warmup S            warm-up seconds per proxy (3)
@@ -25,11 +27,14 @@ parts (default: all three):  --main   --scale   --profile
                         to test the harness); results then go to bench/results/, not BENCHMARKS.md
   --endpoints KIND      slice (EndpointSlice, default) or endpoints (v1 Endpoints)
   --scale-ingresses N --scale-hosts N --scale-paths N   scale shape (100 × 10 × 10)
+  --gwapi-routes N --gwapi-rules N                      Gateway API scale shape (1000 HTTPRoutes × 10 rules)
   --out FILE            report file (default BENCHMARKS.md)`;
 
 const { values: opts } = parseArgs({
   options: {
     main: { type: 'boolean' }, scale: { type: 'boolean' }, profile: { type: 'boolean' },
+    gwapi: { type: 'boolean' }, 'gwapi-scale': { type: 'boolean' },
+    'gwapi-routes': { type: 'string', default: '1000' }, 'gwapi-rules': { type: 'string', default: '10' },
     rounds: { type: 'string', default: '3' }, duration: { type: 'string', default: '10' }, warmup: { type: 'string', default: '3' },
     connections: { type: 'string', default: '50' }, threads: { type: 'string', default: '1' },
     'no-nginx': { type: 'boolean' }, 'gateway-cmd': { type: 'string' }, endpoints: { type: 'string', default: 'slice' },
@@ -41,8 +46,11 @@ if (opts.help) {
   process.stdout.write(`${HELP}\n`);
   process.exit(0);
 }
-const anyPart = opts.main || opts.scale || opts.profile;
-const parts = { main: !anyPart || !!opts.main, scale: !anyPart || !!opts.scale, profile: !anyPart || !!opts.profile };
+const anyPart = opts.main || opts.scale || opts.profile || opts.gwapi || opts['gwapi-scale'];
+const parts = {
+  main: !anyPart || !!opts.main, scale: !anyPart || !!opts.scale, profile: !anyPart || !!opts.profile,
+  gwapi: !anyPart || !!opts.gwapi, gwapiScale: !anyPart || !!opts['gwapi-scale'],
+};
 const positive = (name) => {
   const n = Number(opts[name]);
   if (!Number.isInteger(n) || n < 1) throw new Error(`--${name} must be a positive integer, got ${opts[name]}`);
@@ -91,12 +99,14 @@ async function measure(targets, request, rounds = settings.rounds) {
     }
   }
   const results = {};
-  for (const t of targets) results[t.name] = { ...summarise(runs[t.name]), rssMiB: rssMiB(t.handle.pid) };
+  for (const t of targets) {
+    results[t.name] = { ...summarise(runs[t.name]), requests: runs[t.name].reduce((a, r) => a + (r.requests ?? 0), 0), rssMiB: rssMiB(t.handle.pid) };
+  }
   return { results, roundsStartedAt };
 }
 
-function wrkBase(target, { host, path }) {
-  return { port: target.port, host, path, threads: settings.threads, connections: settings.connections };
+function wrkBase(target, { host, path, headers = [] }) {
+  return { port: target.port, host, path, headers, threads: settings.threads, connections: settings.connections };
 }
 
 async function stopGateway(gw) {
@@ -176,17 +186,122 @@ async function runScale(origin) {
   }
 }
 
+/**
+ * Gateway API, one route: (a) an HTTPRoute without filters against the bare Node proxy, and (b)
+ * the same route with RequestHeaderModifier + ResponseHeaderModifier + CORS against it. Two
+ * gateway processes (one per config), rounds interleaved with the bare proxy; every request
+ * carries the same allowed Origin, so only the filters differ.
+ */
+async function runGatewayApi(origin) {
+  log('\n== Gateway API: HTTPRoute without filters vs bare Node proxy; with header modifiers + CORS vs without');
+  const base = { upstreamPort: origin.port, endpointsKind: settings.endpointsKind };
+  const plain = writeGatewaySimpleConfig(join(workDir, 'config-gwapi-plain'), { ...base, filters: false });
+  writeGatewaySimpleConfig(join(workDir, 'config-gwapi-filters'), { ...base, filters: true });
+  const started = [];
+  const results = {};
+  const order = ['isthmus-route', 'isthmus-filters', 'bare'];
+  try {
+    for (const name of order) {
+      let target;
+      try {
+        if (name === 'bare') {
+          const [port] = await freePorts(1);
+          target = await startBareProxy({ workDir, port, originPort: origin.port });
+        } else {
+          const [http, https, admin] = await freePorts(3);
+          const dir = name === 'isthmus-route' ? 'config-gwapi-plain' : 'config-gwapi-filters';
+          target = await startGateway({ name, gatewayCmd: settings.gatewayCmd, configDir: join(workDir, dir), ports: { http, https, admin }, originPort: origin.port, workDir });
+        }
+        const res = await checkProxied(target, plain);
+        if (name === 'isthmus-filters' && !settings.gatewayCmd) {
+          // The filters must really run: the response header modifier and CORS both show.
+          if (res.headers['x-served-by'] !== 'isthmus' || res.headers['access-control-allow-origin'] !== GATEWAY_FILTERS.origin) {
+            throw new Error(`${name}: the filters did not apply (x-served-by ${res.headers['x-served-by']}, access-control-allow-origin ${res.headers['access-control-allow-origin']})`);
+          }
+        }
+        started.push(target);
+        log(`  ${name}: up on 127.0.0.1:${target.port}`);
+      } catch (err) {
+        results[name] = { error: err.message };
+        log(`  ${name}: FAILED: ${err.message}`);
+        if (target) await stopProcess(target.handle);
+      }
+    }
+    Object.assign(results, (await measure(started, plain)).results);
+  } finally {
+    for (const t of started) {
+      if (t.name === 'bare') await stopProcess(t.handle);
+      else await stopGateway(t);
+    }
+  }
+  const gwapi = { order, results, request: plain };
+  log(`\n${gwapiTable(gwapi)}\n`);
+  for (const line of gwapiVerdicts(gwapi)) log(line);
+  if (parts.profile && !settings.gatewayCmd) {
+    // Where the filters' extra CPU goes: both routes profiled for one round, self time per request compared by function.
+    log('\n== CPU profiles of the Gateway API route without and with filters (one round each)');
+    const profiles = {};
+    for (const [name, dir] of [['isthmus-route', 'config-gwapi-plain'], ['isthmus-filters', 'config-gwapi-filters']]) {
+      profiles[name] = await profileGateway(origin, { name: `${name}-profile`, configDir: join(workDir, dir), request: plain, dirName: `profile-${stamp}-${name}`, top: 100_000 });
+    }
+    gwapi.profileDiff = profileDiff(profiles['isthmus-route'], profiles['isthmus-filters']);
+    log(`\n${gwapi.profileDiff.error ?? gwapi.profileDiff.rows.map((r) => `${r.deltaUs.toFixed(2).padStart(7)} µs/req  ${r.name} (${r.location || r.area})`).join('\n')}`);
+  }
+  return gwapi;
+}
+
+/** Gateway API at scale: `routes` HTTPRoutes × `rules` rules (one hostname each) against one route of `rules` rules. */
+async function runGatewayScale(origin) {
+  const shape = { routes: positive('gwapi-routes'), rulesPerRoute: positive('gwapi-rules') };
+  log(`\n== Gateway API scale: ${shape.routes * shape.rulesPerRoute} HTTPRoute rules over ${shape.routes} hostnames vs ${shape.rulesPerRoute} rules`);
+  const base = { upstreamPort: origin.port, endpointsKind: settings.endpointsKind };
+  const large = writeGatewayScaleConfig(join(workDir, 'config-gwapi-scale-large'), { ...base, ...shape });
+  const small = writeGatewayScaleConfig(join(workDir, 'config-gwapi-scale-small'), { ...base, routes: 1, rulesPerRoute: shape.rulesPerRoute, firstHostIndex: shape.routes - 1 });
+  if (large.host !== small.host || large.path !== small.path) throw new Error('Gateway API scale configs do not serve the same request');
+  const gateways = [];
+  const info = {};
+  try {
+    for (const [name, config, dir] of [['isthmus-gw-small', small, 'config-gwapi-scale-small'], ['isthmus-gw-large', large, 'config-gwapi-scale-large']]) {
+      const [http, https, admin] = await freePorts(3);
+      const gw = await startGateway({ name, gatewayCmd: settings.gatewayCmd, configDir: join(workDir, dir), ports: { http, https, admin }, originPort: origin.port, workDir, readyTimeoutMs: 60_000 });
+      gateways.push(gw);
+      await checkProxied(gw, large);
+      info[name] = { ...config, readyMs: gw.readyMs, diagnostics: await diagnosticsCount(admin), rssAtReadyMiB: rssMiB(gw.handle.pid), applyLog: applyLogLine(gw.logPath) };
+      log(`  ${name}: ${config.paths} rules, start → ready ${gw.readyMs.toFixed(0)} ms; ${info[name].applyLog ?? 'no apply log line'}`);
+    }
+    const { results } = await measure(gateways, large);
+    const scale = {
+      kind: 'gateway-api',
+      target: { host: large.host, path: large.path },
+      shape: `${shape.routes} HTTPRoutes × ${shape.rulesPerRoute} PathPrefix rules, one hostname each, all to one Service`,
+      small: { ...info['isthmus-gw-small'], ...results['isthmus-gw-small'] },
+      large: { ...info['isthmus-gw-large'], ...results['isthmus-gw-large'] },
+      applyLog: info['isthmus-gw-large'].applyLog,
+    };
+    log(`\n${scaleTable(scale)}\n`);
+    for (const line of scaleVerdicts(scale)) log(line);
+    return scale;
+  } finally {
+    for (const gw of gateways) await stopGateway(gw);
+  }
+}
+
 async function runProfile(origin) {
   log('\n== CPU profile of Isthmus (one round)');
-  const profileDir = join(resultsDir, `profile-${stamp}`);
-  mkdirSync(profileDir, { recursive: true });
   const configDir = join(workDir, 'config-profile');
   const request = writeSimpleConfig(configDir, { upstreamPort: origin.port, endpointsKind: settings.endpointsKind });
+  return profileGateway(origin, { name: 'isthmus-profile', configDir, request, dirName: `profile-${stamp}` });
+}
+
+/** One warm-up and one round of `request` through Isthmus on `configDir` under --cpu-prof, summarised (`top` functions). */
+async function profileGateway(origin, { name, configDir, request, dirName, top = 25 }) {
+  const profileDir = join(resultsDir, dirName);
+  mkdirSync(profileDir, { recursive: true });
   const [http, https, admin] = await freePorts(3);
   let gw;
   try {
     gw = await startGateway({
-      name: 'isthmus-profile', gatewayCmd: settings.gatewayCmd, nodeFlags: ['--cpu-prof', '--cpu-prof-dir', profileDir],
+      name, gatewayCmd: settings.gatewayCmd, nodeFlags: ['--cpu-prof', '--cpu-prof-dir', profileDir],
       configDir, ports: { http, https, admin }, originPort: origin.port, workDir,
     });
     await checkProxied(gw, request);
@@ -198,14 +313,46 @@ async function runProfile(origin) {
     const path = join(profileDir, file);
     // Only the measured round: start-up (module loading, compiling) and warm-up are left out.
     const skipMs = roundsStartedAt - gw.startedAt;
-    const summary = summariseProfile(JSON.parse(readFileSync(path, 'utf8')), { top: 25, root: ROOT, skipMs });
-    log(formatSummary(summary));
-    return { rps: results[gw.name].rps, file: relative(ROOT, path), summary };
+    const summary = summariseProfile(JSON.parse(readFileSync(path, 'utf8')), { top, root: ROOT, skipMs });
+    log(formatSummary({ ...summary, rows: summary.rows.slice(0, 25) }));
+    return { rps: results[gw.name].rps, requests: results[gw.name].requests, cpuUsPerReq: results[gw.name].cpuUsPerReq, file: relative(ROOT, path), summary };
   } catch (err) {
     if (gw) await stopProcess(gw.handle);
     log(`  profile FAILED: ${err.message}`);
     return { error: err.message.split('\n')[0] };
   }
+}
+
+/** Self time per request, by function and by area: `b` minus `a`, largest increases first. */
+function profileDiff(a, b) {
+  if (a.error || b.error || !a.requests || !b.requests) return { error: `profile not taken: ${a.error ?? b.error ?? 'no requests counted'}` };
+  const perReq = (p, key) => {
+    const m = new Map();
+    for (const r of key === 'fn' ? p.summary.rows : p.summary.areas) {
+      const id = key === 'fn' ? `${r.name}\u0000${r.location}` : r.area;
+      m.set(id, { ...r, usPerReq: (r.selfMs * 1000) / p.requests });
+    }
+    return m;
+  };
+  const diff = (key) => {
+    const ma = perReq(a, key);
+    const mb = perReq(b, key);
+    const ids = new Set([...ma.keys(), ...mb.keys()]);
+    return [...ids].map((id) => {
+      const ra = ma.get(id);
+      const rb = mb.get(id);
+      const base = rb ?? ra;
+      return { name: base.name ?? base.area, location: base.location ?? '', area: base.area, aUs: ra?.usPerReq ?? 0, bUs: rb?.usPerReq ?? 0, deltaUs: (rb?.usPerReq ?? 0) - (ra?.usPerReq ?? 0) };
+    }).filter((r) => r.name !== '(idle)').sort((x, y) => y.deltaUs - x.deltaUs);
+  };
+  const busy = (p) => (p.summary.busyMs * 1000) / p.requests;
+  return {
+    files: [a.file, b.file],
+    rps: [a.rps, b.rps],
+    busyUsPerReq: [busy(a), busy(b)],
+    rows: diff('fn').slice(0, 20),
+    areas: diff('area').slice(0, 12),
+  };
 }
 
 async function main() {
@@ -240,6 +387,18 @@ async function main() {
     if (parts.profile) {
       report.profile = await runProfile(origin);
       failed ||= !!report.profile.error;
+    }
+    if (parts.gwapi) {
+      report.gwapi = await runGatewayApi(origin);
+      failed ||= Object.values(report.gwapi.results).some((r) => r.error);
+    }
+    if (parts.gwapiScale) {
+      try {
+        report.gwapiScale = await runGatewayScale(origin);
+      } catch (err) {
+        failed = true;
+        log(`  Gateway API scale FAILED: ${err.message}`);
+      }
     }
   } finally {
     await stopProcess(origin.handle);

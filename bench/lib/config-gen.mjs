@@ -155,3 +155,121 @@ export function writeScaleConfig(dir, { upstreamPort, endpointsKind = 'slice', i
     hosts: ingresses * hostsPerIngress,
   };
 }
+
+// ---- Gateway API: GatewayClass isthmus, Gateway bench/edge (one HTTP listener, port 80, no
+// hostname), HTTPRoutes to the same Service bench/origin:80.
+
+const GATEWAY = 'edge';
+
+function gatewayFrame(namespace) {
+  return `apiVersion: v1
+kind: Namespace
+metadata:
+  name: ${namespace}
+  labels:
+    kubernetes.io/metadata.name: ${namespace}
+---
+apiVersion: gateway.networking.k8s.io/v1
+kind: GatewayClass
+metadata:
+  name: isthmus
+spec:
+  controllerName: isthmus.dev/gateway-controller
+---
+apiVersion: gateway.networking.k8s.io/v1
+kind: Gateway
+metadata:
+  name: ${GATEWAY}
+  namespace: ${namespace}
+  creationTimestamp: "${CREATED}"
+spec:
+  gatewayClassName: isthmus
+  listeners:
+    - name: http
+      protocol: HTTP
+      port: 80
+`;
+}
+
+function writeGatewayBase(dir, upstreamPort, endpointsKind) {
+  freshDir(dir);
+  writeFileSync(join(dir, '00-cluster.yaml'), gatewayFrame(NAMESPACE));
+  writeFileSync(join(dir, '01-service.yaml'), service(upstreamPort, endpointsKind));
+}
+
+/** The filters of the "with filters" route: request and response header modifiers and CORS. */
+export const GATEWAY_FILTERS = {
+  origin: 'https://app.bench.local',
+  yaml: [
+    '      filters:',
+    '        - type: RequestHeaderModifier',
+    '          requestHeaderModifier:',
+    '            set: [{name: X-Bench-Env, value: bench}]',
+    '            add: [{name: X-Via, value: isthmus}]',
+    '            remove: [X-Debug]',
+    '        - type: ResponseHeaderModifier',
+    '          responseHeaderModifier:',
+    '            set: [{name: X-Served-By, value: isthmus}]',
+    '            remove: [X-Powered-By]',
+    '        - type: CORS',
+    '          cors:',
+    '            allowOrigins: ["https://app.bench.local"]',
+    '            allowMethods: [GET, POST]',
+    '            allowHeaders: [X-Bench-Env]',
+    '            exposeHeaders: [X-Served-By]',
+    '            maxAge: 600',
+  ],
+};
+
+/** `rules`: [{ path, filters?: boolean }], each PathPrefix to bench/origin:80. */
+function httpRoute(name, hostnames, rules) {
+  const lines = [
+    'apiVersion: gateway.networking.k8s.io/v1',
+    'kind: HTTPRoute',
+    'metadata:',
+    `  name: ${name}`,
+    `  namespace: ${NAMESPACE}`,
+    `  creationTimestamp: "${CREATED}"`,
+    'spec:',
+    `  parentRefs: [{name: ${GATEWAY}}]`,
+    `  hostnames: [${hostnames.map((h) => JSON.stringify(h)).join(', ')}]`,
+    '  rules:',
+  ];
+  for (const rule of rules) {
+    lines.push(`    - matches: [{path: {type: PathPrefix, value: ${JSON.stringify(rule.path)}}}]`);
+    if (rule.filters) lines.push(...GATEWAY_FILTERS.yaml);
+    lines.push(`      backendRefs: [{name: ${SERVICE}, port: 80}]`);
+  }
+  return `${lines.join('\n')}\n`;
+}
+
+/**
+ * The Gateway API throughput config: HTTPRoute bench/bench, hostname bench.local, one rule `/`;
+ * with `filters`, that rule carries GATEWAY_FILTERS. Requests send an allowed Origin either way,
+ * so both routes see the same request and only the filters differ.
+ */
+export function writeGatewaySimpleConfig(dir, { upstreamPort, endpointsKind = 'slice', filters = false }) {
+  writeGatewayBase(dir, upstreamPort, endpointsKind);
+  writeFileSync(join(dir, '10-httproute-bench.yaml'), httpRoute('bench', ['bench.local'], [{ path: '/', filters }]));
+  return { host: 'bench.local', path: '/', headers: [`Origin: ${GATEWAY_FILTERS.origin}`], paths: 1, hosts: 1 };
+}
+
+/**
+ * `routes` HTTPRoutes × `rulesPerRoute` PathPrefix rules, one hostname per route, one file per
+ * route; hostnames numbered from `firstHostIndex` like writeScaleConfig, and the request target
+ * is again the last hostname's last rule.
+ */
+export function writeGatewayScaleConfig(dir, { upstreamPort, endpointsKind = 'slice', routes, rulesPerRoute, firstHostIndex = 0 }) {
+  writeGatewayBase(dir, upstreamPort, endpointsKind);
+  const rules = Array.from({ length: rulesPerRoute }, (_, j) => ({ path: pathName(j) }));
+  for (let i = 0; i < routes; i++) {
+    const id = String(i).padStart(4, '0');
+    writeFileSync(join(dir, `10-httproute-${id}.yaml`), httpRoute(`scale-${id}`, [hostName(firstHostIndex + i)], rules));
+  }
+  return {
+    host: hostName(firstHostIndex + routes - 1),
+    path: `${pathName(rulesPerRoute - 1)}/items`,
+    paths: routes * rulesPerRoute,
+    hosts: routes,
+  };
+}

@@ -153,9 +153,9 @@ export function installCleanup() {
 }
 
 /** One HTTP/1.1 request on a fresh connection; resolves `{ status, headers, body }`. */
-export function httpGet({ port, path = '/', host, timeoutMs = 2000 }) {
+export function httpGet({ port, path = '/', host, headers: extra = {}, timeoutMs = 2000 }) {
   return new Promise((resolve, reject) => {
-    const headers = host ? { host } : {};
+    const headers = { ...extra, ...(host ? { host } : {}) };
     const req = request({ host: '127.0.0.1', port, path, headers, agent: false, timeout: timeoutMs }, (res) => {
       const chunks = [];
       res.on('data', (c) => chunks.push(c));

@@ -81,10 +81,14 @@ export function mainVerdict(main) {
   return `Isthmus ≥ 0.75 × bare Node proxy: ${r.toFixed(2)} → ${verdict(r >= 0.75)}`;
 }
 
+/** What a scale config counts: Ingress paths, or HTTPRoute rules. */
+const unitOf = (scale) => (scale.kind === 'gateway-api' ? 'rules' : 'paths');
+
 export function scaleTable(scale) {
   const { small, large } = scale;
+  const unit = unitOf(scale);
   const out = [
-    `| | ${small.paths} paths, ${small.hosts} host | ${large.paths.toLocaleString('en')} paths, ${large.hosts.toLocaleString('en')} hosts |`,
+    `| | ${small.paths} ${unit}, ${small.hosts} host | ${large.paths.toLocaleString('en')} ${unit}, ${large.hosts.toLocaleString('en')} hosts |`,
     '|---|---:|---:|',
     `| start → /ready (incl. process start) | ${small.readyMs.toFixed(0)} ms | ${large.readyMs.toFixed(0)} ms |`,
     `| req/s (median) | ${k(small.rps)} | ${k(large.rps)} |`,
@@ -104,15 +108,89 @@ function diag(d) {
 
 export function scaleVerdicts(scale) {
   const { small, large } = scale;
+  const unit = unitOf(scale);
+  const n = `${large.paths.toLocaleString('en')} ${unit}`;
   const rel = large.rps && small.rps ? large.rps / small.rps : null;
   const applyMs = Number(/applied in ([\d.]+) ?ms/.exec(scale.applyLog ?? '')?.[1] ?? NaN);
-  const own = Number.isFinite(applyMs) ? [`apply 10,000 paths < 1 s, as the gateway logs it ("applied in"): ${applyMs.toFixed(0)} ms → ${verdict(applyMs < 1000)}`] : [];
+  const own = Number.isFinite(applyMs) ? [`apply ${n} < 1 s, as the gateway logs it ("applied in"): ${applyMs.toFixed(0)} ms → ${verdict(applyMs < 1000)}`] : [];
   return [
     ...own,
-    `apply 10,000 paths < 1 s (start → ready, includes process start; the 10-path start takes ${small.readyMs.toFixed(0)} ms): ${large.readyMs.toFixed(0)} ms → ${verdict(large.readyMs < 1000)}`,
-    `req/s within 10 % of the 10-path config: ${rel === null ? 'not measured' : `${(rel * 100).toFixed(1)} % → ${verdict(rel >= 0.9)}`}`,
+    `apply ${n} < 1 s (start → ready, includes process start; the ${small.paths}-${unit.slice(0, -1)} start takes ${small.readyMs.toFixed(0)} ms): ${large.readyMs.toFixed(0)} ms → ${verdict(large.readyMs < 1000)}`,
+    `req/s within 10 % of the ${small.paths}-${unit.slice(0, -1)} config: ${rel === null ? 'not measured' : `${(rel * 100).toFixed(1)} % → ${verdict(rel >= 0.9)}`}`,
     `RSS < 150 MB after load: ${large.rssMiB === null ? 'not measured → MISS' : `${large.rssMiB.toFixed(0)} MiB (${((large.rssMiB * 1048576) / 1e6).toFixed(0)} MB) → ${verdict(large.rssMiB * 1048576 < 150e6)}`}`,
   ];
+}
+
+export const GWAPI_LABELS = {
+  'isthmus-route': 'Isthmus, HTTPRoute without filters',
+  'isthmus-filters': 'Isthmus, HTTPRoute + RequestHeaderModifier + ResponseHeaderModifier + CORS',
+  bare: 'bare node:http + undici Pool.dispatch',
+};
+
+/** The Gateway API one-route table: both Isthmus configs and the bare proxy. */
+export function gwapiTable(gwapi) {
+  const { results } = gwapi;
+  const bare = results.bare?.rps;
+  const plain = results['isthmus-route'];
+  const out = [
+    '| proxy | req/s (median) | p50 | p99 | vs bare Node | vs no filters | CPU µs/req (user) | CPU/req vs no filters | rounds (req/s) | RSS after load |',
+    '|---|---:|---:|---:|---:|---:|---:|---:|---|---:|',
+  ];
+  for (const name of gwapi.order) {
+    const r = results[name];
+    if (!r) continue;
+    if (r.error) {
+      out.push(`| ${GWAPI_LABELS[name] ?? name} | failed: ${r.error.split('\n')[0].replaceAll('|', '\\|')} | | | | | | | | |`);
+      continue;
+    }
+    const extra = r.non2xx || r.socketErrors ? ` (non-2xx ${r.non2xx}, socket errors ${r.socketErrors})` : '';
+    const cpuRel = r.cpuUsPerReq && plain?.cpuUsPerReq ? (r.cpuUsPerReq / plain.cpuUsPerReq).toFixed(3) : '–';
+    out.push(
+      `| ${GWAPI_LABELS[name] ?? name}${extra} | ${k(r.rps)} | ${ms(r.p50Us)} | ${ms(r.p99Us)} | ${ratio(r.rps, bare)} | ${ratio(r.rps, plain?.rps)} | ${cpu(r)} | ${cpuRel} | ${r.rounds.map(k).join(', ')} | ${mib(r.rssMiB)} |`,
+    );
+  }
+  return out.join('\n');
+}
+
+/** CPU µs/req of each round, for the spread (medians alone hide how noisy the rounds were). */
+const cpuRounds = (r) => (r.cpuRounds ?? []).map((v) => v.toFixed(0)).join(', ');
+
+export function gwapiVerdicts(gwapi) {
+  const plain = gwapi.results['isthmus-route'];
+  const filters = gwapi.results['isthmus-filters'];
+  const bare = gwapi.results.bare;
+  const lines = [];
+  if (plain?.rps && bare?.rps) {
+    const r = plain.rps / bare.rps;
+    lines.push(`HTTPRoute without filters ≥ 0.75 × bare Node proxy: ${r.toFixed(2)} → ${verdict(r >= 0.75)}`);
+  } else lines.push('HTTPRoute without filters ≥ 0.75 × bare Node proxy: not measured');
+  if (plain?.cpuUsPerReq && filters?.cpuUsPerReq) {
+    const c = filters.cpuUsPerReq / plain.cpuUsPerReq - 1;
+    lines.push(`header modifiers + CORS cost ≤ 10 % more CPU per request: ${c >= 0 ? '+' : ''}${(c * 100).toFixed(1)} % (median ${filters.cpuUsPerReq.toFixed(1)} vs ${plain.cpuUsPerReq.toFixed(1)} µs; rounds ${cpuRounds(filters)} vs ${cpuRounds(plain)} µs) → ${verdict(c <= 0.1)}`);
+  } else lines.push('header modifiers + CORS cost ≤ 10 % more CPU per request: not measured');
+  if (plain?.rps && filters?.rps) {
+    const t = 1 - filters.rps / plain.rps;
+    lines.push(`(the same at saturation, as throughput: ${(t * 100).toFixed(1)} % fewer req/s with the filters)`);
+  }
+  return lines;
+}
+
+/** Where the filters' CPU goes: self µs per request by area and by function, with filters minus without. */
+function profileDiffMarkdown(d) {
+  if (d.error) return [`Profiles of the filters: ${d.error}`];
+  const esc = (t) => String(t).replaceAll('|', '\\|');
+  const out = [
+    '### Where the filters\' CPU goes',
+    '',
+    `\`node --cpu-prof\`, one warm-up and one round per route (${k(d.rps[0])} and ${k(d.rps[1])} req/s); busy CPU per request in the profiles: ${d.busyUsPerReq[0].toFixed(1)} µs without filters, ${d.busyUsPerReq[1].toFixed(1)} µs with them (${d.busyUsPerReq[1] >= d.busyUsPerReq[0] ? '+' : ''}${((d.busyUsPerReq[1] / d.busyUsPerReq[0] - 1) * 100).toFixed(1)} %). Profiles in ${d.files.join(' and ')} (gitignored). Self time per request; the largest increases first.`,
+    '',
+    '| area | without filters µs/req | with filters µs/req | Δ µs/req |',
+    '|---|---:|---:|---:|',
+  ];
+  for (const r of d.areas) out.push(`| ${esc(r.name)} | ${r.aUs.toFixed(2)} | ${r.bUs.toFixed(2)} | ${r.deltaUs >= 0 ? '+' : ''}${r.deltaUs.toFixed(2)} |`);
+  out.push('', '| function | location | without µs/req | with µs/req | Δ µs/req |', '|---|---|---:|---:|---:|');
+  for (const r of d.rows) out.push(`| \`${esc(r.name)}\` | ${esc(r.location || r.area)} | ${r.aUs.toFixed(2)} | ${r.bUs.toFixed(2)} | ${r.deltaUs >= 0 ? '+' : ''}${r.deltaUs.toFixed(2)} |`);
+  return out;
 }
 
 const REFERENCE = `| proxy | host 1 | host 2 |
@@ -126,7 +204,7 @@ const REFERENCE = `| proxy | host 1 | host 2 |
 | http-proxy | 0.30 | – |
 | fast-gateway | 0.28 | – |`;
 
-export function renderMarkdown({ machine, settings, main, scale, profile }) {
+export function renderMarkdown({ machine, settings, main, scale, profile, gwapi, gwapiScale }) {
   const out = [];
   out.push('# Benchmarks', '');
   out.push(`Generated by bench/run.mjs (\`npm run bench\`) on ${machine.date}; rerun it rather than editing this file.`, '');
@@ -159,9 +237,27 @@ export function renderMarkdown({ machine, settings, main, scale, profile }) {
     if (profile.error) out.push(`Profile not taken: ${profile.error}`, '');
     else out.push(`\`node --cpu-prof\`, one ${settings.warmupS} s warm-up and one ${settings.durationS} s round at ${k(profile.rps)} req/s; the profile stays in ${profile.file} (gitignored). \`(native)\` is C++ and system calls (\`writev\` is the socket write).`, '', summaryMarkdown(profile.summary), '');
   }
+  if (gwapi) {
+    out.push('## Gateway API: one HTTPRoute', '');
+    out.push(`Gateway \`bench/edge\` (one HTTP listener), HTTPRoute \`bench/bench\` (\`${gwapi.request.host}\`, one PathPrefix \`/\` rule to the origin Service). Two Isthmus processes, one without filters and one whose rule has RequestHeaderModifier (set, add, remove) + ResponseHeaderModifier (set, remove) + CORS (the request's Origin is allowed, so the allow headers are added to every response), measured interleaved with the bare proxy as above. Every request sends \`${gwapi.request.headers.join(', ')}\` to all three.`, '');
+    out.push(gwapiTable(gwapi), '');
+    for (const line of gwapiVerdicts(gwapi)) out.push(`- ${line}`);
+    out.push('');
+    if (gwapi.profileDiff) out.push(...profileDiffMarkdown(gwapi.profileDiff), '');
+  }
+  if (gwapiScale) {
+    out.push(`## ${gwapiScale.large.paths.toLocaleString('en')} HTTPRoute rules over ${gwapiScale.large.hosts.toLocaleString('en')} hostnames`, '');
+    out.push(`The same request (\`Host: ${gwapiScale.target.host}\`, \`GET ${gwapiScale.target.path}\`, the last hostname's last rule) against one HTTPRoute with ${gwapiScale.small.paths} rules and ${gwapiScale.shape}; Gateway \`bench/edge\` with one HTTP listener; rounds interleaved as above.`, '');
+    out.push(scaleTable(gwapiScale), '');
+    for (const line of scaleVerdicts(gwapiScale)) out.push(`- ${line}`);
+    if (gwapiScale.large.rssAtReadyMiB) out.push(`- RSS right after /ready: ${mib(gwapiScale.small.rssAtReadyMiB)} (${gwapiScale.small.paths} rules), ${mib(gwapiScale.large.rssAtReadyMiB)} (${gwapiScale.large.paths.toLocaleString('en')} rules)`);
+    if (gwapiScale.applyLog) out.push(`- The gateway's own apply log line: \`${gwapiScale.applyLog.replaceAll('`', "'")}\``);
+    out.push('');
+  }
   out.push('## Reference figures', '');
   out.push('From shared/bench/README.md (same setup: one core each, wrk -t1 -c50, 12-byte body, interleaved rounds), req/s relative to nginx on two other hosts. Host 2 is an AMD Zen 3 guest whose kernel mitigates SRSO with "Safe RET", which costs JIT-compiled code far more than nginx; compare Isthmus with the bare Node proxy of the same run as well as with nginx.', '');
   out.push(REFERENCE, '');
   out.push('Targets (issue 3): Isthmus ≥ 0.75 × the bare Node proxy of the same run; 10,000 paths: apply < 1 s, req/s within 10 % of 10 paths, RSS < 150 MB.', '');
+  out.push('Targets (Gateway API): an HTTPRoute without filters ≥ 0.75 × the bare Node proxy; header modifiers + CORS ≤ 10 % more CPU per request than the same route without filters; 10,000 HTTPRoute rules (1,000 HTTPRoutes × 10 rules): apply < 1 s, req/s within 10 % of 10 rules, RSS < 150 MB.', '');
   return out.join('\n');
 }

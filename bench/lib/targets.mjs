@@ -137,12 +137,21 @@ export async function startGateway({ name, gatewayCmd, nodeFlags, configDir, por
 }
 
 /** One request through `target`; throws unless it is the origin's 200 "hello world". */
-export async function checkProxied(target, { host, path = '/' }) {
-  const res = await httpGet({ port: target.port, path, host, timeoutMs: 5000 });
+export async function checkProxied(target, { host, path = '/', headers = [] }) {
+  const res = await httpGet({ port: target.port, path, host, headers: headerObject(headers), timeoutMs: 5000 });
   if (res.status !== 200 || res.body !== 'hello world\n') {
     const log = target.handle.logPath && existsSync(target.handle.logPath) ? tail(target.handle.logPath) : '';
     throw new Error(`${target.name}: GET ${path} (Host: ${host}) answered ${res.status} ${JSON.stringify(res.body.slice(0, 300))}, expected 200 "hello world"${log ? `\n--- ${target.handle.logPath} (tail)\n${log}` : ''}`);
   }
+  return res;
+}
+
+/** ["Name: value"] (wrk's -H form) → { name: value }. */
+export function headerObject(lines) {
+  return Object.fromEntries(lines.map((line) => {
+    const colon = line.indexOf(':');
+    return [line.slice(0, colon).trim().toLowerCase(), line.slice(colon + 1).trim()];
+  }));
 }
 
 export function tail(file, lines = 20) {

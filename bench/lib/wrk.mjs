@@ -51,11 +51,12 @@ export function parseWrk(text) {
   };
 }
 
-/** One wrk run against `http://127.0.0.1:port{path}` with `Host: host`. */
-export function runWrk({ port, path = '/', host, durationS, threads = 1, connections = 50, cpu = 0 }) {
+/** One wrk run against `http://127.0.0.1:port{path}` with `Host: host` and `headers` ("Name: value"). */
+export function runWrk({ port, path = '/', host, headers = [], durationS, threads = 1, connections = 50, cpu = 0 }) {
   const wrk = requireWrk();
   const args = [`-t${threads}`, `-c${connections}`, `-d${durationS}s`, '--latency'];
   if (host) args.push('-H', `Host: ${host}`);
+  for (const header of headers) args.push('-H', header);
   args.push(`http://127.0.0.1:${port}${path}`);
   const [file, argv] = pinnedArgv(cpu, wrk, args);
   return new Promise((resolve, reject) => {
@@ -86,6 +87,7 @@ export function summarise(runs) {
     p99Us: median(runs.map((r) => r.p99Us)),
     userUsPerReq: median(runs.map((r) => r.userUsPerReq ?? null)),
     cpuUsPerReq: median(runs.map((r) => r.cpuUsPerReq ?? null)),
+    cpuRounds: runs.map((r) => r.cpuUsPerReq ?? null).filter((v) => v !== null),
     rounds: runs.map((r) => r.rps),
     non2xx: runs.reduce((a, r) => a + r.non2xx, 0),
     socketErrors: runs.reduce((a, r) => a + r.socketErrors, 0),

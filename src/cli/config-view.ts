@@ -2,11 +2,12 @@
 // config dump redacts them); CA bundles are public but can run to hundreds of kilobytes, so each
 // is summarised by the subjects and a fingerprint that tell which CAs a cluster trusts.
 import { createHash, X509Certificate } from 'node:crypto';
-import type { IrCluster, IrSnapshot } from '../ir/types.js';
+import type { IrCluster, IrListener, IrSnapshot } from '../ir/types.js';
 
 export function configView(ir: IrSnapshot): IrSnapshot {
   return {
     ...ir,
+    listeners: ir.listeners.map(summariseClientCa),
     clusters: ir.clusters.map(summariseCaBundle),
     certificates: ir.certificates.map((c) => ({ ...c, keyPem: '[redacted]' })),
   };
@@ -16,6 +17,12 @@ function summariseCaBundle(cluster: IrCluster): IrCluster {
   const verification = cluster.tls?.verification;
   if (cluster.tls === undefined || verification?.kind !== 'verify' || verification.caPem === undefined) return cluster;
   return { ...cluster, tls: { ...cluster.tls, verification: { ...verification, caPem: describeCaBundle(verification.caPem) } } };
+}
+
+function summariseClientCa(listener: IrListener): IrListener {
+  const validation = listener.tls?.clientValidation;
+  if (listener.tls === undefined || validation === undefined) return listener;
+  return { ...listener, tls: { ...listener.tls, clientValidation: { ...validation, caPem: describeCaBundle(validation.caPem) } } };
 }
 
 /** `[CA bundle: 2 certificates (CN=Example Root CA; CN=Other CA), sha256 3f2a…]` */

@@ -16,6 +16,7 @@ export function demoPodsOf(snapshot: ResourceSnapshot): DemoPod[] {
           name: r.metadata.name,
           namespace: r.metadata.namespace ?? 'default',
           ...(service === undefined ? {} : { service }),
+          ...(isGrpcPortName(p.name) ? { protocol: 'grpc' as const } : {}),
         });
       }
     }
@@ -23,17 +24,30 @@ export function demoPodsOf(snapshot: ResourceSnapshot): DemoPod[] {
   return pods;
 }
 
+/** A container port named `grpc` or `grpc-*` gets the gRPC echo. */
+function isGrpcPortName(name: string | undefined): boolean {
+  return name === 'grpc' || (name?.startsWith('grpc-') ?? false);
+}
+
 export function demoBanner(httpPort: number, httpsPort: number, adminPort: number): string {
   return [
     '',
-    'Isthmus is running the embedded demo (examples/quickstart). Try:',
+    'Isthmus is running the embedded demo (examples/quickstart and examples/gateway-api). Ingress (examples/quickstart):',
     `  curl -H 'Host: shop.localhost' http://127.0.0.1:${httpPort}/`,
     `  curl -H 'Host: shop.localhost' http://127.0.0.1:${httpPort}/api/orders`,
     `  curl http://127.0.0.1:${httpPort}/anything            # the host-less rule`,
     `  curl -k --resolve shop.localhost:${httpsPort}:127.0.0.1 https://shop.localhost:${httpsPort}/   # TLS + SNI, HTTP/2`,
     `  curl http://127.0.0.1:${adminPort}/api/config         # the applied IR`,
     `  curl http://127.0.0.1:${adminPort}/metrics`,
-    'Edit the YAML in examples/quickstart/ (or run with --config DIR) and the change applies within a second.',
+    'Gateway API (examples/gateway-api):',
+    `  curl http://echo.gw.localhost:${httpPort}/                    # plain HTTPRoute`,
+    `  curl http://split.gw.localhost:${httpPort}/                   # 80/20 split: blue-1 or green-1`,
+    `  curl -i http://echo.gw.localhost:${httpPort}/old/page          # 301 to /new/page`,
+    `  curl -i http://secure.gw.localhost:${httpPort}/                # 301 to https://secure.gw.localhost:8443/`,
+    `  curl -i -H 'X-Debug: 1' http://headers.gw.localhost:${httpPort}/  # request and response header modifiers`,
+    `  curl -k https://secure.gw.localhost:${httpsPort}/              # HTTPS listener, SNI *.gw.localhost`,
+    '  (gRPC on grpc.gw.localhost: see examples/gateway-api/README.md)',
+    'Edit the YAML in examples/quickstart/ or examples/gateway-api/ (or run with --config DIR) and the change applies within a second.',
     '',
   ].join('\n');
 }

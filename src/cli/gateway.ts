@@ -49,8 +49,6 @@ export class Gateway {
     this.log = deps.log ?? ((line) => process.stderr.write(line + '\n'));
     this.source = deps.source ?? new FileSource({ dirs: options.configDirs });
     this.dataPlane = new DataPlane({
-      listenAddress: options.listenAddress,
-      portMap: options.portMap,
       trustedProxies: options.trustedProxies,
       transport: new UndiciTransport(),
       clock: this.clock,
@@ -127,6 +125,7 @@ export class Gateway {
       ingressClass: this.options.ingressClass,
       ingressController: this.options.ingressController,
       statusAddress: this.options.listenAddress === '0.0.0.0' ? '127.0.0.1' : this.options.listenAddress,
+      binds: { listenAddress: this.options.listenAddress, portMap: this.options.portMap },
     });
     const outcome = await this.dataPlane.apply(result.ir);
     const diagnostics = [...snapshot.diagnostics, ...result.diagnostics, ...outcome.diagnostics];

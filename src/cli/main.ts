@@ -58,15 +58,18 @@ async function run(parsed: RunOptions): Promise<void> {
   let options = parsed;
   let backends: { close(): Promise<void> } | undefined;
   if (options.demo) {
-    const [{ embeddedDemoDir }, { loadDirs }, { startDemoBackends }, { demoPodsOf }] = await Promise.all([
+    const [{ embeddedDemoDirs }, { loadDirs }, { startDemoBackends }, { demoPodsOf }, path] = await Promise.all([
       import('../sources/embedded/embedded-source.js'),
       import('../sources/file/load-dirs.js'),
       import('../demo/echo-server.js'),
       import('./demo.js'),
+      import('node:path'),
     ]);
-    const dir = embeddedDemoDir();
-    options = { ...options, configDirs: [...options.configDirs, dir] };
-    backends = await startDemoBackends(demoPodsOf(await loadDirs([dir])));
+    // `--config examples/gateway-api --demo` names a demo folder twice: serve it once.
+    const given = new Set(options.configDirs.map((d) => path.resolve(d)));
+    const dirs = embeddedDemoDirs();
+    options = { ...options, configDirs: [...options.configDirs, ...dirs.filter((d) => !given.has(d))] };
+    backends = await startDemoBackends(demoPodsOf(await loadDirs(dirs)));
   }
   const gateway = new Gateway(options);
   let stopping = false;

@@ -72,8 +72,18 @@ export type GatewayObjectStatus = StatusOf<
 >;
 export type RouteObjectStatus = StatusOf<'HTTPRoute' | 'GRPCRoute', { readonly parents: readonly RouteParentStatus[] }>;
 
+/** gateway.networking.k8s.io/v1 PolicyAncestorStatus: how a policy stands with one ancestor (a Gateway). */
+export interface PolicyAncestorStatus {
+  readonly ancestorRef: ParentReference;
+  readonly controllerName: string;
+  readonly conditions: readonly Condition[];
+}
+
+/** gateway.networking.k8s.io/v1 PolicyStatus (BackendTLSPolicy). */
+export type PolicyObjectStatus = StatusOf<'BackendTLSPolicy', { readonly ancestors: readonly PolicyAncestorStatus[] }>;
+
 /** Discriminated by the object's `kind`. */
-export type ObjectStatus = IngressObjectStatus | GatewayClassObjectStatus | GatewayObjectStatus | RouteObjectStatus;
+export type ObjectStatus = IngressObjectStatus | GatewayClassObjectStatus | GatewayObjectStatus | RouteObjectStatus | PolicyObjectStatus;
 
 export function condition(
   type: string,

@@ -2,28 +2,49 @@
 // Built once per apply; the request path only looks up what is prepared here. Problems the IR
 // validator could not see (an invalid regex, a certificate Node refuses) become diagnostics and
 // drop the smallest unit (the route, the certificate), never the whole configuration.
-import type { IrCertificate, IrSnapshot, IrVirtualHost } from '../ir/types.js';
+import type { SniCertificate } from './listen/sni-table.js';
+import type { IrCertificate, IrClientValidation, IrSnapshot, IrVirtualHost } from '../ir/types.js';
 import type { Diagnostic } from '../core/diagnostic.js';
 import type { Clock } from '../core/clock.js';
 import type { Random } from '../core/random.js';
 import { compileCluster, type ClusterRuntime } from './upstream/cluster-runtime.js';
 import type { EndpointRegistry } from './upstream/endpoint-registry.js';
 import { compileRoute, SharedBackends, type CompiledRoute, type RouteDefaults } from './http/compiled-route.js';
-import { VirtualHostTable } from './http/router.js';
+import { Router, VirtualHostTable, type RouterEntry } from './http/router.js';
 
 export interface CompiledListener {
   readonly name: string;
   readonly protocol: 'http' | 'https';
   readonly port: number;
   readonly address: string | undefined;
-  /** Virtual hosts in declaration order; listeners sharing a port are merged into one Router. */
-  readonly virtualHosts: readonly { readonly hostnames: readonly string[]; readonly wildcardMatch?: 'one-label' | 'any-labels'; readonly table: VirtualHostTable }[];
+  /** Virtual hosts in declaration order; the listeners of a bind are merged into one Router. */
+  readonly virtualHosts: readonly RouterEntry[];
   readonly certificates: readonly IrCertificate[];
+  /** HTTPS: client certificates requested on this listener's certificates' names. */
+  readonly clientValidation?: IrClientValidation;
+}
+
+/** One socket's worth: the routers its connections use and the certificates its SNI offers. */
+export interface CompiledBind {
+  readonly name: string;
+  readonly protocol: 'http' | 'https';
+  readonly address: string;
+  readonly port: number;
+  /** For connections to any local address (the listeners without `localAddress`). */
+  readonly router: Router;
+  /**
+   * For connections to one local address: that address's listeners first, then the bind's
+   * others. Empty unless a specific-address listener shares a wildcard bind.
+   */
+  readonly routersByAddress: ReadonlyMap<string, Router>;
+  /** SNI candidates of all the bind's listeners, in bind order (the first is the default), each with its listener's client validation. */
+  readonly certificates: readonly SniCertificate[];
 }
 
 export interface RuntimeConfig {
   readonly generation: number;
   readonly listeners: readonly CompiledListener[];
+  readonly binds: readonly CompiledBind[];
   readonly clusters: ReadonlyMap<string, ClusterRuntime>;
 }
 
@@ -68,6 +89,7 @@ export function compileRuntime(ir: IrSnapshot, deps: CompileDeps): { runtime: Ru
   const listeners: CompiledListener[] = ir.listeners.map((listener) => {
     const vhosts = listener.virtualHosts.map((vhost) => ({
       hostnames: vhost.hostnames,
+      listener: listener.name,
       ...(vhost.wildcardMatch !== undefined ? { wildcardMatch: vhost.wildcardMatch } : {}),
       table: compileVirtualHost(vhost),
     }));
@@ -81,7 +103,30 @@ export function compileRuntime(ir: IrSnapshot, deps: CompileDeps): { runtime: Ru
         const cert = certificates.get(name);
         return cert ? [cert] : [];
       }),
+      ...(listener.tls?.clientValidation !== undefined ? { clientValidation: listener.tls.clientValidation } : {}),
     };
   });
-  return { runtime: { generation: ir.generation, listeners, clusters }, diagnostics };
+  const byName = new Map(listeners.map((l) => [l.name, l]));
+  const binds = ir.binds.map((bind): CompiledBind => {
+    const members = bind.listeners.flatMap((m) => {
+      const listener = byName.get(m.listener);
+      return listener === undefined ? [] : [{ listener, localAddress: m.localAddress }];
+    });
+    const anyAddress = members.filter((m) => m.localAddress === undefined).map((m) => m.listener);
+    const addresses = [...new Set(members.flatMap((m) => (m.localAddress === undefined ? [] : [m.localAddress])))];
+    const routerOf = (ls: readonly CompiledListener[]): Router => new Router(ls.flatMap((l) => l.virtualHosts));
+    const routersByAddress = new Map(
+      addresses.map((a) => [a, routerOf([...members.filter((m) => m.localAddress === a).map((m) => m.listener), ...anyAddress])] as const),
+    );
+    return {
+      name: bind.name,
+      protocol: bind.protocol,
+      address: bind.address,
+      port: bind.port,
+      router: routerOf(anyAddress),
+      routersByAddress,
+      certificates: members.flatMap(({ listener: l }) => l.certificates.map((certificate) => (l.clientValidation ? { certificate, clientValidation: l.clientValidation } : { certificate }))),
+    };
+  });
+  return { runtime: { generation: ir.generation, listeners, binds, clusters }, diagnostics };
 }

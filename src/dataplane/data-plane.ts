@@ -6,7 +6,7 @@ import type { Diagnostic } from '../core/diagnostic.js';
 import type { Clock } from '../core/clock.js';
 import type { Random } from '../core/random.js';
 import { systemTimers, type Timers } from '../core/timers.js';
-import { compileRuntime, type CompiledListener, type RuntimeConfig } from './compile.js';
+import { compileRuntime, type CompiledBind, type RuntimeConfig } from './compile.js';
 import { EndpointRegistry } from './upstream/endpoint-registry.js';
 import { poolKeyOf, type UpstreamTransport } from './upstream/transport.js';
 import { describeTls } from './upstream/upstream-tls.js';
@@ -19,9 +19,8 @@ import type { RouteDefaults } from './http/compiled-route.js';
 import { isTrustedBy } from './trusted-proxies.js';
 
 export interface DataPlaneOptions {
-  readonly listenAddress: string;
-  /** Logical port (as declared in the IR) → port to bind. Unmapped ports bind as declared. */
-  readonly portMap: ReadonlyMap<number, number>;
+  // No listen address or port map here: the IR's binds are already real addresses and ports
+  // (src/translate/binds/), so the data plane binds exactly what the IR says.
   readonly trustedProxies: readonly string[];
   readonly transport: UpstreamTransport;
   readonly clock: Clock;
@@ -98,11 +97,9 @@ export class DataPlane {
     return this.runtime;
   }
 
-  /** Real bound ports by listener key `address:port` (logical port), for tests and the banner. */
-  boundPorts(): Record<string, number> {
-    const out: Record<string, number> = {};
-    for (const [key, l] of this.listeners) out[key] = l.localPort;
-    return out;
+  /** Real bound ports by bind name (`0.0.0.0:8080`, `127.0.0.1:0/80`), with the bind's protocol. */
+  boundPorts(): { bind: string; protocol: 'http' | 'https'; port: number }[] {
+    return [...this.listeners].map(([key, l]) => ({ bind: key.slice(key.indexOf('|') + 1), protocol: l.protocol, port: l.localPort }));
   }
 
   async apply(ir: IrSnapshot): Promise<ApplyResult> {
@@ -112,20 +109,26 @@ export class DataPlane {
       random: this.options.random,
       routeDefaults: this.routeDefaults,
     });
-    const groups = new Map<string, CompiledListener[]>();
-    for (const l of runtime.listeners) {
-      const address = l.address ?? this.options.listenAddress;
-      const port = this.options.portMap.get(l.port) ?? l.port;
-      const key = `${l.protocol}|${address}|${port}`;
-      groups.set(key, [...(groups.get(key) ?? []), l]);
+    // One socket per bind. The key holds the protocol too: a bind that changes protocol is a new
+    // socket (net.Server vs tls.Server) on the same address:port.
+    const keyOf = (b: CompiledBind): string => `${b.protocol}|${b.name}`;
+    const wanted = new Map(runtime.binds.map((b) => [keyOf(b), b]));
+    // A socket this config no longer wants but whose address:port a new bind needs (a protocol
+    // change, a wildcard taking over specific addresses) must stop listening first, or the new
+    // bind meets EADDRINUSE. If the new bind then fails, that port stays closed until the next apply.
+    for (const [key, listener] of this.listeners) {
+      if (wanted.has(key)) continue;
+      const needed = runtime.binds.some((b) => !this.listeners.has(keyOf(b)) && overlaps(b, listener));
+      if (!needed) continue;
+      this.listeners.delete(key);
+      await listener.stopAccepting();
     }
     // Bind new ports first: if one fails, nothing is swapped and the last good config serves on.
     const created: Listener[] = [];
-    for (const [key, group] of groups) {
+    for (const [key, bind] of wanted) {
       if (this.listeners.has(key)) continue;
-      const [protocol, address, port] = key.split('|') as ['http' | 'https', string, string];
-      const slot = { runtime: { name: group[0]!.name, scheme: protocol, router: new Router([]) } };
-      const listener = new Listener(protocol, address, Number(port), slot, this.deps, this.limits, this.connections);
+      const slot = { runtime: { name: bind.name, scheme: bind.protocol, router: new Router([]), routersByAddress: new Map() } };
+      const listener = new Listener(bind.protocol, bind.address, bind.port, slot, this.deps, this.limits, this.connections);
       try {
         await listener.listen();
         created.push(listener);
@@ -138,33 +141,30 @@ export class DataPlane {
         for (const [k, l] of this.listeners) if (created.includes(l)) this.listeners.delete(k);
         return {
           outcome: 'rejected',
-          diagnostics: [
-            ...diagnostics,
-            { severity: 'error', code: 'ERR_LISTENER_BIND', message: `listener ${group[0]!.name} cannot bind ${address}:${port}: ${(err as Error).message}` },
-          ],
+          diagnostics: [...diagnostics, { severity: 'error', code: 'ERR_LISTENER_BIND', message: `bind ${bind.name} (${bind.protocol}) cannot listen: ${(err as Error).message}` }],
         };
       }
     }
-    // Swap: each listener's slot gets the new router (and certificates) in one assignment.
-    for (const [key, group] of groups) {
+    // Swap: each socket's slot gets the new routers (and certificates) in one assignment.
+    for (const [key, bind] of wanted) {
       const listener = this.listeners.get(key)!;
       let sni: SniTable | undefined;
-      if (listener.protocol === 'https') {
-        sni = new SniTable(group.flatMap((l) => l.certificates), this.contexts);
-        const def = sni.defaultCertificate;
-        listener.setSniTable(sni, def ? { cert: def.certPem, key: def.keyPem } : undefined);
+      if (bind.protocol === 'https') {
+        sni = new SniTable(bind.certificates, this.contexts);
+        listener.setSniTable(sni);
       }
       listener.slot.runtime = {
-        name: group[0]!.name,
-        scheme: listener.protocol,
-        router: new Router(group.flatMap((l) => l.virtualHosts)),
+        name: bind.name,
+        scheme: bind.protocol,
+        router: bind.router,
+        routersByAddress: bind.routersByAddress,
         ...(sni === undefined ? {} : { sni }),
       };
     }
     this.contexts.sweep();
     // Ports no longer declared: stop accepting; open connections finish on their own.
     for (const [key, listener] of this.listeners) {
-      if (groups.has(key)) continue;
+      if (wanted.has(key)) continue;
       this.listeners.delete(key);
       void listener.stopAccepting();
     }
@@ -224,6 +224,13 @@ export class DataPlane {
     await this.options.transport.close();
     return left;
   }
+}
+
+/** Whether two sockets would contend for one address:port (Linux: a wildcard takes every address). */
+function overlaps(bind: CompiledBind, listener: Listener): boolean {
+  if (bind.port === 0 || bind.port !== listener.port) return false;
+  const wild = (a: string): boolean => a === '0.0.0.0' || a === '::';
+  return bind.address === listener.address || wild(bind.address) || wild(listener.address);
 }
 
 function delay(ms: number): Promise<void> {

@@ -12,6 +12,7 @@ import {
   type EchoControls,
   type EchoIdentity,
 } from './echo-request.js';
+import { GrpcEchoServer } from './grpc-echo-server.js';
 
 export interface EchoServerOptions {
   readonly host: string;
@@ -195,22 +196,25 @@ export interface DemoPod {
   readonly name: string;
   readonly namespace: string;
   readonly service?: string;
+  /** `grpc` for container ports named `grpc` or `grpc-*` (a GrpcEchoServer); HTTP otherwise. */
+  readonly protocol?: 'http' | 'grpc';
 }
 
-/** Starts one EchoServer per pod; if one cannot bind, closes the others and rejects. */
+/** Starts one echo server per pod (gRPC or HTTP); if one cannot bind, closes the others and rejects. */
 export async function startDemoBackends(pods: readonly DemoPod[]): Promise<{ close(): Promise<void> }> {
-  const servers: EchoServer[] = [];
+  const servers: { close(): Promise<void> }[] = [];
   const closeAll = async (): Promise<void> => {
     await Promise.all(servers.splice(0).map((server) => server.close()));
   };
   for (const pod of pods) {
-    const server = new EchoServer({
+    const options: EchoServerOptions = {
       host: pod.address,
       port: pod.port,
       name: pod.name,
       namespace: pod.namespace,
       ...(pod.service === undefined ? {} : { service: pod.service }),
-    });
+    };
+    const server = pod.protocol === 'grpc' ? new GrpcEchoServer(options) : new EchoServer(options);
     try {
       await server.listen();
     } catch (error) {

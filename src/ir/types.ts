@@ -8,17 +8,31 @@ import type { ObjectRef } from '../core/object-ref.js';
 export interface IrSnapshot {
   /** Monotonic configuration generation, from the resource snapshot. */
   readonly generation: number;
+  /** Logical listeners that are served (conflicted ones are left out and reported). */
   readonly listeners: readonly IrListener[];
+  /** Where the logical listeners are served: one entry per socket the data plane binds. */
+  readonly binds: readonly IrBind[];
   readonly clusters: readonly IrCluster[];
   readonly certificates: readonly IrCertificate[];
 }
 
 // ---------------------------------------------------------------------------------------------
-// Listeners and virtual hosts
+// Listeners, binds and virtual hosts
+//
+// A listener is logical: what one declaration asks for (an Ingress port, a Gateway listener, later
+// an Istio Gateway server). A bind is an address:port with a socket. Several listeners share a bind
+// (Envoy Gateway merges its IR listeners by address:port into filter chains); the bind step
+// (src/translate/binds/) decides which, and reports the ones that cannot share as conflicts, so
+// the data plane only binds what the IR lists and never meets EADDRINUSE between two listeners.
 
 export interface IrListener {
-  /** `ingress/http`, `gateway/default/eg/http`, ... */
+  /** `ingress/http`, `gateway/default/eg/https` (Gateway, then the listener's name), ... */
   readonly name: string;
+  /**
+   * The declaration, for the bind step's conflict reports and precedence. Absent for Ingress
+   * (one listener per port for all Ingresses), which comes first on a shared bind.
+   */
+  readonly declaredBy?: IrListenerDeclaration;
   readonly protocol: 'http' | 'https';
   /**
    * The logical port as declared (80 and 443 for Ingress). The CLI maps logical ports to real
@@ -33,9 +47,64 @@ export interface IrListener {
   readonly virtualHosts: readonly IrVirtualHost[];
 }
 
+export interface IrListenerDeclaration {
+  readonly object: ObjectRef;
+  /** Field path of the declaration, e.g. `spec.listeners[1]`. */
+  readonly path: string;
+  /** Where the object came from (file#document), for diagnostics. */
+  readonly source?: string;
+  /** The listener's own name inside the object (Gateway API sectionName). */
+  readonly sectionName: string;
+  /** The listener's hostname (`*` when it has none): the most specific one owns a host on a bind. */
+  readonly hostname: string;
+}
+
+/**
+ * One socket: a real address and port (after `--listen-address` and `--port-map`), one protocol.
+ * Flags enter the IR here and nowhere else.
+ */
+export interface IrBind {
+  /** `0.0.0.0:8080`; with port 0 (any free port) the logical port is added: `127.0.0.1:0/80`. */
+  readonly name: string;
+  readonly protocol: 'http' | 'https';
+  readonly address: string;
+  /** 0 lets the OS pick (tests). */
+  readonly port: number;
+  /**
+   * Logical listeners served here, in precedence order: where two declare the same host, the
+   * first one serves it (the bind step already dropped the later host and said so).
+   */
+  readonly listeners: readonly IrBindListener[];
+}
+
+export interface IrBindListener {
+  /** A name in `IrSnapshot.listeners`. */
+  readonly listener: string;
+  /**
+   * Only connections to this local address: a listener declared on a specific address whose port
+   * a wildcard bind (0.0.0.0 / ::) also holds is served by that bind, matched by destination
+   * address, as an Envoy filter chain matches `prefix_ranges`. Absent: any address of the bind.
+   */
+  readonly localAddress?: string;
+}
+
 export interface IrListenerTls {
   /** Names in `IrSnapshot.certificates`. The first is the default when SNI matches nothing. */
   readonly certificates: readonly string[];
+  /** Client certificates are requested on this listener's server names (Gateway `tls.frontend`). */
+  readonly clientValidation?: IrClientValidation;
+}
+
+/** Frontend mutual TLS: Gateway API `spec.tls.frontend` (default or perPort) `validation`. */
+export interface IrClientValidation {
+  /** PEM certificates the client's chain must lead to. */
+  readonly caPem: string;
+  /**
+   * `allow-valid-only`: connections without a certificate that verifies are refused, and so are
+   * requests for these names on other connections. `allow-insecure-fallback`: a certificate is
+   * asked for but not required (AllowInsecureFallback).
+   */
+  readonly mode: 'allow-valid-only' | 'allow-insecure-fallback';
 }
 
 export interface IrCertificate {
@@ -111,7 +180,12 @@ export interface IrStringMatch {
 export type IrRouteAction =
   | { readonly kind: 'forward'; readonly backends: readonly IrWeightedBackend[] }
   | { readonly kind: 'redirect'; readonly redirect: IrRedirect }
-  | { readonly kind: 'respond'; readonly status: number; readonly body?: string; readonly contentType?: string };
+  | { readonly kind: 'respond'; readonly status: number; readonly body?: string; readonly contentType?: string }
+  /**
+   * The configuration cannot serve this route (a missing Service, an unsupported filter): the
+   * gateway answers with its documented local reply for `reason`; the diagnostic says why.
+   */
+  | { readonly kind: 'reject'; readonly reason: 'invalid_backend' | 'invalid_route' };
 
 export interface IrWeightedBackend {
   /** A name in `IrSnapshot.clusters`. */

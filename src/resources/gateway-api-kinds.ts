@@ -1,12 +1,15 @@
 // Gateway API kinds (gateway.networking.k8s.io): GatewayClass, Gateway, HTTPRoute, GRPCRoute,
-// ReferenceGrant.
+// ReferenceGrant, BackendTLSPolicy.
 // Each is validated against the upstream CRD schema (upstream-schema.ts); the spec types are the
 // upstream ones, deeply readonly.
+import type { IIoK8sSigsGatewayApiApisV1BackendTLSPolicySpec } from '@kubernetes-models/gateway-api/gateway.networking.k8s.io/v1/BackendTLSPolicySpec';
 import type { IIoK8sSigsGatewayApiApisV1GatewayClassSpec } from '@kubernetes-models/gateway-api/gateway.networking.k8s.io/v1/GatewayClassSpec';
 import type { IIoK8sSigsGatewayApiApisV1GatewaySpec } from '@kubernetes-models/gateway-api/gateway.networking.k8s.io/v1/GatewaySpec';
 import type { IIoK8sSigsGatewayApiApisV1GRPCRouteSpec } from '@kubernetes-models/gateway-api/gateway.networking.k8s.io/v1/GRPCRouteSpec';
 import type { IIoK8sSigsGatewayApiApisV1HTTPRouteSpec } from '@kubernetes-models/gateway-api/gateway.networking.k8s.io/v1/HTTPRouteSpec';
 import type { IIoK8sSigsGatewayApiApisV1ReferenceGrantSpec } from '@kubernetes-models/gateway-api/gateway.networking.k8s.io/v1/ReferenceGrantSpec';
+import { validate as validateBackendTlsPolicy } from '@kubernetes-models/gateway-api/_schemas/IoK8sSigsGatewayApiApisV1BackendTLSPolicy';
+import { validate as validateBackendTlsPolicyV1alpha3 } from '@kubernetes-models/gateway-api/_schemas/IoK8sSigsGatewayApiApisV1alpha3BackendTLSPolicy';
 import { validate as validateGatewayClass } from '@kubernetes-models/gateway-api/_schemas/IoK8sSigsGatewayApiApisV1GatewayClass';
 import { validate as validateGateway } from '@kubernetes-models/gateway-api/_schemas/IoK8sSigsGatewayApiApisV1Gateway';
 import { validate as validateGrpcRoute } from '@kubernetes-models/gateway-api/_schemas/IoK8sSigsGatewayApiApisV1GRPCRoute';
@@ -34,6 +37,8 @@ export type GrpcRouteRule = NonNullable<GrpcRouteSpec['rules']>[number];
 export type GrpcRouteMatch = NonNullable<GrpcRouteRule['matches']>[number];
 export type GrpcRouteFilter = NonNullable<GrpcRouteRule['filters']>[number];
 export type ParentRef = NonNullable<HttpRouteSpec['parentRefs']>[number];
+export type BackendTlsPolicySpec = DeepReadonly<IIoK8sSigsGatewayApiApisV1BackendTLSPolicySpec>;
+export type GatewayFrontendTls = NonNullable<NonNullable<GatewaySpec['tls']>['frontend']>;
 export type ReferenceGrantSpec = DeepReadonly<IIoK8sSigsGatewayApiApisV1ReferenceGrantSpec>;
 
 interface GatewayApiObject<K extends string, S, V extends string = typeof V1> {
@@ -52,6 +57,12 @@ export type GrpcRoute = GatewayApiObject<'GRPCRoute', GrpcRouteSpec>;
 export type GatewayRoute = HttpRoute | GrpcRoute;
 /** v1beta1 and v1 are the same object (v1 was promoted unchanged). */
 export type ReferenceGrant = GatewayApiObject<'ReferenceGrant', ReferenceGrantSpec, typeof V1 | 'gateway.networking.k8s.io/v1beta1'>;
+
+/**
+ * v1 since Gateway API v1.4; v1alpha3 (v1.1–v1.3 experimental) has the same spec as v1 in the
+ * schema package, so one type serves both.
+ */
+export type BackendTlsPolicy = GatewayApiObject<'BackendTLSPolicy', BackendTlsPolicySpec, typeof V1 | 'gateway.networking.k8s.io/v1alpha3'>;
 
 function gatewayApiKind<K extends string, S, V extends string>(
   apiVersion: V,
@@ -78,4 +89,11 @@ export const referenceGrantV1beta1Kind = gatewayApiKind<'ReferenceGrant', Refere
   'ReferenceGrant',
   true,
   validateReferenceGrantV1beta1,
+);
+export const backendTlsPolicyKind = gatewayApiKind<'BackendTLSPolicy', BackendTlsPolicySpec, typeof V1>(V1, 'BackendTLSPolicy', true, validateBackendTlsPolicy);
+export const backendTlsPolicyV1alpha3Kind = gatewayApiKind<'BackendTLSPolicy', BackendTlsPolicySpec, 'gateway.networking.k8s.io/v1alpha3'>(
+  'gateway.networking.k8s.io/v1alpha3',
+  'BackendTLSPolicy',
+  true,
+  validateBackendTlsPolicyV1alpha3,
 );

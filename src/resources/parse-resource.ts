@@ -1,8 +1,9 @@
 import type { Diagnostic } from '../core/diagnostic.js';
 import { groupOfApiVersion, type ObjectRef } from '../core/object-ref.js';
+import { configMapKind } from './config-map.js';
 import { endpointSliceKind } from './endpoint-slice.js';
 import { endpointsKind } from './endpoints.js';
-import { gatewayClassKind, gatewayKind, grpcRouteKind, httpRouteKind, referenceGrantKind, referenceGrantV1beta1Kind } from './gateway-api-kinds.js';
+import { backendTlsPolicyKind, backendTlsPolicyV1alpha3Kind, gatewayClassKind, gatewayKind, grpcRouteKind, httpRouteKind, referenceGrantKind, referenceGrantV1beta1Kind } from './gateway-api-kinds.js';
 import { ingressKind } from './ingress.js';
 import { ingressClassKind } from './ingress-class.js';
 import type { KindDefinition } from './kind-definition.js';
@@ -24,6 +25,7 @@ const KINDS: readonly KindDefinition<Resource>[] = [
   endpointSliceKind,
   endpointsKind,
   secretKind,
+  configMapKind,
   namespaceKind,
   ingressKind,
   ingressClassKind,
@@ -33,6 +35,8 @@ const KINDS: readonly KindDefinition<Resource>[] = [
   grpcRouteKind,
   referenceGrantKind,
   referenceGrantV1beta1Kind,
+  backendTlsPolicyKind,
+  backendTlsPolicyV1alpha3Kind,
 ];
 
 const BY_TYPE = new Map(KINDS.map((k) => [`${k.apiVersion} ${k.kind}`, k]));

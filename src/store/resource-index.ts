@@ -1,6 +1,8 @@
 import { assertNever } from '../core/assert-never.js';
 import { SERVICE_NAME_LABEL, type EndpointSlice } from '../resources/endpoint-slice.js';
 import type {
+  BackendTlsPolicy,
+  ConfigMap,
   Endpoints,
   Gateway,
   GatewayClass,
@@ -26,6 +28,7 @@ export interface ResourceIndex {
   readonly endpointSlicesByService: ReadonlyMap<string, readonly EndpointSlice[]>;
   readonly endpoints: ReadonlyMap<string, Endpoints>;
   readonly secrets: ReadonlyMap<string, Secret>;
+  readonly configMaps: ReadonlyMap<string, ConfigMap>;
   readonly ingresses: readonly Ingress[];
   readonly ingressClasses: readonly IngressClass[];
   /** By name: Gateway API `allowedRoutes.namespaces.selector` matches their labels. */
@@ -35,6 +38,7 @@ export interface ResourceIndex {
   readonly httpRoutes: readonly HttpRoute[];
   readonly grpcRoutes: readonly GrpcRoute[];
   readonly referenceGrants: readonly ReferenceGrant[];
+  readonly backendTlsPolicies: readonly BackendTlsPolicy[];
 }
 
 export function namespacedKey(namespace: string | undefined, name: string): string {
@@ -58,6 +62,7 @@ export function indexResources(resources: readonly Resource[]): ResourceIndex {
   const endpointSlicesByService = new Map<string, EndpointSlice[]>();
   const endpoints = new Map<string, Endpoints>();
   const secrets = new Map<string, Secret>();
+  const configMaps = new Map<string, ConfigMap>();
   const ingresses: Ingress[] = [];
   const ingressClasses: IngressClass[] = [];
   const namespaces = new Map<string, Namespace>();
@@ -66,6 +71,7 @@ export function indexResources(resources: readonly Resource[]): ResourceIndex {
   const httpRoutes: HttpRoute[] = [];
   const grpcRoutes: GrpcRoute[] = [];
   const referenceGrants: ReferenceGrant[] = [];
+  const backendTlsPolicies: BackendTlsPolicy[] = [];
   for (const resource of resources) {
     const key = namespacedKey(resource.metadata.namespace, resource.metadata.name);
     switch (resource.kind) {
@@ -86,6 +92,9 @@ export function indexResources(resources: readonly Resource[]): ResourceIndex {
         break;
       case 'Secret':
         secrets.set(key, resource);
+        break;
+      case 'ConfigMap':
+        configMaps.set(key, resource);
         break;
       case 'Ingress':
         ingresses.push(resource);
@@ -111,6 +120,9 @@ export function indexResources(resources: readonly Resource[]): ResourceIndex {
       case 'ReferenceGrant':
         referenceGrants.push(resource);
         break;
+      case 'BackendTLSPolicy':
+        backendTlsPolicies.push(resource);
+        break;
       default:
         assertNever(resource, 'resource kind');
     }
@@ -126,6 +138,7 @@ export function indexResources(resources: readonly Resource[]): ResourceIndex {
     endpointSlicesByService,
     endpoints,
     secrets,
+    configMaps,
     ingresses,
     ingressClasses,
     namespaces,
@@ -134,5 +147,6 @@ export function indexResources(resources: readonly Resource[]): ResourceIndex {
     httpRoutes,
     grpcRoutes,
     referenceGrants,
+    backendTlsPolicies,
   };
 }

@@ -3,9 +3,12 @@ import type { ObjectStatus } from '../core/object-status.js';
 import type { IrSnapshot } from '../ir/types.js';
 import { indexResources } from '../store/resource-index.js';
 import type { ResourceSnapshot } from '../store/resource-snapshot.js';
+import { resolveBackendTlsPolicies } from './gateway-api/backend-tls-policies.js';
 import { DEFAULT_GATEWAY_CONTROLLER, translateGatewayApi } from './gateway-api/translate-gateway-api.js';
 import { translateIngresses } from './ingress/translate-ingresses.js';
 import { createClusterSet } from './services/cluster-set.js';
+import { bindListeners, type BindOptions } from './binds/bind-listeners.js';
+import { applyListenerConflicts } from './gateway-api/listener-conflict-status.js';
 
 export interface TranslateOptions {
   /** IngressClass name this instance serves (--ingress-class, default "isthmus"). */
@@ -16,7 +19,14 @@ export interface TranslateOptions {
   readonly statusAddress?: string;
   /** spec.controllerName of GatewayClasses that are ours, default "isthmus.dev/gateway-controller". */
   readonly gatewayController?: string;
+  /**
+   * `--listen-address` and `--port-map`, for the bind step; default: 0.0.0.0 and ports as
+   * declared. The only flags that reach the IR (in `binds`).
+   */
+  readonly binds?: BindOptions;
 }
+
+export const DEFAULT_BIND_OPTIONS: BindOptions = { listenAddress: '0.0.0.0', portMap: new Map() };
 
 export const DEFAULT_INGRESS_CLASS = 'isthmus';
 export const DEFAULT_INGRESS_CONTROLLER = 'isthmus.dev/ingress-controller';
@@ -39,16 +49,22 @@ export interface TranslateResult {
 export function translate(snapshot: ResourceSnapshot, options: TranslateOptions): TranslateResult {
   const diagnostics: Diagnostic[] = [];
   const index = indexResources(snapshot.resources);
-  const clusters = createClusterSet(index, diagnostics);
+  // Before any route: a BackendTLSPolicy belongs to a Service port, so to every route reaching it.
+  const backendTls = resolveBackendTlsPolicies(index, diagnostics);
+  const clusters = createClusterSet(index, diagnostics, backendTls);
   const ingress = translateIngresses(index, options, clusters, diagnostics);
-  const gatewayApi = translateGatewayApi(index, { gatewayController: options.gatewayController ?? DEFAULT_GATEWAY_CONTROLLER }, clusters, diagnostics);
+  const gatewayApi = translateGatewayApi(index, { gatewayController: options.gatewayController ?? DEFAULT_GATEWAY_CONTROLLER }, clusters, backendTls, diagnostics);
+  // Ingress first: on a shared bind it decides the protocol and serves its hosts before any
+  // Gateway listener does (the precedence main had before binds; bind-listeners.ts).
+  const bound = bindListeners([...ingress.listeners, ...gatewayApi.listeners], options.binds ?? DEFAULT_BIND_OPTIONS);
+  diagnostics.push(...bound.diagnostics);
   const ir: IrSnapshot = {
     generation: snapshot.generation,
-    // Ingress first: where a Gateway without an address shares a port with Ingress, the data plane
-    // merges them and the first declaration of a hostname wins.
-    listeners: [...ingress.listeners, ...gatewayApi.listeners],
+    listeners: bound.listeners,
+    binds: bound.binds,
     clusters: clusters.build(),
     certificates: [...ingress.certificates, ...gatewayApi.certificates],
   };
-  return { ir, statuses: [...ingress.statuses, ...gatewayApi.statuses], diagnostics: sortDiagnostics(diagnostics) };
+  const statuses = applyListenerConflicts([...ingress.statuses, ...gatewayApi.statuses], bound.conflicts);
+  return { ir, statuses, diagnostics: sortDiagnostics(diagnostics) };
 }

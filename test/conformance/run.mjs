@@ -38,6 +38,8 @@ const USAGE = `usage: node run.mjs --gateway "<command>" --cases <file-or-dir> [
   --base-manifests FILE  Gateway API base manifests (default: next to the case files)
   --gateway-class NAME   GatewayClass to use (default isthmus)
   --controller-name N    its controllerName (default isthmus.dev/gateway-controller)
+  --pod-subnet-base N    echo pods listen on 127.0.N.x (default 10); another N lets two runs
+                         share one machine
   --ingress-class NAME   IngressClass to use (default isthmus)
   --ingress-controller N its spec.controller (default isthmus.dev/ingress-controller)
 `;
@@ -84,6 +86,7 @@ function parseArgs(argv) {
       case '--controller-name': o.controllerName = val(); break;
       case '--ingress-class': o.ingressClass = val(); break;
       case '--ingress-controller': o.ingressController = val(); break;
+      case '--pod-subnet-base': o.podSubnetBase = num(val(), a); if (o.podSubnetBase < 1 || o.podSubnetBase > 250) throw new Error('--pod-subnet-base is 1..250'); break;
       case '--help': case '-h': process.stdout.write(USAGE); process.exit(0); break;
       default: throw new Error(`unknown argument ${a}`);
     }

@@ -53,8 +53,8 @@ export function makeCa(name = 'Isthmus Test CA'): TestCa {
   });
 }
 
-/** A server certificate signed by `ca`, with the given SANs (`DNS:a.example`, `URI:spiffe://td/ns/x`, `IP:127.0.0.1`). */
-export function makeLeaf(ca: TestCa, subjectAltNames: readonly string[]): TestCert {
+/** A server (or, with usage clientAuth, a client) certificate signed by `ca`, with the given SANs (`DNS:a.example`, `URI:spiffe://td/ns/x`, `IP:127.0.0.1`). */
+export function makeLeaf(ca: TestCa, subjectAltNames: readonly string[], usage: 'serverAuth' | 'clientAuth' = 'serverAuth'): TestCert {
   return inTempDir((dir) => {
     const key = path.join(dir, 'leaf.key');
     const csr = path.join(dir, 'leaf.csr');
@@ -62,7 +62,7 @@ export function makeLeaf(ca: TestCa, subjectAltNames: readonly string[]): TestCe
     const ext = path.join(dir, 'ext.cnf');
     writeFileSync(path.join(dir, 'ca.pem'), ca.certPem);
     writeFileSync(path.join(dir, 'ca.key'), ca.keyPem);
-    writeFileSync(ext, `basicConstraints=CA:FALSE\nextendedKeyUsage=serverAuth\nsubjectAltName=${subjectAltNames.join(',')}\n`);
+    writeFileSync(ext, `basicConstraints=CA:FALSE\nextendedKeyUsage=${usage}\nsubjectAltName=${subjectAltNames.join(',')}\n`);
     execFileSync('openssl', [
       'req', '-new', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-subj', '/CN=isthmus test leaf', '-keyout', key, '-out', csr,
     ], { stdio: 'pipe' });

@@ -6,6 +6,7 @@ import { once } from 'node:events';
 import type { AddressInfo } from 'node:net';
 import { cluster, echoHandler, forwardRoute, httpListener, request, snapshot, startGateway, startUpstream } from './harness.js';
 import { ManualClock } from '../../src/core/clock.js';
+import type { IrRoute } from '../../src/ir/types.js';
 
 /** A port on which nothing listens (bound, then closed). */
 async function deadPort(): Promise<number> {
@@ -217,4 +218,21 @@ test('a connect that hangs ends in 504 upstream_connect_timeout after the cluste
   assert.equal(res.status, 504);
   assert.equal(JSON.parse(res.body).reason, 'upstream_connect_timeout');
   assert.ok(Date.now() - started < 3000, 'answered after the connect timeout, not a longer one');
+});
+
+test('a route the configuration cannot serve answers with the documented local-reply shape', async (t) => {
+  const broken: IrRoute = { ...forwardRoute('broken', 'none', { path: { kind: 'prefix', value: '/b' } }), action: { kind: 'reject', reason: 'invalid_backend' } };
+  const unsupported: IrRoute = { ...forwardRoute('unsupported', 'none', { path: { kind: 'prefix', value: '/u' } }), action: { kind: 'reject', reason: 'invalid_route' } };
+  const gw = await startGateway(snapshot([httpListener([broken, unsupported])], []));
+  t.after(() => gw.close());
+  for (const [path, status, reason] of [['/b', 503, 'invalid_backend'], ['/u', 500, 'invalid_route']] as const) {
+    const res = await request(gw.httpPort, { path });
+    assert.equal(res.status, status);
+    assert.equal(res.headers['content-type'], 'application/json');
+    const body = JSON.parse(res.body) as Record<string, unknown>;
+    assert.deepEqual(Object.keys(body), ['status', 'reason', 'message', 'request_id']);
+    assert.equal(body.status, status);
+    assert.equal(body.reason, reason);
+    assert.equal(body.request_id, res.headers['x-request-id']);
+  }
 });

@@ -6,6 +6,7 @@ import { UndiciTransport } from '../../src/dataplane/upstream/undici-transport.j
 import { systemClock, type Clock } from '../../src/core/clock.js';
 import { seededRandom } from '../../src/core/random.js';
 import type { Timers } from '../../src/core/timers.js';
+import { bindListeners, type BindOptions } from '../../src/translate/binds/bind-listeners.js';
 import type { IrCluster, IrListener, IrRoute, IrSnapshot } from '../../src/ir/types.js';
 
 export interface Upstream {
@@ -71,8 +72,19 @@ export function httpListener(routes: readonly IrRoute[], hostnames: readonly str
   return { name: 'test/http', protocol: 'http', port: 80, virtualHosts: [{ name: 'vh', hostnames, routes }], ...extra };
 }
 
+/** What the CLI's bind options would be in these tests: loopback, logical 80/443 on free ports. */
+export const TEST_BINDS: BindOptions = {
+  listenAddress: '127.0.0.1',
+  portMap: new Map([
+    [80, 0],
+    [443, 0],
+  ]),
+};
+
+/** Hand-written logical listeners, grouped into binds by the translator's own bind step. */
 export function snapshot(listeners: readonly IrListener[], clusters: readonly IrCluster[], generation = 1, certificates: IrSnapshot['certificates'] = []): IrSnapshot {
-  return { generation, listeners, clusters, certificates };
+  const bound = bindListeners(listeners, TEST_BINDS);
+  return { generation, listeners: bound.listeners, binds: bound.binds, clusters, certificates };
 }
 
 export interface Gateway {
@@ -88,12 +100,6 @@ export async function startGateway(
   options: { clock?: Clock; trustedProxies?: string[]; limits?: DataPlaneOptions['limits']; timers?: Timers } = {},
 ): Promise<Gateway> {
   const dataPlane = new DataPlane({
-    listenAddress: '127.0.0.1',
-    // Logical 80/443 bind port 0: the OS picks free ports.
-    portMap: new Map([
-      [80, 0],
-      [443, 0],
-    ]),
     trustedProxies: options.trustedProxies ?? [],
     transport: new UndiciTransport(),
     clock: options.clock ?? systemClock,
@@ -104,7 +110,7 @@ export async function startGateway(
   const result = await dataPlane.apply(ir);
   if (result.outcome !== 'applied') throw new Error(`apply failed: ${JSON.stringify(result.diagnostics)}`);
   const ports = dataPlane.boundPorts();
-  const find = (proto: string): number => Number(Object.entries(ports).find(([k]) => k.startsWith(proto + '|'))?.[1] ?? 0);
+  const find = (proto: string): number => ports.find((p) => p.protocol === proto)?.port ?? 0;
   return {
     dataPlane,
     httpPort: find('http'),

@@ -2,7 +2,8 @@ import assert from 'node:assert/strict';
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { test } from 'node:test';
-import { createEmbeddedSource, embeddedDemoDir } from '../../src/sources/embedded/embedded-source.js';
+import { demoPodsOf } from '../../src/cli/demo.js';
+import { createEmbeddedSource, embeddedDemoDir, embeddedDemoDirs } from '../../src/sources/embedded/embedded-source.js';
 import { loadDirs } from '../../src/sources/file/load-dirs.js';
 import type { ResourceSnapshot } from '../../src/store/resource-snapshot.js';
 import { translate } from '../../src/translate/translate.js';
@@ -54,4 +55,23 @@ test('createEmbeddedSource delivers the demo as a snapshot', async () => {
   assert.equal(seen.length, 1);
   assert.equal(seen[0]?.generation, 1);
   assert.ok((seen[0]?.resources.length ?? 0) > 5);
+});
+
+test('--demo serves both example folders; together they load and translate without any diagnostic', async () => {
+  const dirs = embeddedDemoDirs();
+  assert.deepEqual(dirs.map((d) => path.basename(d)), ['quickstart', 'gateway-api']);
+  const snapshot = await loadDirs(dirs);
+  assert.deepEqual(snapshot.diagnostics, []);
+  const result = translate(snapshot, options);
+  assert.deepEqual(result.diagnostics, []);
+  assert.deepEqual(result.ir.certificates.map((c) => c.name).sort(), ['gateway/gateway-demo/edge/https/gateway-demo/gw-tls', 'secret/demo/shop-tls']);
+});
+
+test('the Gateway API example: Pods on 127.0.2.x, the port named grpc gets the gRPC echo', async () => {
+  const snapshot = await loadDirs([embeddedDemoDirs()[1]!]);
+  const pods = demoPodsOf(snapshot);
+  assert.deepEqual(
+    pods.map((p) => `${p.name} ${p.address}:${p.port} ${p.protocol ?? 'http'}`).sort(),
+    ['blue-1 127.0.2.2:8080 http', 'echo-1 127.0.2.1:8080 http', 'green-1 127.0.2.3:8080 http', 'grpc-echo-1 127.0.2.4:9000 grpc'],
+  );
 });

@@ -112,8 +112,7 @@ test('a missing Secret: an error naming the Service, the annotation and what was
   assert.equal(ingress?.path, 'spec.rules[0].http.paths[0].backend.service.name');
   assert.equal(result.ir.clusters.length, 0, 'no cluster: nothing can reach the upstream unverified');
   const action = routeAction(result);
-  assert.equal(action.kind, 'respond');
-  assert.equal(action.kind === 'respond' ? action.status : 0, 503);
+  assert.deepEqual(action, { kind: 'reject', reason: 'invalid_backend' }, 'answered with the documented 503 invalid_backend');
 });
 
 test('a ca.crt that is not a PEM certificate, or has a broken one, is an error', () => {

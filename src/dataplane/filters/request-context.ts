@@ -27,3 +27,33 @@ export interface RequestContext {
   /** Values filters pass to later filters and to the log, keyed by the filter that owns them. */
   readonly attributes: Map<string, unknown>;
 }
+
+/**
+ * The request path's RequestContext: one allocation per request, and the attributes map only for
+ * requests whose filters use it (most routes have none).
+ */
+export class RequestContextRecord implements RequestContext {
+  #attributes: Map<string, unknown> | undefined;
+
+  constructor(
+    readonly requestId: string,
+    readonly startMs: number,
+    readonly startTime: number,
+    readonly method: string,
+    readonly scheme: 'http' | 'https',
+    readonly authority: string,
+    readonly host: string,
+    readonly path: string,
+    readonly query: string,
+    readonly headers: Readonly<Record<string, string | string[] | undefined>>,
+    readonly clientIp: string,
+    readonly protocol: 'HTTP/1.0' | 'HTTP/1.1' | 'HTTP/2',
+    readonly listener: string,
+    readonly route: string,
+    readonly upgrade: boolean,
+  ) {}
+
+  get attributes(): Map<string, unknown> {
+    return (this.#attributes ??= new Map());
+  }
+}

@@ -2,6 +2,7 @@
 import type { IrRedirect, IrRetryPolicy, IrRoute } from '../../ir/types.js';
 import { compileRetryPolicy, type CompiledRetryPolicy } from './retry-policy.js';
 import type { Random } from '../../core/random.js';
+import type { RuntimeErrorCode } from '../../core/errors.js';
 import { assertNever } from '../../core/assert-never.js';
 import type { ClusterRuntime } from '../upstream/cluster-runtime.js';
 import { compileRouteMatch, type CompiledMatch } from './route-match.js';
@@ -19,7 +20,8 @@ export interface CompiledBackend {
 export type CompiledAction =
   | { readonly kind: 'forward'; pickBackend(): CompiledBackend | undefined }
   | { readonly kind: 'redirect'; readonly redirect: IrRedirect }
-  | { readonly kind: 'respond'; readonly status: number; readonly body: string; readonly contentType: string };
+  | { readonly kind: 'respond'; readonly status: number; readonly body: string; readonly contentType: string }
+  | { readonly kind: 'reject'; readonly details: RuntimeErrorCode };
 
 export interface CompiledRoute {
   readonly name: string;
@@ -133,6 +135,8 @@ function compileAction(route: IrRoute, clusters: ReadonlyMap<string, ClusterRunt
     }
     case 'redirect':
       return { kind: 'redirect', redirect: action.redirect };
+    case 'reject':
+      return { kind: 'reject', details: action.reason };
     case 'respond':
       return {
         kind: 'respond',

@@ -4,9 +4,11 @@
 import type { IncomingMessage } from 'node:http';
 import type { TLSSocket } from 'node:tls';
 import type { RuntimeErrorCode } from '../../core/errors.js';
-import type { SniTable } from '../listen/sni-table.js';
 import type { CompiledRoute } from './compiled-route.js';
 import type { ListenerRuntime } from './request-handler.js';
+import type { Router } from './router.js';
+import type { SniTable } from '../listen/sni-table.js';
+import { isMisdirected } from './misdirected-request.js';
 import { isHttp2Request, type DownstreamRequest } from './downstream-request.js';
 import { normalizeRequestTarget } from './normalize-path.js';
 import { validateHeaders } from './validate-request.js';
@@ -45,11 +47,15 @@ export function decodeAndMatch(req: DownstreamRequest, runtime: ListenerRuntime,
   const authority = resolveRequestAuthority(req.headers, isH2, target.authority);
   if (authority.kind === 'invalid') return 'bad_request';
   const host = authority.host;
-  // RFC 9110 §15.5.20: a request for a host this connection's certificate was not chosen for
-  // (another host's certificate would be served) is misdirected, e.g. on a reused HTTP/2 connection.
-  if (runtime.sni !== undefined && isMisdirected(runtime.sni, req, host)) return 'misdirected_request';
+  const router = routerFor(runtime, req.socket?.localAddress);
+  // RFC 9110 §15.5.20: a request on a TLS connection for a host another logical listener serves
+  // (or another certificate covers) is misdirected, e.g. on a reused HTTP/2 connection.
+  if (runtime.scheme === 'https' && isMisdirected(router, runtime.sni, servernameOf(req), host)) return 'misdirected_request';
+  // A name that requires a client certificate is served only on a connection whose handshake
+  // verified one for that name: not on a connection made without SNI, or for another name.
+  if (runtime.sni !== undefined && lacksClientCertificateFor(runtime.sni, req, host)) return 'misdirected_request';
   // matchRoute
-  const route = runtime.router.findVirtualHost(host)?.match({ path: target.path, query: target.query, method, headers: req.headers });
+  const route = router.findVirtualHost(host)?.match({ path: target.path, query: target.query, method, headers: req.headers });
   if (route === undefined) return 'no_route';
   return { route, path: target.path, query: target.query, authority: authority.authority, host, port: authority.port };
 }
@@ -59,8 +65,24 @@ export function isFramingRefusal(details: RuntimeErrorCode): boolean {
   return details === 'bad_request' || details === 'uri_too_long' || details === 'request_headers_too_large';
 }
 
-function isMisdirected(sni: SniTable, req: DownstreamRequest, host: string): boolean {
+function lacksClientCertificateFor(sni: SniTable, req: DownstreamRequest, host: string): boolean {
+  const target = sni.entryFor(host);
+  if (target?.clientValidation?.mode !== 'allow-valid-only') return false;
+  const socket = req.socket as TLSSocket | undefined;
+  return socket?.authorized !== true || sni.entryFor(socket.servername) !== target;
+}
+
+function servernameOf(req: DownstreamRequest): string | undefined {
   const servername = (req.socket as TLSSocket | undefined)?.servername;
-  if (typeof servername !== 'string' || servername === '' || servername.toLowerCase() === host) return false;
-  return sni.select(servername) !== sni.select(host);
+  return typeof servername === 'string' ? servername : undefined;
+}
+
+/**
+ * The router of the connection's local address: a specific-address listener served by a wildcard
+ * bind sees only connections to its address (IPv4 on a dual-stack `::` socket reads `::ffff:a.b.c.d`).
+ */
+function routerFor(runtime: ListenerRuntime, localAddress: string | undefined): Router {
+  if (runtime.routersByAddress.size === 0 || localAddress === undefined) return runtime.router;
+  const address = localAddress.startsWith('::ffff:') ? localAddress.slice(7) : localAddress;
+  return runtime.routersByAddress.get(address) ?? runtime.router;
 }

@@ -26,12 +26,15 @@ import { EMPTY_LB_CONTEXT, RequestLbContext } from './lb-context.js';
 import type { RequestMeta } from './request-meta.js';
 import { clientIpOf } from './client-address.js';
 import { CONTINUE, type FilterOutcome, type RequestDraft, type RequestPhaseFilter } from '../filters/filter-types.js';
-import type { RequestContext } from '../filters/request-context.js';
+import { RequestContextRecord, type RequestContext } from '../filters/request-context.js';
 
 export interface ListenerRuntime {
   readonly name: string;
   readonly scheme: 'http' | 'https';
+  /** For connections to any local address of the bind. */
   readonly router: Router;
+  /** For connections to these local addresses (specific-address listeners on a wildcard bind). */
+  readonly routersByAddress: ReadonlyMap<string, Router>;
   /** HTTPS only: the certificates by server name, to detect misdirected requests. */
   readonly sni?: SniTable;
 }
@@ -104,24 +107,23 @@ export function requestContext(
   requestId: string,
   upgrade: boolean,
 ): RequestContext {
-  return {
+  return new RequestContextRecord(
     requestId,
     startMs,
-    startTime: Date.now() - (performance.now() - startMs),
+    Date.now() - (performance.now() - startMs),
     method,
-    scheme: runtime.scheme,
-    authority: matched.authority,
-    host: matched.host,
-    path: matched.path,
-    query: matched.query,
-    headers: req.headers,
+    runtime.scheme,
+    matched.authority,
+    matched.host,
+    matched.path,
+    matched.query,
+    req.headers,
     clientIp,
-    protocol: isHttp2Request(req) ? 'HTTP/2' : req.httpVersionMinor === 0 ? 'HTTP/1.0' : 'HTTP/1.1',
-    listener: runtime.name,
-    route: matched.route.name,
+    isHttp2Request(req) ? 'HTTP/2' : req.httpVersionMinor === 0 ? 'HTTP/1.0' : 'HTTP/1.1',
+    runtime.name,
+    matched.route.name,
     upgrade,
-    attributes: new Map(),
-  };
+  );
 }
 
 /** The route action, once the request phase let the request through (or answered it). */
@@ -144,6 +146,8 @@ function afterRequestPhase(
   }
   const action = route.action;
   switch (action.kind) {
+    case 'reject':
+      return replyForRoute(res, runtime, deps, ctx, route, req, action.details);
     case 'respond':
       sendRouteReply(res, deps, ctx, route, undefined, action.status, action.body, action.contentType);
       publishLocal(runtime, ctx.method, ctx.host, ctx.path, req, ctx.clientIp, ctx.startMs, ctx.requestId, action.status, undefined, route);

@@ -58,27 +58,41 @@ export class VirtualHostTable {
   }
 }
 
-export class Router {
-  private readonly exact = new Map<string, VirtualHostTable>();
-  private readonly wildcard = new Map<string, VirtualHostTable>();
-  /** Gateway API wildcards: `*.example.com` covers any number of labels in front. */
-  private readonly deepWildcard = new Map<string, VirtualHostTable>();
-  private catchAll: VirtualHostTable | undefined;
+/** A virtual host as the Router holds it: its hostnames, its table, and its logical listener. */
+export interface RouterEntry {
+  readonly hostnames: readonly string[];
+  readonly wildcardMatch?: 'one-label' | 'any-labels';
+  readonly table: VirtualHostTable;
+  /** Name of the logical listener (IR) that serves these hosts: 421 compares it (match-request.ts). */
+  readonly listener: string;
+}
 
-  constructor(vhosts: readonly { hostnames: readonly string[]; wildcardMatch?: 'one-label' | 'any-labels'; table: VirtualHostTable }[]) {
-    // First declaration of a hostname wins; translators already resolved conflicts.
-    for (const { hostnames, wildcardMatch, table } of vhosts) {
-      for (const raw of hostnames) {
+export class Router {
+  private readonly exact = new Map<string, RouterEntry>();
+  private readonly wildcard = new Map<string, RouterEntry>();
+  /** Gateway API wildcards: `*.example.com` covers any number of labels in front. */
+  private readonly deepWildcard = new Map<string, RouterEntry>();
+  private catchAll: RouterEntry | undefined;
+
+  constructor(vhosts: readonly RouterEntry[]) {
+    // First declaration of a hostname wins; the bind step already dropped later ones and said so.
+    for (const entry of vhosts) {
+      for (const raw of entry.hostnames) {
         const host = raw.toLowerCase();
-        if (host === '*') this.catchAll ??= table;
-        else if (host.startsWith('*.')) setOnce(wildcardMatch === 'any-labels' ? this.deepWildcard : this.wildcard, host.slice(2), table);
-        else setOnce(this.exact, host, table);
+        if (host === '*') this.catchAll ??= entry;
+        else if (host.startsWith('*.')) setOnce(entry.wildcardMatch === 'any-labels' ? this.deepWildcard : this.wildcard, host.slice(2), entry);
+        else setOnce(this.exact, host, entry);
       }
     }
   }
 
   /** `host` is lower-case without port. */
   findVirtualHost(host: string): VirtualHostTable | undefined {
+    return this.find(host)?.table;
+  }
+
+  /** The entry serving `host` (lower-case, without port): its table and its logical listener. */
+  find(host: string): RouterEntry | undefined {
     const exact = this.exact.get(host);
     if (exact !== undefined) return exact;
     if (this.wildcard.size > 0) {

@@ -72,6 +72,7 @@ export function createUpgradeHandler(slot: ListenerSlot, deps: RequestDeps): (re
 
     function tunnel(): void {
     const { route, path, query } = matched as MatchedRequest;
+    if (route.action.kind === 'reject') return fail(route.action.details);
     if (route.action.kind !== 'forward') return fail('bad_request');
     const backend = route.action.pickBackend();
     const cluster = backend?.cluster;

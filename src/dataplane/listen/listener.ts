@@ -4,6 +4,7 @@
 // reads the listener's slot, so an apply swaps routes without touching open connections.
 import net from 'node:net';
 import tls from 'node:tls';
+import { constants } from 'node:crypto';
 import http from 'node:http';
 import http2 from 'node:http2';
 import type { Duplex } from 'node:stream';
@@ -111,6 +112,14 @@ export class Listener {
         if (!this.connections.admit(socket)) socket.destroy();
       });
       this.server.on('secureConnection', (socket: tls.TLSSocket) => {
+        // AllowValidOnly: a client whose certificate did not verify against the CA of the name it
+        // asked for is cut before a byte of HTTP is read. A resumed session is refused too: it
+        // may have been established under another name's (or no) client validation.
+        const validation = this.sni?.entryFor(socket.servername)?.clientValidation;
+        if (validation?.mode === 'allow-valid-only' && (!socket.authorized || socket.isSessionReused())) {
+          socket.destroy();
+          return;
+        }
         this.track(socket);
         if (socket.alpnProtocol === 'h2') this.h2.emit('connection', socket);
         else this.h1.emit('connection', socket);
@@ -130,9 +139,28 @@ export class Listener {
   }
 
   /** HTTPS only: install the certificates of a new configuration. */
-  setSniTable(table: SniTable, defaultContext: { cert: string; key: string } | undefined): void {
+  setSniTable(table: SniTable): void {
     this.sni = table;
-    if (defaultContext && this.server instanceof tls.Server) this.server.setSecureContext(defaultContext);
+    if (!(this.server instanceof tls.Server)) return;
+    // requestCert is per bind in node (read when a connection is accepted), not per SNI context:
+    // if any name on the bind validates clients, every handshake asks for a certificate, and
+    // names without validation simply do not look at it. When every name requires one, the
+    // handshake itself fails without a certificate (SSL_VERIFY_FAIL_IF_NO_PEER_CERT); otherwise
+    // the secureConnection check above refuses per name.
+    const server = this.server as tls.Server & { requestCert: boolean; rejectUnauthorized: boolean };
+    server.requestCert = table.requestsClientCertificates;
+    server.rejectUnauthorized = table.requiresClientCertificates;
+    const def = table.defaultEntry;
+    if (def === undefined) return;
+    this.server.setSecureContext({
+      cert: def.certificate.certPem,
+      key: def.certificate.keyPem,
+      ...(def.clientValidation ? { ca: def.clientValidation.caPem } : {}),
+      // No session tickets where clients are validated: a ticket is decrypted with the bind's
+      // keys whichever name issued it, so it could carry a session into a name it was not
+      // verified for. Without tickets (and without node's session cache) every handshake is full.
+      ...(table.requestsClientCertificates ? { secureOptions: constants.SSL_OP_NO_TICKET } : {}),
+    });
   }
 
   listen(): Promise<number> {

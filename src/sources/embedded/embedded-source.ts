@@ -5,21 +5,30 @@ import { FileSource } from '../file/file-source.js';
 import type { ConfigSource } from '../source.js';
 
 /**
- * Absolute path of examples/quickstart inside the installed package. This file runs from
- * src/sources/embedded/ (ts sources) or dist/src/sources/embedded/ (compiled), so walk up to the
- * folder that holds package.json instead of counting `..`.
+ * The folder holding package.json. This file runs from src/sources/embedded/ (ts sources) or
+ * dist/src/sources/embedded/ (compiled), so walk up instead of counting `..`.
  */
-export function embeddedDemoDir(): string {
+function packageRoot(): string {
   let dir = path.dirname(fileURLToPath(import.meta.url));
   for (;;) {
-    if (existsSync(path.join(dir, 'package.json'))) return path.join(dir, 'examples', 'quickstart');
+    if (existsSync(path.join(dir, 'package.json'))) return dir;
     const parent = path.dirname(dir);
     if (parent === dir) throw new Error('embeddedDemoDir: no package.json above ' + fileURLToPath(import.meta.url));
     dir = parent;
   }
 }
 
-/** The demo as a source: the quickstart files, watched like any config folder. */
+/** Absolute path of examples/quickstart (Ingress) inside the installed package. */
+export function embeddedDemoDir(): string {
+  return path.join(packageRoot(), 'examples', 'quickstart');
+}
+
+/** Every folder `--demo` serves: examples/quickstart (Ingress) and examples/gateway-api. */
+export function embeddedDemoDirs(): string[] {
+  return [embeddedDemoDir(), path.join(packageRoot(), 'examples', 'gateway-api')];
+}
+
+/** The demo as a source: the files of both example folders, watched like any config folder. */
 export function createEmbeddedSource(options: { readonly debounceMs?: number } = {}): ConfigSource {
-  return new FileSource({ dirs: [embeddedDemoDir()], ...options });
+  return new FileSource({ dirs: embeddedDemoDirs(), ...options });
 }

@@ -39,6 +39,16 @@ export interface BackendContext {
   readonly grants: readonly ReferenceGrant[];
   readonly diagnostics: Diagnostic[];
   readonly problems: RefProblem[];
+  /** Rules dropped for a value Isthmus cannot serve (an invalid regex): `field: why`. */
+  readonly invalidRules: string[];
+  /** Service ports the route's backendRefs reach (resolved or not past the Service): BackendTLSPolicy ancestors. */
+  readonly serviceUses: ServiceUse[];
+}
+
+export interface ServiceUse {
+  readonly namespace: string;
+  readonly service: string;
+  readonly port: number;
 }
 
 /** Resolves one backendRef (or mirror backendRef) to a cluster name, or records why not. */
@@ -60,7 +70,15 @@ export function resolveBackendCluster(ref: BackendRefLike, fieldPath: string, ct
   );
   if (!permitted) return fail('RefNotPermitted', 'ERR_ROUTE_REF_NOT_PERMITTED', `Service ${targetNs}/${ref.name} is in another namespace and no ReferenceGrant there allows ${route.kind}s from "${ns}"`);
   if (ref.port === undefined) return fail('BackendNotFound', 'ERR_BACKEND_PORT_NOT_FOUND', `backendRef to Service "${ref.name}" needs a port`);
+  ctx.serviceUses.push({ namespace: targetNs, service: ref.name, port: ref.port });
   const resolution = ctx.clusters.reference(targetNs, ref.name, { kind: 'number', number: ref.port }, ctx.unstatedProtocol);
+  if (resolution.kind === 'error' && resolution.policy !== undefined) {
+    // The reference resolved; the policy on the Service port is what fails, and its status says
+    // so (BackendTLSPolicy Accepted/ResolvedRefs). The route keeps ResolvedRefs True and the
+    // diagnostic names the policy.
+    ctx.diagnostics.push({ severity: 'error', code: resolution.code, object: refOf(route), source: route.source, path: fieldPath, message: `${resolution.message}; its share of requests gets 500` });
+    return { cluster: invalidBackendCluster(ctx.routeName, fieldPath), ok: false };
+  }
   if (resolution.kind === 'error') return fail('BackendNotFound', resolution.code, resolution.message);
   return { cluster: resolution.cluster, ok: true };
 }

@@ -6,6 +6,7 @@ import { refOf, type HttpRouteFilter, type HttpRouteRule } from '../../resources
 import { parseGatewayDuration } from './durations.js';
 import { resolveBackendCluster, weightedBackend, type BackendContext, type BackendRefLike } from './http-route-backends.js';
 import { MATCH_ALL, translateMatch } from './http-route-match.js';
+import { firstInvalidRegex } from './invalid-regex.js';
 
 /** What HTTPRoute and GRPCRoute rules share (GRPCRoute filters are HTTPRoute filter types). */
 export interface RouteRuleLike {
@@ -144,12 +145,8 @@ function retryOf(rule: RouteRuleLike): IrRetryPolicy | undefined {
   };
 }
 
-const FIVE_HUNDRED = (why: string, route: string): IrRouteAction => ({
-  kind: 'respond',
-  status: 500,
-  body: `${JSON.stringify({ error: 'invalid_route', reason: why, route })}\n`,
-  contentType: 'application/json',
-});
+/** Answered with the documented local reply `invalid_route` (500); the diagnostic names the cause. */
+const FIVE_HUNDRED = (_why: string, _route: string): IrRouteAction => ({ kind: 'reject', reason: 'invalid_route' });
 
 /** The IR routes of one HTTPRoute rule, one per match. */
 export function translateRule(rule: HttpRouteRule, ruleIndex: number, ctx: BackendContext): IrRoute[] {
@@ -161,10 +158,19 @@ export function translateRule(rule: HttpRouteRule, ruleIndex: number, ctx: Backe
 export function translateRuleMatches(rule: RouteRuleLike, ruleIndex: number, matches: readonly IrRouteMatch[], ctx: BackendContext): IrRoute[] {
   const route = ctx.route;
   const rulePath = `spec.rules[${ruleIndex}]`;
+  // A rule with a pattern RE2 refuses is dropped whole (as Envoy Gateway does); the route reports
+  // it (PartiallyInvalid, or Accepted False when no rule is left) and the rest keeps serving.
+  const badRegex = firstInvalidRegex(matches, route.kind);
+  if (badRegex !== undefined) {
+    const message = `${badRegex.message}; the rule is not served`;
+    ctx.diagnostics.push({ severity: 'error', code: 'ERR_ROUTE_INVALID_VALUE', object: refOf(route), source: route.source, path: `${rulePath}.${badRegex.path}`, message });
+    ctx.invalidRules.push(`${rulePath}.${badRegex.path}: ${message}`);
+    return [];
+  }
   return matches.map((match, m): IrRoute => {
     const name = `${ctx.routeName}/rule/${ruleIndex}/match/${m}`;
     // Backend problems are recorded once per rule, not once per match.
-    const quiet: BackendContext = m === 0 ? ctx : { ...ctx, diagnostics: [], problems: [] };
+    const quiet: BackendContext = m === 0 ? ctx : { ...ctx, diagnostics: [], problems: [], invalidRules: [] };
     const routeFilters = translateFilters(rule.filters ?? [], match, `${rulePath}.filters`, quiet, false);
     const timeouts = timeoutsOf(rule);
     const retry = retryOf(rule);

@@ -4,16 +4,19 @@
 // (listener isolation) → statuses. Pure: no I/O, no clock.
 import type { Diagnostic } from '../../core/diagnostic.js';
 import { condition, type GatewayObjectStatus, type ObjectStatus, type RouteParentStatus } from '../../core/object-status.js';
-import type { IrCertificate, IrListener, IrRoute, IrVirtualHost } from '../../ir/types.js';
+import type { IrCertificate, IrClientValidation, IrListener, IrListenerTls, IrRoute, IrVirtualHost } from '../../ir/types.js';
 import { refOf, type Gateway, type GatewayRoute } from '../../resources/resource.js';
 import type { ResourceIndex } from '../../store/resource-index.js';
 import { compareByCreation } from '../creation-order.js';
 import type { ClusterSet } from '../services/cluster-set.js';
+import type { BackendTlsPolicies } from './backend-tls-policies.js';
+import { backendTlsPolicyStatuses, type GatewayServiceUses } from './backend-tls-policy-status.js';
 import { selectOurGatewayClasses } from './gateway-classes.js';
+import { applyFrontendValidation } from './frontend-tls-validation.js';
 import { resolveListeners, type ResolvedListener } from './gateway-listeners.js';
 import { compareHostnamesBySpecificity, covers, hostnameSpecificity } from './hostnames.js';
 import { translateGrpcRule } from './grpc-route-rules.js';
-import type { BackendContext, RefProblem } from './http-route-backends.js';
+import type { BackendContext, RefProblem, ServiceUse } from './http-route-backends.js';
 import { rankHttpMatch } from './http-route-match.js';
 import { translateRule } from './http-route-rules.js';
 import { attachToGateway, isGatewayParent } from './route-attachment.js';
@@ -58,25 +61,40 @@ function bindAddress(gateway: Gateway, diagnostics: Diagnostic[]): string | unde
 }
 
 /**
- * One IR virtual host per hostname on a (Gateway, port). Listener isolation: a hostname is owned
- * by the most specific listener whose hostname covers it, and only routes attached to that
- * listener serve it; every listener's own hostname gets a virtual host (maybe empty), so a
- * request for a more specific listener never falls through to a less specific one.
+ * The virtual hosts of each listener on a (Gateway, port), one per hostname. Listener isolation:
+ * a hostname is owned by the most specific listener whose hostname covers it, and only routes
+ * attached to that listener serve it; every listener's own hostname gets a virtual host (maybe
+ * empty), so a request for a more specific listener never falls through to a less specific one.
+ * Each virtual host lives in its owner's IR listener, so the data plane knows which logical
+ * listener serves a host (421 for a request on another listener's TLS connection).
  */
-function buildVirtualHosts(prefix: string, listeners: readonly ResolvedListener[], attached: readonly Attached[]): IrVirtualHost[] {
+function buildVirtualHosts(listeners: readonly ResolvedListener[], attached: readonly Attached[]): Map<ResolvedListener, IrVirtualHost[]> {
+  const out = new Map<ResolvedListener, IrVirtualHost[]>(listeners.map((l) => [l, []]));
   const keys = new Set<string>([...listeners.map((l) => l.hostname), ...attached.map((a) => a.hostname)]);
-  return [...keys].sort(compareHostnamesBySpecificity).map((key) => {
-    const owners = listeners.filter((l) => covers(l.hostname, key));
-    const best = Math.max(...owners.map((l) => hostnameSpecificity(l.hostname)));
-    const entries = attached.filter((a) => a.hostname === key && hostnameSpecificity(a.listener.hostname) === best);
-    const ordered = entries
+  for (const key of [...keys].sort(compareHostnamesBySpecificity)) {
+    const owner = listeners
+      .filter((l) => covers(l.hostname, key))
+      .sort((a, b) => hostnameSpecificity(b.hostname) - hostnameSpecificity(a.hostname) || a.index - b.index)[0];
+    if (owner === undefined) continue;
+    const ordered = attached
+      .filter((a) => a.hostname === key && a.listener === owner)
       .flatMap((a) => a.routes.map(({ route, rank }, i) => ({ route, rank, order: a.routeOrder, i })))
       .sort((x, y) => compareRanks(x.rank, y.rank) || x.order - y.order || x.i - y.i);
-    // One route object once per virtual host, even when two listeners brought it.
+    // One route object once per virtual host, even when two parentRefs brought it.
     const seen = new Set<IrRoute>();
     const routes = ordered.flatMap(({ route }) => (seen.has(route) ? [] : (seen.add(route), [route])));
-    return { name: `${prefix}/vhost/${key}`, hostnames: [key], wildcardMatch: 'any-labels', routes };
-  });
+    out.get(owner)!.push({ name: `${listenerName(owner)}/vhost/${key}`, hostnames: [key], wildcardMatch: 'any-labels', routes });
+  }
+  return out;
+}
+
+function listenerName(l: ResolvedListener): string {
+  return `gateway/${gatewayKey(l.gateway)}/${l.spec.name}`;
+}
+
+function listenerTls(certs: readonly IrCertificate[], clientValidation: IrClientValidation | undefined): IrListenerTls {
+  const certificates = certs.map((c) => c.name);
+  return clientValidation === undefined ? { certificates } : { certificates, clientValidation };
 }
 
 /** The IR routes of every rule of a route, each with its precedence rank. */
@@ -89,14 +107,26 @@ function translateRouteRules(route: GatewayRoute, ctx: BackendContext): RankedRo
   }
 }
 
-export function translateGatewayApi(index: ResourceIndex, options: GatewayApiOptions, clusters: ClusterSet, diagnostics: Diagnostic[]): GatewayApiTranslation {
+export function translateGatewayApi(
+  index: ResourceIndex,
+  options: GatewayApiOptions,
+  clusters: ClusterSet,
+  backendTls: BackendTlsPolicies,
+  diagnostics: Diagnostic[],
+): GatewayApiTranslation {
   const classes = selectOurGatewayClasses(index.gatewayClasses, options.gatewayController);
   const gateways = index.gateways.filter((g) => classes.ours.has(g.spec.gatewayClassName)).sort(compareByCreation);
   const listenersByGateway = new Map<string, ResolvedListener[]>();
-  for (const g of gateways) listenersByGateway.set(gatewayKey(g), resolveListeners(g, index, diagnostics));
+  const clientValidationByGateway = new Map<string, Map<number, IrClientValidation>>();
+  for (const g of gateways) {
+    const frontend = applyFrontendValidation(g, resolveListeners(g, index, diagnostics), index, diagnostics);
+    listenersByGateway.set(gatewayKey(g), frontend.listeners);
+    clientValidationByGateway.set(gatewayKey(g), frontend.byPort);
+  }
 
   const attachedCount = new Map<ResolvedListener, number>();
   const attached: Attached[] = [];
+  const usesByGateway = new Map<string, ServiceUse[]>();
   const statuses: ObjectStatus[] = [...classes.statuses];
   const routes: GatewayRoute[] = [...index.httpRoutes, ...index.grpcRoutes].sort(compareByCreation);
   routes.forEach((route, routeOrder) => {
@@ -106,7 +136,9 @@ export function translateGatewayApi(index: ResourceIndex, options: GatewayApiOpt
     const routeName = `${route.kind.toLowerCase()}/${nsOf(route)}/${route.metadata.name}`;
     const problems: RefProblem[] = [];
     const unstatedProtocol = route.kind === 'GRPCRoute' ? 'h2c' : 'http1';
-    const ctx: BackendContext = { route, routeName, clusters, unstatedProtocol, grants: index.referenceGrants, diagnostics: [], problems };
+    const serviceUses: ServiceUse[] = [];
+    const invalidRules: string[] = [];
+    const ctx: BackendContext = { route, routeName, clusters, unstatedProtocol, grants: index.referenceGrants, diagnostics: [], problems, invalidRules, serviceUses };
     const irRoutes = translateRouteRules(route, ctx);
     let anyAttached = false;
     const parentStatuses = ours.map((parentRef, p): RouteParentStatus => {
@@ -121,15 +153,23 @@ export function translateGatewayApi(index: ResourceIndex, options: GatewayApiOpt
         diagnostics.push({ severity: 'warning', code: 'ERR_ROUTE_NOT_ACCEPTED', object: refOf(route), source: route.source, path: `spec.parentRefs[${p}]`, message: `${attachment.reason}: ${attachment.message}` });
         return { parentRef: { ...parentRef }, controllerName: options.gatewayController, conditions: [condition('Accepted', false, attachment.reason, attachment.message, generation), resolved] };
       }
+      // Gateway API: a route whose every rule is invalid is not accepted; one with some dropped is PartiallyInvalid.
+      const rulesLeft = irRoutes.length > 0;
+      if (invalidRules.length > 0 && !rulesLeft) {
+        return { parentRef: { ...parentRef }, controllerName: options.gatewayController, conditions: [condition('Accepted', false, 'UnsupportedValue', invalidRules[0]!, generation), resolved] };
+      }
       anyAttached = true;
+      const gwKey = `${parentRef.namespace ?? nsOf(route)}/${parentRef.name}`;
+      usesByGateway.set(gwKey, [...(usesByGateway.get(gwKey) ?? []), ...serviceUses]);
       for (const { listener, hostnames } of attachment.listeners) {
         attachedCount.set(listener, (attachedCount.get(listener) ?? 0) + 1);
         for (const hostname of hostnames) attached.push({ listener, hostname, routeOrder, routes: irRoutes });
       }
-      return { parentRef: { ...parentRef }, controllerName: options.gatewayController, conditions: [condition('Accepted', true, 'Accepted', 'attached', generation), resolved] };
+      const partly = invalidRules.length > 0 ? [condition('PartiallyInvalid', true, 'UnsupportedValue', invalidRules[0]!, generation)] : [];
+      return { parentRef: { ...parentRef }, controllerName: options.gatewayController, conditions: [condition('Accepted', true, 'Accepted', 'attached', generation), resolved, ...partly] };
     });
     // Backend diagnostics only for routes that serve somewhere: others are reported by status.
-    if (anyAttached) diagnostics.push(...ctx.diagnostics);
+    if (anyAttached || invalidRules.length > 0) diagnostics.push(...ctx.diagnostics);
     statuses.push({ apiVersion: route.apiVersion, kind: route.kind, namespace: nsOf(route), name: route.metadata.name, status: { parents: parentStatuses } });
   });
 
@@ -142,18 +182,22 @@ export function translateGatewayApi(index: ResourceIndex, options: GatewayApiOpt
     const ports = [...new Set(serving.map((l) => l.spec.port))].sort((a, b) => a - b);
     for (const port of ports) {
       const onPort = serving.filter((l) => l.spec.port === port);
-      const protocol = onPort[0]!.protocol === 'https' ? 'https' : 'http';
-      const name = `gateway/${gatewayKey(gateway)}/${port}`;
-      const certs = onPort.flatMap((l) => l.certificates);
-      certificates.push(...certs);
-      irListeners.push({
-        name,
-        protocol,
-        port,
-        ...(address !== undefined ? { address } : {}),
-        ...(protocol === 'https' ? { tls: { certificates: certs.map((c) => c.name) } } : {}),
-        virtualHosts: buildVirtualHosts(name, onPort, attached.filter((a) => onPort.includes(a.listener))),
-      });
+      const virtualHosts = buildVirtualHosts(onPort, attached.filter((a) => onPort.includes(a.listener)));
+      // One logical IR listener per Gateway listener; the bind step puts those of one port (and
+      // those of other Gateways and Ingress on the same real port) on one socket.
+      for (const l of onPort) {
+        const protocol = l.protocol === 'https' ? 'https' : 'http';
+        certificates.push(...l.certificates);
+        irListeners.push({
+          name: listenerName(l),
+          declaredBy: { object: refOf(gateway), path: `spec.listeners[${l.index}]`, ...(gateway.source !== undefined ? { source: gateway.source } : {}), sectionName: l.spec.name, hostname: l.hostname },
+          protocol,
+          port,
+          ...(address !== undefined ? { address } : {}),
+          ...(protocol === 'https' ? { tls: listenerTls(l.certificates, clientValidationByGateway.get(gatewayKey(gateway))?.get(port)) } : {}),
+          virtualHosts: virtualHosts.get(l) ?? [],
+        });
+      }
     }
     const generation = gateway.metadata.generation;
     const programmed = serving.length > 0;
@@ -175,5 +219,7 @@ export function translateGatewayApi(index: ResourceIndex, options: GatewayApiOpt
     };
     statuses.push(status);
   }
+  const uses: GatewayServiceUses[] = gateways.map((gateway) => ({ gateway, uses: usesByGateway.get(gatewayKey(gateway)) ?? [] }));
+  statuses.push(...backendTlsPolicyStatuses(backendTls, uses, index, options.gatewayController));
   return { listeners: irListeners, certificates, statuses };
 }

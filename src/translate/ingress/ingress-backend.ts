@@ -7,13 +7,9 @@ import type { ClusterSet } from '../services/cluster-set.js';
 /** A route whose backend cannot be used answers 503 itself (see docs/ingress.md). */
 export const INVALID_BACKEND_STATUS = 503;
 
-function invalidBackend(code: string, route: string): IrRouteAction {
-  return {
-    kind: 'respond',
-    status: INVALID_BACKEND_STATUS,
-    body: `${JSON.stringify({ error: 'invalid_backend', code, route })}\n`,
-    contentType: 'application/json',
-  };
+/** Answered with the documented local reply `invalid_backend` (503); the diagnostic names the cause. */
+function invalidBackend(_code: string, _route: string): IrRouteAction {
+  return { kind: 'reject', reason: 'invalid_backend' };
 }
 
 /**

@@ -1,6 +1,6 @@
 import type { Diagnostic } from '../../core/diagnostic.js';
 import type { ConfigErrorCode } from '../../core/errors.js';
-import type { IrCluster, IrLoadBalancer } from '../../ir/types.js';
+import type { IrCluster, IrLoadBalancer, IrUpstreamTls } from '../../ir/types.js';
 import { formatFieldPath } from '../../resources/schema-issue.js';
 import { refOf, type Service } from '../../resources/resource.js';
 import type { ServicePort } from '../../resources/service.js';
@@ -17,13 +17,37 @@ export type ServicePortSelector = { readonly kind: 'number'; readonly number: nu
 
 export type BackendResolution =
   | { readonly kind: 'ok'; readonly cluster: string; readonly externalName?: string }
-  | { readonly kind: 'error'; readonly code: ConfigErrorCode; readonly message: string };
+  | {
+      readonly kind: 'error';
+      readonly code: ConfigErrorCode;
+      readonly message: string;
+      /** Set when a policy (not the reference itself) makes the port unusable: the policy's status says why. */
+      readonly policy?: string;
+    };
 
 /**
  * What the route kind assumes when the Service port does not name its protocol: `http1` for
  * Ingress and HTTPRoute, `h2c` for GRPCRoute (see backendProtocolOf).
  */
 export type UnstatedProtocol = 'http1' | 'h2c';
+
+/** Upstream TLS a policy (Gateway API's BackendTLSPolicy) sets for one Service port. */
+export type AppliedBackendTls =
+  | { readonly kind: 'ok'; readonly policy: string; readonly tls: IrUpstreamTls }
+  /** The policy cannot be used: the port is refused (5xx), neither cleartext nor unverified. */
+  | { readonly kind: 'invalid'; readonly policy: string; readonly message: string };
+
+/** Policies that make a Service port speak TLS, whatever its appProtocol says. */
+export interface BackendTlsOverrides {
+  forPort(namespace: string, service: Service, port: ServicePort): AppliedBackendTls | undefined;
+}
+
+export const NO_BACKEND_TLS_OVERRIDES: BackendTlsOverrides = { forPort: () => undefined };
+
+/** The TLS form of a protocol: a policy that asks for TLS upgrades HTTP/1.1 to https and h2c to h2. */
+function withTls(protocol: IrCluster['protocol']): IrCluster['protocol'] {
+  return protocol === 'http1' ? 'https' : protocol === 'h2c' ? 'h2' : protocol;
+}
 
 /** Collects the clusters that routes reference; only those are emitted. */
 export interface ClusterSet {
@@ -43,8 +67,9 @@ function describePorts(service: Service, by: ServicePortSelector['kind']): strin
   return names.length === 0 ? `its ports have no names: ${ports.map((p) => p.port).join(', ')}` : `port names: ${names.join(', ')}`;
 }
 
-export function createClusterSet(index: ResourceIndex, diagnostics: Diagnostic[]): ClusterSet {
-  const referenced = new Map<string, { service: Service; port: ServicePort; protocol: IrCluster['protocol'] }>();
+export function createClusterSet(index: ResourceIndex, diagnostics: Diagnostic[], overrides: BackendTlsOverrides = NO_BACKEND_TLS_OVERRIDES): ClusterSet {
+  const referenced = new Map<string, { service: Service; port: ServicePort; protocol: IrCluster['protocol']; tls?: IrUpstreamTls }>();
+  const shadowedAnnotations = new Set<string>();
   const weightOf = createPodWeights(diagnostics);
   const lbByService = new Map<Service, IrLoadBalancer>();
   const tlsByService = new Map<Service, UpstreamTlsResolution>();
@@ -99,6 +124,31 @@ export function createClusterSet(index: ResourceIndex, diagnostics: Diagnostic[]
     if (port.protocol !== 'TCP') {
       return { kind: 'error', code: 'ERR_BACKEND_PORT_NOT_FOUND', message: `Service "${serviceName}" port ${port.port} is ${port.protocol}, not TCP` };
     }
+    const policy = overrides.forPort(namespace, service, port);
+    if (policy?.kind === 'invalid') {
+      return { kind: 'error', code: 'ERR_BACKEND_TLS_INVALID', message: `Service "${serviceName}" port ${port.port} ${policy.message}`, policy: policy.policy };
+    }
+    if (policy !== undefined) {
+      // The policy replaces the Service's own TLS annotations on this port.
+      const annotations = upstreamTlsAnnotationsOf(service);
+      const key = `${namespace}/${serviceName}/${port.port}`;
+      if (annotations.length > 0 && !shadowedAnnotations.has(key)) {
+        shadowedAnnotations.add(key);
+        diagnostics.push({
+          severity: 'warning',
+          code: 'ERR_RESOURCE_INVALID',
+          object: refOf(service),
+          source: service.source,
+          path: formatFieldPath(['metadata', 'annotations', annotations[0]!]),
+          message: `ignored on port ${port.port}: ${policy.policy} sets its upstream TLS`,
+        });
+      }
+      const protocol = withTls(backendProtocolOf(port.appProtocol, port.name, unstated));
+      const assumed = protocol !== withTls(backendProtocolOf(port.appProtocol, port.name));
+      const cluster = `service/${namespace}/${serviceName}/${port.port}${assumed ? `/${protocol}` : ''}`;
+      if (!referenced.has(cluster)) referenced.set(cluster, { service, port, protocol, tls: policy.tls });
+      return externalName === undefined ? { kind: 'ok', cluster } : { kind: 'ok', cluster, externalName };
+    }
     if (isTlsProtocol(backendProtocolOf(port.appProtocol, port.name))) {
       if (tlsOf(service, namespace).kind === 'invalid') {
         return {
@@ -128,7 +178,7 @@ export function createClusterSet(index: ResourceIndex, diagnostics: Diagnostic[]
 
   const build = (): IrCluster[] => {
     const entries = [...referenced.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-    return entries.map(([name, { service, port, protocol }]) => {
+    return entries.map(([name, { service, port, protocol, tls: policyTls }]) => {
       const externalName = service.spec.type === 'ExternalName' ? service.spec.externalName : undefined;
       const endpoints =
         externalName !== undefined
@@ -144,7 +194,7 @@ export function createClusterSet(index: ResourceIndex, diagnostics: Diagnostic[]
         });
       }
       // reference() refused TLS ports whose settings are invalid, so only `ok` reaches here.
-      const tls = isTlsProtocol(protocol) ? tlsByService.get(service) : undefined;
+      const tls: UpstreamTlsResolution | undefined = policyTls !== undefined ? { kind: 'ok', tls: policyTls } : isTlsProtocol(protocol) ? tlsByService.get(service) : undefined;
       return {
         name,
         origin: refOf(service),

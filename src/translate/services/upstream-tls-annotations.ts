@@ -2,12 +2,12 @@
 // in its namespace. Verification is the default; switching it off takes an explicit annotation and
 // shows up as a warning. A setting that cannot be used makes the port unusable (its routes answer
 // 503) rather than quietly reachable without verification.
-import { X509Certificate } from 'node:crypto';
 import { isIP } from 'node:net';
 import type { Diagnostic } from '../../core/diagnostic.js';
 import type { IrUpstreamTls } from '../../ir/types.js';
 import { refOf, type Service } from '../../resources/resource.js';
 import { readSecretValue, TLS_SECRET_TYPE } from '../../resources/secret.js';
+import { CA_BUNDLE_KEY, parseCaBundle } from './ca-bundle.js';
 import { formatFieldPath } from '../../resources/schema-issue.js';
 import { namespacedKey, type ResourceIndex } from '../../store/resource-index.js';
 
@@ -16,9 +16,8 @@ export const UPSTREAM_SERVER_NAME_ANNOTATION = 'isthmus.dev/upstream-server-name
 export const UPSTREAM_INSECURE_SKIP_VERIFY_ANNOTATION = 'isthmus.dev/upstream-insecure-skip-verify';
 export const UPSTREAM_TLS_ANNOTATIONS = [UPSTREAM_CA_SECRET_ANNOTATION, UPSTREAM_SERVER_NAME_ANNOTATION, UPSTREAM_INSECURE_SKIP_VERIFY_ANNOTATION] as const;
 
-/** The key cert-manager writes a CA into (in kubernetes.io/tls Secrets) and the usual one in Opaque ones. */
-export const CA_BUNDLE_KEY = 'ca.crt';
-const CA_SECRET_TYPES: readonly string[] = ['Opaque', TLS_SECRET_TYPE];
+export { CA_BUNDLE_KEY } from './ca-bundle.js';
+export const CA_SECRET_TYPES: readonly string[] = ['Opaque', TLS_SECRET_TYPE];
 
 export type UpstreamTlsResolution = { readonly kind: 'ok'; readonly tls: IrUpstreamTls } | { readonly kind: 'invalid' };
 
@@ -38,31 +37,6 @@ export function defaultUpstreamServerName(service: Service, namespace: string): 
 function isDnsName(value: string): boolean {
   if (value.length > 253 || isIP(value) !== 0) return false;
   return value.split('.').every((label) => /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/.test(label));
-}
-
-type CaBundle = { readonly kind: 'ok'; readonly pem: string; readonly ignored: readonly string[] } | { readonly kind: 'invalid'; readonly message: string };
-
-/**
- * The certificates of a PEM bundle, re-encoded one by one. Only CERTIFICATE blocks are kept, so
- * whatever else sits in the key (a private key put there by mistake) never reaches the IR, the
- * admin API or a log line. node:crypto parses in memory: the translator stays pure.
- */
-function parseCaBundle(bytes: Buffer, where: string): CaBundle {
-  const blocks = [...bytes.toString('utf8').matchAll(/-----BEGIN ([A-Z0-9 ]+)-----[\s\S]*?-----END \1-----/g)];
-  const certificates = blocks.filter((b) => b[1] === 'CERTIFICATE');
-  if (certificates.length === 0) {
-    return { kind: 'invalid', message: `${where} holds no PEM certificate; expected one or more "-----BEGIN CERTIFICATE-----" blocks` };
-  }
-  const pem: string[] = [];
-  for (const [i, block] of certificates.entries()) {
-    try {
-      pem.push(new X509Certificate(block[0]).toString());
-    } catch {
-      // OpenSSL's own message varies between versions; which block is broken is what helps.
-      return { kind: 'invalid', message: `certificate ${i + 1} of ${certificates.length} in ${where} is not a valid PEM X.509 certificate` };
-    }
-  }
-  return { kind: 'ok', pem: pem.join(''), ignored: blocks.filter((b) => b[1] !== 'CERTIFICATE').map((b) => b[1]!) };
 }
 
 /**
