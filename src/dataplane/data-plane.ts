@@ -5,6 +5,7 @@ import type { IrSnapshot } from '../ir/types.js';
 import type { Diagnostic } from '../core/diagnostic.js';
 import type { Clock } from '../core/clock.js';
 import type { Random } from '../core/random.js';
+import { systemTimers, type Timers } from '../core/timers.js';
 import { compileRuntime, type CompiledBind, type RuntimeConfig } from './compile.js';
 import { EndpointRegistry } from './upstream/endpoint-registry.js';
 import { poolKeyOf, type UpstreamTransport } from './upstream/transport.js';
@@ -26,6 +27,8 @@ export interface DataPlaneOptions {
   readonly random: Random;
   readonly limits?: Partial<DataPlaneLimits>;
   readonly routeDefaults?: Partial<RouteDefaults>;
+  /** Per-try deadlines and retry backoffs; the real timers unless a test fires them. */
+  readonly timers?: Timers;
 }
 
 export interface ApplyResult {
@@ -57,7 +60,9 @@ export const DEFAULT_LIMITS: DataPlaneLimits = {
 export const DEFAULT_ROUTE: RouteDefaults = {
   headersTimeoutMs: 60_000,
   idleTimeoutMs: 300_000,
-  retry: { attempts: 1, onConnectFailure: true },
+  // Ingress: one retry, on another endpoint, when the connection fails; at once, as nginx's
+  // proxy_next_upstream does, since the next endpoint has not failed yet.
+  retry: { attempts: 1, retryOn: [{ kind: 'connect-failure' }], backoff: { baseMs: 0 } },
 };
 
 export class DataPlane {
@@ -83,6 +88,8 @@ export class DataPlane {
       isTrustedProxy: isTrustedBy(options.trustedProxies),
       maxUriBytes: this.limits.maxUriBytes,
       sendTimeoutMs: this.limits.sendTimeoutMs,
+      timers: options.timers ?? systemTimers,
+      random: options.random,
     };
   }
 

@@ -210,23 +210,61 @@ export type IrPathRewrite =
   | { readonly kind: 'prefix'; readonly matchedPrefix: string; readonly value: string };
 
 export interface IrTimeouts {
-  /** Whole request, from the first byte received to the last byte sent. 0 disables. */
+  /** Whole request, from the first byte received to the last byte sent, retries and backoffs included. 0 disables. */
   readonly requestMs?: number;
-  /** One upstream attempt, until the response headers arrive. */
+  /**
+   * One upstream attempt, until its response headers arrive: each try gets its own deadline
+   * (Gateway API `timeouts.backendRequest`, Istio `retries.perTryTimeout`). Whether an expired try
+   * is retried is the retry policy's `per-try-timeout` condition; otherwise the client gets 504.
+   */
   readonly backendRequestMs?: number;
   /** No bytes either way for this long closes the stream. */
   readonly idleMs?: number;
 }
 
+/**
+ * One retry policy for every source: Gateway API `retry` (GEP-1731), Istio `retries`, the Ingress
+ * default. The conditions are Envoy's `retry_on` names, so Istio's `retryOn` maps entry by entry.
+ * A try is retried only before anything of its response reached the client, only with a body that
+ * can be sent again (none, or kept by replayable-body.ts), and only for idempotent methods unless
+ * `allowNonIdempotent`.
+ */
 export interface IrRetryPolicy {
+  /** Retries after the first try (Gateway API and Istio `attempts`): 2 means up to 3 tries. */
   readonly attempts: number;
-  /** Retry on these upstream response statuses (e.g. 503). */
-  readonly statuses?: readonly number[];
-  /** Retry on connect failure / reset before the first response byte. */
-  readonly onConnectFailure: boolean;
-  /** Only idempotent methods are retried unless this is set. */
+  /** Any one that holds makes a failed try retryable; empty retries nothing. */
+  readonly retryOn: readonly IrRetryCondition[];
+  /** Absent: Envoy's defaults, base 25 ms and max 10 × base. */
+  readonly backoff?: IrRetryBackoff;
+  /** POST, PATCH and other non-idempotent methods (RFC 9110 §9.2.2) are retried too. */
   readonly allowNonIdempotent?: boolean;
-  readonly backoffMs?: number;
+}
+
+export type IrRetryCondition =
+  /** The connection failed: refused, connect timeout, TLS handshake (Envoy `connect-failure`). */
+  | { readonly kind: 'connect-failure' }
+  /** The connection was reset or closed before any response byte (Envoy `reset`, `refused-stream`). */
+  | { readonly kind: 'reset' }
+  /** A try outlived `timeouts.backendRequestMs` before its response headers. */
+  | { readonly kind: 'per-try-timeout' }
+  /** 502, 503, 504, and the failures a proxy reports as those: connect failure, reset, per-try timeout. */
+  | { readonly kind: 'gateway-error' }
+  /** Any 5xx, and connect failure, reset, per-try timeout (Envoy `5xx`). */
+  | { readonly kind: '5xx' }
+  /** 409 Conflict (Envoy `retriable-4xx`). */
+  | { readonly kind: 'retriable-4xx' }
+  /** Exactly these statuses (Gateway API `retry.codes`, Istio `retriable-status-codes` with `x-envoy-retriable-status-codes`). */
+  | { readonly kind: 'retriable-status-codes'; readonly codes: readonly number[] };
+
+/**
+ * Exponential, with jitter, capped (Envoy's `retry_back_off`): retry n waits a random time in
+ * [baseMs, min(maxMs, baseMs × 2^(n-1))]. The range starts at baseMs, not 0 as in Envoy's full
+ * jitter, because GEP-1731 makes `backoff` a minimum: no retry goes out sooner.
+ */
+export interface IrRetryBackoff {
+  readonly baseMs: number;
+  /** Absent: 10 × baseMs. */
+  readonly maxMs?: number;
 }
 
 export interface IrMirror {

@@ -5,6 +5,7 @@ import { DataPlane, type DataPlaneOptions } from '../../src/dataplane/data-plane
 import { UndiciTransport } from '../../src/dataplane/upstream/undici-transport.js';
 import { systemClock, type Clock } from '../../src/core/clock.js';
 import { seededRandom } from '../../src/core/random.js';
+import type { Timers } from '../../src/core/timers.js';
 import { bindListeners, type BindOptions } from '../../src/translate/binds/bind-listeners.js';
 import type { IrCluster, IrListener, IrRoute, IrSnapshot } from '../../src/ir/types.js';
 
@@ -96,7 +97,7 @@ export interface Gateway {
 
 export async function startGateway(
   ir: IrSnapshot,
-  options: { clock?: Clock; trustedProxies?: string[]; limits?: DataPlaneOptions['limits'] } = {},
+  options: { clock?: Clock; trustedProxies?: string[]; limits?: DataPlaneOptions['limits']; timers?: Timers } = {},
 ): Promise<Gateway> {
   const dataPlane = new DataPlane({
     trustedProxies: options.trustedProxies ?? [],
@@ -104,6 +105,7 @@ export async function startGateway(
     clock: options.clock ?? systemClock,
     random: seededRandom(42),
     ...(options.limits ? { limits: options.limits } : {}),
+    ...(options.timers ? { timers: options.timers } : {}),
   });
   const result = await dataPlane.apply(ir);
   if (result.outcome !== 'applied') throw new Error(`apply failed: ${JSON.stringify(result.diagnostics)}`);

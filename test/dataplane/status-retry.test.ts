@@ -24,7 +24,7 @@ test('a status the route retries on is retried up to `attempts` times, with the 
       res.end(n <= failFor ? 'failed' : 'ok');
     });
   });
-  const route = forwardRoute('r', 'c', undefined, { retry: { attempts: 2, statuses: [500, 503], onConnectFailure: true, allowNonIdempotent: true } });
+  const route = forwardRoute('r', 'c', undefined, { retry: { attempts: 2, retryOn: [{ kind: 'connect-failure' }, { kind: 'retriable-status-codes', codes: [500, 503] }], allowNonIdempotent: true } });
   const gw = await startGateway(snapshot([httpListener([route])], [cluster('c', [up])]));
   t.after(async () => {
     await gw.close();

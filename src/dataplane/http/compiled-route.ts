@@ -1,5 +1,6 @@
 // A route as the request path sees it: match predicate, action and filters, all prepared.
 import type { IrRedirect, IrRetryPolicy, IrRoute } from '../../ir/types.js';
+import { compileRetryPolicy, type CompiledRetryPolicy } from './retry-policy.js';
 import type { Random } from '../../core/random.js';
 import type { RuntimeErrorCode } from '../../core/errors.js';
 import { assertNever } from '../../core/assert-never.js';
@@ -29,9 +30,12 @@ export interface CompiledRoute {
   readonly filters: FilterChain;
   /** Whole-request timeout; 0 = none beyond the upstream timeouts. */
   readonly requestTimeoutMs: number;
+  /** Until response headers, for upgrades, mirrors and tries without a per-try deadline. */
   readonly headersTimeoutMs: number;
+  /** Each forward try's own deadline until response headers (`backendRequestMs`); 0 = none. */
+  readonly perTryTimeoutMs: number;
   readonly idleTimeoutMs: number;
-  readonly retry: IrRetryPolicy;
+  readonly retry: CompiledRetryPolicy;
   readonly mirrors: readonly CompiledMirror[];
 }
 
@@ -64,6 +68,18 @@ export class SharedBackends {
   }
 }
 
+/** Routes that share a policy object (the defaults, most of all) share its compiled form. */
+const COMPILED_RETRY = new WeakMap<IrRetryPolicy, CompiledRetryPolicy>();
+
+function compiledRetry(policy: IrRetryPolicy): CompiledRetryPolicy {
+  let compiled = COMPILED_RETRY.get(policy);
+  if (compiled === undefined) {
+    compiled = compileRetryPolicy(policy);
+    COMPILED_RETRY.set(policy, compiled);
+  }
+  return compiled;
+}
+
 const NO_MIRRORS: readonly never[] = Object.freeze([]);
 
 export function compileRoute(
@@ -90,7 +106,8 @@ export function compileRoute(
     requestTimeoutMs: route.timeouts?.requestMs ?? 0,
     headersTimeoutMs: route.timeouts?.backendRequestMs ?? route.timeouts?.requestMs ?? defaults.headersTimeoutMs,
     idleTimeoutMs: route.timeouts?.idleMs ?? defaults.idleTimeoutMs,
-    retry: route.retry ?? defaults.retry,
+    perTryTimeoutMs: route.timeouts?.backendRequestMs ?? 0,
+    retry: compiledRetry(route.retry ?? defaults.retry),
     mirrors,
   };
 }

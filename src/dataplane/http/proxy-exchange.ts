@@ -1,7 +1,8 @@
 // The forward phase: one downstream request, one or more upstream attempts.
-// pickEndpoint → send → (onUpstreamError decides: retry on another endpoint, local reply, or cut)
-// → response filters → stream the body with backpressure → log. A class, not closures, because it
-// is allocated once per request and its methods are the transport callbacks.
+// pickEndpoint → send → (the route's retry policy decides, before anything is committed
+// downstream: retry after a backoff, local reply, or cut) → response filters → stream the body
+// with backpressure → log. A class, not closures, because it is allocated once per request and its
+// methods are the transport callbacks.
 import type { ServerResponse } from 'node:http';
 import { channels, type RequestEndMessage, type UpstreamErrorMessage } from '../../core/channels.js';
 import { RUNTIME_ERRORS, type RuntimeErrorCode } from '../../core/errors.js';
@@ -17,6 +18,9 @@ import { sendRouteReply } from './route-reply.js';
 import type { RequestContext } from '../filters/request-context.js';
 import type { RequestMeta } from './request-meta.js';
 import { IDEMPOTENT_METHODS } from './replayable-body.js';
+import type { TryFailure } from './retry-policy.js';
+import type { Timers } from '../../core/timers.js';
+import type { Random } from '../../core/random.js';
 
 export interface ExchangeDeps {
   readonly transport: UpstreamTransport;
@@ -26,6 +30,10 @@ export interface ExchangeDeps {
   readonly draining: () => boolean;
   /** How long a response may wait for the client to take any of its bytes before it is cut. */
   readonly sendTimeoutMs: number;
+  /** Per-try deadlines and retry backoffs (tests fire them by hand). */
+  readonly timers: Timers;
+  /** Backoff jitter. */
+  readonly random: Random;
 }
 
 
@@ -44,6 +52,12 @@ export class ProxyExchange implements UpstreamHandler {
   private timer: NodeJS.Timeout | undefined;
   /** Set while an attempt whose response status asked for a retry is being torn down. */
   private discarding = false;
+  /** Cancels the running try's deadline (`timeouts.backendRequestMs`). */
+  private cancelPerTry: (() => void) | undefined;
+  /** The running try outlived its deadline and is being aborted. */
+  private perTryExpired = false;
+  /** Cancels a retry waiting out its backoff. */
+  private cancelBackoff: (() => void) | undefined;
   /** Armed while the client's window (HTTP/2) or socket buffer (HTTP/1) is full. */
   private sendStall: NodeJS.Timeout | undefined;
   private readonly cluster: ClusterRuntime;
@@ -82,18 +96,38 @@ export class ProxyExchange implements UpstreamHandler {
     this.endpoint = endpoint;
     this.attempts++;
     endpoint.inFlight++;
+    this.abortUpstream = undefined;
+    this.perTryExpired = false;
+    // Each try has its own deadline until response headers; the whole-request timer runs on.
+    const perTryMs = this.route.perTryTimeoutMs;
+    if (perTryMs > 0) this.cancelPerTry = this.deps.timers.after(perTryMs, this.onPerTryTimeout);
     this.deps.transport.send(endpoint, this.cluster.connection, this.upstreamRequest, this);
   }
 
   onConnect(abort: (reason?: Error) => void): void {
     this.abortUpstream = abort;
-    if (this.finished) abort();
+    if (this.finished || this.perTryExpired) abort();
+  }
+
+  /** Abort the try; its onError decides between a retry and 504 upstream_timeout. */
+  private readonly onPerTryTimeout = (): void => {
+    this.cancelPerTry = undefined;
+    if (this.finished || this.headersSent) return;
+    this.perTryExpired = true;
+    // Not yet assigned to a connection: onConnect aborts it when it is.
+    this.abortUpstream?.(Object.assign(new Error('per-try timeout'), { code: 'ISTHMUS_PER_TRY_TIMEOUT' }));
+  };
+
+  private clearPerTry(): void {
+    this.cancelPerTry?.();
+    this.cancelPerTry = undefined;
   }
 
   onHeaders(statusCode: number, rawHeaders: Buffer[], resume: () => void): boolean {
     if (this.finished) return false;
     // 1xx interim responses are not forwarded: Node answers `100 Continue` downstream itself.
     if (statusCode < 200) return true;
+    this.clearPerTry();
     // Nothing has been sent downstream yet: a status the route retries on is dropped here, before
     // the response is committed, and the request goes out again once this attempt is torn down.
     if (this.retriesOnStatus(statusCode)) {
@@ -170,18 +204,22 @@ export class ProxyExchange implements UpstreamHandler {
     this.releaseEndpoint();
     if (this.discarding) return this.retryAfterDiscard();
     if (this.finished) return;
+    this.clearPerTry();
     const endpoint = this.endpoint!;
-    const reason = classifyUpstreamError(err, this.headersSent);
+    const reason = this.perTryExpired ? 'upstream_timeout' : classifyUpstreamError(err, this.headersSent);
+    const failure = this.perTryExpired ? 'per-try-timeout' : failureOf(reason);
     // Passive health counts the totals too; timeouts count as failures (Envoy's gateway failures).
     this.cluster.health.recordFailure(endpoint);
-    const retry = !this.headersSent && this.mayRetry(reason);
+    const retry = !this.headersSent && failure !== undefined && this.mayRetry(failure);
     if (channels.upstreamError.hasSubscribers) {
       const msg: UpstreamErrorMessage = { cluster: this.cluster.name, endpoint: endpoint.key, reason, retried: retry };
       channels.upstreamError.publish(msg);
     }
     if (retry) {
-      (this.tried ??= new Set()).add(endpoint);
-      this.attempt(reason);
+      // A refused connection is likely to be refused again: the retry goes elsewhere. A reset or a
+      // slow answer is often momentary, so those may return to the same endpoint (Envoy's default).
+      if (failure === 'connect-failure') (this.tried ??= new Set()).add(endpoint);
+      this.retryAfterBackoff(reason);
       return;
     }
     if (!this.headersSent) {
@@ -194,33 +232,44 @@ export class ProxyExchange implements UpstreamHandler {
     this.finish();
   }
 
-  /** Attempts left, a status the route names, a body we can send again (Gateway API retry.codes, Istio retriable-status-codes). */
+  /** A status the policy names (Gateway API retry.codes, Istio retryOn), and the request may go out again. */
   private retriesOnStatus(statusCode: number): boolean {
+    return !this.finished && this.route.retry.retriesStatus(statusCode) && this.mayResend();
+  }
+
+  /** A failure before any response byte that the policy names, and the request may go out again. */
+  private mayRetry(failure: TryFailure): boolean {
+    return this.route.retry.retriesFailure(failure) && this.mayResend();
+  }
+
+  /**
+   * Attempts left, an idempotent method (or the policy allows others), and a body we can send
+   * again: none, or one kept in memory. A streamed body was read by the first try and is gone.
+   */
+  private mayResend(): boolean {
     const policy = this.route.retry;
-    if (policy.statuses === undefined || !policy.statuses.includes(statusCode) || this.finished) return false;
     if (this.attempts > policy.attempts) return false;
     const body = this.upstreamRequest.body;
     if (body !== null && !Buffer.isBuffer(body)) return false;
-    return policy.allowNonIdempotent === true || IDEMPOTENT_METHODS.has(this.meta.method);
+    return policy.allowNonIdempotent || IDEMPOTENT_METHODS.has(this.meta.method);
   }
 
   /** The discarded attempt has ended (aborted or complete): wait the backoff, then send again. */
   private retryAfterDiscard(): void {
     this.discarding = false;
     if (this.finished) return;
-    const backoff = this.route.retry.backoffMs ?? 0;
-    if (backoff > 0) setTimeout(() => !this.finished && this.attempt(), backoff);
-    else setImmediate(() => !this.finished && this.attempt());
+    this.retryAfterBackoff();
   }
 
-  /** Connect failure or reset before any response byte, idempotent method, a body we can send again. */
-  private mayRetry(reason: RuntimeErrorCode): boolean {
-    const policy = this.route.retry;
-    if (this.attempts > policy.attempts) return false;
-    if (!RUNTIME_ERRORS[reason].retryable || !policy.onConnectFailure) return false;
-    const body = this.upstreamRequest.body;
-    if (body !== null && !Buffer.isBuffer(body)) return false;
-    return policy.allowNonIdempotent === true || IDEMPOTENT_METHODS.has(this.meta.method);
+  /** Retry n (n = tries so far) waits its backoff; the whole-request timer still bounds it all. */
+  private retryAfterBackoff(previousFailure?: RuntimeErrorCode): void {
+    const waitMs = this.route.retry.backoffMs(this.attempts, this.deps.random);
+    const next = (): void => {
+      this.cancelBackoff = undefined;
+      if (!this.finished) this.attempt(previousFailure);
+    };
+    if (waitMs > 0) this.cancelBackoff = this.deps.timers.after(waitMs, next);
+    else setImmediate(next);
   }
 
   private releaseEndpoint(): void {
@@ -260,6 +309,9 @@ export class ProxyExchange implements UpstreamHandler {
     if (this.finished) return;
     this.finished = true;
     if (this.timer !== undefined) clearTimeout(this.timer);
+    this.clearPerTry();
+    this.cancelBackoff?.();
+    this.cancelBackoff = undefined;
     const inflight = this.deps.inflight;
     if (--inflight.count === 0) inflight.onIdle?.();
     if (channels.requestEnd.hasSubscribers) {
@@ -286,6 +338,20 @@ export class ProxyExchange implements UpstreamHandler {
       };
       channels.requestEnd.publish(msg);
     }
+  }
+}
+
+/** Which retry condition a transport error falls under; undefined for those never retried (a malformed response). */
+function failureOf(reason: RuntimeErrorCode): TryFailure | undefined {
+  switch (reason) {
+    case 'upstream_connect_error':
+    case 'upstream_connect_timeout':
+    case 'upstream_tls_error':
+      return 'connect-failure';
+    case 'upstream_reset':
+      return 'reset';
+    default:
+      return undefined;
   }
 }
 

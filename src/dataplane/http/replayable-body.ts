@@ -3,7 +3,7 @@
 // declares a small Content-Length, and may be retried or is mirrored, is read into memory first.
 import type { IncomingHttpHeaders } from 'node:http';
 import type { Readable } from 'node:stream';
-import type { IrRetryPolicy } from '../../ir/types.js';
+import type { CompiledRetryPolicy } from './retry-policy.js';
 
 /** RFC 9110 §9.2.2. */
 export const IDEMPOTENT_METHODS: ReadonlySet<string> = new Set(['GET', 'HEAD', 'OPTIONS', 'PUT', 'DELETE', 'TRACE']);
@@ -11,8 +11,8 @@ export const IDEMPOTENT_METHODS: ReadonlySet<string> = new Set(['GET', 'HEAD', '
 export const MAX_REPLAYABLE_BODY_BYTES = 64 * 1024;
 
 /** Keep the body when a retry may resend it, or when a mirror needs a copy. */
-export function shouldBufferBody(method: string, headers: IncomingHttpHeaders, retry: IrRetryPolicy, mirrored: boolean): boolean {
-  const retryable = retry.attempts >= 1 && retry.onConnectFailure && (IDEMPOTENT_METHODS.has(method) || retry.allowNonIdempotent === true);
+export function shouldBufferBody(method: string, headers: IncomingHttpHeaders, retry: CompiledRetryPolicy, mirrored: boolean): boolean {
+  const retryable = retry.retriesAnything && (IDEMPOTENT_METHODS.has(method) || retry.allowNonIdempotent);
   if (!retryable && !mirrored) return false;
   const declared = headers['content-length'];
   if (declared === undefined) return false;

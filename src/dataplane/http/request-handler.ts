@@ -251,7 +251,9 @@ function forward(
     bodyTimeoutMs: route.idleTimeoutMs,
   };
   if (route.mirrors.length > 0) sendMirrors(route.mirrors, upstreamRequest, deps.transport, lbContext);
-  new ProxyExchange(res, route, backend, upstreamRequest, lbContext, meta, ctx, deps).start();
+  // With a per-try deadline the exchange times each try itself, so an expired try can be retried.
+  const tried = route.perTryTimeoutMs > 0 ? { ...upstreamRequest, headersTimeoutMs: 0 } : upstreamRequest;
+  new ProxyExchange(res, route, backend, tried, lbContext, meta, ctx, deps).start();
 }
 
 /** A local reply for a request refused before (or instead of) forwarding, and its log line. */

@@ -1,7 +1,7 @@
 // One HTTPRoute rule → one IR route per match (the data plane's route is one match): action,
 // filters in the order written, mirrors, timeouts, retry. GRPCRoute rules go through the same
 // translateRuleMatches: their filters and backendRefs are a subset of HTTPRoute's.
-import type { IrFilter, IrHeaderModifier, IrMirror, IrPathRewrite, IrRedirect, IrRetryPolicy, IrRoute, IrRouteAction, IrRouteMatch, IrTimeouts } from '../../ir/types.js';
+import type { IrFilter, IrHeaderModifier, IrMirror, IrPathRewrite, IrRedirect, IrRetryCondition, IrRetryPolicy, IrRoute, IrRouteAction, IrRouteMatch, IrTimeouts } from '../../ir/types.js';
 import { refOf, type HttpRouteFilter, type HttpRouteRule } from '../../resources/resource.js';
 import { parseGatewayDuration } from './durations.js';
 import { resolveBackendCluster, weightedBackend, type BackendContext, type BackendRefLike } from './http-route-backends.js';
@@ -125,16 +125,23 @@ function timeoutsOf(rule: RouteRuleLike): IrTimeouts | undefined {
   return { ...(requestMs !== undefined ? { requestMs } : {}), ...(backendRequestMs !== undefined ? { backendRequestMs } : {}) };
 }
 
-/** HTTPRouteRetry (GEP-1731, experimental): attempts, codes, backoff; connect failures retry too. */
+/**
+ * HTTPRouteRetry (GEP-1731). `attempts` counts retries (absent: 1). Every retry stanza retries what
+ * never produced a response: a failed connection, a reset, a try that outlived
+ * `timeouts.backendRequest` (conformance HTTPRouteRetryWithTimeouts retries those with no `codes`);
+ * `codes` adds exactly those statuses. `backoff` is the minimum wait, grown exponentially with
+ * jitter up to 10 × itself; absent, Envoy's 25 ms.
+ */
 function retryOf(rule: RouteRuleLike): IrRetryPolicy | undefined {
   const r = (rule as { readonly retry?: { readonly attempts?: number; readonly codes?: readonly number[]; readonly backoff?: string } }).retry;
   if (!r) return undefined;
-  const backoffMs = r.backoff !== undefined ? parseGatewayDuration(r.backoff) : undefined;
+  const baseMs = r.backoff !== undefined ? parseGatewayDuration(r.backoff) : undefined;
+  const retryOn: IrRetryCondition[] = [{ kind: 'connect-failure' }, { kind: 'reset' }, { kind: 'per-try-timeout' }];
+  if (r.codes && r.codes.length > 0) retryOn.push({ kind: 'retriable-status-codes', codes: [...r.codes] });
   return {
     attempts: r.attempts ?? 1,
-    ...(r.codes && r.codes.length > 0 ? { statuses: [...r.codes] } : {}),
-    onConnectFailure: true,
-    ...(backoffMs !== undefined ? { backoffMs } : {}),
+    retryOn,
+    ...(baseMs !== undefined ? { backoff: { baseMs } } : {}),
   };
 }
 
