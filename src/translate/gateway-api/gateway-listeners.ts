@@ -13,6 +13,9 @@ import { isReferencePermitted } from './reference-grants.js';
 
 export const GATEWAY_GROUP = 'gateway.networking.k8s.io';
 
+/** Protocols accepted now and served once L4 lands. */
+const L4_PROTOCOLS: ReadonlySet<string> = new Set(['TLS', 'TCP', 'UDP']);
+
 /** A listener after validation; only `serving` ones get IR and attached routes. */
 export interface ResolvedListener {
   readonly gateway: Gateway;
@@ -127,16 +130,24 @@ export function resolveListeners(gateway: Gateway, index: ResourceIndex, diagnos
     let accepted = true;
     let refsOk = true;
     let certificates: IrCertificate[] = [];
-    if (protocol === 'unsupported') {
+    // TLS, TCP and UDP are protocols Isthmus will serve (L4 is separate work): such a listener is
+    // accepted and reported as not yet programmed, so its Gateway's status says what is missing.
+    // Anything else is a protocol no Gateway API implementation of ours will take.
+    const l4 = L4_PROTOCOLS.has(listener.protocol);
+    if (protocol === 'unsupported' && !l4) {
       accepted = false;
       conditions.push(condition('Accepted', false, 'UnsupportedProtocol', `protocol ${listener.protocol} is not implemented by Isthmus (HTTP and HTTPS are)`, generation));
+    }
+    if (protocol === 'unsupported') {
       diagnostics.push({
         severity: 'warning',
         code: 'ERR_GATEWAY_LISTENER_UNSUPPORTED',
         object: refOf(gateway),
         source: gateway.source,
         path: `${fieldPath}.protocol`,
-        message: `protocol ${listener.protocol} is not implemented (HTTP and HTTPS are); the listener is not programmed`,
+        message: l4
+          ? `protocol ${listener.protocol} is accepted but not served yet (L4 is separate work); the listener is not programmed`
+          : `protocol ${listener.protocol} is not implemented (HTTP and HTTPS are); the listener is not programmed`,
       });
     }
     let refsReason = 'ResolvedRefs';
@@ -162,7 +173,7 @@ export function resolveListeners(gateway: Gateway, index: ResourceIndex, diagnos
     }
     if (accepted) conditions.push(condition('Accepted', true, 'Accepted', 'listener accepted', generation));
     conditions.push(condition('ResolvedRefs', refsOk, refsReason, refsMessage, generation));
-    const serving = accepted && (protocol !== 'https' || certificates.length > 0);
+    const serving = accepted && protocol !== 'unsupported' && (protocol !== 'https' || certificates.length > 0);
     return { gateway, index: i, spec: listener, protocol, hostname, supportedKinds: kinds, certificates, serving, conditions };
   });
 
@@ -184,7 +195,9 @@ export function resolveListeners(gateway: Gateway, index: ResourceIndex, diagnos
     conditions.push(
       l.serving
         ? condition('Programmed', true, 'Programmed', 'served', generation)
-        : condition('Programmed', false, 'Invalid', 'the listener is not served (see Accepted and ResolvedRefs)', generation),
+        : L4_PROTOCOLS.has(l.spec.protocol) && l.protocol === 'unsupported'
+          ? condition('Programmed', false, 'Pending', `${l.spec.protocol} listeners are accepted but not served yet: Isthmus does not proxy L4 traffic yet`, generation)
+          : condition('Programmed', false, 'Invalid', 'the listener is not served (see Accepted and ResolvedRefs)', generation),
     );
     out.push({ ...l, conditions });
   }
