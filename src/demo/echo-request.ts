@@ -108,3 +108,13 @@ export function canonicalHeaderName(name: string): string {
   if (!/^[A-Za-z0-9!#$%&'*+\-.^_`|~]+$/.test(name)) return name;
   return name.toLowerCase().replace(/(^|-)([a-z])/g, (_match, separator: string, letter: string) => separator + letter.toUpperCase());
 }
+
+/** Where a demo echo backend listens and who it says it is. */
+export interface EchoServerOptions {
+  readonly host: string;
+  readonly port: number;
+  readonly name: string;
+  /** Default `default`. */
+  readonly namespace?: string;
+  readonly service?: string;
+}

@@ -11,17 +11,11 @@ import {
   parseEchoControls,
   type EchoControls,
   type EchoIdentity,
+  type EchoServerOptions,
 } from './echo-request.js';
 import { GrpcEchoServer } from './grpc-echo-server.js';
 
-export interface EchoServerOptions {
-  readonly host: string;
-  readonly port: number;
-  readonly name: string;
-  /** Default `default`. */
-  readonly namespace?: string;
-  readonly service?: string;
-}
+export type { EchoServerOptions } from './echo-request.js';
 
 /** One chunk of `?size=` filler, reused for every write. */
 const FILLER = Buffer.alloc(64 * 1024, 'x');

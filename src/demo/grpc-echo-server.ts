@@ -6,7 +6,7 @@
 // request header starting with `x-` as `echo-<name>`, so header filters can be seen.
 import http2 from 'node:http2';
 import type { AddressInfo } from 'node:net';
-import type { EchoServerOptions } from './echo-server.js';
+import type { EchoServerOptions } from './echo-request.js';
 
 export class GrpcEchoServer {
   readonly #options: EchoServerOptions;

@@ -5,7 +5,7 @@ import type { IncomingMessage } from 'node:http';
 import type { TLSSocket } from 'node:tls';
 import type { RuntimeErrorCode } from '../../core/errors.js';
 import type { CompiledRoute } from './compiled-route.js';
-import type { ListenerRuntime } from './request-handler.js';
+import type { ListenerRuntime } from './listener-runtime.js';
 import type { Router } from './router.js';
 import type { SniTable } from '../listen/sni-table.js';
 import { isMisdirected } from './misdirected-request.js';

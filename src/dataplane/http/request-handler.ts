@@ -8,8 +8,7 @@ import { randomUUID } from 'node:crypto';
 import { channels, type RequestEndMessage } from '../../core/channels.js';
 import { RUNTIME_ERRORS, type RuntimeErrorCode } from '../../core/errors.js';
 import { assertNever } from '../../core/assert-never.js';
-import type { Router } from './router.js';
-import type { SniTable } from '../listen/sni-table.js';
+import type { ListenerRuntime, ListenerSlot } from './listener-runtime.js';
 import type { CompiledBackend, CompiledRoute } from './compiled-route.js';
 import type { LbContext } from '../upstream/lb/types.js';
 import { localReplyBody, sendLocalReply, type DownstreamResponse } from './local-reply.js';
@@ -28,21 +27,7 @@ import { clientIpOf } from './client-address.js';
 import { CONTINUE, type FilterOutcome, type RequestDraft, type RequestPhaseFilter } from '../filters/filter-types.js';
 import { RequestContextRecord, type RequestContext } from '../filters/request-context.js';
 
-export interface ListenerRuntime {
-  readonly name: string;
-  readonly scheme: 'http' | 'https';
-  /** For connections to any local address of the bind. */
-  readonly router: Router;
-  /** For connections to these local addresses (specific-address listeners on a wildcard bind). */
-  readonly routersByAddress: ReadonlyMap<string, Router>;
-  /** HTTPS only: the certificates by server name, to detect misdirected requests. */
-  readonly sni?: SniTable;
-}
-
-/** Swapped atomically on apply: a request reads it once and keeps that version to the end. */
-export interface ListenerSlot {
-  runtime: ListenerRuntime;
-}
+export type { ListenerRuntime, ListenerSlot } from './listener-runtime.js';
 
 export interface RequestDeps extends ExchangeDeps {
   readonly isTrustedProxy: (ip: string) => boolean;
