@@ -168,6 +168,16 @@ export function translateGatewayApi(
       const partly = invalidRules.length > 0 ? [condition('PartiallyInvalid', true, 'UnsupportedValue', invalidRules[0]!, generation)] : [];
       return { parentRef: { ...parentRef }, controllerName: options.gatewayController, conditions: [condition('Accepted', true, 'Accepted', 'attached', generation), resolved, ...partly] };
     });
+    // A parentRef to a Gateway that does not exist at all has no controller to speak for it: the
+    // one that serves the route's other parents does (NoMatchingParent), so the mistake is visible.
+    for (const parentRef of parents) {
+      const key = `${parentRef.namespace ?? nsOf(route)}/${parentRef.name}`;
+      if (listenersByGateway.has(key) || index.gateways.some((g) => gatewayKey(g) === key)) continue;
+      const message = `Gateway ${key} does not exist`;
+      const p = (route.spec.parentRefs ?? []).indexOf(parentRef);
+      diagnostics.push({ severity: 'warning', code: 'ERR_ROUTE_NOT_ACCEPTED', object: refOf(route), source: route.source, path: `spec.parentRefs[${p}]`, message: `NoMatchingParent: ${message}` });
+      parentStatuses.push({ parentRef: { ...parentRef }, controllerName: options.gatewayController, conditions: [condition('Accepted', false, 'NoMatchingParent', message, route.metadata.generation)] });
+    }
     // Backend diagnostics only for routes that serve somewhere: others are reported by status.
     if (anyAttached || invalidRules.length > 0) diagnostics.push(...ctx.diagnostics);
     statuses.push({ apiVersion: route.apiVersion, kind: route.kind, namespace: nsOf(route), name: route.metadata.name, status: { parents: parentStatuses } });
