@@ -35,7 +35,7 @@ export type DestinationResolution = { readonly kind: 'ok'; readonly cluster: str
 
 export interface IstioClusters {
   /** A destination (host, subset, port) written in `namespace` → a cluster name, or why not. */
-  resolve(host: string, subset: string | undefined, port: number | undefined, namespace: string): DestinationResolution;
+  resolve(host: string, subset: string | undefined, port: number | undefined, namespace: string, listenerPort?: number): DestinationResolution;
   /** The final cluster list: derived clusters added, base clusters only Istio asked for and no route uses dropped. */
   finish(base: readonly IrCluster[], used: ReadonlySet<string>): IrCluster[];
 }
@@ -89,13 +89,16 @@ export function createIstioClusters(index: ResourceIndex, clusters: ClusterSet, 
   const derivations = new Map<string, Derivation>();
   const requestedBases = new Set<string>();
 
-  const resolve = (host: string, subset: string | undefined, port: number | undefined, namespace: string): DestinationResolution => {
+  const resolve = (host: string, subset: string | undefined, port: number | undefined, namespace: string, listenerPort?: number): DestinationResolution => {
     const service = serviceOfHost(host, namespace, index);
     if (!service) return { kind: 'error', code: 'ERR_BACKEND_SERVICE_NOT_FOUND', message: `host "${host}" is not a Service in this configuration (ServiceEntry is not implemented yet)` };
     const svcNs = service.metadata.namespace ?? 'default';
     let number = port;
+    // Without a port, a Service's only port; else the port the request came in on, as a sidecar
+    // does (its listener port is the Service port), when the Service has it.
+    if (number === undefined && service.spec.ports.length !== 1 && listenerPort !== undefined && service.spec.ports.some((p) => p.port === listenerPort)) number = listenerPort;
     if (number === undefined) {
-      if (service.spec.ports.length !== 1) return { kind: 'error', code: 'ERR_BACKEND_PORT_NOT_FOUND', message: `Service ${svcNs}/${service.metadata.name} has ${service.spec.ports.length} ports; destination.port.number must say which` };
+      if (service.spec.ports.length !== 1) return { kind: 'error', code: 'ERR_BACKEND_PORT_NOT_FOUND', message: `Service ${svcNs}/${service.metadata.name} has ${service.spec.ports.length} ports; destination.port.number must say which (or the gateway port must be one of them)` };
       number = service.spec.ports[0]!.port;
     }
     const base = clusters.reference(svcNs, service.metadata.name, { kind: 'number', number });

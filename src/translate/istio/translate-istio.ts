@@ -4,7 +4,7 @@
 // each VS host the server's host covers (and whose namespace the server admits) gets the VS's
 // routes. VirtualServices for one host are merged in creation order, as Istio does at gateways.
 // Pure: no I/O, no clock.
-import type { Diagnostic } from '../../core/diagnostic.js';
+import { formatDiagnostic, type Diagnostic } from '../../core/diagnostic.js';
 import type { IrCertificate, IrListener, IrRoute, IrVirtualHost } from '../../ir/types.js';
 import { refOf } from '../../resources/resource.js';
 import type { ResourceIndex } from '../../store/resource-index.js';
@@ -52,14 +52,26 @@ export function translateIstio(index: ResourceIndex, options: IstioOptions, clus
     if (vs.spec.tcp !== undefined || vs.spec.tls !== undefined) {
       diagnostics.push({ severity: 'warning', code: 'ERR_ISTIO_UNSUPPORTED', object: refOf(vs), source: vs.source, path: vs.spec.tcp !== undefined ? 'spec.tcp' : 'spec.tls', message: 'tcp and tls routes are L4, not implemented yet; ignored' });
     }
-    const routes = translateVirtualServiceRoutes(vs, { clusters, diagnostics });
+    // Translated once per port (a destination may take its port from the listener); each
+    // diagnostic is reported once however many ports repeat it.
+    const routesByPort = new Map<number, ReturnType<typeof translateVirtualServiceRoutes>>();
+    const routesFor = (port: number): ReturnType<typeof translateVirtualServiceRoutes> => {
+      let routes = routesByPort.get(port);
+      if (!routes) {
+        const found: Diagnostic[] = [];
+        routes = translateVirtualServiceRoutes(vs, { clusters, diagnostics: found, listenerPort: port });
+        for (const d of found) if (!diagnostics.some((e) => formatDiagnostic(e) === formatDiagnostic(d))) diagnostics.push(d);
+        routesByPort.set(port, routes);
+      }
+      return routes;
+    };
     const hosts = vs.spec.hosts.map((h) => resolveHost(h, ns));
     let servedAnywhere = false;
     for (const gwKey of bound) {
       for (const server of plan.servers.get(gwKey) ?? []) {
         const byHost = hostsByPort.get(server.port);
         if (!byHost) continue;
-        const forServer = routes.filter((r) => (r.port === undefined || r.port === server.port) && (r.gateways === undefined || r.gateways.includes(gwKey))).map((r) => r.route);
+        const forServer = routesFor(server.port).filter((r) => (r.port === undefined || r.port === server.port) && (r.gateways === undefined || r.gateways.includes(gwKey))).map((r) => r.route);
         for (const sh of server.hosts) {
           if (sh.namespace !== '*' && sh.namespace !== ns) continue;
           for (const host of hosts) {

@@ -23,6 +23,8 @@ export interface IstioRoute {
 export interface VirtualServiceContext {
   readonly clusters: IstioClusters;
   readonly diagnostics: Diagnostic[];
+  /** The gateway port the routes serve: the destination port when a multi-port Service's is left out. */
+  readonly listenerPort?: number;
 }
 
 /**
@@ -74,12 +76,12 @@ export function translateVirtualServiceRoutes(vs: VirtualService, ctx: VirtualSe
     const at = `spec.http[${i}]`;
     const routeName = `${base}/http/${i}`;
     const resolve = (dest: IstioDestination, path: string): string => {
-      const r = ctx.clusters.resolve(dest.host, dest.subset, dest.port?.number, ns);
+      const r = ctx.clusters.resolve(dest.host, dest.subset, dest.port?.number, ns, ctx.listenerPort);
       if (r.kind === 'ok') return r.cluster;
       report('error', r.code, path, `${r.message}; its share of requests gets 500`);
       return `invalid/${routeName}/${path}`;
     };
-    const action = translateAction(http, at, resolve, report);
+    const action = translateAction(http, at, resolve, report, ctx.listenerPort);
     const filters = translateFilters(http, at, report);
     const timeouts = translateTimeouts(http, at, report);
     const retry = translateRetry(http, at, report);
@@ -125,7 +127,7 @@ export function translateVirtualServiceRoutes(vs: VirtualService, ctx: VirtualSe
 
 type Report = (severity: Diagnostic['severity'], code: Diagnostic['code'], path: string, message: string) => void;
 
-function translateAction(http: IstioHttpRoute, at: string, resolve: (d: IstioDestination, path: string) => string, report: Report): IrRouteAction {
+function translateAction(http: IstioHttpRoute, at: string, resolve: (d: IstioDestination, path: string) => string, report: Report, listenerPort: number | undefined): IrRouteAction {
   if (http.directResponse) {
     const body = http.directResponse.body;
     const text = body?.string ?? (body?.bytes !== undefined ? Buffer.from(body.bytes, 'base64').toString('utf8') : undefined);
@@ -137,13 +139,16 @@ function translateAction(http: IstioHttpRoute, at: string, resolve: (d: IstioDes
     if (scheme !== undefined && scheme !== 'http' && scheme !== 'https') report('warning', 'ERR_ISTIO_UNSUPPORTED', `${at}.redirect.scheme`, `scheme "${r.scheme}" is not http or https; the request's scheme is kept`);
     if (r.derivePort === 'FROM_REQUEST_PORT') report('warning', 'ERR_ISTIO_UNSUPPORTED', `${at}.redirect.derivePort`, 'FROM_REQUEST_PORT is not implemented yet; the port follows the scheme');
     const status = r.redirectCode ?? 301;
+    // Envoy keeps the request's port when only the scheme changes, unless derivePort says to use
+    // the scheme's default; the IR drops it on a scheme change, so the gateway port is written.
+    const port = r.port ?? (scheme !== undefined && r.derivePort !== 'FROM_PROTOCOL_DEFAULT' ? listenerPort : undefined);
     return {
       kind: 'redirect',
       redirect: {
         status,
         ...(scheme === 'http' || scheme === 'https' ? { scheme } : {}),
         ...(r.authority !== undefined ? { hostname: r.authority } : {}),
-        ...(r.port !== undefined ? { port: r.port } : {}),
+        ...(port !== undefined ? { port } : {}),
         ...(r.uri !== undefined ? { path: { kind: 'full', value: r.uri } } : {}),
       },
     };
