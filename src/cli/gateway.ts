@@ -125,6 +125,7 @@ export class Gateway {
     const result = translate(snapshot, {
       ingressClass: this.options.ingressClass,
       ingressController: this.options.ingressController,
+      istioGatewayLabels: this.options.istioGatewayLabels,
       statusAddress: this.options.listenAddress === '0.0.0.0' ? '127.0.0.1' : this.options.listenAddress,
       binds: { listenAddress: this.options.listenAddress, portMap: this.options.portMap },
     });

@@ -10,13 +10,17 @@ import type {
   HttpRoute,
   Namespace,
   ReferenceGrant,
+  DestinationRule,
   Ingress,
   IngressClass,
+  IstioGateway,
   Pod,
   Resource,
   Secret,
   Service,
+  VirtualService,
 } from '../resources/resource.js';
+import { isIstioApiVersion } from '../resources/istio-kinds.js';
 
 /** Lookups a translator needs, built once per snapshot. Keys are `namespace/name`. */
 export interface ResourceIndex {
@@ -39,6 +43,10 @@ export interface ResourceIndex {
   readonly grpcRoutes: readonly GrpcRoute[];
   readonly referenceGrants: readonly ReferenceGrant[];
   readonly backendTlsPolicies: readonly BackendTlsPolicy[];
+  /** networking.istio.io Gateways (kind `Gateway` as Gateway API's; the group tells them apart). */
+  readonly istioGateways: readonly IstioGateway[];
+  readonly virtualServices: readonly VirtualService[];
+  readonly destinationRules: readonly DestinationRule[];
 }
 
 export function namespacedKey(namespace: string | undefined, name: string): string {
@@ -72,6 +80,9 @@ export function indexResources(resources: readonly Resource[]): ResourceIndex {
   const grpcRoutes: GrpcRoute[] = [];
   const referenceGrants: ReferenceGrant[] = [];
   const backendTlsPolicies: BackendTlsPolicy[] = [];
+  const istioGateways: IstioGateway[] = [];
+  const virtualServices: VirtualService[] = [];
+  const destinationRules: DestinationRule[] = [];
   for (const resource of resources) {
     const key = namespacedKey(resource.metadata.namespace, resource.metadata.name);
     switch (resource.kind) {
@@ -109,7 +120,14 @@ export function indexResources(resources: readonly Resource[]): ResourceIndex {
         gatewayClasses.push(resource);
         break;
       case 'Gateway':
-        gateways.push(resource);
+        if (isIstioApiVersion(resource.apiVersion)) istioGateways.push(resource as IstioGateway);
+        else gateways.push(resource as Gateway);
+        break;
+      case 'VirtualService':
+        virtualServices.push(resource);
+        break;
+      case 'DestinationRule':
+        destinationRules.push(resource);
         break;
       case 'HTTPRoute':
         httpRoutes.push(resource);
@@ -148,5 +166,8 @@ export function indexResources(resources: readonly Resource[]): ResourceIndex {
     grpcRoutes,
     referenceGrants,
     backendTlsPolicies,
+    istioGateways,
+    virtualServices,
+    destinationRules,
   };
 }

@@ -21,7 +21,7 @@ export function applyListenerConflicts(statuses: readonly ObjectStatus[], confli
     if (status.kind !== 'Gateway') return status;
     const mine = conflicts.filter((c) => {
       const d = c.listener.declaredBy;
-      return d !== undefined && d.object.kind === 'Gateway' && d.object.name === status.name && (d.object.namespace ?? 'default') === (status.namespace ?? 'default');
+      return d !== undefined && d.object.kind === 'Gateway' && d.object.group === 'gateway.networking.k8s.io' && d.object.name === status.name && (d.object.namespace ?? 'default') === (status.namespace ?? 'default');
     });
     if (mine.length === 0) return status;
     const listeners = status.status.listeners.map((l): ListenerStatus => {
