@@ -293,6 +293,11 @@ export interface IrCors {
   /** Access-Control-Max-Age of preflight answers; Gateway API's default is 5. */
   readonly maxAgeSeconds?: number;
   readonly allowCredentials?: boolean;
+  /**
+   * How list headers are joined: `, ` (default, Gateway API) or `,` (Istio: Envoy sends the
+   * values as Istio wrote them joined, and clients of the mesh compare them as such).
+   */
+  readonly listSeparator?: ', ' | ',';
 }
 
 export interface IrHeaderModifier {

@@ -18,7 +18,8 @@ export function compileCors(cors: IrCors): Pick<FilterChain, 'request' | 'respon
   const credentials = cors.allowCredentials === true;
   const methods = cors.allowMethods ?? [];
   const headers = cors.allowHeaders ?? [];
-  const expose = (cors.exposeHeaders ?? []).join(', ');
+  const sep = cors.listSeparator ?? ', ';
+  const expose = (cors.exposeHeaders ?? []).join(sep);
   const maxAge = String(cors.maxAgeSeconds ?? 5);
   const wildcardMethods = methods.includes('*');
   const wildcardHeaders = headers.includes('*');
@@ -33,10 +34,10 @@ export function compileCors(cors: IrCors): Pick<FilterChain, 'request' | 'respon
     if (origin === undefined || requested === undefined || !allowed(origin)) return CONTINUE;
     const out = ['access-control-allow-origin', allowOriginValue(origin), 'vary', 'Origin'];
     if (credentials) out.push('access-control-allow-credentials', 'true');
-    const allowMethods = wildcardMethods ? (credentials ? requested : '*') : methods.join(', ');
+    const allowMethods = wildcardMethods ? (credentials ? requested : '*') : methods.join(sep);
     if (allowMethods !== '') out.push('access-control-allow-methods', allowMethods);
     const requestedHeaders = single(ctx.headers['access-control-request-headers']);
-    const allowHeaders = wildcardHeaders ? (credentials ? (requestedHeaders ?? '') : '*') : headers.join(', ');
+    const allowHeaders = wildcardHeaders ? (credentials ? (requestedHeaders ?? '') : '*') : headers.join(sep);
     if (allowHeaders !== '') out.push('access-control-allow-headers', allowHeaders);
     out.push('access-control-max-age', maxAge);
     return { kind: 'respond', status: 200, details: 'cors_preflight', headers: out, body: '', contentType: 'text/plain' };

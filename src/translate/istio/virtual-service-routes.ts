@@ -194,6 +194,7 @@ function translateFilters(http: IstioHttpRoute, at: string, report: Report): IrF
       ...(cors.exposeHeaders ? { exposeHeaders: [...cors.exposeHeaders] } : {}),
       ...(maxAge !== undefined ? { maxAgeSeconds: Math.floor(maxAge / 1000) } : {}),
       ...(cors.allowCredentials !== undefined ? { allowCredentials: cors.allowCredentials } : {}),
+      listSeparator: ',',
     };
     out.push({ kind: 'cors', cors: ir });
   }
