@@ -3,7 +3,7 @@ import { groupOfApiVersion, type ObjectRef } from '../core/object-ref.js';
 import { configMapKind } from './config-map.js';
 import { endpointSliceKind } from './endpoint-slice.js';
 import { endpointsKind } from './endpoints.js';
-import { backendTlsPolicyKind, backendTlsPolicyV1alpha3Kind, gatewayClassKind, gatewayKind, grpcRouteKind, httpRouteKind, referenceGrantKind, referenceGrantV1beta1Kind } from './gateway-api-kinds.js';
+import { backendTlsPolicyKind, backendTlsPolicyV1alpha3Kind, gatewayClassKind, gatewayKind, grpcRouteKind, httpRouteKind, listenerSetKind, referenceGrantKind, referenceGrantV1beta1Kind } from './gateway-api-kinds.js';
 import { ingressKind } from './ingress.js';
 import { ingressClassKind } from './ingress-class.js';
 import type { KindDefinition } from './kind-definition.js';
@@ -33,6 +33,7 @@ const KINDS: readonly KindDefinition<Resource>[] = [
   gatewayKind,
   httpRouteKind,
   grpcRouteKind,
+  listenerSetKind,
   referenceGrantKind,
   referenceGrantV1beta1Kind,
   backendTlsPolicyKind,

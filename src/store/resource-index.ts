@@ -7,6 +7,7 @@ import type {
   Gateway,
   GatewayClass,
   GrpcRoute,
+  ListenerSet,
   HttpRoute,
   Namespace,
   ReferenceGrant,
@@ -37,6 +38,7 @@ export interface ResourceIndex {
   readonly gateways: readonly Gateway[];
   readonly httpRoutes: readonly HttpRoute[];
   readonly grpcRoutes: readonly GrpcRoute[];
+  readonly listenerSets: readonly ListenerSet[];
   readonly referenceGrants: readonly ReferenceGrant[];
   readonly backendTlsPolicies: readonly BackendTlsPolicy[];
 }
@@ -70,6 +72,7 @@ export function indexResources(resources: readonly Resource[]): ResourceIndex {
   const gateways: Gateway[] = [];
   const httpRoutes: HttpRoute[] = [];
   const grpcRoutes: GrpcRoute[] = [];
+  const listenerSets: ListenerSet[] = [];
   const referenceGrants: ReferenceGrant[] = [];
   const backendTlsPolicies: BackendTlsPolicy[] = [];
   for (const resource of resources) {
@@ -117,6 +120,9 @@ export function indexResources(resources: readonly Resource[]): ResourceIndex {
       case 'GRPCRoute':
         grpcRoutes.push(resource);
         break;
+      case 'ListenerSet':
+        listenerSets.push(resource);
+        break;
       case 'ReferenceGrant':
         referenceGrants.push(resource);
         break;
@@ -146,6 +152,7 @@ export function indexResources(resources: readonly Resource[]): ResourceIndex {
     gateways,
     httpRoutes,
     grpcRoutes,
+    listenerSets,
     referenceGrants,
     backendTlsPolicies,
   };
