@@ -65,6 +65,6 @@ export function translate(snapshot: ResourceSnapshot, options: TranslateOptions)
     clusters: clusters.build(),
     certificates: [...ingress.certificates, ...gatewayApi.certificates],
   };
-  const statuses = applyListenerConflicts([...ingress.statuses, ...gatewayApi.statuses], bound.conflicts);
+  const statuses = applyListenerConflicts([...ingress.statuses, ...gatewayApi.statuses], bound.conflicts, gatewayApi.listenerSetParents);
   return { ir, statuses, diagnostics: sortDiagnostics(diagnostics) };
 }
