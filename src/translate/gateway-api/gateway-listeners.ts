@@ -231,10 +231,9 @@ export function conflictedConditions(ownerKind: ListenerOwner['kind'], condition
 
 function conflictMessage(reason: ConflictReason, l: ResolvedListener): string {
   if (l.owner.kind === 'ListenerSet') {
-    // GEP-1713: say why without naming the Gateway's or a sibling's listeners.
-    return reason === 'ProtocolConflict'
-      ? `a listener of Gateway ${ownerNamespace(l.gateway)}/${l.gateway.metadata.name} that comes first uses another protocol on port ${l.spec.port}`
-      : `a listener of Gateway ${ownerNamespace(l.gateway)}/${l.gateway.metadata.name} that comes first has hostname "${l.hostname}" on port ${l.spec.port}`;
+    // GEP-1713: say why without revealing the other listener (a sibling ListenerSet's is not ours to show).
+    const before = `a listener that comes first on Gateway ${ownerNamespace(l.gateway)}/${l.gateway.metadata.name} (its own or an older ListenerSet's)`;
+    return reason === 'ProtocolConflict' ? `${before} uses another protocol on port ${l.spec.port}` : `${before} has hostname "${l.hostname}" on port ${l.spec.port}`;
   }
   return reason === 'ProtocolConflict' ? `another listener on port ${l.spec.port} uses another protocol` : `an earlier listener on port ${l.spec.port} has the same hostname`;
 }
