@@ -103,3 +103,9 @@ export function condition(
   const base = { type, status: status ? ('True' as const) : ('False' as const), reason, message };
   return observedGeneration === undefined ? base : { ...base, observedGeneration };
 }
+
+/** `conditions` with `next` in place of the condition of its type (metav1 conditions are a map by type), or added last. */
+export function withCondition(conditions: readonly Condition[], next: Condition): Condition[] {
+  const i = conditions.findIndex((c) => c.type === next.type);
+  return i === -1 ? [...conditions, next] : conditions.map((c, j) => (j === i ? next : c));
+}

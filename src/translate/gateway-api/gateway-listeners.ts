@@ -2,7 +2,7 @@
 // can attach to, what is served where, and the listener conditions (gateway.networking.k8s.io/v1
 // ListenerConditionType / ListenerConditionReason, ListenerEntryConditionType / ...Reason).
 import type { Condition, RouteGroupKind } from '../../core/object-status.js';
-import { condition } from '../../core/object-status.js';
+import { condition, withCondition as replace } from '../../core/object-status.js';
 import type { Diagnostic } from '../../core/diagnostic.js';
 import type { IrCertificate } from '../../ir/types.js';
 import type { Gateway, GatewayListener, ListenerEntry, ListenerSet, ReferenceGrant } from '../../resources/resource.js';
@@ -217,10 +217,6 @@ function listenerSetConflict(l: ResolvedListener, kept: readonly ResolvedListene
  * GEP-1713 conformance scenarios spell out.
  */
 export function conflictedConditions(ownerKind: ListenerOwner['kind'], conditions: readonly Condition[], reason: string, message: string, generation: number | undefined): Condition[] {
-  const replace = (list: readonly Condition[], next: Condition): Condition[] => {
-    const i = list.findIndex((c) => c.type === next.type);
-    return i === -1 ? [...list, next] : list.map((c, j) => (j === i ? next : c));
-  };
   let out = replace(conditions, condition('Conflicted', true, reason, message, generation));
   if (ownerKind === 'ListenerSet') {
     out = replace(out, condition('Accepted', false, 'PortUnavailable', message, generation));

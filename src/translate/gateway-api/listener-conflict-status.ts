@@ -4,15 +4,10 @@
 // and Programmed False, as a conflict inside one Gateway does (gateway-listeners.ts); a Gateway
 // left with no programmed listener is not Programmed either, a ListenerSet left with none is
 // summarised again (listener-sets.ts), and its Gateway's attachedListenerSets counted again.
-import { condition, type Condition, type GatewayObjectStatus, type ListenerStatus, type ObjectStatus } from '../../core/object-status.js';
+import { condition, withCondition as replace, type GatewayObjectStatus, type ListenerStatus, type ObjectStatus } from '../../core/object-status.js';
 import type { ListenerConflict } from '../binds/bind-listeners.js';
 import { conflictedConditions } from './gateway-listeners.js';
 import { isListenerSetAccepted, listenerSetConditions } from './listener-sets.js';
-
-function replace(conditions: readonly Condition[], next: Condition): Condition[] {
-  const i = conditions.findIndex((c) => c.type === next.type);
-  return i === -1 ? [...conditions, next] : conditions.map((c, j) => (j === i ? next : c));
-}
 
 function isProgrammed(l: ListenerStatus): boolean {
   return l.conditions.some((c) => c.type === 'Programmed' && c.status === 'True');
