@@ -12,6 +12,8 @@ export interface RunOptions {
   readonly accessLog: string;
   readonly ingressClass: string;
   readonly ingressController: string;
+  /** `--istio-gateway-labels`: this instance's Pod labels, matched by Istio Gateway selectors. */
+  readonly istioGatewayLabels: ReadonlyMap<string, string>;
   readonly trustedProxies: readonly string[];
   readonly shutdownGraceMs: number;
   /** Connection limits (docs/security.md); each unset one keeps the data plane's default. */
@@ -36,6 +38,7 @@ export const RUN_FLAGS = [
   ['--access-log T', 'stdout', 'stdout, off, or a file path.'],
   ['--ingress-class NAME', 'isthmus', 'IngressClass name served by this instance.'],
   ['--ingress-controller NAME', 'isthmus.dev/ingress-controller', 'spec.controller of IngressClasses that are ours.'],
+  ['--istio-gateway-labels K=V,...', 'istio=ingressgateway', 'Labels of this gateway instance: Istio Gateways whose selector they satisfy are served.'],
   ['--trusted-proxy CIDR', '(none)', 'Client address or CIDR whose X-Forwarded-* / X-Request-Id are kept; repeatable.'],
   ['--shutdown-grace MS', '10000', 'On SIGTERM, how long in-flight requests may take to finish.'],
   ['--max-connections-per-client N', '1024', 'Open connections one client address may hold; 0 = no cap.'],
@@ -62,6 +65,7 @@ export function parseRunArgs(argv: readonly string[]): RunOptions {
       'access-log': { type: 'string' },
       'ingress-class': { type: 'string' },
       'ingress-controller': { type: 'string' },
+      'istio-gateway-labels': { type: 'string' },
       'trusted-proxy': { type: 'string', multiple: true },
       'shutdown-grace': { type: 'string' },
       'max-connections-per-client': { type: 'string' },
@@ -101,6 +105,7 @@ export function parseRunArgs(argv: readonly string[]): RunOptions {
     accessLog: values['access-log'] ?? 'stdout',
     ingressClass: values['ingress-class'] ?? 'isthmus',
     ingressController: values['ingress-controller'] ?? 'isthmus.dev/ingress-controller',
+    istioGatewayLabels: parseLabels(values['istio-gateway-labels'] ?? 'istio=ingressgateway', '--istio-gateway-labels'),
     trustedProxies: values['trusted-proxy'] ?? [],
     shutdownGraceMs: grace,
     limits: {
@@ -126,4 +131,15 @@ function port(value: string, flag: string): number {
   const n = Number(value);
   if (!Number.isInteger(n) || n < 0 || n > 65535) throw new UsageError(`${flag}: expected a port number 0-65535, got ${JSON.stringify(value)}`);
   return n;
+}
+
+/** `app=gw,istio=ingressgateway` → a label map; an empty string is no labels (only selector-less Gateways). */
+function parseLabels(value: string, flag: string): ReadonlyMap<string, string> {
+  const labels = new Map<string, string>();
+  for (const pair of value.split(',').map((p) => p.trim()).filter(Boolean)) {
+    const eq = pair.indexOf('=');
+    if (eq <= 0) throw new UsageError(`${flag}: expected KEY=VALUE[,KEY=VALUE...], got ${JSON.stringify(pair)}`);
+    labels.set(pair.slice(0, eq), pair.slice(eq + 1));
+  }
+  return labels;
 }

@@ -1,5 +1,6 @@
 // The composition root of `isthmus run`: the only place that wires source → translate → data plane,
 // and the admin API, metrics and access log around them.
+import { replaceMarked, withApplyFailures } from '../translate/apply-feedback.js';
 import type { RunOptions } from './args.js';
 import type { ResourceSnapshot } from '../store/resource-snapshot.js';
 import type { ConfigSource } from '../sources/source.js';
@@ -124,18 +125,21 @@ export class Gateway {
     const result = translate(snapshot, {
       ingressClass: this.options.ingressClass,
       ingressController: this.options.ingressController,
+      istioGatewayLabels: this.options.istioGatewayLabels,
       statusAddress: this.options.listenAddress === '0.0.0.0' ? '127.0.0.1' : this.options.listenAddress,
       binds: { listenAddress: this.options.listenAddress, portMap: this.options.portMap },
     });
     const outcome = await this.dataPlane.apply(result.ir);
     const diagnostics = [...snapshot.diagnostics, ...result.diagnostics, ...outcome.diagnostics];
     if (outcome.outcome === 'rejected') {
+      // The last good configuration serves on; the objects whose part failed say so in their status.
+      this.lastStatuses = replaceMarked(this.lastStatuses, result.statuses, outcome.diagnostics);
       this.reject(snapshot.generation, diagnostics, started, 'the data plane refused it');
       return;
     }
     this.applied = result;
     this.lastDiagnostics = diagnostics;
-    this.lastStatuses = result.statuses;
+    this.lastStatuses = withApplyFailures(result.statuses, outcome.diagnostics);
     this.ready = true;
     const durationMs = performance.now() - started;
     const errors = diagnostics.filter((d) => d.severity === 'error').length;

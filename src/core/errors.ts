@@ -14,6 +14,8 @@ export const CONFIG_ERRORS = {
   ERR_BACKEND_PORT_NOT_FOUND: 'A backend names a Service port (number or name) the Service does not have.',
   ERR_BACKEND_NO_ENDPOINTS: 'A backend Service has no ready endpoints (warning; requests get 503).',
   ERR_BACKEND_EXTERNAL_NAME: 'An ExternalName Service is used as a backend (resolved by DNS at connect time).',
+  ERR_BACKEND_SUBSET_NOT_FOUND: 'A VirtualService destination or mirror names a subset no DestinationRule for its host defines; its share answers 500.',
+  ERR_ISTIO_UNSUPPORTED: 'An Istio field or mode Isthmus does not implement yet (fault, delegate, MUTUAL and passthrough servers, some DestinationRule settings); the diagnostic says what is served instead.',
   ERR_BACKEND_UNSUPPORTED: 'A backend kind is not supported (e.g. an Ingress resource backend).',
   ERR_BACKEND_TLS_INVALID: 'A TLS backend\'s upstream TLS settings cannot be used (CA Secret or ConfigMap missing or of the wrong type, no PEM certificate in `ca.crt`, a malformed annotation, an invalid BackendTLSPolicy): routes to it answer 503 (Gateway API routes 500); it is never reached unverified.',
   ERR_BACKEND_TLS_UNVERIFIED: 'Upstream certificate verification is switched off by configuration (warning; encrypted, not authenticated).',

@@ -139,10 +139,7 @@ export class DataPlane {
           c.destroyAll();
         }
         for (const [k, l] of this.listeners) if (created.includes(l)) this.listeners.delete(k);
-        return {
-          outcome: 'rejected',
-          diagnostics: [...diagnostics, { severity: 'error', code: 'ERR_LISTENER_BIND', message: `bind ${bind.name} (${bind.protocol}) cannot listen: ${(err as Error).message}` }],
-        };
+        return { outcome: 'rejected', diagnostics: [...diagnostics, ...bindFailure(ir, bind.name, bind.protocol, (err as Error).message)] };
       }
     }
     // Swap: each socket's slot gets the new routers (and certificates) in one assignment.
@@ -235,4 +232,16 @@ function overlaps(bind: CompiledBind, listener: Listener): boolean {
 
 function delay(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms).unref());
+}
+
+/**
+ * A bind that cannot listen, told once per object that declared a listener on it (a Gateway's
+ * listener, an Ingress port), so the error, and the status built from it, name what to fix.
+ */
+function bindFailure(ir: IrSnapshot, bindName: string, protocol: string, why: string): Diagnostic[] {
+  const message = `bind ${bindName} (${protocol}) cannot listen: ${why}`;
+  const names = new Set(ir.binds.find((b) => b.name === bindName)?.listeners.map((l) => l.listener) ?? []);
+  const declared = ir.listeners.filter((l) => names.has(l.name) && l.declaredBy !== undefined).map((l) => l.declaredBy!);
+  if (declared.length === 0) return [{ severity: 'error', code: 'ERR_LISTENER_BIND', message }];
+  return declared.map((d) => ({ severity: 'error', code: 'ERR_LISTENER_BIND', object: d.object, path: d.path, ...(d.source !== undefined ? { source: d.source } : {}), message }));
 }

@@ -5,6 +5,7 @@ import { endpointSliceKind } from './endpoint-slice.js';
 import { endpointsKind } from './endpoints.js';
 import { backendTlsPolicyKind, backendTlsPolicyV1alpha3Kind, gatewayClassKind, gatewayKind, grpcRouteKind, httpRouteKind, listenerSetKind, referenceGrantKind, referenceGrantV1beta1Kind } from './gateway-api-kinds.js';
 import { ingressKind } from './ingress.js';
+import { istioKindDefinitions } from './istio-kinds.js';
 import { ingressClassKind } from './ingress-class.js';
 import type { KindDefinition } from './kind-definition.js';
 import { namespaceKind } from './namespace.js';
@@ -38,6 +39,7 @@ const KINDS: readonly KindDefinition<Resource>[] = [
   referenceGrantV1beta1Kind,
   backendTlsPolicyKind,
   backendTlsPolicyV1alpha3Kind,
+  ...istioKindDefinitions,
 ];
 
 const BY_TYPE = new Map(KINDS.map((k) => [`${k.apiVersion} ${k.kind}`, k]));

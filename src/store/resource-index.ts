@@ -11,13 +11,17 @@ import type {
   HttpRoute,
   Namespace,
   ReferenceGrant,
+  DestinationRule,
   Ingress,
   IngressClass,
+  IstioGateway,
   Pod,
   Resource,
   Secret,
   Service,
+  VirtualService,
 } from '../resources/resource.js';
+import { isIstioApiVersion } from '../resources/istio-kinds.js';
 
 /** Lookups a translator needs, built once per snapshot. Keys are `namespace/name`. */
 export interface ResourceIndex {
@@ -41,6 +45,10 @@ export interface ResourceIndex {
   readonly listenerSets: readonly ListenerSet[];
   readonly referenceGrants: readonly ReferenceGrant[];
   readonly backendTlsPolicies: readonly BackendTlsPolicy[];
+  /** networking.istio.io Gateways (kind `Gateway` as Gateway API's; the group tells them apart). */
+  readonly istioGateways: readonly IstioGateway[];
+  readonly virtualServices: readonly VirtualService[];
+  readonly destinationRules: readonly DestinationRule[];
 }
 
 export function namespacedKey(namespace: string | undefined, name: string): string {
@@ -75,6 +83,9 @@ export function indexResources(resources: readonly Resource[]): ResourceIndex {
   const listenerSets: ListenerSet[] = [];
   const referenceGrants: ReferenceGrant[] = [];
   const backendTlsPolicies: BackendTlsPolicy[] = [];
+  const istioGateways: IstioGateway[] = [];
+  const virtualServices: VirtualService[] = [];
+  const destinationRules: DestinationRule[] = [];
   for (const resource of resources) {
     const key = namespacedKey(resource.metadata.namespace, resource.metadata.name);
     switch (resource.kind) {
@@ -112,7 +123,14 @@ export function indexResources(resources: readonly Resource[]): ResourceIndex {
         gatewayClasses.push(resource);
         break;
       case 'Gateway':
-        gateways.push(resource);
+        if (isIstioApiVersion(resource.apiVersion)) istioGateways.push(resource as IstioGateway);
+        else gateways.push(resource as Gateway);
+        break;
+      case 'VirtualService':
+        virtualServices.push(resource);
+        break;
+      case 'DestinationRule':
+        destinationRules.push(resource);
         break;
       case 'HTTPRoute':
         httpRoutes.push(resource);
@@ -155,5 +173,8 @@ export function indexResources(resources: readonly Resource[]): ResourceIndex {
     listenerSets,
     referenceGrants,
     backendTlsPolicies,
+    istioGateways,
+    virtualServices,
+    destinationRules,
   };
 }

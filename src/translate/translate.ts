@@ -8,6 +8,10 @@ import { DEFAULT_GATEWAY_CONTROLLER, translateGatewayApi } from './gateway-api/t
 import { translateIngresses } from './ingress/translate-ingresses.js';
 import { createClusterSet } from './services/cluster-set.js';
 import { bindListeners, type BindOptions } from './binds/bind-listeners.js';
+import { createIstioClusters } from './istio/destination-rules.js';
+import { DEFAULT_ISTIO_GATEWAY_LABELS } from './istio/istio-gateways.js';
+import { translateIstio } from './istio/translate-istio.js';
+import type { IrListener } from '../ir/types.js';
 import { applyListenerConflicts } from './gateway-api/listener-conflict-status.js';
 
 export interface TranslateOptions {
@@ -24,6 +28,8 @@ export interface TranslateOptions {
    * declared. The only flags that reach the IR (in `binds`).
    */
   readonly binds?: BindOptions;
+  /** `--istio-gateway-labels`: this instance's labels, matched by Istio Gateway selectors (default istio=ingressgateway). */
+  readonly istioGatewayLabels?: ReadonlyMap<string, string>;
 }
 
 export const DEFAULT_BIND_OPTIONS: BindOptions = { listenAddress: '0.0.0.0', portMap: new Map() };
@@ -56,15 +62,33 @@ export function translate(snapshot: ResourceSnapshot, options: TranslateOptions)
   const gatewayApi = translateGatewayApi(index, { gatewayController: options.gatewayController ?? DEFAULT_GATEWAY_CONTROLLER }, clusters, backendTls, diagnostics);
   // Ingress first: on a shared bind it decides the protocol and serves its hosts before any
   // Gateway listener does (the precedence main had before binds; bind-listeners.ts).
-  const bound = bindListeners([...ingress.listeners, ...gatewayApi.listeners], options.binds ?? DEFAULT_BIND_OPTIONS);
+  const istioClusters = createIstioClusters(index, clusters, diagnostics);
+  const istio = translateIstio(index, { gatewayLabels: options.istioGatewayLabels ?? DEFAULT_ISTIO_GATEWAY_LABELS }, istioClusters, diagnostics);
+  // Then Istio Gateways: on a shared bind, Ingress and Gateway API declarations come first.
+  const logical = [...ingress.listeners, ...gatewayApi.listeners, ...istio.listeners];
+  const bound = bindListeners(logical, options.binds ?? DEFAULT_BIND_OPTIONS);
   diagnostics.push(...bound.diagnostics);
   const ir: IrSnapshot = {
     generation: snapshot.generation,
     listeners: bound.listeners,
     binds: bound.binds,
-    clusters: clusters.build(),
-    certificates: [...ingress.certificates, ...gatewayApi.certificates],
+    clusters: istioClusters.finish(clusters.build(), usedClusters(logical)),
+    certificates: [...ingress.certificates, ...gatewayApi.certificates, ...istio.certificates],
   };
   const statuses = applyListenerConflicts([...ingress.statuses, ...gatewayApi.statuses], bound.conflicts, gatewayApi.listenerSetParents);
   return { ir, statuses, diagnostics: sortDiagnostics(diagnostics) };
+}
+
+/** Cluster names that routes forward or mirror to. */
+function usedClusters(listeners: readonly IrListener[]): Set<string> {
+  const used = new Set<string>();
+  for (const l of listeners) {
+    for (const vh of l.virtualHosts) {
+      for (const r of vh.routes) {
+        if (r.action.kind === 'forward') for (const b of r.action.backends) used.add(b.cluster);
+        for (const m of r.mirrors ?? []) used.add(m.cluster);
+      }
+    }
+  }
+  return used;
 }

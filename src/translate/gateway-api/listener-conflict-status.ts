@@ -29,7 +29,8 @@ export function applyListenerConflicts(statuses: readonly ObjectStatus[], confli
     if (status.kind !== 'Gateway' && status.kind !== 'ListenerSet') return status;
     const mine = conflicts.filter((c) => {
       const d = c.listener.declaredBy;
-      return d !== undefined && d.object.kind === status.kind && d.object.name === status.name && (d.object.namespace ?? 'default') === (status.namespace ?? 'default');
+      // The group too: an Istio Gateway (networking.istio.io) has the same kind.
+      return d !== undefined && d.object.kind === status.kind && d.object.group === 'gateway.networking.k8s.io' && d.object.name === status.name && (d.object.namespace ?? 'default') === (status.namespace ?? 'default');
     });
     if (mine.length === 0) return status;
     const listeners = conflictedListeners(status.kind, status.status.listeners, mine);

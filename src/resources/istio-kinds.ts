@@ -1,0 +1,226 @@
+// Istio networking kinds (networking.istio.io v1, v1beta1 and v1alpha3: one spec, three versions):
+// Gateway, VirtualService, DestinationRule. Validated with zod: the npm package that ships Istio's
+// CRD schemas (@kubernetes-models/istio 3.x) needs Node 22, and Isthmus runs on Node 20.
+// Fields are checked for shape only; meaning (hosts, regexes, references) is the translator's,
+// so a bad value drops the smallest unit instead of the whole object. Fields the translator does
+// not implement yet are still read (as `unknown`) so it can say "not yet" rather than stay silent.
+import { z } from 'zod';
+import type { DeepReadonly } from './deep-readonly.js';
+import { defineKind, type KindDefinition } from './kind-definition.js';
+import { objectMetaSchema, type ObjectMeta } from './object-meta.js';
+
+export const ISTIO_GROUP = 'networking.istio.io';
+export const ISTIO_VERSIONS = ['networking.istio.io/v1', 'networking.istio.io/v1beta1', 'networking.istio.io/v1alpha3'] as const;
+export type IstioApiVersion = (typeof ISTIO_VERSIONS)[number];
+
+const unknownField = z.unknown().optional();
+
+const stringMatchSchema = z.object({ exact: z.string().optional(), prefix: z.string().optional(), regex: z.string().optional() });
+
+// --- Gateway ---------------------------------------------------------------------------------
+
+const serverTlsSchema = z.object({
+  httpsRedirect: z.boolean().optional(),
+  mode: z.enum(['PASSTHROUGH', 'SIMPLE', 'MUTUAL', 'AUTO_PASSTHROUGH', 'ISTIO_MUTUAL', 'OPTIONAL_MUTUAL']).optional(),
+  credentialName: z.string().optional(),
+  credentialNames: z.array(z.string()).optional(),
+  serverCertificate: z.string().optional(),
+  privateKey: z.string().optional(),
+  caCertificates: z.string().optional(),
+  subjectAltNames: z.array(z.string()).optional(),
+  minProtocolVersion: z.string().optional(),
+  maxProtocolVersion: z.string().optional(),
+  cipherSuites: z.array(z.string()).optional(),
+});
+
+const serverSchema = z.object({
+  port: z.object({ number: z.number().int().min(1).max(65535), protocol: z.string(), name: z.string().optional(), targetPort: z.number().int().optional() }),
+  bind: z.string().optional(),
+  hosts: z.array(z.string()).min(1),
+  tls: serverTlsSchema.optional(),
+  name: z.string().optional(),
+  defaultEndpoint: z.string().optional(),
+});
+
+const gatewaySpecSchema = z.object({
+  servers: z.array(serverSchema).default([]),
+  selector: z.record(z.string(), z.string()).default({}),
+});
+
+// --- VirtualService --------------------------------------------------------------------------
+
+const portSelectorSchema = z.object({ number: z.number().int().min(1).max(65535).optional() });
+const destinationSchema = z.object({ host: z.string().min(1), subset: z.string().optional(), port: portSelectorSchema.optional() });
+const headerOpsSchema = z.object({
+  set: z.record(z.string(), z.string()).optional(),
+  add: z.record(z.string(), z.string()).optional(),
+  remove: z.array(z.string()).optional(),
+});
+const headersSchema = z.object({ request: headerOpsSchema.optional(), response: headerOpsSchema.optional() });
+
+const httpMatchSchema = z.object({
+  name: z.string().optional(),
+  uri: stringMatchSchema.optional(),
+  scheme: stringMatchSchema.optional(),
+  method: stringMatchSchema.optional(),
+  authority: stringMatchSchema.optional(),
+  headers: z.record(z.string(), stringMatchSchema).optional(),
+  port: z.number().int().optional(),
+  sourceLabels: z.record(z.string(), z.string()).optional(),
+  gateways: z.array(z.string()).optional(),
+  queryParams: z.record(z.string(), stringMatchSchema).optional(),
+  ignoreUriCase: z.boolean().optional(),
+  withoutHeaders: z.record(z.string(), stringMatchSchema).optional(),
+  sourceNamespace: z.string().optional(),
+  statPrefix: z.string().optional(),
+});
+
+const httpRouteSchema = z.object({
+  name: z.string().optional(),
+  match: z.array(httpMatchSchema).optional(),
+  route: z.array(z.object({ destination: destinationSchema, weight: z.number().int().min(0).optional(), headers: headersSchema.optional() })).optional(),
+  redirect: z
+    .object({
+      uri: z.string().optional(),
+      authority: z.string().optional(),
+      port: z.number().int().optional(),
+      derivePort: z.enum(['FROM_PROTOCOL_DEFAULT', 'FROM_REQUEST_PORT']).optional(),
+      scheme: z.string().optional(),
+      redirectCode: z.number().int().optional(),
+    })
+    .optional(),
+  directResponse: z.object({ status: z.number().int().min(200).max(599), body: z.object({ string: z.string().optional(), bytes: z.string().optional() }).optional() }).optional(),
+  delegate: z.object({ name: z.string().optional(), namespace: z.string().optional() }).optional(),
+  rewrite: z.object({ uri: z.string().optional(), authority: z.string().optional(), uriRegexRewrite: unknownField }).optional(),
+  timeout: z.string().optional(),
+  retries: z.object({ attempts: z.number().int().min(0).optional(), perTryTimeout: z.string().optional(), retryOn: z.string().optional(), retryRemoteLocalities: z.boolean().optional() }).optional(),
+  fault: unknownField,
+  mirror: destinationSchema.optional(),
+  mirrors: z.array(z.object({ destination: destinationSchema, percentage: z.object({ value: z.number() }).optional() })).optional(),
+  mirrorPercentage: z.object({ value: z.number() }).optional(),
+  mirrorPercent: z.number().optional(),
+  corsPolicy: z
+    .object({
+      allowOrigins: z.array(stringMatchSchema).optional(),
+      allowOrigin: z.array(z.string()).optional(),
+      allowMethods: z.array(z.string()).optional(),
+      allowHeaders: z.array(z.string()).optional(),
+      exposeHeaders: z.array(z.string()).optional(),
+      maxAge: z.string().optional(),
+      allowCredentials: z.boolean().optional(),
+      unmatchedPreflights: z.string().optional(),
+    })
+    .optional(),
+  headers: headersSchema.optional(),
+});
+
+const virtualServiceSpecSchema = z.object({
+  hosts: z.array(z.string()).default([]),
+  gateways: z.array(z.string()).optional(),
+  http: z.array(httpRouteSchema).default([]),
+  tls: unknownField,
+  tcp: unknownField,
+  exportTo: z.array(z.string()).optional(),
+});
+
+// --- DestinationRule -------------------------------------------------------------------------
+
+const loadBalancerSchema = z.object({
+  simple: z.enum(['UNSPECIFIED', 'LEAST_CONN', 'RANDOM', 'PASSTHROUGH', 'ROUND_ROBIN', 'LEAST_REQUEST']).optional(),
+  consistentHash: z
+    .object({
+      httpHeaderName: z.string().optional(),
+      httpCookie: z.object({ name: z.string(), path: z.string().optional(), ttl: z.string().optional() }).optional(),
+      useSourceIp: z.boolean().optional(),
+      httpQueryParameterName: z.string().optional(),
+      ringHash: z.object({ minimumRingSize: z.number().int().optional() }).optional(),
+      maglev: z.object({ tableSize: z.number().int().optional() }).optional(),
+      minimumRingSize: z.number().int().optional(),
+    })
+    .optional(),
+  localityLbSetting: unknownField,
+  warmupDurationSecs: unknownField,
+  warmup: unknownField,
+});
+
+const clientTlsSchema = z.object({
+  mode: z.enum(['DISABLE', 'SIMPLE', 'MUTUAL', 'ISTIO_MUTUAL']).optional(),
+  clientCertificate: z.string().optional(),
+  privateKey: z.string().optional(),
+  caCertificates: z.string().optional(),
+  credentialName: z.string().optional(),
+  subjectAltNames: z.array(z.string()).optional(),
+  sni: z.string().optional(),
+  insecureSkipVerify: z.boolean().optional(),
+  caCrl: z.string().optional(),
+});
+
+const trafficPolicyBase = {
+  loadBalancer: loadBalancerSchema.optional(),
+  connectionPool: z.object({ tcp: z.record(z.string(), z.unknown()).optional(), http: z.record(z.string(), z.unknown()).optional() }).optional(),
+  outlierDetection: z.record(z.string(), z.unknown()).optional(),
+  tls: clientTlsSchema.optional(),
+  tunnel: unknownField,
+  proxyProtocol: unknownField,
+  retryBudget: unknownField,
+};
+
+const portTrafficPolicySchema = z.object({ port: portSelectorSchema.optional(), ...trafficPolicyBase });
+const trafficPolicySchema = z.object({ ...trafficPolicyBase, portLevelSettings: z.array(portTrafficPolicySchema).optional() });
+
+const destinationRuleSpecSchema = z.object({
+  host: z.string().min(1),
+  trafficPolicy: trafficPolicySchema.optional(),
+  subsets: z.array(z.object({ name: z.string().min(1), labels: z.record(z.string(), z.string()).default({}), trafficPolicy: trafficPolicySchema.optional() })).default([]),
+  exportTo: z.array(z.string()).optional(),
+  workloadSelector: unknownField,
+});
+
+export type IstioGatewaySpec = DeepReadonly<z.infer<typeof gatewaySpecSchema>>;
+export type IstioServer = IstioGatewaySpec['servers'][number];
+export type VirtualServiceSpec = DeepReadonly<z.infer<typeof virtualServiceSpecSchema>>;
+export type IstioHttpRoute = VirtualServiceSpec['http'][number];
+export type IstioHttpMatch = NonNullable<IstioHttpRoute['match']>[number];
+export type IstioStringMatch = DeepReadonly<z.infer<typeof stringMatchSchema>>;
+export type IstioDestination = DeepReadonly<z.infer<typeof destinationSchema>>;
+export type IstioHeaders = DeepReadonly<z.infer<typeof headersSchema>>;
+export type DestinationRuleSpec = DeepReadonly<z.infer<typeof destinationRuleSpecSchema>>;
+export type IstioTrafficPolicy = DeepReadonly<z.infer<typeof trafficPolicySchema>>;
+export type IstioPortTrafficPolicy = DeepReadonly<z.infer<typeof portTrafficPolicySchema>>;
+
+interface IstioObject<K extends string, S> {
+  readonly apiVersion: IstioApiVersion;
+  readonly kind: K;
+  readonly metadata: ObjectMeta;
+  readonly spec: S;
+  readonly source: string;
+}
+
+/** Kind `Gateway` as Gateway API's, told apart by the group in its apiVersion (and so in its ObjectRef). */
+export type IstioGateway = IstioObject<'Gateway', IstioGatewaySpec>;
+export type VirtualService = IstioObject<'VirtualService', VirtualServiceSpec>;
+export type DestinationRule = IstioObject<'DestinationRule', DestinationRuleSpec>;
+export type IstioResource = IstioGateway | VirtualService | DestinationRule;
+
+export function isIstioApiVersion(apiVersion: string): apiVersion is IstioApiVersion {
+  return (ISTIO_VERSIONS as readonly string[]).includes(apiVersion);
+}
+
+function istioKinds<K extends string, S>(kind: K, spec: z.ZodType<S>): KindDefinition<IstioObject<K, DeepReadonly<S>>>[] {
+  const body = z.object({ metadata: objectMetaSchema, spec });
+  return ISTIO_VERSIONS.map((apiVersion) =>
+    defineKind({
+      apiVersion,
+      kind,
+      namespaced: true,
+      schema: body,
+      build: (b, metadata, source): IstioObject<K, DeepReadonly<S>> => ({ apiVersion, kind, metadata, spec: b.spec as DeepReadonly<S>, source }),
+    }),
+  );
+}
+
+export const istioKindDefinitions: readonly KindDefinition<IstioResource>[] = [
+  ...istioKinds('Gateway', gatewaySpecSchema),
+  ...istioKinds('VirtualService', virtualServiceSpecSchema),
+  ...istioKinds('DestinationRule', destinationRuleSpecSchema),
+];

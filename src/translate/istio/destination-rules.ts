@@ -1,0 +1,269 @@
+// DestinationRules → the clusters VirtualService destinations reach. A destination without a
+// DestinationRule uses the Service port's ordinary cluster (the one Ingress and Gateway API use);
+// one with a rule gets a cluster of its own per (Service, port, subset), named after the rule
+// (`destinationrule/<ns>/<rule>/<service-ns>/<service>/<port>[/subset/<name>]`), whose endpoints
+// are the Service's whose Pods carry the subset's labels and whose load balancing, upstream TLS,
+// connect timeout and passive health come from the merged traffic policy. Policies merge as in
+// Istio: a subset's policy replaces the rule's field by field, and a portLevelSettings entry for
+// the port replaces the policy it sits in, field by field.
+import type { Diagnostic } from '../../core/diagnostic.js';
+import type { IrCluster, IrLoadBalancer, IrPassiveHealth, IrUpstreamTls } from '../../ir/types.js';
+import { DEFAULT_PASSIVE_HEALTH } from '../../ir/defaults.js';
+import { refOf, type DestinationRule, type Service } from '../../resources/resource.js';
+import type { IstioPortTrafficPolicy, IstioTrafficPolicy } from '../../resources/istio-kinds.js';
+import { readSecretValue } from '../../resources/secret.js';
+import { namespacedKey, type ResourceIndex } from '../../store/resource-index.js';
+import { compareByCreation } from '../creation-order.js';
+import { CA_BUNDLE_KEY, parseCaBundle } from '../services/ca-bundle.js';
+import type { ClusterSet } from '../services/cluster-set.js';
+import { defaultUpstreamServerName } from '../services/upstream-tls-annotations.js';
+import { parseIstioDuration } from './istio-durations.js';
+import { serviceOfHost } from './istio-hosts.js';
+
+type Policy = Omit<IstioPortTrafficPolicy, 'port'>;
+
+interface Derivation {
+  readonly base: string;
+  readonly rule: DestinationRule;
+  readonly service: Service;
+  readonly port: number;
+  readonly subset?: { readonly name: string; readonly labels: Readonly<Record<string, string>> };
+  readonly policy: Policy;
+}
+
+export type DestinationResolution = { readonly kind: 'ok'; readonly cluster: string } | { readonly kind: 'error'; readonly code: Diagnostic['code']; readonly message: string };
+
+export interface IstioClusters {
+  /** A destination (host, subset, port) written in `namespace` → a cluster name, or why not. */
+  resolve(host: string, subset: string | undefined, port: number | undefined, namespace: string, listenerPort?: number): DestinationResolution;
+  /** The final cluster list: derived clusters added, base clusters only Istio asked for and no route uses dropped. */
+  finish(base: readonly IrCluster[], used: ReadonlySet<string>): IrCluster[];
+}
+
+function mergePolicy(under: Policy | undefined, over: Policy | undefined): Policy {
+  return { ...(under ?? {}), ...Object.fromEntries(Object.entries(over ?? {}).filter(([, v]) => v !== undefined)) };
+}
+
+function atPort(policy: IstioTrafficPolicy | undefined, port: number): Policy {
+  if (!policy) return {};
+  const { portLevelSettings, ...rest } = policy;
+  const level = portLevelSettings?.find((p) => p.port?.number === port);
+  if (!level) return rest;
+  const { port: _port, ...levelRest } = level;
+  return mergePolicy(rest, levelRest);
+}
+
+function podLabelsOf(target: string | undefined, index: ResourceIndex): Readonly<Record<string, string>> | undefined {
+  if (target === undefined || !target.startsWith('pod/')) return undefined;
+  const [, ns, name] = target.split('/');
+  return index.pods.get(namespacedKey(ns, name ?? ''))?.metadata.labels;
+}
+
+export function createIstioClusters(index: ResourceIndex, clusters: ClusterSet, diagnostics: Diagnostic[]): IstioClusters {
+  // One rule per Service: the oldest (Istio merges rules for one host only in narrow cases).
+  const ruleByService = new Map<string, DestinationRule>();
+  for (const rule of [...index.destinationRules].sort(compareByCreation)) {
+    const ns = rule.metadata.namespace ?? 'default';
+    const warn = (path: string, code: Diagnostic['code'], message: string, severity: Diagnostic['severity'] = 'warning'): void => {
+      diagnostics.push({ severity, code, object: refOf(rule), source: rule.source, path, message });
+    };
+    if (rule.spec.host.includes('*')) {
+      warn('spec.host', 'ERR_ISTIO_UNSUPPORTED', `wildcard hosts are not implemented yet; "${rule.spec.host}" applies to nothing`);
+      continue;
+    }
+    const service = serviceOfHost(rule.spec.host, ns, index);
+    if (!service) {
+      warn('spec.host', 'ERR_POLICY_TARGET_NOT_FOUND', `"${rule.spec.host}" is not a Service Isthmus knows (ServiceEntry is not implemented yet); the rule applies to nothing`);
+      continue;
+    }
+    const key = namespacedKey(service.metadata.namespace, service.metadata.name);
+    const older = ruleByService.get(key);
+    if (older) {
+      warn('spec.host', 'ERR_POLICY_CONFLICTED', `DestinationRule ${older.metadata.namespace}/${older.metadata.name} already applies to Service ${key} (the older one wins)`);
+      continue;
+    }
+    ruleByService.set(key, rule);
+    reportUnsupported(rule, diagnostics);
+  }
+
+  const derivations = new Map<string, Derivation>();
+  const requestedBases = new Set<string>();
+
+  const resolve = (host: string, subset: string | undefined, port: number | undefined, namespace: string, listenerPort?: number): DestinationResolution => {
+    const service = serviceOfHost(host, namespace, index);
+    if (!service) return { kind: 'error', code: 'ERR_BACKEND_SERVICE_NOT_FOUND', message: `host "${host}" is not a Service in this configuration (ServiceEntry is not implemented yet)` };
+    const svcNs = service.metadata.namespace ?? 'default';
+    let number = port;
+    // Without a port, a Service's only port; else the port the request came in on, as a sidecar
+    // does (its listener port is the Service port), when the Service has it.
+    if (number === undefined && service.spec.ports.length !== 1 && listenerPort !== undefined && service.spec.ports.some((p) => p.port === listenerPort)) number = listenerPort;
+    if (number === undefined) {
+      if (service.spec.ports.length !== 1) return { kind: 'error', code: 'ERR_BACKEND_PORT_NOT_FOUND', message: `Service ${svcNs}/${service.metadata.name} has ${service.spec.ports.length} ports; destination.port.number must say which (or the gateway port must be one of them)` };
+      number = service.spec.ports[0]!.port;
+    }
+    const base = clusters.reference(svcNs, service.metadata.name, { kind: 'number', number });
+    if (base.kind === 'error') return { kind: 'error', code: base.code, message: base.message };
+    const rule = ruleByService.get(namespacedKey(svcNs, service.metadata.name));
+    let subsetSpec: DestinationRule['spec']['subsets'][number] | undefined;
+    if (subset !== undefined) {
+      subsetSpec = rule?.spec.subsets.find((s) => s.name === subset);
+      if (!subsetSpec) {
+        return {
+          kind: 'error',
+          code: 'ERR_BACKEND_SUBSET_NOT_FOUND',
+          message: rule
+            ? `subset "${subset}" is not defined by DestinationRule ${rule.metadata.namespace}/${rule.metadata.name} (subsets: ${rule.spec.subsets.map((s) => s.name).join(', ') || 'none'})`
+            : `subset "${subset}" needs a DestinationRule for Service ${svcNs}/${service.metadata.name}, and there is none`,
+        };
+      }
+    }
+    if (!rule) return { kind: 'ok', cluster: base.cluster };
+    const policy = mergePolicy(atPort(rule.spec.trafficPolicy, number), atPort(subsetSpec?.trafficPolicy, number));
+    const tlsMode = policy.tls?.mode;
+    if (tlsMode === 'MUTUAL' || tlsMode === 'ISTIO_MUTUAL') {
+      return {
+        kind: 'error',
+        code: 'ERR_BACKEND_TLS_INVALID',
+        message: `DestinationRule ${rule.metadata.namespace}/${rule.metadata.name} asks for tls.mode ${tlsMode}, which ${tlsMode === 'ISTIO_MUTUAL' ? 'needs the mesh CA' : 'is not implemented yet'}; never sent unencrypted or unverified`,
+      };
+    }
+    const name = `destinationrule/${rule.metadata.namespace}/${rule.metadata.name}/${svcNs}/${service.metadata.name}/${number}${subsetSpec ? `/subset/${subsetSpec.name}` : ''}`;
+    requestedBases.add(base.cluster);
+    if (!derivations.has(name)) {
+      derivations.set(name, { base: base.cluster, rule, service, port: number, policy, ...(subsetSpec ? { subset: { name: subsetSpec.name, labels: subsetSpec.labels } } : {}) });
+    }
+    return { kind: 'ok', cluster: name };
+  };
+
+  const finish = (base: readonly IrCluster[], used: ReadonlySet<string>): IrCluster[] => {
+    const byName = new Map(base.map((c) => [c.name, c]));
+    const derived: IrCluster[] = [];
+    for (const [name, d] of derivations) {
+      const from = byName.get(d.base);
+      if (!from) continue;
+      let endpoints = from.endpoints;
+      if (d.subset) {
+        const labels = d.subset.labels;
+        endpoints = endpoints.filter((e) => {
+          const podLabels = podLabelsOf(e.target, index);
+          return podLabels !== undefined && Object.entries(labels).every(([k, v]) => podLabels[k] === v);
+        });
+        if (endpoints.length === 0) {
+          diagnostics.push({ severity: 'warning', code: 'ERR_BACKEND_NO_ENDPOINTS', object: refOf(d.rule), source: d.rule.source, path: `spec.subsets[${d.rule.spec.subsets.findIndex((s) => s.name === d.subset!.name)}].labels`, message: `no ready endpoint of Service ${d.service.metadata.namespace}/${d.service.metadata.name} port ${d.port} runs in a Pod with these labels; requests to subset "${d.subset.name}" get 503` });
+        }
+      }
+      const tls = upstreamTlsOf(d, index, diagnostics);
+      const protocol = tls === undefined ? from.protocol : from.protocol === 'http1' ? 'https' : from.protocol === 'h2c' ? 'h2' : from.protocol;
+      const connectTimeoutMs = parseIstioDuration(String(d.policy.connectionPool?.tcp?.connectTimeout ?? '')) ?? from.connectTimeoutMs;
+      const { tls: _baseTls, ...rest } = from;
+      derived.push({
+        ...rest,
+        name,
+        origin: refOf(d.rule),
+        protocol,
+        ...(tls !== undefined ? { tls } : tls === undefined && d.policy.tls?.mode !== 'DISABLE' && from.tls ? { tls: from.tls } : {}),
+        lb: loadBalancerOf(d.policy) ?? from.lb,
+        endpoints,
+        ...(connectTimeoutMs !== undefined ? { connectTimeoutMs } : {}),
+        passiveHealth: passiveHealthOf(d.policy) ?? from.passiveHealth ?? DEFAULT_PASSIVE_HEALTH,
+      });
+    }
+    const kept = base.filter((c) => !requestedBases.has(c.name) || used.has(c.name));
+    return [...kept, ...derived].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  };
+
+  return { resolve, finish };
+}
+
+function loadBalancerOf(policy: Policy): IrLoadBalancer | undefined {
+  const lb = policy.loadBalancer;
+  if (!lb) return undefined;
+  const hash = lb.consistentHash;
+  if (hash) {
+    const ringSize = hash.ringHash?.minimumRingSize ?? hash.minimumRingSize;
+    const sized = ringSize !== undefined ? { ringSize } : {};
+    if (hash.httpHeaderName !== undefined) return { kind: 'ring-hash', hashOn: { kind: 'header', name: hash.httpHeaderName.toLowerCase() }, ...sized };
+    if (hash.httpCookie !== undefined) return { kind: 'ring-hash', hashOn: { kind: 'cookie', name: hash.httpCookie.name }, ...sized };
+    if (hash.useSourceIp === true) return { kind: 'ring-hash', hashOn: { kind: 'source-ip' }, ...sized };
+    return undefined;
+  }
+  switch (lb.simple) {
+    case 'LEAST_REQUEST':
+    case 'LEAST_CONN':
+      return { kind: 'least-request' };
+    case 'RANDOM':
+      return { kind: 'random' };
+    case 'ROUND_ROBIN':
+    case 'UNSPECIFIED':
+    case 'PASSTHROUGH':
+      return { kind: 'round-robin' };
+    case undefined:
+      return undefined;
+  }
+}
+
+function passiveHealthOf(policy: Policy): IrPassiveHealth | undefined {
+  const od = policy.outlierDetection;
+  if (!od) return undefined;
+  const count = [od.consecutive5xxErrors, od.consecutiveErrors, od.consecutiveGatewayErrors].find((v): v is number => typeof v === 'number');
+  const base = typeof od.baseEjectionTime === 'string' ? parseIstioDuration(od.baseEjectionTime) : undefined;
+  const consecutiveFailures = count ?? DEFAULT_PASSIVE_HEALTH.consecutiveFailures;
+  const baseEjectionMs = base ?? DEFAULT_PASSIVE_HEALTH.baseEjectionMs;
+  return { consecutiveFailures, baseEjectionMs, maxEjectionMs: Math.max(DEFAULT_PASSIVE_HEALTH.maxEjectionMs, baseEjectionMs) };
+}
+
+function upstreamTlsOf(d: Derivation, index: ResourceIndex, diagnostics: Diagnostic[]): IrUpstreamTls | undefined {
+  const tls = d.policy.tls;
+  if (!tls || tls.mode !== 'SIMPLE') return undefined;
+  const serverName = tls.sni ?? defaultUpstreamServerName(d.service, d.service.metadata.namespace ?? 'default');
+  if (tls.insecureSkipVerify === true) {
+    diagnostics.push({ severity: 'warning', code: 'ERR_BACKEND_TLS_UNVERIFIED', object: refOf(d.rule), source: d.rule.source, path: 'trafficPolicy.tls.insecureSkipVerify', message: 'the upstream certificate is not verified (encrypted, not authenticated)' });
+    return { serverName, verification: { kind: 'insecure-skip-verify' } };
+  }
+  let caPem: string | undefined;
+  if (tls.credentialName !== undefined) {
+    const ns = d.rule.metadata.namespace ?? 'default';
+    const secret = index.secrets.get(namespacedKey(ns, tls.credentialName));
+    const bytes = secret ? readSecretValue(secret, CA_BUNDLE_KEY) : undefined;
+    const bundle = bytes ? parseCaBundle(bytes, `Secret ${ns}/${tls.credentialName} "${CA_BUNDLE_KEY}"`) : undefined;
+    if (bundle?.kind === 'ok') caPem = bundle.pem;
+    else {
+      // Never fall back to "unverified": the default CA store is the stricter choice for a private CA.
+      diagnostics.push({ severity: 'error', code: 'ERR_BACKEND_TLS_INVALID', object: refOf(d.rule), source: d.rule.source, path: 'trafficPolicy.tls.credentialName', message: `${bundle?.kind === 'invalid' ? bundle.message : `Secret ${ns}/${tls.credentialName} with a "${CA_BUNDLE_KEY}" not found`}; the system CAs verify instead` });
+    }
+  }
+  const subjectAltNames = (tls.subjectAltNames ?? []).map((v) => ({ kind: v.includes('://') ? ('uri' as const) : ('dns' as const), value: v }));
+  return {
+    serverName,
+    verification: { kind: 'verify', ...(caPem !== undefined ? { caPem } : {}), ...(subjectAltNames.length > 0 ? { subjectAltNames } : {}) },
+  };
+}
+
+const SUPPORTED_TCP_POOL = new Set(['connectTimeout']);
+const SUPPORTED_OUTLIER = new Set(['consecutive5xxErrors', 'consecutiveErrors', 'consecutiveGatewayErrors', 'baseEjectionTime']);
+
+/** Settings read but not implemented: said once per rule, with the field. */
+function reportUnsupported(rule: DestinationRule, diagnostics: Diagnostic[]): void {
+  const warn = (path: string, message: string): void => {
+    diagnostics.push({ severity: 'warning', code: 'ERR_ISTIO_UNSUPPORTED', object: refOf(rule), source: rule.source, path, message });
+  };
+  const check = (policy: IstioTrafficPolicy | Policy | undefined, at: string): void => {
+    if (!policy) return;
+    for (const key of Object.keys(policy.connectionPool?.tcp ?? {})) if (!SUPPORTED_TCP_POOL.has(key)) warn(`${at}.connectionPool.tcp.${key}`, 'not implemented yet; ignored');
+    for (const key of Object.keys(policy.connectionPool?.http ?? {})) warn(`${at}.connectionPool.http.${key}`, 'not implemented yet (no circuit breaking); ignored');
+    for (const key of Object.keys(policy.outlierDetection ?? {})) if (!SUPPORTED_OUTLIER.has(key)) warn(`${at}.outlierDetection.${key}`, 'not implemented yet; consecutive errors and baseEjectionTime are honoured');
+    const lb = policy.loadBalancer;
+    if (lb?.simple === 'PASSTHROUGH') warn(`${at}.loadBalancer.simple`, 'PASSTHROUGH (original destination) is not implemented; round-robin is used');
+    if (lb?.consistentHash?.httpQueryParameterName !== undefined) warn(`${at}.loadBalancer.consistentHash.httpQueryParameterName`, 'hashing on a query parameter is not implemented yet; the rule\'s other load-balancing setting, or round-robin, is used');
+    if (lb?.consistentHash?.httpCookie?.ttl !== undefined) warn(`${at}.loadBalancer.consistentHash.httpCookie.ttl`, 'Isthmus hashes on the cookie when the client sends it but does not generate it yet');
+    if (lb?.consistentHash?.maglev !== undefined) warn(`${at}.loadBalancer.consistentHash.maglev`, 'maglev is served as a ring hash');
+    if (lb?.localityLbSetting !== undefined) warn(`${at}.loadBalancer.localityLbSetting`, 'not implemented yet; ignored');
+    if (policy.tls?.caCertificates !== undefined) warn(`${at}.tls.caCertificates`, 'file paths are not read; use credentialName (a Secret with ca.crt)');
+    if (policy.tls?.mode === 'MUTUAL' || policy.tls?.mode === 'ISTIO_MUTUAL') warn(`${at}.tls.mode`, `${policy.tls.mode} is not implemented yet (ISTIO_MUTUAL needs the mesh CA); routes to this host answer 500`);
+    if (policy.tunnel !== undefined || policy.proxyProtocol !== undefined || policy.retryBudget !== undefined) warn(at, 'tunnel, proxyProtocol and retryBudget are not implemented; ignored');
+    if ('portLevelSettings' in policy) (policy.portLevelSettings ?? []).forEach((p, i) => check(p, `${at}.portLevelSettings[${i}]`));
+  };
+  check(rule.spec.trafficPolicy, 'spec.trafficPolicy');
+  rule.spec.subsets.forEach((s, i) => check(s.trafficPolicy, `spec.subsets[${i}].trafficPolicy`));
+  if (rule.spec.workloadSelector !== undefined) warn('spec.workloadSelector', 'applies to sidecars only; ignored at the edge');
+}

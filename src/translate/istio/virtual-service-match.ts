@@ -1,0 +1,110 @@
+// One VirtualService HTTPMatchRequest → one IR route match. Istio's `prefix` is a plain string
+// prefix (Envoy's route prefix), not Gateway API's element-wise one; `ignoreUriCase` becomes an RE2
+// `(?i)` regex over the quoted value, which the IR's full-path regex expresses exactly. Every regex
+// is compiled here with the data plane's RE2 rules, so a pattern RE2 refuses is reported on its field.
+import { compileFullMatchRegex } from '../../core/linear-regex.js';
+import type { IrPathMatch, IrRouteMatch, IrStringMatch } from '../../ir/types.js';
+import type { IstioHttpMatch, IstioStringMatch } from '../../resources/istio-kinds.js';
+
+export type MatchResult =
+  | { readonly kind: 'ok'; readonly match: IrRouteMatch; readonly port?: number; readonly gateways?: readonly string[]; readonly unsupported: readonly { path: string; message: string }[] }
+  | { readonly kind: 'invalid'; readonly path: string; readonly message: string }
+  | { readonly kind: 'unsupported'; readonly path: string; readonly message: string };
+
+/** RE2 syntax for a literal: QuoteMeta. */
+function quoteMeta(s: string): string {
+  return s.replace(/[\\.+*?()|[\]{}^$]/g, '\\$&');
+}
+
+function checkRegex(value: string, path: string): MatchResult | undefined {
+  const compiled = compileFullMatchRegex(value);
+  return compiled.kind === 'invalid' ? { kind: 'invalid', path, message: compiled.message } : undefined;
+}
+
+function pathMatchOf(uri: IstioStringMatch | undefined, ignoreCase: boolean): IrPathMatch | undefined {
+  if (!uri) return { kind: 'any' };
+  if (uri.exact !== undefined) return ignoreCase ? { kind: 'regex', value: `(?i)${quoteMeta(uri.exact)}` } : { kind: 'exact', value: uri.exact };
+  if (uri.prefix !== undefined) return ignoreCase ? { kind: 'regex', value: `(?i)${quoteMeta(uri.prefix)}.*` } : { kind: 'string-prefix', value: uri.prefix };
+  if (uri.regex !== undefined) return { kind: 'regex', value: ignoreCase ? `(?i)${uri.regex}` : uri.regex };
+  return undefined;
+}
+
+function stringMatch(name: string, m: IstioStringMatch): IrStringMatch | undefined {
+  if (m.exact !== undefined) return { name, kind: 'exact', value: m.exact };
+  if (m.prefix !== undefined) return { name, kind: 'prefix', value: m.prefix };
+  if (m.regex !== undefined) return { name, kind: 'regex', value: m.regex };
+  // An empty match (`{}`) means "present" in Istio (the header must exist).
+  return { name, kind: 'present' };
+}
+
+/** `withoutHeaders`: only absence is expressible; Istio's `regex: "*"`/`.*` and `{}` both mean "no such header". */
+function withoutMatch(name: string, m: IstioStringMatch): IrStringMatch | undefined {
+  const empty = m.exact === undefined && m.prefix === undefined && m.regex === undefined;
+  if (empty || m.regex === '*' || m.regex === '.*' || m.prefix === '') return { name, kind: 'absent' };
+  return undefined;
+}
+
+export function translateIstioMatch(m: IstioHttpMatch, at: string): MatchResult {
+  const unsupported: { path: string; message: string }[] = [];
+  const path = pathMatchOf(m.uri, m.ignoreUriCase === true);
+  if (!path) return { kind: 'unsupported', path: `${at}.uri`, message: 'expected one of exact, prefix or regex' };
+  if (path.kind === 'regex') {
+    const bad = checkRegex(path.value, `${at}.uri.regex`);
+    if (bad) return bad;
+  }
+  const headers: IrStringMatch[] = [];
+  let method: string | undefined;
+  for (const [rawName, hm] of Object.entries(m.headers ?? {})) {
+    const name = rawName.toLowerCase();
+    const field = `${at}.headers.${rawName}`;
+    if (name === ':method') {
+      if (hm.exact === undefined) return { kind: 'unsupported', path: field, message: 'only an exact :method match is implemented' };
+      method = hm.exact.toUpperCase();
+      continue;
+    }
+    const built = stringMatch(name === ':authority' ? 'host' : name, hm);
+    if (!built) continue;
+    if (built.kind === 'regex') {
+      const bad = checkRegex(built.value ?? '', `${field}.regex`);
+      if (bad) return bad;
+    }
+    if (name.startsWith(':') && name !== ':authority') return { kind: 'unsupported', path: field, message: `pseudo-header ${name} matches are not implemented (:authority and :method are)` };
+    headers.push(built);
+  }
+  if (m.authority) {
+    const built = stringMatch('host', m.authority)!;
+    if (built.kind === 'regex') {
+      const bad = checkRegex(built.value ?? '', `${at}.authority.regex`);
+      if (bad) return bad;
+    }
+    headers.push(built);
+  }
+  for (const [rawName, hm] of Object.entries(m.withoutHeaders ?? {})) {
+    const built = withoutMatch(rawName.toLowerCase(), hm);
+    if (!built) return { kind: 'unsupported', path: `${at}.withoutHeaders.${rawName}`, message: 'only "header absent" is expressible yet ({} or regex "*"); a value that must not match is not implemented' };
+    headers.push(built);
+  }
+  if (m.method) {
+    if (m.method.exact === undefined) return { kind: 'unsupported', path: `${at}.method`, message: 'only an exact method match is implemented' };
+    method = m.method.exact.toUpperCase();
+  }
+  const queryParams: IrStringMatch[] = [];
+  for (const [name, qm] of Object.entries(m.queryParams ?? {})) {
+    const built = stringMatch(name, qm)!;
+    if (built.kind === 'regex') {
+      const bad = checkRegex(built.value ?? '', `${at}.queryParams.${name}.regex`);
+      if (bad) return bad;
+    }
+    queryParams.push(built);
+  }
+  if (m.scheme) return { kind: 'unsupported', path: `${at}.scheme`, message: 'scheme matches are not implemented yet' };
+  if (m.sourceLabels !== undefined) unsupported.push({ path: `${at}.sourceLabels`, message: 'source labels describe mesh clients; ignored at the edge' });
+  if (m.sourceNamespace !== undefined) unsupported.push({ path: `${at}.sourceNamespace`, message: 'source namespaces describe mesh clients; ignored at the edge' });
+  const match: IrRouteMatch = {
+    path,
+    ...(headers.length > 0 ? { headers } : {}),
+    ...(queryParams.length > 0 ? { queryParams } : {}),
+    ...(method !== undefined ? { method } : {}),
+  };
+  return { kind: 'ok', match, ...(m.port !== undefined ? { port: m.port } : {}), ...(m.gateways !== undefined ? { gateways: m.gateways } : {}), unsupported };
+}

@@ -1,0 +1,267 @@
+// One VirtualService `http` route → IR routes, one per match (the IR's route is one match), in the
+// order written: Istio's http routes are first-match, and so is the IR, so nothing is re-sorted.
+// Action (route | redirect | directResponse), filters (CORS, header operations, rewrite), timeout,
+// retries (Istio's default policy when `retries` is absent), mirrors. A unit that cannot be served
+// answers 500 for its share (a destination) or for the route (delegate), never silently
+// disappears, so first-match order stays what the YAML says.
+import type { Diagnostic } from '../../core/diagnostic.js';
+import type { IrCors, IrFilter, IrHeaderModifier, IrMirror, IrPathRewrite, IrRetryCondition, IrRetryPolicy, IrRoute, IrRouteAction, IrTimeouts, IrWeightedBackend } from '../../ir/types.js';
+import { refOf, type VirtualService } from '../../resources/resource.js';
+import type { IstioDestination, IstioHeaders, IstioHttpMatch, IstioHttpRoute } from '../../resources/istio-kinds.js';
+import type { IstioClusters } from './destination-rules.js';
+import { parseIstioDuration } from './istio-durations.js';
+import { translateIstioMatch } from './virtual-service-match.js';
+
+export interface IstioRoute {
+  readonly route: IrRoute;
+  /** Match `port`: only the listener on this port serves it. */
+  readonly port?: number;
+  /** Match `gateways` (`namespace/name`): only servers of these Gateways serve it. */
+  readonly gateways?: readonly string[];
+}
+
+export interface VirtualServiceContext {
+  readonly clusters: IstioClusters;
+  readonly diagnostics: Diagnostic[];
+  /** The gateway port the routes serve: the destination port when a multi-port Service's is left out. */
+  readonly listenerPort?: number;
+}
+
+/**
+ * Istio's default retry policy when a route says nothing (pilot's DefaultPolicy): 2 retries on
+ * connect-failure, refused-stream, unavailable, cancelled and retriable-status-codes 503. The
+ * gRPC conditions have no IR counterpart yet and are left out.
+ */
+export const ISTIO_DEFAULT_RETRY: IrRetryPolicy = {
+  attempts: 2,
+  retryOn: [{ kind: 'connect-failure' }, { kind: 'reset' }, { kind: 'retriable-status-codes', codes: [503] }],
+  allowNonIdempotent: true,
+};
+
+const GRPC_CONDITIONS = new Set(['cancelled', 'deadline-exceeded', 'internal', 'resource-exhausted', 'unavailable']);
+
+/** `namespace/name` of a gateway reference as written in a VirtualService in `namespace`; undefined for `mesh`. */
+export function gatewayRefKey(ref: string, namespace: string): string | undefined {
+  if (ref === 'mesh') return undefined;
+  return ref.includes('/') ? ref : `${namespace}/${ref}`;
+}
+
+function headerModifier(ops: NonNullable<IstioHeaders['request']> | undefined): IrHeaderModifier | undefined {
+  if (!ops) return undefined;
+  const toList = (r: Readonly<Record<string, string>> | undefined) => Object.entries(r ?? {}).map(([name, value]) => ({ name, value }));
+  const set = toList(ops.set);
+  const add = toList(ops.add);
+  const remove = ops.remove ?? [];
+  if (set.length + add.length + remove.length === 0) return undefined;
+  return { ...(set.length > 0 ? { set } : {}), ...(add.length > 0 ? { add } : {}), ...(remove.length > 0 ? { remove } : {}) };
+}
+
+function headerFilters(headers: IstioHeaders | undefined): IrFilter[] {
+  const out: IrFilter[] = [];
+  const request = headerModifier(headers?.request);
+  const response = headerModifier(headers?.response);
+  if (request) out.push({ kind: 'request-header-modifier', modifier: request });
+  if (response) out.push({ kind: 'response-header-modifier', modifier: response });
+  return out;
+}
+
+export function translateVirtualServiceRoutes(vs: VirtualService, ctx: VirtualServiceContext): IstioRoute[] {
+  const ns = vs.metadata.namespace ?? 'default';
+  const base = `virtualservice/${ns}/${vs.metadata.name}`;
+  const report = (severity: Diagnostic['severity'], code: Diagnostic['code'], path: string, message: string): void => {
+    ctx.diagnostics.push({ severity, code, object: refOf(vs), source: vs.source, path, message });
+  };
+  const out: IstioRoute[] = [];
+  vs.spec.http.forEach((http, i) => {
+    const at = `spec.http[${i}]`;
+    const routeName = `${base}/http/${i}`;
+    const resolve = (dest: IstioDestination, path: string): string => {
+      const r = ctx.clusters.resolve(dest.host, dest.subset, dest.port?.number, ns, ctx.listenerPort);
+      if (r.kind === 'ok') return r.cluster;
+      report('error', r.code, path, `${r.message}; its share of requests gets 500`);
+      return `invalid/${routeName}/${path}`;
+    };
+    const action = translateAction(http, at, resolve, report, ctx.listenerPort);
+    const filters = translateFilters(http, at, report);
+    const timeouts = translateTimeouts(http, at, report);
+    const retry = translateRetry(http, at, report);
+    const mirrors = translateMirrors(http, at, resolve);
+    if (http.fault !== undefined) report('warning', 'ERR_ISTIO_UNSUPPORTED', `${at}.fault`, 'fault injection is not implemented yet; the route is served without it');
+    const matches: readonly (IstioHttpMatch | undefined)[] = http.match && http.match.length > 0 ? http.match : [undefined];
+    matches.forEach((m, j) => {
+      const name = m === undefined ? routeName : `${routeName}/match/${j}`;
+      let match: IrRoute['match'] = { path: { kind: 'any' } };
+      let port: number | undefined;
+      let gateways: readonly string[] | undefined;
+      const routeAction = action;
+      if (m !== undefined) {
+        const result = translateIstioMatch(m, `${at}.match[${j}]`);
+        if (result.kind === 'invalid' || result.kind === 'unsupported') {
+          // The route is dropped (it could match too much or too little); later routes still serve.
+          report('error', result.kind === 'invalid' ? 'ERR_ROUTE_INVALID_VALUE' : 'ERR_ISTIO_UNSUPPORTED', result.path, `${result.message}; this match is dropped`);
+          return;
+        }
+        for (const u of result.unsupported) report('warning', 'ERR_ISTIO_UNSUPPORTED', u.path, u.message);
+        match = result.match;
+        port = result.port;
+        gateways = result.gateways?.flatMap((g) => gatewayRefKey(g, ns) ?? []);
+      }
+      const rewrite = translateRewrite(http, m, `${at}.rewrite`, report);
+      // Filters in one list; the data plane runs them in its own fixed order (filter-order.ts).
+      const routeFilters = rewrite ? [...filters, rewrite] : filters;
+      const route: IrRoute = {
+        name,
+        origin: refOf(vs),
+        match,
+        action: routeAction,
+        filters: routeFilters,
+        ...(timeouts ? { timeouts } : {}),
+        ...(retry && routeAction.kind === 'forward' ? { retry } : {}),
+        ...(mirrors.length > 0 ? { mirrors } : {}),
+      };
+      out.push({ route, ...(port !== undefined ? { port } : {}), ...(gateways !== undefined ? { gateways } : {}) });
+    });
+  });
+  return out;
+}
+
+type Report = (severity: Diagnostic['severity'], code: Diagnostic['code'], path: string, message: string) => void;
+
+function translateAction(http: IstioHttpRoute, at: string, resolve: (d: IstioDestination, path: string) => string, report: Report, listenerPort: number | undefined): IrRouteAction {
+  if (http.directResponse) {
+    const body = http.directResponse.body;
+    const text = body?.string ?? (body?.bytes !== undefined ? Buffer.from(body.bytes, 'base64').toString('utf8') : undefined);
+    return { kind: 'respond', status: http.directResponse.status, ...(text !== undefined ? { body: text, contentType: 'text/plain' } : {}) };
+  }
+  if (http.redirect) {
+    const r = http.redirect;
+    const scheme = r.scheme === undefined ? undefined : r.scheme.toLowerCase();
+    if (scheme !== undefined && scheme !== 'http' && scheme !== 'https') report('warning', 'ERR_ISTIO_UNSUPPORTED', `${at}.redirect.scheme`, `scheme "${r.scheme}" is not http or https; the request's scheme is kept`);
+    if (r.derivePort === 'FROM_REQUEST_PORT') report('warning', 'ERR_ISTIO_UNSUPPORTED', `${at}.redirect.derivePort`, 'FROM_REQUEST_PORT is not implemented yet; the port follows the scheme');
+    const status = r.redirectCode ?? 301;
+    // Envoy keeps the request's port when only the scheme changes, unless derivePort says to use
+    // the scheme's default; the IR drops it on a scheme change, so the gateway port is written.
+    const port = r.port ?? (scheme !== undefined && r.derivePort !== 'FROM_PROTOCOL_DEFAULT' ? listenerPort : undefined);
+    return {
+      kind: 'redirect',
+      redirect: {
+        status,
+        ...(scheme === 'http' || scheme === 'https' ? { scheme } : {}),
+        ...(r.authority !== undefined ? { hostname: r.authority } : {}),
+        ...(port !== undefined ? { port } : {}),
+        ...(r.uri !== undefined ? { path: { kind: 'full', value: r.uri } } : {}),
+      },
+    };
+  }
+  if (http.delegate) {
+    report('error', 'ERR_ISTIO_UNSUPPORTED', `${at}.delegate`, 'delegate VirtualServices are not implemented yet; this route answers 500');
+    return { kind: 'reject', reason: 'invalid_route' };
+  }
+  const destinations = http.route ?? [];
+  if (destinations.length === 0) {
+    report('error', 'ERR_RESOURCE_INVALID', at, 'expected one of route, redirect, directResponse or delegate; this route answers 500');
+    return { kind: 'reject', reason: 'invalid_route' };
+  }
+  const anyWeight = destinations.some((d) => d.weight !== undefined);
+  const backends: IrWeightedBackend[] = destinations.map((d, k) => {
+    const path = `${at}.route[${k}].destination`;
+    const cluster = resolve(d.destination, path);
+    // One destination takes everything; several without any weight share equally.
+    const weight = d.weight ?? (destinations.length === 1 ? 100 : anyWeight ? 0 : 1);
+    const filters = headerFilters(d.headers);
+    return filters.length > 0 ? { cluster, weight, filters } : { cluster, weight };
+  });
+  return { kind: 'forward', backends };
+}
+
+function translateFilters(http: IstioHttpRoute, at: string, report: Report): IrFilter[] {
+  const out: IrFilter[] = [];
+  const cors = http.corsPolicy;
+  if (cors) {
+    const origins: string[] = [...(cors.allowOrigin ?? [])];
+    (cors.allowOrigins ?? []).forEach((o, k) => {
+      if (o.exact !== undefined) origins.push(o.exact);
+      else if (o.prefix === '*' || o.regex === '.*' || o.regex === '*') origins.push('*');
+      else report('warning', 'ERR_ISTIO_UNSUPPORTED', `${at}.corsPolicy.allowOrigins[${k}]`, 'prefix and regex origins are not implemented yet (exact and "*" are); this origin is not allowed');
+    });
+    const maxAge = cors.maxAge !== undefined ? parseIstioDuration(cors.maxAge) : undefined;
+    if (cors.maxAge !== undefined && maxAge === undefined) report('warning', 'ERR_RESOURCE_INVALID', `${at}.corsPolicy.maxAge`, `expected a duration such as "24h", found "${cors.maxAge}"; no max age is sent`);
+    if (cors.unmatchedPreflights !== undefined) report('warning', 'ERR_ISTIO_UNSUPPORTED', `${at}.corsPolicy.unmatchedPreflights`, 'not implemented; unmatched preflights are answered by the gateway');
+    const ir: IrCors = {
+      allowOrigins: origins,
+      ...(cors.allowMethods ? { allowMethods: [...cors.allowMethods] } : {}),
+      ...(cors.allowHeaders ? { allowHeaders: [...cors.allowHeaders] } : {}),
+      ...(cors.exposeHeaders ? { exposeHeaders: [...cors.exposeHeaders] } : {}),
+      ...(maxAge !== undefined ? { maxAgeSeconds: Math.floor(maxAge / 1000) } : {}),
+      ...(cors.allowCredentials !== undefined ? { allowCredentials: cors.allowCredentials } : {}),
+    };
+    out.push({ kind: 'cors', cors: ir });
+  }
+  out.push(...headerFilters(http.headers));
+  return out;
+}
+
+/**
+ * `rewrite.uri` replaces the matched prefix (a prefix match) or the whole path (an exact match),
+ * as Envoy's prefix_rewrite does for the route Istio generates. `rewrite.authority` sets Host.
+ */
+function translateRewrite(http: IstioHttpRoute, m: IstioHttpMatch | undefined, at: string, report: Report): IrFilter | undefined {
+  const rw = http.rewrite;
+  if (!rw) return undefined;
+  if (rw.uriRegexRewrite !== undefined) report('warning', 'ERR_ISTIO_UNSUPPORTED', `${at}.uriRegexRewrite`, 'not implemented yet; the path is not rewritten');
+  let path: IrPathRewrite | undefined;
+  if (rw.uri !== undefined) {
+    const uri = m?.uri;
+    if (uri?.exact !== undefined) path = { kind: 'full', value: rw.uri };
+    else if (uri?.prefix !== undefined) path = { kind: 'prefix', matchedPrefix: uri.prefix, value: rw.uri };
+    else if (uri?.regex !== undefined) report('warning', 'ERR_ISTIO_UNSUPPORTED', `${at}.uri`, 'rewriting a regex-matched path is not implemented yet (use uriRegexRewrite, also not yet); the path is not rewritten');
+    else path = { kind: 'prefix', matchedPrefix: '/', value: rw.uri };
+  }
+  if (path === undefined && rw.authority === undefined) return undefined;
+  return { kind: 'url-rewrite', ...(rw.authority !== undefined ? { hostname: rw.authority } : {}), ...(path ? { path } : {}) };
+}
+
+function translateTimeouts(http: IstioHttpRoute, at: string, report: Report): IrTimeouts | undefined {
+  const duration = (text: string | undefined, path: string): number | undefined => {
+    if (text === undefined) return undefined;
+    const ms = parseIstioDuration(text);
+    if (ms === undefined) report('warning', 'ERR_RESOURCE_INVALID', path, `expected a duration such as "1s" or "500ms", found "${text}"; ignored`);
+    return ms;
+  };
+  const requestMs = duration(http.timeout, `${at}.timeout`);
+  const backendRequestMs = http.retries && (http.retries.attempts ?? 0) > 0 ? duration(http.retries.perTryTimeout, `${at}.retries.perTryTimeout`) : undefined;
+  if (requestMs === undefined && backendRequestMs === undefined) return undefined;
+  return { ...(requestMs !== undefined ? { requestMs } : {}), ...(backendRequestMs !== undefined ? { backendRequestMs } : {}) };
+}
+
+function translateRetry(http: IstioHttpRoute, at: string, report: Report): IrRetryPolicy | undefined {
+  const r = http.retries;
+  if (!r) return ISTIO_DEFAULT_RETRY;
+  const attempts = r.attempts ?? 0;
+  if (attempts === 0) return undefined;
+  if (r.retryOn === undefined) return { ...ISTIO_DEFAULT_RETRY, attempts };
+  const conditions: IrRetryCondition[] = [];
+  const codes: number[] = [];
+  let statusCodes = false;
+  for (const raw of r.retryOn.split(',').map((s) => s.trim()).filter(Boolean)) {
+    if (/^\d{3}$/.test(raw)) codes.push(Number(raw));
+    else if (raw === 'retriable-status-codes') statusCodes = true;
+    else if (raw === 'refused-stream' || raw === 'reset' || raw === 'reset-before-request') conditions.some((c) => c.kind === 'reset') || conditions.push({ kind: 'reset' });
+    else if (raw === 'connect-failure' || raw === '5xx' || raw === 'gateway-error' || raw === 'retriable-4xx') conditions.push({ kind: raw });
+    else if (GRPC_CONDITIONS.has(raw)) report('warning', 'ERR_ISTIO_UNSUPPORTED', `${at}.retries.retryOn`, `gRPC condition "${raw}" is not implemented yet; not retried on`);
+    else report('warning', 'ERR_ISTIO_UNSUPPORTED', `${at}.retries.retryOn`, `condition "${raw}" is not implemented; not retried on`);
+  }
+  if (codes.length > 0 || statusCodes) conditions.push({ kind: 'retriable-status-codes', codes: codes.length > 0 ? codes : [503] });
+  return { attempts, retryOn: conditions, allowNonIdempotent: true };
+}
+
+function translateMirrors(http: IstioHttpRoute, at: string, resolve: (d: IstioDestination, path: string) => string): IrMirror[] {
+  const out: IrMirror[] = [];
+  const percentOf = (p: { value: number } | undefined): { percent?: number } => (p === undefined ? {} : { percent: Math.max(0, Math.min(100, p.value)) });
+  if (http.mirror) {
+    const pct = http.mirrorPercentage ?? (http.mirrorPercent !== undefined ? { value: http.mirrorPercent } : undefined);
+    out.push({ cluster: resolve(http.mirror, `${at}.mirror`), ...percentOf(pct) });
+  }
+  (http.mirrors ?? []).forEach((m, k) => out.push({ cluster: resolve(m.destination, `${at}.mirrors[${k}].destination`), ...percentOf(m.percentage) }));
+  return out;
+}
