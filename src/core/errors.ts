@@ -33,6 +33,7 @@ export const CONFIG_ERRORS = {
   ERR_TLS_CLIENT_UNVERIFIED: 'Client-certificate validation on a Gateway port is AllowInsecureFallback (warning: clients without a valid certificate are let through).',
   ERR_GATEWAY_LISTENER_UNSUPPORTED: 'A Gateway listener uses a protocol or TLS mode Isthmus does not implement (TLS, TCP, UDP, Passthrough); it is not programmed.',
   ERR_GATEWAY_ADDRESS_UNSUPPORTED: 'A Gateway address is not an IPAddress; it is ignored.',
+  ERR_LISTENERSET_NOT_ALLOWED: 'A ListenerSet names a Gateway whose `spec.allowedListeners` does not admit its namespace (the default is None); its listeners are not served.',
   ERR_ROUTE_NOT_ACCEPTED: 'A route parentRef did not attach (NoMatchingParent, NotAllowedByListeners, NoMatchingListenerHostname).',
   ERR_ROUTE_BACKEND_INVALID_KIND: 'A route backendRef names a kind other than a core Service; its share answers 500.',
   ERR_ROUTE_REF_NOT_PERMITTED: 'A reference into another namespace has no ReferenceGrant allowing it; its share answers 500.',

@@ -68,8 +68,16 @@ export type IngressObjectStatus = StatusOf<'Ingress', { readonly loadBalancer: {
 export type GatewayClassObjectStatus = StatusOf<'GatewayClass', { readonly conditions: readonly Condition[] }>;
 export type GatewayObjectStatus = StatusOf<
   'Gateway',
-  { readonly addresses: readonly GatewayStatusAddress[]; readonly conditions: readonly Condition[]; readonly listeners: readonly ListenerStatus[] }
+  {
+    readonly addresses: readonly GatewayStatusAddress[];
+    readonly conditions: readonly Condition[];
+    readonly listeners: readonly ListenerStatus[];
+    /** ListenerSets attached and Accepted (GEP-1713); set when the Gateway allows any or one names it. */
+    readonly attachedListenerSets?: number;
+  }
 >;
+/** gateway.networking.k8s.io/v1 ListenerSetStatus; `listeners` are ListenerEntryStatus (same shape as ListenerStatus). */
+export type ListenerSetObjectStatus = StatusOf<'ListenerSet', { readonly conditions: readonly Condition[]; readonly listeners: readonly ListenerStatus[] }>;
 export type RouteObjectStatus = StatusOf<'HTTPRoute' | 'GRPCRoute', { readonly parents: readonly RouteParentStatus[] }>;
 
 /** gateway.networking.k8s.io/v1 PolicyAncestorStatus: how a policy stands with one ancestor (a Gateway). */
@@ -83,7 +91,7 @@ export interface PolicyAncestorStatus {
 export type PolicyObjectStatus = StatusOf<'BackendTLSPolicy', { readonly ancestors: readonly PolicyAncestorStatus[] }>;
 
 /** Discriminated by the object's `kind`. */
-export type ObjectStatus = IngressObjectStatus | GatewayClassObjectStatus | GatewayObjectStatus | RouteObjectStatus | PolicyObjectStatus;
+export type ObjectStatus = IngressObjectStatus | GatewayClassObjectStatus | GatewayObjectStatus | ListenerSetObjectStatus | RouteObjectStatus | PolicyObjectStatus;
 
 export function condition(
   type: string,
@@ -94,4 +102,10 @@ export function condition(
 ): Condition {
   const base = { type, status: status ? ('True' as const) : ('False' as const), reason, message };
   return observedGeneration === undefined ? base : { ...base, observedGeneration };
+}
+
+/** `conditions` with `next` in place of the condition of its type (metav1 conditions are a map by type), or added last. */
+export function withCondition(conditions: readonly Condition[], next: Condition): Condition[] {
+  const i = conditions.findIndex((c) => c.type === next.type);
+  return i === -1 ? [...conditions, next] : conditions.map((c, j) => (j === i ? next : c));
 }

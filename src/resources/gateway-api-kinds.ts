@@ -1,11 +1,12 @@
 // Gateway API kinds (gateway.networking.k8s.io): GatewayClass, Gateway, HTTPRoute, GRPCRoute,
-// ReferenceGrant, BackendTLSPolicy.
+// ReferenceGrant, BackendTLSPolicy, ListenerSet.
 // Each is validated against the upstream CRD schema (upstream-schema.ts); the spec types are the
 // upstream ones, deeply readonly.
 import type { IIoK8sSigsGatewayApiApisV1BackendTLSPolicySpec } from '@kubernetes-models/gateway-api/gateway.networking.k8s.io/v1/BackendTLSPolicySpec';
 import type { IIoK8sSigsGatewayApiApisV1GatewayClassSpec } from '@kubernetes-models/gateway-api/gateway.networking.k8s.io/v1/GatewayClassSpec';
 import type { IIoK8sSigsGatewayApiApisV1GatewaySpec } from '@kubernetes-models/gateway-api/gateway.networking.k8s.io/v1/GatewaySpec';
 import type { IIoK8sSigsGatewayApiApisV1GRPCRouteSpec } from '@kubernetes-models/gateway-api/gateway.networking.k8s.io/v1/GRPCRouteSpec';
+import type { IIoK8sSigsGatewayApiApisV1ListenerSetSpec } from '@kubernetes-models/gateway-api/gateway.networking.k8s.io/v1/ListenerSetSpec';
 import type { IIoK8sSigsGatewayApiApisV1HTTPRouteSpec } from '@kubernetes-models/gateway-api/gateway.networking.k8s.io/v1/HTTPRouteSpec';
 import type { IIoK8sSigsGatewayApiApisV1ReferenceGrantSpec } from '@kubernetes-models/gateway-api/gateway.networking.k8s.io/v1/ReferenceGrantSpec';
 import { validate as validateBackendTlsPolicy } from '@kubernetes-models/gateway-api/_schemas/IoK8sSigsGatewayApiApisV1BackendTLSPolicy';
@@ -14,6 +15,7 @@ import { validate as validateGatewayClass } from '@kubernetes-models/gateway-api
 import { validate as validateGateway } from '@kubernetes-models/gateway-api/_schemas/IoK8sSigsGatewayApiApisV1Gateway';
 import { validate as validateGrpcRoute } from '@kubernetes-models/gateway-api/_schemas/IoK8sSigsGatewayApiApisV1GRPCRoute';
 import { validate as validateHttpRoute } from '@kubernetes-models/gateway-api/_schemas/IoK8sSigsGatewayApiApisV1HTTPRoute';
+import { validate as validateListenerSet } from '@kubernetes-models/gateway-api/_schemas/IoK8sSigsGatewayApiApisV1ListenerSet';
 import { validate as validateReferenceGrant } from '@kubernetes-models/gateway-api/_schemas/IoK8sSigsGatewayApiApisV1ReferenceGrant';
 import { validate as validateReferenceGrantV1beta1 } from '@kubernetes-models/gateway-api/_schemas/IoK8sSigsGatewayApiApisV1beta1ReferenceGrant';
 import type { DeepReadonly } from './deep-readonly.js';
@@ -39,6 +41,8 @@ export type GrpcRouteFilter = NonNullable<GrpcRouteRule['filters']>[number];
 export type ParentRef = NonNullable<HttpRouteSpec['parentRefs']>[number];
 export type BackendTlsPolicySpec = DeepReadonly<IIoK8sSigsGatewayApiApisV1BackendTLSPolicySpec>;
 export type GatewayFrontendTls = NonNullable<NonNullable<GatewaySpec['tls']>['frontend']>;
+export type ListenerSetSpec = DeepReadonly<IIoK8sSigsGatewayApiApisV1ListenerSetSpec>;
+export type ListenerEntry = ListenerSetSpec['listeners'][number];
 export type ReferenceGrantSpec = DeepReadonly<IIoK8sSigsGatewayApiApisV1ReferenceGrantSpec>;
 
 interface GatewayApiObject<K extends string, S, V extends string = typeof V1> {
@@ -53,6 +57,8 @@ export type GatewayClass = GatewayApiObject<'GatewayClass', GatewayClassSpec>;
 export type Gateway = GatewayApiObject<'Gateway', GatewaySpec>;
 export type HttpRoute = GatewayApiObject<'HTTPRoute', HttpRouteSpec>;
 export type GrpcRoute = GatewayApiObject<'GRPCRoute', GrpcRouteSpec>;
+/** GEP-1713: more listeners for a Gateway that allows them (`spec.allowedListeners`). */
+export type ListenerSet = GatewayApiObject<'ListenerSet', ListenerSetSpec>;
 /** The route kinds that attach to Gateway listeners. */
 export type GatewayRoute = HttpRoute | GrpcRoute;
 /** v1beta1 and v1 are the same object (v1 was promoted unchanged). */
@@ -83,6 +89,7 @@ export const gatewayClassKind = gatewayApiKind<'GatewayClass', GatewayClassSpec,
 export const gatewayKind = gatewayApiKind<'Gateway', GatewaySpec, typeof V1>(V1, 'Gateway', true, validateGateway);
 export const httpRouteKind = gatewayApiKind<'HTTPRoute', HttpRouteSpec, typeof V1>(V1, 'HTTPRoute', true, validateHttpRoute);
 export const grpcRouteKind = gatewayApiKind<'GRPCRoute', GrpcRouteSpec, typeof V1>(V1, 'GRPCRoute', true, validateGrpcRoute);
+export const listenerSetKind = gatewayApiKind<'ListenerSet', ListenerSetSpec, typeof V1>(V1, 'ListenerSet', true, validateListenerSet);
 export const referenceGrantKind = gatewayApiKind<'ReferenceGrant', ReferenceGrantSpec, typeof V1>(V1, 'ReferenceGrant', true, validateReferenceGrant);
 export const referenceGrantV1beta1Kind = gatewayApiKind<'ReferenceGrant', ReferenceGrantSpec, 'gateway.networking.k8s.io/v1beta1'>(
   'gateway.networking.k8s.io/v1beta1',

@@ -3,7 +3,7 @@ import { groupOfApiVersion, type ObjectRef } from '../core/object-ref.js';
 import { configMapKind } from './config-map.js';
 import { endpointSliceKind } from './endpoint-slice.js';
 import { endpointsKind } from './endpoints.js';
-import { backendTlsPolicyKind, backendTlsPolicyV1alpha3Kind, gatewayClassKind, gatewayKind, grpcRouteKind, httpRouteKind, referenceGrantKind, referenceGrantV1beta1Kind } from './gateway-api-kinds.js';
+import { backendTlsPolicyKind, backendTlsPolicyV1alpha3Kind, gatewayClassKind, gatewayKind, grpcRouteKind, httpRouteKind, listenerSetKind, referenceGrantKind, referenceGrantV1beta1Kind } from './gateway-api-kinds.js';
 import { ingressKind } from './ingress.js';
 import { istioKindDefinitions } from './istio-kinds.js';
 import { ingressClassKind } from './ingress-class.js';
@@ -34,6 +34,7 @@ const KINDS: readonly KindDefinition<Resource>[] = [
   gatewayKind,
   httpRouteKind,
   grpcRouteKind,
+  listenerSetKind,
   referenceGrantKind,
   referenceGrantV1beta1Kind,
   backendTlsPolicyKind,

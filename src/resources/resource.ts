@@ -1,7 +1,7 @@
 import { groupOfApiVersion, objectKey, type ObjectRef } from '../core/object-ref.js';
 import type { ConfigMap } from './config-map.js';
 import type { EndpointSlice } from './endpoint-slice.js';
-import type { BackendTlsPolicy, Gateway, GatewayClass, GrpcRoute, HttpRoute, ReferenceGrant } from './gateway-api-kinds.js';
+import type { BackendTlsPolicy, Gateway, GatewayClass, GrpcRoute, HttpRoute, ListenerSet, ReferenceGrant } from './gateway-api-kinds.js';
 import type { Endpoints } from './endpoints.js';
 import type { Ingress } from './ingress.js';
 import type { DestinationRule, IstioGateway, VirtualService } from './istio-kinds.js';
@@ -13,7 +13,7 @@ import type { Service } from './service.js';
 
 export type { ConfigMap } from './config-map.js';
 export type { EndpointSlice } from './endpoint-slice.js';
-export type { BackendTlsPolicy, Gateway, GatewayClass, GatewayListener, GatewayRoute, GrpcRoute, GrpcRouteFilter, GrpcRouteMatch, GrpcRouteRule, HttpBackendRef, HttpRoute, HttpRouteFilter, HttpRouteMatch, HttpRouteRule, ParentRef, ReferenceGrant } from './gateway-api-kinds.js';
+export type { BackendTlsPolicy, Gateway, GatewayClass, GatewayListener, GatewayRoute, GrpcRoute, GrpcRouteFilter, GrpcRouteMatch, GrpcRouteRule, HttpBackendRef, HttpRoute, HttpRouteFilter, HttpRouteMatch, HttpRouteRule, ListenerEntry, ListenerSet, ParentRef, ReferenceGrant } from './gateway-api-kinds.js';
 export type { Endpoints } from './endpoints.js';
 export type { Ingress } from './ingress.js';
 export type { DestinationRule, IstioGateway, VirtualService } from './istio-kinds.js';
@@ -39,6 +39,7 @@ export type Resource =
   | Gateway
   | HttpRoute
   | GrpcRoute
+  | ListenerSet
   | ReferenceGrant
   | BackendTlsPolicy
   | IstioGateway

@@ -7,6 +7,7 @@ import type {
   Gateway,
   GatewayClass,
   GrpcRoute,
+  ListenerSet,
   HttpRoute,
   Namespace,
   ReferenceGrant,
@@ -41,6 +42,7 @@ export interface ResourceIndex {
   readonly gateways: readonly Gateway[];
   readonly httpRoutes: readonly HttpRoute[];
   readonly grpcRoutes: readonly GrpcRoute[];
+  readonly listenerSets: readonly ListenerSet[];
   readonly referenceGrants: readonly ReferenceGrant[];
   readonly backendTlsPolicies: readonly BackendTlsPolicy[];
   /** networking.istio.io Gateways (kind `Gateway` as Gateway API's; the group tells them apart). */
@@ -78,6 +80,7 @@ export function indexResources(resources: readonly Resource[]): ResourceIndex {
   const gateways: Gateway[] = [];
   const httpRoutes: HttpRoute[] = [];
   const grpcRoutes: GrpcRoute[] = [];
+  const listenerSets: ListenerSet[] = [];
   const referenceGrants: ReferenceGrant[] = [];
   const backendTlsPolicies: BackendTlsPolicy[] = [];
   const istioGateways: IstioGateway[] = [];
@@ -135,6 +138,9 @@ export function indexResources(resources: readonly Resource[]): ResourceIndex {
       case 'GRPCRoute':
         grpcRoutes.push(resource);
         break;
+      case 'ListenerSet':
+        listenerSets.push(resource);
+        break;
       case 'ReferenceGrant':
         referenceGrants.push(resource);
         break;
@@ -164,6 +170,7 @@ export function indexResources(resources: readonly Resource[]): ResourceIndex {
     gateways,
     httpRoutes,
     grpcRoutes,
+    listenerSets,
     referenceGrants,
     backendTlsPolicies,
     istioGateways,

@@ -75,7 +75,7 @@ export function translate(snapshot: ResourceSnapshot, options: TranslateOptions)
     clusters: istioClusters.finish(clusters.build(), usedClusters(logical)),
     certificates: [...ingress.certificates, ...gatewayApi.certificates, ...istio.certificates],
   };
-  const statuses = applyListenerConflicts([...ingress.statuses, ...gatewayApi.statuses], bound.conflicts);
+  const statuses = applyListenerConflicts([...ingress.statuses, ...gatewayApi.statuses], bound.conflicts, gatewayApi.listenerSetParents);
   return { ir, statuses, diagnostics: sortDiagnostics(diagnostics) };
 }
 

@@ -75,10 +75,12 @@ export function applyFrontendValidation(
   diagnostics: Diagnostic[],
 ): { listeners: ResolvedListener[]; byPort: Map<number, IrClientValidation> } {
   const byPort = new Map<number, IrClientValidation>();
-  const generation = gateway.metadata.generation;
   const ports = [...new Set(listeners.filter((l) => l.protocol === 'https').map((l) => l.spec.port))];
   const results = new Map(ports.map((port) => [port, resolvePort(gateway, port, index, diagnostics)]));
   const out = listeners.map((l): ResolvedListener => {
+    // A ListenerSet's HTTPS listeners on the port are the Gateway's too (GEP-1713), but their
+    // conditions carry the ListenerSet's generation.
+    const generation = l.owner.metadata.generation;
     const result = l.protocol === 'https' ? results.get(l.spec.port) : undefined;
     if (result === undefined) return l;
     if (result.kind === 'ok') {

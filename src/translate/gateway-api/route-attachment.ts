@@ -1,5 +1,6 @@
 // HTTPRoute and GRPCRoute parentRefs → the listeners a route attaches to, and the route's Accepted condition per
-// parentRef (gateway.networking.k8s.io/v1 RouteConditionReason).
+// parentRef (gateway.networking.k8s.io/v1 RouteConditionReason). A parent is a Gateway (its own
+// listeners only) or a ListenerSet (its entries); both attach by the same rules (GEP-1713).
 import type { Namespace } from '../../resources/resource.js';
 import type { GatewayRoute, ParentRef } from '../../resources/resource.js';
 import { GATEWAY_GROUP, type ResolvedListener } from './gateway-listeners.js';
@@ -9,7 +10,9 @@ export type Attachment =
   | { readonly kind: 'attached'; readonly listeners: readonly { readonly listener: ResolvedListener; readonly hostnames: readonly string[] }[] }
   | { readonly kind: 'rejected'; readonly reason: 'NoMatchingParent' | 'NotAllowedByListeners' | 'NoMatchingListenerHostname'; readonly message: string };
 
-function labelsMatch(selector: { readonly matchLabels?: Readonly<Record<string, string>>; readonly matchExpressions?: readonly { readonly key: string; readonly operator: string; readonly values?: readonly string[] }[] } | undefined, labels: Readonly<Record<string, string>>): boolean {
+export type LabelSelector = { readonly matchLabels?: Readonly<Record<string, string>>; readonly matchExpressions?: readonly { readonly key: string; readonly operator: string; readonly values?: readonly string[] }[] };
+
+function labelsMatch(selector: LabelSelector | undefined, labels: Readonly<Record<string, string>>): boolean {
   if (!selector) return true;
   for (const [k, v] of Object.entries(selector.matchLabels ?? {})) if (labels[k] !== v) return false;
   for (const e of selector.matchExpressions ?? []) {
@@ -24,20 +27,33 @@ function labelsMatch(selector: { readonly matchLabels?: Readonly<Record<string, 
   return true;
 }
 
-/** allowedRoutes: namespaces From Same (default) / All / Selector, and the route kind. */
-function isAllowed(listener: ResolvedListener, route: GatewayRoute, namespaces: ReadonlyMap<string, Namespace>): boolean {
-  if (!listener.supportedKinds.some((k) => k.kind === route.kind)) return false;
-  const from = listener.spec.allowedRoutes?.namespaces?.from ?? 'Same';
-  const routeNs = route.metadata.namespace ?? 'default';
+/**
+ * Whether an object in `namespace` may attach to one in `ownerNamespace`, by a `namespaces`
+ * stanza (`allowedRoutes.namespaces`, `allowedListeners.namespaces`): From Same / All / Selector;
+ * None and anything else refuse. `defaultFrom` is the API's default for an absent `from`.
+ */
+export function isNamespaceAllowed(
+  stanza: { readonly from?: string; readonly selector?: LabelSelector } | undefined,
+  defaultFrom: string,
+  ownerNamespace: string,
+  namespace: string,
+  namespaces: ReadonlyMap<string, Namespace>,
+): boolean {
+  const from = stanza?.from ?? defaultFrom;
   if (from === 'All') return true;
-  if (from === 'Same') return routeNs === (listener.gateway.metadata.namespace ?? 'default');
+  if (from === 'Same') return namespace === ownerNamespace;
   if (from === 'Selector') {
-    const ns = namespaces.get(routeNs);
     // A namespace without an object still has the label Kubernetes sets on every namespace.
-    const labels = { 'kubernetes.io/metadata.name': routeNs, ...(ns?.metadata.labels ?? {}) };
-    return labelsMatch(listener.spec.allowedRoutes?.namespaces?.selector, labels);
+    const labels = { 'kubernetes.io/metadata.name': namespace, ...(namespaces.get(namespace)?.metadata.labels ?? {}) };
+    return labelsMatch(stanza?.selector, labels);
   }
   return false;
+}
+
+/** allowedRoutes: namespaces From Same (default; the namespace of the Gateway or ListenerSet declaring the listener) / All / Selector, and the route kind. */
+function isAllowed(listener: ResolvedListener, route: GatewayRoute, namespaces: ReadonlyMap<string, Namespace>): boolean {
+  if (!listener.supportedKinds.some((k) => k.kind === route.kind)) return false;
+  return isNamespaceAllowed(listener.spec.allowedRoutes?.namespaces, 'Same', listener.owner.metadata.namespace ?? 'default', route.metadata.namespace ?? 'default', namespaces);
 }
 
 /** Route hostnames intersected with the listener's; `[]` means no intersection. */
@@ -51,13 +67,14 @@ export function effectiveHostnames(listenerHostname: string, routeHostnames: rea
   return [...out];
 }
 
-export function attachToGateway(route: GatewayRoute, parentRef: ParentRef, listeners: readonly ResolvedListener[], namespaces: ReadonlyMap<string, Namespace>): Attachment {
+/** `listeners`: those of the parent itself (a Gateway's own, or a ListenerSet's entries). */
+export function attachToParent(route: GatewayRoute, parentRef: ParentRef, listeners: readonly ResolvedListener[], namespaces: ReadonlyMap<string, Namespace>): Attachment {
   const candidates = listeners.filter(
     (l) => (parentRef.sectionName === undefined || l.spec.name === parentRef.sectionName) && (parentRef.port === undefined || l.spec.port === parentRef.port),
   );
   if (candidates.length === 0) {
     const what = [parentRef.sectionName !== undefined ? `sectionName "${parentRef.sectionName}"` : '', parentRef.port !== undefined ? `port ${parentRef.port}` : ''].filter(Boolean).join(' and ');
-    return { kind: 'rejected', reason: 'NoMatchingParent', message: `the Gateway has no listener with ${what || 'any name'}` };
+    return { kind: 'rejected', reason: 'NoMatchingParent', message: `the ${parentRef.kind ?? 'Gateway'} has no listener with ${what || 'any name'}` };
   }
   const allowed = candidates.filter((l) => l.serving && isAllowed(l, route, namespaces));
   if (allowed.length === 0) {
@@ -74,4 +91,8 @@ export function attachToGateway(route: GatewayRoute, parentRef: ParentRef, liste
 
 export function isGatewayParent(parentRef: ParentRef): boolean {
   return (parentRef.group ?? GATEWAY_GROUP) === GATEWAY_GROUP && (parentRef.kind ?? 'Gateway') === 'Gateway';
+}
+
+export function isListenerSetParent(parentRef: ParentRef): boolean {
+  return (parentRef.group ?? GATEWAY_GROUP) === GATEWAY_GROUP && parentRef.kind === 'ListenerSet';
 }

@@ -1,11 +1,11 @@
 // Gateway API (gateway.networking.k8s.io/v1) → IR listeners, certificates and statuses.
 // HTTPRoutes and GRPCRoutes attach, resolve and report alike; only their rules differ.
-// Phases: classes → gateways and their listeners → route attachment → rules → virtual hosts
-// (listener isolation) → statuses. Pure: no I/O, no clock.
+// Phases: classes → gateways, the ListenerSets they admit, and their listeners → route attachment
+// → rules → virtual hosts (listener isolation) → statuses. Pure: no I/O, no clock.
 import type { Diagnostic } from '../../core/diagnostic.js';
-import { condition, type GatewayObjectStatus, type ObjectStatus, type RouteParentStatus } from '../../core/object-status.js';
+import { condition, type GatewayObjectStatus, type ListenerSetObjectStatus, type ListenerStatus, type ObjectStatus, type RouteParentStatus } from '../../core/object-status.js';
 import type { IrCertificate, IrClientValidation, IrListener, IrListenerTls, IrRoute, IrVirtualHost } from '../../ir/types.js';
-import { refOf, type Gateway, type GatewayRoute } from '../../resources/resource.js';
+import { refOf, type Gateway, type GatewayRoute, type ParentRef } from '../../resources/resource.js';
 import type { ResourceIndex } from '../../store/resource-index.js';
 import { compareByCreation } from '../creation-order.js';
 import type { ClusterSet } from '../services/cluster-set.js';
@@ -13,13 +13,14 @@ import type { BackendTlsPolicies } from './backend-tls-policies.js';
 import { backendTlsPolicyStatuses, type GatewayServiceUses } from './backend-tls-policy-status.js';
 import { selectOurGatewayClasses } from './gateway-classes.js';
 import { applyFrontendValidation } from './frontend-tls-validation.js';
-import { resolveListeners, type ResolvedListener } from './gateway-listeners.js';
+import { listenerName, resolveListeners, type ResolvedListener } from './gateway-listeners.js';
+import { attachedListenerSetStatus, isListenerSetAccepted, keyOf, notAllowedListenerSetStatus, selectListenerSets } from './listener-sets.js';
 import { compareHostnamesBySpecificity, covers, hostnameSpecificity } from './hostnames.js';
 import { translateGrpcRule } from './grpc-route-rules.js';
 import type { BackendContext, RefProblem, ServiceUse } from './http-route-backends.js';
 import { rankHttpMatch } from './http-route-match.js';
 import { translateRule } from './http-route-rules.js';
-import { attachToGateway, isGatewayParent } from './route-attachment.js';
+import { attachToParent, isGatewayParent, isListenerSetParent } from './route-attachment.js';
 import { compareRanks, type RankedRoute } from './route-precedence.js';
 
 export const DEFAULT_GATEWAY_CONTROLLER = 'isthmus.dev/gateway-controller';
@@ -33,6 +34,17 @@ export interface GatewayApiTranslation {
   readonly listeners: readonly IrListener[];
   readonly certificates: readonly IrCertificate[];
   readonly statuses: readonly ObjectStatus[];
+  /** ListenerSet (`ns/name`) → its Gateway (`ns/name`), for ListenerSets whose Gateway is ours. */
+  readonly listenerSetParents: ReadonlyMap<string, string>;
+}
+
+/** What a route parentRef (a Gateway or a ListenerSet) offers to attach to. */
+interface Parent {
+  readonly gatewayKey: string;
+  /** The parent's own listeners: a Gateway's, not its ListenerSets' (GEP-1713). */
+  readonly listeners: readonly ResolvedListener[];
+  /** Set when a ListenerSet of ours is not attached to its Gateway. */
+  readonly refused?: string;
 }
 
 interface Attached {
@@ -47,7 +59,11 @@ function nsOf(o: { readonly metadata: { readonly namespace?: string } }): string
 }
 
 function gatewayKey(g: Gateway): string {
-  return `${nsOf(g)}/${g.metadata.name}`;
+  return keyOf(g);
+}
+
+function parentKey(kind: string, namespace: string, name: string): string {
+  return `${kind}/${namespace}/${name}`;
 }
 
 /** The first IPAddress of spec.addresses is the bind address; others are not supported. */
@@ -83,13 +99,13 @@ function buildVirtualHosts(listeners: readonly ResolvedListener[], attached: rea
     // One route object once per virtual host, even when two parentRefs brought it.
     const seen = new Set<IrRoute>();
     const routes = ordered.flatMap(({ route }) => (seen.has(route) ? [] : (seen.add(route), [route])));
-    out.get(owner)!.push({ name: `${listenerName(owner)}/vhost/${key}`, hostnames: [key], wildcardMatch: 'any-labels', routes });
+    out.get(owner)!.push({ name: `${irListenerName(owner)}/vhost/${key}`, hostnames: [key], wildcardMatch: 'any-labels', routes });
   }
   return out;
 }
 
-function listenerName(l: ResolvedListener): string {
-  return `gateway/${gatewayKey(l.gateway)}/${l.spec.name}`;
+function irListenerName(l: ResolvedListener): string {
+  return listenerName(l.owner, l.spec.name);
 }
 
 function listenerTls(certs: readonly IrCertificate[], clientValidation: IrClientValidation | undefined): IrListenerTls {
@@ -116,13 +132,26 @@ export function translateGatewayApi(
 ): GatewayApiTranslation {
   const classes = selectOurGatewayClasses(index.gatewayClasses, options.gatewayController);
   const gateways = index.gateways.filter((g) => classes.ours.has(g.spec.gatewayClassName)).sort(compareByCreation);
+  const sets = selectListenerSets(index.listenerSets, new Map(gateways.map((g) => [gatewayKey(g), g])), index.namespaces, diagnostics);
+  // Every listener of a Gateway: its own, then those of the ListenerSets it admits.
   const listenersByGateway = new Map<string, ResolvedListener[]>();
   const clientValidationByGateway = new Map<string, Map<number, IrClientValidation>>();
+  const parents = new Map<string, Parent>();
   for (const g of gateways) {
-    const frontend = applyFrontendValidation(g, resolveListeners(g, index, diagnostics), index, diagnostics);
+    const frontend = applyFrontendValidation(g, resolveListeners(g, sets.attached.get(gatewayKey(g)) ?? [], index, diagnostics), index, diagnostics);
     listenersByGateway.set(gatewayKey(g), frontend.listeners);
     clientValidationByGateway.set(gatewayKey(g), frontend.byPort);
+    parents.set(parentKey('Gateway', nsOf(g), g.metadata.name), { gatewayKey: gatewayKey(g), listeners: frontend.listeners.filter((l) => l.owner === g) });
+    for (const set of sets.attached.get(gatewayKey(g)) ?? []) {
+      parents.set(parentKey('ListenerSet', nsOf(set), set.metadata.name), { gatewayKey: gatewayKey(g), listeners: frontend.listeners.filter((l) => l.owner === set) });
+    }
   }
+  for (const set of sets.notAllowed) {
+    const gw = sets.parents.get(keyOf(set)) ?? '';
+    parents.set(parentKey('ListenerSet', nsOf(set), set.metadata.name), { gatewayKey: gw, listeners: [], refused: `ListenerSet ${keyOf(set)} is not attached: Gateway ${gw} does not allow it (NotAllowed)` });
+  }
+  const parentOf = (route: GatewayRoute, p: ParentRef): Parent | undefined =>
+    parents.get(parentKey(isListenerSetParent(p) ? 'ListenerSet' : 'Gateway', p.namespace ?? nsOf(route), p.name));
 
   const attachedCount = new Map<ResolvedListener, number>();
   const attached: Attached[] = [];
@@ -130,8 +159,8 @@ export function translateGatewayApi(
   const statuses: ObjectStatus[] = [...classes.statuses];
   const routes: GatewayRoute[] = [...index.httpRoutes, ...index.grpcRoutes].sort(compareByCreation);
   routes.forEach((route, routeOrder) => {
-    const parents = (route.spec.parentRefs ?? []).filter(isGatewayParent);
-    const ours = parents.filter((p) => listenersByGateway.has(`${p.namespace ?? nsOf(route)}/${p.name}`));
+    const refs = (route.spec.parentRefs ?? []).filter((p) => isGatewayParent(p) || isListenerSetParent(p));
+    const ours = refs.filter((p) => parentOf(route, p) !== undefined);
     if (ours.length === 0) return; // routes of other controllers get no status from us
     const routeName = `${route.kind.toLowerCase()}/${nsOf(route)}/${route.metadata.name}`;
     const problems: RefProblem[] = [];
@@ -142,8 +171,10 @@ export function translateGatewayApi(
     const irRoutes = translateRouteRules(route, ctx);
     let anyAttached = false;
     const parentStatuses = ours.map((parentRef, p): RouteParentStatus => {
-      const gwListeners = listenersByGateway.get(`${parentRef.namespace ?? nsOf(route)}/${parentRef.name}`) ?? [];
-      const attachment = attachToGateway(route, parentRef, gwListeners, index.namespaces);
+      const parent = parentOf(route, parentRef)!;
+      const attachment = parent.refused !== undefined
+        ? ({ kind: 'rejected', reason: 'NoMatchingParent', message: parent.refused } as const)
+        : attachToParent(route, parentRef, parent.listeners, index.namespaces);
       const generation = route.metadata.generation;
       const refs = problems[0];
       const resolved = refs
@@ -159,7 +190,7 @@ export function translateGatewayApi(
         return { parentRef: { ...parentRef }, controllerName: options.gatewayController, conditions: [condition('Accepted', false, 'UnsupportedValue', invalidRules[0]!, generation), resolved] };
       }
       anyAttached = true;
-      const gwKey = `${parentRef.namespace ?? nsOf(route)}/${parentRef.name}`;
+      const gwKey = parent.gatewayKey;
       usesByGateway.set(gwKey, [...(usesByGateway.get(gwKey) ?? []), ...serviceUses]);
       for (const { listener, hostnames } of attachment.listeners) {
         attachedCount.set(listener, (attachedCount.get(listener) ?? 0) + 1);
@@ -168,12 +199,14 @@ export function translateGatewayApi(
       const partly = invalidRules.length > 0 ? [condition('PartiallyInvalid', true, 'UnsupportedValue', invalidRules[0]!, generation)] : [];
       return { parentRef: { ...parentRef }, controllerName: options.gatewayController, conditions: [condition('Accepted', true, 'Accepted', 'attached', generation), resolved, ...partly] };
     });
-    // A parentRef to a Gateway that does not exist at all has no controller to speak for it: the
-    // one that serves the route's other parents does (NoMatchingParent), so the mistake is visible.
-    for (const parentRef of parents) {
+    // A parentRef to a Gateway (or ListenerSet) that does not exist at all has no controller to
+    // speak for it: the one that serves the route's other parents does (NoMatchingParent), so the
+    // mistake is visible.
+    for (const parentRef of refs) {
       const key = `${parentRef.namespace ?? nsOf(route)}/${parentRef.name}`;
-      if (listenersByGateway.has(key) || index.gateways.some((g) => gatewayKey(g) === key)) continue;
-      const message = `Gateway ${key} does not exist`;
+      const existing: readonly { readonly metadata: { readonly namespace?: string; readonly name: string } }[] = isListenerSetParent(parentRef) ? index.listenerSets : index.gateways;
+      if (parentOf(route, parentRef) !== undefined || existing.some((o) => keyOf(o) === key)) continue;
+      const message = `${isListenerSetParent(parentRef) ? 'ListenerSet' : 'Gateway'} ${key} does not exist`;
       const p = (route.spec.parentRefs ?? []).indexOf(parentRef);
       diagnostics.push({ severity: 'warning', code: 'ERR_ROUTE_NOT_ACCEPTED', object: refOf(route), source: route.source, path: `spec.parentRefs[${p}]`, message: `NoMatchingParent: ${message}` });
       parentStatuses.push({ parentRef: { ...parentRef }, controllerName: options.gatewayController, conditions: [condition('Accepted', false, 'NoMatchingParent', message, route.metadata.generation)] });
@@ -185,10 +218,11 @@ export function translateGatewayApi(
 
   const irListeners: IrListener[] = [];
   const certificates: IrCertificate[] = [];
+  const listenerStatus = (l: ResolvedListener): ListenerStatus => ({ name: l.spec.name, supportedKinds: l.supportedKinds, attachedRoutes: attachedCount.get(l) ?? 0, conditions: l.conditions });
   for (const gateway of gateways) {
-    const listeners = listenersByGateway.get(gatewayKey(gateway)) ?? [];
+    const all = listenersByGateway.get(gatewayKey(gateway)) ?? [];
     const address = bindAddress(gateway, diagnostics);
-    const serving = listeners.filter((l) => l.serving);
+    const serving = all.filter((l) => l.serving);
     const ports = [...new Set(serving.map((l) => l.spec.port))].sort((a, b) => a - b);
     for (const port of ports) {
       const onPort = serving.filter((l) => l.spec.port === port);
@@ -199,8 +233,8 @@ export function translateGatewayApi(
         const protocol = l.protocol === 'https' ? 'https' : 'http';
         certificates.push(...l.certificates);
         irListeners.push({
-          name: listenerName(l),
-          declaredBy: { object: refOf(gateway), path: `spec.listeners[${l.index}]`, ...(gateway.source !== undefined ? { source: gateway.source } : {}), sectionName: l.spec.name, hostname: l.hostname },
+          name: irListenerName(l),
+          declaredBy: { object: refOf(l.owner), path: `spec.listeners[${l.index}]`, ...(l.owner.source !== undefined ? { source: l.owner.source } : {}), sectionName: l.spec.name, hostname: l.hostname },
           protocol,
           port,
           ...(address !== undefined ? { address } : {}),
@@ -210,7 +244,11 @@ export function translateGatewayApi(
       }
     }
     const generation = gateway.metadata.generation;
-    const programmed = serving.length > 0;
+    // GEP-1713: a Gateway's own conditions reflect its own listeners; ListenerSets report theirs.
+    const listeners = all.filter((l) => l.owner === gateway);
+    const programmed = listeners.some((l) => l.serving);
+    const setStatuses: ListenerSetObjectStatus[] = (sets.attached.get(gatewayKey(gateway)) ?? []).map((set) => attachedListenerSetStatus(set, all.filter((l) => l.owner === set).map(listenerStatus)));
+    const reportsSets = (gateway.spec.allowedListeners?.namespaces?.from ?? 'None') !== 'None' || [...sets.parents.values()].includes(gatewayKey(gateway));
     const status: GatewayObjectStatus = {
       apiVersion: gateway.apiVersion,
       kind: 'Gateway',
@@ -224,12 +262,14 @@ export function translateGatewayApi(
             ? condition('Programmed', true, 'Programmed', 'served', generation)
             : condition('Programmed', false, 'Invalid', 'no listener can be served', generation),
         ],
-        listeners: listeners.map((l) => ({ name: l.spec.name, supportedKinds: l.supportedKinds, attachedRoutes: attachedCount.get(l) ?? 0, conditions: l.conditions })),
+        listeners: listeners.map(listenerStatus),
+        ...(reportsSets ? { attachedListenerSets: setStatuses.filter(isListenerSetAccepted).length } : {}),
       },
     };
-    statuses.push(status);
+    statuses.push(status, ...setStatuses);
   }
+  for (const set of sets.notAllowed) statuses.push(notAllowedListenerSetStatus(set, sets.parents.get(keyOf(set)) ?? ''));
   const uses: GatewayServiceUses[] = gateways.map((gateway) => ({ gateway, uses: usesByGateway.get(gatewayKey(gateway)) ?? [] }));
   statuses.push(...backendTlsPolicyStatuses(backendTls, uses, index, options.gatewayController));
-  return { listeners: irListeners, certificates, statuses };
+  return { listeners: irListeners, certificates, statuses, listenerSetParents: sets.parents };
 }
