@@ -133,7 +133,7 @@ export function translateVirtualServiceRoutes(vs: VirtualService, ctx: VirtualSe
       let match: IrRoute['match'] = { path: { kind: 'any' } };
       let port: number | undefined;
       let gateways: readonly string[] | undefined;
-      const routeAction = action;
+      const routeAction = action.kind === 'redirect' ? redirectForMatch(action, http, m, `${at}.redirect`, report) : action;
       if (m !== undefined) {
         const result = translateIstioMatch(m, `${at}.match[${j}]`);
         if (result.kind === 'invalid' || result.kind === 'unsupported') {
@@ -222,6 +222,31 @@ function translateAction(
     return filters.length > 0 ? { cluster, weight, filters } : { cluster, weight };
   });
   return { kind: 'forward', backends };
+}
+
+/**
+ * `redirect.uri` replaces the whole path, whatever the match (Istio's HTTPRedirect: "the entire
+ * path will be replaced, irrespective of the request URI being matched as an exact path or
+ * prefix"); `redirect.prefixRewrite` replaces only the matched prefix, or the whole path after an
+ * exact match, as Envoy's redirect `prefix_rewrite` does. Both depend on the match, so the
+ * redirect is finished here, once per match.
+ */
+function redirectForMatch(action: Extract<IrRouteAction, { kind: 'redirect' }>, http: IstioHttpRoute, m: IstioHttpMatch | undefined, at: string, report: Report): IrRouteAction {
+  const value = http.redirect?.prefixRewrite;
+  if (value === undefined) return action;
+  if (http.redirect?.uri !== undefined) {
+    report('warning', 'ERR_RESOURCE_INVALID', `${at}.prefixRewrite`, 'uri and prefixRewrite are exclusive; uri replaces the whole path and prefixRewrite is ignored');
+    return action;
+  }
+  const uri = m?.uri;
+  let path: IrPathRewrite;
+  if (uri?.exact !== undefined) path = { kind: 'full', value };
+  else if (uri?.prefix !== undefined) path = { kind: 'prefix', matchedPrefix: uri.prefix, value };
+  else if (uri?.regex !== undefined) {
+    report('warning', 'ERR_ISTIO_UNSUPPORTED', `${at}.prefixRewrite`, 'a regex-matched path has no prefix to replace; the path is kept');
+    return action;
+  } else path = { kind: 'prefix', matchedPrefix: '/', value };
+  return { kind: 'redirect', redirect: { ...action.redirect, path } };
 }
 
 function translateFilters(http: IstioHttpRoute, at: string, report: Report): IrFilter[] {

@@ -6,6 +6,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { IrFilter, IrRoute } from '../../../src/ir/types.js';
 import { translate } from '../../../src/translate/translate.js';
+import { buildRedirectLocation } from '../../../src/dataplane/http/redirect.js';
 import { GOLDEN_OPTIONS, snapshotOf } from '../golden-harness.js';
 
 const GATEWAY = `
@@ -96,4 +97,23 @@ test('rewrite.authority wins over a header-set authority; set wins over add', ()
     - destination: {host: b}
     headers: {request: {add: {host: from-add}, set: {host: from-set}}}`).routes[0]!;
   assert.deepEqual(hostRewrites(s.filters), ['from-set']);
+});
+
+test('redirect.prefixRewrite replaces the matched prefix; redirect.uri replaces the whole path (Istio HTTPRedirect)', () => {
+  const { routes } = routesOf(`
+  - match:
+    - uri: {prefix: /foo/}
+    - uri: {exact: /exact}
+    redirect: {prefixRewrite: /new/}
+  - match:
+    - uri: {prefix: /old/}
+    redirect: {uri: /whole}`);
+  const location = (route: IrRoute | undefined, path: string): string => {
+    assert.equal(route?.action.kind, 'redirect');
+    if (route?.action.kind !== 'redirect') return '';
+    return buildRedirectLocation(route.action.redirect, { scheme: 'http', host: 'b', port: undefined, path, query: '?q=1' });
+  };
+  assert.equal(location(routes[0], '/foo/bar'), 'http://b/new/bar?q=1');
+  assert.equal(location(routes[1], '/exact'), 'http://b/new/?q=1');
+  assert.equal(location(routes[2], '/old/x/y'), 'http://b/whole?q=1');
 });
