@@ -175,6 +175,13 @@ export interface IrStringMatch {
   readonly name: string;
   readonly kind: 'exact' | 'regex' | 'present' | 'absent' | 'prefix';
   readonly value?: string;
+  /**
+   * The match holds when the value is missing or does not match (`exact`, `prefix`, `regex` only):
+   * a missing value counts as the empty string, then the result is inverted (Envoy `invert_match`
+   * with `treat_missing_header_as_empty`, what Istio `withoutHeaders` generates). So an inverted
+   * `regex: .*` never holds, and an inverted `exact: jason` holds when the header is absent.
+   */
+  readonly invert?: boolean;
 }
 
 export type IrRouteAction =

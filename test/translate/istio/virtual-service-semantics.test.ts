@@ -117,3 +117,20 @@ test('redirect.prefixRewrite replaces the matched prefix; redirect.uri replaces 
   assert.equal(location(routes[1], '/exact'), 'http://b/new/?q=1');
   assert.equal(location(routes[2], '/old/x/y'), 'http://b/whole?q=1');
 });
+
+test('withoutHeaders: {} and regex "*" mean "absent"; other matches are inverted with a missing header read as empty', () => {
+  const { routes, diagnostics } = routesOf(`
+  - match:
+    - withoutHeaders: {end-user: {regex: "*"}, x-a: {}}
+    - withoutHeaders: {end-user: {regex: ".*"}}
+    - withoutHeaders: {end-user: {exact: jason}}
+    - headers: {x-any: {regex: "*"}}
+    route:
+    - destination: {host: b}`);
+  assert.deepEqual(diagnostics.filter((d) => d.includes('withoutHeaders') || d.includes('x-any')), []);
+  const headers = routes.map((r) => r.match.headers);
+  assert.deepEqual(headers[0], [{ name: 'end-user', kind: 'absent' }, { name: 'x-a', kind: 'absent' }]);
+  assert.deepEqual(headers[1], [{ name: 'end-user', kind: 'regex', value: '.*', invert: true }]);
+  assert.deepEqual(headers[2], [{ name: 'end-user', kind: 'exact', value: 'jason', invert: true }]);
+  assert.deepEqual(headers[3], [{ name: 'x-any', kind: 'present' }]);
+});
