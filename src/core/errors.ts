@@ -57,6 +57,7 @@ export const RUNTIME_ERRORS = {
   invalid_backend: { status: 503, blame: 'internal', retryable: false, text: 'The route\'s backend is invalid in the configuration; /api/diagnostics says why.' },
   invalid_route: { status: 500, blame: 'internal', retryable: false, text: 'The route cannot be served as configured; /api/diagnostics says why.' },
   no_healthy_upstream: { status: 503, blame: 'upstream', retryable: false, text: 'The route\'s cluster has no healthy endpoint.' },
+  upstream_overflow: { status: 503, blame: 'upstream', retryable: false, text: 'The cluster\'s circuit breakers are full (requests in flight and pending at their limits); answered at once, as Envoy\'s overflow.' },
   upstream_timeout: { status: 504, blame: 'upstream', retryable: false, text: 'The upstream did not answer within the route timeout.' },
   upstream_connect_timeout: { status: 504, blame: 'upstream', retryable: true, text: 'Connecting to the upstream timed out.' },
   upstream_tls_error: { status: 502, blame: 'upstream', retryable: true, text: 'The TLS handshake with the upstream failed: its certificate is not trusted or does not carry the expected name, or the handshake broke.' },

@@ -186,6 +186,7 @@ export class DataPlane {
       name: c.name,
       protocol: c.connection.protocol,
       ...(c.connection.tls === undefined ? {} : { tls: describeTls(c.connection.tls) }),
+      circuitBreakers: c.breaker.stats(),
       endpoints: c.endpoints.map((e) => ({
         address: e.address,
         port: e.port,

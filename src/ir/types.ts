@@ -175,6 +175,13 @@ export interface IrStringMatch {
   readonly name: string;
   readonly kind: 'exact' | 'regex' | 'present' | 'absent' | 'prefix';
   readonly value?: string;
+  /**
+   * The match holds when the value is missing or does not match (`exact`, `prefix`, `regex` only):
+   * a missing value counts as the empty string, then the result is inverted (Envoy `invert_match`
+   * with `treat_missing_header_as_empty`, what Istio `withoutHeaders` generates). So an inverted
+   * `regex: .*` never holds, and an inverted `exact: jason` holds when the header is absent.
+   */
+  readonly invert?: boolean;
 }
 
 export type IrRouteAction =
@@ -330,6 +337,31 @@ export interface IrCluster {
   readonly endpoints: readonly IrEndpoint[];
   readonly connectTimeoutMs?: number;
   readonly passiveHealth?: IrPassiveHealth;
+  /** Envoy's circuit breakers for the whole cluster; absent (or a limit left out) means no limit. */
+  readonly circuitBreakers?: IrCircuitBreakers;
+}
+
+/**
+ * Envoy's cluster circuit breakers (Istio DestinationRule `connectionPool`; any source may set
+ * them). Counted per cluster across its endpoints. A request over a limit is answered at once with
+ * 503 `upstream_overflow`, never queued without bound.
+ */
+export interface IrCircuitBreakers {
+  /**
+   * `max_connections` (Istio `tcp.maxConnections`). An HTTP/1.1 connection carries one request at
+   * a time, so on an HTTP/1.1 cluster (http1, https) at most this many requests are in flight; the
+   * next ones wait as pending. Multiplexed clusters (h2, h2c) are bounded by `maxRequests`.
+   */
+  readonly maxConnections?: number;
+  /**
+   * `max_pending_requests` (Istio `http.http1MaxPendingRequests`): requests waiting for a
+   * connection, queued or sent to a connection still being set up. One more overflows.
+   */
+  readonly maxPendingRequests?: number;
+  /** `max_requests` (Istio `http.http2MaxRequests`): requests in flight to the cluster, any protocol. */
+  readonly maxRequests?: number;
+  /** `max_requests_per_connection` (Istio `http.maxRequestsPerConnection`): a connection closes after this many requests. */
+  readonly maxRequestsPerConnection?: number;
 }
 
 /**

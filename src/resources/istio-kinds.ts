@@ -82,6 +82,8 @@ const httpRouteSchema = z.object({
   redirect: z
     .object({
       uri: z.string().optional(),
+      /** Replaces the matched prefix (the whole path after an exact match), Envoy's redirect prefix_rewrite. */
+      prefixRewrite: z.string().optional(),
       authority: z.string().optional(),
       port: z.number().int().optional(),
       derivePort: z.enum(['FROM_PROTOCOL_DEFAULT', 'FROM_REQUEST_PORT']).optional(),

@@ -70,3 +70,23 @@ test('a catastrophic-backtracking header regex answers a 30,001-character header
   assert.equal(await routedTo(gw.httpPort, '/', { 'x-token': A }), 'token');
   assert.equal(await routedTo(gw.httpPort, '/', { 'x-token': 'ab' }), 'fallback');
 });
+
+test('inverted header matches (Istio withoutHeaders): a missing header reads as empty, then the result is inverted', async (t) => {
+  const routes = [
+    namedRoute('not-jason', { path: { kind: 'prefix', value: '/a' }, headers: [{ name: 'end-user', kind: 'exact', value: 'jason', invert: true }] }),
+    namedRoute('never', { path: { kind: 'prefix', value: '/b' }, headers: [{ name: 'end-user', kind: 'regex', value: '.*', invert: true }] }),
+    namedRoute('absent', { path: { kind: 'prefix', value: '/c' }, headers: [{ name: 'end-user', kind: 'absent' }] }),
+    namedRoute('fallback'),
+  ];
+  const gw = await startGateway(snapshot([httpListener(routes)], []));
+  t.after(() => gw.close());
+  const port = gw.httpPort;
+  assert.equal(await routedTo(port, '/a'), 'not-jason');
+  assert.equal(await routedTo(port, '/a', { 'end-user': 'alice' }), 'not-jason');
+  assert.equal(await routedTo(port, '/a', { 'end-user': 'jason' }), 'fallback');
+  assert.equal(await routedTo(port, '/b'), 'fallback');
+  assert.equal(await routedTo(port, '/b', { 'end-user': '' }), 'fallback');
+  assert.equal(await routedTo(port, '/b', { 'end-user': 'jason' }), 'fallback');
+  assert.equal(await routedTo(port, '/c'), 'absent');
+  assert.equal(await routedTo(port, '/c', { 'end-user': '' }), 'fallback');
+});

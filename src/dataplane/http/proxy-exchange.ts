@@ -6,9 +6,11 @@
 import type { ServerResponse } from 'node:http';
 import { channels, type RequestEndMessage, type UpstreamErrorMessage } from '../../core/channels.js';
 import { RUNTIME_ERRORS, type RuntimeErrorCode } from '../../core/errors.js';
+import { assertNever } from '../../core/assert-never.js';
 import type { EndpointState } from '../upstream/endpoint-state.js';
 import type { UpstreamHandler, UpstreamRequest, UpstreamTransport } from '../upstream/transport.js';
 import type { ClusterRuntime } from '../upstream/cluster-runtime.js';
+import type { BreakerTicket } from '../upstream/circuit-breaker.js';
 import type { LbContext } from '../upstream/lb/types.js';
 import type { CompiledBackend, CompiledRoute } from './compiled-route.js';
 import { buildDownstreamHeaders } from './upstream-headers.js';
@@ -61,6 +63,10 @@ export class ProxyExchange implements UpstreamHandler {
   /** Armed while the client's window (HTTP/2) or socket buffer (HTTP/1) is full. */
   private sendStall: NodeJS.Timeout | undefined;
   private readonly cluster: ClusterRuntime;
+  /** The running try's place under the cluster's circuit breakers. */
+  private ticket: BreakerTicket | undefined;
+  /** Set while the try waits for a slot (pending under the circuit breakers). */
+  private cancelQueued: (() => void) | undefined;
 
   constructor(
     private readonly res: DownstreamResponse,
@@ -84,15 +90,40 @@ export class ProxyExchange implements UpstreamHandler {
     this.attempt();
   }
 
-  /** `previousFailure`: on a retry with no endpoint left, the client hears the original error. */
+  /**
+   * Each try first takes a place under the cluster's circuit breakers: at once, after a wait in
+   * the pending queue, or not at all (503 upstream_overflow, as Envoy answers an overflow).
+   * `previousFailure`: on a retry with no endpoint left, the client hears the original error.
+   */
   private attempt(previousFailure?: RuntimeErrorCode): void {
+    const admitted = this.cluster.breaker.admit((ticket) => {
+      this.cancelQueued = undefined;
+      if (this.finished) ticket.release();
+      else this.dispatch(ticket, previousFailure);
+    });
+    switch (admitted.kind) {
+      case 'go':
+        return this.dispatch(admitted.ticket, previousFailure);
+      case 'queued':
+        this.cancelQueued = admitted.cancel;
+        return;
+      case 'overflow':
+        return this.reply('upstream_overflow');
+      default:
+        assertNever(admitted, 'admit outcome');
+    }
+  }
+
+  private dispatch(ticket: BreakerTicket, previousFailure: RuntimeErrorCode | undefined): void {
     // `tried` holds only endpoints that failed to connect: a status retry may go back to the same
     // endpoint (a 503 is often momentary), as Gateway API and Envoy retries do.
     const endpoint = this.cluster.lb.pick(this.lbContext, this.tried);
     if (endpoint === undefined) {
+      ticket.release();
       this.reply(previousFailure ?? 'no_healthy_upstream');
       return;
     }
+    this.ticket = ticket;
     this.endpoint = endpoint;
     this.attempts++;
     endpoint.inFlight++;
@@ -105,6 +136,7 @@ export class ProxyExchange implements UpstreamHandler {
   }
 
   onConnect(abort: (reason?: Error) => void): void {
+    this.ticket?.connected();
     this.abortUpstream = abort;
     if (this.finished || this.perTryExpired) abort();
   }
@@ -273,6 +305,9 @@ export class ProxyExchange implements UpstreamHandler {
   }
 
   private releaseEndpoint(): void {
+    // The slot goes to the next pending request (possibly this one's own retry, later).
+    this.ticket?.release();
+    this.ticket = undefined;
     const ep = this.endpoint;
     if (ep !== undefined && ep.inFlight > 0) ep.inFlight--;
   }
@@ -312,6 +347,8 @@ export class ProxyExchange implements UpstreamHandler {
     this.clearPerTry();
     this.cancelBackoff?.();
     this.cancelBackoff = undefined;
+    this.cancelQueued?.();
+    this.cancelQueued = undefined;
     const inflight = this.deps.inflight;
     if (--inflight.count === 0) inflight.onIdle?.();
     if (channels.requestEnd.hasSubscribers) {

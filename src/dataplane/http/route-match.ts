@@ -150,6 +150,11 @@ function compileFullRegex(source: string): FullMatchRegex {
 }
 
 function compileStringTest(m: IrStringMatch): (value: string | undefined) => boolean {
+  if (m.invert === true && m.kind !== 'present' && m.kind !== 'absent') {
+    // Envoy invert_match + treat_missing_header_as_empty: missing is '', then inverted.
+    const inner = compileStringTest({ ...m, invert: false });
+    return (v) => !inner(v ?? '');
+  }
   switch (m.kind) {
     case 'present':
       return (v) => v !== undefined;

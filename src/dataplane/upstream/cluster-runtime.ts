@@ -9,6 +9,7 @@ import type { EndpointRegistry } from './endpoint-registry.js';
 import type { LoadBalancer } from './lb/types.js';
 import { createLoadBalancer } from './lb/create-load-balancer.js';
 import { PassiveHealth } from './health/passive-health.js';
+import { createCircuitBreaker, type CircuitBreaker } from './circuit-breaker.js';
 import { DEFAULT_CONNECT_TIMEOUT_MS, DEFAULT_PASSIVE_HEALTH } from '../../ir/defaults.js';
 import { connectionKeyOf, type UpstreamConnection } from './transport.js';
 import { compileUpstreamTls, type UpstreamTls } from './upstream-tls.js';
@@ -21,6 +22,8 @@ export interface ClusterRuntime {
   readonly endpoints: readonly EndpointState[];
   readonly lb: LoadBalancer;
   readonly health: PassiveHealth;
+  /** Requests in flight and pending, against the cluster's circuit breakers (circuit-breaker.ts). */
+  readonly breaker: CircuitBreaker;
   /** Ring hash reads headers, cookies or the client address; other policies need no context. */
   readonly needsLbContext: boolean;
 }
@@ -48,7 +51,14 @@ export function compileCluster(cluster: IrCluster, deps: { registry: EndpointReg
     }
   }
   const connectTimeoutMs = cluster.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS;
-  const connection: UpstreamConnection = { protocol, connectTimeoutMs, tls, key: connectionKeyOf(protocol, connectTimeoutMs, tls) };
+  const maxRequestsPerConnection = cluster.circuitBreakers?.maxRequestsPerConnection;
+  const connection: UpstreamConnection = {
+    protocol,
+    connectTimeoutMs,
+    tls,
+    ...(maxRequestsPerConnection !== undefined ? { maxRequestsPerConnection } : {}),
+    key: connectionKeyOf(protocol, connectTimeoutMs, tls, maxRequestsPerConnection),
+  };
   const irEndpoints = usable ? cluster.endpoints : [];
   const endpoints = irEndpoints.map((e) => deps.registry.acquire(e.address, e.port, e.weight ?? 1));
   const health = new PassiveHealth(cluster.passiveHealth ?? DEFAULT_PASSIVE_HEALTH, deps.clock);
@@ -67,6 +77,7 @@ export function compileCluster(cluster: IrCluster, deps: { registry: EndpointReg
     endpoints,
     lb,
     health,
+    breaker: createCircuitBreaker(cluster),
     needsLbContext: cluster.lb.kind === 'ring-hash',
   };
 }

@@ -14,6 +14,8 @@ export interface UpstreamConnection {
   readonly connectTimeoutMs: number;
   /** Only for https and h2; never undefined for them (absent IR policy still verifies). */
   readonly tls: UpstreamTls | undefined;
+  /** A connection is closed after this many requests (Envoy max_requests_per_connection); absent: no limit. */
+  readonly maxRequestsPerConnection?: number;
   /**
    * Everything a pooled connection was set up with: `https:5000ms:tls-<digest>`. Two clusters
    * reaching one address:port share a pool only when their keys agree, and a reload that changes
@@ -22,8 +24,8 @@ export interface UpstreamConnection {
   readonly key: string;
 }
 
-export function connectionKeyOf(protocol: UpstreamProtocol, connectTimeoutMs: number, tls: UpstreamTls | undefined): string {
-  return `${protocol}:${connectTimeoutMs}ms${tls === undefined ? '' : `:tls-${tls.digest}`}`;
+export function connectionKeyOf(protocol: UpstreamProtocol, connectTimeoutMs: number, tls: UpstreamTls | undefined, maxRequestsPerConnection?: number): string {
+  return `${protocol}:${connectTimeoutMs}ms${tls === undefined ? '' : `:tls-${tls.digest}`}${maxRequestsPerConnection === undefined ? '' : `:max-${maxRequestsPerConnection}`}`;
 }
 
 /** A pool's identity: the connection settings and the endpoint (`https:5000ms:tls-ab12…|10.0.0.5:8443`). */

@@ -79,9 +79,11 @@ export class UndiciTransport implements UpstreamTransport {
 
   private createPool(endpoint: EndpointState, connection: UpstreamConnection): PoolEntry {
     const host = endpoint.address.includes(':') ? `[${endpoint.address}]` : endpoint.address;
-    const { protocol, connectTimeoutMs, tls } = connection;
+    const { protocol, connectTimeoutMs, tls, maxRequestsPerConnection } = connection;
     const common = {
       connections: this.connections,
+      // undici closes (resets) a connection after this many requests.
+      ...(maxRequestsPerConnection !== undefined ? { maxRequestsPerClient: maxRequestsPerConnection } : {}),
       keepAliveTimeout: this.keepAliveTimeoutMs,
       keepAliveMaxTimeout: this.keepAliveTimeoutMs,
       connectTimeout: connectTimeoutMs,

@@ -7,7 +7,7 @@
 // Istio: a subset's policy replaces the rule's field by field, and a portLevelSettings entry for
 // the port replaces the policy it sits in, field by field.
 import type { Diagnostic } from '../../core/diagnostic.js';
-import type { IrCluster, IrLoadBalancer, IrPassiveHealth, IrUpstreamTls } from '../../ir/types.js';
+import type { IrCircuitBreakers, IrCluster, IrLoadBalancer, IrPassiveHealth, IrUpstreamTls } from '../../ir/types.js';
 import { DEFAULT_PASSIVE_HEALTH } from '../../ir/defaults.js';
 import { refOf, type DestinationRule, type Service } from '../../resources/resource.js';
 import type { IstioPortTrafficPolicy, IstioTrafficPolicy } from '../../resources/istio-kinds.js';
@@ -166,6 +166,7 @@ export function createIstioClusters(index: ResourceIndex, clusters: ClusterSet, 
         endpoints,
         ...(connectTimeoutMs !== undefined ? { connectTimeoutMs } : {}),
         passiveHealth: passiveHealthOf(d.policy) ?? from.passiveHealth ?? DEFAULT_PASSIVE_HEALTH,
+        ...circuitBreakersOf(d.policy, from.circuitBreakers),
       });
     }
     const kept = base.filter((c) => !requestedBases.has(c.name) || used.has(c.name));
@@ -200,6 +201,30 @@ function loadBalancerOf(policy: Policy): IrLoadBalancer | undefined {
     case undefined:
       return undefined;
   }
+}
+
+/**
+ * `connectionPool` → Envoy circuit breakers, as pilot's applyConnectionPool maps them: tcp
+ * maxConnections → max_connections, http1MaxPendingRequests → max_pending_requests,
+ * http2MaxRequests → max_requests, maxRequestsPerConnection. A limit left out stays unlimited
+ * (pilot leaves Envoy's thresholds at their maximum). Values that are not positive integers are
+ * ignored (the CRD requires int32 > 0; 0 means "unset" in proto3).
+ */
+function circuitBreakersOf(policy: Policy, inherited: IrCircuitBreakers | undefined): { circuitBreakers?: IrCircuitBreakers } {
+  const pool = policy.connectionPool;
+  const positive = (v: unknown): number | undefined => (typeof v === 'number' && Number.isInteger(v) && v > 0 ? v : undefined);
+  const limits: IrCircuitBreakers = {
+    ...inherited,
+    ...defined('maxConnections', positive(pool?.tcp?.maxConnections)),
+    ...defined('maxPendingRequests', positive(pool?.http?.http1MaxPendingRequests)),
+    ...defined('maxRequests', positive(pool?.http?.http2MaxRequests)),
+    ...defined('maxRequestsPerConnection', positive(pool?.http?.maxRequestsPerConnection)),
+  };
+  return Object.keys(limits).length > 0 ? { circuitBreakers: limits } : {};
+}
+
+function defined<K extends keyof IrCircuitBreakers>(key: K, value: number | undefined): Partial<Record<K, number>> {
+  return value === undefined ? {} : ({ [key]: value } as Partial<Record<K, number>>);
 }
 
 function passiveHealthOf(policy: Policy): IrPassiveHealth | undefined {
@@ -239,7 +264,8 @@ function upstreamTlsOf(d: Derivation, index: ResourceIndex, diagnostics: Diagnos
   };
 }
 
-const SUPPORTED_TCP_POOL = new Set(['connectTimeout']);
+const SUPPORTED_TCP_POOL = new Set(['connectTimeout', 'maxConnections']);
+const SUPPORTED_HTTP_POOL = new Set(['http1MaxPendingRequests', 'http2MaxRequests', 'maxRequestsPerConnection']);
 const SUPPORTED_OUTLIER = new Set(['consecutive5xxErrors', 'consecutiveErrors', 'consecutiveGatewayErrors', 'baseEjectionTime']);
 
 /** Settings read but not implemented: said once per rule, with the field. */
@@ -250,7 +276,7 @@ function reportUnsupported(rule: DestinationRule, diagnostics: Diagnostic[]): vo
   const check = (policy: IstioTrafficPolicy | Policy | undefined, at: string): void => {
     if (!policy) return;
     for (const key of Object.keys(policy.connectionPool?.tcp ?? {})) if (!SUPPORTED_TCP_POOL.has(key)) warn(`${at}.connectionPool.tcp.${key}`, 'not implemented yet; ignored');
-    for (const key of Object.keys(policy.connectionPool?.http ?? {})) warn(`${at}.connectionPool.http.${key}`, 'not implemented yet (no circuit breaking); ignored');
+    for (const key of Object.keys(policy.connectionPool?.http ?? {})) if (!SUPPORTED_HTTP_POOL.has(key)) warn(`${at}.connectionPool.http.${key}`, 'not implemented yet; ignored (maxConnections, http1MaxPendingRequests, http2MaxRequests and maxRequestsPerConnection are honoured)');
     for (const key of Object.keys(policy.outlierDetection ?? {})) if (!SUPPORTED_OUTLIER.has(key)) warn(`${at}.outlierDetection.${key}`, 'not implemented yet; consecutive errors and baseEjectionTime are honoured');
     const lb = policy.loadBalancer;
     if (lb?.simple === 'PASSTHROUGH') warn(`${at}.loadBalancer.simple`, 'PASSTHROUGH (original destination) is not implemented; round-robin is used');

@@ -32,16 +32,22 @@ function pathMatchOf(uri: IstioStringMatch | undefined, ignoreCase: boolean): Ir
 function stringMatch(name: string, m: IstioStringMatch): IrStringMatch | undefined {
   if (m.exact !== undefined) return { name, kind: 'exact', value: m.exact };
   if (m.prefix !== undefined) return { name, kind: 'prefix', value: m.prefix };
-  if (m.regex !== undefined) return { name, kind: 'regex', value: m.regex };
+  // `regex: "*"` is not RE2: pilot reads it as "present" (canBeConvertedToPresentMatch).
+  if (m.regex !== undefined && m.regex !== '*') return { name, kind: 'regex', value: m.regex };
   // An empty match (`{}`) means "present" in Istio (the header must exist).
   return { name, kind: 'present' };
 }
 
-/** `withoutHeaders`: only absence is expressible; Istio's `regex: "*"`/`.*` and `{}` both mean "no such header". */
-function withoutMatch(name: string, m: IstioStringMatch): IrStringMatch | undefined {
+/**
+ * `withoutHeaders`: the header match, inverted (pilot's TranslateRouteMatch). `{}` and
+ * `regex: "*"` become a present match ("`*` is not RE2, it is a metacharacter", istio/istio#20629),
+ * so inverted they mean "no such header". Every other match is inverted with a missing header read
+ * as empty: `exact: jason` holds without the header, and `regex: .*` never holds.
+ */
+function withoutMatch(name: string, m: IstioStringMatch): IrStringMatch {
   const empty = m.exact === undefined && m.prefix === undefined && m.regex === undefined;
-  if (empty || m.regex === '*' || m.regex === '.*' || m.prefix === '') return { name, kind: 'absent' };
-  return undefined;
+  if (empty || m.regex === '*') return { name, kind: 'absent' };
+  return { ...stringMatch(name, m)!, invert: true };
 }
 
 export function translateIstioMatch(m: IstioHttpMatch, at: string): MatchResult {
@@ -81,7 +87,10 @@ export function translateIstioMatch(m: IstioHttpMatch, at: string): MatchResult 
   }
   for (const [rawName, hm] of Object.entries(m.withoutHeaders ?? {})) {
     const built = withoutMatch(rawName.toLowerCase(), hm);
-    if (!built) return { kind: 'unsupported', path: `${at}.withoutHeaders.${rawName}`, message: 'only "header absent" is expressible yet ({} or regex "*"); a value that must not match is not implemented' };
+    if (built.kind === 'regex') {
+      const bad = checkRegex(built.value ?? '', `${at}.withoutHeaders.${rawName}.regex`);
+      if (bad) return bad;
+    }
     headers.push(built);
   }
   if (m.method) {

@@ -46,23 +46,60 @@ export function gatewayRefKey(ref: string, namespace: string): string | undefine
   return ref.includes('/') ? ref : `${namespace}/${ref}`;
 }
 
-function headerModifier(ops: NonNullable<IstioHeaders['request']> | undefined): IrHeaderModifier | undefined {
-  if (!ops) return undefined;
-  const toList = (r: Readonly<Record<string, string>> | undefined) => Object.entries(r ?? {}).map(([name, value]) => ({ name, value }));
-  const set = toList(ops.set);
-  const add = toList(ops.add);
-  const remove = ops.remove ?? [];
-  if (set.length + add.length + remove.length === 0) return undefined;
-  return { ...(set.length > 0 ? { set } : {}), ...(add.length > 0 ? { add } : {}), ...(remove.length > 0 ? { remove } : {}) };
+/**
+ * Istio treats `:authority` and `Host` in header operations as the upstream authority, not as a
+ * header (pilot's TranslateHeadersOperations: `isAuthorityHeader`; `set` wins over `add`), and
+ * drops every other pseudo-header and `remove: [host]` (`isInternalHeader`): Envoy cannot write
+ * them, and an HTTP/1.1 upstream would refuse a `:authority` field. The authority becomes a Host
+ * rewrite (Envoy `host_rewrite_literal`).
+ */
+interface HeaderOperations {
+  readonly filters: IrFilter[];
+  /** The authority `set` (or else `add`) names in `request`, if any. */
+  readonly authority?: string;
 }
 
-function headerFilters(headers: IstioHeaders | undefined): IrFilter[] {
-  const out: IrFilter[] = [];
-  const request = headerModifier(headers?.request);
-  const response = headerModifier(headers?.response);
-  if (request) out.push({ kind: 'request-header-modifier', modifier: request });
-  if (response) out.push({ kind: 'response-header-modifier', modifier: response });
-  return out;
+function isAuthorityHeader(name: string): boolean {
+  const lower = name.toLowerCase();
+  return lower === ':authority' || lower === 'host';
+}
+
+function isInternalHeader(name: string): boolean {
+  return name.startsWith(':') || name.toLowerCase() === 'host';
+}
+
+function headerModifier(ops: NonNullable<IstioHeaders['request']> | undefined, at: string, report: Report | undefined): { modifier?: IrHeaderModifier; authority?: string } {
+  if (!ops) return {};
+  let authority: string | undefined;
+  const toList = (r: Readonly<Record<string, string>> | undefined, op: 'set' | 'add') =>
+    Object.entries(r ?? {}).flatMap(([name, value]) => {
+      if (isAuthorityHeader(name)) {
+        // `set` is read after `add`, so it wins, as pilot picks `set` when both name it.
+        if (op === 'set' || authority === undefined) authority = value;
+        return [];
+      }
+      if (isInternalHeader(name)) {
+        report?.('warning', 'ERR_ISTIO_UNSUPPORTED', `${at}.${op}`, `pseudo-header "${name}" cannot be set (only :authority can, as the upstream Host); ignored`);
+        return [];
+      }
+      return [{ name, value }];
+    });
+  const add = toList(ops.add, 'add');
+  const set = toList(ops.set, 'set');
+  const remove = (ops.remove ?? []).filter((n) => !isInternalHeader(n));
+  const withAuthority = authority !== undefined ? { authority } : {};
+  if (set.length + add.length + remove.length === 0) return withAuthority;
+  return { modifier: { ...(set.length > 0 ? { set } : {}), ...(add.length > 0 ? { add } : {}), ...(remove.length > 0 ? { remove } : {}) }, ...withAuthority };
+}
+
+function headerOperations(headers: IstioHeaders | undefined, at: string, report?: Report): HeaderOperations {
+  const filters: IrFilter[] = [];
+  const request = headerModifier(headers?.request, `${at}.request`, report);
+  // Response headers have no authority: `:authority`/`host` there is dropped like any pseudo-header.
+  const response = headerModifier(headers?.response, `${at}.response`, report);
+  if (request.modifier) filters.push({ kind: 'request-header-modifier', modifier: request.modifier });
+  if (response.modifier) filters.push({ kind: 'response-header-modifier', modifier: response.modifier });
+  return { filters, ...(request.authority !== undefined ? { authority: request.authority } : {}) };
 }
 
 export function translateVirtualServiceRoutes(vs: VirtualService, ctx: VirtualServiceContext): IstioRoute[] {
@@ -81,8 +118,11 @@ export function translateVirtualServiceRoutes(vs: VirtualService, ctx: VirtualSe
       report('error', r.code, path, `${r.message}; its share of requests gets 500`);
       return `invalid/${routeName}/${path}`;
     };
-    const action = translateAction(http, at, resolve, report, ctx.listenerPort);
-    const filters = translateFilters(http, at, report);
+    const routeHeaders = headerOperations(http.headers, `${at}.headers`, report);
+    // pilot: `rewrite.authority` wins over a header-set authority; either one wins over a destination's.
+    const routeAuthority = http.rewrite?.authority ?? routeHeaders.authority;
+    const action = translateAction(http, at, resolve, report, ctx.listenerPort, routeAuthority !== undefined);
+    const filters = [...translateFilters(http, at, report), ...routeHeaders.filters];
     const timeouts = translateTimeouts(http, at, report);
     const retry = translateRetry(http, at, report);
     const mirrors = translateMirrors(http, at, resolve);
@@ -93,7 +133,7 @@ export function translateVirtualServiceRoutes(vs: VirtualService, ctx: VirtualSe
       let match: IrRoute['match'] = { path: { kind: 'any' } };
       let port: number | undefined;
       let gateways: readonly string[] | undefined;
-      const routeAction = action;
+      const routeAction = action.kind === 'redirect' ? redirectForMatch(action, http, m, `${at}.redirect`, report) : action;
       if (m !== undefined) {
         const result = translateIstioMatch(m, `${at}.match[${j}]`);
         if (result.kind === 'invalid' || result.kind === 'unsupported') {
@@ -106,7 +146,7 @@ export function translateVirtualServiceRoutes(vs: VirtualService, ctx: VirtualSe
         port = result.port;
         gateways = result.gateways?.flatMap((g) => gatewayRefKey(g, ns) ?? []);
       }
-      const rewrite = translateRewrite(http, m, `${at}.rewrite`, report);
+      const rewrite = translateRewrite(http, m, `${at}.rewrite`, report, routeAuthority);
       // Filters in one list; the data plane runs them in its own fixed order (filter-order.ts).
       const routeFilters = rewrite ? [...filters, rewrite] : filters;
       const route: IrRoute = {
@@ -127,7 +167,14 @@ export function translateVirtualServiceRoutes(vs: VirtualService, ctx: VirtualSe
 
 type Report = (severity: Diagnostic['severity'], code: Diagnostic['code'], path: string, message: string) => void;
 
-function translateAction(http: IstioHttpRoute, at: string, resolve: (d: IstioDestination, path: string) => string, report: Report, listenerPort: number | undefined): IrRouteAction {
+function translateAction(
+  http: IstioHttpRoute,
+  at: string,
+  resolve: (d: IstioDestination, path: string) => string,
+  report: Report,
+  listenerPort: number | undefined,
+  routeSetsAuthority: boolean,
+): IrRouteAction {
   if (http.directResponse) {
     const body = http.directResponse.body;
     const text = body?.string ?? (body?.bytes !== undefined ? Buffer.from(body.bytes, 'base64').toString('utf8') : undefined);
@@ -168,10 +215,38 @@ function translateAction(http: IstioHttpRoute, at: string, resolve: (d: IstioDes
     const cluster = resolve(d.destination, path);
     // One destination takes everything; several without any weight share equally.
     const weight = d.weight ?? (destinations.length === 1 ? 100 : anyWeight ? 0 : 1);
-    const filters = headerFilters(d.headers);
+    const ops = headerOperations(d.headers, `${at}.route[${k}].headers`, report);
+    // A destination's authority applies only when the route sets none (pilot's processDestination:
+    // "only override if the top level rewrite is not set"); the same rule for weighted destinations.
+    const filters: IrFilter[] = ops.authority !== undefined && !routeSetsAuthority ? [...ops.filters, { kind: 'url-rewrite', hostname: ops.authority }] : ops.filters;
     return filters.length > 0 ? { cluster, weight, filters } : { cluster, weight };
   });
   return { kind: 'forward', backends };
+}
+
+/**
+ * `redirect.uri` replaces the whole path, whatever the match (Istio's HTTPRedirect: "the entire
+ * path will be replaced, irrespective of the request URI being matched as an exact path or
+ * prefix"); `redirect.prefixRewrite` replaces only the matched prefix, or the whole path after an
+ * exact match, as Envoy's redirect `prefix_rewrite` does. Both depend on the match, so the
+ * redirect is finished here, once per match.
+ */
+function redirectForMatch(action: Extract<IrRouteAction, { kind: 'redirect' }>, http: IstioHttpRoute, m: IstioHttpMatch | undefined, at: string, report: Report): IrRouteAction {
+  const value = http.redirect?.prefixRewrite;
+  if (value === undefined) return action;
+  if (http.redirect?.uri !== undefined) {
+    report('warning', 'ERR_RESOURCE_INVALID', `${at}.prefixRewrite`, 'uri and prefixRewrite are exclusive; uri replaces the whole path and prefixRewrite is ignored');
+    return action;
+  }
+  const uri = m?.uri;
+  let path: IrPathRewrite;
+  if (uri?.exact !== undefined) path = { kind: 'full', value };
+  else if (uri?.prefix !== undefined) path = { kind: 'prefix', matchedPrefix: uri.prefix, value };
+  else if (uri?.regex !== undefined) {
+    report('warning', 'ERR_ISTIO_UNSUPPORTED', `${at}.prefixRewrite`, 'a regex-matched path has no prefix to replace; the path is kept');
+    return action;
+  } else path = { kind: 'prefix', matchedPrefix: '/', value };
+  return { kind: 'redirect', redirect: { ...action.redirect, path } };
 }
 
 function translateFilters(http: IstioHttpRoute, at: string, report: Report): IrFilter[] {
@@ -198,7 +273,6 @@ function translateFilters(http: IstioHttpRoute, at: string, report: Report): IrF
     };
     out.push({ kind: 'cors', cors: ir });
   }
-  out.push(...headerFilters(http.headers));
   return out;
 }
 
@@ -206,9 +280,9 @@ function translateFilters(http: IstioHttpRoute, at: string, report: Report): IrF
  * `rewrite.uri` replaces the matched prefix (a prefix match) or the whole path (an exact match),
  * as Envoy's prefix_rewrite does for the route Istio generates. `rewrite.authority` sets Host.
  */
-function translateRewrite(http: IstioHttpRoute, m: IstioHttpMatch | undefined, at: string, report: Report): IrFilter | undefined {
+function translateRewrite(http: IstioHttpRoute, m: IstioHttpMatch | undefined, at: string, report: Report, authority: string | undefined): IrFilter | undefined {
   const rw = http.rewrite;
-  if (!rw) return undefined;
+  if (!rw) return authority !== undefined ? { kind: 'url-rewrite', hostname: authority } : undefined;
   if (rw.uriRegexRewrite !== undefined) report('warning', 'ERR_ISTIO_UNSUPPORTED', `${at}.uriRegexRewrite`, 'not implemented yet; the path is not rewritten');
   let path: IrPathRewrite | undefined;
   if (rw.uri !== undefined) {
@@ -218,8 +292,8 @@ function translateRewrite(http: IstioHttpRoute, m: IstioHttpMatch | undefined, a
     else if (uri?.regex !== undefined) report('warning', 'ERR_ISTIO_UNSUPPORTED', `${at}.uri`, 'rewriting a regex-matched path is not implemented yet (use uriRegexRewrite, also not yet); the path is not rewritten');
     else path = { kind: 'prefix', matchedPrefix: '/', value: rw.uri };
   }
-  if (path === undefined && rw.authority === undefined) return undefined;
-  return { kind: 'url-rewrite', ...(rw.authority !== undefined ? { hostname: rw.authority } : {}), ...(path ? { path } : {}) };
+  if (path === undefined && authority === undefined) return undefined;
+  return { kind: 'url-rewrite', ...(authority !== undefined ? { hostname: authority } : {}), ...(path ? { path } : {}) };
 }
 
 function translateTimeouts(http: IstioHttpRoute, at: string, report: Report): IrTimeouts | undefined {
