@@ -287,7 +287,18 @@ export type IrFilter =
   | { readonly kind: 'request-header-modifier'; readonly modifier: IrHeaderModifier }
   | { readonly kind: 'response-header-modifier'; readonly modifier: IrHeaderModifier }
   | { readonly kind: 'url-rewrite'; readonly hostname?: string; readonly path?: IrPathRewrite }
-  | { readonly kind: 'cors'; readonly cors: IrCors };
+  | { readonly kind: 'cors'; readonly cors: IrCors }
+  | { readonly kind: 'fault'; readonly fault: IrFault };
+
+/**
+ * Fault injection (Istio HTTPFaultInjection): a delay before the request goes on, an abort
+ * answered by the gateway, each for a share of requests. Both may apply: the delay first.
+ */
+export interface IrFault {
+  readonly delay?: { readonly ms: number; readonly percent: number };
+  /** `httpStatus` answers with that status; `grpcStatus` answers 200 with that `grpc-status`. */
+  readonly abort?: { readonly httpStatus?: number; readonly grpcStatus?: number; readonly percent: number };
+}
 
 /** Gateway API HTTPCORSFilter. Origins are `scheme://host[:port]`, `*`, or with a `*.` host wildcard. */
 export interface IrCors {

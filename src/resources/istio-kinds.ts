@@ -96,7 +96,19 @@ const httpRouteSchema = z.object({
   rewrite: z.object({ uri: z.string().optional(), authority: z.string().optional(), uriRegexRewrite: unknownField }).optional(),
   timeout: z.string().optional(),
   retries: z.object({ attempts: z.number().int().min(0).optional(), perTryTimeout: z.string().optional(), retryOn: z.string().optional(), retryRemoteLocalities: z.boolean().optional() }).optional(),
-  fault: unknownField,
+  fault: z
+    .object({
+      delay: z.object({ fixedDelay: z.string().optional(), percentage: z.object({ value: z.number().min(0).max(100) }).optional(), percent: z.number().int().min(0).max(100).optional() }).optional(),
+      abort: z
+        .object({
+          httpStatus: z.number().int().min(200).max(599).optional(),
+          grpcStatus: z.string().optional(),
+          http2Error: z.string().optional(),
+          percentage: z.object({ value: z.number().min(0).max(100) }).optional(),
+        })
+        .optional(),
+    })
+    .optional(),
   mirror: destinationSchema.optional(),
   mirrors: z.array(z.object({ destination: destinationSchema, percentage: z.object({ value: z.number() }).optional() })).optional(),
   mirrorPercentage: z.object({ value: z.number() }).optional(),

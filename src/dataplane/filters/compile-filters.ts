@@ -5,12 +5,14 @@ import { assertNever } from '../../core/assert-never.js';
 import { compileHeaderModifier } from './header-modifier.js';
 import { compileUrlRewrite } from './url-rewrite.js';
 import { compileCors } from './cors.js';
+import { compileFault } from './fault.js';
+import { systemRandom, type Random } from '../../core/random.js';
 import { inFilterOrder } from './filter-order.js';
 import { EMPTY_CHAIN, type BackendRequestFilter, type FilterChain, type RequestPhaseFilter, type ResponseHeadersFilter } from './filter-types.js';
 
 export type { FilterChain } from './filter-types.js';
 
-export function compileFilterChain(filters: readonly IrFilter[] | undefined): FilterChain {
+export function compileFilterChain(filters: readonly IrFilter[] | undefined, random: Random = systemRandom): FilterChain {
   if (filters === undefined || filters.length === 0) return EMPTY_CHAIN;
   const request: RequestPhaseFilter[] = [];
   const backendRequest: BackendRequestFilter[] = [];
@@ -30,6 +32,9 @@ export function compileFilterChain(filters: readonly IrFilter[] | undefined): Fi
         responseHeaders.push((_ctx, _status, headers) => modify(headers));
         break;
       }
+      case 'fault':
+        request.push(compileFault(f.fault, random));
+        break;
       case 'cors': {
         const cors = compileCors(f.cors);
         request.push(...cors.request);

@@ -5,6 +5,8 @@ import type { IrFilter } from '../../ir/types.js';
 export const FILTER_ORDER: readonly { readonly kind: IrFilter['kind']; readonly why: string }[] = [
   // A preflight carries no credentials (Fetch standard): it must be answered before any auth filter would refuse it.
   { kind: 'cors', why: 'answers preflights before authentication, and adds its headers to every response' },
+  // After CORS (a preflight is not a request to fault) and before anything that edits the request, as Istio orders Envoy's filters.
+  { kind: 'fault', why: 'delays or aborts a share of requests before they are forwarded' },
   // Header edits before the rewrite, so a rewrite of Host is not undone by a header `set: host`.
   { kind: 'request-header-modifier', why: 'edits the upstream request as the route describes it' },
   { kind: 'url-rewrite', why: 'rewrites path and Host last, after every filter that reads them' },

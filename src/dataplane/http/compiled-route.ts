@@ -102,7 +102,7 @@ export function compileRoute(
     name: route.name,
     match: compileRouteMatch(route.match),
     action: compileAction(route, clusters, random, shared),
-    filters: compileFilterChain(route.filters),
+    filters: compileFilterChain(route.filters, random),
     requestTimeoutMs: route.timeouts?.requestMs ?? 0,
     headersTimeoutMs: route.timeouts?.backendRequestMs ?? route.timeouts?.requestMs ?? defaults.headersTimeoutMs,
     idleTimeoutMs: route.timeouts?.idleMs ?? defaults.idleTimeoutMs,
@@ -127,7 +127,7 @@ function compileAction(route: IrRoute, clusters: ReadonlyMap<string, ClusterRunt
         backends.push({
           cluster: clusters.get(b.cluster),
           clusterName: b.cluster,
-          filters: compileFilterChain(b.filters),
+          filters: compileFilterChain(b.filters, random),
         });
         weights.push(b.weight);
       }

@@ -126,7 +126,6 @@ export function translateVirtualServiceRoutes(vs: VirtualService, ctx: VirtualSe
     const timeouts = translateTimeouts(http, at, report);
     const retry = translateRetry(http, at, report);
     const mirrors = translateMirrors(http, at, resolve);
-    if (http.fault !== undefined) report('warning', 'ERR_ISTIO_UNSUPPORTED', `${at}.fault`, 'fault injection is not implemented yet; the route is served without it');
     const matches: readonly (IstioHttpMatch | undefined)[] = http.match && http.match.length > 0 ? http.match : [undefined];
     matches.forEach((m, j) => {
       const name = m === undefined ? routeName : `${routeName}/match/${j}`;
@@ -249,8 +248,38 @@ function redirectForMatch(action: Extract<IrRouteAction, { kind: 'redirect' }>, 
   return { kind: 'redirect', redirect: { ...action.redirect, path } };
 }
 
+/** gRPC status names (Istio writes `grpcStatus: UNAVAILABLE`) → codes. */
+const GRPC_CODES: Readonly<Record<string, number>> = {
+  OK: 0, CANCELLED: 1, UNKNOWN: 2, INVALID_ARGUMENT: 3, DEADLINE_EXCEEDED: 4, NOT_FOUND: 5, ALREADY_EXISTS: 6, PERMISSION_DENIED: 7,
+  RESOURCE_EXHAUSTED: 8, FAILED_PRECONDITION: 9, ABORTED: 10, OUT_OF_RANGE: 11, UNIMPLEMENTED: 12, INTERNAL: 13, UNAVAILABLE: 14, DATA_LOSS: 15, UNAUTHENTICATED: 16,
+};
+
+/** HTTPFaultInjection → the IR fault filter. A share left unset means every request (Istio's examples always set it). */
+function translateFault(http: IstioHttpRoute, at: string, report: Report): IrFilter | undefined {
+  const f = http.fault;
+  if (f === undefined) return undefined;
+  const fault: { delay?: { ms: number; percent: number }; abort?: { httpStatus?: number; grpcStatus?: number; percent: number } } = {};
+  if (f.delay !== undefined) {
+    const ms = f.delay.fixedDelay !== undefined ? parseIstioDuration(f.delay.fixedDelay) : undefined;
+    if (ms === undefined) report('warning', 'ERR_RESOURCE_INVALID', `${at}.fault.delay.fixedDelay`, `expected a duration such as "5s", found ${JSON.stringify(f.delay.fixedDelay ?? null)}; no delay is injected`);
+    else fault.delay = { ms, percent: f.delay.percentage?.value ?? f.delay.percent ?? 100 };
+  }
+  if (f.abort !== undefined) {
+    const percent = f.abort.percentage?.value ?? 100;
+    if (f.abort.httpStatus !== undefined) fault.abort = { httpStatus: f.abort.httpStatus, percent };
+    else if (f.abort.grpcStatus !== undefined) {
+      const code = GRPC_CODES[f.abort.grpcStatus.toUpperCase()];
+      if (code === undefined) report('warning', 'ERR_RESOURCE_INVALID', `${at}.fault.abort.grpcStatus`, `expected a gRPC status name such as "UNAVAILABLE", found "${f.abort.grpcStatus}"; no abort is injected`);
+      else fault.abort = { grpcStatus: code, percent };
+    } else report('warning', 'ERR_ISTIO_UNSUPPORTED', `${at}.fault.abort`, 'only httpStatus and grpcStatus aborts are implemented; no abort is injected');
+  }
+  return fault.delay === undefined && fault.abort === undefined ? undefined : { kind: 'fault', fault };
+}
+
 function translateFilters(http: IstioHttpRoute, at: string, report: Report): IrFilter[] {
   const out: IrFilter[] = [];
+  const fault = translateFault(http, at, report);
+  if (fault !== undefined) out.push(fault);
   const cors = http.corsPolicy;
   if (cors) {
     const origins: string[] = [...(cors.allowOrigin ?? [])];
