@@ -72,6 +72,6 @@ test('the Gateway API example: Pods on 127.0.2.x, the port named grpc gets the g
   const pods = demoPodsOf(snapshot);
   assert.deepEqual(
     pods.map((p) => `${p.name} ${p.address}:${p.port} ${p.protocol ?? 'http'}`).sort(),
-    ['blue-1 127.0.2.2:8080 http', 'echo-1 127.0.2.1:8080 http', 'green-1 127.0.2.3:8080 http', 'grpc-echo-1 127.0.2.4:9000 grpc'],
+    ['blue-1 127.0.2.2:8083 http', 'echo-1 127.0.2.1:8083 http', 'green-1 127.0.2.3:8083 http', 'grpc-echo-1 127.0.2.4:9000 grpc'],
   );
 });
