@@ -7,15 +7,9 @@ import type { SourceContribution } from '../../store/build-snapshot.js';
 import { formatCount, measureExpansion } from './bound-expansion.js';
 import { DEFAULT_CONFIG_LIMITS, type ParseLimits } from './config-limits.js';
 
-export type ConfigFormat = 'yaml' | 'json';
+import type { ConfigFormat } from './config-format.js';
 
-const FORMAT_BY_EXTENSION: Readonly<Record<string, ConfigFormat>> = { '.yaml': 'yaml', '.yml': 'yaml', '.json': 'json' };
-
-/** The format of a config file by its name, or undefined for files that are not config. */
-export function configFormatOf(fileName: string): ConfigFormat | undefined {
-  const dot = fileName.lastIndexOf('.');
-  return dot < 0 ? undefined : FORMAT_BY_EXTENSION[fileName.slice(dot).toLowerCase()];
-}
+export { configFormatOf, type ConfigFormat } from './config-format.js';
 
 function isRecord(value: unknown): value is Record<string, unknown> {
   return value !== null && typeof value === 'object' && !Array.isArray(value);

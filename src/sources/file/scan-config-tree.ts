@@ -2,7 +2,7 @@ import type { Stats } from 'node:fs';
 import { readdir, realpath, stat } from 'node:fs/promises';
 import path from 'node:path';
 import type { Diagnostic } from '../../core/diagnostic.js';
-import { configFormatOf, type ConfigFormat } from './parse-config-text.js';
+import { configFormatOf, type ConfigFormat } from './config-format.js';
 
 export interface ConfigFileRef {
   /** Absolute path, for reading. */
