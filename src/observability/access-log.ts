@@ -4,7 +4,8 @@
 // Envoy's access log operators in snake_case.
 import fs from 'node:fs';
 import path from 'node:path';
-import pino from 'pino';
+import { createRequire } from 'node:module';
+import type pinoModule from 'pino';
 import type { RequestEndMessage } from '../core/channels.js';
 import { subscribeRequestEnd, type Unsubscribe } from './channel-subscription.js';
 
@@ -54,6 +55,9 @@ export function createAccessLog(target: AccessLogTarget, options: AccessLogOptio
   if (target === 'off') return { close: () => Promise.resolve() };
 
   const fd = target === 'stdout' ? 1 : openForAppend(target);
+  // Loaded only when a log is written: with `--access-log off` the gateway does not carry pino
+  // (9 MB of RSS). pino is CommonJS, so require keeps this function synchronous.
+  const pino = createRequire(import.meta.url)('pino') as typeof pinoModule;
   const destination = pino.destination({
     dest: fd,
     sync: false,

@@ -1,4 +1,6 @@
 import { z } from 'zod';
+
+export { configMapKeys, readConfigMapValue } from './well-known.js';
 import { defineKind } from './kind-definition.js';
 import { objectMetaSchema, type ObjectMeta } from './object-meta.js';
 
@@ -31,15 +33,4 @@ export const configMapKind = defineKind({
   build: (body, metadata, source): ConfigMap => ({ apiVersion: 'v1', kind: 'ConfigMap', metadata, data: body.data, binaryData: body.binaryData, source }),
 });
 
-/** The bytes of one key: `data` (text) first, then `binaryData` (the API server keeps keys unique across both). */
-export function readConfigMapValue(configMap: ConfigMap, key: string): Buffer | undefined {
-  const text = configMap.data[key];
-  if (text !== undefined) return Buffer.from(text, 'utf8');
-  const encoded = configMap.binaryData[key];
-  return encoded === undefined ? undefined : Buffer.from(encoded, 'base64');
-}
 
-/** Keys of both maps, sorted (for messages that say what was found). */
-export function configMapKeys(configMap: ConfigMap): string[] {
-  return [...new Set([...Object.keys(configMap.data), ...Object.keys(configMap.binaryData)])].sort();
-}

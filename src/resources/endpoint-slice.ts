@@ -6,7 +6,7 @@ import { objectReferenceSchema } from './object-reference.js';
 import { portNumberSchema, protocolSchema } from './ports.js';
 
 /** The label that ties an EndpointSlice to its Service (discovery.k8s.io/v1 LabelServiceName). */
-export const SERVICE_NAME_LABEL = 'kubernetes.io/service-name';
+export { SERVICE_NAME_LABEL } from './well-known.js';
 
 const endpointSchema = z.object({
   /** "Consumers ... may choose to only use the first element" (EndpointSlice API docs). */

@@ -3,7 +3,7 @@ import { defineKind } from './kind-definition.js';
 import { objectMetaSchema, type ObjectMeta } from './object-meta.js';
 
 /** Marks the IngressClass used by Ingresses that name none (networking.k8s.io/v1). */
-export const DEFAULT_INGRESS_CLASS_ANNOTATION = 'ingressclass.kubernetes.io/is-default-class';
+export { DEFAULT_INGRESS_CLASS_ANNOTATION, isDefaultIngressClass } from './well-known.js';
 
 const ingressClassBodySchema = z.object({
   metadata: objectMetaSchema,
@@ -35,6 +35,3 @@ export const ingressClassKind = defineKind({
   }),
 });
 
-export function isDefaultIngressClass(ingressClass: IngressClass): boolean {
-  return ingressClass.metadata.annotations[DEFAULT_INGRESS_CLASS_ANNOTATION] === 'true';
-}

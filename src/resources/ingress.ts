@@ -5,7 +5,7 @@ import { objectMetaSchema, objectNameSchema, type ObjectMeta } from './object-me
 import { portNumberSchema } from './ports.js';
 
 /** The annotation that named the class before `spec.ingressClassName` existed (still honoured). */
-export const INGRESS_CLASS_ANNOTATION = 'kubernetes.io/ingress.class';
+export { INGRESS_CLASS_ANNOTATION } from './well-known.js';
 
 // Field rules follow the API server's ValidateIngress (k8s.io/kubernetes pkg/apis/networking/
 // validation). Host and path syntax are checked by the translator instead, so that a bad host or

@@ -10,8 +10,9 @@ import { defineKind, type KindDefinition } from './kind-definition.js';
 import { objectMetaSchema, type ObjectMeta } from './object-meta.js';
 
 export const ISTIO_GROUP = 'networking.istio.io';
-export const ISTIO_VERSIONS = ['networking.istio.io/v1', 'networking.istio.io/v1beta1', 'networking.istio.io/v1alpha3'] as const;
-export type IstioApiVersion = (typeof ISTIO_VERSIONS)[number];
+import { ISTIO_VERSIONS, type IstioApiVersion } from './well-known.js';
+
+export { ISTIO_VERSIONS, isIstioApiVersion, type IstioApiVersion } from './well-known.js';
 
 const unknownField = z.unknown().optional();
 
@@ -216,9 +217,6 @@ export type VirtualService = IstioObject<'VirtualService', VirtualServiceSpec>;
 export type DestinationRule = IstioObject<'DestinationRule', DestinationRuleSpec>;
 export type IstioResource = IstioGateway | VirtualService | DestinationRule;
 
-export function isIstioApiVersion(apiVersion: string): apiVersion is IstioApiVersion {
-  return (ISTIO_VERSIONS as readonly string[]).includes(apiVersion);
-}
 
 function istioKinds<K extends string, S>(kind: K, spec: z.ZodType<S>): KindDefinition<IstioObject<K, DeepReadonly<S>>>[] {
   const body = z.object({ metadata: objectMetaSchema, spec });

@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { defineKind } from './kind-definition.js';
 import { objectMetaSchema, type ObjectMeta } from './object-meta.js';
 
-export const TLS_SECRET_TYPE = 'kubernetes.io/tls';
+export { readSecretValue, TLS_SECRET_TYPE } from './well-known.js';
 
 // Secret `data` values are standard base64 (Go's encoding/json []byte, which skips CR/LF).
 const base64Schema = z
@@ -47,10 +47,3 @@ export const secretKind = defineKind({
   }),
 });
 
-/** The bytes of one key, as Kubernetes would store them (stringData overrides data). */
-export function readSecretValue(secret: Secret, key: string): Buffer | undefined {
-  const plain = secret.stringData[key];
-  if (plain !== undefined) return Buffer.from(plain, 'utf8');
-  const encoded = secret.data[key];
-  return encoded === undefined ? undefined : Buffer.from(encoded, 'base64');
-}

@@ -1,5 +1,6 @@
 import { assertNever } from '../core/assert-never.js';
-import { SERVICE_NAME_LABEL, type EndpointSlice } from '../resources/endpoint-slice.js';
+import type { EndpointSlice } from '../resources/endpoint-slice.js';
+import { SERVICE_NAME_LABEL } from '../resources/well-known.js';
 import type {
   BackendTlsPolicy,
   ConfigMap,
@@ -21,7 +22,7 @@ import type {
   Service,
   VirtualService,
 } from '../resources/resource.js';
-import { isIstioApiVersion } from '../resources/istio-kinds.js';
+import { isIstioApiVersion } from '../resources/well-known.js';
 
 /** Lookups a translator needs, built once per snapshot. Keys are `namespace/name`. */
 export interface ResourceIndex {

@@ -1,8 +1,8 @@
 // Gateway API CA certificate references (BackendTLSPolicy `validation.caCertificateRefs`, Gateway
 // `tls.frontend` validation): a core ConfigMap (Core support) or Secret (implementation-specific
 // here: Opaque or kubernetes.io/tls, as the Ingress annotation reads) with a PEM bundle in `ca.crt`.
-import { configMapKeys, readConfigMapValue } from '../../resources/config-map.js';
-import { readSecretValue } from '../../resources/secret.js';
+import { configMapKeys, readConfigMapValue } from '../../resources/well-known.js';
+import { readSecretValue } from '../../resources/well-known.js';
 import { namespacedKey, type ResourceIndex } from '../../store/resource-index.js';
 import { CA_BUNDLE_KEY, parseCaBundle } from '../services/ca-bundle.js';
 import { CA_SECRET_TYPES } from '../services/upstream-tls-annotations.js';

@@ -1,6 +1,6 @@
 import type { Diagnostic } from '../../core/diagnostic.js';
-import { DEFAULT_INGRESS_CLASS_ANNOTATION, isDefaultIngressClass } from '../../resources/ingress-class.js';
-import { INGRESS_CLASS_ANNOTATION } from '../../resources/ingress.js';
+import { DEFAULT_INGRESS_CLASS_ANNOTATION, isDefaultIngressClass } from '../../resources/well-known.js';
+import { INGRESS_CLASS_ANNOTATION } from '../../resources/well-known.js';
 import { refOf, type Ingress, type IngressClass } from '../../resources/resource.js';
 import { formatFieldPath } from '../../resources/schema-issue.js';
 import { compareByCreation } from '../creation-order.js';

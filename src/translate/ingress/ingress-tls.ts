@@ -2,7 +2,7 @@ import { createPrivateKey, X509Certificate } from 'node:crypto';
 import type { Diagnostic } from '../../core/diagnostic.js';
 import type { IrCertificate } from '../../ir/types.js';
 import { refOf, type Ingress, type Secret } from '../../resources/resource.js';
-import { readSecretValue, TLS_SECRET_TYPE } from '../../resources/secret.js';
+import { readSecretValue, TLS_SECRET_TYPE } from '../../resources/well-known.js';
 import { namespacedKey, type ResourceIndex } from '../../store/resource-index.js';
 import { checkIngressHost, compareHostnames, isWildcardHost } from './ingress-host.js';
 

@@ -11,7 +11,7 @@ import type { IrCircuitBreakers, IrCluster, IrLoadBalancer, IrPassiveHealth, IrU
 import { DEFAULT_PASSIVE_HEALTH } from '../../ir/defaults.js';
 import { refOf, type DestinationRule, type Service } from '../../resources/resource.js';
 import type { IstioPortTrafficPolicy, IstioTrafficPolicy } from '../../resources/istio-kinds.js';
-import { readSecretValue } from '../../resources/secret.js';
+import { readSecretValue } from '../../resources/well-known.js';
 import { namespacedKey, type ResourceIndex } from '../../store/resource-index.js';
 import { compareByCreation } from '../creation-order.js';
 import { CA_BUNDLE_KEY, parseCaBundle } from '../services/ca-bundle.js';

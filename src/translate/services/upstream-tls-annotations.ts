@@ -6,7 +6,7 @@ import { isIP } from 'node:net';
 import type { Diagnostic } from '../../core/diagnostic.js';
 import type { IrUpstreamTls } from '../../ir/types.js';
 import { refOf, type Service } from '../../resources/resource.js';
-import { readSecretValue, TLS_SECRET_TYPE } from '../../resources/secret.js';
+import { readSecretValue, TLS_SECRET_TYPE } from '../../resources/well-known.js';
 import { CA_BUNDLE_KEY, parseCaBundle } from './ca-bundle.js';
 import { formatFieldPath } from '../../resources/schema-issue.js';
 import { namespacedKey, type ResourceIndex } from '../../store/resource-index.js';
