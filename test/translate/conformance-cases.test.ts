@@ -7,11 +7,12 @@ import { hasErrors } from '../../src/core/diagnostic.js';
 import { translate } from '../../src/translate/translate.js';
 import { GOLDEN_OPTIONS, snapshotOf } from './golden-harness.js';
 import { backendOf, matchRoute } from './ir-route-matcher.js';
+import { repoRoot } from '../e2e/cli-harness.js';
 
-// The Ingress cases of ../shared/conformance (the doc's examples and the ingress-controller-
-// conformance features), checked on the IR: which Service each request would reach. The
-// end-to-end run over sockets is `npm run conformance`.
-const CASES_DIR = path.resolve(process.cwd(), '../shared/conformance/cases/ingress');
+// The Ingress cases of the project's conformance copy (test/conformance/cases/ingress: the doc's
+// examples and the ingress-controller-conformance features), checked on the IR: which Service
+// each request would reach. The end-to-end run over sockets is `npm run conformance`.
+const CASES_DIR = path.join(repoRoot(), 'test', 'conformance', 'cases', 'ingress');
 
 interface ServiceRef {
   name: string;
@@ -71,8 +72,11 @@ function clusterFor(manifests: string): string {
   return `${docs.map((d) => stringify(d)).join('---\n')}---\n${extra.map((d) => stringify(d)).join('---\n')}`;
 }
 
-describe('conformance cases on the IR', { skip: !existsSync(CASES_DIR) && `${CASES_DIR} not found` }, () => {
-  const files = existsSync(CASES_DIR) ? readdirSync(CASES_DIR).filter((f) => f.endsWith('.json')).sort() : [];
+describe('conformance cases on the IR', () => {
+  // Missing cases fail the run: a moved folder must not turn this suite off in silence.
+  assert.ok(existsSync(CASES_DIR), `${CASES_DIR} not found`);
+  const files = readdirSync(CASES_DIR).filter((f) => f.endsWith('.json')).sort();
+  assert.ok(files.length > 0, `no case in ${CASES_DIR}`);
   for (const file of files) {
     const data = JSON.parse(readFileSync(path.join(CASES_DIR, file), 'utf8')) as { manifests: string; cases: ConformanceCase[] };
     test(file, () => {
