@@ -20,6 +20,11 @@ export function localReplyBody(details: RuntimeErrorCode, requestId: string): st
   return JSON.stringify({ status, reason: details, message: text, request_id: requestId });
 }
 
+/** The default body of a filter's answer (CORS preflight aside, filters usually set their own): the same shape. */
+export function filterReplyBody(status: number, reason: string, requestId: string): string {
+  return JSON.stringify({ status, reason, message: 'Answered by a filter of the route.', request_id: requestId });
+}
+
 /**
  * The same reply written straight to a socket that no HTTP response object owns (a refused
  * upgrade, a request Node's parser rejected); the connection closes after it. A peer that never

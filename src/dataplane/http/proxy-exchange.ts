@@ -18,7 +18,6 @@ import { classifyUpstreamError } from './classify-upstream-error.js';
 import { isHttp2, localReplyBody, toHeaderObject, type DownstreamResponse } from './local-reply.js';
 import { sendRouteReply } from './route-reply.js';
 import type { RequestContext } from '../filters/request-context.js';
-import type { RequestMeta } from './request-meta.js';
 import { IDEMPOTENT_METHODS } from './replayable-body.js';
 import type { TryFailure } from './retry-policy.js';
 import type { Timers } from '../../core/timers.js';
@@ -74,7 +73,6 @@ export class ProxyExchange implements UpstreamHandler {
     private readonly backend: CompiledBackend,
     private readonly upstreamRequest: UpstreamRequest,
     private readonly lbContext: LbContext,
-    private readonly meta: RequestMeta,
     private readonly ctx: RequestContext,
     private readonly deps: ExchangeDeps,
   ) {
@@ -169,7 +167,7 @@ export class ProxyExchange implements UpstreamHandler {
       return false;
     }
     this.resumeUpstream = resume;
-    this.upstreamHeadersMs = performance.now() - this.meta.startMs;
+    this.upstreamHeadersMs = performance.now() - this.ctx.startMs;
     const endpoint = this.endpoint!;
     // Envoy's consecutive-5xx outlier detection: 5xx counts against the endpoint, others reset it.
     if (statusCode >= 500) this.cluster.health.recordFailure(endpoint);
@@ -283,7 +281,7 @@ export class ProxyExchange implements UpstreamHandler {
     if (this.attempts > policy.attempts) return false;
     const body = this.upstreamRequest.body;
     if (body !== null && !Buffer.isBuffer(body)) return false;
-    return policy.allowNonIdempotent || IDEMPOTENT_METHODS.has(this.meta.method);
+    return policy.allowNonIdempotent || IDEMPOTENT_METHODS.has(this.ctx.method);
   }
 
   /** The discarded attempt has ended (aborted or complete): wait the backoff, then send again. */
@@ -315,7 +313,7 @@ export class ProxyExchange implements UpstreamHandler {
   private reply(details: RuntimeErrorCode): void {
     this.details = details;
     this.status = RUNTIME_ERRORS[details].status;
-    sendRouteReply(this.res, this.deps, this.ctx, this.route, this.backend, this.status, localReplyBody(details, this.meta.requestId), 'application/json');
+    sendRouteReply(this.res, this.deps, this.ctx, this.route, this.backend, this.status, localReplyBody(details, this.ctx.requestId), 'application/json');
     this.finish();
   }
 
@@ -352,17 +350,17 @@ export class ProxyExchange implements UpstreamHandler {
     const inflight = this.deps.inflight;
     if (--inflight.count === 0) inflight.onIdle?.();
     if (channels.requestEnd.hasSubscribers) {
-      const m = this.meta;
+      const c = this.ctx;
       const msg: RequestEndMessage = {
-        requestId: m.requestId,
-        startTime: m.startTime,
-        durationMs: performance.now() - m.startMs,
+        requestId: c.requestId,
+        startTime: c.startTime,
+        durationMs: performance.now() - c.startMs,
         upstreamHeadersMs: this.upstreamHeadersMs,
-        method: m.method,
-        host: m.host,
-        path: m.path,
-        protocol: m.protocol,
-        listener: m.listener,
+        method: c.method,
+        host: c.host,
+        path: c.path + c.query,
+        protocol: c.protocol,
+        listener: c.listener,
         route: this.route.name,
         cluster: this.cluster.name,
         upstream: this.endpoint?.key,
@@ -370,8 +368,8 @@ export class ProxyExchange implements UpstreamHandler {
         status: this.status || 499,
         bytesSent: this.bytesSent,
         details: this.details,
-        clientAddress: m.clientIp,
-        userAgent: m.userAgent,
+        clientAddress: c.clientIp,
+        userAgent: userAgentOf(c),
       };
       channels.requestEnd.publish(msg);
     }
@@ -413,4 +411,9 @@ function trailersOf(trailers: Buffer[] | Record<string, string | string[] | unde
     }
   }
   return any ? out : undefined;
+}
+
+function userAgentOf(ctx: RequestContext): string | undefined {
+  const ua = ctx.headers['user-agent'];
+  return Array.isArray(ua) ? ua[0] : ua;
 }

@@ -11,9 +11,9 @@ import { assertNever } from '../../core/assert-never.js';
 import type { ListenerRuntime, ListenerSlot } from './listener-runtime.js';
 import type { CompiledBackend, CompiledRoute } from './compiled-route.js';
 import type { LbContext } from '../upstream/lb/types.js';
-import { localReplyBody, sendLocalReply, type DownstreamResponse } from './local-reply.js';
+import { filterReplyBody, localReplyBody, sendLocalReply, type DownstreamResponse } from './local-reply.js';
 import { sendRouteReply } from './route-reply.js';
-import { buildUpstreamHeaders } from './upstream-headers.js';
+import { buildUpstreamHeaders, requestIdOf } from './upstream-headers.js';
 import { buildRedirectLocation } from './redirect.js';
 import { ProxyExchange, type ExchangeDeps } from './proxy-exchange.js';
 import { decodeAndMatch, isFramingRefusal, type MatchedRequest } from './match-request.js';
@@ -22,7 +22,6 @@ import { MAX_REPLAYABLE_BODY_BYTES, readBody, shouldBufferBody } from './replaya
 import { sendMirrors } from './mirror.js';
 import type { UpstreamRequest } from '../upstream/transport.js';
 import { EMPTY_LB_CONTEXT, RequestLbContext } from './lb-context.js';
-import type { RequestMeta } from './request-meta.js';
 import { clientIpOf } from './client-address.js';
 import { CONTINUE, type FilterOutcome, type RequestDraft, type RequestPhaseFilter } from '../filters/filter-types.js';
 import { RequestContextRecord, type RequestContext } from '../filters/request-context.js';
@@ -44,7 +43,7 @@ export function createRequestHandler(slot: ListenerSlot, deps: RequestDeps): (re
     const clientIp = clientIpOf(req);
     const method = req.method ?? 'GET';
     const url = req.url ?? '/';
-    const draftId = randomUUID();
+    const draftId = requestIdOf(req.rawHeaders, deps.isTrustedProxy(clientIp), randomUUID);
     if (!isH2) {
       const socket = req.socket;
       // Pipelined behind a request that closes the connection: never executed (connection-close.ts).
@@ -124,7 +123,7 @@ function afterRequestPhase(
   const route = matched.route;
   if (outcome.kind === 'respond') {
     // Filters (CORS preflight, auth, rate limits) answer with their own status, headers and body.
-    const body = outcome.body ?? JSON.stringify({ status: outcome.status, reason: outcome.details, request_id: ctx.requestId });
+    const body = outcome.body ?? filterReplyBody(outcome.status, outcome.details, ctx.requestId);
     sendRouteReply(res, deps, ctx, route, undefined, outcome.status, body, outcome.contentType ?? 'application/json', outcome.headers);
     publishLocal(runtime, ctx.method, ctx.host, ctx.path, req, ctx.clientIp, ctx.startMs, ctx.requestId, outcome.status, undefined, route, outcome.details);
     return;
@@ -159,25 +158,13 @@ function afterRequestPhase(
       const draft: RequestDraft = { headers: built.headers, path: matched.path + matched.query, matchedPath: matched.path };
       for (const filter of route.filters.backendRequest) filter(ctx, draft);
       for (const filter of backend.filters.backendRequest) filter(ctx, draft);
-      const meta: RequestMeta = {
-        startMs: ctx.startMs,
-        startTime: ctx.startTime,
-        requestId: built.requestId,
-        method: ctx.method,
-        host: ctx.host,
-        path: matched.path + matched.query,
-        protocol: ctx.protocol,
-        listener: runtime.name,
-        clientIp: ctx.clientIp,
-        userAgent: req.headers['user-agent'],
-      };
       const cluster = backend.cluster;
       const lbContext = cluster.needsLbContext ? new RequestLbContext(req.headers, ctx.clientIp) : EMPTY_LB_CONTEXT;
       const isH2 = isHttp2Request(req);
-      if (!hasBody(req, isH2)) forward(res, route, backend, draft, null, lbContext, meta, ctx, deps);
-      else if (!shouldBufferBody(ctx.method, req.headers, route.retry, route.mirrors.length > 0)) forward(res, route, backend, draft, req, lbContext, meta, ctx, deps);
+      if (!hasBody(req, isH2)) forward(res, route, backend, draft, null, lbContext, ctx, deps);
+      else if (!shouldBufferBody(ctx.method, req.headers, route.retry, route.mirrors.length > 0)) forward(res, route, backend, draft, req, lbContext, ctx, deps);
       // A small body is kept so a retry or a mirror can send it again (replayable-body.ts).
-      else readBody(req, MAX_REPLAYABLE_BODY_BYTES, (body) => body !== undefined && forward(res, route, backend, draft, body, lbContext, meta, ctx, deps));
+      else readBody(req, MAX_REPLAYABLE_BODY_BYTES, (body) => body !== undefined && forward(res, route, backend, draft, body, lbContext, ctx, deps));
       return;
     }
     default:
@@ -223,12 +210,11 @@ function forward(
   draft: RequestDraft,
   body: Buffer | DownstreamRequest | null,
   lbContext: LbContext,
-  meta: RequestMeta,
   ctx: RequestContext,
   deps: RequestDeps,
 ): void {
   const upstreamRequest: UpstreamRequest = {
-    method: meta.method,
+    method: ctx.method,
     path: draft.path,
     headers: draft.headers,
     body,
@@ -238,7 +224,7 @@ function forward(
   if (route.mirrors.length > 0) sendMirrors(route.mirrors, upstreamRequest, deps.transport, lbContext);
   // With a per-try deadline the exchange times each try itself, so an expired try can be retried.
   const tried = route.perTryTimeoutMs > 0 ? { ...upstreamRequest, headersTimeoutMs: 0 } : upstreamRequest;
-  new ProxyExchange(res, route, backend, tried, lbContext, meta, ctx, deps).start();
+  new ProxyExchange(res, route, backend, tried, lbContext, ctx, deps).start();
 }
 
 /** A local reply for a request refused before (or instead of) forwarding, and its log line. */

@@ -10,11 +10,11 @@ import type { Duplex } from 'node:stream';
 import type { Socket } from 'node:net';
 import { randomUUID } from 'node:crypto';
 import type { RuntimeErrorCode } from '../../core/errors.js';
-import { localReplyHeaders, writeRawLocalReply, writeRawReply } from './local-reply.js';
+import { filterReplyBody, localReplyHeaders, writeRawLocalReply, writeRawReply } from './local-reply.js';
 import { channels, type RequestEndMessage } from '../../core/channels.js';
 import type { FilterOutcome, RequestDraft } from '../filters/filter-types.js';
 import type { RequestContext } from '../filters/request-context.js';
-import { buildUpstreamHeaders, SERVER_NAME } from './upstream-headers.js';
+import { buildUpstreamHeaders, requestIdOf, SERVER_NAME } from './upstream-headers.js';
 import { requestContext, runRequestPhase, type ListenerSlot, type RequestDeps } from './request-handler.js';
 import { clientIpOf } from './client-address.js';
 import { EMPTY_LB_CONTEXT, RequestLbContext } from './lb-context.js';
@@ -31,9 +31,9 @@ export function createUpgradeHandler(slot: ListenerSlot, deps: RequestDeps): (re
   return function onUpgrade(req, socket, head) {
     const runtime = slot.runtime;
     const startMs = performance.now();
-    const requestId = randomUUID();
     const method = req.method ?? 'GET';
     const clientIp = clientIpOf(req);
+    const requestId = requestIdOf(req.rawHeaders, deps.isTrustedProxy(clientIp), randomUUID);
     socket.on('error', () => socket.destroy());
     // log: exactly once, when the exchange is over (for a tunnel, when it closes).
     let logged = false;
@@ -63,7 +63,7 @@ export function createUpgradeHandler(slot: ListenerSlot, deps: RequestDeps): (re
 
     function proceed(outcome: FilterOutcome): void {
       if (outcome.kind === 'respond') {
-        const body = outcome.body ?? JSON.stringify({ status: outcome.status, reason: outcome.details, request_id: requestId });
+        const body = outcome.body ?? filterReplyBody(outcome.status, outcome.details, requestId);
         writeRawReply(socket, outcome.status, localReplyHeaders(body, outcome.contentType ?? 'application/json', requestId, outcome.headers), body);
         return log(outcome.status, outcome.details, ctx);
       }

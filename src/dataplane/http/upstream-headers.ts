@@ -38,7 +38,6 @@ export function buildUpstreamHeaders(rawHeaders: readonly string[], ctx: Forward
   let xff: string | undefined;
   let xfp: string | undefined;
   let xfh: string | undefined;
-  let requestId: string | undefined;
   let connectionTokens: string | undefined;
   for (let i = 0; i < rawHeaders.length; i += 2) {
     const name = rawHeaders[i]!;
@@ -67,7 +66,6 @@ export function buildUpstreamHeaders(rawHeaders: readonly string[], ctx: Forward
         xfh = value;
         continue;
       case 'x-request-id':
-        requestId = value;
         continue;
       default:
         out.push(name, value);
@@ -76,7 +74,9 @@ export function buildUpstreamHeaders(rawHeaders: readonly string[], ctx: Forward
   if (connectionTokens !== undefined) dropConnectionListed(out, connectionTokens);
   if (keepUpgrade) out.push('connection', 'upgrade');
   const trusted = ctx.trusted;
-  const id = trusted && requestId ? requestId : ctx.requestId;
+  // Decided once per request by the caller (requestIdOf), so the log, the filters and the
+  // upstream all see the same id; an incoming one was already taken when trusted.
+  const id = ctx.requestId;
   out.push(
     'host', host,
     'x-forwarded-for', trusted && xff ? `${xff}, ${ctx.clientIp}` : ctx.clientIp,
@@ -134,3 +134,17 @@ export function buildDownstreamHeaders(raw: readonly Buffer[]): string[] {
 }
 
 export const SERVER_NAME = 'isthmus';
+
+/**
+ * The request's id: the incoming X-Request-Id (the last one, if repeated) when the client is a
+ * trusted proxy, else a fresh one. Decided once, at the start of the request.
+ */
+export function requestIdOf(rawHeaders: readonly string[], trusted: boolean, fresh: () => string): string {
+  if (trusted) {
+    for (let i = rawHeaders.length - 2; i >= 0; i -= 2) {
+      const name = rawHeaders[i]!;
+      if (name.length === 12 && name.toLowerCase() === 'x-request-id' && rawHeaders[i + 1] !== '') return rawHeaders[i + 1]!;
+    }
+  }
+  return fresh();
+}
