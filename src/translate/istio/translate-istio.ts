@@ -34,9 +34,13 @@ export function translateIstio(index: ResourceIndex, options: IstioOptions, clus
   const plan = planIstioGateways(index, options.gatewayLabels, diagnostics);
   // Per port: hostname → routes, in the order VirtualServices are taken (oldest first).
   const hostsByPort = new Map<number, Map<string, HostEntry>>(plan.ports.map((p) => [p.port, new Map()]));
+  const byName = new Map(index.virtualServices.map((v) => [`${v.metadata.namespace ?? 'default'}/${v.metadata.name}`, v]));
+  const findVirtualService = (namespace: string, name: string) => byName.get(`${namespace}/${name}`);
 
   for (const vs of [...index.virtualServices].sort(compareByCreation)) {
     const ns = vs.metadata.namespace ?? 'default';
+    // Without hosts a VirtualService is a delegate: served only under a root that delegates to it.
+    if (vs.spec.hosts.length === 0) continue;
     const refs = vs.spec.gateways ?? ['mesh'];
     const bound: string[] = [];
     refs.forEach((ref, g) => {
@@ -59,7 +63,7 @@ export function translateIstio(index: ResourceIndex, options: IstioOptions, clus
       let routes = routesByPort.get(port);
       if (!routes) {
         const found: Diagnostic[] = [];
-        routes = translateVirtualServiceRoutes(vs, { clusters, diagnostics: found, listenerPort: port });
+        routes = translateVirtualServiceRoutes(vs, { clusters, diagnostics: found, listenerPort: port, findVirtualService });
         for (const d of found) if (!diagnostics.some((e) => formatDiagnostic(e) === formatDiagnostic(d))) diagnostics.push(d);
         routesByPort.set(port, routes);
       }

@@ -10,6 +10,7 @@ import { refOf, type VirtualService } from '../../resources/resource.js';
 import type { IstioDestination, IstioHeaders, IstioHttpMatch, IstioHttpRoute } from '../../resources/istio-kinds.js';
 import type { IstioClusters } from './destination-rules.js';
 import { parseIstioDuration } from './istio-durations.js';
+import { expandDelegates, type FindVirtualService, type HttpRouteSource } from './virtual-service-delegates.js';
 import { translateIstioMatch } from './virtual-service-match.js';
 
 export interface IstioRoute {
@@ -25,6 +26,8 @@ export interface VirtualServiceContext {
   readonly diagnostics: Diagnostic[];
   /** The gateway port the routes serve: the destination port when a multi-port Service's is left out. */
   readonly listenerPort?: number;
+  /** Looks up delegate VirtualServices; without it a delegating route is not served. */
+  readonly findVirtualService?: FindVirtualService;
 }
 
 /**
@@ -103,15 +106,15 @@ function headerOperations(headers: IstioHeaders | undefined, at: string, report?
 }
 
 export function translateVirtualServiceRoutes(vs: VirtualService, ctx: VirtualServiceContext): IstioRoute[] {
-  const ns = vs.metadata.namespace ?? 'default';
-  const base = `virtualservice/${ns}/${vs.metadata.name}`;
-  const report = (severity: Diagnostic['severity'], code: Diagnostic['code'], path: string, message: string): void => {
-    ctx.diagnostics.push({ severity, code, object: refOf(vs), source: vs.source, path, message });
-  };
   const out: IstioRoute[] = [];
-  vs.spec.http.forEach((http, i) => {
-    const at = `spec.http[${i}]`;
-    const routeName = `${base}/http/${i}`;
+  // Delegating routes are replaced by their delegate's routes, merged (virtual-service-delegates.ts).
+  const sources = ctx.findVirtualService ? expandDelegates(vs, ctx.findVirtualService, ctx.diagnostics) : vs.spec.http.map((http, i) => ({ http, owner: vs, at: `spec.http[${i}]`, name: `virtualservice/${vs.metadata.namespace ?? 'default'}/${vs.metadata.name}/http/${i}` }) as HttpRouteSource);
+  for (const { http, owner, at, name: routeName, matchPaths } of sources) {
+    // Destinations resolve in the namespace of the object that wrote them (a delegate's own).
+    const ns = owner.metadata.namespace ?? 'default';
+    const report = (severity: Diagnostic['severity'], code: Diagnostic['code'], path: string, message: string): void => {
+      ctx.diagnostics.push({ severity, code, object: refOf(owner), source: owner.source, path, message });
+    };
     const resolve = (dest: IstioDestination, path: string): string => {
       const r = ctx.clusters.resolve(dest.host, dest.subset, dest.port?.number, ns, ctx.listenerPort);
       if (r.kind === 'ok') return r.cluster;
@@ -134,7 +137,7 @@ export function translateVirtualServiceRoutes(vs: VirtualService, ctx: VirtualSe
       let gateways: readonly string[] | undefined;
       const routeAction = action.kind === 'redirect' ? redirectForMatch(action, http, m, `${at}.redirect`, report) : action;
       if (m !== undefined) {
-        const result = translateIstioMatch(m, `${at}.match[${j}]`);
+        const result = translateIstioMatch(m, matchPaths?.[j] ?? `${at}.match[${j}]`);
         if (result.kind === 'invalid' || result.kind === 'unsupported') {
           // The route is dropped (it could match too much or too little); later routes still serve.
           report('error', result.kind === 'invalid' ? 'ERR_ROUTE_INVALID_VALUE' : 'ERR_ISTIO_UNSUPPORTED', result.path, `${result.message}; this match is dropped`);
@@ -150,7 +153,7 @@ export function translateVirtualServiceRoutes(vs: VirtualService, ctx: VirtualSe
       const routeFilters = rewrite ? [...filters, rewrite] : filters;
       const route: IrRoute = {
         name,
-        origin: refOf(vs),
+        origin: refOf(owner),
         match,
         action: routeAction,
         filters: routeFilters,
@@ -160,7 +163,7 @@ export function translateVirtualServiceRoutes(vs: VirtualService, ctx: VirtualSe
       };
       out.push({ route, ...(port !== undefined ? { port } : {}), ...(gateways !== undefined ? { gateways } : {}) });
     });
-  });
+  }
   return out;
 }
 
@@ -200,7 +203,8 @@ function translateAction(
     };
   }
   if (http.delegate) {
-    report('error', 'ERR_ISTIO_UNSUPPORTED', `${at}.delegate`, 'delegate VirtualServices are not implemented yet; this route answers 500');
+    // Only reached without a delegate lookup; expandDelegates replaces delegating routes.
+    report('error', 'ERR_ISTIO_DELEGATE_INVALID', `${at}.delegate`, 'delegates are not looked up here; this route answers 500');
     return { kind: 'reject', reason: 'invalid_route' };
   }
   const destinations = http.route ?? [];
