@@ -94,7 +94,7 @@ const httpRouteSchema = z.object({
     .optional(),
   directResponse: z.object({ status: z.number().int().min(200).max(599), body: z.object({ string: z.string().optional(), bytes: z.string().optional() }).optional() }).optional(),
   delegate: z.object({ name: z.string().optional(), namespace: z.string().optional() }).optional(),
-  rewrite: z.object({ uri: z.string().optional(), authority: z.string().optional(), uriRegexRewrite: unknownField }).optional(),
+  rewrite: z.object({ uri: z.string().optional(), authority: z.string().optional(), uriRegexRewrite: z.object({ match: z.string(), rewrite: z.string() }).optional() }).optional(),
   timeout: z.string().optional(),
   retries: z.object({ attempts: z.number().int().min(0).optional(), perTryTimeout: z.string().optional(), retryOn: z.string().optional(), retryRemoteLocalities: z.boolean().optional() }).optional(),
   fault: z
