@@ -13,6 +13,7 @@ import { compareHostnamesBySpecificity } from '../gateway-api/hostnames.js';
 import type { IstioClusters } from './destination-rules.js';
 import { hostAliases, intersectIstioHosts, resolveHost } from './istio-hosts.js';
 import { istioGatewayKey, planIstioGateways } from './istio-gateways.js';
+import { reportShadowedMerge } from './virtual-service-merge.js';
 import { gatewayRefKey, translateVirtualServiceRoutes } from './virtual-service-routes.js';
 
 export interface IstioOptions {
@@ -78,15 +79,17 @@ export function translateIstio(index: ResourceIndex, options: IstioOptions, clus
         const forServer = routesFor(server.port).filter((r) => (r.port === undefined || r.port === server.port) && (r.gateways === undefined || r.gateways.includes(gwKey))).map((r) => r.route);
         for (const sh of server.hosts) {
           if (sh.namespace !== '*' && sh.namespace !== ns) continue;
-          for (const host of hosts) {
+          hosts.forEach((host, h) => {
             const name = intersectIstioHosts(sh.host, host);
-            if (name === undefined) continue;
+            if (name === undefined) return;
             servedAnywhere = true;
             const entry = byHost.get(name) ?? { routes: [], httpsRedirect: false };
             byHost.set(name, entry);
             if (server.httpsRedirect) entry.httpsRedirect = true;
-            for (const r of forServer) if (!entry.routes.includes(r)) entry.routes.push(r);
-          }
+            const fresh = forServer.filter((r) => !entry.routes.includes(r));
+            if (!server.httpsRedirect) reportShadowedMerge(entry.routes, fresh, vs, `spec.hosts[${h}]`, name, server.port, diagnostics);
+            entry.routes.push(...fresh);
+          });
         }
       }
     }
