@@ -28,6 +28,18 @@ export interface HttpRouteSource {
   readonly name: string;
   /** Field paths of `http.match[j]` when they are not `${at}.match[j]` (merged matches). */
   readonly matchPaths?: readonly string[];
+  /** Fields a delegate route took from its root route: their diagnostics blame the root, their hosts resolve in its namespace. */
+  readonly inherited?: { readonly owner: VirtualService; readonly at: string; readonly fields: readonly string[] };
+}
+
+/** The object and field path a diagnostic about `path` (a path under `source.at`) belongs to. */
+export function blameOf(source: HttpRouteSource, path: string): { readonly owner: VirtualService; readonly path: string } {
+  const inherited = source.inherited;
+  const rest = path.slice(source.at.length);
+  if (inherited && path.startsWith(source.at) && inherited.fields.some((f) => rest === `.${f}` || rest.startsWith(`.${f}.`) || rest.startsWith(`.${f}[`))) {
+    return { owner: inherited.owner, path: inherited.at + rest };
+  }
+  return { owner: source.owner, path };
 }
 
 /** Finds a VirtualService by namespace and name in the snapshot. */
@@ -166,7 +178,15 @@ export function expandDelegates(vs: VirtualService, find: FindVirtualService, di
       for (const f of INHERITED) if (sub[f] === undefined && http[f] !== undefined) inherited[f] = http[f];
       const joinedName = http.name && sub.name ? `${http.name}-${sub.name}` : (sub.name ?? http.name);
       const merged = { ...sub, ...inherited, ...(joinedName !== undefined ? { name: joinedName } : {}), ...(matches.length > 0 ? { match: matches } : {}) } as IstioHttpRoute;
-      out.push({ http: merged, owner: delegate, at: subAt, name: `${name}/delegate/${dNs}/${dName}/http/${k}`, ...(matches.length > 0 ? { matchPaths } : {}) });
+      const fields = Object.keys(inherited);
+      out.push({
+        http: merged,
+        owner: delegate,
+        at: subAt,
+        name: `${name}/delegate/${dNs}/${dName}/http/${k}`,
+        ...(matches.length > 0 ? { matchPaths } : {}),
+        ...(fields.length > 0 ? { inherited: { owner: vs, at, fields } } : {}),
+      });
     });
   });
   return out;

@@ -11,7 +11,7 @@ import { refOf, type VirtualService } from '../../resources/resource.js';
 import type { IstioDestination, IstioHeaders, IstioHttpMatch, IstioHttpRoute } from '../../resources/istio-kinds.js';
 import type { IstioClusters } from './destination-rules.js';
 import { parseIstioDuration } from './istio-durations.js';
-import { expandDelegates, type FindVirtualService, type HttpRouteSource } from './virtual-service-delegates.js';
+import { blameOf, expandDelegates, type FindVirtualService, type HttpRouteSource } from './virtual-service-delegates.js';
 import { translateIstioMatch } from './virtual-service-match.js';
 
 export interface IstioRoute {
@@ -110,13 +110,16 @@ export function translateVirtualServiceRoutes(vs: VirtualService, ctx: VirtualSe
   const out: IstioRoute[] = [];
   // Delegating routes are replaced by their delegate's routes, merged (virtual-service-delegates.ts).
   const sources = ctx.findVirtualService ? expandDelegates(vs, ctx.findVirtualService, ctx.diagnostics) : vs.spec.http.map((http, i) => ({ http, owner: vs, at: `spec.http[${i}]`, name: `virtualservice/${vs.metadata.namespace ?? 'default'}/${vs.metadata.name}/http/${i}` }) as HttpRouteSource);
-  for (const { http, owner, at, name: routeName, matchPaths } of sources) {
-    // Destinations resolve in the namespace of the object that wrote them (a delegate's own).
-    const ns = owner.metadata.namespace ?? 'default';
+  for (const source of sources) {
+    const { http, at, name: routeName, matchPaths } = source;
+    // Diagnostics blame the object that wrote the field (a delegate, or its root for what the
+    // delegate inherits), and destinations resolve in that object's namespace.
     const report = (severity: Diagnostic['severity'], code: Diagnostic['code'], path: string, message: string): void => {
-      ctx.diagnostics.push({ severity, code, object: refOf(owner), source: owner.source, path, message });
+      const blame = blameOf(source, path);
+      ctx.diagnostics.push({ severity, code, object: refOf(blame.owner), source: blame.owner.source, path: blame.path, message });
     };
     const resolve = (dest: IstioDestination, path: string): string => {
+      const ns = blameOf(source, path).owner.metadata.namespace ?? 'default';
       const r = ctx.clusters.resolve(dest.host, dest.subset, dest.port?.number, ns, ctx.listenerPort);
       if (r.kind === 'ok') return r.cluster;
       report('error', r.code, path, `${r.message}; its share of requests gets 500`);
@@ -147,14 +150,16 @@ export function translateVirtualServiceRoutes(vs: VirtualService, ctx: VirtualSe
         for (const u of result.unsupported) report('warning', 'ERR_ISTIO_UNSUPPORTED', u.path, u.message);
         match = result.match;
         port = result.port;
-        gateways = result.gateways?.flatMap((g) => gatewayRefKey(g, ns) ?? []);
+        // Gateway names resolve in the root's namespace, merged matches included (pilot resolves
+        // them after merging, against the root).
+        gateways = result.gateways?.flatMap((g) => gatewayRefKey(g, vs.metadata.namespace ?? 'default') ?? []);
       }
       const rewrite = translateRewrite(http, m, `${at}.rewrite`, report, routeAuthority);
       // Filters in one list; the data plane runs them in its own fixed order (filter-order.ts).
       const routeFilters = rewrite.filter ? [...filters, rewrite.filter] : filters;
       const route: IrRoute = {
         name,
-        origin: refOf(owner),
+        origin: refOf(source.owner),
         match,
         action: rewrite.invalid ? { kind: 'reject', reason: 'invalid_route' } : routeAction,
         filters: routeFilters,
