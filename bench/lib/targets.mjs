@@ -96,11 +96,23 @@ export async function startBareProxy({ workDir, port, originPort }) {
 }
 
 /**
- * `gatewayCmd` is a command line ("node bin/isthmus.js" by default; `node` means this Node).
- * `nodeFlags` (e.g. --cpu-prof) go right after the node binary, so they need a node command.
+ * The node flags the launcher's first line gives (`#!/usr/bin/env -S node FLAGS`), so the
+ * benchmark starts the gateway as `isthmus` and `npm start` do, through this Node binary.
+ */
+export function launcherNodeFlags() {
+  const first = readFileSync(join(ROOT, 'bin', 'isthmus.js'), 'utf8').split('\n', 1)[0];
+  const m = /^#!\/usr\/bin\/env(?: -S)? node(.*)$/.exec(first);
+  if (!m) throw new Error(`bin/isthmus.js: unexpected first line ${JSON.stringify(first)}`);
+  return m[1].trim().split(/\s+/).filter(Boolean);
+}
+
+/**
+ * `gatewayCmd` is a command line (by default node with the launcher's flags and bin/isthmus.js;
+ * `node` means this Node). `nodeFlags` (e.g. --cpu-prof) go right after the node binary, so
+ * they need a node command.
  */
 export function gatewayArgv(gatewayCmd, nodeFlags = []) {
-  const words = (gatewayCmd ?? 'node bin/isthmus.js').trim().split(/\s+/);
+  const words = (gatewayCmd ?? ['node', ...launcherNodeFlags(), 'bin/isthmus.js'].join(' ')).trim().split(/\s+/);
   let [cmd, ...rest] = words;
   const isNode = cmd === 'node' || basename(cmd) === 'node' || cmd === process.execPath;
   if (cmd === 'node') cmd = process.execPath;
