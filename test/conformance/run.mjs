@@ -21,6 +21,8 @@ const USAGE = `usage: node run.mjs --gateway "<command>" --cases <file-or-dir> [
                              --port-map 80=P1,443=P2,... --listen-address 127.0.0.1
   --cases PATH           a case file, or a folder of them (searched recursively); repeatable
   --filter REGEX         run only cases whose "<test> :: <case name>" matches
+  --exclude REGEX        leave out cases whose "<test> :: <case name>" matches (counted
+                         and listed as excluded, never as passed)
   --json FILE            write every result as JSON
   --verbose              progress, config details and gateway output on failures
   --keep                 keep each test's temp folder (config dir, gateway log)
@@ -46,7 +48,7 @@ const USAGE = `usage: node run.mjs --gateway "<command>" --cases <file-or-dir> [
 
 function parseArgs(argv) {
   const o = {
-    gateway: null, cases: [], filter: null, json: null, verbose: false, keep: false,
+    gateway: null, cases: [], filter: null, exclude: null, json: null, verbose: false, keep: false,
     timeoutMs: 10000, readyTimeoutMs: 20000, reloadWaitMs: 1500, settleMs: 5000, caseTimeoutMs: 300000,
     istioMesh: 'bind', statusChecks: false, consistency: false, endpointSlices: false, weightAttempts: 3,
     baseManifests: null, gatewayClass: 'isthmus', controllerName: 'isthmus.dev/gateway-controller',
@@ -68,6 +70,7 @@ function parseArgs(argv) {
       case '--gateway': o.gateway = val(); break;
       case '--cases': o.cases.push(val()); break;
       case '--filter': o.filter = new RegExp(val()); break;
+      case '--exclude': o.exclude = new RegExp(val()); break;
       case '--json': o.json = val(); break;
       case '--verbose': case '-v': o.verbose = true; break;
       case '--keep': o.keep = true; break;
@@ -136,7 +139,7 @@ function detectSuite(file, data) {
 // ---- results ----
 
 const results = [];
-const counts = { PASS: 0, FAIL: 0, SKIP: 0 };
+const counts = { PASS: 0, FAIL: 0, SKIP: 0, EXCLUDED: 0 };
 let opts;
 
 function emit(test, name, r, extra = {}) {
@@ -182,7 +185,10 @@ const tempDirs = new Set();
 async function runFile({ file, data }, shared) {
   const suite = detectSuite(file, data);
   const test = suite === 'gateway-api' ? data.test ?? basename(file, '.json') : `${suite}/${data.name ?? basename(file, '.json')}`;
-  const selected = data.cases.filter((c) => !opts.filter || opts.filter.test(`${test} :: ${c.name}`));
+  const chosen = data.cases.filter((c) => !opts.filter || opts.filter.test(`${test} :: ${c.name}`));
+  const isExcluded = (c) => opts.exclude !== null && opts.exclude.test(`${test} :: ${c.name}`);
+  for (const c of chosen.filter(isExcluded)) emit(test, c.name, { status: 'EXCLUDED', reason: `--exclude ${opts.exclude.source}` }, { file });
+  const selected = chosen.filter((c) => !isExcluded(c));
   const statusChecks = (data.statusChecks ?? []).filter((sc) => !opts.filter || opts.filter.test(`${test} :: ${describeStatusCheck(sc)}`));
   if (!selected.length && !statusChecks.length) return;
   const { groups, unresolved } = groupCases(data, selected);
@@ -341,11 +347,11 @@ async function main() {
   }
   // Finding no case is a failure, not a quiet pass: a moved folder must not turn the suite off.
   if (!results.length) process.stderr.write('conformance: FAIL: no case was selected (check --cases and --filter)\n');
-  const summary = `${counts.PASS} passed, ${counts.FAIL} failed, ${counts.SKIP} skipped`;
+  const summary = `${counts.PASS} passed, ${counts.FAIL} failed, ${counts.SKIP} skipped${counts.EXCLUDED ? `, ${counts.EXCLUDED} excluded` : ''}`;
   if (opts.json) {
     writeFileSync(opts.json, JSON.stringify({
       gateway: opts.gateway, startedAt: new Date(started).toISOString(), durationMs: Date.now() - started,
-      summary: { passed: counts.PASS, failed: counts.FAIL, skipped: counts.SKIP }, results,
+      summary: { passed: counts.PASS, failed: counts.FAIL, skipped: counts.SKIP, excluded: counts.EXCLUDED }, results,
     }, null, 2));
   }
   process.stdout.write(`${summary}\n`);
