@@ -326,6 +326,8 @@ spec:
     const copy = shadow.received.find((r) => r.id === 'm1');
     assert.ok(copy, 'the mirror received the request');
     assert.equal(copy.path, '/copy-me');
+    assert.equal(copy.host, 'mirror.istio.test-shadow', 'Istio mirrors carry -shadow on the Host, as Envoy sends them');
+    assert.equal(general.received.find((r) => r.id === 'm1')?.host, 'mirror.istio.test');
   });
 
   await t.test('corsPolicy: a preflight from an allowed origin is answered by the gateway', async () => {
