@@ -14,10 +14,36 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { chmodSync } from 'node:fs';
-import { CLI, configDir } from './cli-harness.js';
+import { createRequire } from 'node:module';
+import path from 'node:path';
+import { CLI, configDir, repoRoot } from './cli-harness.js';
 import { NetnsLab, requireNetnsTools } from './netns-harness.js';
 
 const PROXY_UID = '1337';
+
+/** The demo's gRPC echo server, started inside a namespace (node -e, CommonJS, absolute paths). */
+function grpcServerScript(host: string, port: number, name: string): string {
+  const module = path.join(repoRoot(), 'dist', 'src', 'demo', 'grpc-echo-server.js');
+  return `import(${JSON.stringify(module)}).then(({ GrpcEchoServer }) => new GrpcEchoServer({ host: ${JSON.stringify(host)}, port: ${port}, name: ${JSON.stringify(name)} }).listen()).then(() => console.log('listening'));`;
+}
+
+/**
+ * A unary call with @grpc/grpc-js to a ClusterIP, authority set to a Service name (what a
+ * resolver would give it), bytes in and out unchanged (the echo server parses no protobuf).
+ * Prints the answering Pod, the x-mesh response metadata and the echoed message.
+ */
+function grpcClientScript(target: string, authority: string): string {
+  const grpcJs = createRequire(import.meta.url).resolve('@grpc/grpc-js');
+  return `const grpc = require(${JSON.stringify(grpcJs)});
+const client = new grpc.Client(${JSON.stringify(target)}, grpc.credentials.createInsecure(), { 'grpc.default_authority': ${JSON.stringify(authority)} });
+let md;
+const call = client.makeUnaryRequest('/greeter.v1.Greeter/Hello', (b) => b, (b) => b, Buffer.from('ping'), new grpc.Metadata(), (err, res) => {
+  if (err) { console.error(err.message); process.exit(1); }
+  console.log(JSON.stringify({ pod: md.get('x-echo-pod')[0], mesh: md.get('x-mesh')[0], body: res.toString() }));
+  client.close();
+});
+call.on('metadata', (m) => (md = m));`;
+}
 
 const GATEWAY_CONFIG = `apiVersion: networking.istio.io/v1
 kind: Gateway
@@ -76,6 +102,24 @@ apiVersion: v1
 kind: Service
 metadata: {name: ratings, namespace: shop}
 spec: {selector: {app: ratings}, ports: [{name: http, port: 9080, targetPort: http}]}
+---
+apiVersion: v1
+kind: Service
+metadata: {name: greeter, namespace: shop}
+spec: {selector: {app: greeter}, ports: [{name: grpc, port: 50051, targetPort: grpc}]}
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: greeter-v1, namespace: shop, labels: {app: greeter}}
+spec: {containers: [{name: echo, image: echo, ports: [{name: grpc, containerPort: 50051}]}]}
+status: {podIP: 10.77.2.2, conditions: [{type: Ready, status: "True"}]}
+---
+apiVersion: networking.istio.io/v1
+kind: VirtualService
+metadata: {name: greeter, namespace: shop}
+spec:
+  hosts: [greeter]
+  http: [{route: [{destination: {host: greeter}}], headers: {response: {set: {x-mesh: greeter}}}}]
 ${pod('reviews-v1', 'reviews', 'v1', '10.77.1.2', 9081)}${pod('reviews-v2', 'reviews', 'v2', '10.77.2.2', 9082)}${pod('ratings-v1', 'ratings', 'v1', '10.77.1.2', 9083)}---
 apiVersion: networking.istio.io/v1
 kind: VirtualService
@@ -117,6 +161,7 @@ test('transparent sidecar: the gateway namespace\'s outbound calls are routed by
   lab.spawn(v1, [node, CLI, 'echo', '--listen', '10.77.1.2:9081', '--name', 'reviews-v1']);
   lab.spawn(v1, [node, CLI, 'echo', '--listen', '10.77.1.2:9083', '--name', 'ratings-v1']);
   lab.spawn(v2, [node, CLI, 'echo', '--listen', '10.77.2.2:9082', '--name', 'reviews-v2']);
+  const grpcServer = lab.spawn(v2, [node, '-e', grpcServerScript('10.77.2.2', 50051, 'greeter-v1')]);
 
   const rules = await lab.exec(gw, [node, CLI, 'sidecar', '--print-iptables', '--proxy-uid', PROXY_UID, '--listen', '127.0.0.1:15001']);
   for (const line of rules.stdout.trim().split('\n')) {
@@ -137,6 +182,8 @@ test('transparent sidecar: the gateway namespace\'s outbound calls are routed by
   for (const [ns, target] of [[v1, '10.77.1.2:9081'], [v1, '10.77.1.2:9083'], [v2, '10.77.2.2:9082']] as const) {
     await lab.waitFor(`echo ${target}`, async () => (await curl(ns, [`http://${target}/`])).status === 200);
   }
+
+  await lab.waitFor(`the gRPC echo server (stderr: ${grpcServer.stderr()})`, async () => grpcServer.stdout().includes('listening'));
 
   const api = (path: string, headers: readonly string[] = []) => curl(client, ['-H', 'Host: api.test', ...headers.flatMap((h) => ['-H', h]), `http://10.77.0.2:8080${path}`]);
   const nameOf = (body: string): string => (JSON.parse(body) as { name: string }).name;
@@ -167,14 +214,20 @@ test('transparent sidecar: the gateway namespace\'s outbound calls are routed by
     assert.equal(nameOf(r.body), 'ratings-v1');
   });
 
+  await t.test('gRPC (HTTP/2 cleartext) from the gateway namespace is routed by :authority', async () => {
+    // 10.96.0.20 is no one's address: the call reaches greeter only through the sidecar.
+    const { stdout } = await lab.exec(gw, [node, '-e', grpcClientScript('10.96.0.20:50051', 'greeter.shop:50051')]);
+    assert.deepEqual(JSON.parse(stdout), { pod: 'greeter-v1', mesh: 'greeter', body: 'ping' });
+  });
+
   await t.test('inbound is not intercepted: a host only the sidecar knows gets the gateway\'s 404', async () => {
     const r = await curl(client, ['-H', 'Host: reviews.shop', 'http://10.77.0.2:8080/reviews/1']);
     assert.equal(r.status, 404, r.body);
     assert.match(r.body, /no_route/);
     // Every request the sidecar logged came from the gateway (on the workload's side), none from the client.
     const logged = (): string[] => sidecar.stdout().split('\n').filter(Boolean);
-    // The access log is written in batches: wait until the 46 requests so far are all in it.
-    await lab.waitFor(`46 access-log lines from the sidecar (${logged().length} so far)`, async () => logged().length >= 46);
+    // The access log is written in batches: wait until the 47 requests so far are all in it.
+    await lab.waitFor(`47 access-log lines from the sidecar (${logged().length} so far)`, async () => logged().length >= 47);
     const lines = logged().map((l) => JSON.parse(l) as { host: string; client: string; route: string | null });
     assert.ok(lines.every((l) => l.client !== '10.77.0.1'), 'the client reached the sidecar');
     assert.ok(lines.some((l) => l.route === 'virtualservice/shop/reviews/http/0/match/0'));
