@@ -16,8 +16,8 @@ import type { ResourceIndex } from '../../store/resource-index.js';
 import { compareByCreation } from '../creation-order.js';
 import { compareHostnamesBySpecificity } from '../gateway-api/hostnames.js';
 import type { IstioClusters } from './destination-rules.js';
-import { CLUSTER_DOMAIN, resolveHost } from './istio-hosts.js';
-import { translateVirtualServiceRoutes } from './virtual-service-routes.js';
+import { CLUSTER_DOMAIN, resolveHost, serviceOfHost } from './istio-hosts.js';
+import { translateVirtualServiceRoutes, type IstioRoute } from './virtual-service-routes.js';
 
 export const MESH_LISTENER = 'mesh/outbound';
 
@@ -61,7 +61,7 @@ function withPort(route: IrRoute, port: number | undefined): IrRoute[] {
 }
 
 export function translateMesh(index: ResourceIndex, options: MeshOptions, clusters: IstioClusters, diagnostics: Diagnostic[]): IrListener {
-  const byHost = new Map<string, { routes: IrRoute[]; origin: string }>();
+  const byHost = new Map<string, { routes: IrRoute[] }>();
   const report = (d: Diagnostic): void => {
     if (!diagnostics.some((e) => formatDiagnostic(e) === formatDiagnostic(d))) diagnostics.push(d);
   };
@@ -72,19 +72,30 @@ export function translateMesh(index: ResourceIndex, options: MeshOptions, cluste
     if (vs.spec.tcp !== undefined || vs.spec.tls !== undefined) {
       report({ severity: 'warning', code: 'ERR_ISTIO_UNSUPPORTED', object: refOf(vs), source: vs.source, path: vs.spec.tcp !== undefined ? 'spec.tcp' : 'spec.tls', message: 'tcp and tls routes are L4, which the sidecar does not serve; ignored' });
     }
-    const found: Diagnostic[] = [];
-    const translated = translateVirtualServiceRoutes(vs, { clusters, diagnostics: found });
-    found.forEach(report);
-    // Routes limited to named Gateways (`match.gateways` without `mesh`) are not the sidecar's.
-    const routes = translated.filter((r) => r.gateways === undefined || isMeshRoute(r.route.name, vs)).flatMap((r) => withPort(r.route, r.port));
+    // Translated once per port, as Istio builds a sidecar route table per Service port (a
+    // destination without a port takes the listener's; a redirect keeps it); each diagnostic is
+    // reported once however many ports repeat it.
+    const byPort = new Map<number | undefined, IstioRoute[]>();
+    const routesFor = (port: number | undefined): IstioRoute[] => {
+      let routes = byPort.get(port);
+      if (!routes) {
+        const found: Diagnostic[] = [];
+        // Routes limited to named Gateways (`match.gateways` without `mesh`) are not the sidecar's.
+        routes = translateVirtualServiceRoutes(vs, { clusters, diagnostics: found, ...(port !== undefined ? { listenerPort: port } : {}) }).filter((r) => r.gateways === undefined || isMeshRoute(r.route.name, vs));
+        found.forEach(report);
+        byPort.set(port, routes);
+      }
+      return routes;
+    };
     for (const raw of vs.spec.hosts) {
       const host = resolveHost(raw, ns);
       if (host.includes('*')) {
         report({ severity: 'warning', code: 'ERR_ISTIO_UNSUPPORTED', object: refOf(vs), source: vs.source, path: 'spec.hosts', message: `wildcard host "${raw}" is not served by the sidecar (only Service names and exact hosts are); ignored` });
         continue;
       }
-      const entry = byHost.get(host) ?? { routes: [], origin: `${ns}/${vs.metadata.name}` };
+      const entry = byHost.get(host) ?? { routes: [] };
       byHost.set(host, entry);
+      const routes = meshRoutesForHost(serviceOfHost(host, ns, index), routesFor);
       // VirtualServices for one host are merged in creation order, as Istio merges them.
       for (const r of routes) if (!entry.routes.includes(r)) entry.routes.push(r);
     }
@@ -113,6 +124,20 @@ export function translateMesh(index: ResourceIndex, options: MeshOptions, cluste
     port: options.port,
     virtualHosts,
   };
+}
+
+/**
+ * A VS host's routes in the sidecar. A Service host: per Service port, the routes translated for
+ * that port whose `match.port` (if any) is it; with several ports, each also matches the port in
+ * the request's authority. Any other host: the routes once, a `match.port` matched on the authority.
+ */
+function meshRoutesForHost(service: Service | undefined, routesFor: (port: number | undefined) => IstioRoute[]): IrRoute[] {
+  const ports = service?.spec.ports.map((p) => p.port) ?? [];
+  if (ports.length === 0) return routesFor(undefined).flatMap((r) => withPort(r.route, r.port));
+  return ports.flatMap((port) => {
+    const routes = routesFor(port).filter((r) => r.port === undefined || r.port === port).map((r) => r.route);
+    return ports.length === 1 ? routes : routes.flatMap((r) => withPort(r, port));
+  });
 }
 
 /** A route's `match.gateways` admits the mesh when it lists `mesh` (read back from the spec). */

@@ -108,7 +108,7 @@ test('a multi-port Service is passed through by the port in the authority (Host 
   assert.deepEqual(vhost('reviews')!.routes.map((r) => r.match.headers), [undefined]);
 });
 
-test('a VirtualService match.port becomes an authority-port match; a missing destination answers 500 with a diagnostic', () => {
+test('a VirtualService on a multi-port Service: one route table per port, chosen by the authority\'s port; a missing destination answers 500 with a diagnostic', () => {
   const { vhost, diagnostics } = sidecar(`---
 apiVersion: networking.istio.io/v1
 kind: VirtualService
@@ -120,9 +120,18 @@ spec:
     route: [{destination: {host: multi, port: {number: 9090}}}]
   - route: [{destination: {host: nowhere}}]
 `);
-  const routes = vhost('multi')!.routes;
-  assert.equal(routes[0]!.match.headers?.[0]?.value, '[^:]*:9090');
-  assert.equal(routes.at(-1)!.action.kind, 'forward');
+  // A route table per Service port, as a sidecar has: the match.port route only in 9090's.
+  assert.deepEqual(
+    vhost('multi')!.routes.map((r) => `${r.name} ${r.match.headers?.map((h) => h.value).join(',')}`),
+    [
+      'virtualservice/shop/multi/http/1/port/80/host [^:]*(:80)?',
+      'virtualservice/shop/multi/http/1/port/80/authority [^:]*(:80)?',
+      'virtualservice/shop/multi/http/0/match/0/port/9090/host [^:]*:9090',
+      'virtualservice/shop/multi/http/0/match/0/port/9090/authority [^:]*:9090',
+      'virtualservice/shop/multi/http/1/port/9090/host [^:]*:9090',
+      'virtualservice/shop/multi/http/1/port/9090/authority [^:]*:9090',
+    ],
+  );
   assert.ok(diagnostics.some((d) => d.includes('VirtualService shop/multi') && d.includes('spec.http[1].route[0]') && d.includes('nowhere')), diagnostics.join('\n'));
 });
 
