@@ -4,7 +4,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile, spawn } from 'node:child_process';
+import { readFileSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
+import path from 'node:path';
 import { promisify } from 'node:util';
 import { CLI, configDir, freePorts, httpRequest, pollUntil, startEcho, type EchoBackend } from './cli-harness.js';
 
@@ -121,6 +123,12 @@ spec:
       req.end();
     });
     assert.equal(r, 405);
+  });
+
+  await t.test('a changed VirtualService is applied without a restart', async () => {
+    const file = path.join(dir, 'mesh.yaml');
+    writeFileSync(file, readFileSync(file, 'utf8').replace('route: [{destination: {host: reviews, subset: v1}}]', 'route: [{destination: {host: reviews, subset: v2}}]'));
+    await pollUntil('the reload to send everyone to v2', async () => (nameOf((await curl(['-x', proxy, 'http://reviews:9080/r'])).body) === 'reviews-v2' ? true : undefined), 15_000, 100);
   });
 
   await t.test('metrics on the admin port', async () => {
