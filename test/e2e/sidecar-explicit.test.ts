@@ -24,6 +24,7 @@ status: {podIP: ${backend.address}, conditions: [{type: Ready, status: "True"}]}
 
 test('explicit sidecar: HTTP_PROXY clients are routed by mesh VirtualServices and DestinationRules', async (t) => {
   const [v1, v2, ratings] = [await startEcho(t, '127.0.0.1', 'reviews-v1'), await startEcho(t, '127.0.0.2', 'reviews-v2'), await startEcho(t, '127.0.0.3', 'ratings')];
+  const [web, admin] = [await startEcho(t, '127.0.0.4', 'multi-web'), await startEcho(t, '127.0.0.4', 'multi-admin')];
   const dir = configDir(t, {
     'mesh.yaml': `apiVersion: v1
 kind: Service
@@ -34,7 +35,12 @@ apiVersion: v1
 kind: Service
 metadata: {name: ratings, namespace: shop}
 spec: {selector: {app: ratings}, ports: [{name: http, port: 9080, targetPort: http}]}
-${pod(v1, 'reviews', 'v1')}${pod(v2, 'reviews', 'v2')}${pod(ratings, 'ratings', 'v1')}---
+---
+apiVersion: v1
+kind: Service
+metadata: {name: multi, namespace: shop}
+spec: {selector: {app: multi}, ports: [{name: web, port: 80, targetPort: ${web.port}}, {name: admin, port: 9090, targetPort: ${admin.port}}]}
+${pod(web, 'multi', 'v1')}${pod(v1, 'reviews', 'v1')}${pod(v2, 'reviews', 'v2')}${pod(ratings, 'ratings', 'v1')}---
 apiVersion: networking.istio.io/v1
 kind: VirtualService
 metadata: {name: reviews, namespace: shop}
@@ -93,6 +99,14 @@ spec:
     assert.equal(r.status, 200, r.body);
     assert.equal(nameOf(r.body), 'ratings');
     assert.equal((JSON.parse(r.body) as { path: string }).path, '/stars');
+  });
+
+  await t.test('a multi-port Service is passed through to the port the URL names', async () => {
+    assert.equal(nameOf((await curl(['-x', proxy, 'http://multi.shop/'])).body), 'multi-web');
+    assert.equal(nameOf((await curl(['-x', proxy, 'http://multi.shop:80/'])).body), 'multi-web');
+    assert.equal(nameOf((await curl(['-x', proxy, 'http://multi.shop:9090/'])).body), 'multi-admin');
+    const other = await curl(['-x', proxy, 'http://multi.shop:7000/']);
+    assert.equal(other.status, 404, 'a port the Service does not have');
   });
 
   await t.test('node:http absolute-form target: the target\'s authority wins over Host', async () => {

@@ -6,9 +6,11 @@
 //    the sidecar's own namespace, as the DNS search path gives), its routes in order;
 // 2. every other Service: passthrough to its own port (no VirtualService is needed to reach a
 //    Service through a sidecar), with its DestinationRule applied.
-// Ports: Istio picks a sidecar route table by the port the client dialled. Here the port comes
-// from the request's authority (`reviews:9080`, `:authority` on HTTP/2), matched as a header, so
-// a VS `match.port` and a multi-port Service's passthrough both follow it. Pure.
+// Ports: Istio gives a sidecar one route table per Service port, picked by the port the client
+// dialled. Here a VS is translated once per port of the Service it names (so a destination
+// without a port takes that port), and the table is picked by the port in the request's
+// authority (`reviews:9080`; `:authority` on HTTP/2), matched as a header; a Service with one
+// port needs no such match. Passthrough follows the same rule. Pure.
 import { formatDiagnostic, type Diagnostic } from '../../core/diagnostic.js';
 import type { IrListener, IrRoute, IrStringMatch, IrVirtualHost } from '../../ir/types.js';
 import { refOf, type Service, type VirtualService } from '../../resources/resource.js';
@@ -33,9 +35,11 @@ export function isMeshBound(vs: VirtualService): boolean {
   return vs.spec.gateways === undefined || vs.spec.gateways.includes('mesh');
 }
 
+const SERVICE_FQDN = new RegExp(`^([a-z0-9-]+)\\.([a-z0-9-]+)\\.svc\\.${CLUSTER_DOMAIN.replaceAll('.', '\\.')}$`);
+
 /** The names a client in `namespace` may put in Host for `fqdn`; other hosts as written. */
 export function meshHostnames(fqdn: string, namespace: string): string[] {
-  const m = new RegExp(`^([a-z0-9-]+)\\.([a-z0-9-]+)\\.svc\\.${CLUSTER_DOMAIN.replace('.', '\\.')}$`).exec(fqdn);
+  const m = SERVICE_FQDN.exec(fqdn);
   if (!m) return [fqdn];
   const [, name, ns] = m;
   return [fqdn, ...(ns === namespace ? [name!] : []), `${name}.${ns}`, `${name}.${ns}.svc`];
