@@ -32,7 +32,8 @@ const USAGE = `usage: node run.mjs --gateway "<command>" --cases <file-or-dir> [
   --settle MS            after a deletion, keep retrying a failing case this long (default 5000)
   --case-timeout MS      give up on one case after this long (default 300000)
   --istio-mesh MODE      bind (default): bind mesh VirtualServices to a synthetic Istio
-                         Gateway and test them through it; skip: SKIP mesh-scope cases
+                         Gateway and test them through it; skip: SKIP mesh-scope cases;
+                         sidecar: send mesh-scope cases to "<gateway cmd> sidecar" (by Host)
   --status-checks        also check statusChecks through GET /api/status
   --consistency          require 3 consecutive passes within 30 s per simple case (like the suite)
   --endpointslices       also write an EndpointSlice per selector Service
@@ -79,7 +80,7 @@ function parseArgs(argv) {
       case '--reload-wait': o.reloadWaitMs = num(val(), a); break;
       case '--settle': o.settleMs = num(val(), a); break;
       case '--case-timeout': o.caseTimeoutMs = num(val(), a); break;
-      case '--istio-mesh': o.istioMesh = val(); if (!['bind', 'skip'].includes(o.istioMesh)) throw new Error('--istio-mesh is bind or skip'); break;
+      case '--istio-mesh': o.istioMesh = val(); if (!['bind', 'skip', 'sidecar'].includes(o.istioMesh)) throw new Error('--istio-mesh is bind, skip or sidecar'); break;
       case '--status-checks': o.statusChecks = true; break;
       case '--consistency': o.consistency = true; break;
       case '--endpointslices': o.endpointSlices = true; break;
@@ -225,6 +226,7 @@ async function runGroup({ file, data, suite, test, manifests, cases, statusCheck
   const configDir = join(work, 'config');
   let fleet;
   let gw;
+  let sidecar;
   try {
     let config;
     try {
@@ -262,6 +264,26 @@ async function runGroup({ file, data, suite, test, manifests, cases, statusCheck
       return;
     }
 
+    // --istio-mesh sidecar: mesh-scope cases go to `isthmus sidecar` on the same folder, as a
+    // workload's redirected connections would (transparent mode: routed by Host, which names the
+    // Service and port).
+    let sidecarPort;
+    if (suite === 'istio' && opts.istioMesh === 'sidecar' && runnable.some((c) => c.scope === 'mesh')) {
+      const [sidecarAdmin, port] = [await allocPort(), await allocPort()];
+      const sidecarArgs = [
+        'sidecar', '--config', configDir, '--admin-port', String(sidecarAdmin), '--listen', `${opts.listenAddress}:${port}`,
+        '--namespace', data.backendService?.namespace ?? 'default',
+      ];
+      log(`   sidecar: ${opts.gateway} ${sidecarArgs.join(' ')}`);
+      sidecar = new GatewayProcess({ command: opts.gateway, args: sidecarArgs, logFile: join(work, 'sidecar.log') });
+      const sidecarReady = await sidecar.waitReady(sidecarAdmin, opts.readyTimeoutMs);
+      if (!sidecarReady.ok) {
+        failAll(`sidecar: ${sidecarReady.reason}; ${sidecar.tails(800)}`);
+        return;
+      }
+      sidecarPort = port;
+    }
+
     if (statusChecks.length) {
       const st = await adminGetJson(adminPort, '/api/status');
       for (const sc of statusChecks) {
@@ -270,7 +292,7 @@ async function runGroup({ file, data, suite, test, manifests, cases, statusCheck
     }
 
     const env = {
-      suite, test, data, config, fleet, adminPort, options: opts, WebSocket: shared.WebSocket,
+      suite, test, data, config, fleet, adminPort, sidecarPort, options: opts, WebSocket: shared.WebSocket,
       backendMode: suite === 'ingress' || suite === 'ingress-nginx' ? 'service' : 'pod',
     };
     for (const c of runnable) {
@@ -294,6 +316,7 @@ async function runGroup({ file, data, suite, test, manifests, cases, statusCheck
     }
   } finally {
     await gw?.stop();
+    await sidecar?.stop();
     await fleet?.stop();
     if (opts.keep) process.stderr.write(`kept ${work}\n`);
     else {
