@@ -6,12 +6,12 @@
 import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { parseArgs } from 'node:util';
-import { GATEWAY_FILTERS, writeGatewayScaleConfig, writeGatewaySimpleConfig, writeIstioSimpleConfig, writeScaleConfig, writeSimpleConfig } from './lib/config-gen.mjs';
+import { GATEWAY_FILTERS, writeGatewayScaleConfig, writeGatewaySimpleConfig, writeIstioSimpleConfig, writeScaleConfig, writeSidecarConfig, writeSimpleConfig } from './lib/config-gen.mjs';
 import { describeExit, freePorts, groupCpuSeconds, installCleanup, pinningAvailable, rssMiB, stopProcess } from './lib/processes.mjs';
 import { gwapiTable, gwapiVerdicts, istioTable, istioVerdicts, machineInfo, mainTable, mainVerdict, renderMarkdown, scaleTable, scaleVerdicts } from './lib/report.mjs';
 import {
   applyLogLine, BENCH_DIR, checkProxied, diagnosticsCount, NGINX, ROOT,
-  startBareProxy, startGateway, startNginxProxy, startOrigin,
+  startBareProxy, startGateway, startNginxProxy, startOrigin, startSidecar,
 } from './lib/targets.mjs';
 import { requireWrk, runWrk, summarise, WRK } from './lib/wrk.mjs';
 import { formatSummary, summariseProfile } from './profile-summary.mjs';
@@ -80,14 +80,14 @@ const fmtRun = (r) => `${(r.rps / 1000).toFixed(1)}k req/s, p50 ${(r.p50Us / 100
 async function measure(targets, request, rounds = settings.rounds) {
   for (const t of targets) {
     log(`  warm-up ${t.name} (${settings.warmupS} s)`);
-    await runWrk({ ...wrkBase(t, request), durationS: settings.warmupS });
+    await runWrk({ ...wrkBase(t, t.request ?? request), durationS: settings.warmupS });
   }
   const runs = Object.fromEntries(targets.map((t) => [t.name, []]));
   const roundsStartedAt = performance.now();
   for (let round = 1; round <= rounds; round++) {
     for (const t of targets) {
       const before = groupCpuSeconds(t.handle.pid);
-      const r = await runWrk({ ...wrkBase(t, request), durationS: settings.durationS });
+      const r = await runWrk({ ...wrkBase(t, t.request ?? request), durationS: settings.durationS });
       const after = groupCpuSeconds(t.handle.pid);
       // CPU per request, the figure that explains a host's Node/nginx ratio (shared/bench/README.md).
       if (before && after && r.requests) {
@@ -244,11 +244,14 @@ async function measureTargets(origin, request, specs) {
         if (spec.name === 'bare') {
           const [port] = await freePorts(1);
           target = await startBareProxy({ workDir, port, originPort: origin.port });
+        } else if (spec.sidecar) {
+          const [port, adminPort] = await freePorts(2);
+          target = { ...(await startSidecar({ name: spec.name, configDir: join(workDir, spec.configDir), port, adminPort, workDir })), request: spec.request };
         } else {
           const [http, https, admin] = await freePorts(3);
           target = await startGateway({ name: spec.name, gatewayCmd: settings.gatewayCmd, configDir: join(workDir, spec.configDir), ports: { http, https, admin }, originPort: origin.port, workDir });
         }
-        const res = await checkProxied(target, request);
+        const res = await checkProxied(target, spec.request ?? request);
         if (spec.check && !settings.gatewayCmd) spec.check(res);
         started.push(target);
         log(`  ${spec.name}: up on 127.0.0.1:${target.port}`);
@@ -261,7 +264,7 @@ async function measureTargets(origin, request, specs) {
     Object.assign(results, (await measure(started, request)).results);
   } finally {
     for (const t of started) {
-      if (t.name === 'bare') await stopProcess(t.handle);
+      if (t.name === 'bare' || t.request) await stopProcess(t.handle);
       else await stopGateway(t);
     }
   }
@@ -273,14 +276,16 @@ async function measureTargets(origin, request, specs) {
  * subset with a retry policy, against an Ingress route to the same origin and the bare proxy.
  */
 async function runIstio(origin) {
-  log('\n== Istio: VirtualService route (subset + retries) vs Ingress route vs bare Node proxy');
+  log('\n== Istio: VirtualService route (subset + retries) vs Ingress route; the sidecar (explicit mode) vs bare Node proxy');
   const request = writeSimpleConfig(join(workDir, 'config-istio-ingress'), { upstreamPort: origin.port, endpointsKind: settings.endpointsKind });
   const istio = writeIstioSimpleConfig(join(workDir, 'config-istio-vs'), { upstreamPort: origin.port });
   if (istio.host !== request.host || istio.path !== request.path) throw new Error('the Istio and Ingress configs do not serve the same request');
-  const order = ['isthmus-ingress', 'isthmus-istio', 'bare'];
+  const sidecarRequest = writeSidecarConfig(join(workDir, 'config-istio-sidecar'), { upstreamPort: origin.port });
+  const order = ['isthmus-ingress', 'isthmus-istio', 'isthmus-sidecar', 'bare'];
   const results = await measureTargets(origin, request, [
     { name: 'isthmus-ingress', configDir: 'config-istio-ingress' },
     { name: 'isthmus-istio', configDir: 'config-istio-vs' },
+    { name: 'isthmus-sidecar', configDir: 'config-istio-sidecar', sidecar: true, request: sidecarRequest },
     { name: 'bare' },
   ]);
   const report = { order, results, request };

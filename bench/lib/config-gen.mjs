@@ -331,3 +331,25 @@ spec:
 `);
   return { host: 'bench.local', path: '/', paths: 1, hosts: 1 };
 }
+
+/**
+ * The sidecar's throughput config: Service bench/origin and a VirtualService bound to `mesh`
+ * (no \`gateways\`) for its in-cluster name, whose one route goes to it with a retry policy. A
+ * workload calls it as \`http://origin.bench/\` through the sidecar (explicit mode).
+ */
+export function writeSidecarConfig(dir, { upstreamPort }) {
+  freshDir(dir);
+  writeFileSync(join(dir, '00-cluster.yaml'), frame(NAMESPACE));
+  writeFileSync(join(dir, '01-service.yaml'), service(upstreamPort, 'slice'));
+  writeFileSync(join(dir, '10-mesh.yaml'), `apiVersion: networking.istio.io/v1
+kind: VirtualService
+metadata: {name: origin, namespace: ${NAMESPACE}, creationTimestamp: "${CREATED}"}
+spec:
+  hosts: [${SERVICE}.${NAMESPACE}.svc.cluster.local]
+  http:
+    - route:
+        - destination: {host: ${SERVICE}, port: {number: 80}}
+      retries: {attempts: 2, perTryTimeout: 2s, retryOn: "5xx,connect-failure,reset"}
+`);
+  return { host: `${SERVICE}.${NAMESPACE}`, path: `http://${SERVICE}.${NAMESPACE}/`, paths: 1, hosts: 1 };
+}

@@ -178,6 +178,7 @@ export function gwapiVerdicts(gwapi) {
 const ISTIO_LABELS = {
   'isthmus-ingress': 'Isthmus, Ingress route',
   'isthmus-istio': 'Isthmus, VirtualService route to a subset, with retries',
+  'isthmus-sidecar': 'isthmus sidecar, explicit mode (absolute-form requests), mesh VirtualService with retries',
   bare: 'bare node:http + undici Pool.dispatch',
 };
 
@@ -210,6 +211,10 @@ export function istioVerdicts(istio) {
   const r = vs.rps / ingress.rps;
   const lines = [`VirtualService route (subset + retries) within 5 % of an Ingress route: ${r.toFixed(3)} → ${verdict(r >= 0.95)}`];
   if (vs.cpuUsPerReq && ingress.cpuUsPerReq) lines.push(`(CPU per request: ${vs.cpuUsPerReq.toFixed(1)} vs ${ingress.cpuUsPerReq.toFixed(1)} µs, ${((vs.cpuUsPerReq / ingress.cpuUsPerReq - 1) * 100).toFixed(1)} %)`);
+  const sidecar = istio.results['isthmus-sidecar'];
+  const bare = istio.results.bare;
+  if (sidecar?.rps && bare?.rps) lines.push(`sidecar (explicit mode) ≥ 0.75 × the bare Node proxy: ${(sidecar.rps / bare.rps).toFixed(2)} → ${verdict(sidecar.rps / bare.rps >= 0.75)}`);
+  else lines.push('sidecar (explicit mode) ≥ 0.75 × the bare Node proxy: not measured');
   return lines;
 }
 
@@ -294,7 +299,7 @@ export function renderMarkdown({ machine, settings, main, scale, profile, gwapi,
   }
   if (istio) {
     out.push('## Istio: one VirtualService route', '');
-    out.push(`An Istio Gateway (\`bench/edge\`, one HTTP server for \`${istio.request.host}\`), a VirtualService whose one route sends everything to subset \`v1\` of \`bench/origin\` with \`retries: {attempts: 2, perTryTimeout: 2s, retryOn: 5xx,connect-failure,reset}\`, and the DestinationRule defining \`v1\` by Pod label; against an Ingress route to the same origin (the main benchmark's config) and the bare proxy, interleaved as above.`, '');
+    out.push(`An Istio Gateway (\`bench/edge\`, one HTTP server for \`${istio.request.host}\`), a VirtualService whose one route sends everything to subset \`v1\` of \`bench/origin\` with \`retries: {attempts: 2, perTryTimeout: 2s, retryOn: 5xx,connect-failure,reset}\`, and the DestinationRule defining \`v1\` by Pod label; against an Ingress route to the same origin (the main benchmark's config) and the bare proxy, interleaved as above. \`isthmus sidecar\` runs in explicit mode on a VirtualService bound to \`mesh\` for \`origin.bench.svc.cluster.local\` (one route to the origin Service, the same retry policy); wrk sends it absolute-form requests (\`GET http://origin.bench/\`), as a workload with \`HTTP_PROXY\` does.`, '');
     out.push(istioTable(istio), '');
     for (const line of istioVerdicts(istio)) out.push(`- ${line}`);
     out.push('');

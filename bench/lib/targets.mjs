@@ -148,6 +148,20 @@ export async function startGateway({ name, gatewayCmd, nodeFlags, configDir, por
   return { name, handle, port: ports.http, adminPort: ports.admin, startedAt: t0, readyMs, logPath, command: [cmd, ...args, ...runArgs] };
 }
 
+/**
+ * Starts `isthmus sidecar` (explicit mode: requests carry absolute-form targets) on `configDir`
+ * and waits for its admin /ready.
+ */
+export async function startSidecar({ name, configDir, port, adminPort, workDir, readyTimeoutMs = 20_000 }) {
+  const { cmd, args } = gatewayArgv(undefined);
+  const sidecarArgs = ['sidecar', '--config', configDir, '--listen', `127.0.0.1:${port}`, '--admin-port', String(adminPort), '--namespace', 'bench', '--access-log', 'off'];
+  const logPath = join(workDir, `${name}.log`);
+  const t0 = performance.now();
+  const handle = startProcess({ name, cmd, args: [...args, ...sidecarArgs], cpu: PROXY_CPU, cwd: ROOT, logPath });
+  await readyOrStop(handle, { port: adminPort, path: '/ready', timeoutMs: readyTimeoutMs, intervalMs: 10 });
+  return { name, handle, port, adminPort, startedAt: t0, readyMs: performance.now() - t0, logPath, command: [cmd, ...args, ...sidecarArgs] };
+}
+
 /** One request through `target`; throws unless it is the origin's 200 "hello world". */
 export async function checkProxied(target, { host, path = '/', headers = [] }) {
   const res = await httpGet({ port: target.port, path, host, headers: headerObject(headers), timeoutMs: 5000 });
