@@ -15,7 +15,7 @@ export const CONFIG_ERRORS = {
   ERR_BACKEND_NO_ENDPOINTS: 'A backend Service has no ready endpoints (warning; requests get 503).',
   ERR_BACKEND_EXTERNAL_NAME: 'An ExternalName Service is used as a backend (resolved by DNS at connect time).',
   ERR_BACKEND_SUBSET_NOT_FOUND: 'A VirtualService destination or mirror names a subset no DestinationRule for its host defines; its share answers 500.',
-  ERR_ISTIO_UNSUPPORTED: 'An Istio field or mode Isthmus does not implement yet (fault, delegate, MUTUAL and passthrough servers, some DestinationRule settings); the diagnostic says what is served instead.',
+  ERR_ISTIO_UNSUPPORTED: 'An Istio field or mode Isthmus does not implement yet (fault, MUTUAL and passthrough servers, some DestinationRule settings); the diagnostic says what is served instead.',
   ERR_ISTIO_DELEGATE_INVALID: 'A VirtualService delegate cannot be used (not found, has hosts, not exported to the root, delegates again, or a match outside the root\'s); that route is not served, the rest are.',
   ERR_ISTIO_ROUTE_SHADOWED: 'VirtualServices for one host are merged at a gateway in creation order, and an older one already has a route matching every request: the newer one\'s routes for that host are never reached (warning).',
   ERR_BACKEND_UNSUPPORTED: 'A backend kind is not supported (e.g. an Ingress resource backend).',
