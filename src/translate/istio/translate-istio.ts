@@ -13,6 +13,7 @@ import { compareHostnamesBySpecificity } from '../gateway-api/hostnames.js';
 import type { IstioClusters } from './destination-rules.js';
 import { hostAliases, intersectIstioHosts, resolveHost } from './istio-hosts.js';
 import { istioGatewayKey, planIstioGateways } from './istio-gateways.js';
+import { reportUnreferencedDelegates } from './virtual-service-delegates.js';
 import { reportShadowedMerge } from './virtual-service-merge.js';
 import { gatewayRefKey, translateVirtualServiceRoutes } from './virtual-service-routes.js';
 
@@ -37,6 +38,7 @@ export function translateIstio(index: ResourceIndex, options: IstioOptions, clus
   const hostsByPort = new Map<number, Map<string, HostEntry>>(plan.ports.map((p) => [p.port, new Map()]));
   const byName = new Map(index.virtualServices.map((v) => [`${v.metadata.namespace ?? 'default'}/${v.metadata.name}`, v]));
   const findVirtualService = (namespace: string, name: string) => byName.get(`${namespace}/${name}`);
+  reportUnreferencedDelegates(index.virtualServices, diagnostics);
 
   for (const vs of [...index.virtualServices].sort(compareByCreation)) {
     const ns = vs.metadata.namespace ?? 'default';

@@ -195,3 +195,19 @@ export function expandDelegates(vs: VirtualService, find: FindVirtualService, di
 function refLabel(vs: VirtualService): string {
   return `VirtualService ${vs.metadata.namespace ?? 'default'}/${vs.metadata.name}`;
 }
+
+/**
+ * A VirtualService without hosts is only ever served as a delegate (Istio refuses it otherwise):
+ * one that no other VirtualService delegates to serves nothing, and says so.
+ */
+export function reportUnreferencedDelegates(all: readonly VirtualService[], diagnostics: Diagnostic[]): void {
+  const referenced = new Set<string>();
+  for (const vs of all) {
+    const ns = vs.metadata.namespace ?? 'default';
+    for (const http of vs.spec.http) if (http.delegate?.name !== undefined) referenced.add(`${http.delegate.namespace ?? ns}/${http.delegate.name}`);
+  }
+  for (const vs of all) {
+    if (vs.spec.hosts.length > 0 || referenced.has(`${vs.metadata.namespace ?? 'default'}/${vs.metadata.name}`)) continue;
+    diagnostics.push({ severity: 'warning', code: 'ERR_ISTIO_DELEGATE_INVALID', object: refOf(vs), source: vs.source, path: 'spec.hosts', message: 'no hosts, so this is a delegate, and no VirtualService delegates to it; nothing is served' });
+  }
+}
