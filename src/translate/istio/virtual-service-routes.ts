@@ -1,9 +1,11 @@
 // One VirtualService `http` route → IR routes, one per match (the IR's route is one match), in the
 // order written: Istio's http routes are first-match, and so is the IR, so nothing is re-sorted.
 // Action (route | redirect | directResponse), filters (CORS, header operations, rewrite), timeout,
-// retries (Istio's default policy when `retries` is absent), mirrors. A unit that cannot be served
-// answers 500 for its share (a destination) or for the route (delegate), never silently
-// disappears, so first-match order stays what the YAML says.
+// retries (Istio's default policy when `retries` is absent), mirrors. A delegating route is first
+// replaced by its delegate's routes (virtual-service-delegates.ts). A unit that cannot be served
+// answers 500 for its share (a destination) or for the route (an invalid rewrite), never silently
+// disappears, so first-match order stays what the YAML says; a delegate route that cannot be
+// merged is left out, as Istio does, with an error.
 import type { Diagnostic } from '../../core/diagnostic.js';
 import { compileFullMatchRegex, compileRegexRewrite } from '../../core/linear-regex.js';
 import type { IrCors, IrFilter, IrOriginPattern, IrHeaderModifier, IrMirror, IrPathRewrite, IrRetryCondition, IrRetryPolicy, IrRoute, IrRouteAction, IrTimeouts, IrWeightedBackend } from '../../ir/types.js';
