@@ -19,6 +19,7 @@ import type { ClusterSet } from '../services/cluster-set.js';
 import { defaultUpstreamServerName } from '../services/upstream-tls-annotations.js';
 import { parseIstioDuration } from './istio-durations.js';
 import { serviceOfHost } from './istio-hosts.js';
+import type { ServiceEntryHosts } from './service-entries.js';
 
 type Policy = Omit<IstioPortTrafficPolicy, 'port'>;
 
@@ -40,11 +41,11 @@ export interface IstioClusters {
   finish(base: readonly IrCluster[], used: ReadonlySet<string>): IrCluster[];
 }
 
-function mergePolicy(under: Policy | undefined, over: Policy | undefined): Policy {
+export function mergePolicy(under: Policy | undefined, over: Policy | undefined): Policy {
   return { ...(under ?? {}), ...Object.fromEntries(Object.entries(over ?? {}).filter(([, v]) => v !== undefined)) };
 }
 
-function atPort(policy: IstioTrafficPolicy | undefined, port: number): Policy {
+export function atPort(policy: IstioTrafficPolicy | undefined, port: number): Policy {
   if (!policy) return {};
   const { portLevelSettings, ...rest } = policy;
   const level = portLevelSettings?.find((p) => p.port?.number === port);
@@ -59,7 +60,7 @@ function podLabelsOf(target: string | undefined, index: ResourceIndex): Readonly
   return index.pods.get(namespacedKey(ns, name ?? ''))?.metadata.labels;
 }
 
-export function createIstioClusters(index: ResourceIndex, clusters: ClusterSet, diagnostics: Diagnostic[]): IstioClusters {
+export function createIstioClusters(index: ResourceIndex, clusters: ClusterSet, diagnostics: Diagnostic[], serviceEntries?: ServiceEntryHosts): IstioClusters {
   // One rule per Service: the oldest (Istio merges rules for one host only in narrow cases).
   const ruleByService = new Map<string, DestinationRule>();
   for (const rule of [...index.destinationRules].sort(compareByCreation)) {
@@ -73,7 +74,9 @@ export function createIstioClusters(index: ResourceIndex, clusters: ClusterSet, 
     }
     const service = serviceOfHost(rule.spec.host, ns, index);
     if (!service) {
-      warn('spec.host', 'ERR_POLICY_TARGET_NOT_FOUND', `"${rule.spec.host}" is not a Service Isthmus knows (ServiceEntry is not implemented yet); the rule applies to nothing`);
+      // A ServiceEntry host: service-entries.ts applies the rule to that entry's clusters.
+      if (serviceEntries?.declares(rule.spec.host, ns)) continue;
+      warn('spec.host', 'ERR_POLICY_TARGET_NOT_FOUND', `"${rule.spec.host}" is not a Service or a ServiceEntry host Isthmus knows; the rule applies to nothing`);
       continue;
     }
     const key = namespacedKey(service.metadata.namespace, service.metadata.name);
@@ -91,7 +94,7 @@ export function createIstioClusters(index: ResourceIndex, clusters: ClusterSet, 
 
   const resolve = (host: string, subset: string | undefined, port: number | undefined, namespace: string, listenerPort?: number): DestinationResolution => {
     const service = serviceOfHost(host, namespace, index);
-    if (!service) return { kind: 'error', code: 'ERR_BACKEND_SERVICE_NOT_FOUND', message: `host "${host}" is not a Service in this configuration (ServiceEntry is not implemented yet)` };
+    if (!service) return serviceEntries?.resolve(host, subset, port, namespace, listenerPort) ?? { kind: 'error', code: 'ERR_BACKEND_SERVICE_NOT_FOUND', message: `host "${host}" is not a Service or a ServiceEntry host in this configuration` };
     const svcNs = service.metadata.namespace ?? 'default';
     let number = port;
     // Without a port, a Service's only port; else the port the request came in on, as a sidecar
@@ -170,13 +173,13 @@ export function createIstioClusters(index: ResourceIndex, clusters: ClusterSet, 
       });
     }
     const kept = base.filter((c) => !requestedBases.has(c.name) || used.has(c.name));
-    return [...kept, ...derived].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+    return [...kept, ...derived, ...(serviceEntries?.clusters() ?? [])].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
   };
 
   return { resolve, finish };
 }
 
-function loadBalancerOf(policy: Policy): IrLoadBalancer | undefined {
+export function loadBalancerOf(policy: Policy): IrLoadBalancer | undefined {
   const lb = policy.loadBalancer;
   if (!lb) return undefined;
   const hash = lb.consistentHash;
@@ -210,7 +213,7 @@ function loadBalancerOf(policy: Policy): IrLoadBalancer | undefined {
  * (pilot leaves Envoy's thresholds at their maximum). Values that are not positive integers are
  * ignored (the CRD requires int32 > 0; 0 means "unset" in proto3).
  */
-function circuitBreakersOf(policy: Policy, inherited: IrCircuitBreakers | undefined): { circuitBreakers?: IrCircuitBreakers } {
+export function circuitBreakersOf(policy: Policy, inherited: IrCircuitBreakers | undefined): { circuitBreakers?: IrCircuitBreakers } {
   const pool = policy.connectionPool;
   const positive = (v: unknown): number | undefined => (typeof v === 'number' && Number.isInteger(v) && v > 0 ? v : undefined);
   const limits: IrCircuitBreakers = {
@@ -227,7 +230,7 @@ function defined<K extends keyof IrCircuitBreakers>(key: K, value: number | unde
   return value === undefined ? {} : ({ [key]: value } as Partial<Record<K, number>>);
 }
 
-function passiveHealthOf(policy: Policy): IrPassiveHealth | undefined {
+export function passiveHealthOf(policy: Policy): IrPassiveHealth | undefined {
   const od = policy.outlierDetection;
   if (!od) return undefined;
   const count = [od.consecutive5xxErrors, od.consecutiveErrors, od.consecutiveGatewayErrors].find((v): v is number => typeof v === 'number');
@@ -237,10 +240,11 @@ function passiveHealthOf(policy: Policy): IrPassiveHealth | undefined {
   return { consecutiveFailures, baseEjectionMs, maxEjectionMs: Math.max(DEFAULT_PASSIVE_HEALTH.maxEjectionMs, baseEjectionMs) };
 }
 
-function upstreamTlsOf(d: Derivation, index: ResourceIndex, diagnostics: Diagnostic[]): IrUpstreamTls | undefined {
+export function upstreamTlsOf(d: Pick<Derivation, 'policy' | 'rule'> & { readonly service?: Service }, index: ResourceIndex, diagnostics: Diagnostic[]): IrUpstreamTls | undefined {
   const tls = d.policy.tls;
   if (!tls || tls.mode !== 'SIMPLE') return undefined;
-  const serverName = tls.sni ?? defaultUpstreamServerName(d.service, d.service.metadata.namespace ?? 'default');
+  // Without a Service (a ServiceEntry host) the rule's host is the name.
+  const serverName = tls.sni ?? (d.service ? defaultUpstreamServerName(d.service, d.service.metadata.namespace ?? 'default') : d.rule.spec.host);
   if (tls.insecureSkipVerify === true) {
     diagnostics.push({ severity: 'warning', code: 'ERR_BACKEND_TLS_UNVERIFIED', object: refOf(d.rule), source: d.rule.source, path: 'trafficPolicy.tls.insecureSkipVerify', message: 'the upstream certificate is not verified (encrypted, not authenticated)' });
     return { serverName, verification: { kind: 'insecure-skip-verify' } };
@@ -269,7 +273,7 @@ const SUPPORTED_HTTP_POOL = new Set(['http1MaxPendingRequests', 'http2MaxRequest
 const SUPPORTED_OUTLIER = new Set(['consecutive5xxErrors', 'consecutiveErrors', 'consecutiveGatewayErrors', 'baseEjectionTime']);
 
 /** Settings read but not implemented: said once per rule, with the field. */
-function reportUnsupported(rule: DestinationRule, diagnostics: Diagnostic[]): void {
+export function reportUnsupported(rule: DestinationRule, diagnostics: Diagnostic[]): void {
   const warn = (path: string, message: string): void => {
     diagnostics.push({ severity: 'warning', code: 'ERR_ISTIO_UNSUPPORTED', object: refOf(rule), source: rule.source, path, message });
   };
