@@ -8,6 +8,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import http from 'node:http';
+import http2 from 'node:http2';
 import type { AddressInfo } from 'node:net';
 import { configDir, httpRequest, startGateway, type Cleanup, type SimpleResponse } from './cli-harness.js';
 
@@ -229,6 +230,23 @@ spec:
     // The third route's longer prefix would win in Ingress; in a VirtualService the second is first.
     assert.equal(name(await call('order.istio.test', '/api/special/deeper')), 'general');
     assert.equal((await call('order.istio.test', '/elsewhere')).status, 404);
+  });
+
+  await t.test('an authority match holds on HTTP/2, where the host arrives as :authority', async () => {
+    const session = http2.connect(`http://127.0.0.1:${port}`);
+    try {
+      const body = await new Promise<string>((resolve, reject) => {
+        const stream = session.request({ ':path': '/copy', ':authority': 'mirror.istio.test' });
+        let data = '';
+        stream.setEncoding('utf8');
+        stream.on('data', (d: string) => (data += d));
+        stream.on('end', () => resolve(data));
+        stream.on('error', reject);
+      });
+      assert.equal((JSON.parse(body) as { name: string }).name, 'general');
+    } finally {
+      session.close();
+    }
   });
 
   await t.test('fault delay: the answer comes no sooner than the fixed delay', async () => {

@@ -13,6 +13,11 @@ export interface MatchInput {
   readonly method: string;
   /** The scheme the listener serves (`http` or `https`): what a `:scheme` match reads. */
   readonly scheme?: string;
+  /**
+   * The authority the request was routed by (request-authority.ts): what a `host` or `:authority`
+   * match reads, since HTTP/2 carries it as `:authority` and an absolute-form target overrides Host.
+   */
+  readonly authority?: string;
   readonly headers: IncomingHttpHeaders;
 }
 
@@ -186,6 +191,7 @@ function compileHeaderMatch(m: IrStringMatch): (headers: IncomingHttpHeaders, in
   // HTTP/1.1 too: Istio's method and scheme matches arrive as `:method` and `:scheme`.
   if (name === ':method') return (_headers, input) => test(input.method);
   if (name === ':scheme') return (_headers, input) => test(input.scheme);
+  if (name === 'host' || name === ':authority') return (headers, input) => test(input.authority ?? headers.host);
   return (headers) => {
     const raw = headers[name];
     // Repeated headers are joined with ', ' as RFC 9110 §5.3 allows for list-valued fields.
