@@ -70,6 +70,9 @@ export function translateMesh(index: ResourceIndex, options: MeshOptions, cluste
     if (!diagnostics.some((e) => formatDiagnostic(e) === formatDiagnostic(d))) diagnostics.push(d);
   };
 
+  // A root's `delegate` names another VirtualService; its routes take the root route's place.
+  const byName = new Map(index.virtualServices.map((vs) => [`${vs.metadata.namespace ?? 'default'}/${vs.metadata.name}`, vs]));
+  const findVirtualService = (namespace: string, name: string): VirtualService | undefined => byName.get(`${namespace}/${name}`);
   for (const vs of [...index.virtualServices].sort(compareByCreation)) {
     if (!isMeshBound(vs)) continue;
     const ns = vs.metadata.namespace ?? 'default';
@@ -85,7 +88,7 @@ export function translateMesh(index: ResourceIndex, options: MeshOptions, cluste
       if (!routes) {
         const found: Diagnostic[] = [];
         // Routes limited to named Gateways (`match.gateways` without `mesh`) are not the sidecar's.
-        routes = translateVirtualServiceRoutes(vs, { clusters, diagnostics: found, ...(port !== undefined ? { listenerPort: port } : {}) }).filter((r) => r.gateways === undefined || isMeshRoute(r.route.name, vs));
+        routes = translateVirtualServiceRoutes(vs, { clusters, diagnostics: found, findVirtualService, ...(port !== undefined ? { listenerPort: port } : {}) }).filter((r) => r.meshBound);
         found.forEach(report);
         byPort.set(port, routes);
       }
@@ -145,13 +148,6 @@ function meshRoutesForHost(service: Service | undefined, routesFor: (port: numbe
 }
 
 /** A route's `match.gateways` admits the mesh when it lists `mesh` (read back from the spec). */
-function isMeshRoute(routeName: string, vs: VirtualService): boolean {
-  const m = /\/http\/(\d+)(?:\/match\/(\d+))?$/.exec(routeName);
-  if (!m) return true;
-  const match = vs.spec.http[Number(m[1])]?.match?.[Number(m[2] ?? 0)];
-  return match?.gateways === undefined || match.gateways.includes('mesh');
-}
-
 function serviceFqdn(service: Service): string {
   return `${service.metadata.name}.${service.metadata.namespace ?? 'default'}.svc.${CLUSTER_DOMAIN}`;
 }

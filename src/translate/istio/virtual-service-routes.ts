@@ -22,6 +22,8 @@ export interface IstioRoute {
   readonly port?: number;
   /** Match `gateways` (`namespace/name`): only servers of these Gateways serve it. */
   readonly gateways?: readonly string[];
+  /** False when the match names gateways and not `mesh`: sidecars leave the route out. */
+  readonly meshBound: boolean;
 }
 
 export interface VirtualServiceContext {
@@ -141,6 +143,7 @@ export function translateVirtualServiceRoutes(vs: VirtualService, ctx: VirtualSe
       let match: IrRoute['match'] = { path: { kind: 'any' } };
       let port: number | undefined;
       let gateways: readonly string[] | undefined;
+      let meshBound = true;
       const routeAction = action.kind === 'redirect' ? redirectForMatch(action, http, m, `${at}.redirect`, report) : action;
       if (m !== undefined) {
         const result = translateIstioMatch(m, matchPaths?.[j] ?? `${at}.match[${j}]`);
@@ -155,6 +158,7 @@ export function translateVirtualServiceRoutes(vs: VirtualService, ctx: VirtualSe
         // Gateway names resolve in the root's namespace, merged matches included (pilot resolves
         // them after merging, against the root).
         gateways = result.gateways?.flatMap((g) => gatewayRefKey(g, vs.metadata.namespace ?? 'default') ?? []);
+        meshBound = result.gateways === undefined || result.gateways.includes('mesh');
       }
       const rewrite = translateRewrite(http, m, `${at}.rewrite`, report, routeAuthority);
       // Filters in one list; the data plane runs them in its own fixed order (filter-order.ts).
@@ -169,7 +173,7 @@ export function translateVirtualServiceRoutes(vs: VirtualService, ctx: VirtualSe
         ...(retry && routeAction.kind === 'forward' ? { retry } : {}),
         ...(mirrors.length > 0 ? { mirrors } : {}),
       };
-      out.push({ route, ...(port !== undefined ? { port } : {}), ...(gateways !== undefined ? { gateways } : {}) });
+      out.push({ route, meshBound, ...(port !== undefined ? { port } : {}), ...(gateways !== undefined ? { gateways } : {}) });
     });
   }
   return out;

@@ -141,3 +141,49 @@ test('the outbound listener binds where --listen says, and nothing else is bound
   assert.deepEqual(result.ir.binds.map((b) => [b.address, b.protocol, b.listeners.map((l) => l.listener)]), [['127.0.0.1', 'http', ['mesh/outbound']]]);
   assert.deepEqual(result.statuses, []);
 });
+
+test('a mesh root VirtualService delegates: the delegate routes take the root route place, in order', () => {
+  const { vhost, diagnostics } = sidecar(`---
+apiVersion: networking.istio.io/v1
+kind: VirtualService
+metadata: {name: root, namespace: shop}
+spec:
+  hosts: [reviews]
+  http:
+  - match: [{uri: {prefix: /api}}]
+    delegate: {name: reviews-api, namespace: shop}
+  - route: [{destination: {host: reviews}}]
+---
+apiVersion: networking.istio.io/v1
+kind: VirtualService
+metadata: {name: reviews-api, namespace: shop}
+spec:
+  http:
+  - match: [{uri: {prefix: /api/v2}}]
+    directResponse: {status: 418}
+  - route: [{destination: {host: reviews}}]
+`);
+  const names = vhost('reviews')?.routes.map((r) => r.name) ?? [];
+  assert.ok(names[0]?.includes('/delegate/shop/reviews-api/http/0'), names.join('\n'));
+  assert.ok(names[1]?.includes('/delegate/shop/reviews-api/http/1'), names.join('\n'));
+  assert.equal(names.at(-1), 'virtualservice/shop/root/http/1');
+  assert.deepEqual(diagnostics.filter((d) => d.includes('delegate')), []);
+});
+
+test('a route whose match names only a Gateway is the edge one, not the sidecar one', () => {
+  const { vhost } = sidecar(`---
+apiVersion: networking.istio.io/v1
+kind: VirtualService
+metadata: {name: reviews, namespace: shop}
+spec:
+  hosts: [reviews]
+  gateways: [mesh, edge]
+  http:
+  - match: [{uri: {prefix: /edge}, gateways: [edge]}]
+    directResponse: {status: 418}
+  - match: [{uri: {prefix: /both}, gateways: [edge, mesh]}]
+    directResponse: {status: 200}
+  - route: [{destination: {host: reviews}}]
+`);
+  assert.deepEqual(vhost('reviews')?.routes.map((r) => r.name), ['virtualservice/shop/reviews/http/1/match/0', 'virtualservice/shop/reviews/http/2']);
+});
