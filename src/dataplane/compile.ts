@@ -22,6 +22,8 @@ export interface CompiledListener {
   readonly certificates: readonly IrCertificate[];
   /** HTTPS: client certificates requested on this listener's certificates' names. */
   readonly clientValidation?: IrClientValidation;
+  /** HTTPS: per certificate name, instead of `clientValidation` (Istio servers sharing a port). */
+  readonly clientValidationByCertificate?: Readonly<Record<string, IrClientValidation>>;
 }
 
 /** One socket's worth: the routers its connections use and the certificates its SNI offers. */
@@ -58,8 +60,8 @@ export interface CompileDeps {
 export function compileRuntime(ir: IrSnapshot, deps: CompileDeps): { runtime: RuntimeConfig; diagnostics: Diagnostic[] } {
   const diagnostics: Diagnostic[] = [];
   const clusters = new Map<string, ClusterRuntime>();
-  for (const cluster of ir.clusters) clusters.set(cluster.name, compileCluster(cluster, deps, diagnostics));
   const certificates = new Map(ir.certificates.map((c) => [c.name, c]));
+  for (const cluster of ir.clusters) clusters.set(cluster.name, compileCluster(cluster, { ...deps, certificates }, diagnostics));
   const shared = new SharedBackends(clusters);
 
   // The Ingress translator hands the http and https listeners the same virtual host objects:
@@ -104,6 +106,7 @@ export function compileRuntime(ir: IrSnapshot, deps: CompileDeps): { runtime: Ru
         return cert ? [cert] : [];
       }),
       ...(listener.tls?.clientValidation !== undefined ? { clientValidation: listener.tls.clientValidation } : {}),
+      ...(listener.tls?.clientValidationByCertificate !== undefined ? { clientValidationByCertificate: listener.tls.clientValidationByCertificate } : {}),
     };
   });
   const byName = new Map(listeners.map((l) => [l.name, l]));
@@ -125,7 +128,12 @@ export function compileRuntime(ir: IrSnapshot, deps: CompileDeps): { runtime: Ru
       port: bind.port,
       router: routerOf(anyAddress),
       routersByAddress,
-      certificates: members.flatMap(({ listener: l }) => l.certificates.map((certificate) => (l.clientValidation ? { certificate, clientValidation: l.clientValidation } : { certificate }))),
+      certificates: members.flatMap(({ listener: l }) =>
+        l.certificates.map((certificate) => {
+          const clientValidation = l.clientValidationByCertificate?.[certificate.name] ?? l.clientValidation;
+          return clientValidation ? { certificate, clientValidation } : { certificate };
+        }),
+      ),
     };
   });
   return { runtime: { generation: ir.generation, listeners, binds, clusters }, diagnostics };

@@ -93,6 +93,12 @@ export interface IrListenerTls {
   readonly certificates: readonly string[];
   /** Client certificates are requested on this listener's server names (Gateway `tls.frontend`). */
   readonly clientValidation?: IrClientValidation;
+  /**
+   * Per certificate (a name in `certificates`): its server names validate clients so, instead of
+   * `clientValidation`. Istio merges the servers of a port into one listener, and each server
+   * has its own `tls.mode` (SIMPLE, MUTUAL, OPTIONAL_MUTUAL), as each is its own Envoy filter chain.
+   */
+  readonly clientValidationByCertificate?: Readonly<Record<string, IrClientValidation>>;
 }
 
 /** Frontend mutual TLS: Gateway API `spec.tls.frontend` (default or perPort) `validation`. */
@@ -102,9 +108,11 @@ export interface IrClientValidation {
   /**
    * `allow-valid-only`: connections without a certificate that verifies are refused, and so are
    * requests for these names on other connections. `allow-insecure-fallback`: a certificate is
-   * asked for but not required (AllowInsecureFallback).
+   * asked for but not required (AllowInsecureFallback). `verify-if-presented`: a certificate is
+   * asked for and not required, but one that is sent must verify, or the connection is refused
+   * (Istio OPTIONAL_MUTUAL; Envoy's `require_client_certificate: false` with a validation context).
    */
-  readonly mode: 'allow-valid-only' | 'allow-insecure-fallback';
+  readonly mode: 'allow-valid-only' | 'allow-insecure-fallback' | 'verify-if-presented';
 }
 
 export interface IrCertificate {
@@ -389,6 +397,12 @@ export interface IrUpstreamTls {
    */
   readonly serverName: string;
   readonly verification: IrUpstreamTlsVerification;
+  /**
+   * Mutual TLS: the certificate this gateway presents to the upstream, a name in
+   * `IrSnapshot.certificates` (DestinationRule `tls.mode: MUTUAL` + `credentialName`). A
+   * reference, so the private key stays where the admin API redacts it.
+   */
+  readonly clientCertificate?: string;
 }
 
 export type IrUpstreamTlsVerification =

@@ -1,7 +1,7 @@
 // A cluster as the request path sees it: endpoints (shared state from the registry), a compiled
 // load balancer, passive health and the transport settings. Rebuilt on every apply; the endpoint
 // state objects it points to are not.
-import type { IrCluster } from '../../ir/types.js';
+import type { IrCertificate, IrCluster } from '../../ir/types.js';
 import type { Clock } from '../../core/clock.js';
 import type { Random } from '../../core/random.js';
 import type { EndpointState } from './endpoint-state.js';
@@ -32,21 +32,30 @@ export interface ClusterRuntime {
  * A TLS cluster whose policy OpenSSL refuses (a hand-written IR with a broken CA bundle; the
  * translators check theirs) gets no endpoints: its requests answer 503, never unverified.
  */
-export function compileCluster(cluster: IrCluster, deps: { registry: EndpointRegistry; clock: Clock; random: Random }, diagnostics: Diagnostic[] = []): ClusterRuntime {
+export function compileCluster(
+  cluster: IrCluster,
+  deps: { registry: EndpointRegistry; clock: Clock; random: Random; certificates?: ReadonlyMap<string, IrCertificate> },
+  diagnostics: Diagnostic[] = [],
+): ClusterRuntime {
   const protocol = cluster.protocol;
   let tls: UpstreamTls | undefined;
   let usable = true;
   if (protocol === 'https' || protocol === 'h2') {
+    const certName = cluster.tls?.clientCertificate;
+    const clientCertificate = certName === undefined ? undefined : deps.certificates?.get(certName);
     try {
-      tls = compileUpstreamTls(cluster.tls);
+      // Mutual TLS asked for without its certificate would be refused by the upstream anyway;
+      // saying so here beats a handshake failure per request.
+      if (certName !== undefined && clientCertificate === undefined) throw new Error(`client certificate "${certName}" is not in the snapshot's certificates`);
+      tls = compileUpstreamTls(cluster.tls, clientCertificate);
     } catch (err) {
       usable = false;
       diagnostics.push({
         severity: 'error',
         code: 'ERR_BACKEND_TLS_INVALID',
         object: cluster.origin,
-        path: 'tls.verification.caPem',
-        message: `cluster ${cluster.name}: the CA bundle cannot be loaded (${(err as Error).message}); its requests get 503`,
+        path: certName !== undefined ? 'tls.clientCertificate' : 'tls.verification.caPem',
+        message: `cluster ${cluster.name}: the TLS settings cannot be loaded (${(err as Error).message}); its requests get 503`,
       });
     }
   }

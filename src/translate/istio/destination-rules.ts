@@ -7,16 +7,16 @@
 // Istio: a subset's policy replaces the rule's field by field, and a portLevelSettings entry for
 // the port replaces the policy it sits in, field by field.
 import type { Diagnostic } from '../../core/diagnostic.js';
-import type { IrCircuitBreakers, IrCluster, IrLoadBalancer, IrPassiveHealth, IrUpstreamTls } from '../../ir/types.js';
+import type { IrCertificate, IrCircuitBreakers, IrCluster, IrLoadBalancer, IrPassiveHealth, IrUpstreamTls } from '../../ir/types.js';
 import { DEFAULT_PASSIVE_HEALTH } from '../../ir/defaults.js';
 import { refOf, type DestinationRule, type Service } from '../../resources/resource.js';
 import type { IstioPortTrafficPolicy, IstioTrafficPolicy } from '../../resources/istio-kinds.js';
-import { readSecretValue } from '../../resources/well-known.js';
 import { namespacedKey, type ResourceIndex } from '../../store/resource-index.js';
 import { compareByCreation } from '../creation-order.js';
-import { CA_BUNDLE_KEY, parseCaBundle } from '../services/ca-bundle.js';
+import { CA_BUNDLE_KEY } from '../services/ca-bundle.js';
 import type { ClusterSet } from '../services/cluster-set.js';
 import { defaultUpstreamServerName } from '../services/upstream-tls-annotations.js';
+import { readIstioCa, readIstioKeyPair, type IstioKeyPair } from './istio-credentials.js';
 import { parseIstioDuration } from './istio-durations.js';
 import { serviceOfHost } from './istio-hosts.js';
 
@@ -38,6 +38,8 @@ export interface IstioClusters {
   resolve(host: string, subset: string | undefined, port: number | undefined, namespace: string, listenerPort?: number): DestinationResolution;
   /** The final cluster list: derived clusters added, base clusters only Istio asked for and no route uses dropped. */
   finish(base: readonly IrCluster[], used: ReadonlySet<string>): IrCluster[];
+  /** After `finish`: the client certificates of MUTUAL clusters (`IrUpstreamTls.clientCertificate`), for `IrSnapshot.certificates`. */
+  certificates(): IrCertificate[];
 }
 
 function mergePolicy(under: Policy | undefined, over: Policy | undefined): Policy {
@@ -120,12 +122,17 @@ export function createIstioClusters(index: ResourceIndex, clusters: ClusterSet, 
     if (!rule) return { kind: 'ok', cluster: base.cluster };
     const policy = mergePolicy(atPort(rule.spec.trafficPolicy, number), atPort(subsetSpec?.trafficPolicy, number));
     const tlsMode = policy.tls?.mode;
-    if (tlsMode === 'MUTUAL' || tlsMode === 'ISTIO_MUTUAL') {
+    if (tlsMode === 'ISTIO_MUTUAL') {
       return {
         kind: 'error',
         code: 'ERR_BACKEND_TLS_INVALID',
-        message: `DestinationRule ${rule.metadata.namespace}/${rule.metadata.name} asks for tls.mode ${tlsMode}, which ${tlsMode === 'ISTIO_MUTUAL' ? 'needs the mesh CA' : 'is not implemented yet'}; never sent unencrypted or unverified`,
+        message: `DestinationRule ${rule.metadata.namespace}/${rule.metadata.name} asks for tls.mode ISTIO_MUTUAL, which needs the mesh CA (istiod issues the workload certificates); never sent unencrypted or unverified`,
       };
+    }
+    if (tlsMode === 'MUTUAL') {
+      // Without its client certificate the upstream would refuse the handshake anyway: say why once, here.
+      const pair = mutualKeyPair(policy, rule, index);
+      if (pair.kind === 'invalid') return { kind: 'error', code: 'ERR_BACKEND_TLS_INVALID', message: `DestinationRule ${rule.metadata.namespace}/${rule.metadata.name} tls.mode MUTUAL: ${pair.message}; never sent without the client certificate` };
     }
     const name = `destinationrule/${rule.metadata.namespace}/${rule.metadata.name}/${svcNs}/${service.metadata.name}/${number}${subsetSpec ? `/subset/${subsetSpec.name}` : ''}`;
     requestedBases.add(base.cluster);
@@ -135,6 +142,7 @@ export function createIstioClusters(index: ResourceIndex, clusters: ClusterSet, 
     return { kind: 'ok', cluster: name };
   };
 
+  const clientCertificates = new Map<string, IrCertificate>();
   const finish = (base: readonly IrCluster[], used: ReadonlySet<string>): IrCluster[] => {
     const byName = new Map(base.map((c) => [c.name, c]));
     const derived: IrCluster[] = [];
@@ -152,7 +160,7 @@ export function createIstioClusters(index: ResourceIndex, clusters: ClusterSet, 
           diagnostics.push({ severity: 'warning', code: 'ERR_BACKEND_NO_ENDPOINTS', object: refOf(d.rule), source: d.rule.source, path: `spec.subsets[${d.rule.spec.subsets.findIndex((s) => s.name === d.subset!.name)}].labels`, message: `no ready endpoint of Service ${d.service.metadata.namespace}/${d.service.metadata.name} port ${d.port} runs in a Pod with these labels; requests to subset "${d.subset.name}" get 503` });
         }
       }
-      const tls = upstreamTlsOf(d, index, diagnostics);
+      const tls = upstreamTlsOf(d, index, diagnostics, clientCertificates);
       const protocol = tls === undefined ? from.protocol : from.protocol === 'http1' ? 'https' : from.protocol === 'h2c' ? 'h2' : from.protocol;
       const connectTimeoutMs = parseIstioDuration(String(d.policy.connectionPool?.tcp?.connectTimeout ?? '')) ?? from.connectTimeoutMs;
       const { tls: _baseTls, ...rest } = from;
@@ -173,7 +181,17 @@ export function createIstioClusters(index: ResourceIndex, clusters: ClusterSet, 
     return [...kept, ...derived].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
   };
 
-  return { resolve, finish };
+  const certificates = (): IrCertificate[] => [...clientCertificates.values()].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  return { resolve, finish, certificates };
+}
+
+/** MUTUAL: the client certificate and key, from `credentialName` (file paths are not read). */
+function mutualKeyPair(policy: Policy, rule: DestinationRule, index: ResourceIndex): IstioKeyPair {
+  const name = policy.tls?.credentialName;
+  if (name === undefined) {
+    return { kind: 'invalid', message: `needs tls.credentialName (a Secret with tls.crt and tls.key, or cert and key)${policy.tls?.clientCertificate !== undefined ? '; file paths (clientCertificate, privateKey) are not read' : ''}` };
+  }
+  return readIstioKeyPair(index, rule.metadata.namespace ?? 'default', name);
 }
 
 function loadBalancerOf(policy: Policy): IrLoadBalancer | undefined {
@@ -237,30 +255,47 @@ function passiveHealthOf(policy: Policy): IrPassiveHealth | undefined {
   return { consecutiveFailures, baseEjectionMs, maxEjectionMs: Math.max(DEFAULT_PASSIVE_HEALTH.maxEjectionMs, baseEjectionMs) };
 }
 
-function upstreamTlsOf(d: Derivation, index: ResourceIndex, diagnostics: Diagnostic[]): IrUpstreamTls | undefined {
+function upstreamTlsOf(d: Derivation, index: ResourceIndex, diagnostics: Diagnostic[], clientCertificates: Map<string, IrCertificate>): IrUpstreamTls | undefined {
   const tls = d.policy.tls;
-  if (!tls || tls.mode !== 'SIMPLE') return undefined;
+  if (!tls || (tls.mode !== 'SIMPLE' && tls.mode !== 'MUTUAL')) return undefined;
+  const ns = d.rule.metadata.namespace ?? 'default';
   const serverName = tls.sni ?? defaultUpstreamServerName(d.service, d.service.metadata.namespace ?? 'default');
+  // MUTUAL: resolve() already refused a destination whose key pair is unusable.
+  let clientCertificate: string | undefined;
+  if (tls.mode === 'MUTUAL' && tls.credentialName !== undefined) {
+    const pair = readIstioKeyPair(index, ns, tls.credentialName);
+    if (pair.kind === 'ok') {
+      clientCertificate = `destinationrule/${ns}/${d.rule.metadata.name}/client-certificate/${tls.credentialName}`;
+      const secret = index.secrets.get(namespacedKey(ns, tls.credentialName));
+      if (secret) clientCertificates.set(clientCertificate, { name: clientCertificate, origin: refOf(secret), serverNames: [], certPem: pair.certPem, keyPem: pair.keyPem });
+    }
+  }
+  const client = clientCertificate !== undefined ? { clientCertificate } : {};
   if (tls.insecureSkipVerify === true) {
     diagnostics.push({ severity: 'warning', code: 'ERR_BACKEND_TLS_UNVERIFIED', object: refOf(d.rule), source: d.rule.source, path: 'trafficPolicy.tls.insecureSkipVerify', message: 'the upstream certificate is not verified (encrypted, not authenticated)' });
-    return { serverName, verification: { kind: 'insecure-skip-verify' } };
+    return { serverName, verification: { kind: 'insecure-skip-verify' }, ...client };
   }
   let caPem: string | undefined;
   if (tls.credentialName !== undefined) {
-    const ns = d.rule.metadata.namespace ?? 'default';
-    const secret = index.secrets.get(namespacedKey(ns, tls.credentialName));
-    const bytes = secret ? readSecretValue(secret, CA_BUNDLE_KEY) : undefined;
-    const bundle = bytes ? parseCaBundle(bytes, `Secret ${ns}/${tls.credentialName} "${CA_BUNDLE_KEY}"`) : undefined;
-    if (bundle?.kind === 'ok') caPem = bundle.pem;
+    const ca = readIstioCa(index, ns, tls.credentialName);
+    if (ca?.kind === 'ok') caPem = ca.pem;
     else {
       // Never fall back to "unverified": the default CA store is the stricter choice for a private CA.
-      diagnostics.push({ severity: 'error', code: 'ERR_BACKEND_TLS_INVALID', object: refOf(d.rule), source: d.rule.source, path: 'trafficPolicy.tls.credentialName', message: `${bundle?.kind === 'invalid' ? bundle.message : `Secret ${ns}/${tls.credentialName} with a "${CA_BUNDLE_KEY}" not found`}; the system CAs verify instead` });
+      diagnostics.push({
+        severity: 'error',
+        code: 'ERR_BACKEND_TLS_INVALID',
+        object: refOf(d.rule),
+        source: d.rule.source,
+        path: 'trafficPolicy.tls.credentialName',
+        message: `${ca?.kind === 'invalid' ? ca.message : `no CA certificate ("${CA_BUNDLE_KEY}" or "cacert") in Secret ${ns}/${tls.credentialName} or ${ns}/${tls.credentialName}-cacert`}; the system CAs verify instead`,
+      });
     }
   }
   const subjectAltNames = (tls.subjectAltNames ?? []).map((v) => ({ kind: v.includes('://') ? ('uri' as const) : ('dns' as const), value: v }));
   return {
     serverName,
     verification: { kind: 'verify', ...(caPem !== undefined ? { caPem } : {}), ...(subjectAltNames.length > 0 ? { subjectAltNames } : {}) },
+    ...client,
   };
 }
 
@@ -285,7 +320,8 @@ function reportUnsupported(rule: DestinationRule, diagnostics: Diagnostic[]): vo
     if (lb?.consistentHash?.maglev !== undefined) warn(`${at}.loadBalancer.consistentHash.maglev`, 'maglev is served as a ring hash');
     if (lb?.localityLbSetting !== undefined) warn(`${at}.loadBalancer.localityLbSetting`, 'not implemented yet; ignored');
     if (policy.tls?.caCertificates !== undefined) warn(`${at}.tls.caCertificates`, 'file paths are not read; use credentialName (a Secret with ca.crt)');
-    if (policy.tls?.mode === 'MUTUAL' || policy.tls?.mode === 'ISTIO_MUTUAL') warn(`${at}.tls.mode`, `${policy.tls.mode} is not implemented yet (ISTIO_MUTUAL needs the mesh CA); routes to this host answer 500`);
+    if (policy.tls?.mode === 'ISTIO_MUTUAL') warn(`${at}.tls.mode`, 'ISTIO_MUTUAL needs the mesh CA (istiod issues the workload certificates), which Isthmus does not have; routes to this host answer 500');
+    if (policy.tls?.mode === 'MUTUAL' && policy.tls.credentialName === undefined) warn(`${at}.tls.credentialName`, 'tls.mode MUTUAL needs credentialName (a Secret with the client certificate and key); file paths are not read; routes to this host answer 500');
     if (policy.tunnel !== undefined || policy.proxyProtocol !== undefined || policy.retryBudget !== undefined) warn(at, 'tunnel, proxyProtocol and retryBudget are not implemented; ignored');
     if ('portLevelSettings' in policy) (policy.portLevelSettings ?? []).forEach((p, i) => check(p, `${at}.portLevelSettings[${i}]`));
   };
