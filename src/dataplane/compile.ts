@@ -9,6 +9,7 @@ import type { Clock } from '../core/clock.js';
 import type { Random } from '../core/random.js';
 import { compileCluster, type ClusterRuntime } from './upstream/cluster-runtime.js';
 import type { EndpointRegistry } from './upstream/endpoint-registry.js';
+import type { ActiveHealthChecker } from './upstream/health/active-health.js';
 import { compileRoute, SharedBackends, type CompiledRoute, type RouteDefaults } from './http/compiled-route.js';
 import { Router, VirtualHostTable, type RouterEntry } from './http/router.js';
 
@@ -52,6 +53,8 @@ export interface RuntimeConfig {
 
 export interface CompileDeps {
   readonly registry: EndpointRegistry;
+  /** Active health checks; without it, clusters that ask for them are not probed. */
+  readonly activeHealth?: ActiveHealthChecker;
   readonly clock: Clock;
   readonly random: Random;
   readonly routeDefaults: RouteDefaults;

@@ -358,6 +358,29 @@ export interface IrCluster {
   readonly passiveHealth?: IrPassiveHealth;
   /** Envoy's circuit breakers for the whole cluster; absent (or a limit left out) means no limit. */
   readonly circuitBreakers?: IrCircuitBreakers;
+  /** Active health checking: each endpoint is probed on a timer; absent means none. */
+  readonly activeHealthCheck?: IrActiveHealthCheck;
+}
+
+/**
+ * Active HTTP health checks (Envoy's `health_checks[].http_health_check`; Istio has no field for
+ * it, Isthmus reads the `isthmus.dev/health-check` annotation on a DestinationRule). Every endpoint
+ * of the cluster gets a GET of `path` every `intervalMs`, over the cluster's own protocol and TLS.
+ * After `unhealthyThreshold` failed probes in a row it leaves the load balancer's rotation; after
+ * `healthyThreshold` good ones in a row it returns. Endpoints start healthy (the first probe is
+ * sent at once). Independent of passive health: either one can take an endpoint out.
+ */
+export interface IrActiveHealthCheck {
+  readonly path: string;
+  /** Host header of the probe. */
+  readonly host: string;
+  readonly intervalMs: number;
+  /** A probe without a complete response within this is a failure. */
+  readonly timeoutMs: number;
+  readonly healthyThreshold: number;
+  readonly unhealthyThreshold: number;
+  /** Inclusive status ranges a healthy answer has (default 200-299). */
+  readonly expectedStatuses: readonly { readonly min: number; readonly max: number }[];
 }
 
 /**

@@ -6,7 +6,8 @@ import type { Clock } from '../../core/clock.js';
 import type { Random } from '../../core/random.js';
 import type { EndpointState } from './endpoint-state.js';
 import type { EndpointRegistry } from './endpoint-registry.js';
-import type { LoadBalancer } from './lb/types.js';
+import type { IsAvailable, LoadBalancer } from './lb/types.js';
+import type { ActiveHealthChecker, ActiveHealthStatus } from './health/active-health.js';
 import { createLoadBalancer } from './lb/create-load-balancer.js';
 import { PassiveHealth } from './health/passive-health.js';
 import { createCircuitBreaker, type CircuitBreaker } from './circuit-breaker.js';
@@ -26,6 +27,8 @@ export interface ClusterRuntime {
   readonly breaker: CircuitBreaker;
   /** Ring hash reads headers, cookies or the client address; other policies need no context. */
   readonly needsLbContext: boolean;
+  /** Active health checks: the probe key of each endpoint (empty without checks). */
+  readonly activeProbes: ReadonlyMap<EndpointState, string>;
 }
 
 /**
@@ -34,7 +37,7 @@ export interface ClusterRuntime {
  */
 export function compileCluster(
   cluster: IrCluster,
-  deps: { registry: EndpointRegistry; clock: Clock; random: Random; certificates?: ReadonlyMap<string, IrCertificate> },
+  deps: { registry: EndpointRegistry; clock: Clock; random: Random; certificates?: ReadonlyMap<string, IrCertificate>; activeHealth?: ActiveHealthChecker },
   diagnostics: Diagnostic[] = [],
 ): ClusterRuntime {
   const protocol = cluster.protocol;
@@ -71,8 +74,13 @@ export function compileCluster(
   const irEndpoints = usable ? cluster.endpoints : [];
   const endpoints = irEndpoints.map((e) => deps.registry.acquire(e.address, e.port, e.weight ?? 1));
   const health = new PassiveHealth(cluster.passiveHealth ?? DEFAULT_PASSIVE_HEALTH, deps.clock);
+  // Active checks: one probe per endpoint; the load balancer reads each probe's status object.
+  const check = cluster.activeHealthCheck;
+  const probes = new Map<EndpointState, { key: string; status: ActiveHealthStatus }>();
+  if (check !== undefined && deps.activeHealth !== undefined) for (const ep of endpoints) probes.set(ep, deps.activeHealth.acquire(ep, connection, check));
+  const isAvailable: IsAvailable = probes.size === 0 ? health.isAvailable : (ep) => probes.get(ep)?.status.healthy !== false && health.isAvailable(ep);
   // An endpoint shared by two clusters may carry a different weight in each.
-  const lbDeps = { random: deps.random, isAvailable: health.isAvailable, weights: irEndpoints.map((e) => e.weight ?? 1) };
+  const lbDeps = { random: deps.random, isAvailable, weights: irEndpoints.map((e) => e.weight ?? 1) };
   // Panic mode: when passive health leaves no endpoint (all ejected, or the rest already tried),
   // the same policy over every endpoint. Envoy does the same below 50 % healthy: ejection is a
   // guess from recent failures, and answering 503 for the whole ejection would turn a blip (a
@@ -88,6 +96,7 @@ export function compileCluster(
     health,
     breaker: createCircuitBreaker(cluster),
     needsLbContext: cluster.lb.kind === 'ring-hash',
+    activeProbes: new Map([...probes].map(([ep, p]) => [ep, p.key])),
   };
 }
 

@@ -7,7 +7,7 @@
 // Istio: a subset's policy replaces the rule's field by field, and a portLevelSettings entry for
 // the port replaces the policy it sits in, field by field.
 import type { Diagnostic } from '../../core/diagnostic.js';
-import type { IrCertificate, IrCircuitBreakers, IrCluster, IrLoadBalancer, IrPassiveHealth, IrUpstreamTls } from '../../ir/types.js';
+import type { IrActiveHealthCheck, IrCertificate, IrCircuitBreakers, IrCluster, IrLoadBalancer, IrPassiveHealth, IrUpstreamTls } from '../../ir/types.js';
 import { DEFAULT_PASSIVE_HEALTH } from '../../ir/defaults.js';
 import { refOf, type DestinationRule, type Service } from '../../resources/resource.js';
 import type { IstioPortTrafficPolicy, IstioTrafficPolicy } from '../../resources/istio-kinds.js';
@@ -16,6 +16,7 @@ import { compareByCreation } from '../creation-order.js';
 import { CA_BUNDLE_KEY } from '../services/ca-bundle.js';
 import type { ClusterSet } from '../services/cluster-set.js';
 import { defaultUpstreamServerName } from '../services/upstream-tls-annotations.js';
+import { HEALTH_CHECK_ANNOTATION, healthCheckOf, type HealthCheckParse } from './health-check-annotation.js';
 import { readIstioCa, readIstioKeyPair, type IstioKeyPair } from './istio-credentials.js';
 import { parseIstioDuration } from './istio-durations.js';
 import { serviceOfHost } from './istio-hosts.js';
@@ -64,6 +65,7 @@ function podLabelsOf(target: string | undefined, index: ResourceIndex): Readonly
 export function createIstioClusters(index: ResourceIndex, clusters: ClusterSet, diagnostics: Diagnostic[]): IstioClusters {
   // One rule per Service: the oldest (Istio merges rules for one host only in narrow cases).
   const ruleByService = new Map<string, DestinationRule>();
+  const healthChecks = new Map<DestinationRule, Extract<HealthCheckParse, { kind: 'ok' }>['check']>();
   for (const rule of [...index.destinationRules].sort(compareByCreation)) {
     const ns = rule.metadata.namespace ?? 'default';
     const warn = (path: string, code: Diagnostic['code'], message: string, severity: Diagnostic['severity'] = 'warning'): void => {
@@ -86,6 +88,8 @@ export function createIstioClusters(index: ResourceIndex, clusters: ClusterSet, 
     }
     ruleByService.set(key, rule);
     reportUnsupported(rule, diagnostics);
+    const check = healthCheckOf(rule.metadata.annotations, (severity, message) => warn(`metadata.annotations["${HEALTH_CHECK_ANNOTATION}"]`, 'ERR_HEALTH_CHECK_INVALID', message, severity));
+    if (check?.kind === 'ok') healthChecks.set(rule, check.check);
   }
 
   const derivations = new Map<string, Derivation>();
@@ -175,6 +179,7 @@ export function createIstioClusters(index: ResourceIndex, clusters: ClusterSet, 
         ...(connectTimeoutMs !== undefined ? { connectTimeoutMs } : {}),
         passiveHealth: passiveHealthOf(d.policy) ?? from.passiveHealth ?? DEFAULT_PASSIVE_HEALTH,
         ...circuitBreakersOf(d.policy, from.circuitBreakers),
+        ...activeHealthCheckOf(healthChecks.get(d.rule), d.service),
       });
     }
     const kept = base.filter((c) => !requestedBases.has(c.name) || used.has(c.name));
@@ -192,6 +197,12 @@ function mutualKeyPair(policy: Policy, rule: DestinationRule, index: ResourceInd
     return { kind: 'invalid', message: `needs tls.credentialName (a Secret with tls.crt and tls.key, or cert and key)${policy.tls?.clientCertificate !== undefined ? '; file paths (clientCertificate, privateKey) are not read' : ''}` };
   }
   return readIstioKeyPair(index, rule.metadata.namespace ?? 'default', name);
+}
+
+/** The rule's `isthmus.dev/health-check`; the probe's Host defaults to the Service's cluster FQDN. */
+function activeHealthCheckOf(check: Extract<HealthCheckParse, { kind: 'ok' }>['check'] | undefined, service: Service): { activeHealthCheck?: IrActiveHealthCheck } {
+  if (check === undefined) return {};
+  return { activeHealthCheck: { ...check, host: check.host ?? `${service.metadata.name}.${service.metadata.namespace ?? 'default'}.svc.cluster.local` } };
 }
 
 function loadBalancerOf(policy: Policy): IrLoadBalancer | undefined {
