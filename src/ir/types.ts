@@ -269,7 +269,14 @@ export type IrRetryCondition =
   /** 409 Conflict (Envoy `retriable-4xx`). */
   | { readonly kind: 'retriable-4xx' }
   /** Exactly these statuses (Gateway API `retry.codes`, Istio `retriable-status-codes` with `x-envoy-retriable-status-codes`). */
-  | { readonly kind: 'retriable-status-codes'; readonly codes: readonly number[] };
+  | { readonly kind: 'retriable-status-codes'; readonly codes: readonly number[] }
+  /**
+   * A response whose headers carry one of these `grpc-status` codes (a trailers-only gRPC error,
+   * whatever the HTTP status): Envoy's `x-envoy-retry-grpc-on` (Istio retryOn `cancelled` 1,
+   * `deadline-exceeded` 4, `resource-exhausted` 8, `internal` 13, `unavailable` 14). A status
+   * that arrives in trailers, after messages, is never retried: the response is already streaming.
+   */
+  | { readonly kind: 'grpc-status'; readonly codes: readonly number[] };
 
 /**
  * Exponential, with jitter, capped (Envoy's `retry_back_off`): retry n waits a random time in
