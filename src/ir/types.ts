@@ -362,6 +362,12 @@ export interface IrCluster {
   readonly lb: IrLoadBalancer;
   readonly endpoints: readonly IrEndpoint[];
   readonly connectTimeoutMs?: number;
+  /**
+   * An upstream connection idle this long is closed (Istio `connectionPool.http.idleTimeout`,
+   * Envoy `common_http_protocol_options.idle_timeout`). Absent: the transport's default (4 s, below
+   * common servers' keep-alive). A server's shorter `Keep-Alive: timeout` hint still wins.
+   */
+  readonly idleTimeoutMs?: number;
   readonly passiveHealth?: IrPassiveHealth;
   /** Envoy's circuit breakers for the whole cluster; absent (or a limit left out) means no limit. */
   readonly circuitBreakers?: IrCircuitBreakers;
@@ -480,4 +486,16 @@ export interface IrPassiveHealth {
   /** First ejection lasts this long; each further one doubles it, up to maxEjectionMs. */
   readonly baseEjectionMs: number;
   readonly maxEjectionMs: number;
+  /**
+   * At most this share (0-100) of the cluster's endpoints is ejected at once, but always one may be
+   * (Envoy `max_ejection_percent`, Istio `maxEjectionPercent`). Absent: no cap.
+   */
+  readonly maxEjectionPercent?: number;
+  /**
+   * Envoy's split mode (`split_external_local_origin_errors`, which Istio turns on with
+   * `consecutiveLocalOriginFailures`): failures with no response (connect failure, reset, timeout)
+   * count on their own against this threshold, and `consecutiveFailures` counts only 5xx answers.
+   * Absent: both kinds count together against `consecutiveFailures`.
+   */
+  readonly consecutiveLocalOriginFailures?: number;
 }

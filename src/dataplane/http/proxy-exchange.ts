@@ -163,7 +163,7 @@ export class ProxyExchange implements UpstreamHandler {
     // Nothing has been sent downstream yet: a status the route retries on is dropped here, before
     // the response is committed, and the request goes out again once this attempt is torn down.
     if (this.retriesOnStatus(statusCode) || this.retriesOnGrpcStatus(rawHeaders)) {
-      if (statusCode >= 500) this.cluster.health.recordFailure(this.endpoint!);
+      if (statusCode >= 500) this.cluster.health.recordFailure(this.endpoint!, 'response');
       this.discarding = true;
       this.abortUpstream?.();
       return false;
@@ -172,7 +172,7 @@ export class ProxyExchange implements UpstreamHandler {
     this.upstreamHeadersMs = performance.now() - this.ctx.startMs;
     const endpoint = this.endpoint!;
     // Envoy's consecutive-5xx outlier detection: 5xx counts against the endpoint, others reset it.
-    if (statusCode >= 500) this.cluster.health.recordFailure(endpoint);
+    if (statusCode >= 500) this.cluster.health.recordFailure(endpoint, 'response');
     else this.cluster.health.recordSuccess(endpoint);
     const headers = buildDownstreamHeaders(rawHeaders);
     // response headers phase: the route's filters, then the backend's.

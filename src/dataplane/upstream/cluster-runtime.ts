@@ -64,16 +64,18 @@ export function compileCluster(
   }
   const connectTimeoutMs = cluster.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS;
   const maxRequestsPerConnection = cluster.circuitBreakers?.maxRequestsPerConnection;
+  const idleTimeoutMs = cluster.idleTimeoutMs;
   const connection: UpstreamConnection = {
     protocol,
     connectTimeoutMs,
     tls,
     ...(maxRequestsPerConnection !== undefined ? { maxRequestsPerConnection } : {}),
-    key: connectionKeyOf(protocol, connectTimeoutMs, tls, maxRequestsPerConnection),
+    ...(idleTimeoutMs !== undefined ? { idleTimeoutMs } : {}),
+    key: connectionKeyOf(protocol, connectTimeoutMs, tls, maxRequestsPerConnection, idleTimeoutMs),
   };
   const irEndpoints = usable ? cluster.endpoints : [];
   const endpoints = irEndpoints.map((e) => deps.registry.acquire(e.address, e.port, e.weight ?? 1));
-  const health = new PassiveHealth(cluster.passiveHealth ?? DEFAULT_PASSIVE_HEALTH, deps.clock);
+  const health = new PassiveHealth(cluster.passiveHealth ?? DEFAULT_PASSIVE_HEALTH, deps.clock, endpoints);
   // Active checks: one probe per endpoint; the load balancer reads each probe's status object.
   const check = cluster.activeHealthCheck;
   const probes = new Map<EndpointState, { key: string; status: ActiveHealthStatus }>();

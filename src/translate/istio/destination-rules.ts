@@ -167,6 +167,7 @@ export function createIstioClusters(index: ResourceIndex, clusters: ClusterSet, 
       const tls = upstreamTlsOf(d, index, diagnostics, clientCertificates);
       const protocol = tls === undefined ? from.protocol : from.protocol === 'http1' ? 'https' : from.protocol === 'h2c' ? 'h2' : from.protocol;
       const connectTimeoutMs = parseIstioDuration(String(d.policy.connectionPool?.tcp?.connectTimeout ?? '')) ?? from.connectTimeoutMs;
+      const idleTimeoutMs = parseIstioDuration(String(d.policy.connectionPool?.http?.idleTimeout ?? '')) ?? from.idleTimeoutMs;
       const { tls: _baseTls, ...rest } = from;
       derived.push({
         ...rest,
@@ -177,6 +178,8 @@ export function createIstioClusters(index: ResourceIndex, clusters: ClusterSet, 
         lb: loadBalancerOf(d.policy) ?? from.lb,
         endpoints,
         ...(connectTimeoutMs !== undefined ? { connectTimeoutMs } : {}),
+        // 0s would mean "never idle" in Envoy; keeping connections forever is not offered.
+        ...(idleTimeoutMs !== undefined && idleTimeoutMs > 0 ? { idleTimeoutMs } : {}),
         passiveHealth: passiveHealthOf(d.policy) ?? from.passiveHealth ?? DEFAULT_PASSIVE_HEALTH,
         ...circuitBreakersOf(d.policy, from.circuitBreakers),
         ...activeHealthCheckOf(healthChecks.get(d.rule), d.service),
@@ -263,7 +266,11 @@ function passiveHealthOf(policy: Policy): IrPassiveHealth | undefined {
   const base = typeof od.baseEjectionTime === 'string' ? parseIstioDuration(od.baseEjectionTime) : undefined;
   const consecutiveFailures = count ?? DEFAULT_PASSIVE_HEALTH.consecutiveFailures;
   const baseEjectionMs = base ?? DEFAULT_PASSIVE_HEALTH.baseEjectionMs;
-  return { consecutiveFailures, baseEjectionMs, maxEjectionMs: Math.max(DEFAULT_PASSIVE_HEALTH.maxEjectionMs, baseEjectionMs) };
+  const percent = typeof od.maxEjectionPercent === 'number' && od.maxEjectionPercent >= 0 && od.maxEjectionPercent <= 100 ? { maxEjectionPercent: od.maxEjectionPercent } : {};
+  // Split mode only with splitExternalLocalOriginErrors, as in Envoy; its threshold defaults to 5.
+  const threshold = typeof od.consecutiveLocalOriginFailures === 'number' && Number.isInteger(od.consecutiveLocalOriginFailures) && od.consecutiveLocalOriginFailures > 0 ? od.consecutiveLocalOriginFailures : 5;
+  const local = od.splitExternalLocalOriginErrors === true ? { consecutiveLocalOriginFailures: threshold } : {};
+  return { consecutiveFailures, baseEjectionMs, maxEjectionMs: Math.max(DEFAULT_PASSIVE_HEALTH.maxEjectionMs, baseEjectionMs), ...percent, ...local };
 }
 
 function upstreamTlsOf(d: Derivation, index: ResourceIndex, diagnostics: Diagnostic[], clientCertificates: Map<string, IrCertificate>): IrUpstreamTls | undefined {
@@ -311,8 +318,11 @@ function upstreamTlsOf(d: Derivation, index: ResourceIndex, diagnostics: Diagnos
 }
 
 const SUPPORTED_TCP_POOL = new Set(['connectTimeout', 'maxConnections']);
-const SUPPORTED_HTTP_POOL = new Set(['http1MaxPendingRequests', 'http2MaxRequests', 'maxRequestsPerConnection']);
-const SUPPORTED_OUTLIER = new Set(['consecutive5xxErrors', 'consecutiveErrors', 'consecutiveGatewayErrors', 'baseEjectionTime']);
+const SUPPORTED_HTTP_POOL = new Set(['http1MaxPendingRequests', 'http2MaxRequests', 'maxRequestsPerConnection', 'idleTimeout']);
+// `interval`: Envoy ejects on consecutive errors at once, not at the interval (which paces
+// success-rate analysis and un-ejection checks); here an ejection also ends exactly on time, so
+// the interval changes nothing and is accepted without a word.
+const SUPPORTED_OUTLIER = new Set(['consecutive5xxErrors', 'consecutiveErrors', 'consecutiveGatewayErrors', 'baseEjectionTime', 'interval', 'maxEjectionPercent', 'consecutiveLocalOriginFailures', 'splitExternalLocalOriginErrors']);
 
 /** Settings read but not implemented: said once per rule, with the field. */
 function reportUnsupported(rule: DestinationRule, diagnostics: Diagnostic[]): void {
@@ -322,8 +332,13 @@ function reportUnsupported(rule: DestinationRule, diagnostics: Diagnostic[]): vo
   const check = (policy: IstioTrafficPolicy | Policy | undefined, at: string): void => {
     if (!policy) return;
     for (const key of Object.keys(policy.connectionPool?.tcp ?? {})) if (!SUPPORTED_TCP_POOL.has(key)) warn(`${at}.connectionPool.tcp.${key}`, 'not implemented yet; ignored');
-    for (const key of Object.keys(policy.connectionPool?.http ?? {})) if (!SUPPORTED_HTTP_POOL.has(key)) warn(`${at}.connectionPool.http.${key}`, 'not implemented yet; ignored (maxConnections, http1MaxPendingRequests, http2MaxRequests and maxRequestsPerConnection are honoured)');
-    for (const key of Object.keys(policy.outlierDetection ?? {})) if (!SUPPORTED_OUTLIER.has(key)) warn(`${at}.outlierDetection.${key}`, 'not implemented yet; consecutive errors and baseEjectionTime are honoured');
+    for (const key of Object.keys(policy.connectionPool?.http ?? {})) if (!SUPPORTED_HTTP_POOL.has(key)) warn(`${at}.connectionPool.http.${key}`, 'not implemented yet; ignored (maxConnections, http1MaxPendingRequests, http2MaxRequests, maxRequestsPerConnection and idleTimeout are honoured)');
+    for (const key of Object.keys(policy.outlierDetection ?? {})) if (!SUPPORTED_OUTLIER.has(key)) warn(`${at}.outlierDetection.${key}`, 'not implemented yet; consecutive errors, baseEjectionTime, maxEjectionPercent and splitExternalLocalOriginErrors with consecutiveLocalOriginFailures are honoured');
+    const od = policy.outlierDetection;
+    if (od?.maxEjectionPercent !== undefined && !(typeof od.maxEjectionPercent === 'number' && od.maxEjectionPercent >= 0 && od.maxEjectionPercent <= 100)) warn(`${at}.outlierDetection.maxEjectionPercent`, `expected a number from 0 to 100, found ${JSON.stringify(od.maxEjectionPercent)}; no cap`);
+    if (od?.consecutiveLocalOriginFailures !== undefined && od.splitExternalLocalOriginErrors !== true) warn(`${at}.outlierDetection.consecutiveLocalOriginFailures`, 'has no effect without splitExternalLocalOriginErrors: true (as in Envoy); local-origin failures count with the others');
+    const idle = policy.connectionPool?.http?.idleTimeout;
+    if (idle !== undefined && parseIstioDuration(String(idle)) === undefined) warn(`${at}.connectionPool.http.idleTimeout`, `expected a duration such as "30s", found ${JSON.stringify(idle)}; the default applies`);
     const lb = policy.loadBalancer;
     if (lb?.simple === 'PASSTHROUGH') warn(`${at}.loadBalancer.simple`, 'PASSTHROUGH (original destination) is not implemented; round-robin is used');
     if (lb?.consistentHash?.httpQueryParameterName !== undefined) warn(`${at}.loadBalancer.consistentHash.httpQueryParameterName`, 'hashing on a query parameter is not implemented yet; the rule\'s other load-balancing setting, or round-robin, is used');
