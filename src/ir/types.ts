@@ -477,7 +477,15 @@ export type IrLoadBalancer =
 
 export type IrHashOn =
   | { readonly kind: 'header'; readonly name: string }
-  | { readonly kind: 'cookie'; readonly name: string }
+  /**
+   * The cookie's value. With `ttlSeconds` (Istio `httpCookie.ttl`), a request without the cookie
+   * gets one, as Envoy generates it: a value derived from the client connection, hashed on at
+   * once and set on the response (`Max-Age` = ttlSeconds, left out for 0: a session cookie;
+   * `Path` = path; HttpOnly). Without it, a request lacking the cookie is spread at random.
+   */
+  | { readonly kind: 'cookie'; readonly name: string; readonly ttlSeconds?: number; readonly path?: string }
+  /** The first value of a query parameter (Istio `httpQueryParameterName`); absent: at random. */
+  | { readonly kind: 'query-parameter'; readonly name: string }
   | { readonly kind: 'source-ip' };
 
 export interface IrPassiveHealth {

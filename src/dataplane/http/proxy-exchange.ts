@@ -175,6 +175,9 @@ export class ProxyExchange implements UpstreamHandler {
     if (statusCode >= 500) this.cluster.health.recordFailure(endpoint, 'response');
     else this.cluster.health.recordSuccess(endpoint);
     const headers = buildDownstreamHeaders(rawHeaders);
+    // A hash cookie the load balancer generated (Istio httpCookie with ttl) goes back to the client.
+    const cookies = this.lbContext.setCookies;
+    if (cookies !== undefined) for (const c of cookies) headers.push('set-cookie', c);
     // response headers phase: the route's filters, then the backend's.
     for (const f of this.route.filters.responseHeaders) f(this.ctx, statusCode, headers);
     for (const f of this.backend.filters.responseHeaders) f(this.ctx, statusCode, headers);

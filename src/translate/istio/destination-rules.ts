@@ -216,8 +216,15 @@ function loadBalancerOf(policy: Policy): IrLoadBalancer | undefined {
     const ringSize = hash.ringHash?.minimumRingSize ?? hash.minimumRingSize;
     const sized = ringSize !== undefined ? { ringSize } : {};
     if (hash.httpHeaderName !== undefined) return { kind: 'ring-hash', hashOn: { kind: 'header', name: hash.httpHeaderName.toLowerCase() }, ...sized };
-    if (hash.httpCookie !== undefined) return { kind: 'ring-hash', hashOn: { kind: 'cookie', name: hash.httpCookie.name }, ...sized };
+    if (hash.httpCookie !== undefined) {
+      const { name, ttl, path } = hash.httpCookie;
+      // A ttl (0s included: a session cookie) makes the gateway generate the cookie, as Envoy does.
+      const ttlMs = ttl === undefined ? undefined : parseIstioDuration(ttl);
+      const generated = ttlMs === undefined ? {} : { ttlSeconds: Math.floor(ttlMs / 1000), ...(path !== undefined && path !== '' ? { path } : {}) };
+      return { kind: 'ring-hash', hashOn: { kind: 'cookie', name, ...generated }, ...sized };
+    }
     if (hash.useSourceIp === true) return { kind: 'ring-hash', hashOn: { kind: 'source-ip' }, ...sized };
+    if (hash.httpQueryParameterName !== undefined) return { kind: 'ring-hash', hashOn: { kind: 'query-parameter', name: hash.httpQueryParameterName }, ...sized };
     return undefined;
   }
   switch (lb.simple) {
@@ -341,8 +348,8 @@ function reportUnsupported(rule: DestinationRule, diagnostics: Diagnostic[]): vo
     if (idle !== undefined && parseIstioDuration(String(idle)) === undefined) warn(`${at}.connectionPool.http.idleTimeout`, `expected a duration such as "30s", found ${JSON.stringify(idle)}; the default applies`);
     const lb = policy.loadBalancer;
     if (lb?.simple === 'PASSTHROUGH') warn(`${at}.loadBalancer.simple`, 'PASSTHROUGH (original destination) is not implemented; round-robin is used');
-    if (lb?.consistentHash?.httpQueryParameterName !== undefined) warn(`${at}.loadBalancer.consistentHash.httpQueryParameterName`, 'hashing on a query parameter is not implemented yet; the rule\'s other load-balancing setting, or round-robin, is used');
-    if (lb?.consistentHash?.httpCookie?.ttl !== undefined) warn(`${at}.loadBalancer.consistentHash.httpCookie.ttl`, 'Isthmus hashes on the cookie when the client sends it but does not generate it yet');
+    const ttl = lb?.consistentHash?.httpCookie?.ttl;
+    if (ttl !== undefined && parseIstioDuration(ttl) === undefined) warn(`${at}.loadBalancer.consistentHash.httpCookie.ttl`, `expected a duration such as "3600s", found "${ttl}"; the cookie is hashed on when sent but not generated`);
     if (lb?.consistentHash?.maglev !== undefined) warn(`${at}.loadBalancer.consistentHash.maglev`, 'maglev is served as a ring hash');
     if (lb?.localityLbSetting !== undefined) warn(`${at}.loadBalancer.localityLbSetting`, 'not implemented yet; ignored');
     if (policy.tls?.caCertificates !== undefined) warn(`${at}.tls.caCertificates`, 'file paths are not read; use credentialName (a Secret with ca.crt)');
