@@ -2,26 +2,25 @@
 // DestinationRule uses the Service port's ordinary cluster (the one Ingress and Gateway API use);
 // one with a rule gets a cluster of its own per (Service, port, subset), named after the rule
 // (`destinationrule/<ns>/<rule>/<service-ns>/<service>/<port>[/subset/<name>]`), whose endpoints
-// are the Service's whose Pods carry the subset's labels and whose load balancing, upstream TLS,
-// connect timeout and passive health come from the merged traffic policy. Policies merge as in
-// Istio: a subset's policy replaces the rule's field by field, and a portLevelSettings entry for
-// the port replaces the policy it sits in, field by field.
+// are the Service's whose Pods carry the subset's labels and whose load balancing, timeouts,
+// circuit breakers and health (traffic-policy.ts) and upstream TLS (destination-rule-tls.ts) come
+// from the merged traffic policy. Policies merge as in Istio: a subset's policy replaces the
+// rule's field by field, and a portLevelSettings entry for the port replaces the policy it sits
+// in, field by field. What a rule asks for that is not done: destination-rule-warnings.ts.
 import type { Diagnostic } from '../../core/diagnostic.js';
-import type { IrActiveHealthCheck, IrCertificate, IrCircuitBreakers, IrCluster, IrLoadBalancer, IrPassiveHealth, IrUpstreamTls } from '../../ir/types.js';
+import type { IrCertificate, IrCluster } from '../../ir/types.js';
 import { DEFAULT_PASSIVE_HEALTH } from '../../ir/defaults.js';
 import { refOf, type DestinationRule, type Service } from '../../resources/resource.js';
-import type { IstioPortTrafficPolicy, IstioTrafficPolicy } from '../../resources/istio-kinds.js';
+import type { IstioTrafficPolicy } from '../../resources/istio-kinds.js';
 import { namespacedKey, type ResourceIndex } from '../../store/resource-index.js';
 import { compareByCreation } from '../creation-order.js';
-import { CA_BUNDLE_KEY } from '../services/ca-bundle.js';
 import type { ClusterSet } from '../services/cluster-set.js';
-import { defaultUpstreamServerName } from '../services/upstream-tls-annotations.js';
+import { mutualKeyPair, upstreamTlsOf } from './destination-rule-tls.js';
+import { reportUnsupported } from './destination-rule-warnings.js';
 import { HEALTH_CHECK_ANNOTATION, healthCheckOf, type HealthCheckParse } from './health-check-annotation.js';
-import { readIstioCa, readIstioKeyPair, type IstioKeyPair } from './istio-credentials.js';
 import { parseIstioDuration } from './istio-durations.js';
 import { serviceOfHost } from './istio-hosts.js';
-
-type Policy = Omit<IstioPortTrafficPolicy, 'port'>;
+import { activeHealthCheckOf, circuitBreakersOf, loadBalancerOf, passiveHealthOf, type Policy } from './traffic-policy.js';
 
 interface Derivation {
   readonly base: string;
@@ -164,7 +163,7 @@ export function createIstioClusters(index: ResourceIndex, clusters: ClusterSet, 
           diagnostics.push({ severity: 'warning', code: 'ERR_BACKEND_NO_ENDPOINTS', object: refOf(d.rule), source: d.rule.source, path: `spec.subsets[${d.rule.spec.subsets.findIndex((s) => s.name === d.subset!.name)}].labels`, message: `no ready endpoint of Service ${d.service.metadata.namespace}/${d.service.metadata.name} port ${d.port} runs in a Pod with these labels; requests to subset "${d.subset.name}" get 503` });
         }
       }
-      const tls = upstreamTlsOf(d, index, diagnostics, clientCertificates);
+      const tls = upstreamTlsOf(d.policy.tls, d, index, diagnostics, clientCertificates);
       const protocol = tls === undefined ? from.protocol : from.protocol === 'http1' ? 'https' : from.protocol === 'h2c' ? 'h2' : from.protocol;
       const connectTimeoutMs = parseIstioDuration(String(d.policy.connectionPool?.tcp?.connectTimeout ?? '')) ?? from.connectTimeoutMs;
       const idleTimeoutMs = parseIstioDuration(String(d.policy.connectionPool?.http?.idleTimeout ?? '')) ?? from.idleTimeoutMs;
@@ -191,174 +190,4 @@ export function createIstioClusters(index: ResourceIndex, clusters: ClusterSet, 
 
   const certificates = (): IrCertificate[] => [...clientCertificates.values()].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
   return { resolve, finish, certificates };
-}
-
-/** MUTUAL: the client certificate and key, from `credentialName` (file paths are not read). */
-function mutualKeyPair(policy: Policy, rule: DestinationRule, index: ResourceIndex): IstioKeyPair {
-  const name = policy.tls?.credentialName;
-  if (name === undefined) {
-    return { kind: 'invalid', message: `needs tls.credentialName (a Secret with tls.crt and tls.key, or cert and key)${policy.tls?.clientCertificate !== undefined ? '; file paths (clientCertificate, privateKey) are not read' : ''}` };
-  }
-  return readIstioKeyPair(index, rule.metadata.namespace ?? 'default', name);
-}
-
-/** The rule's `isthmus.dev/health-check`; the probe's Host defaults to the Service's cluster FQDN. */
-function activeHealthCheckOf(check: Extract<HealthCheckParse, { kind: 'ok' }>['check'] | undefined, service: Service): { activeHealthCheck?: IrActiveHealthCheck } {
-  if (check === undefined) return {};
-  return { activeHealthCheck: { ...check, host: check.host ?? `${service.metadata.name}.${service.metadata.namespace ?? 'default'}.svc.cluster.local` } };
-}
-
-function loadBalancerOf(policy: Policy): IrLoadBalancer | undefined {
-  const lb = policy.loadBalancer;
-  if (!lb) return undefined;
-  const hash = lb.consistentHash;
-  if (hash) {
-    const ringSize = hash.ringHash?.minimumRingSize ?? hash.minimumRingSize;
-    const sized = ringSize !== undefined ? { ringSize } : {};
-    if (hash.httpHeaderName !== undefined) return { kind: 'ring-hash', hashOn: { kind: 'header', name: hash.httpHeaderName.toLowerCase() }, ...sized };
-    if (hash.httpCookie !== undefined) {
-      const { name, ttl, path } = hash.httpCookie;
-      // A ttl (0s included: a session cookie) makes the gateway generate the cookie, as Envoy does.
-      const ttlMs = ttl === undefined ? undefined : parseIstioDuration(ttl);
-      const generated = ttlMs === undefined ? {} : { ttlSeconds: Math.floor(ttlMs / 1000), ...(path !== undefined && path !== '' ? { path } : {}) };
-      return { kind: 'ring-hash', hashOn: { kind: 'cookie', name, ...generated }, ...sized };
-    }
-    if (hash.useSourceIp === true) return { kind: 'ring-hash', hashOn: { kind: 'source-ip' }, ...sized };
-    if (hash.httpQueryParameterName !== undefined) return { kind: 'ring-hash', hashOn: { kind: 'query-parameter', name: hash.httpQueryParameterName }, ...sized };
-    return undefined;
-  }
-  switch (lb.simple) {
-    case 'LEAST_REQUEST':
-    case 'LEAST_CONN':
-      return { kind: 'least-request' };
-    case 'RANDOM':
-      return { kind: 'random' };
-    case 'ROUND_ROBIN':
-    case 'UNSPECIFIED':
-    case 'PASSTHROUGH':
-      return { kind: 'round-robin' };
-    case undefined:
-      return undefined;
-  }
-}
-
-/**
- * `connectionPool` → Envoy circuit breakers, as pilot's applyConnectionPool maps them: tcp
- * maxConnections → max_connections, http1MaxPendingRequests → max_pending_requests,
- * http2MaxRequests → max_requests, maxRequestsPerConnection. A limit left out stays unlimited
- * (pilot leaves Envoy's thresholds at their maximum). Values that are not positive integers are
- * ignored (the CRD requires int32 > 0; 0 means "unset" in proto3).
- */
-function circuitBreakersOf(policy: Policy, inherited: IrCircuitBreakers | undefined): { circuitBreakers?: IrCircuitBreakers } {
-  const pool = policy.connectionPool;
-  const positive = (v: unknown): number | undefined => (typeof v === 'number' && Number.isInteger(v) && v > 0 ? v : undefined);
-  const limits: IrCircuitBreakers = {
-    ...inherited,
-    ...defined('maxConnections', positive(pool?.tcp?.maxConnections)),
-    ...defined('maxPendingRequests', positive(pool?.http?.http1MaxPendingRequests)),
-    ...defined('maxRequests', positive(pool?.http?.http2MaxRequests)),
-    ...defined('maxRequestsPerConnection', positive(pool?.http?.maxRequestsPerConnection)),
-  };
-  return Object.keys(limits).length > 0 ? { circuitBreakers: limits } : {};
-}
-
-function defined<K extends keyof IrCircuitBreakers>(key: K, value: number | undefined): Partial<Record<K, number>> {
-  return value === undefined ? {} : ({ [key]: value } as Partial<Record<K, number>>);
-}
-
-function passiveHealthOf(policy: Policy): IrPassiveHealth | undefined {
-  const od = policy.outlierDetection;
-  if (!od) return undefined;
-  const count = [od.consecutive5xxErrors, od.consecutiveErrors, od.consecutiveGatewayErrors].find((v): v is number => typeof v === 'number');
-  const base = typeof od.baseEjectionTime === 'string' ? parseIstioDuration(od.baseEjectionTime) : undefined;
-  const consecutiveFailures = count ?? DEFAULT_PASSIVE_HEALTH.consecutiveFailures;
-  const baseEjectionMs = base ?? DEFAULT_PASSIVE_HEALTH.baseEjectionMs;
-  const percent = typeof od.maxEjectionPercent === 'number' && od.maxEjectionPercent >= 0 && od.maxEjectionPercent <= 100 ? { maxEjectionPercent: od.maxEjectionPercent } : {};
-  // Split mode only with splitExternalLocalOriginErrors, as in Envoy; its threshold defaults to 5.
-  const threshold = typeof od.consecutiveLocalOriginFailures === 'number' && Number.isInteger(od.consecutiveLocalOriginFailures) && od.consecutiveLocalOriginFailures > 0 ? od.consecutiveLocalOriginFailures : 5;
-  const local = od.splitExternalLocalOriginErrors === true ? { consecutiveLocalOriginFailures: threshold } : {};
-  return { consecutiveFailures, baseEjectionMs, maxEjectionMs: Math.max(DEFAULT_PASSIVE_HEALTH.maxEjectionMs, baseEjectionMs), ...percent, ...local };
-}
-
-function upstreamTlsOf(d: Derivation, index: ResourceIndex, diagnostics: Diagnostic[], clientCertificates: Map<string, IrCertificate>): IrUpstreamTls | undefined {
-  const tls = d.policy.tls;
-  if (!tls || (tls.mode !== 'SIMPLE' && tls.mode !== 'MUTUAL')) return undefined;
-  const ns = d.rule.metadata.namespace ?? 'default';
-  const serverName = tls.sni ?? defaultUpstreamServerName(d.service, d.service.metadata.namespace ?? 'default');
-  // MUTUAL: resolve() already refused a destination whose key pair is unusable.
-  let clientCertificate: string | undefined;
-  if (tls.mode === 'MUTUAL' && tls.credentialName !== undefined) {
-    const pair = readIstioKeyPair(index, ns, tls.credentialName);
-    if (pair.kind === 'ok') {
-      clientCertificate = `destinationrule/${ns}/${d.rule.metadata.name}/client-certificate/${tls.credentialName}`;
-      const secret = index.secrets.get(namespacedKey(ns, tls.credentialName));
-      if (secret) clientCertificates.set(clientCertificate, { name: clientCertificate, origin: refOf(secret), serverNames: [], certPem: pair.certPem, keyPem: pair.keyPem });
-    }
-  }
-  const client = clientCertificate !== undefined ? { clientCertificate } : {};
-  if (tls.insecureSkipVerify === true) {
-    diagnostics.push({ severity: 'warning', code: 'ERR_BACKEND_TLS_UNVERIFIED', object: refOf(d.rule), source: d.rule.source, path: 'trafficPolicy.tls.insecureSkipVerify', message: 'the upstream certificate is not verified (encrypted, not authenticated)' });
-    return { serverName, verification: { kind: 'insecure-skip-verify' }, ...client };
-  }
-  let caPem: string | undefined;
-  if (tls.credentialName !== undefined) {
-    const ca = readIstioCa(index, ns, tls.credentialName);
-    if (ca?.kind === 'ok') caPem = ca.pem;
-    else {
-      // Never fall back to "unverified": the default CA store is the stricter choice for a private CA.
-      diagnostics.push({
-        severity: 'error',
-        code: 'ERR_BACKEND_TLS_INVALID',
-        object: refOf(d.rule),
-        source: d.rule.source,
-        path: 'trafficPolicy.tls.credentialName',
-        message: `${ca?.kind === 'invalid' ? ca.message : `no CA certificate ("${CA_BUNDLE_KEY}" or "cacert") in Secret ${ns}/${tls.credentialName} or ${ns}/${tls.credentialName}-cacert`}; the system CAs verify instead`,
-      });
-    }
-  }
-  const subjectAltNames = (tls.subjectAltNames ?? []).map((v) => ({ kind: v.includes('://') ? ('uri' as const) : ('dns' as const), value: v }));
-  return {
-    serverName,
-    verification: { kind: 'verify', ...(caPem !== undefined ? { caPem } : {}), ...(subjectAltNames.length > 0 ? { subjectAltNames } : {}) },
-    ...client,
-  };
-}
-
-const SUPPORTED_TCP_POOL = new Set(['connectTimeout', 'maxConnections']);
-const SUPPORTED_HTTP_POOL = new Set(['http1MaxPendingRequests', 'http2MaxRequests', 'maxRequestsPerConnection', 'idleTimeout']);
-// `interval`: Envoy ejects on consecutive errors at once, not at the interval (which paces
-// success-rate analysis and un-ejection checks); here an ejection also ends exactly on time, so
-// the interval changes nothing and is accepted without a word.
-const SUPPORTED_OUTLIER = new Set(['consecutive5xxErrors', 'consecutiveErrors', 'consecutiveGatewayErrors', 'baseEjectionTime', 'interval', 'maxEjectionPercent', 'consecutiveLocalOriginFailures', 'splitExternalLocalOriginErrors']);
-
-/** Settings read but not implemented: said once per rule, with the field. */
-function reportUnsupported(rule: DestinationRule, diagnostics: Diagnostic[]): void {
-  const warn = (path: string, message: string): void => {
-    diagnostics.push({ severity: 'warning', code: 'ERR_ISTIO_UNSUPPORTED', object: refOf(rule), source: rule.source, path, message });
-  };
-  const check = (policy: IstioTrafficPolicy | Policy | undefined, at: string): void => {
-    if (!policy) return;
-    for (const key of Object.keys(policy.connectionPool?.tcp ?? {})) if (!SUPPORTED_TCP_POOL.has(key)) warn(`${at}.connectionPool.tcp.${key}`, 'not implemented yet; ignored');
-    for (const key of Object.keys(policy.connectionPool?.http ?? {})) if (!SUPPORTED_HTTP_POOL.has(key)) warn(`${at}.connectionPool.http.${key}`, 'not implemented yet; ignored (maxConnections, http1MaxPendingRequests, http2MaxRequests, maxRequestsPerConnection and idleTimeout are honoured)');
-    for (const key of Object.keys(policy.outlierDetection ?? {})) if (!SUPPORTED_OUTLIER.has(key)) warn(`${at}.outlierDetection.${key}`, 'not implemented yet; consecutive errors, baseEjectionTime, maxEjectionPercent and splitExternalLocalOriginErrors with consecutiveLocalOriginFailures are honoured');
-    const od = policy.outlierDetection;
-    if (od?.maxEjectionPercent !== undefined && !(typeof od.maxEjectionPercent === 'number' && od.maxEjectionPercent >= 0 && od.maxEjectionPercent <= 100)) warn(`${at}.outlierDetection.maxEjectionPercent`, `expected a number from 0 to 100, found ${JSON.stringify(od.maxEjectionPercent)}; no cap`);
-    if (od?.consecutiveLocalOriginFailures !== undefined && od.splitExternalLocalOriginErrors !== true) warn(`${at}.outlierDetection.consecutiveLocalOriginFailures`, 'has no effect without splitExternalLocalOriginErrors: true (as in Envoy); local-origin failures count with the others');
-    const idle = policy.connectionPool?.http?.idleTimeout;
-    if (idle !== undefined && parseIstioDuration(String(idle)) === undefined) warn(`${at}.connectionPool.http.idleTimeout`, `expected a duration such as "30s", found ${JSON.stringify(idle)}; the default applies`);
-    const lb = policy.loadBalancer;
-    if (lb?.simple === 'PASSTHROUGH') warn(`${at}.loadBalancer.simple`, 'PASSTHROUGH (original destination) is not implemented; round-robin is used');
-    const ttl = lb?.consistentHash?.httpCookie?.ttl;
-    if (ttl !== undefined && parseIstioDuration(ttl) === undefined) warn(`${at}.loadBalancer.consistentHash.httpCookie.ttl`, `expected a duration such as "3600s", found "${ttl}"; the cookie is hashed on when sent but not generated`);
-    if (lb?.consistentHash?.maglev !== undefined) warn(`${at}.loadBalancer.consistentHash.maglev`, 'maglev is served as a ring hash');
-    if (lb?.localityLbSetting !== undefined) warn(`${at}.loadBalancer.localityLbSetting`, 'not implemented yet; ignored');
-    if (policy.tls?.caCertificates !== undefined) warn(`${at}.tls.caCertificates`, 'file paths are not read; use credentialName (a Secret with ca.crt)');
-    if (policy.tls?.mode === 'ISTIO_MUTUAL') warn(`${at}.tls.mode`, 'ISTIO_MUTUAL needs the mesh CA (istiod issues the workload certificates), which Isthmus does not have; routes to this host answer 500');
-    if (policy.tls?.mode === 'MUTUAL' && policy.tls.credentialName === undefined) warn(`${at}.tls.credentialName`, 'tls.mode MUTUAL needs credentialName (a Secret with the client certificate and key); file paths are not read; routes to this host answer 500');
-    if (policy.tunnel !== undefined || policy.proxyProtocol !== undefined || policy.retryBudget !== undefined) warn(at, 'tunnel, proxyProtocol and retryBudget are not implemented; ignored');
-    if ('portLevelSettings' in policy) (policy.portLevelSettings ?? []).forEach((p, i) => check(p, `${at}.portLevelSettings[${i}]`));
-  };
-  check(rule.spec.trafficPolicy, 'spec.trafficPolicy');
-  rule.spec.subsets.forEach((s, i) => check(s.trafficPolicy, `spec.subsets[${i}].trafficPolicy`));
-  if (rule.spec.workloadSelector !== undefined) warn('spec.workloadSelector', 'applies to sidecars only; ignored at the edge');
 }
