@@ -6,18 +6,18 @@
 import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { parseArgs } from 'node:util';
-import { GATEWAY_FILTERS, writeGatewayScaleConfig, writeGatewaySimpleConfig, writeScaleConfig, writeSimpleConfig } from './lib/config-gen.mjs';
+import { GATEWAY_FILTERS, writeGatewayScaleConfig, writeGatewaySimpleConfig, writeIstioSimpleConfig, writeScaleConfig, writeSidecarConfig, writeSimpleConfig } from './lib/config-gen.mjs';
 import { describeExit, freePorts, groupCpuSeconds, installCleanup, pinningAvailable, rssMiB, stopProcess } from './lib/processes.mjs';
-import { gwapiTable, gwapiVerdicts, machineInfo, mainTable, mainVerdict, renderMarkdown, scaleTable, scaleVerdicts } from './lib/report.mjs';
+import { gwapiTable, gwapiVerdicts, istioTable, istioVerdicts, machineInfo, mainTable, mainVerdict, renderMarkdown, scaleTable, scaleVerdicts } from './lib/report.mjs';
 import {
   applyLogLine, BENCH_DIR, checkProxied, diagnosticsCount, NGINX, ROOT,
-  startBareProxy, startGateway, startNginxProxy, startOrigin,
+  startBareProxy, startGateway, startNginxProxy, startOrigin, startSidecar,
 } from './lib/targets.mjs';
 import { requireWrk, runWrk, summarise, WRK } from './lib/wrk.mjs';
 import { formatSummary, summariseProfile } from './profile-summary.mjs';
 
 const HELP = `usage: npm run bench -- [flags]      (or node bench/run.mjs [flags])
-parts (default: all five):  --main   --scale   --profile   --gwapi   --gwapi-scale
+parts (default: all six):  --main   --scale   --profile   --gwapi   --gwapi-scale   --istio
   --rounds N            interleaved rounds per proxy (3)
   --duration S          seconds per round (10)
   --warmup S            warm-up seconds per proxy (3)
@@ -33,7 +33,7 @@ parts (default: all five):  --main   --scale   --profile   --gwapi   --gwapi-sca
 const { values: opts } = parseArgs({
   options: {
     main: { type: 'boolean' }, scale: { type: 'boolean' }, profile: { type: 'boolean' },
-    gwapi: { type: 'boolean' }, 'gwapi-scale': { type: 'boolean' },
+    gwapi: { type: 'boolean' }, 'gwapi-scale': { type: 'boolean' }, istio: { type: 'boolean' },
     'gwapi-routes': { type: 'string', default: '1000' }, 'gwapi-rules': { type: 'string', default: '10' },
     rounds: { type: 'string', default: '3' }, duration: { type: 'string', default: '10' }, warmup: { type: 'string', default: '3' },
     connections: { type: 'string', default: '50' }, threads: { type: 'string', default: '1' },
@@ -46,10 +46,10 @@ if (opts.help) {
   process.stdout.write(`${HELP}\n`);
   process.exit(0);
 }
-const anyPart = opts.main || opts.scale || opts.profile || opts.gwapi || opts['gwapi-scale'];
+const anyPart = opts.main || opts.scale || opts.profile || opts.gwapi || opts['gwapi-scale'] || opts.istio;
 const parts = {
   main: !anyPart || !!opts.main, scale: !anyPart || !!opts.scale, profile: !anyPart || !!opts.profile,
-  gwapi: !anyPart || !!opts.gwapi, gwapiScale: !anyPart || !!opts['gwapi-scale'],
+  gwapi: !anyPart || !!opts.gwapi, gwapiScale: !anyPart || !!opts['gwapi-scale'], istio: !anyPart || !!opts.istio,
 };
 const positive = (name) => {
   const n = Number(opts[name]);
@@ -80,14 +80,14 @@ const fmtRun = (r) => `${(r.rps / 1000).toFixed(1)}k req/s, p50 ${(r.p50Us / 100
 async function measure(targets, request, rounds = settings.rounds) {
   for (const t of targets) {
     log(`  warm-up ${t.name} (${settings.warmupS} s)`);
-    await runWrk({ ...wrkBase(t, request), durationS: settings.warmupS });
+    await runWrk({ ...wrkBase(t, t.request ?? request), durationS: settings.warmupS });
   }
   const runs = Object.fromEntries(targets.map((t) => [t.name, []]));
   const roundsStartedAt = performance.now();
   for (let round = 1; round <= rounds; round++) {
     for (const t of targets) {
       const before = groupCpuSeconds(t.handle.pid);
-      const r = await runWrk({ ...wrkBase(t, request), durationS: settings.durationS });
+      const r = await runWrk({ ...wrkBase(t, t.request ?? request), durationS: settings.durationS });
       const after = groupCpuSeconds(t.handle.pid);
       // CPU per request, the figure that explains a host's Node/nginx ratio (shared/bench/README.md).
       if (before && after && r.requests) {
@@ -197,43 +197,21 @@ async function runGatewayApi(origin) {
   const base = { upstreamPort: origin.port, endpointsKind: settings.endpointsKind };
   const plain = writeGatewaySimpleConfig(join(workDir, 'config-gwapi-plain'), { ...base, filters: false });
   writeGatewaySimpleConfig(join(workDir, 'config-gwapi-filters'), { ...base, filters: true });
-  const started = [];
-  const results = {};
   const order = ['isthmus-route', 'isthmus-filters', 'bare'];
-  try {
-    for (const name of order) {
-      let target;
-      try {
-        if (name === 'bare') {
-          const [port] = await freePorts(1);
-          target = await startBareProxy({ workDir, port, originPort: origin.port });
-        } else {
-          const [http, https, admin] = await freePorts(3);
-          const dir = name === 'isthmus-route' ? 'config-gwapi-plain' : 'config-gwapi-filters';
-          target = await startGateway({ name, gatewayCmd: settings.gatewayCmd, configDir: join(workDir, dir), ports: { http, https, admin }, originPort: origin.port, workDir });
+  const results = await measureTargets(origin, plain, [
+    { name: 'isthmus-route', configDir: 'config-gwapi-plain' },
+    {
+      name: 'isthmus-filters',
+      configDir: 'config-gwapi-filters',
+      // The filters must really run: the response header modifier and CORS both show.
+      check: (res) => {
+        if (res.headers['x-served-by'] !== 'isthmus' || res.headers['access-control-allow-origin'] !== GATEWAY_FILTERS.origin) {
+          throw new Error(`isthmus-filters: the filters did not apply (x-served-by ${res.headers['x-served-by']}, access-control-allow-origin ${res.headers['access-control-allow-origin']})`);
         }
-        const res = await checkProxied(target, plain);
-        if (name === 'isthmus-filters' && !settings.gatewayCmd) {
-          // The filters must really run: the response header modifier and CORS both show.
-          if (res.headers['x-served-by'] !== 'isthmus' || res.headers['access-control-allow-origin'] !== GATEWAY_FILTERS.origin) {
-            throw new Error(`${name}: the filters did not apply (x-served-by ${res.headers['x-served-by']}, access-control-allow-origin ${res.headers['access-control-allow-origin']})`);
-          }
-        }
-        started.push(target);
-        log(`  ${name}: up on 127.0.0.1:${target.port}`);
-      } catch (err) {
-        results[name] = { error: err.message };
-        log(`  ${name}: FAILED: ${err.message}`);
-        if (target) await stopProcess(target.handle);
-      }
-    }
-    Object.assign(results, (await measure(started, plain)).results);
-  } finally {
-    for (const t of started) {
-      if (t.name === 'bare') await stopProcess(t.handle);
-      else await stopGateway(t);
-    }
-  }
+      },
+    },
+    { name: 'bare' },
+  ]);
   const gwapi = { order, results, request: plain };
   log(`\n${gwapiTable(gwapi)}\n`);
   for (const line of gwapiVerdicts(gwapi)) log(line);
@@ -248,6 +226,72 @@ async function runGatewayApi(origin) {
     log(`\n${gwapi.profileDiff.error ?? gwapi.profileDiff.rows.map((r) => `${r.deltaUs.toFixed(2).padStart(7)} µs/req  ${r.name} (${r.location || r.area})`).join('\n')}`);
   }
   return gwapi;
+}
+
+/**
+ * Starts each target (an Isthmus process on `configDir` under workDir, or `bare`, the bare Node
+ * proxy), checks that `request` is proxied (and `check`, when not standing in with
+ * --gateway-cmd), measures them interleaved, and stops them. A target that fails to start is
+ * reported with its error and the others are still measured.
+ */
+async function measureTargets(origin, request, specs) {
+  const started = [];
+  const results = {};
+  try {
+    for (const spec of specs) {
+      let target;
+      try {
+        if (spec.name === 'bare') {
+          const [port] = await freePorts(1);
+          target = await startBareProxy({ workDir, port, originPort: origin.port });
+        } else if (spec.sidecar) {
+          const [port, adminPort] = await freePorts(2);
+          target = { ...(await startSidecar({ name: spec.name, configDir: join(workDir, spec.configDir), port, adminPort, workDir })), request: spec.request };
+        } else {
+          const [http, https, admin] = await freePorts(3);
+          target = await startGateway({ name: spec.name, gatewayCmd: settings.gatewayCmd, configDir: join(workDir, spec.configDir), ports: { http, https, admin }, originPort: origin.port, workDir });
+        }
+        const res = await checkProxied(target, spec.request ?? request);
+        if (spec.check && !settings.gatewayCmd) spec.check(res);
+        started.push(target);
+        log(`  ${spec.name}: up on 127.0.0.1:${target.port}`);
+      } catch (err) {
+        results[spec.name] = { error: err.message };
+        log(`  ${spec.name}: FAILED: ${err.message}`);
+        if (target) await stopProcess(target.handle);
+      }
+    }
+    Object.assign(results, (await measure(started, request)).results);
+  } finally {
+    for (const t of started) {
+      if (t.name === 'bare' || t.request) await stopProcess(t.handle);
+      else await stopGateway(t);
+    }
+  }
+  return results;
+}
+
+/**
+ * Istio at the edge, one route: an Istio Gateway + VirtualService route to a DestinationRule
+ * subset with a retry policy, against an Ingress route to the same origin and the bare proxy.
+ */
+async function runIstio(origin) {
+  log('\n== Istio: VirtualService route (subset + retries) vs Ingress route; the sidecar (explicit mode) vs bare Node proxy');
+  const request = writeSimpleConfig(join(workDir, 'config-istio-ingress'), { upstreamPort: origin.port, endpointsKind: settings.endpointsKind });
+  const istio = writeIstioSimpleConfig(join(workDir, 'config-istio-vs'), { upstreamPort: origin.port });
+  if (istio.host !== request.host || istio.path !== request.path) throw new Error('the Istio and Ingress configs do not serve the same request');
+  const sidecarRequest = writeSidecarConfig(join(workDir, 'config-istio-sidecar'), { upstreamPort: origin.port });
+  const order = ['isthmus-ingress', 'isthmus-istio', 'isthmus-sidecar', 'bare'];
+  const results = await measureTargets(origin, request, [
+    { name: 'isthmus-ingress', configDir: 'config-istio-ingress' },
+    { name: 'isthmus-istio', configDir: 'config-istio-vs' },
+    { name: 'isthmus-sidecar', configDir: 'config-istio-sidecar', sidecar: true, request: sidecarRequest },
+    { name: 'bare' },
+  ]);
+  const report = { order, results, request };
+  log(`\n${istioTable(report)}\n`);
+  for (const line of istioVerdicts(report)) log(line);
+  return report;
 }
 
 /** Gateway API at scale: `routes` HTTPRoutes × `rules` rules (one hostname each) against one route of `rules` rules. */
@@ -398,6 +442,15 @@ async function main() {
       } catch (err) {
         failed = true;
         log(`  Gateway API scale FAILED: ${err.message}`);
+      }
+    }
+    if (parts.istio) {
+      try {
+        report.istio = await runIstio(origin);
+        failed ||= Object.values(report.istio.results).some((r) => r.error);
+      } catch (err) {
+        failed = true;
+        log(`  Istio FAILED: ${err.message}`);
       }
     }
   } finally {

@@ -28,7 +28,7 @@ spec:
 `;
 }
 
-function service(upstreamPort, endpointsKind) {
+function service(upstreamPort, endpointsKind, podName) {
   const svc = `apiVersion: v1
 kind: Service
 metadata:
@@ -77,7 +77,7 @@ endpoints:
       ready: true
       serving: true
       terminating: false
-`;
+${podName ? `    targetRef: {kind: Pod, namespace: ${NAMESPACE}, name: ${podName}}\n` : ''}`;
   return `${svc}---\n${endpoints}`;
 }
 
@@ -272,4 +272,84 @@ export function writeGatewayScaleConfig(dir, { upstreamPort, endpointsKind = 'sl
     paths: routes * rulesPerRoute,
     hosts: routes,
   };
+}
+
+/**
+ * The Istio throughput config: an Istio Gateway for bench.local on port 80, a VirtualService whose
+ * one route sends everything to subset v1 of bench/origin with a retry policy, and the
+ * DestinationRule defining v1 by Pod label. The origin's endpoint names Pod origin-v1 (labels
+ * app=origin, version=v1), so the subset holds the same one endpoint the Ingress config uses.
+ */
+export function writeIstioSimpleConfig(dir, { upstreamPort }) {
+  freshDir(dir);
+  writeFileSync(join(dir, '00-cluster.yaml'), frame(NAMESPACE));
+  writeFileSync(join(dir, '01-service.yaml'), service(upstreamPort, 'slice', 'origin-v1'));
+  writeFileSync(join(dir, '02-pod.yaml'), `apiVersion: v1
+kind: Pod
+metadata:
+  name: origin-v1
+  namespace: ${NAMESPACE}
+  labels: {app: origin, version: v1}
+spec:
+  containers:
+    - name: origin
+      image: origin
+      ports: [{name: http, containerPort: ${upstreamPort}}]
+status:
+  phase: Running
+  podIP: 127.0.0.1
+  conditions: [{type: Ready, status: "True"}]
+`);
+  writeFileSync(join(dir, '10-istio.yaml'), `apiVersion: networking.istio.io/v1
+kind: Gateway
+metadata: {name: edge, namespace: ${NAMESPACE}}
+spec:
+  selector: {istio: ingressgateway}
+  servers:
+    - port: {number: 80, name: http, protocol: HTTP}
+      hosts: [bench.local]
+---
+apiVersion: networking.istio.io/v1
+kind: VirtualService
+metadata: {name: bench, namespace: ${NAMESPACE}, creationTimestamp: "${CREATED}"}
+spec:
+  hosts: [bench.local]
+  gateways: [edge]
+  http:
+    - route:
+        - destination: {host: ${SERVICE}, subset: v1, port: {number: 80}}
+      retries: {attempts: 2, perTryTimeout: 2s, retryOn: "5xx,connect-failure,reset"}
+---
+apiVersion: networking.istio.io/v1
+kind: DestinationRule
+metadata: {name: ${SERVICE}, namespace: ${NAMESPACE}, creationTimestamp: "${CREATED}"}
+spec:
+  host: ${SERVICE}
+  subsets:
+    - name: v1
+      labels: {version: v1}
+`);
+  return { host: 'bench.local', path: '/', paths: 1, hosts: 1 };
+}
+
+/**
+ * The sidecar's throughput config: Service bench/origin and a VirtualService bound to `mesh`
+ * (no \`gateways\`) for its in-cluster name, whose one route goes to it with a retry policy. A
+ * workload calls it as \`http://origin.bench/\` through the sidecar (explicit mode).
+ */
+export function writeSidecarConfig(dir, { upstreamPort }) {
+  freshDir(dir);
+  writeFileSync(join(dir, '00-cluster.yaml'), frame(NAMESPACE));
+  writeFileSync(join(dir, '01-service.yaml'), service(upstreamPort, 'slice'));
+  writeFileSync(join(dir, '10-mesh.yaml'), `apiVersion: networking.istio.io/v1
+kind: VirtualService
+metadata: {name: origin, namespace: ${NAMESPACE}, creationTimestamp: "${CREATED}"}
+spec:
+  hosts: [${SERVICE}.${NAMESPACE}.svc.cluster.local]
+  http:
+    - route:
+        - destination: {host: ${SERVICE}, port: {number: 80}}
+      retries: {attempts: 2, perTryTimeout: 2s, retryOn: "5xx,connect-failure,reset"}
+`);
+  return { host: `${SERVICE}.${NAMESPACE}`, path: `http://${SERVICE}.${NAMESPACE}/`, paths: 1, hosts: 1 };
 }

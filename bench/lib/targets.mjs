@@ -96,11 +96,23 @@ export async function startBareProxy({ workDir, port, originPort }) {
 }
 
 /**
- * `gatewayCmd` is a command line ("node bin/isthmus.js" by default; `node` means this Node).
- * `nodeFlags` (e.g. --cpu-prof) go right after the node binary, so they need a node command.
+ * The node flags the launcher's first line gives (`#!/usr/bin/env -S node FLAGS`), so the
+ * benchmark starts the gateway as `isthmus` and `npm start` do, through this Node binary.
+ */
+export function launcherNodeFlags() {
+  const first = readFileSync(join(ROOT, 'bin', 'isthmus.js'), 'utf8').split('\n', 1)[0];
+  const m = /^#!\/usr\/bin\/env(?: -S)? node(.*)$/.exec(first);
+  if (!m) throw new Error(`bin/isthmus.js: unexpected first line ${JSON.stringify(first)}`);
+  return m[1].trim().split(/\s+/).filter(Boolean);
+}
+
+/**
+ * `gatewayCmd` is a command line (by default node with the launcher's flags and bin/isthmus.js;
+ * `node` means this Node). `nodeFlags` (e.g. --cpu-prof) go right after the node binary, so
+ * they need a node command.
  */
 export function gatewayArgv(gatewayCmd, nodeFlags = []) {
-  const words = (gatewayCmd ?? 'node bin/isthmus.js').trim().split(/\s+/);
+  const words = (gatewayCmd ?? ['node', ...launcherNodeFlags(), 'bin/isthmus.js'].join(' ')).trim().split(/\s+/);
   let [cmd, ...rest] = words;
   const isNode = cmd === 'node' || basename(cmd) === 'node' || cmd === process.execPath;
   if (cmd === 'node') cmd = process.execPath;
@@ -134,6 +146,20 @@ export async function startGateway({ name, gatewayCmd, nodeFlags, configDir, por
   await readyOrStop(handle, { port: ports.admin, path: '/ready', timeoutMs: readyTimeoutMs, intervalMs: 10 });
   const readyMs = performance.now() - t0;
   return { name, handle, port: ports.http, adminPort: ports.admin, startedAt: t0, readyMs, logPath, command: [cmd, ...args, ...runArgs] };
+}
+
+/**
+ * Starts `isthmus sidecar` (explicit mode: requests carry absolute-form targets) on `configDir`
+ * and waits for its admin /ready.
+ */
+export async function startSidecar({ name, configDir, port, adminPort, workDir, readyTimeoutMs = 20_000 }) {
+  const { cmd, args } = gatewayArgv(undefined);
+  const sidecarArgs = ['sidecar', '--config', configDir, '--listen', `127.0.0.1:${port}`, '--admin-port', String(adminPort), '--namespace', 'bench', '--access-log', 'off'];
+  const logPath = join(workDir, `${name}.log`);
+  const t0 = performance.now();
+  const handle = startProcess({ name, cmd, args: [...args, ...sidecarArgs], cpu: PROXY_CPU, cwd: ROOT, logPath });
+  await readyOrStop(handle, { port: adminPort, path: '/ready', timeoutMs: readyTimeoutMs, intervalMs: 10 });
+  return { name, handle, port, adminPort, startedAt: t0, readyMs: performance.now() - t0, logPath, command: [cmd, ...args, ...sidecarArgs] };
 }
 
 /** One request through `target`; throws unless it is the origin's 200 "hello world". */

@@ -1,5 +1,8 @@
 // Runs wrk (pinned with the origin on core 0) and parses its --latency report.
 import { execFile } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { findCommand, pinnedArgv, trackChild } from './processes.mjs';
 
 export const WRK = findCommand('wrk');
@@ -52,12 +55,25 @@ export function parseWrk(text) {
 }
 
 /** One wrk run against `http://127.0.0.1:port{path}` with `Host: host` and `headers` ("Name: value"). */
+/**
+ * wrk puts the URL's path in the request line; a forward proxy's clients send the absolute form
+ * (`GET http://host/path HTTP/1.1`), which only a script can set.
+ */
+function absoluteFormScript(target) {
+  const file = join(mkdtempSync(join(tmpdir(), 'isthmus-wrk-')), 'absolute-form.lua');
+  writeFileSync(file, `wrk.path = ${JSON.stringify(target)}\n`);
+  return file;
+}
+
+/** `path` may be an absolute-form target (`http://host/path`), sent as is in the request line. */
 export function runWrk({ port, path = '/', host, headers = [], durationS, threads = 1, connections = 50, cpu = 0 }) {
   const wrk = requireWrk();
   const args = [`-t${threads}`, `-c${connections}`, `-d${durationS}s`, '--latency'];
   if (host) args.push('-H', `Host: ${host}`);
   for (const header of headers) args.push('-H', header);
-  args.push(`http://127.0.0.1:${port}${path}`);
+  const absolute = /^https?:\/\//.test(path);
+  if (absolute) args.push('-s', absoluteFormScript(path));
+  args.push(`http://127.0.0.1:${port}${absolute ? '/' : path}`);
   const [file, argv] = pinnedArgv(cpu, wrk, args);
   return new Promise((resolve, reject) => {
     const child = execFile(file, argv, { timeout: (durationS + 30) * 1000, maxBuffer: 1 << 20 }, (err, stdout, stderr) => {

@@ -29,7 +29,7 @@ export interface RunOptions {
 
 export const RUN_FLAGS = [
   ['--config DIR', '(none)', 'Folder of *.yaml/*.yml/*.json to load and watch; repeatable. Without it, the embedded demo runs.'],
-  ['--demo', 'off', 'Also serve the embedded demo (examples/quickstart and examples/gateway-api) and start echo backends for its Pods.'],
+  ['--demo', 'off', 'Also serve the embedded demo (examples/quickstart, examples/gateway-api and examples/istio) and start echo backends for its Pods.'],
   ['--http-port N', '8080', 'Port for plain HTTP (logical port 80 of Ingress).'],
   ['--https-port N', '8443', 'Port for HTTPS (logical port 443 of Ingress).'],
   ['--listen-address ADDR', '0.0.0.0', 'Address the traffic listeners bind.'],

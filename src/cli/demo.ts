@@ -32,7 +32,7 @@ function isGrpcPortName(name: string | undefined): boolean {
 export function demoBanner(httpPort: number, httpsPort: number, adminPort: number): string {
   return [
     '',
-    'Isthmus is running the embedded demo (examples/quickstart and examples/gateway-api). Ingress (examples/quickstart):',
+    'Isthmus is running the embedded demo (examples/quickstart, examples/gateway-api and examples/istio). Ingress (examples/quickstart):',
     `  curl -H 'Host: shop.localhost' http://127.0.0.1:${httpPort}/`,
     `  curl -H 'Host: shop.localhost' http://127.0.0.1:${httpPort}/api/orders`,
     `  curl http://127.0.0.1:${httpPort}/anything            # the host-less rule`,
@@ -47,7 +47,11 @@ export function demoBanner(httpPort: number, httpsPort: number, adminPort: numbe
     `  curl -i -H 'X-Debug: 1' http://headers.gw.localhost:${httpPort}/  # request and response header modifiers`,
     `  curl -k https://secure.gw.localhost:${httpsPort}/              # HTTPS listener, SNI *.gw.localhost`,
     '  (gRPC on grpc.gw.localhost: see examples/gateway-api/README.md)',
-    'Edit the YAML in examples/quickstart/ or examples/gateway-api/ (or run with --config DIR) and the change applies within a second.',
+    'Istio (examples/istio: Bookinfo routing at the edge):',
+    `  curl http://bookinfo.localhost:${httpPort}/productpage             # Gateway + VirtualService → productpage`,
+    `  curl -H 'end-user: jason' http://reviews.bookinfo.localhost:${httpPort}/   # reviews v2 (DestinationRule subset)`,
+    `  curl http://reviews.bookinfo.localhost:${httpPort}/                # reviews v1 or v3, 50/50`,
+    'Edit the YAML in examples/quickstart/, examples/gateway-api/ or examples/istio/ (or run with --config DIR) and the change applies within a second.',
     '',
   ].join('\n');
 }

@@ -27,6 +27,11 @@ export interface GatewayDeps {
   /** Operational log lines (not access logs); default stderr. */
   readonly log?: (line: string) => void;
   readonly source?: ConfigSource;
+  /**
+   * Resources → IR; default translate() with the run flags. `isthmus sidecar` passes its mesh
+   * translation (translate-sidecar.ts) and keeps everything else: reloads, admin, metrics, logs.
+   */
+  readonly translate?: (snapshot: ResourceSnapshot) => TranslateResult;
 }
 
 export class Gateway {
@@ -37,6 +42,7 @@ export class Gateway {
   private readonly admin: AdminServer;
   private readonly log: (line: string) => void;
   private readonly clock: Clock;
+  private readonly translate: (snapshot: ResourceSnapshot) => TranslateResult;
   private applied: TranslateResult | undefined;
   private lastDiagnostics: readonly Diagnostic[] = [];
   private lastStatuses: readonly ObjectStatus[] = [];
@@ -49,6 +55,7 @@ export class Gateway {
     this.clock = deps.clock ?? systemClock;
     this.log = deps.log ?? ((line) => process.stderr.write(line + '\n'));
     this.source = deps.source ?? new FileSource({ dirs: options.configDirs });
+    this.translate = deps.translate ?? ((snapshot) => this.translateEdge(snapshot));
     this.dataPlane = new DataPlane({
       trustedProxies: options.trustedProxies,
       transport: new UndiciTransport(),
@@ -122,13 +129,7 @@ export class Gateway {
       this.reject(snapshot.generation, snapshot.diagnostics, started, 'the files have errors');
       return;
     }
-    const result = translate(snapshot, {
-      ingressClass: this.options.ingressClass,
-      ingressController: this.options.ingressController,
-      istioGatewayLabels: this.options.istioGatewayLabels,
-      statusAddress: this.options.listenAddress === '0.0.0.0' ? '127.0.0.1' : this.options.listenAddress,
-      binds: { listenAddress: this.options.listenAddress, portMap: this.options.portMap },
-    });
+    const result = this.translate(snapshot);
     const outcome = await this.dataPlane.apply(result.ir);
     const diagnostics = [...snapshot.diagnostics, ...result.diagnostics, ...outcome.diagnostics];
     if (outcome.outcome === 'rejected') {
@@ -150,6 +151,16 @@ export class Gateway {
         `${routes} routes, ${result.ir.clusters.length} clusters, ${errors} errors, ${diagnostics.length - errors} warnings`,
     );
     this.publishApply(snapshot.generation, 'applied', durationMs, diagnostics);
+  }
+
+  private translateEdge(snapshot: ResourceSnapshot): TranslateResult {
+    return translate(snapshot, {
+      ingressClass: this.options.ingressClass,
+      ingressController: this.options.ingressController,
+      istioGatewayLabels: this.options.istioGatewayLabels,
+      statusAddress: this.options.listenAddress === '0.0.0.0' ? '127.0.0.1' : this.options.listenAddress,
+      binds: { listenAddress: this.options.listenAddress, portMap: this.options.portMap },
+    });
   }
 
   private reject(generation: number, diagnostics: readonly Diagnostic[], started: number, why: string): void {

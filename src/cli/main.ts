@@ -1,4 +1,4 @@
-// `isthmus run | validate | echo`: the command-line contract other tools and tests drive.
+// `isthmus run | validate | echo | sidecar`: the command-line contract other tools and tests drive.
 // Each command loads its modules when it runs, so `--help` and `echo` start fast.
 import { parseArgs } from 'node:util';
 import { parseRunArgs, RUN_FLAGS, UsageError, type RunOptions } from './args.js';
@@ -9,6 +9,9 @@ Usage:
   isthmus run [--config DIR ...] [flags]     serve the resources in the folders (watched)
   isthmus validate DIR [DIR ...]             print every diagnostic; exit 1 if any is an error
   isthmus echo --listen HOST:PORT --name N   run the demo backend (answers with JSON about the request)
+  isthmus sidecar --config DIR [--listen 127.0.0.1:15001]
+                                             outbound proxy for one workload: mesh VirtualServices
+                                             and DestinationRules (docs/sidecar.md; sidecar --help)
   isthmus --help | run --help
 `;
 
@@ -38,6 +41,10 @@ export async function main(argv: string[]): Promise<void> {
         return await validate(rest);
       case 'echo':
         return await echo(rest);
+      case 'sidecar': {
+        const { runSidecar } = await import('../sidecar/run-sidecar.js');
+        return await runSidecar(rest);
+      }
       default:
         throw new UsageError(`unknown command ${JSON.stringify(command)}`);
     }

@@ -293,6 +293,12 @@ export interface IrMirror {
   readonly cluster: string;
   /** 0..100; absent means 100. */
   readonly percent?: number;
+  /**
+   * Send the copy with `-shadow` appended to its Host (before any port: `a:8080` → `a-shadow:8080`),
+   * Envoy's default for mirrors, which Istio documents for its `mirror`: the mirrored service can
+   * tell copies from live requests. Absent: the Host is the live request's.
+   */
+  readonly shadowHost?: boolean;
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -81,7 +81,7 @@ export function translate(snapshot: ResourceSnapshot, options: TranslateOptions)
 }
 
 /** Cluster names that routes forward or mirror to. */
-function usedClusters(listeners: readonly IrListener[]): Set<string> {
+export function usedClusters(listeners: readonly IrListener[]): Set<string> {
   const used = new Set<string>();
   for (const l of listeners) {
     for (const vh of l.virtualHosts) {

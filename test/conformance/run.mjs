@@ -21,6 +21,8 @@ const USAGE = `usage: node run.mjs --gateway "<command>" --cases <file-or-dir> [
                              --port-map 80=P1,443=P2,... --listen-address 127.0.0.1
   --cases PATH           a case file, or a folder of them (searched recursively); repeatable
   --filter REGEX         run only cases whose "<test> :: <case name>" matches
+  --exclude REGEX        leave out cases whose "<test> :: <case name>" matches (counted
+                         and listed as excluded, never as passed)
   --json FILE            write every result as JSON
   --verbose              progress, config details and gateway output on failures
   --keep                 keep each test's temp folder (config dir, gateway log)
@@ -30,7 +32,8 @@ const USAGE = `usage: node run.mjs --gateway "<command>" --cases <file-or-dir> [
   --settle MS            after a deletion, keep retrying a failing case this long (default 5000)
   --case-timeout MS      give up on one case after this long (default 300000)
   --istio-mesh MODE      bind (default): bind mesh VirtualServices to a synthetic Istio
-                         Gateway and test them through it; skip: SKIP mesh-scope cases
+                         Gateway and test them through it; skip: SKIP mesh-scope cases;
+                         sidecar: send mesh-scope cases to "<gateway cmd> sidecar" (by Host)
   --status-checks        also check statusChecks through GET /api/status
   --consistency          require 3 consecutive passes within 30 s per simple case (like the suite)
   --endpointslices       also write an EndpointSlice per selector Service
@@ -46,7 +49,7 @@ const USAGE = `usage: node run.mjs --gateway "<command>" --cases <file-or-dir> [
 
 function parseArgs(argv) {
   const o = {
-    gateway: null, cases: [], filter: null, json: null, verbose: false, keep: false,
+    gateway: null, cases: [], filter: null, exclude: null, json: null, verbose: false, keep: false,
     timeoutMs: 10000, readyTimeoutMs: 20000, reloadWaitMs: 1500, settleMs: 5000, caseTimeoutMs: 300000,
     istioMesh: 'bind', statusChecks: false, consistency: false, endpointSlices: false, weightAttempts: 3,
     baseManifests: null, gatewayClass: 'isthmus', controllerName: 'isthmus.dev/gateway-controller',
@@ -68,6 +71,7 @@ function parseArgs(argv) {
       case '--gateway': o.gateway = val(); break;
       case '--cases': o.cases.push(val()); break;
       case '--filter': o.filter = new RegExp(val()); break;
+      case '--exclude': o.exclude = new RegExp(val()); break;
       case '--json': o.json = val(); break;
       case '--verbose': case '-v': o.verbose = true; break;
       case '--keep': o.keep = true; break;
@@ -76,7 +80,7 @@ function parseArgs(argv) {
       case '--reload-wait': o.reloadWaitMs = num(val(), a); break;
       case '--settle': o.settleMs = num(val(), a); break;
       case '--case-timeout': o.caseTimeoutMs = num(val(), a); break;
-      case '--istio-mesh': o.istioMesh = val(); if (!['bind', 'skip'].includes(o.istioMesh)) throw new Error('--istio-mesh is bind or skip'); break;
+      case '--istio-mesh': o.istioMesh = val(); if (!['bind', 'skip', 'sidecar'].includes(o.istioMesh)) throw new Error('--istio-mesh is bind, skip or sidecar'); break;
       case '--status-checks': o.statusChecks = true; break;
       case '--consistency': o.consistency = true; break;
       case '--endpointslices': o.endpointSlices = true; break;
@@ -136,7 +140,7 @@ function detectSuite(file, data) {
 // ---- results ----
 
 const results = [];
-const counts = { PASS: 0, FAIL: 0, SKIP: 0 };
+const counts = { PASS: 0, FAIL: 0, SKIP: 0, EXCLUDED: 0 };
 let opts;
 
 function emit(test, name, r, extra = {}) {
@@ -182,7 +186,10 @@ const tempDirs = new Set();
 async function runFile({ file, data }, shared) {
   const suite = detectSuite(file, data);
   const test = suite === 'gateway-api' ? data.test ?? basename(file, '.json') : `${suite}/${data.name ?? basename(file, '.json')}`;
-  const selected = data.cases.filter((c) => !opts.filter || opts.filter.test(`${test} :: ${c.name}`));
+  const chosen = data.cases.filter((c) => !opts.filter || opts.filter.test(`${test} :: ${c.name}`));
+  const isExcluded = (c) => opts.exclude !== null && opts.exclude.test(`${test} :: ${c.name}`);
+  for (const c of chosen.filter(isExcluded)) emit(test, c.name, { status: 'EXCLUDED', reason: `--exclude ${opts.exclude.source}` }, { file });
+  const selected = chosen.filter((c) => !isExcluded(c));
   const statusChecks = (data.statusChecks ?? []).filter((sc) => !opts.filter || opts.filter.test(`${test} :: ${describeStatusCheck(sc)}`));
   if (!selected.length && !statusChecks.length) return;
   const { groups, unresolved } = groupCases(data, selected);
@@ -219,6 +226,7 @@ async function runGroup({ file, data, suite, test, manifests, cases, statusCheck
   const configDir = join(work, 'config');
   let fleet;
   let gw;
+  let sidecar;
   try {
     let config;
     try {
@@ -256,6 +264,26 @@ async function runGroup({ file, data, suite, test, manifests, cases, statusCheck
       return;
     }
 
+    // --istio-mesh sidecar: mesh-scope cases go to `isthmus sidecar` on the same folder, as a
+    // workload's redirected connections would (transparent mode: routed by Host, which names the
+    // Service and port).
+    let sidecarPort;
+    if (suite === 'istio' && opts.istioMesh === 'sidecar' && runnable.some((c) => c.scope === 'mesh')) {
+      const [sidecarAdmin, port] = [await allocPort(), await allocPort()];
+      const sidecarArgs = [
+        'sidecar', '--config', configDir, '--admin-port', String(sidecarAdmin), '--listen', `${opts.listenAddress}:${port}`,
+        '--namespace', data.backendService?.namespace ?? 'default',
+      ];
+      log(`   sidecar: ${opts.gateway} ${sidecarArgs.join(' ')}`);
+      sidecar = new GatewayProcess({ command: opts.gateway, args: sidecarArgs, logFile: join(work, 'sidecar.log') });
+      const sidecarReady = await sidecar.waitReady(sidecarAdmin, opts.readyTimeoutMs);
+      if (!sidecarReady.ok) {
+        failAll(`sidecar: ${sidecarReady.reason}; ${sidecar.tails(800)}`);
+        return;
+      }
+      sidecarPort = port;
+    }
+
     if (statusChecks.length) {
       const st = await adminGetJson(adminPort, '/api/status');
       for (const sc of statusChecks) {
@@ -264,7 +292,7 @@ async function runGroup({ file, data, suite, test, manifests, cases, statusCheck
     }
 
     const env = {
-      suite, test, data, config, fleet, adminPort, options: opts, WebSocket: shared.WebSocket,
+      suite, test, data, config, fleet, adminPort, sidecarPort, options: opts, WebSocket: shared.WebSocket,
       backendMode: suite === 'ingress' || suite === 'ingress-nginx' ? 'service' : 'pod',
     };
     for (const c of runnable) {
@@ -288,6 +316,7 @@ async function runGroup({ file, data, suite, test, manifests, cases, statusCheck
     }
   } finally {
     await gw?.stop();
+    await sidecar?.stop();
     await fleet?.stop();
     if (opts.keep) process.stderr.write(`kept ${work}\n`);
     else {
@@ -341,11 +370,11 @@ async function main() {
   }
   // Finding no case is a failure, not a quiet pass: a moved folder must not turn the suite off.
   if (!results.length) process.stderr.write('conformance: FAIL: no case was selected (check --cases and --filter)\n');
-  const summary = `${counts.PASS} passed, ${counts.FAIL} failed, ${counts.SKIP} skipped`;
+  const summary = `${counts.PASS} passed, ${counts.FAIL} failed, ${counts.SKIP} skipped${counts.EXCLUDED ? `, ${counts.EXCLUDED} excluded` : ''}`;
   if (opts.json) {
     writeFileSync(opts.json, JSON.stringify({
       gateway: opts.gateway, startedAt: new Date(started).toISOString(), durationMs: Date.now() - started,
-      summary: { passed: counts.PASS, failed: counts.FAIL, skipped: counts.SKIP }, results,
+      summary: { passed: counts.PASS, failed: counts.FAIL, skipped: counts.SKIP, excluded: counts.EXCLUDED }, results,
     }, null, 2));
   }
   process.stdout.write(`${summary}\n`);

@@ -43,6 +43,8 @@ export interface CompiledMirror {
   readonly cluster: ClusterRuntime;
   /** True for the share of requests (percent) that is mirrored. */
   sample(): boolean;
+  /** IrMirror.shadowHost. */
+  readonly shadowHost: boolean;
 }
 
 export interface RouteDefaults {
@@ -96,7 +98,7 @@ export function compileRoute(
           const cluster = clusters.get(m.cluster);
           if (cluster === undefined) return [];
           const percent = m.percent ?? 100;
-          return [{ cluster, sample: percent >= 100 ? () => true : () => random.next() * 100 < percent }];
+          return [{ cluster, sample: percent >= 100 ? () => true : () => random.next() * 100 < percent, shadowHost: m.shadowHost === true }];
         });
   return {
     name: route.name,

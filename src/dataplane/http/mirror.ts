@@ -34,7 +34,20 @@ export function sendMirrors(mirrors: readonly CompiledMirror[], request: Upstrea
     const endpoint = mirror.cluster.lb.pick(lbContext);
     if (endpoint === undefined) continue;
     endpoint.inFlight++;
-    const copy: UpstreamRequest = { ...request, headers: [...request.headers] };
+    const copy: UpstreamRequest = { ...request, headers: mirror.shadowHost ? withShadowHost(request.headers) : [...request.headers] };
     transport.send(endpoint, mirror.cluster.connection, copy, new DiscardHandler(endpoint));
   }
+}
+
+/** The headers with `-shadow` appended to Host's name part (`a.b:8080` → `a.b-shadow:8080`; `[::1]:80` → `[::1]-shadow:80`). */
+export function withShadowHost(headers: readonly string[]): string[] {
+  const out = [...headers];
+  for (let i = 0; i < out.length; i += 2) {
+    if (out[i]!.toLowerCase() !== 'host') continue;
+    const host = out[i + 1]!;
+    const colon = host.lastIndexOf(':');
+    const hasPort = colon > host.lastIndexOf(']') && /^\d+$/.test(host.slice(colon + 1));
+    out[i + 1] = hasPort ? `${host.slice(0, colon)}-shadow${host.slice(colon)}` : `${host}-shadow`;
+  }
+  return out;
 }

@@ -23,9 +23,10 @@ export function embeddedDemoDir(): string {
   return path.join(packageRoot(), 'examples', 'quickstart');
 }
 
-/** Every folder `--demo` serves: examples/quickstart (Ingress) and examples/gateway-api. */
+/** Every folder `--demo` serves: examples/quickstart (Ingress), examples/gateway-api and examples/istio. */
 export function embeddedDemoDirs(): string[] {
-  return [embeddedDemoDir(), path.join(packageRoot(), 'examples', 'gateway-api')];
+  const root = packageRoot();
+  return [embeddedDemoDir(), path.join(root, 'examples', 'gateway-api'), path.join(root, 'examples', 'istio')];
 }
 
 /** The demo as a source: the files of both example folders, watched like any config folder. */

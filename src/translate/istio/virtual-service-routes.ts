@@ -367,8 +367,8 @@ function translateMirrors(http: IstioHttpRoute, at: string, resolve: (d: IstioDe
   const percentOf = (p: { value: number } | undefined): { percent?: number } => (p === undefined ? {} : { percent: Math.max(0, Math.min(100, p.value)) });
   if (http.mirror) {
     const pct = http.mirrorPercentage ?? (http.mirrorPercent !== undefined ? { value: http.mirrorPercent } : undefined);
-    out.push({ cluster: resolve(http.mirror, `${at}.mirror`), ...percentOf(pct) });
+    out.push({ cluster: resolve(http.mirror, `${at}.mirror`), ...percentOf(pct), shadowHost: true });
   }
-  (http.mirrors ?? []).forEach((m, k) => out.push({ cluster: resolve(m.destination, `${at}.mirrors[${k}].destination`), ...percentOf(m.percentage) }));
+  (http.mirrors ?? []).forEach((m, k) => out.push({ cluster: resolve(m.destination, `${at}.mirrors[${k}].destination`), ...percentOf(m.percentage), shadowHost: true }));
   return out;
 }
