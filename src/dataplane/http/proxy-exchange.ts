@@ -419,7 +419,9 @@ const GRPC_STATUS_HEADERS = ['grpc-status', 'grpc-message', 'grpc-status-details
  * trailers whenever the headers did not end the stream). Removed from `headers` in place.
  */
 function takeGrpcStatus(headers: Record<string, string | string[]>): Record<string, string | string[]> | undefined {
-  if (headers['grpc-status'] === undefined || !String(headers['content-type'] ?? '').startsWith('application/grpc')) return undefined;
+  // gRPC proper only: gRPC-Web (application/grpc-web) keeps a trailers-only status in the headers,
+  // where browsers can read it.
+  if (headers['grpc-status'] === undefined || !/^application\/grpc($|[+;])/.test(String(headers['content-type'] ?? ''))) return undefined;
   const moved: Record<string, string | string[]> = {};
   for (const name of GRPC_STATUS_HEADERS) {
     const value = headers[name];

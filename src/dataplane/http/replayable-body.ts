@@ -26,7 +26,7 @@ export function shouldBufferBody(method: string, headers: IncomingHttpHeaders, r
  * whose length is unknown (readBodyUpTo), as Envoy buffers retried requests up to its limit.
  */
 export function shouldBufferGrpcBody(headers: IncomingHttpHeaders, retry: CompiledRetryPolicy): boolean {
-  return retry.readsGrpcStatus && headers['content-length'] === undefined && (headers['content-type'] ?? '').startsWith('application/grpc');
+  return retry.readsGrpcStatus && headers['content-length'] === undefined && /^application\/grpc($|[+;-])/.test(headers['content-type'] ?? '');
 }
 
 /**
