@@ -76,3 +76,74 @@ function explainRefusal(fragment: string): string | undefined {
   if (fragment.startsWith('(?>')) return `atomic group: ${reason}`;
   return undefined;
 }
+
+/** Replaces every match of a pattern in a value (Envoy `regex_rewrite`, RE2 GlobalReplace). */
+export interface RegexRewrite {
+  readonly source: string;
+  replaceAll(value: string): string;
+}
+
+export type RegexRewriteCompileResult = { readonly kind: 'ok'; readonly rewrite: RegexRewrite } | { readonly kind: 'invalid'; readonly message: string };
+
+/** A substitution, parsed once: literal text and capture-group references. */
+type SubstitutionPart = { readonly kind: 'text'; readonly text: string } | { readonly kind: 'group'; readonly index: number };
+
+class Re2GlobalReplace implements RegexRewrite {
+  constructor(
+    readonly source: string,
+    private readonly re: RE2JS,
+    private readonly parts: readonly SubstitutionPart[],
+  ) {}
+  replaceAll(value: string): string {
+    const m = this.re.matcher(value);
+    let out = '';
+    let last = 0;
+    let lastMatchEnd = -1;
+    while (m.find()) {
+      const start = m.start();
+      const end = m.end();
+      // RE2 GlobalReplace: an empty match right where the previous match ended is not a new one.
+      if (start === end && start === lastMatchEnd) continue;
+      out += value.slice(last, start);
+      for (const p of this.parts) out += p.kind === 'text' ? p.text : (m.group(p.index) ?? '');
+      last = end;
+      lastMatchEnd = end;
+    }
+    return out + value.slice(last);
+  }
+}
+
+/**
+ * Compiles `pattern` (RE2 syntax) and `substitution` in RE2's rewrite syntax, as Envoy's
+ * `regex_rewrite` takes them: `\0` is the whole match, `\1`..`\9` a capture group, `\\` a
+ * backslash. A reference to a group the pattern does not have, or any other escape, is invalid.
+ */
+export function compileRegexRewrite(pattern: string, substitution: string): RegexRewriteCompileResult {
+  let re: RE2JS;
+  try {
+    re = RE2JS.compile(pattern);
+  } catch (err) {
+    return { kind: 'invalid', message: `invalid regular expression ${quote(pattern)}: ${describeCompileError(err, pattern)}` };
+  }
+  const parts: SubstitutionPart[] = [];
+  let text = '';
+  for (let i = 0; i < substitution.length; i++) {
+    const c = substitution[i]!;
+    if (c !== '\\') {
+      text += c;
+      continue;
+    }
+    const next = substitution[i + 1];
+    i++;
+    if (next === '\\') text += '\\';
+    else if (next !== undefined && next >= '0' && next <= '9') {
+      const index = Number(next);
+      if (index > re.groupCount()) return { kind: 'invalid', message: `substitution ${quote(substitution)} refers to group \\${index}; the pattern has ${re.groupCount()}` };
+      if (text !== '') parts.push({ kind: 'text', text });
+      text = '';
+      parts.push({ kind: 'group', index });
+    } else return { kind: 'invalid', message: `substitution ${quote(substitution)}: "\\${next ?? ''}" is not \\0-\\9 or \\\\` };
+  }
+  if (text !== '') parts.push({ kind: 'text', text });
+  return { kind: 'ok', rewrite: new Re2GlobalReplace(pattern, re, parts) };
+}

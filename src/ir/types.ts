@@ -179,7 +179,11 @@ export type IrPathMatch =
   | { readonly kind: 'regex'; readonly value: string };
 
 export interface IrStringMatch {
-  /** Header names are lower-case; query parameter names are case-sensitive. */
+  /**
+   * Header names are lower-case; query parameter names are case-sensitive. In `headers`, `:method`
+   * and `:scheme` match the request's method and the listener's scheme (`http`/`https`), as
+   * Envoy's pseudo-header matches do for every HTTP version.
+   */
   readonly name: string;
   readonly kind: 'exact' | 'regex' | 'present' | 'absent' | 'prefix';
   readonly value?: string;
@@ -222,7 +226,12 @@ export interface IrRedirect {
 
 export type IrPathRewrite =
   | { readonly kind: 'full'; readonly value: string }
-  | { readonly kind: 'prefix'; readonly matchedPrefix: string; readonly value: string };
+  | { readonly kind: 'prefix'; readonly matchedPrefix: string; readonly value: string }
+  /**
+   * Every match of `pattern` (RE2) in the path is replaced by `substitution`, in which `\0`..`\9`
+   * are capture groups and `\\` a backslash (Envoy `regex_rewrite`, Istio `uriRegexRewrite`).
+   */
+  | { readonly kind: 'regex'; readonly pattern: string; readonly substitution: string };
 
 export interface IrTimeouts {
   /** Whole request, from the first byte received to the last byte sent, retries and backoffs included. 0 disables. */
@@ -324,6 +333,14 @@ export interface IrFault {
 /** Gateway API HTTPCORSFilter. Origins are `scheme://host[:port]`, `*`, or with a `*.` host wildcard. */
 export interface IrCors {
   readonly allowOrigins: readonly string[];
+  /** Origins allowed by pattern as well (Istio `allowOrigins` prefix / regex, case-sensitive; regexes RE2, whole origin). */
+  readonly allowOriginPatterns?: readonly IrOriginPattern[];
+  /**
+   * A preflight whose origin is not allowed: `forward` passes it to the route's upstream (Envoy's
+   * default, Istio `unmatchedPreflights: FORWARD`); `respond` answers it here, 200 without any CORS
+   * header (Istio `IGNORE`). Absent: forward.
+   */
+  readonly unmatchedPreflight?: 'forward' | 'respond';
   /** Methods, or `*`; absent = none beyond the CORS-safelisted GET, HEAD, POST. */
   readonly allowMethods?: readonly string[];
   /** Request header names, or `*`. */
@@ -338,6 +355,8 @@ export interface IrCors {
    */
   readonly listSeparator?: ', ' | ',';
 }
+
+export type IrOriginPattern = { readonly kind: 'prefix'; readonly value: string } | { readonly kind: 'regex'; readonly value: string };
 
 export interface IrHeaderModifier {
   readonly set?: readonly IrHeader[];

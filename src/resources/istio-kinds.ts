@@ -1,5 +1,5 @@
 // Istio networking kinds (networking.istio.io v1, v1beta1 and v1alpha3: one spec, three versions):
-// Gateway, VirtualService, DestinationRule. Validated with zod: the npm package that ships Istio's
+// Gateway, VirtualService, DestinationRule, ServiceEntry. Validated with zod: the npm package that ships Istio's
 // CRD schemas (@kubernetes-models/istio 3.x) needs Node 22, and Isthmus runs on Node 20.
 // Fields are checked for shape only; meaning (hosts, regexes, references) is the translator's,
 // so a bad value drops the smallest unit instead of the whole object. Fields the translator does
@@ -95,7 +95,7 @@ const httpRouteSchema = z.object({
     .optional(),
   directResponse: z.object({ status: z.number().int().min(200).max(599), body: z.object({ string: z.string().optional(), bytes: z.string().optional() }).optional() }).optional(),
   delegate: z.object({ name: z.string().optional(), namespace: z.string().optional() }).optional(),
-  rewrite: z.object({ uri: z.string().optional(), authority: z.string().optional(), uriRegexRewrite: unknownField }).optional(),
+  rewrite: z.object({ uri: z.string().optional(), authority: z.string().optional(), uriRegexRewrite: z.object({ match: z.string(), rewrite: z.string() }).optional() }).optional(),
   timeout: z.string().optional(),
   retries: z.object({ attempts: z.number().int().min(0).optional(), perTryTimeout: z.string().optional(), retryOn: z.string().optional(), retryRemoteLocalities: z.boolean().optional() }).optional(),
   fault: z
@@ -192,6 +192,38 @@ const destinationRuleSpecSchema = z.object({
   workloadSelector: unknownField,
 });
 
+// --- ServiceEntry ----------------------------------------------------------------------------
+
+const serviceEntryPortSchema = z.object({
+  number: z.number().int().min(1).max(65535),
+  protocol: z.string().optional(),
+  name: z.string().min(1),
+  targetPort: z.number().int().min(1).max(65535).optional(),
+});
+
+/** A WorkloadEntry spec inline: where one instance of the entry's hosts runs. */
+const workloadEntrySchema = z.object({
+  address: z.string().optional(),
+  ports: z.record(z.string(), z.number().int().min(1).max(65535)).optional(),
+  labels: z.record(z.string(), z.string()).optional(),
+  network: z.string().optional(),
+  locality: z.string().optional(),
+  weight: z.number().int().min(0).optional(),
+  serviceAccount: z.string().optional(),
+});
+
+const serviceEntrySpecSchema = z.object({
+  hosts: z.array(z.string().min(1)).min(1),
+  addresses: z.array(z.string()).optional(),
+  ports: z.array(serviceEntryPortSchema).default([]),
+  location: z.enum(['MESH_EXTERNAL', 'MESH_INTERNAL']).optional(),
+  resolution: z.enum(['NONE', 'STATIC', 'DNS', 'DNS_ROUND_ROBIN']).optional(),
+  endpoints: z.array(workloadEntrySchema).optional(),
+  workloadSelector: z.object({ labels: z.record(z.string(), z.string()).optional() }).optional(),
+  exportTo: z.array(z.string()).optional(),
+  subjectAltNames: z.array(z.string()).optional(),
+});
+
 export type IstioGatewaySpec = DeepReadonly<z.infer<typeof gatewaySpecSchema>>;
 export type IstioServer = IstioGatewaySpec['servers'][number];
 export type VirtualServiceSpec = DeepReadonly<z.infer<typeof virtualServiceSpecSchema>>;
@@ -201,6 +233,9 @@ export type IstioStringMatch = DeepReadonly<z.infer<typeof stringMatchSchema>>;
 export type IstioDestination = DeepReadonly<z.infer<typeof destinationSchema>>;
 export type IstioHeaders = DeepReadonly<z.infer<typeof headersSchema>>;
 export type DestinationRuleSpec = DeepReadonly<z.infer<typeof destinationRuleSpecSchema>>;
+export type ServiceEntrySpec = DeepReadonly<z.infer<typeof serviceEntrySpecSchema>>;
+export type ServiceEntryPort = ServiceEntrySpec['ports'][number];
+export type IstioWorkloadEntry = NonNullable<ServiceEntrySpec['endpoints']>[number];
 export type IstioTrafficPolicy = DeepReadonly<z.infer<typeof trafficPolicySchema>>;
 export type IstioPortTrafficPolicy = DeepReadonly<z.infer<typeof portTrafficPolicySchema>>;
 
@@ -216,7 +251,8 @@ interface IstioObject<K extends string, S> {
 export type IstioGateway = IstioObject<'Gateway', IstioGatewaySpec>;
 export type VirtualService = IstioObject<'VirtualService', VirtualServiceSpec>;
 export type DestinationRule = IstioObject<'DestinationRule', DestinationRuleSpec>;
-export type IstioResource = IstioGateway | VirtualService | DestinationRule;
+export type ServiceEntry = IstioObject<'ServiceEntry', ServiceEntrySpec>;
+export type IstioResource = IstioGateway | VirtualService | DestinationRule | ServiceEntry;
 
 
 function istioKinds<K extends string, S>(kind: K, spec: z.ZodType<S>): KindDefinition<IstioObject<K, DeepReadonly<S>>>[] {
@@ -236,4 +272,5 @@ export const istioKindDefinitions: readonly KindDefinition<IstioResource>[] = [
   ...istioKinds('Gateway', gatewaySpecSchema),
   ...istioKinds('VirtualService', virtualServiceSpecSchema),
   ...istioKinds('DestinationRule', destinationRuleSpecSchema),
+  ...istioKinds('ServiceEntry', serviceEntrySpecSchema),
 ];

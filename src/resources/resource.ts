@@ -4,7 +4,7 @@ import type { EndpointSlice } from './endpoint-slice.js';
 import type { BackendTlsPolicy, Gateway, GatewayClass, GrpcRoute, HttpRoute, ListenerSet, ReferenceGrant } from './gateway-api-kinds.js';
 import type { Endpoints } from './endpoints.js';
 import type { Ingress } from './ingress.js';
-import type { DestinationRule, IstioGateway, VirtualService } from './istio-kinds.js';
+import type { DestinationRule, IstioGateway, ServiceEntry, VirtualService } from './istio-kinds.js';
 import type { IngressClass } from './ingress-class.js';
 import type { Namespace } from './namespace.js';
 import type { Pod } from './pod.js';
@@ -16,7 +16,7 @@ export type { EndpointSlice } from './endpoint-slice.js';
 export type { BackendTlsPolicy, Gateway, GatewayClass, GatewayListener, GatewayRoute, GrpcRoute, GrpcRouteFilter, GrpcRouteMatch, GrpcRouteRule, HttpBackendRef, HttpRoute, HttpRouteFilter, HttpRouteMatch, HttpRouteRule, ListenerEntry, ListenerSet, ParentRef, ReferenceGrant } from './gateway-api-kinds.js';
 export type { Endpoints } from './endpoints.js';
 export type { Ingress } from './ingress.js';
-export type { DestinationRule, IstioGateway, VirtualService } from './istio-kinds.js';
+export type { DestinationRule, IstioGateway, ServiceEntry, VirtualService } from './istio-kinds.js';
 export type { IngressClass } from './ingress-class.js';
 export type { Namespace } from './namespace.js';
 export type { ObjectMeta } from './object-meta.js';
@@ -44,7 +44,8 @@ export type Resource =
   | BackendTlsPolicy
   | IstioGateway
   | VirtualService
-  | DestinationRule;
+  | DestinationRule
+  | ServiceEntry;
 
 export type ResourceKind = Resource['kind'];
 

@@ -20,6 +20,7 @@ import type {
   Resource,
   Secret,
   Service,
+  ServiceEntry,
   VirtualService,
 } from '../resources/resource.js';
 import { isIstioApiVersion } from '../resources/well-known.js';
@@ -50,6 +51,7 @@ export interface ResourceIndex {
   readonly istioGateways: readonly IstioGateway[];
   readonly virtualServices: readonly VirtualService[];
   readonly destinationRules: readonly DestinationRule[];
+  readonly serviceEntries: readonly ServiceEntry[];
 }
 
 export function namespacedKey(namespace: string | undefined, name: string): string {
@@ -87,6 +89,7 @@ export function indexResources(resources: readonly Resource[]): ResourceIndex {
   const istioGateways: IstioGateway[] = [];
   const virtualServices: VirtualService[] = [];
   const destinationRules: DestinationRule[] = [];
+  const serviceEntries: ServiceEntry[] = [];
   for (const resource of resources) {
     const key = namespacedKey(resource.metadata.namespace, resource.metadata.name);
     switch (resource.kind) {
@@ -133,6 +136,9 @@ export function indexResources(resources: readonly Resource[]): ResourceIndex {
       case 'DestinationRule':
         destinationRules.push(resource);
         break;
+      case 'ServiceEntry':
+        serviceEntries.push(resource);
+        break;
       case 'HTTPRoute':
         httpRoutes.push(resource);
         break;
@@ -177,5 +183,6 @@ export function indexResources(resources: readonly Resource[]): ResourceIndex {
     istioGateways,
     virtualServices,
     destinationRules,
+    serviceEntries,
   };
 }

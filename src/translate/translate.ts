@@ -10,6 +10,7 @@ import { createClusterSet } from './services/cluster-set.js';
 import { bindListeners, type BindOptions } from './binds/bind-listeners.js';
 import { createIstioClusters } from './istio/destination-rules.js';
 import { DEFAULT_ISTIO_GATEWAY_LABELS } from './istio/istio-gateways.js';
+import { createServiceEntryHosts } from './istio/service-entries.js';
 import { translateIstio } from './istio/translate-istio.js';
 import type { IrListener } from '../ir/types.js';
 import { applyListenerConflicts } from './gateway-api/listener-conflict-status.js';
@@ -62,7 +63,7 @@ export function translate(snapshot: ResourceSnapshot, options: TranslateOptions)
   const gatewayApi = translateGatewayApi(index, { gatewayController: options.gatewayController ?? DEFAULT_GATEWAY_CONTROLLER }, clusters, backendTls, diagnostics);
   // Ingress first: on a shared bind it decides the protocol and serves its hosts before any
   // Gateway listener does (the precedence main had before binds; bind-listeners.ts).
-  const istioClusters = createIstioClusters(index, clusters, diagnostics);
+  const istioClusters = createIstioClusters(index, clusters, diagnostics, createServiceEntryHosts(index, diagnostics));
   const istio = translateIstio(index, { gatewayLabels: options.istioGatewayLabels ?? DEFAULT_ISTIO_GATEWAY_LABELS }, istioClusters, diagnostics);
   // Then Istio Gateways: on a shared bind, Ingress and Gateway API declarations come first.
   const logical = [...ingress.listeners, ...gatewayApi.listeners, ...istio.listeners];

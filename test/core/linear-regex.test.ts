@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { compileFullMatchRegex, type FullMatchRegex } from '../../src/core/linear-regex.js';
+import { compileFullMatchRegex, compileRegexRewrite, type FullMatchRegex } from '../../src/core/linear-regex.js';
 
 function compile(source: string): FullMatchRegex {
   const result = compileFullMatchRegex(source);
@@ -90,4 +90,23 @@ test('catastrophic-backtracking patterns answer in linear time', () => {
   assert.equal(compile('(a|aa)+').test(evil), false);
   assert.equal(compile('(a|aa)+').test('a'.repeat(30_000)), true);
   assert.equal(compile('(.*a){20}').test(evil), false);
+});
+
+test('compileRegexRewrite replaces every match with RE2 rewrite syntax (Envoy regex_rewrite)', () => {
+  const rewrite = (pattern: string, substitution: string, value: string): string => {
+    const r = compileRegexRewrite(pattern, substitution);
+    assert.equal(r.kind, 'ok', JSON.stringify(r));
+    return r.kind === 'ok' ? r.rewrite.replaceAll(value) : '';
+  };
+  assert.equal(rewrite('^/service/([^/]+)(/.*)$', '\\2/instance/\\1', '/service/foo/v1/api'), '/v1/api/instance/foo');
+  // Every match, not the first only; \0 is the whole match; \\ is one backslash.
+  assert.equal(rewrite('o', '0', '/foo/boo'), '/f00/b00');
+  assert.equal(rewrite('[0-9]+', '<\\0>', '/a1/b22'), '/a<1>/b<22>');
+  assert.equal(rewrite('x', '\\\\', '/x'), '/\\');
+  // An empty match right after a match is not another match (RE2 GlobalReplace).
+  assert.equal(rewrite('a*', '-', 'baab'), '-b-b-');
+  // A missing group and an unknown escape are refused; so is a pattern RE2 refuses.
+  assert.equal(compileRegexRewrite('/(a)', '/\\2').kind, 'invalid');
+  assert.equal(compileRegexRewrite('/(a)', '/\\n').kind, 'invalid');
+  assert.equal(compileRegexRewrite('(?=a)', '/').kind, 'invalid');
 });

@@ -3,9 +3,13 @@
 // in the request phase, before any filter that wants credentials (a preflight never carries them).
 // Every other response of the route, proxied or local, gets the allow headers in the response
 // phase. A request from an origin not on the list passes through untouched, as Envoy's CORS filter
-// does: the browser, not the gateway, enforces CORS. Origins are compiled to exact strings and
-// suffixes at apply time; nothing is a regular expression.
-import type { IrCors } from '../../ir/types.js';
+// does: the browser, not the gateway, enforces CORS (a preflight from such an origin is forwarded
+// too, unless `unmatchedPreflight: respond`). Origins are compiled to exact strings and suffixes
+// at apply time, and origin patterns (Istio prefix / regex) to prefixes and RE2 matchers.
+import { assertNever } from '../../core/assert-never.js';
+import { compileFullMatchRegex } from '../../core/linear-regex.js';
+import type { IrCors, IrOriginPattern } from '../../ir/types.js';
+import { InvalidMatchError } from '../http/route-match.js';
 import { getHeader, removeHeader } from './header-list.js';
 import { CONTINUE, type FilterChain, type FilterOutcome } from './filter-types.js';
 import type { RequestContext } from './request-context.js';
@@ -13,7 +17,10 @@ import type { RequestContext } from './request-context.js';
 type OriginMatch = (origin: string) => boolean;
 
 export function compileCors(cors: IrCors): Pick<FilterChain, 'request' | 'responseHeaders'> {
-  const allowed = compileOrigins(cors.allowOrigins);
+  const byList = compileOrigins(cors.allowOrigins);
+  const patterns = (cors.allowOriginPatterns ?? []).map(compileOriginPattern);
+  const allowed: OriginMatch = patterns.length === 0 ? byList : (origin) => byList(origin) || patterns.some((p) => p(origin));
+  const answerUnmatched = cors.unmatchedPreflight === 'respond';
   const anyOrigin = cors.allowOrigins.includes('*');
   const credentials = cors.allowCredentials === true;
   const methods = cors.allowMethods ?? [];
@@ -31,7 +38,11 @@ export function compileCors(cors: IrCors): Pick<FilterChain, 'request' | 'respon
     if (ctx.method !== 'OPTIONS') return CONTINUE;
     const origin = single(ctx.headers.origin);
     const requested = single(ctx.headers['access-control-request-method']);
-    if (origin === undefined || requested === undefined || !allowed(origin)) return CONTINUE;
+    if (origin === undefined || requested === undefined) return CONTINUE;
+    if (!allowed(origin)) {
+      // Envoy with forward_not_matching_preflights off: answered here, with no CORS header.
+      return answerUnmatched ? { kind: 'respond', status: 200, details: 'cors_preflight_unmatched', headers: [], body: '', contentType: 'text/plain' } : CONTINUE;
+    }
     const out = ['access-control-allow-origin', allowOriginValue(origin), 'vary', 'Origin'];
     if (credentials) out.push('access-control-allow-credentials', 'true');
     const allowMethods = wildcardMethods ? (credentials ? requested : '*') : methods.join(sep);
@@ -87,4 +98,19 @@ function compileOrigins(origins: readonly string[]): OriginMatch {
     }
     return false;
   };
+}
+
+/** An origin pattern; a regex must cover the whole origin (RE2, as every user pattern). */
+function compileOriginPattern(p: IrOriginPattern): OriginMatch {
+  switch (p.kind) {
+    case 'prefix':
+      return (origin) => origin.startsWith(p.value);
+    case 'regex': {
+      const compiled = compileFullMatchRegex(p.value);
+      if (compiled.kind === 'invalid') throw new InvalidMatchError(compiled.message);
+      return (origin) => compiled.matcher.test(origin);
+    }
+    default:
+      return assertNever(p, 'origin pattern');
+  }
 }

@@ -55,7 +55,7 @@ export function decodeAndMatch(req: DownstreamRequest, runtime: ListenerRuntime,
   // verified one for that name: not on a connection made without SNI, or for another name.
   if (runtime.sni !== undefined && lacksClientCertificateFor(runtime.sni, req, host)) return 'misdirected_request';
   // matchRoute
-  const route = router.findVirtualHost(host)?.match({ path: target.path, query: target.query, method, headers: req.headers });
+  const route = router.findVirtualHost(host)?.match({ path: target.path, query: target.query, method, scheme: runtime.scheme, headers: req.headers });
   if (route === undefined) return 'no_route';
   return { route, path: target.path, query: target.query, authority: authority.authority, host, port: authority.port };
 }

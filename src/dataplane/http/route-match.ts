@@ -11,6 +11,8 @@ export interface MatchInput {
   /** Raw query including the leading '?', or ''. */
   readonly query: string;
   readonly method: string;
+  /** The scheme the listener serves (`http` or `https`): what a `:scheme` match reads. */
+  readonly scheme?: string;
   readonly headers: IncomingHttpHeaders;
 }
 
@@ -90,13 +92,13 @@ class FullMatch implements CompiledMatch {
     readonly path: IrPathMatch,
     private readonly matcher: PathMatcher,
     private readonly method: string | undefined,
-    private readonly headerTests: readonly ((headers: IncomingHttpHeaders) => boolean)[],
+    private readonly headerTests: readonly ((headers: IncomingHttpHeaders, input: MatchInput) => boolean)[],
     private readonly queryTests: readonly ((params: URLSearchParams) => boolean)[],
   ) {}
   test(input: MatchInput): boolean {
     if (!this.matcher.test(input.path)) return false;
     if (this.method !== undefined && input.method !== this.method) return false;
-    for (const t of this.headerTests) if (!t(input.headers)) return false;
+    for (const t of this.headerTests) if (!t(input.headers, input)) return false;
     if (this.queryTests.length > 0) {
       const params = new URLSearchParams(input.query);
       for (const t of this.queryTests) if (!t(params)) return false;
@@ -177,9 +179,13 @@ function compileStringTest(m: IrStringMatch): (value: string | undefined) => boo
   }
 }
 
-function compileHeaderMatch(m: IrStringMatch): (headers: IncomingHttpHeaders) => boolean {
+function compileHeaderMatch(m: IrStringMatch): (headers: IncomingHttpHeaders, input: MatchInput) => boolean {
   const name = m.name.toLowerCase();
   const test = compileStringTest(m);
+  // Envoy matches the request line as the pseudo-headers HTTP/2 gives it (RFC 9113 §8.3.1), for
+  // HTTP/1.1 too: Istio's method and scheme matches arrive as `:method` and `:scheme`.
+  if (name === ':method') return (_headers, input) => test(input.method);
+  if (name === ':scheme') return (_headers, input) => test(input.scheme);
   return (headers) => {
     const raw = headers[name];
     // Repeated headers are joined with ', ' as RFC 9110 §5.3 allows for list-valued fields.

@@ -20,19 +20,24 @@ export function mutualKeyPair(policy: Policy, rule: DestinationRule, index: Reso
   return readIstioKeyPair(index, rule.metadata.namespace ?? 'default', name);
 }
 
+/**
+ * `d.service` absent: a ServiceEntry host, whose name is the rule's host. `clientCertificates`
+ * collects MUTUAL client certificates for the snapshot; without it MUTUAL yields no certificate
+ * (callers that cannot carry one refuse MUTUAL first).
+ */
 export function upstreamTlsOf(
   tls: Policy['tls'],
-  d: { readonly rule: DestinationRule; readonly service: Service },
+  d: { readonly rule: DestinationRule; readonly service?: Service | undefined },
   index: ResourceIndex,
   diagnostics: Diagnostic[],
-  clientCertificates: Map<string, IrCertificate>,
+  clientCertificates?: Map<string, IrCertificate>,
 ): IrUpstreamTls | undefined {
   if (!tls || (tls.mode !== 'SIMPLE' && tls.mode !== 'MUTUAL')) return undefined;
   const ns = d.rule.metadata.namespace ?? 'default';
-  const serverName = tls.sni ?? defaultUpstreamServerName(d.service, d.service.metadata.namespace ?? 'default');
+  const serverName = tls.sni ?? (d.service ? defaultUpstreamServerName(d.service, d.service.metadata.namespace ?? 'default') : d.rule.spec.host);
   // MUTUAL: resolve() already refused a destination whose key pair is unusable.
   let clientCertificate: string | undefined;
-  if (tls.mode === 'MUTUAL' && tls.credentialName !== undefined) {
+  if (tls.mode === 'MUTUAL' && tls.credentialName !== undefined && clientCertificates !== undefined) {
     const pair = readIstioKeyPair(index, ns, tls.credentialName);
     if (pair.kind === 'ok') {
       clientCertificate = `destinationrule/${ns}/${d.rule.metadata.name}/client-certificate/${tls.credentialName}`;

@@ -20,6 +20,7 @@ import { reportUnsupported } from './destination-rule-warnings.js';
 import { HEALTH_CHECK_ANNOTATION, healthCheckOf, type HealthCheckParse } from './health-check-annotation.js';
 import { parseIstioDuration } from './istio-durations.js';
 import { serviceOfHost } from './istio-hosts.js';
+import type { ServiceEntryHosts } from './service-entries.js';
 import { activeHealthCheckOf, circuitBreakersOf, loadBalancerOf, passiveHealthOf, type Policy } from './traffic-policy.js';
 
 interface Derivation {
@@ -42,11 +43,11 @@ export interface IstioClusters {
   certificates(): IrCertificate[];
 }
 
-function mergePolicy(under: Policy | undefined, over: Policy | undefined): Policy {
+export function mergePolicy(under: Policy | undefined, over: Policy | undefined): Policy {
   return { ...(under ?? {}), ...Object.fromEntries(Object.entries(over ?? {}).filter(([, v]) => v !== undefined)) };
 }
 
-function atPort(policy: IstioTrafficPolicy | undefined, port: number): Policy {
+export function atPort(policy: IstioTrafficPolicy | undefined, port: number): Policy {
   if (!policy) return {};
   const { portLevelSettings, ...rest } = policy;
   const level = portLevelSettings?.find((p) => p.port?.number === port);
@@ -61,7 +62,7 @@ function podLabelsOf(target: string | undefined, index: ResourceIndex): Readonly
   return index.pods.get(namespacedKey(ns, name ?? ''))?.metadata.labels;
 }
 
-export function createIstioClusters(index: ResourceIndex, clusters: ClusterSet, diagnostics: Diagnostic[]): IstioClusters {
+export function createIstioClusters(index: ResourceIndex, clusters: ClusterSet, diagnostics: Diagnostic[], serviceEntries?: ServiceEntryHosts): IstioClusters {
   // One rule per Service: the oldest (Istio merges rules for one host only in narrow cases).
   const ruleByService = new Map<string, DestinationRule>();
   const healthChecks = new Map<DestinationRule, Extract<HealthCheckParse, { kind: 'ok' }>['check']>();
@@ -76,7 +77,9 @@ export function createIstioClusters(index: ResourceIndex, clusters: ClusterSet, 
     }
     const service = serviceOfHost(rule.spec.host, ns, index);
     if (!service) {
-      warn('spec.host', 'ERR_POLICY_TARGET_NOT_FOUND', `"${rule.spec.host}" is not a Service Isthmus knows (ServiceEntry is not implemented yet); the rule applies to nothing`);
+      // A ServiceEntry host: service-entries.ts applies the rule to that entry's clusters.
+      if (serviceEntries?.declares(rule.spec.host, ns)) continue;
+      warn('spec.host', 'ERR_POLICY_TARGET_NOT_FOUND', `"${rule.spec.host}" is not a Service or a ServiceEntry host Isthmus knows; the rule applies to nothing`);
       continue;
     }
     const key = namespacedKey(service.metadata.namespace, service.metadata.name);
@@ -96,7 +99,7 @@ export function createIstioClusters(index: ResourceIndex, clusters: ClusterSet, 
 
   const resolve = (host: string, subset: string | undefined, port: number | undefined, namespace: string, listenerPort?: number): DestinationResolution => {
     const service = serviceOfHost(host, namespace, index);
-    if (!service) return { kind: 'error', code: 'ERR_BACKEND_SERVICE_NOT_FOUND', message: `host "${host}" is not a Service in this configuration (ServiceEntry is not implemented yet)` };
+    if (!service) return serviceEntries?.resolve(host, subset, port, namespace, listenerPort) ?? { kind: 'error', code: 'ERR_BACKEND_SERVICE_NOT_FOUND', message: `host "${host}" is not a Service or a ServiceEntry host in this configuration` };
     const svcNs = service.metadata.namespace ?? 'default';
     let number = port;
     // Without a port, a Service's only port; else the port the request came in on, as a sidecar
@@ -185,7 +188,7 @@ export function createIstioClusters(index: ResourceIndex, clusters: ClusterSet, 
       });
     }
     const kept = base.filter((c) => !requestedBases.has(c.name) || used.has(c.name));
-    return [...kept, ...derived].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+    return [...kept, ...derived, ...(serviceEntries?.clusters() ?? [])].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
   };
 
   const certificates = (): IrCertificate[] => [...clientCertificates.values()].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));

@@ -13,6 +13,8 @@ import { compareHostnamesBySpecificity } from '../gateway-api/hostnames.js';
 import type { IstioClusters } from './destination-rules.js';
 import { hostAliases, intersectIstioHosts, resolveHost } from './istio-hosts.js';
 import { istioGatewayKey, planIstioGateways } from './istio-gateways.js';
+import { reportUnreferencedDelegates } from './virtual-service-delegates.js';
+import { reportShadowedMerge } from './virtual-service-merge.js';
 import { gatewayRefKey, translateVirtualServiceRoutes } from './virtual-service-routes.js';
 
 export interface IstioOptions {
@@ -34,9 +36,14 @@ export function translateIstio(index: ResourceIndex, options: IstioOptions, clus
   const plan = planIstioGateways(index, options.gatewayLabels, diagnostics);
   // Per port: hostname → routes, in the order VirtualServices are taken (oldest first).
   const hostsByPort = new Map<number, Map<string, HostEntry>>(plan.ports.map((p) => [p.port, new Map()]));
+  const byName = new Map(index.virtualServices.map((v) => [`${v.metadata.namespace ?? 'default'}/${v.metadata.name}`, v]));
+  const findVirtualService = (namespace: string, name: string) => byName.get(`${namespace}/${name}`);
+  reportUnreferencedDelegates(index.virtualServices, diagnostics);
 
   for (const vs of [...index.virtualServices].sort(compareByCreation)) {
     const ns = vs.metadata.namespace ?? 'default';
+    // Without hosts a VirtualService is a delegate: served only under a root that delegates to it.
+    if (vs.spec.hosts.length === 0) continue;
     const refs = vs.spec.gateways ?? ['mesh'];
     const bound: string[] = [];
     refs.forEach((ref, g) => {
@@ -59,7 +66,7 @@ export function translateIstio(index: ResourceIndex, options: IstioOptions, clus
       let routes = routesByPort.get(port);
       if (!routes) {
         const found: Diagnostic[] = [];
-        routes = translateVirtualServiceRoutes(vs, { clusters, diagnostics: found, listenerPort: port });
+        routes = translateVirtualServiceRoutes(vs, { clusters, diagnostics: found, listenerPort: port, findVirtualService });
         for (const d of found) if (!diagnostics.some((e) => formatDiagnostic(e) === formatDiagnostic(d))) diagnostics.push(d);
         routesByPort.set(port, routes);
       }
@@ -74,15 +81,17 @@ export function translateIstio(index: ResourceIndex, options: IstioOptions, clus
         const forServer = routesFor(server.port).filter((r) => (r.port === undefined || r.port === server.port) && (r.gateways === undefined || r.gateways.includes(gwKey))).map((r) => r.route);
         for (const sh of server.hosts) {
           if (sh.namespace !== '*' && sh.namespace !== ns) continue;
-          for (const host of hosts) {
+          hosts.forEach((host, h) => {
             const name = intersectIstioHosts(sh.host, host);
-            if (name === undefined) continue;
+            if (name === undefined) return;
             servedAnywhere = true;
             const entry = byHost.get(name) ?? { routes: [], httpsRedirect: false };
             byHost.set(name, entry);
             if (server.httpsRedirect) entry.httpsRedirect = true;
-            for (const r of forServer) if (!entry.routes.includes(r)) entry.routes.push(r);
-          }
+            const fresh = forServer.filter((r) => !entry.routes.includes(r));
+            if (!server.httpsRedirect) reportShadowedMerge(entry.routes, fresh, vs, `spec.hosts[${h}]`, name, server.port, diagnostics);
+            entry.routes.push(...fresh);
+          });
         }
       }
     }

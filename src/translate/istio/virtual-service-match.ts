@@ -63,8 +63,7 @@ export function translateIstioMatch(m: IstioHttpMatch, at: string): MatchResult 
   for (const [rawName, hm] of Object.entries(m.headers ?? {})) {
     const name = rawName.toLowerCase();
     const field = `${at}.headers.${rawName}`;
-    if (name === ':method') {
-      if (hm.exact === undefined) return { kind: 'unsupported', path: field, message: 'only an exact :method match is implemented' };
+    if (name === ':method' && hm.exact !== undefined) {
       method = hm.exact.toUpperCase();
       continue;
     }
@@ -74,7 +73,9 @@ export function translateIstioMatch(m: IstioHttpMatch, at: string): MatchResult 
       const bad = checkRegex(built.value ?? '', `${field}.regex`);
       if (bad) return bad;
     }
-    if (name.startsWith(':') && name !== ':authority') return { kind: 'unsupported', path: field, message: `pseudo-header ${name} matches are not implemented (:authority and :method are)` };
+    if (name.startsWith(':') && name !== ':authority' && name !== ':method' && name !== ':scheme') {
+      return { kind: 'unsupported', path: field, message: `pseudo-header ${name} matches are not implemented (:authority, :method and :scheme are)` };
+    }
     headers.push(built);
   }
   if (m.authority) {
@@ -93,9 +94,25 @@ export function translateIstioMatch(m: IstioHttpMatch, at: string): MatchResult 
     }
     headers.push(built);
   }
-  if (m.method) {
-    if (m.method.exact === undefined) return { kind: 'unsupported', path: `${at}.method`, message: 'only an exact method match is implemented' };
-    method = m.method.exact.toUpperCase();
+  // An exact method is the IR's `method`; prefix and regex are `:method` matches (case-sensitive,
+  // as Envoy's header match on `:method`).
+  const requestLine: [string, IstioStringMatch | undefined, string][] = [
+    [':method', m.method, `${at}.method`],
+    [':scheme', m.scheme, `${at}.scheme`],
+  ];
+  for (const [name, sm, field] of requestLine) {
+    if (sm === undefined) continue;
+    if (name === ':method' && sm.exact !== undefined) {
+      method = sm.exact.toUpperCase();
+      continue;
+    }
+    if (sm.exact === undefined && sm.prefix === undefined && sm.regex === undefined) return { kind: 'unsupported', path: field, message: 'expected one of exact, prefix or regex' };
+    const built = stringMatch(name, sm)!;
+    if (built.kind === 'regex') {
+      const bad = checkRegex(built.value ?? '', `${field}.regex`);
+      if (bad) return bad;
+    }
+    headers.push(built);
   }
   const queryParams: IrStringMatch[] = [];
   for (const [name, qm] of Object.entries(m.queryParams ?? {})) {
@@ -106,7 +123,6 @@ export function translateIstioMatch(m: IstioHttpMatch, at: string): MatchResult 
     }
     queryParams.push(built);
   }
-  if (m.scheme) return { kind: 'unsupported', path: `${at}.scheme`, message: 'scheme matches are not implemented yet' };
   if (m.sourceLabels !== undefined) unsupported.push({ path: `${at}.sourceLabels`, message: 'source labels describe mesh clients; ignored at the edge' });
   if (m.sourceNamespace !== undefined) unsupported.push({ path: `${at}.sourceNamespace`, message: 'source namespaces describe mesh clients; ignored at the edge' });
   const match: IrRouteMatch = {

@@ -1,15 +1,19 @@
 // One VirtualService `http` route → IR routes, one per match (the IR's route is one match), in the
 // order written: Istio's http routes are first-match, and so is the IR, so nothing is re-sorted.
 // Action (route | redirect | directResponse), filters (CORS, header operations, rewrite), timeout,
-// retries (Istio's default policy when `retries` is absent), mirrors. A unit that cannot be served
-// answers 500 for its share (a destination) or for the route (delegate), never silently
-// disappears, so first-match order stays what the YAML says.
+// retries (Istio's default policy when `retries` is absent), mirrors. A delegating route is first
+// replaced by its delegate's routes (virtual-service-delegates.ts). A unit that cannot be served
+// answers 500 for its share (a destination) or for the route (an invalid rewrite), never silently
+// disappears, so first-match order stays what the YAML says; a delegate route that cannot be
+// merged is left out, as Istio does, with an error.
 import type { Diagnostic } from '../../core/diagnostic.js';
-import type { IrCors, IrFilter, IrHeaderModifier, IrMirror, IrPathRewrite, IrRetryCondition, IrRetryPolicy, IrRoute, IrRouteAction, IrTimeouts, IrWeightedBackend } from '../../ir/types.js';
+import { compileFullMatchRegex, compileRegexRewrite } from '../../core/linear-regex.js';
+import type { IrCors, IrFilter, IrOriginPattern, IrHeaderModifier, IrMirror, IrPathRewrite, IrRetryCondition, IrRetryPolicy, IrRoute, IrRouteAction, IrTimeouts, IrWeightedBackend } from '../../ir/types.js';
 import { refOf, type VirtualService } from '../../resources/resource.js';
 import type { IstioDestination, IstioHeaders, IstioHttpMatch, IstioHttpRoute } from '../../resources/istio-kinds.js';
 import type { IstioClusters } from './destination-rules.js';
 import { parseIstioDuration } from './istio-durations.js';
+import { blameOf, expandDelegates, type FindVirtualService, type HttpRouteSource } from './virtual-service-delegates.js';
 import { translateIstioMatch } from './virtual-service-match.js';
 
 export interface IstioRoute {
@@ -25,6 +29,8 @@ export interface VirtualServiceContext {
   readonly diagnostics: Diagnostic[];
   /** The gateway port the routes serve: the destination port when a multi-port Service's is left out. */
   readonly listenerPort?: number;
+  /** Looks up delegate VirtualServices; without it a delegating route is not served. */
+  readonly findVirtualService?: FindVirtualService;
 }
 
 /**
@@ -104,16 +110,19 @@ function headerOperations(headers: IstioHeaders | undefined, at: string, report?
 }
 
 export function translateVirtualServiceRoutes(vs: VirtualService, ctx: VirtualServiceContext): IstioRoute[] {
-  const ns = vs.metadata.namespace ?? 'default';
-  const base = `virtualservice/${ns}/${vs.metadata.name}`;
-  const report = (severity: Diagnostic['severity'], code: Diagnostic['code'], path: string, message: string): void => {
-    ctx.diagnostics.push({ severity, code, object: refOf(vs), source: vs.source, path, message });
-  };
   const out: IstioRoute[] = [];
-  vs.spec.http.forEach((http, i) => {
-    const at = `spec.http[${i}]`;
-    const routeName = `${base}/http/${i}`;
+  // Delegating routes are replaced by their delegate's routes, merged (virtual-service-delegates.ts).
+  const sources = ctx.findVirtualService ? expandDelegates(vs, ctx.findVirtualService, ctx.diagnostics) : vs.spec.http.map((http, i) => ({ http, owner: vs, at: `spec.http[${i}]`, name: `virtualservice/${vs.metadata.namespace ?? 'default'}/${vs.metadata.name}/http/${i}` }) as HttpRouteSource);
+  for (const source of sources) {
+    const { http, at, name: routeName, matchPaths } = source;
+    // Diagnostics blame the object that wrote the field (a delegate, or its root for what the
+    // delegate inherits), and destinations resolve in that object's namespace.
+    const report = (severity: Diagnostic['severity'], code: Diagnostic['code'], path: string, message: string): void => {
+      const blame = blameOf(source, path);
+      ctx.diagnostics.push({ severity, code, object: refOf(blame.owner), source: blame.owner.source, path: blame.path, message });
+    };
     const resolve = (dest: IstioDestination, path: string): string => {
+      const ns = blameOf(source, path).owner.metadata.namespace ?? 'default';
       const r = ctx.clusters.resolve(dest.host, dest.subset, dest.port?.number, ns, ctx.listenerPort);
       if (r.kind === 'ok') return r.cluster;
       report('error', r.code, path, `${r.message}; its share of requests gets 500`);
@@ -135,7 +144,7 @@ export function translateVirtualServiceRoutes(vs: VirtualService, ctx: VirtualSe
       let gateways: readonly string[] | undefined;
       const routeAction = action.kind === 'redirect' ? redirectForMatch(action, http, m, `${at}.redirect`, report) : action;
       if (m !== undefined) {
-        const result = translateIstioMatch(m, `${at}.match[${j}]`);
+        const result = translateIstioMatch(m, matchPaths?.[j] ?? `${at}.match[${j}]`);
         if (result.kind === 'invalid' || result.kind === 'unsupported') {
           // The route is dropped (it could match too much or too little); later routes still serve.
           report('error', result.kind === 'invalid' ? 'ERR_ROUTE_INVALID_VALUE' : 'ERR_ISTIO_UNSUPPORTED', result.path, `${result.message}; this match is dropped`);
@@ -144,16 +153,18 @@ export function translateVirtualServiceRoutes(vs: VirtualService, ctx: VirtualSe
         for (const u of result.unsupported) report('warning', 'ERR_ISTIO_UNSUPPORTED', u.path, u.message);
         match = result.match;
         port = result.port;
-        gateways = result.gateways?.flatMap((g) => gatewayRefKey(g, ns) ?? []);
+        // Gateway names resolve in the root's namespace, merged matches included (pilot resolves
+        // them after merging, against the root).
+        gateways = result.gateways?.flatMap((g) => gatewayRefKey(g, vs.metadata.namespace ?? 'default') ?? []);
       }
       const rewrite = translateRewrite(http, m, `${at}.rewrite`, report, routeAuthority);
       // Filters in one list; the data plane runs them in its own fixed order (filter-order.ts).
-      const routeFilters = rewrite ? [...filters, rewrite] : filters;
+      const routeFilters = rewrite.filter ? [...filters, rewrite.filter] : filters;
       const route: IrRoute = {
         name,
-        origin: refOf(vs),
+        origin: refOf(source.owner),
         match,
-        action: routeAction,
+        action: rewrite.invalid ? { kind: 'reject', reason: 'invalid_route' } : routeAction,
         filters: routeFilters,
         ...(timeouts ? { timeouts } : {}),
         ...(retry && routeAction.kind === 'forward' ? { retry } : {}),
@@ -161,7 +172,7 @@ export function translateVirtualServiceRoutes(vs: VirtualService, ctx: VirtualSe
       };
       out.push({ route, ...(port !== undefined ? { port } : {}), ...(gateways !== undefined ? { gateways } : {}) });
     });
-  });
+  }
   return out;
 }
 
@@ -184,10 +195,11 @@ function translateAction(
     const r = http.redirect;
     const scheme = r.scheme === undefined ? undefined : r.scheme.toLowerCase();
     if (scheme !== undefined && scheme !== 'http' && scheme !== 'https') report('warning', 'ERR_ISTIO_UNSUPPORTED', `${at}.redirect.scheme`, `scheme "${r.scheme}" is not http or https; the request's scheme is kept`);
-    if (r.derivePort === 'FROM_REQUEST_PORT') report('warning', 'ERR_ISTIO_UNSUPPORTED', `${at}.redirect.derivePort`, 'FROM_REQUEST_PORT is not implemented yet; the port follows the scheme');
     const status = r.redirectCode ?? 301;
-    // Envoy keeps the request's port when only the scheme changes, unless derivePort says to use
-    // the scheme's default; the IR drops it on a scheme change, so the gateway port is written.
+    // Envoy keeps the request's port when only the scheme changes (derivePort unset, or
+    // FROM_REQUEST_PORT, which pilot leaves to that default), unless derivePort says to use the
+    // scheme's default; the IR drops it on a scheme change, so the gateway port is written. Without
+    // a scheme change the IR keeps the request's port by itself.
     const port = r.port ?? (scheme !== undefined && r.derivePort !== 'FROM_PROTOCOL_DEFAULT' ? listenerPort : undefined);
     return {
       kind: 'redirect',
@@ -201,7 +213,8 @@ function translateAction(
     };
   }
   if (http.delegate) {
-    report('error', 'ERR_ISTIO_UNSUPPORTED', `${at}.delegate`, 'delegate VirtualServices are not implemented yet; this route answers 500');
+    // Only reached without a delegate lookup; expandDelegates replaces delegating routes.
+    report('error', 'ERR_ISTIO_DELEGATE_INVALID', `${at}.delegate`, 'delegates are not looked up here; this route answers 500');
     return { kind: 'reject', reason: 'invalid_route' };
   }
   const destinations = http.route ?? [];
@@ -284,14 +297,24 @@ function translateFilters(http: IstioHttpRoute, at: string, report: Report): IrF
   const cors = http.corsPolicy;
   if (cors) {
     const origins: string[] = [...(cors.allowOrigin ?? [])];
+    const patterns: IrOriginPattern[] = [];
     (cors.allowOrigins ?? []).forEach((o, k) => {
       if (o.exact !== undefined) origins.push(o.exact);
+      // `*` as a prefix or regex is pilot's "any origin" (not RE2 for `*`).
       else if (o.prefix === '*' || o.regex === '.*' || o.regex === '*') origins.push('*');
-      else report('warning', 'ERR_ISTIO_UNSUPPORTED', `${at}.corsPolicy.allowOrigins[${k}]`, 'prefix and regex origins are not implemented yet (exact and "*" are); this origin is not allowed');
+      else if (o.prefix !== undefined) patterns.push({ kind: 'prefix', value: o.prefix });
+      else if (o.regex !== undefined) {
+        const compiled = compileFullMatchRegex(o.regex);
+        if (compiled.kind === 'invalid') report('error', 'ERR_ROUTE_INVALID_VALUE', `${at}.corsPolicy.allowOrigins[${k}].regex`, `${compiled.message}; this origin is not allowed`);
+        else patterns.push({ kind: 'regex', value: o.regex });
+      } else report('warning', 'ERR_RESOURCE_INVALID', `${at}.corsPolicy.allowOrigins[${k}]`, 'expected one of exact, prefix or regex; this entry allows no origin');
     });
     const maxAge = cors.maxAge !== undefined ? parseIstioDuration(cors.maxAge) : undefined;
     if (cors.maxAge !== undefined && maxAge === undefined) report('warning', 'ERR_RESOURCE_INVALID', `${at}.corsPolicy.maxAge`, `expected a duration such as "24h", found "${cors.maxAge}"; no max age is sent`);
-    if (cors.unmatchedPreflights !== undefined) report('warning', 'ERR_ISTIO_UNSUPPORTED', `${at}.corsPolicy.unmatchedPreflights`, 'not implemented; unmatched preflights are answered by the gateway');
+    const unmatched = cors.unmatchedPreflights;
+    if (unmatched !== undefined && unmatched !== 'FORWARD' && unmatched !== 'IGNORE' && unmatched !== 'UNSPECIFIED') {
+      report('warning', 'ERR_RESOURCE_INVALID', `${at}.corsPolicy.unmatchedPreflights`, `expected FORWARD or IGNORE, found "${unmatched}"; unmatched preflights are forwarded`);
+    }
     const ir: IrCors = {
       allowOrigins: origins,
       ...(cors.allowMethods ? { allowMethods: [...cors.allowMethods] } : {}),
@@ -299,6 +322,9 @@ function translateFilters(http: IstioHttpRoute, at: string, report: Report): IrF
       ...(cors.exposeHeaders ? { exposeHeaders: [...cors.exposeHeaders] } : {}),
       ...(maxAge !== undefined ? { maxAgeSeconds: Math.floor(maxAge / 1000) } : {}),
       ...(cors.allowCredentials !== undefined ? { allowCredentials: cors.allowCredentials } : {}),
+      ...(patterns.length > 0 ? { allowOriginPatterns: patterns } : {}),
+      // Istio's default (UNSPECIFIED) is FORWARD, Envoy's default; IGNORE answers them here.
+      ...(unmatched === 'IGNORE' ? { unmatchedPreflight: 'respond' as const } : {}),
       listSeparator: ',',
     };
     out.push({ kind: 'cors', cors: ir });
@@ -307,23 +333,33 @@ function translateFilters(http: IstioHttpRoute, at: string, report: Report): IrF
 }
 
 /**
- * `rewrite.uri` replaces the matched prefix (a prefix match) or the whole path (an exact match),
- * as Envoy's prefix_rewrite does for the route Istio generates. `rewrite.authority` sets Host.
+ * `rewrite.uri` replaces the matched prefix (a prefix match) or the whole path (an exact or a
+ * regex match: "if the original URI was matched based on a regex, path will be replaced with this
+ * value"), as Envoy's prefix_rewrite does for the route Istio generates. `rewrite.uriRegexRewrite`
+ * replaces every match of its RE2 pattern in the path (Envoy regex_rewrite; `\1` is a capture
+ * group). `rewrite.authority` sets Host. `invalid`: a pattern RE2 refuses, the route answers 500.
  */
-function translateRewrite(http: IstioHttpRoute, m: IstioHttpMatch | undefined, at: string, report: Report, authority: string | undefined): IrFilter | undefined {
+function translateRewrite(http: IstioHttpRoute, m: IstioHttpMatch | undefined, at: string, report: Report, authority: string | undefined): { filter?: IrFilter; invalid?: true } {
   const rw = http.rewrite;
-  if (!rw) return authority !== undefined ? { kind: 'url-rewrite', hostname: authority } : undefined;
-  if (rw.uriRegexRewrite !== undefined) report('warning', 'ERR_ISTIO_UNSUPPORTED', `${at}.uriRegexRewrite`, 'not implemented yet; the path is not rewritten');
+  if (!rw) return authority !== undefined ? { filter: { kind: 'url-rewrite', hostname: authority } } : {};
   let path: IrPathRewrite | undefined;
-  if (rw.uri !== undefined) {
+  if (rw.uriRegexRewrite !== undefined) {
+    const { match: pattern, rewrite: substitution } = rw.uriRegexRewrite;
+    if (rw.uri !== undefined) report('warning', 'ERR_RESOURCE_INVALID', `${at}.uri`, 'uri and uriRegexRewrite are exclusive; uriRegexRewrite is used');
+    const compiled = compileRegexRewrite(pattern, substitution);
+    if (compiled.kind === 'invalid') {
+      report('error', 'ERR_ROUTE_INVALID_VALUE', `${at}.uriRegexRewrite`, `${compiled.message}; this route answers 500`);
+      return { invalid: true };
+    }
+    path = { kind: 'regex', pattern, substitution };
+  } else if (rw.uri !== undefined) {
     const uri = m?.uri;
-    if (uri?.exact !== undefined) path = { kind: 'full', value: rw.uri };
-    else if (uri?.prefix !== undefined) path = { kind: 'prefix', matchedPrefix: uri.prefix, value: rw.uri };
-    else if (uri?.regex !== undefined) report('warning', 'ERR_ISTIO_UNSUPPORTED', `${at}.uri`, 'rewriting a regex-matched path is not implemented yet (use uriRegexRewrite, also not yet); the path is not rewritten');
+    if (uri?.prefix !== undefined) path = { kind: 'prefix', matchedPrefix: uri.prefix, value: rw.uri };
+    else if (uri !== undefined) path = { kind: 'full', value: rw.uri };
     else path = { kind: 'prefix', matchedPrefix: '/', value: rw.uri };
   }
-  if (path === undefined && authority === undefined) return undefined;
-  return { kind: 'url-rewrite', ...(authority !== undefined ? { hostname: authority } : {}), ...(path ? { path } : {}) };
+  if (path === undefined && authority === undefined) return {};
+  return { filter: { kind: 'url-rewrite', ...(authority !== undefined ? { hostname: authority } : {}), ...(path ? { path } : {}) } };
 }
 
 function translateTimeouts(http: IstioHttpRoute, at: string, report: Report): IrTimeouts | undefined {
