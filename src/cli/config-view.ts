@@ -21,8 +21,16 @@ function summariseCaBundle(cluster: IrCluster): IrCluster {
 
 function summariseClientCa(listener: IrListener): IrListener {
   const validation = listener.tls?.clientValidation;
-  if (listener.tls === undefined || validation === undefined) return listener;
-  return { ...listener, tls: { ...listener.tls, clientValidation: { ...validation, caPem: describeCaBundle(validation.caPem) } } };
+  const byCertificate = listener.tls?.clientValidationByCertificate;
+  if (listener.tls === undefined || (validation === undefined && byCertificate === undefined)) return listener;
+  return {
+    ...listener,
+    tls: {
+      ...listener.tls,
+      ...(validation === undefined ? {} : { clientValidation: { ...validation, caPem: describeCaBundle(validation.caPem) } }),
+      ...(byCertificate === undefined ? {} : { clientValidationByCertificate: Object.fromEntries(Object.entries(byCertificate).map(([name, v]) => [name, { ...v, caPem: describeCaBundle(v.caPem) }])) }),
+    },
+  };
 }
 
 /** `[CA bundle: 2 certificates (CN=Example Root CA; CN=Other CA), sha256 3f2a…]` */

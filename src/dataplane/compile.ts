@@ -9,6 +9,7 @@ import type { Clock } from '../core/clock.js';
 import type { Random } from '../core/random.js';
 import { compileCluster, type ClusterRuntime } from './upstream/cluster-runtime.js';
 import type { EndpointRegistry } from './upstream/endpoint-registry.js';
+import type { ActiveHealthChecker } from './upstream/health/active-health.js';
 import { compileRoute, SharedBackends, type CompiledRoute, type RouteDefaults } from './http/compiled-route.js';
 import { Router, VirtualHostTable, type RouterEntry } from './http/router.js';
 
@@ -22,6 +23,8 @@ export interface CompiledListener {
   readonly certificates: readonly IrCertificate[];
   /** HTTPS: client certificates requested on this listener's certificates' names. */
   readonly clientValidation?: IrClientValidation;
+  /** HTTPS: per certificate name, instead of `clientValidation` (Istio servers sharing a port). */
+  readonly clientValidationByCertificate?: Readonly<Record<string, IrClientValidation>>;
 }
 
 /** One socket's worth: the routers its connections use and the certificates its SNI offers. */
@@ -50,6 +53,8 @@ export interface RuntimeConfig {
 
 export interface CompileDeps {
   readonly registry: EndpointRegistry;
+  /** Active health checks; without it, clusters that ask for them are not probed. */
+  readonly activeHealth?: ActiveHealthChecker;
   readonly clock: Clock;
   readonly random: Random;
   readonly routeDefaults: RouteDefaults;
@@ -58,8 +63,8 @@ export interface CompileDeps {
 export function compileRuntime(ir: IrSnapshot, deps: CompileDeps): { runtime: RuntimeConfig; diagnostics: Diagnostic[] } {
   const diagnostics: Diagnostic[] = [];
   const clusters = new Map<string, ClusterRuntime>();
-  for (const cluster of ir.clusters) clusters.set(cluster.name, compileCluster(cluster, deps, diagnostics));
   const certificates = new Map(ir.certificates.map((c) => [c.name, c]));
+  for (const cluster of ir.clusters) clusters.set(cluster.name, compileCluster(cluster, { ...deps, certificates }, diagnostics));
   const shared = new SharedBackends(clusters);
 
   // The Ingress translator hands the http and https listeners the same virtual host objects:
@@ -104,6 +109,7 @@ export function compileRuntime(ir: IrSnapshot, deps: CompileDeps): { runtime: Ru
         return cert ? [cert] : [];
       }),
       ...(listener.tls?.clientValidation !== undefined ? { clientValidation: listener.tls.clientValidation } : {}),
+      ...(listener.tls?.clientValidationByCertificate !== undefined ? { clientValidationByCertificate: listener.tls.clientValidationByCertificate } : {}),
     };
   });
   const byName = new Map(listeners.map((l) => [l.name, l]));
@@ -125,7 +131,12 @@ export function compileRuntime(ir: IrSnapshot, deps: CompileDeps): { runtime: Ru
       port: bind.port,
       router: routerOf(anyAddress),
       routersByAddress,
-      certificates: members.flatMap(({ listener: l }) => l.certificates.map((certificate) => (l.clientValidation ? { certificate, clientValidation: l.clientValidation } : { certificate }))),
+      certificates: members.flatMap(({ listener: l }) =>
+        l.certificates.map((certificate) => {
+          const clientValidation = l.clientValidationByCertificate?.[certificate.name] ?? l.clientValidation;
+          return clientValidation ? { certificate, clientValidation } : { certificate };
+        }),
+      ),
     };
   });
   return { runtime: { generation: ir.generation, listeners, binds, clusters }, diagnostics };

@@ -8,6 +8,7 @@ import type { Random } from '../core/random.js';
 import { systemTimers, type Timers } from '../core/timers.js';
 import { compileRuntime, type CompiledBind, type RuntimeConfig } from './compile.js';
 import { EndpointRegistry } from './upstream/endpoint-registry.js';
+import { ActiveHealthChecker } from './upstream/health/active-health.js';
 import { poolKeyOf, type UpstreamTransport } from './upstream/transport.js';
 import { describeTls } from './upstream/upstream-tls.js';
 import { Router } from './http/router.js';
@@ -67,6 +68,7 @@ export const DEFAULT_ROUTE: RouteDefaults = {
 
 export class DataPlane {
   readonly registry = new EndpointRegistry();
+  readonly activeHealth: ActiveHealthChecker;
   private readonly listeners = new Map<string, Listener>();
   private readonly contexts = new SecureContextCache();
   private readonly deps: RequestDeps;
@@ -81,6 +83,7 @@ export class DataPlane {
     this.limits = { ...DEFAULT_LIMITS, ...options.limits };
     this.connections = new ClientConnectionLimit(this.limits.maxConnectionsPerClient);
     this.routeDefaults = { ...DEFAULT_ROUTE, ...options.routeDefaults };
+    this.activeHealth = new ActiveHealthChecker(options.transport, options.timers ?? systemTimers);
     this.deps = {
       transport: options.transport,
       inflight: this.inflight,
@@ -105,6 +108,7 @@ export class DataPlane {
   async apply(ir: IrSnapshot): Promise<ApplyResult> {
     const { runtime, diagnostics } = compileRuntime(ir, {
       registry: this.registry,
+      activeHealth: this.activeHealth,
       clock: this.options.clock,
       random: this.options.random,
       routeDefaults: this.routeDefaults,
@@ -168,13 +172,17 @@ export class DataPlane {
     this.runtime = runtime;
     const keys = new Set<string>();
     const poolKeys = new Set<string>();
+    const probeKeys = new Set<string>();
     for (const c of runtime.clusters.values()) {
       for (const e of c.endpoints) {
         keys.add(e.key);
         poolKeys.add(poolKeyOf(c.connection, e));
       }
+      for (const key of c.activeProbes.values()) probeKeys.add(key);
     }
     this.registry.retain(keys);
+    // Before the pools are retained: a stopped probe's in-flight request is aborted first.
+    this.activeHealth.commit(probeKeys);
     this.options.transport.retain(poolKeys);
     return { outcome: 'applied', diagnostics };
   }
@@ -191,7 +199,8 @@ export class DataPlane {
         address: e.address,
         port: e.port,
         weight: e.weight,
-        healthy: c.health.isAvailable(e),
+        healthy: c.health.isAvailable(e) && this.activeHealth.describe(c.activeProbes.get(e) ?? '')?.healthy !== false,
+        ...(c.activeProbes.has(e) ? { activeHealthCheck: this.activeHealth.describe(c.activeProbes.get(e)!) } : {}),
         ejectedForMs: e.ejectedUntilMs > now ? Math.round(e.ejectedUntilMs - now) : 0,
         consecutiveFailures: e.consecutiveFailures,
         inFlight: e.inFlight,
@@ -208,6 +217,8 @@ export class DataPlane {
    */
   async drain(graceMs: number): Promise<number> {
     this.draining = true;
+    // A draining gateway takes no new traffic, so probes have nothing left to decide; their timers would also keep the process alive.
+    this.activeHealth.close();
     const listeners = [...this.listeners.values()];
     this.listeners.clear();
     await Promise.race([Promise.all(listeners.map((l) => l.stopAccepting())), delay(10)]);

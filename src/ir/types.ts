@@ -93,6 +93,12 @@ export interface IrListenerTls {
   readonly certificates: readonly string[];
   /** Client certificates are requested on this listener's server names (Gateway `tls.frontend`). */
   readonly clientValidation?: IrClientValidation;
+  /**
+   * Per certificate (a name in `certificates`): its server names validate clients so, instead of
+   * `clientValidation`. Istio merges the servers of a port into one listener, and each server
+   * has its own `tls.mode` (SIMPLE, MUTUAL, OPTIONAL_MUTUAL), as each is its own Envoy filter chain.
+   */
+  readonly clientValidationByCertificate?: Readonly<Record<string, IrClientValidation>>;
 }
 
 /** Frontend mutual TLS: Gateway API `spec.tls.frontend` (default or perPort) `validation`. */
@@ -102,9 +108,11 @@ export interface IrClientValidation {
   /**
    * `allow-valid-only`: connections without a certificate that verifies are refused, and so are
    * requests for these names on other connections. `allow-insecure-fallback`: a certificate is
-   * asked for but not required (AllowInsecureFallback).
+   * asked for but not required (AllowInsecureFallback). `verify-if-presented`: a certificate is
+   * asked for and not required, but one that is sent must verify, or the connection is refused
+   * (Istio OPTIONAL_MUTUAL; Envoy's `require_client_certificate: false` with a validation context).
    */
-  readonly mode: 'allow-valid-only' | 'allow-insecure-fallback';
+  readonly mode: 'allow-valid-only' | 'allow-insecure-fallback' | 'verify-if-presented';
 }
 
 export interface IrCertificate {
@@ -270,7 +278,14 @@ export type IrRetryCondition =
   /** 409 Conflict (Envoy `retriable-4xx`). */
   | { readonly kind: 'retriable-4xx' }
   /** Exactly these statuses (Gateway API `retry.codes`, Istio `retriable-status-codes` with `x-envoy-retriable-status-codes`). */
-  | { readonly kind: 'retriable-status-codes'; readonly codes: readonly number[] };
+  | { readonly kind: 'retriable-status-codes'; readonly codes: readonly number[] }
+  /**
+   * A response whose headers carry one of these `grpc-status` codes (a trailers-only gRPC error,
+   * whatever the HTTP status): Envoy's `x-envoy-retry-grpc-on` (Istio retryOn `cancelled` 1,
+   * `deadline-exceeded` 4, `resource-exhausted` 8, `internal` 13, `unavailable` 14). A status
+   * that arrives in trailers, after messages, is never retried: the response is already streaming.
+   */
+  | { readonly kind: 'grpc-status'; readonly codes: readonly number[] };
 
 /**
  * Exponential, with jitter, capped (Envoy's `retry_back_off`): retry n waits a random time in
@@ -372,9 +387,38 @@ export interface IrCluster {
   readonly lb: IrLoadBalancer;
   readonly endpoints: readonly IrEndpoint[];
   readonly connectTimeoutMs?: number;
+  /**
+   * An upstream connection idle this long is closed (Istio `connectionPool.http.idleTimeout`,
+   * Envoy `common_http_protocol_options.idle_timeout`). Absent: the transport's default (4 s, below
+   * common servers' keep-alive). A server's shorter `Keep-Alive: timeout` hint still wins.
+   */
+  readonly idleTimeoutMs?: number;
   readonly passiveHealth?: IrPassiveHealth;
   /** Envoy's circuit breakers for the whole cluster; absent (or a limit left out) means no limit. */
   readonly circuitBreakers?: IrCircuitBreakers;
+  /** Active health checking: each endpoint is probed on a timer; absent means none. */
+  readonly activeHealthCheck?: IrActiveHealthCheck;
+}
+
+/**
+ * Active HTTP health checks (Envoy's `health_checks[].http_health_check`; Istio has no field for
+ * it, Isthmus reads the `isthmus.dev/health-check` annotation on a DestinationRule). Every endpoint
+ * of the cluster gets a GET of `path` every `intervalMs`, over the cluster's own protocol and TLS.
+ * After `unhealthyThreshold` failed probes in a row it leaves the load balancer's rotation; after
+ * `healthyThreshold` good ones in a row it returns. Endpoints start healthy (the first probe is
+ * sent at once). Independent of passive health: either one can take an endpoint out.
+ */
+export interface IrActiveHealthCheck {
+  readonly path: string;
+  /** Host header of the probe. */
+  readonly host: string;
+  readonly intervalMs: number;
+  /** A probe without a complete response within this is a failure. */
+  readonly timeoutMs: number;
+  readonly healthyThreshold: number;
+  readonly unhealthyThreshold: number;
+  /** Inclusive status ranges a healthy answer has (default 200-299). */
+  readonly expectedStatuses: readonly { readonly min: number; readonly max: number }[];
 }
 
 /**
@@ -414,6 +458,12 @@ export interface IrUpstreamTls {
    */
   readonly serverName: string;
   readonly verification: IrUpstreamTlsVerification;
+  /**
+   * Mutual TLS: the certificate this gateway presents to the upstream, a name in
+   * `IrSnapshot.certificates` (DestinationRule `tls.mode: MUTUAL` + `credentialName`). A
+   * reference, so the private key stays where the admin API redacts it.
+   */
+  readonly clientCertificate?: string;
 }
 
 export type IrUpstreamTlsVerification =
@@ -452,7 +502,15 @@ export type IrLoadBalancer =
 
 export type IrHashOn =
   | { readonly kind: 'header'; readonly name: string }
-  | { readonly kind: 'cookie'; readonly name: string }
+  /**
+   * The cookie's value. With `ttlSeconds` (Istio `httpCookie.ttl`), a request without the cookie
+   * gets one, as Envoy generates it: a value derived from the client connection, hashed on at
+   * once and set on the response (`Max-Age` = ttlSeconds, left out for 0: a session cookie;
+   * `Path` = path; HttpOnly). Without it, a request lacking the cookie is spread at random.
+   */
+  | { readonly kind: 'cookie'; readonly name: string; readonly ttlSeconds?: number; readonly path?: string }
+  /** The first value of a query parameter (Istio `httpQueryParameterName`); absent: at random. */
+  | { readonly kind: 'query-parameter'; readonly name: string }
   | { readonly kind: 'source-ip' };
 
 export interface IrPassiveHealth {
@@ -461,4 +519,16 @@ export interface IrPassiveHealth {
   /** First ejection lasts this long; each further one doubles it, up to maxEjectionMs. */
   readonly baseEjectionMs: number;
   readonly maxEjectionMs: number;
+  /**
+   * At most this share (0-100) of the cluster's endpoints is ejected at once, but always one may be
+   * (Envoy `max_ejection_percent`, Istio `maxEjectionPercent`). Absent: no cap.
+   */
+  readonly maxEjectionPercent?: number;
+  /**
+   * Envoy's split mode (`split_external_local_origin_errors`, which Istio turns on with
+   * `consecutiveLocalOriginFailures`): failures with no response (connect failure, reset, timeout)
+   * count on their own against this threshold, and `consecutiveFailures` counts only 5xx answers.
+   * Absent: both kinds count together against `consecutiveFailures`.
+   */
+  readonly consecutiveLocalOriginFailures?: number;
 }

@@ -28,6 +28,7 @@ const serverTlsSchema = z.object({
   serverCertificate: z.string().optional(),
   privateKey: z.string().optional(),
   caCertificates: z.string().optional(),
+  caCrl: z.string().optional(),
   subjectAltNames: z.array(z.string()).optional(),
   minProtocolVersion: z.string().optional(),
   maxProtocolVersion: z.string().optional(),

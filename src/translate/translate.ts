@@ -74,7 +74,8 @@ export function translate(snapshot: ResourceSnapshot, options: TranslateOptions)
     listeners: bound.listeners,
     binds: bound.binds,
     clusters: istioClusters.finish(clusters.build(), usedClusters(logical)),
-    certificates: [...ingress.certificates, ...gatewayApi.certificates, ...istio.certificates],
+    // After `clusters`: finish() collects the client certificates of DestinationRule MUTUAL clusters.
+    certificates: [...ingress.certificates, ...gatewayApi.certificates, ...istio.certificates, ...istioClusters.certificates()],
   };
   const statuses = applyListenerConflicts([...ingress.statuses, ...gatewayApi.statuses], bound.conflicts, gatewayApi.listenerSetParents);
   return { ir, statuses, diagnostics: sortDiagnostics(diagnostics) };

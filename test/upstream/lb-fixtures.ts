@@ -13,6 +13,8 @@ export function makeContext(init: { headers?: Record<string, string>; cookie?: s
   return {
     header: (name) => headers[name],
     cookie: (name) => findCookie(init.cookie, name),
+    query: () => undefined,
+    generateCookie: () => undefined,
     sourceIp: init.sourceIp ?? '192.0.2.1',
   };
 }

@@ -19,7 +19,7 @@ import { isHttp2, localReplyBody, toHeaderObject, type DownstreamResponse } from
 import { sendRouteReply } from './route-reply.js';
 import type { RequestContext } from '../filters/request-context.js';
 import { IDEMPOTENT_METHODS } from './replayable-body.js';
-import type { TryFailure } from './retry-policy.js';
+import { grpcStatusOf, type TryFailure } from './retry-policy.js';
 import type { Timers } from '../../core/timers.js';
 import type { Random } from '../../core/random.js';
 
@@ -53,6 +53,8 @@ export class ProxyExchange implements UpstreamHandler {
   private timer: NodeJS.Timeout | undefined;
   /** Set while an attempt whose response status asked for a retry is being torn down. */
   private discarding = false;
+  /** HTTP/2 downstream: the grpc-status of a trailers-only upstream response, sent as trailers (takeGrpcStatus). */
+  private grpcStatusTrailers: Record<string, string | string[]> | undefined;
   /** Cancels the running try's deadline (`timeouts.backendRequestMs`). */
   private cancelPerTry: (() => void) | undefined;
   /** The running try outlived its deadline and is being aborted. */
@@ -160,8 +162,8 @@ export class ProxyExchange implements UpstreamHandler {
     this.clearPerTry();
     // Nothing has been sent downstream yet: a status the route retries on is dropped here, before
     // the response is committed, and the request goes out again once this attempt is torn down.
-    if (this.retriesOnStatus(statusCode)) {
-      if (statusCode >= 500) this.cluster.health.recordFailure(this.endpoint!);
+    if (this.retriesOnStatus(statusCode) || this.retriesOnGrpcStatus(rawHeaders)) {
+      if (statusCode >= 500) this.cluster.health.recordFailure(this.endpoint!, 'response');
       this.discarding = true;
       this.abortUpstream?.();
       return false;
@@ -170,9 +172,12 @@ export class ProxyExchange implements UpstreamHandler {
     this.upstreamHeadersMs = performance.now() - this.ctx.startMs;
     const endpoint = this.endpoint!;
     // Envoy's consecutive-5xx outlier detection: 5xx counts against the endpoint, others reset it.
-    if (statusCode >= 500) this.cluster.health.recordFailure(endpoint);
+    if (statusCode >= 500) this.cluster.health.recordFailure(endpoint, 'response');
     else this.cluster.health.recordSuccess(endpoint);
     const headers = buildDownstreamHeaders(rawHeaders);
+    // A hash cookie the load balancer generated (Istio httpCookie with ttl) goes back to the client.
+    const cookies = this.lbContext.setCookies;
+    if (cookies !== undefined) for (const c of cookies) headers.push('set-cookie', c);
     // response headers phase: the route's filters, then the backend's.
     for (const f of this.route.filters.responseHeaders) f(this.ctx, statusCode, headers);
     for (const f of this.backend.filters.responseHeaders) f(this.ctx, statusCode, headers);
@@ -180,7 +185,9 @@ export class ProxyExchange implements UpstreamHandler {
     this.headersSent = true;
     const res = this.res;
     if (isHttp2(res)) {
-      res.writeHead(statusCode, toHeaderObject(headers));
+      const object = toHeaderObject(headers);
+      this.grpcStatusTrailers = takeGrpcStatus(object);
+      res.writeHead(statusCode, object);
     } else {
       if (this.deps.draining()) headers.push('connection', 'close');
       res.writeHead(statusCode, headers);
@@ -224,7 +231,8 @@ export class ProxyExchange implements UpstreamHandler {
     this.releaseEndpoint();
     if (this.discarding) return this.retryAfterDiscard();
     if (this.finished) return;
-    const out = trailersOf(trailers);
+    const upstream = trailersOf(trailers);
+    const out = this.grpcStatusTrailers === undefined ? upstream : { ...this.grpcStatusTrailers, ...upstream };
     if (out !== undefined) this.res.addTrailers(out);
     this.res.end();
     this.finish();
@@ -265,6 +273,13 @@ export class ProxyExchange implements UpstreamHandler {
   /** A status the policy names (Gateway API retry.codes, Istio retryOn), and the request may go out again. */
   private retriesOnStatus(statusCode: number): boolean {
     return !this.finished && this.route.retry.retriesStatus(statusCode) && this.mayResend();
+  }
+
+  /** A trailers-only gRPC error whose `grpc-status` the policy names (Istio retryOn `unavailable`, ...). */
+  private retriesOnGrpcStatus(rawHeaders: Buffer[]): boolean {
+    if (this.finished || !this.route.retry.readsGrpcStatus) return false;
+    const code = grpcStatusOf(rawHeaders);
+    return code !== undefined && this.route.retry.retriesGrpcStatus(code) && this.mayResend();
   }
 
   /** A failure before any response byte that the policy names, and the request may go out again. */
@@ -394,6 +409,29 @@ function failureOf(reason: RuntimeErrorCode): TryFailure | undefined {
  * undici hands over trailers as raw Buffer pairs from HTTP/1.1 and as a header object from HTTP/2;
  * both become one object for addTrailers. Pseudo-headers never travel in trailers.
  */
+const GRPC_STATUS_HEADERS = ['grpc-status', 'grpc-message', 'grpc-status-details-bin'] as const;
+
+/**
+ * A trailers-only gRPC response (grpc-status in its only HEADERS frame, END_STREAM set) cannot be
+ * relayed as one through node's compat API, which sends headers and the end of the stream
+ * separately; a gRPC client then sees headers with no status and a stream that ends without one.
+ * The status fields move to the trailers instead (gRPC over HTTP/2: a status is read from
+ * trailers whenever the headers did not end the stream). Removed from `headers` in place.
+ */
+function takeGrpcStatus(headers: Record<string, string | string[]>): Record<string, string | string[]> | undefined {
+  // gRPC proper only: gRPC-Web (application/grpc-web) keeps a trailers-only status in the headers,
+  // where browsers can read it.
+  if (headers['grpc-status'] === undefined || !/^application\/grpc($|[+;])/.test(String(headers['content-type'] ?? ''))) return undefined;
+  const moved: Record<string, string | string[]> = {};
+  for (const name of GRPC_STATUS_HEADERS) {
+    const value = headers[name];
+    if (value === undefined) continue;
+    moved[name] = value;
+    delete headers[name];
+  }
+  return moved;
+}
+
 function trailersOf(trailers: Buffer[] | Record<string, string | string[] | undefined> | null): Record<string, string | string[]> | undefined {
   if (trailers === null || trailers === undefined) return undefined;
   const out: Record<string, string | string[]> = {};

@@ -4,6 +4,7 @@
 import { isHttp2Request, type DownstreamRequest } from './downstream-request.js';
 import type { IncomingMessage } from 'node:http';
 import type { Http2ServerRequest } from 'node:http2';
+import type { Readable } from 'node:stream';
 import { randomUUID } from 'node:crypto';
 import { channels, type RequestEndMessage } from '../../core/channels.js';
 import { RUNTIME_ERRORS, type RuntimeErrorCode } from '../../core/errors.js';
@@ -18,7 +19,7 @@ import { buildRedirectLocation } from './redirect.js';
 import { ProxyExchange, type ExchangeDeps } from './proxy-exchange.js';
 import { decodeAndMatch, isFramingRefusal, type MatchedRequest } from './match-request.js';
 import { isClosing, markClosing, requestEndsConnection } from './connection-close.js';
-import { MAX_REPLAYABLE_BODY_BYTES, readBody, shouldBufferBody } from './replayable-body.js';
+import { MAX_REPLAYABLE_BODY_BYTES, readBody, readBodyUpTo, shouldBufferBody, shouldBufferGrpcBody } from './replayable-body.js';
 import { sendMirrors } from './mirror.js';
 import type { UpstreamRequest } from '../upstream/transport.js';
 import { EMPTY_LB_CONTEXT, RequestLbContext } from './lb-context.js';
@@ -159,9 +160,10 @@ function afterRequestPhase(
       for (const filter of route.filters.backendRequest) filter(ctx, draft);
       for (const filter of backend.filters.backendRequest) filter(ctx, draft);
       const cluster = backend.cluster;
-      const lbContext = cluster.needsLbContext ? new RequestLbContext(req.headers, ctx.clientIp) : EMPTY_LB_CONTEXT;
+      const lbContext = cluster.needsLbContext ? new RequestLbContext(req.headers, ctx.clientIp, matched.query, connectionIdentity(req)) : EMPTY_LB_CONTEXT;
       const isH2 = isHttp2Request(req);
       if (!hasBody(req, isH2)) forward(res, route, backend, draft, null, lbContext, ctx, deps);
+      else if (shouldBufferGrpcBody(req.headers, route.retry)) readBodyUpTo(req, MAX_REPLAYABLE_BODY_BYTES, (body) => body !== undefined && forward(res, route, backend, draft, body, lbContext, ctx, deps));
       else if (!shouldBufferBody(ctx.method, req.headers, route.retry, route.mirrors.length > 0)) forward(res, route, backend, draft, req, lbContext, ctx, deps);
       // A small body is kept so a retry or a mirror can send it again (replayable-body.ts).
       else readBody(req, MAX_REPLAYABLE_BODY_BYTES, (body) => body !== undefined && forward(res, route, backend, draft, body, lbContext, ctx, deps));
@@ -208,7 +210,7 @@ function forward(
   route: CompiledRoute,
   backend: CompiledBackend,
   draft: RequestDraft,
-  body: Buffer | DownstreamRequest | null,
+  body: Buffer | DownstreamRequest | Readable | null,
   lbContext: LbContext,
   ctx: RequestContext,
   deps: RequestDeps,
@@ -283,4 +285,10 @@ function publishLocal(
     userAgent: req.headers['user-agent'],
   };
   channels.requestEnd.publish(msg);
+}
+
+/** The client connection's two ends, which a load-balancer-generated cookie is derived from (lb-context.ts). */
+function connectionIdentity(req: DownstreamRequest): string {
+  const s = req.socket;
+  return `${s?.remoteAddress ?? ''}:${s?.remotePort ?? ''}>${s?.localAddress ?? ''}:${s?.localPort ?? ''}`;
 }

@@ -17,6 +17,10 @@ export interface CompiledRetryPolicy {
   readonly allowNonIdempotent: boolean;
   /** A response with this status is dropped and the request resent (when attempts are left). */
   retriesStatus(status: number): boolean;
+  /** True when some `grpc-status` is retried: only then are response headers searched for it. */
+  readonly readsGrpcStatus: boolean;
+  /** A trailers-only gRPC response with this `grpc-status` is dropped and the request resent. */
+  retriesGrpcStatus(code: number): boolean;
   retriesFailure(failure: TryFailure): boolean;
   /** The wait before retry number `retry` (1 for the first retry). */
   backoffMs(retry: number, random: Random): number;
@@ -30,6 +34,7 @@ const GATEWAY_ERRORS: ReadonlySet<number> = new Set([502, 503, 504]);
 export function compileRetryPolicy(policy: IrRetryPolicy): CompiledRetryPolicy {
   const statuses = new Set<number>();
   const failures = new Set<TryFailure>();
+  const grpcCodes = new Set<number>();
   let any5xx = false;
   for (const c of policy.retryOn) {
     switch (c.kind) {
@@ -52,6 +57,9 @@ export function compileRetryPolicy(policy: IrRetryPolicy): CompiledRetryPolicy {
       case 'retriable-status-codes':
         for (const s of c.codes) statuses.add(s);
         break;
+      case 'grpc-status':
+        for (const code of c.codes) grpcCodes.add(code);
+        break;
       default:
         assertNever(c, 'retry condition');
     }
@@ -62,7 +70,9 @@ export function compileRetryPolicy(policy: IrRetryPolicy): CompiledRetryPolicy {
   const maxMs = Math.max(baseMs, backoff.maxMs ?? 10 * baseMs);
   return {
     attempts,
-    retriesAnything: attempts > 0 && (any5xx || statuses.size > 0 || failures.size > 0),
+    retriesAnything: attempts > 0 && (any5xx || statuses.size > 0 || failures.size > 0 || grpcCodes.size > 0),
+    readsGrpcStatus: attempts > 0 && grpcCodes.size > 0,
+    retriesGrpcStatus: (code) => grpcCodes.has(code),
     allowNonIdempotent: policy.allowNonIdempotent === true,
     retriesStatus: (status) => statuses.has(status) || (any5xx && status >= 500 && status <= 599),
     retriesFailure: (failure) => failures.has(failure),
@@ -78,4 +88,20 @@ export function backoffMs(baseMs: number, maxMs: number, retry: number, random: 
   if (baseMs === 0) return 0;
   const ceiling = Math.min(maxMs, baseMs * 2 ** Math.min(30, Math.max(0, retry - 1)));
   return Math.round(baseMs + random.next() * (ceiling - baseMs));
+}
+
+const GRPC_STATUS = Buffer.from('grpc-status');
+
+/**
+ * The `grpc-status` of a response's headers (undici's raw name/value buffers), or undefined.
+ * Only asked when the route retries on a gRPC status, so other routes pay nothing.
+ */
+export function grpcStatusOf(rawHeaders: readonly Buffer[]): number | undefined {
+  for (let i = 0; i + 1 < rawHeaders.length; i += 2) {
+    const name = rawHeaders[i]!;
+    if (name.length !== GRPC_STATUS.length || name.toString('latin1').toLowerCase() !== 'grpc-status') continue;
+    const code = Number(rawHeaders[i + 1]!.toString('latin1').trim());
+    return Number.isInteger(code) ? code : undefined;
+  }
+  return undefined;
 }

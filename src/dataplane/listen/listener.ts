@@ -120,6 +120,11 @@ export class Listener {
           socket.destroy();
           return;
         }
+        // VerifyIfPresented (Istio OPTIONAL_MUTUAL): no certificate is fine, one that did not verify is not.
+        if (validation?.mode === 'verify-if-presented' && !socket.authorized && (socket.isSessionReused() || Object.keys(socket.getPeerCertificate()).length > 0)) {
+          socket.destroy();
+          return;
+        }
         this.track(socket);
         if (socket.alpnProtocol === 'h2') this.h2.emit('connection', socket);
         else this.h1.emit('connection', socket);

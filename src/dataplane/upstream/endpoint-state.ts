@@ -12,6 +12,8 @@ export interface EndpointState {
   inFlight: number;
   /** Consecutive failures counted by passive health. */
   consecutiveFailures: number;
+  /** Consecutive failures without a response, counted apart only in split mode (IrPassiveHealth.consecutiveLocalOriginFailures). */
+  consecutiveLocalFailures: number;
   /** Monotonic ms until which the endpoint is ejected; 0 when not ejected. */
   ejectedUntilMs: number;
   /** How many times in a row it was ejected (back-off doubles each time). */
@@ -33,6 +35,7 @@ export function createEndpointState(address: string, port: number, weight = 1): 
     weight,
     inFlight: 0,
     consecutiveFailures: 0,
+    consecutiveLocalFailures: 0,
     ejectedUntilMs: 0,
     ejections: 0,
     totalRequests: 0,

@@ -16,6 +16,8 @@ export interface UpstreamConnection {
   readonly tls: UpstreamTls | undefined;
   /** A connection is closed after this many requests (Envoy max_requests_per_connection); absent: no limit. */
   readonly maxRequestsPerConnection?: number;
+  /** An idle connection is closed after this long; absent: the transport's default. */
+  readonly idleTimeoutMs?: number;
   /**
    * Everything a pooled connection was set up with: `https:5000ms:tls-<digest>`. Two clusters
    * reaching one address:port share a pool only when their keys agree, and a reload that changes
@@ -24,8 +26,8 @@ export interface UpstreamConnection {
   readonly key: string;
 }
 
-export function connectionKeyOf(protocol: UpstreamProtocol, connectTimeoutMs: number, tls: UpstreamTls | undefined, maxRequestsPerConnection?: number): string {
-  return `${protocol}:${connectTimeoutMs}ms${tls === undefined ? '' : `:tls-${tls.digest}`}${maxRequestsPerConnection === undefined ? '' : `:max-${maxRequestsPerConnection}`}`;
+export function connectionKeyOf(protocol: UpstreamProtocol, connectTimeoutMs: number, tls: UpstreamTls | undefined, maxRequestsPerConnection?: number, idleTimeoutMs?: number): string {
+  return `${protocol}:${connectTimeoutMs}ms${tls === undefined ? '' : `:tls-${tls.digest}`}${maxRequestsPerConnection === undefined ? '' : `:max-${maxRequestsPerConnection}`}${idleTimeoutMs === undefined ? '' : `:idle-${idleTimeoutMs}ms`}`;
 }
 
 /** A pool's identity: the connection settings and the endpoint (`https:5000ms:tls-ab12…|10.0.0.5:8443`). */

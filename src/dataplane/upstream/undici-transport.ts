@@ -80,12 +80,15 @@ export class UndiciTransport implements UpstreamTransport {
   private createPool(endpoint: EndpointState, connection: UpstreamConnection): PoolEntry {
     const host = endpoint.address.includes(':') ? `[${endpoint.address}]` : endpoint.address;
     const { protocol, connectTimeoutMs, tls, maxRequestsPerConnection } = connection;
+    // The cluster's idle timeout (Istio connectionPool.http.idleTimeout) or the transport's; undici
+    // takes the smaller of this and a server's Keep-Alive hint.
+    const idleMs = connection.idleTimeoutMs ?? this.keepAliveTimeoutMs;
     const common = {
       connections: this.connections,
       // undici closes (resets) a connection after this many requests.
       ...(maxRequestsPerConnection !== undefined ? { maxRequestsPerClient: maxRequestsPerConnection } : {}),
-      keepAliveTimeout: this.keepAliveTimeoutMs,
-      keepAliveMaxTimeout: this.keepAliveTimeoutMs,
+      keepAliveTimeout: idleMs,
+      keepAliveMaxTimeout: idleMs,
       connectTimeout: connectTimeoutMs,
     };
     if (protocol === 'http1') return { pool: new Pool(`http://${host}:${endpoint.port}`, common), servername: undefined };

@@ -5,7 +5,7 @@
 import { createHash, X509Certificate } from 'node:crypto';
 import { isIP } from 'node:net';
 import tls, { type ConnectionOptions, type PeerCertificate } from 'node:tls';
-import type { IrSubjectAltName, IrUpstreamTls } from '../../ir/types.js';
+import type { IrCertificate, IrSubjectAltName, IrUpstreamTls } from '../../ir/types.js';
 
 export interface UpstreamTls {
   /**
@@ -17,25 +17,40 @@ export interface UpstreamTls {
   /** Absent in the IR: the endpoint's own address is the name, as for any HTTPS client. */
   readonly serverName: string | undefined;
   readonly skipVerify: boolean;
-  /** The CA bundle; undefined means node's default CA store. */
+  /** The CA bundle and, for mutual TLS, the client certificate; undefined means node's default CA store and no client certificate. */
   readonly secureContext: tls.SecureContext | undefined;
+  /** True when `secureContext` trusts a bundle of its own (not node's default CAs). */
+  readonly ownCa: boolean;
+  /** Mutual TLS: the name of the certificate presented to the upstream. */
+  readonly clientCertificate: string | undefined;
   readonly subjectAltNames: readonly IrSubjectAltName[] | undefined;
 }
 
-/** Throws when OpenSSL refuses the CA bundle (the caller turns that into a diagnostic). */
-export function compileUpstreamTls(policy: IrUpstreamTls | undefined): UpstreamTls {
+/**
+ * Throws when OpenSSL refuses the CA bundle or the client certificate (the caller turns that
+ * into a diagnostic). `clientCertificate` is the IR certificate `policy.clientCertificate` names.
+ */
+export function compileUpstreamTls(policy: IrUpstreamTls | undefined, clientCertificate?: IrCertificate): UpstreamTls {
+  // The certificate's content is in the digest too: a renewed client certificate under the same
+  // name must not reuse connections (or sessions) made with the old one.
   const digest = createHash('sha256')
     .update(JSON.stringify(policy ?? null))
+    .update(clientCertificate === undefined ? '' : `\0${clientCertificate.certPem}\0${clientCertificate.keyPem}`)
     .digest('hex')
     .slice(0, 16);
-  if (policy === undefined) return { digest, serverName: undefined, skipVerify: false, secureContext: undefined, subjectAltNames: undefined };
+  const none = { secureContext: undefined, ownCa: false, clientCertificate: undefined, subjectAltNames: undefined };
+  if (policy === undefined) return { digest, serverName: undefined, skipVerify: false, ...none };
   const v = policy.verification;
+  const client = clientCertificate === undefined ? {} : { cert: clientCertificate.certPem, key: clientCertificate.keyPem };
   if (v.kind === 'insecure-skip-verify') {
-    return { digest, serverName: policy.serverName, skipVerify: true, secureContext: undefined, subjectAltNames: undefined };
+    const secureContext = clientCertificate === undefined ? undefined : tls.createSecureContext(client);
+    return { digest, serverName: policy.serverName, skipVerify: true, ...none, secureContext, clientCertificate: clientCertificate?.name };
   }
-  // A context with `ca` trusts exactly that bundle; without one, node's default roots apply.
-  const secureContext = v.caPem === undefined ? undefined : tls.createSecureContext({ ca: checkCaBundle(v.caPem) });
-  return { digest, serverName: policy.serverName, skipVerify: false, secureContext, subjectAltNames: v.subjectAltNames };
+  // A context with `ca` trusts exactly that bundle; without one, node's default roots apply
+  // (tls.createSecureContext loads them when `ca` is absent, so a client certificate alone keeps them).
+  const ca = v.caPem === undefined ? {} : { ca: checkCaBundle(v.caPem) };
+  const secureContext = v.caPem === undefined && clientCertificate === undefined ? undefined : tls.createSecureContext({ ...ca, ...client });
+  return { digest, serverName: policy.serverName, skipVerify: false, secureContext, ownCa: v.caPem !== undefined, clientCertificate: clientCertificate?.name, subjectAltNames: v.subjectAltNames };
 }
 
 /**
@@ -63,7 +78,7 @@ export function tlsNamesFor(policy: UpstreamTls, endpointAddress: string): { rea
 
 /** node:tls options for connections to one endpoint under the policy (SNI is set by the caller). */
 export function tlsConnectOptions(policy: UpstreamTls, name: string): ConnectionOptions {
-  if (policy.skipVerify) return { rejectUnauthorized: false };
+  if (policy.skipVerify) return { rejectUnauthorized: false, ...(policy.secureContext === undefined ? {} : { secureContext: policy.secureContext }) };
   const sans = policy.subjectAltNames;
   return {
     rejectUnauthorized: true,
@@ -109,8 +124,14 @@ export function uriSansOf(subjectaltname: string | undefined): string[] {
 }
 
 /** What GET /api/upstreams shows of a policy: how it verifies, never the CA bundle itself. */
-export function describeTls(policy: UpstreamTls): { serverName: string; verify: 'skip' | 'ca-bundle' | 'default-cas'; subjectAltNames?: string[]; digest: string } {
-  const verify = policy.skipVerify ? 'skip' : policy.secureContext === undefined ? 'default-cas' : 'ca-bundle';
+export function describeTls(policy: UpstreamTls): { serverName: string; verify: 'skip' | 'ca-bundle' | 'default-cas'; subjectAltNames?: string[]; clientCertificate?: string; digest: string } {
+  const verify = policy.skipVerify ? 'skip' : policy.ownCa ? 'ca-bundle' : 'default-cas';
   const sans = policy.subjectAltNames?.map((s) => `${s.kind === 'dns' ? 'DNS' : 'URI'}:${s.value}`);
-  return { serverName: policy.serverName ?? '(endpoint address)', verify, ...(sans === undefined ? {} : { subjectAltNames: sans }), digest: policy.digest };
+  return {
+    serverName: policy.serverName ?? '(endpoint address)',
+    verify,
+    ...(sans === undefined ? {} : { subjectAltNames: sans }),
+    ...(policy.clientCertificate === undefined ? {} : { clientCertificate: policy.clientCertificate }),
+    digest: policy.digest,
+  };
 }

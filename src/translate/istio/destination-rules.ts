@@ -2,26 +2,26 @@
 // DestinationRule uses the Service port's ordinary cluster (the one Ingress and Gateway API use);
 // one with a rule gets a cluster of its own per (Service, port, subset), named after the rule
 // (`destinationrule/<ns>/<rule>/<service-ns>/<service>/<port>[/subset/<name>]`), whose endpoints
-// are the Service's whose Pods carry the subset's labels and whose load balancing, upstream TLS,
-// connect timeout and passive health come from the merged traffic policy. Policies merge as in
-// Istio: a subset's policy replaces the rule's field by field, and a portLevelSettings entry for
-// the port replaces the policy it sits in, field by field.
+// are the Service's whose Pods carry the subset's labels and whose load balancing, timeouts,
+// circuit breakers and health (traffic-policy.ts) and upstream TLS (destination-rule-tls.ts) come
+// from the merged traffic policy. Policies merge as in Istio: a subset's policy replaces the
+// rule's field by field, and a portLevelSettings entry for the port replaces the policy it sits
+// in, field by field. What a rule asks for that is not done: destination-rule-warnings.ts.
 import type { Diagnostic } from '../../core/diagnostic.js';
-import type { IrCircuitBreakers, IrCluster, IrLoadBalancer, IrPassiveHealth, IrUpstreamTls } from '../../ir/types.js';
+import type { IrCertificate, IrCluster } from '../../ir/types.js';
 import { DEFAULT_PASSIVE_HEALTH } from '../../ir/defaults.js';
 import { refOf, type DestinationRule, type Service } from '../../resources/resource.js';
-import type { IstioPortTrafficPolicy, IstioTrafficPolicy } from '../../resources/istio-kinds.js';
-import { readSecretValue } from '../../resources/well-known.js';
+import type { IstioTrafficPolicy } from '../../resources/istio-kinds.js';
 import { namespacedKey, type ResourceIndex } from '../../store/resource-index.js';
 import { compareByCreation } from '../creation-order.js';
-import { CA_BUNDLE_KEY, parseCaBundle } from '../services/ca-bundle.js';
 import type { ClusterSet } from '../services/cluster-set.js';
-import { defaultUpstreamServerName } from '../services/upstream-tls-annotations.js';
+import { mutualKeyPair, upstreamTlsOf } from './destination-rule-tls.js';
+import { reportUnsupported } from './destination-rule-warnings.js';
+import { HEALTH_CHECK_ANNOTATION, healthCheckOf, type HealthCheckParse } from './health-check-annotation.js';
 import { parseIstioDuration } from './istio-durations.js';
 import { serviceOfHost } from './istio-hosts.js';
 import type { ServiceEntryHosts } from './service-entries.js';
-
-type Policy = Omit<IstioPortTrafficPolicy, 'port'>;
+import { activeHealthCheckOf, circuitBreakersOf, loadBalancerOf, passiveHealthOf, type Policy } from './traffic-policy.js';
 
 interface Derivation {
   readonly base: string;
@@ -39,6 +39,8 @@ export interface IstioClusters {
   resolve(host: string, subset: string | undefined, port: number | undefined, namespace: string, listenerPort?: number): DestinationResolution;
   /** The final cluster list: derived clusters added, base clusters only Istio asked for and no route uses dropped. */
   finish(base: readonly IrCluster[], used: ReadonlySet<string>): IrCluster[];
+  /** After `finish`: the client certificates of MUTUAL clusters (`IrUpstreamTls.clientCertificate`), for `IrSnapshot.certificates`. */
+  certificates(): IrCertificate[];
 }
 
 export function mergePolicy(under: Policy | undefined, over: Policy | undefined): Policy {
@@ -63,6 +65,7 @@ function podLabelsOf(target: string | undefined, index: ResourceIndex): Readonly
 export function createIstioClusters(index: ResourceIndex, clusters: ClusterSet, diagnostics: Diagnostic[], serviceEntries?: ServiceEntryHosts): IstioClusters {
   // One rule per Service: the oldest (Istio merges rules for one host only in narrow cases).
   const ruleByService = new Map<string, DestinationRule>();
+  const healthChecks = new Map<DestinationRule, Extract<HealthCheckParse, { kind: 'ok' }>['check']>();
   for (const rule of [...index.destinationRules].sort(compareByCreation)) {
     const ns = rule.metadata.namespace ?? 'default';
     const warn = (path: string, code: Diagnostic['code'], message: string, severity: Diagnostic['severity'] = 'warning'): void => {
@@ -87,6 +90,8 @@ export function createIstioClusters(index: ResourceIndex, clusters: ClusterSet, 
     }
     ruleByService.set(key, rule);
     reportUnsupported(rule, diagnostics);
+    const check = healthCheckOf(rule.metadata.annotations, (severity, message) => warn(`metadata.annotations["${HEALTH_CHECK_ANNOTATION}"]`, 'ERR_HEALTH_CHECK_INVALID', message, severity));
+    if (check?.kind === 'ok') healthChecks.set(rule, check.check);
   }
 
   const derivations = new Map<string, Derivation>();
@@ -123,12 +128,17 @@ export function createIstioClusters(index: ResourceIndex, clusters: ClusterSet, 
     if (!rule) return { kind: 'ok', cluster: base.cluster };
     const policy = mergePolicy(atPort(rule.spec.trafficPolicy, number), atPort(subsetSpec?.trafficPolicy, number));
     const tlsMode = policy.tls?.mode;
-    if (tlsMode === 'MUTUAL' || tlsMode === 'ISTIO_MUTUAL') {
+    if (tlsMode === 'ISTIO_MUTUAL') {
       return {
         kind: 'error',
         code: 'ERR_BACKEND_TLS_INVALID',
-        message: `DestinationRule ${rule.metadata.namespace}/${rule.metadata.name} asks for tls.mode ${tlsMode}, which ${tlsMode === 'ISTIO_MUTUAL' ? 'needs the mesh CA' : 'is not implemented yet'}; never sent unencrypted or unverified`,
+        message: `DestinationRule ${rule.metadata.namespace}/${rule.metadata.name} asks for tls.mode ISTIO_MUTUAL, which needs the mesh CA (istiod issues the workload certificates); never sent unencrypted or unverified`,
       };
+    }
+    if (tlsMode === 'MUTUAL') {
+      // Without its client certificate the upstream would refuse the handshake anyway: say why once, here.
+      const pair = mutualKeyPair(policy, rule, index);
+      if (pair.kind === 'invalid') return { kind: 'error', code: 'ERR_BACKEND_TLS_INVALID', message: `DestinationRule ${rule.metadata.namespace}/${rule.metadata.name} tls.mode MUTUAL: ${pair.message}; never sent without the client certificate` };
     }
     const name = `destinationrule/${rule.metadata.namespace}/${rule.metadata.name}/${svcNs}/${service.metadata.name}/${number}${subsetSpec ? `/subset/${subsetSpec.name}` : ''}`;
     requestedBases.add(base.cluster);
@@ -138,6 +148,7 @@ export function createIstioClusters(index: ResourceIndex, clusters: ClusterSet, 
     return { kind: 'ok', cluster: name };
   };
 
+  const clientCertificates = new Map<string, IrCertificate>();
   const finish = (base: readonly IrCluster[], used: ReadonlySet<string>): IrCluster[] => {
     const byName = new Map(base.map((c) => [c.name, c]));
     const derived: IrCluster[] = [];
@@ -155,9 +166,10 @@ export function createIstioClusters(index: ResourceIndex, clusters: ClusterSet, 
           diagnostics.push({ severity: 'warning', code: 'ERR_BACKEND_NO_ENDPOINTS', object: refOf(d.rule), source: d.rule.source, path: `spec.subsets[${d.rule.spec.subsets.findIndex((s) => s.name === d.subset!.name)}].labels`, message: `no ready endpoint of Service ${d.service.metadata.namespace}/${d.service.metadata.name} port ${d.port} runs in a Pod with these labels; requests to subset "${d.subset.name}" get 503` });
         }
       }
-      const tls = upstreamTlsOf(d, index, diagnostics);
+      const tls = upstreamTlsOf(d.policy.tls, d, index, diagnostics, clientCertificates);
       const protocol = tls === undefined ? from.protocol : from.protocol === 'http1' ? 'https' : from.protocol === 'h2c' ? 'h2' : from.protocol;
       const connectTimeoutMs = parseIstioDuration(String(d.policy.connectionPool?.tcp?.connectTimeout ?? '')) ?? from.connectTimeoutMs;
+      const idleTimeoutMs = parseIstioDuration(String(d.policy.connectionPool?.http?.idleTimeout ?? '')) ?? from.idleTimeoutMs;
       const { tls: _baseTls, ...rest } = from;
       derived.push({
         ...rest,
@@ -168,132 +180,17 @@ export function createIstioClusters(index: ResourceIndex, clusters: ClusterSet, 
         lb: loadBalancerOf(d.policy) ?? from.lb,
         endpoints,
         ...(connectTimeoutMs !== undefined ? { connectTimeoutMs } : {}),
+        // 0s would mean "never idle" in Envoy; keeping connections forever is not offered.
+        ...(idleTimeoutMs !== undefined && idleTimeoutMs > 0 ? { idleTimeoutMs } : {}),
         passiveHealth: passiveHealthOf(d.policy) ?? from.passiveHealth ?? DEFAULT_PASSIVE_HEALTH,
         ...circuitBreakersOf(d.policy, from.circuitBreakers),
+        ...activeHealthCheckOf(healthChecks.get(d.rule), d.service),
       });
     }
     const kept = base.filter((c) => !requestedBases.has(c.name) || used.has(c.name));
     return [...kept, ...derived, ...(serviceEntries?.clusters() ?? [])].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
   };
 
-  return { resolve, finish };
-}
-
-export function loadBalancerOf(policy: Policy): IrLoadBalancer | undefined {
-  const lb = policy.loadBalancer;
-  if (!lb) return undefined;
-  const hash = lb.consistentHash;
-  if (hash) {
-    const ringSize = hash.ringHash?.minimumRingSize ?? hash.minimumRingSize;
-    const sized = ringSize !== undefined ? { ringSize } : {};
-    if (hash.httpHeaderName !== undefined) return { kind: 'ring-hash', hashOn: { kind: 'header', name: hash.httpHeaderName.toLowerCase() }, ...sized };
-    if (hash.httpCookie !== undefined) return { kind: 'ring-hash', hashOn: { kind: 'cookie', name: hash.httpCookie.name }, ...sized };
-    if (hash.useSourceIp === true) return { kind: 'ring-hash', hashOn: { kind: 'source-ip' }, ...sized };
-    return undefined;
-  }
-  switch (lb.simple) {
-    case 'LEAST_REQUEST':
-    case 'LEAST_CONN':
-      return { kind: 'least-request' };
-    case 'RANDOM':
-      return { kind: 'random' };
-    case 'ROUND_ROBIN':
-    case 'UNSPECIFIED':
-    case 'PASSTHROUGH':
-      return { kind: 'round-robin' };
-    case undefined:
-      return undefined;
-  }
-}
-
-/**
- * `connectionPool` → Envoy circuit breakers, as pilot's applyConnectionPool maps them: tcp
- * maxConnections → max_connections, http1MaxPendingRequests → max_pending_requests,
- * http2MaxRequests → max_requests, maxRequestsPerConnection. A limit left out stays unlimited
- * (pilot leaves Envoy's thresholds at their maximum). Values that are not positive integers are
- * ignored (the CRD requires int32 > 0; 0 means "unset" in proto3).
- */
-export function circuitBreakersOf(policy: Policy, inherited: IrCircuitBreakers | undefined): { circuitBreakers?: IrCircuitBreakers } {
-  const pool = policy.connectionPool;
-  const positive = (v: unknown): number | undefined => (typeof v === 'number' && Number.isInteger(v) && v > 0 ? v : undefined);
-  const limits: IrCircuitBreakers = {
-    ...inherited,
-    ...defined('maxConnections', positive(pool?.tcp?.maxConnections)),
-    ...defined('maxPendingRequests', positive(pool?.http?.http1MaxPendingRequests)),
-    ...defined('maxRequests', positive(pool?.http?.http2MaxRequests)),
-    ...defined('maxRequestsPerConnection', positive(pool?.http?.maxRequestsPerConnection)),
-  };
-  return Object.keys(limits).length > 0 ? { circuitBreakers: limits } : {};
-}
-
-function defined<K extends keyof IrCircuitBreakers>(key: K, value: number | undefined): Partial<Record<K, number>> {
-  return value === undefined ? {} : ({ [key]: value } as Partial<Record<K, number>>);
-}
-
-export function passiveHealthOf(policy: Policy): IrPassiveHealth | undefined {
-  const od = policy.outlierDetection;
-  if (!od) return undefined;
-  const count = [od.consecutive5xxErrors, od.consecutiveErrors, od.consecutiveGatewayErrors].find((v): v is number => typeof v === 'number');
-  const base = typeof od.baseEjectionTime === 'string' ? parseIstioDuration(od.baseEjectionTime) : undefined;
-  const consecutiveFailures = count ?? DEFAULT_PASSIVE_HEALTH.consecutiveFailures;
-  const baseEjectionMs = base ?? DEFAULT_PASSIVE_HEALTH.baseEjectionMs;
-  return { consecutiveFailures, baseEjectionMs, maxEjectionMs: Math.max(DEFAULT_PASSIVE_HEALTH.maxEjectionMs, baseEjectionMs) };
-}
-
-export function upstreamTlsOf(d: Pick<Derivation, 'policy' | 'rule'> & { readonly service?: Service }, index: ResourceIndex, diagnostics: Diagnostic[]): IrUpstreamTls | undefined {
-  const tls = d.policy.tls;
-  if (!tls || tls.mode !== 'SIMPLE') return undefined;
-  // Without a Service (a ServiceEntry host) the rule's host is the name.
-  const serverName = tls.sni ?? (d.service ? defaultUpstreamServerName(d.service, d.service.metadata.namespace ?? 'default') : d.rule.spec.host);
-  if (tls.insecureSkipVerify === true) {
-    diagnostics.push({ severity: 'warning', code: 'ERR_BACKEND_TLS_UNVERIFIED', object: refOf(d.rule), source: d.rule.source, path: 'trafficPolicy.tls.insecureSkipVerify', message: 'the upstream certificate is not verified (encrypted, not authenticated)' });
-    return { serverName, verification: { kind: 'insecure-skip-verify' } };
-  }
-  let caPem: string | undefined;
-  if (tls.credentialName !== undefined) {
-    const ns = d.rule.metadata.namespace ?? 'default';
-    const secret = index.secrets.get(namespacedKey(ns, tls.credentialName));
-    const bytes = secret ? readSecretValue(secret, CA_BUNDLE_KEY) : undefined;
-    const bundle = bytes ? parseCaBundle(bytes, `Secret ${ns}/${tls.credentialName} "${CA_BUNDLE_KEY}"`) : undefined;
-    if (bundle?.kind === 'ok') caPem = bundle.pem;
-    else {
-      // Never fall back to "unverified": the default CA store is the stricter choice for a private CA.
-      diagnostics.push({ severity: 'error', code: 'ERR_BACKEND_TLS_INVALID', object: refOf(d.rule), source: d.rule.source, path: 'trafficPolicy.tls.credentialName', message: `${bundle?.kind === 'invalid' ? bundle.message : `Secret ${ns}/${tls.credentialName} with a "${CA_BUNDLE_KEY}" not found`}; the system CAs verify instead` });
-    }
-  }
-  const subjectAltNames = (tls.subjectAltNames ?? []).map((v) => ({ kind: v.includes('://') ? ('uri' as const) : ('dns' as const), value: v }));
-  return {
-    serverName,
-    verification: { kind: 'verify', ...(caPem !== undefined ? { caPem } : {}), ...(subjectAltNames.length > 0 ? { subjectAltNames } : {}) },
-  };
-}
-
-const SUPPORTED_TCP_POOL = new Set(['connectTimeout', 'maxConnections']);
-const SUPPORTED_HTTP_POOL = new Set(['http1MaxPendingRequests', 'http2MaxRequests', 'maxRequestsPerConnection']);
-const SUPPORTED_OUTLIER = new Set(['consecutive5xxErrors', 'consecutiveErrors', 'consecutiveGatewayErrors', 'baseEjectionTime']);
-
-/** Settings read but not implemented: said once per rule, with the field. */
-export function reportUnsupported(rule: DestinationRule, diagnostics: Diagnostic[]): void {
-  const warn = (path: string, message: string): void => {
-    diagnostics.push({ severity: 'warning', code: 'ERR_ISTIO_UNSUPPORTED', object: refOf(rule), source: rule.source, path, message });
-  };
-  const check = (policy: IstioTrafficPolicy | Policy | undefined, at: string): void => {
-    if (!policy) return;
-    for (const key of Object.keys(policy.connectionPool?.tcp ?? {})) if (!SUPPORTED_TCP_POOL.has(key)) warn(`${at}.connectionPool.tcp.${key}`, 'not implemented yet; ignored');
-    for (const key of Object.keys(policy.connectionPool?.http ?? {})) if (!SUPPORTED_HTTP_POOL.has(key)) warn(`${at}.connectionPool.http.${key}`, 'not implemented yet; ignored (maxConnections, http1MaxPendingRequests, http2MaxRequests and maxRequestsPerConnection are honoured)');
-    for (const key of Object.keys(policy.outlierDetection ?? {})) if (!SUPPORTED_OUTLIER.has(key)) warn(`${at}.outlierDetection.${key}`, 'not implemented yet; consecutive errors and baseEjectionTime are honoured');
-    const lb = policy.loadBalancer;
-    if (lb?.simple === 'PASSTHROUGH') warn(`${at}.loadBalancer.simple`, 'PASSTHROUGH (original destination) is not implemented; round-robin is used');
-    if (lb?.consistentHash?.httpQueryParameterName !== undefined) warn(`${at}.loadBalancer.consistentHash.httpQueryParameterName`, 'hashing on a query parameter is not implemented yet; the rule\'s other load-balancing setting, or round-robin, is used');
-    if (lb?.consistentHash?.httpCookie?.ttl !== undefined) warn(`${at}.loadBalancer.consistentHash.httpCookie.ttl`, 'Isthmus hashes on the cookie when the client sends it but does not generate it yet');
-    if (lb?.consistentHash?.maglev !== undefined) warn(`${at}.loadBalancer.consistentHash.maglev`, 'maglev is served as a ring hash');
-    if (lb?.localityLbSetting !== undefined) warn(`${at}.loadBalancer.localityLbSetting`, 'not implemented yet; ignored');
-    if (policy.tls?.caCertificates !== undefined) warn(`${at}.tls.caCertificates`, 'file paths are not read; use credentialName (a Secret with ca.crt)');
-    if (policy.tls?.mode === 'MUTUAL' || policy.tls?.mode === 'ISTIO_MUTUAL') warn(`${at}.tls.mode`, `${policy.tls.mode} is not implemented yet (ISTIO_MUTUAL needs the mesh CA); routes to this host answer 500`);
-    if (policy.tunnel !== undefined || policy.proxyProtocol !== undefined || policy.retryBudget !== undefined) warn(at, 'tunnel, proxyProtocol and retryBudget are not implemented; ignored');
-    if ('portLevelSettings' in policy) (policy.portLevelSettings ?? []).forEach((p, i) => check(p, `${at}.portLevelSettings[${i}]`));
-  };
-  check(rule.spec.trafficPolicy, 'spec.trafficPolicy');
-  rule.spec.subsets.forEach((s, i) => check(s.trafficPolicy, `spec.subsets[${i}].trafficPolicy`));
-  if (rule.spec.workloadSelector !== undefined) warn('spec.workloadSelector', 'applies to sidecars only; ignored at the edge');
+  const certificates = (): IrCertificate[] => [...clientCertificates.values()].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  return { resolve, finish, certificates };
 }

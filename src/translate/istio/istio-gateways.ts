@@ -4,14 +4,15 @@
 // satisfy is ours and any other is left alone, silently, as another gateway's.
 // As Istio merges every server on one port into one Envoy listener, Isthmus makes one logical
 // listener per port (`istio/port/<n>`): its protocol is decided by the oldest server on it; TLS
-// servers add their certificates (chosen by SNI).
+// servers add their certificates (chosen by SNI), each with its own client validation (MUTUAL,
+// OPTIONAL_MUTUAL), as each Istio server is its own Envoy filter chain.
 import type { Diagnostic } from '../../core/diagnostic.js';
-import type { IrCertificate } from '../../ir/types.js';
+import type { IrCertificate, IrClientValidation } from '../../ir/types.js';
 import { refOf, type IstioGateway } from '../../resources/resource.js';
 import type { IstioServer } from '../../resources/istio-kinds.js';
 import { namespacedKey, type ResourceIndex } from '../../store/resource-index.js';
 import { compareByCreation } from '../creation-order.js';
-import { checkKeyPair } from '../ingress/ingress-tls.js';
+import { readIstioCa, readIstioKeyPair } from './istio-credentials.js';
 
 export const DEFAULT_ISTIO_GATEWAY_LABELS: ReadonlyMap<string, string> = new Map([['istio', 'ingressgateway']]);
 
@@ -37,6 +38,8 @@ export interface IstioPort {
   /** The oldest server on the port: the declaration the bind step blames. */
   readonly first: PlannedServer;
   readonly certificates: readonly IrCertificate[];
+  /** MUTUAL and OPTIONAL_MUTUAL servers: client validation by certificate name (each server has its own). */
+  readonly clientValidation: ReadonlyMap<string, IrClientValidation>;
 }
 
 export interface IstioGatewayPlan {
@@ -70,11 +73,10 @@ function serverProtocol(server: IstioServer): ServerProtocol {
   const mode = server.tls?.mode;
   if (protocol === 'HTTP' || protocol === 'HTTP2' || protocol === 'GRPC' || protocol === 'GRPC-WEB') return { kind: 'http' };
   if (protocol === 'HTTPS') {
-    if (mode === 'SIMPLE') return { kind: 'https' };
-    if (mode === undefined) return { kind: 'not-served', message: 'an HTTPS server needs tls.mode (SIMPLE is supported); the server is not programmed' };
+    if (mode === 'SIMPLE' || mode === 'MUTUAL' || mode === 'OPTIONAL_MUTUAL') return { kind: 'https' };
+    if (mode === undefined) return { kind: 'not-served', message: 'an HTTPS server needs tls.mode (SIMPLE, MUTUAL and OPTIONAL_MUTUAL are supported); the server is not programmed' };
     if (mode === 'PASSTHROUGH' || mode === 'AUTO_PASSTHROUGH') return { kind: 'not-served', message: `tls.mode ${mode} is L4 (TLS passthrough by SNI), which Isthmus does not serve yet; the server is not programmed` };
-    if (mode === 'ISTIO_MUTUAL') return { kind: 'not-served', message: 'tls.mode ISTIO_MUTUAL needs the mesh CA (istiod issues the certificates), which Isthmus does not have; the server is not programmed' };
-    return { kind: 'not-served', message: `tls.mode ${mode} (client-certificate validation) is not implemented yet; the server is not programmed` };
+    return { kind: 'not-served', message: 'tls.mode ISTIO_MUTUAL needs the mesh CA (istiod issues the certificates), which Isthmus does not have; the server is not programmed' };
   }
   return { kind: 'not-served', message: `protocol ${server.port.protocol} is L4 or not HTTP; Isthmus serves HTTP, HTTP2, GRPC and HTTPS servers; the server is not programmed` };
 }
@@ -83,7 +85,7 @@ export function planIstioGateways(index: ResourceIndex, labels: ReadonlyMap<stri
   const known = new Set(index.istioGateways.map(istioGatewayKey));
   const gateways = index.istioGateways.filter((g) => selectsUs(g.spec.selector, labels)).sort(compareByCreation);
   const servers = new Map<string, PlannedServer[]>();
-  const ports = new Map<number, { protocol: 'http' | 'https'; first: PlannedServer; certificates: IrCertificate[] }>();
+  const ports = new Map<number, { protocol: 'http' | 'https'; first: PlannedServer; certificates: IrCertificate[]; clientValidation: Map<string, IrClientValidation> }>();
   for (const gateway of gateways) {
     const ns = gateway.metadata.namespace ?? 'default';
     const list: PlannedServer[] = [];
@@ -108,10 +110,12 @@ export function planIstioGateways(index: ResourceIndex, labels: ReadonlyMap<stri
         httpsRedirect: protocol.kind === 'http' && server.tls?.httpsRedirect === true,
       };
       let certificate: IrCertificate | undefined;
+      let clientValidation: IrClientValidation | undefined;
       if (protocol.kind === 'https') {
+        const mode = server.tls?.mode ?? 'SIMPLE';
         const name = server.tls?.credentialName;
         if (name === undefined) {
-          warn('.tls', 'tls.mode SIMPLE needs tls.credentialName (a kubernetes.io/tls Secret in the Gateway\'s namespace); file paths (serverCertificate) are not read; the server is not programmed', 'ERR_TLS_SECRET_NOT_FOUND', 'error');
+          warn('.tls', `tls.mode ${mode} needs tls.credentialName (a Secret in the Gateway's namespace with tls.crt and tls.key, or cert and key); file paths (serverCertificate) are not read; the server is not programmed`, 'ERR_TLS_SECRET_NOT_FOUND', 'error');
           return;
         }
         const secret = index.secrets.get(namespacedKey(ns, name));
@@ -119,10 +123,18 @@ export function planIstioGateways(index: ResourceIndex, labels: ReadonlyMap<stri
           warn('.tls.credentialName', `Secret "${name}" not found in namespace "${ns}"; the server is not programmed`, 'ERR_TLS_SECRET_NOT_FOUND', 'error');
           return;
         }
-        const pair = checkKeyPair(secret);
+        const pair = readIstioKeyPair(index, ns, name);
         if (pair.kind === 'invalid') {
-          warn('.tls.credentialName', `Secret ${ns}/${name} ${pair.message}; the server is not programmed`, 'ERR_TLS_SECRET_INVALID', 'error');
+          warn('.tls.credentialName', `${pair.message}; the server is not programmed`, 'ERR_TLS_SECRET_INVALID', 'error');
           return;
+        }
+        if (mode === 'MUTUAL' || mode === 'OPTIONAL_MUTUAL') {
+          const validation = clientValidationOf(server, mode, index, ns, name);
+          if (validation.kind === 'invalid') {
+            warn(validation.field, `${validation.message}; the server is not programmed (mutual TLS asked for is never served without it)`, 'ERR_TLS_CLIENT_CA_INVALID', 'error');
+            return;
+          }
+          clientValidation = validation.validation;
         }
         const hosts = planned.hosts.map((h) => h.host);
         certificate = {
@@ -138,9 +150,10 @@ export function planIstioGateways(index: ResourceIndex, labels: ReadonlyMap<stri
         warn('.port.protocol', `port ${planned.port} is already served as ${existing.protocol.toUpperCase()} by Gateway ${istioGatewayKey(existing.first.gateway)} ${existing.first.path}; a port has one protocol; the server is not programmed`, 'ERR_LISTENER_CONFLICT', 'error');
         return;
       }
-      if (existing) {
-        if (certificate) existing.certificates.push(certificate);
-      } else ports.set(planned.port, { protocol: protocol.kind, first: planned, certificates: certificate ? [certificate] : [] });
+      const entry = existing ?? { protocol: protocol.kind, first: planned, certificates: [], clientValidation: new Map<string, IrClientValidation>() };
+      if (!existing) ports.set(planned.port, entry);
+      if (certificate) entry.certificates.push(certificate);
+      if (certificate && clientValidation) entry.clientValidation.set(certificate.name, clientValidation);
       list.push(planned);
     });
   }
@@ -149,4 +162,26 @@ export function planIstioGateways(index: ResourceIndex, labels: ReadonlyMap<stri
     servers,
     known,
   };
+}
+
+type ServerValidation = { readonly kind: 'ok'; readonly validation: IrClientValidation } | { readonly kind: 'invalid'; readonly field: string; readonly message: string };
+
+/**
+ * MUTUAL / OPTIONAL_MUTUAL: the CA that client certificates must lead to, from the credential
+ * Secret's `ca.crt` (or `cacert`) or the `<credentialName>-cacert` Secret, as Istio's gateway
+ * reads them. MUTUAL requires a certificate; OPTIONAL_MUTUAL asks for one and refuses one that
+ * does not verify (Envoy: `require_client_certificate: false` with a validation context).
+ */
+function clientValidationOf(server: IstioServer, mode: 'MUTUAL' | 'OPTIONAL_MUTUAL', index: ResourceIndex, ns: string, name: string): ServerValidation {
+  if (server.tls?.subjectAltNames !== undefined && server.tls.subjectAltNames.length > 0) {
+    // Accepting every certificate the CA signed would let in clients the config means to refuse.
+    return { kind: 'invalid', field: '.tls.subjectAltNames', message: 'matching client certificates against subjectAltNames is not implemented yet' };
+  }
+  if (server.tls?.caCrl !== undefined) return { kind: 'invalid', field: '.tls.caCrl', message: 'certificate revocation lists are not implemented yet' };
+  const ca = readIstioCa(index, ns, name);
+  if (ca === undefined) {
+    return { kind: 'invalid', field: '.tls.credentialName', message: `tls.mode ${mode} needs a CA for client certificates: "ca.crt" (or "cacert") in Secret ${ns}/${name} or in Secret ${ns}/${name}-cacert, and there is none${server.tls?.caCertificates !== undefined ? ' (caCertificates file paths are not read)' : ''}` };
+  }
+  if (ca.kind === 'invalid') return { kind: 'invalid', field: '.tls.credentialName', message: ca.message };
+  return { kind: 'ok', validation: { caPem: ca.pem, mode: mode === 'MUTUAL' ? 'allow-valid-only' : 'verify-if-presented' } };
 }

@@ -22,7 +22,10 @@ import { refOf, type DestinationRule, type ServiceEntry } from '../../resources/
 import type { ServiceEntryPort } from '../../resources/istio-kinds.js';
 import type { ResourceIndex } from '../../store/resource-index.js';
 import { compareByCreation } from '../creation-order.js';
-import { atPort, circuitBreakersOf, loadBalancerOf, mergePolicy, passiveHealthOf, reportUnsupported, upstreamTlsOf, type DestinationResolution } from './destination-rules.js';
+import { atPort, mergePolicy, type DestinationResolution } from './destination-rules.js';
+import { upstreamTlsOf } from './destination-rule-tls.js';
+import { reportUnsupported } from './destination-rule-warnings.js';
+import { circuitBreakersOf, loadBalancerOf, passiveHealthOf } from './traffic-policy.js';
 import { parseIstioDuration } from './istio-durations.js';
 import { istioHostCovers, resolveHost } from './istio-hosts.js';
 
@@ -156,7 +159,7 @@ export function createServiceEntryHosts(index: ResourceIndex, diagnostics: Diagn
       diagnostics.push({ severity: 'warning', code: 'ERR_BACKEND_NO_ENDPOINTS', object: refOf(entry), source: entry.source, path: 'spec.endpoints', message: `no endpoint for "${connectHost}" port ${sePort.number}${subsetSpec ? ` with the labels of subset "${subsetSpec.name}"` : ''}; requests to it get 503` });
     }
     // A DestinationRule SIMPLE TLS originates TLS; its SNI defaults to the host (not a Service name).
-    const tls = rule && policy.tls?.mode === 'SIMPLE' ? upstreamTlsOf({ policy: { ...policy, tls: { ...policy.tls, sni: policy.tls.sni ?? connectHost } }, rule }, index, diagnostics) : undefined;
+    const tls = rule && policy.tls?.mode === 'SIMPLE' ? upstreamTlsOf({ ...policy.tls, sni: policy.tls.sni ?? connectHost }, { rule }, index, diagnostics) : undefined;
     const protocol: IrCluster['protocol'] = tls === undefined ? baseProtocol : baseProtocol === 'http1' ? 'https' : baseProtocol === 'h2c' ? 'h2' : baseProtocol;
     const entryTls = protocol === 'https' || protocol === 'h2' ? { serverName: connectHost, verification: { kind: 'verify' as const, ...(entry.spec.subjectAltNames ? { subjectAltNames: entry.spec.subjectAltNames.map((v) => ({ kind: v.includes('://') ? ('uri' as const) : ('dns' as const), value: v })) } : {}) } } : undefined;
     const connectTimeoutMs = parseIstioDuration(String(policy.connectionPool?.tcp?.connectTimeout ?? '')) ?? DEFAULT_CONNECT_TIMEOUT_MS;

@@ -122,7 +122,7 @@ export function translateIstio(index: ResourceIndex, options: IstioOptions, clus
       declaredBy: { object: refOf(p.first.gateway), path: p.first.path, ...(p.first.gateway.source !== undefined ? { source: p.first.gateway.source } : {}), sectionName: `port-${p.port}`, hostname: '*' },
       protocol: p.protocol,
       port: p.port,
-      ...(p.protocol === 'https' ? { tls: { certificates: p.certificates.map((c) => c.name) } } : {}),
+      ...(p.protocol === 'https' ? { tls: { certificates: p.certificates.map((c) => c.name), ...(p.clientValidation.size > 0 ? { clientValidationByCertificate: Object.fromEntries(p.clientValidation) } : {}) } } : {}),
       virtualHosts,
     });
   }

@@ -46,7 +46,8 @@ export const ISTIO_DEFAULT_RETRY: IrRetryPolicy = {
   allowNonIdempotent: true,
 };
 
-const GRPC_CONDITIONS = new Set(['cancelled', 'deadline-exceeded', 'internal', 'resource-exhausted', 'unavailable']);
+/** Envoy's x-envoy-retry-grpc-on names → the gRPC status codes they mean. */
+const GRPC_CONDITIONS: ReadonlyMap<string, number> = new Map([['cancelled', 1], ['deadline-exceeded', 4], ['resource-exhausted', 8], ['internal', 13], ['unavailable', 14]]);
 
 /** `namespace/name` of a gateway reference as written in a VirtualService in `namespace`; undefined for `mesh`. */
 export function gatewayRefKey(ref: string, namespace: string): string | undefined {
@@ -386,16 +387,18 @@ function translateRetry(http: IstioHttpRoute, at: string, report: Report): IrRet
   if (r.retryOn === undefined) return { ...ISTIO_DEFAULT_RETRY, attempts };
   const conditions: IrRetryCondition[] = [];
   const codes: number[] = [];
+  const grpcCodes: number[] = [];
   let statusCodes = false;
   for (const raw of r.retryOn.split(',').map((s) => s.trim()).filter(Boolean)) {
     if (/^\d{3}$/.test(raw)) codes.push(Number(raw));
     else if (raw === 'retriable-status-codes') statusCodes = true;
     else if (raw === 'refused-stream' || raw === 'reset' || raw === 'reset-before-request') conditions.some((c) => c.kind === 'reset') || conditions.push({ kind: 'reset' });
     else if (raw === 'connect-failure' || raw === '5xx' || raw === 'gateway-error' || raw === 'retriable-4xx') conditions.push({ kind: raw });
-    else if (GRPC_CONDITIONS.has(raw)) report('warning', 'ERR_ISTIO_UNSUPPORTED', `${at}.retries.retryOn`, `gRPC condition "${raw}" is not implemented yet; not retried on`);
+    else if (GRPC_CONDITIONS.has(raw)) grpcCodes.push(GRPC_CONDITIONS.get(raw)!);
     else report('warning', 'ERR_ISTIO_UNSUPPORTED', `${at}.retries.retryOn`, `condition "${raw}" is not implemented; not retried on`);
   }
   if (codes.length > 0 || statusCodes) conditions.push({ kind: 'retriable-status-codes', codes: codes.length > 0 ? codes : [503] });
+  if (grpcCodes.length > 0) conditions.push({ kind: 'grpc-status', codes: [...new Set(grpcCodes)].sort((a, b) => a - b) });
   return { attempts, retryOn: conditions, allowNonIdempotent: true };
 }
 

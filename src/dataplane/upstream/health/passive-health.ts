@@ -13,8 +13,11 @@
 // - The ejection count (the back-off exponent) is forgotten on the first success that comes at
 //   least maxEjectionMs after the last ejection ended. Envoy decrements its multiplier once per
 //   healthy interval; a single reset window is simpler to reason about and still damps flapping.
-// - No "panic mode" and no max-ejection-percent: when every endpoint is ejected the load balancers
-//   return undefined and the request gets 503 no_healthy_upstream.
+// - max-ejection-percent only when configured (Envoy and Istio default to 10 %); like Envoy, one
+//   endpoint may always be ejected. Panic mode (cluster-runtime.ts) serves every endpoint when
+//   none is left.
+// - Split mode (consecutiveLocalOriginFailures): failures without a response and 5xx answers keep
+//   separate counts, each against its own threshold, as Envoy's split_external_local_origin_errors.
 //
 // The state lives on EndpointState (shared by address, surviving reloads); this class holds only
 // the per-cluster thresholds and the clock. `isAvailable` is an arrow property so it can be handed
@@ -27,16 +30,26 @@ import type { IsAvailable } from '../lb/types.js';
 /** For clusters without passive health: every endpoint is always available. */
 export const alwaysAvailable: IsAvailable = () => true;
 
+/** Where a failure came from: a 5xx answer, or no answer at all (connect failure, reset, timeout). */
+export type FailureOrigin = 'response' | 'local';
+
 export class PassiveHealth {
   private readonly threshold: number;
+  private readonly localThreshold: number | undefined;
+  private readonly maxEjected: number | undefined;
   private readonly baseMs: number;
   private readonly maxMs: number;
 
+  /** `endpoints`: the cluster's, for maxEjectionPercent. */
   constructor(
     config: IrPassiveHealth,
     private readonly clock: Clock,
+    private readonly endpoints: readonly EndpointState[] = [],
   ) {
     this.threshold = Math.max(1, Math.floor(config.consecutiveFailures));
+    this.localThreshold = config.consecutiveLocalOriginFailures === undefined ? undefined : Math.max(1, Math.floor(config.consecutiveLocalOriginFailures));
+    const pct = config.maxEjectionPercent;
+    this.maxEjected = pct === undefined ? undefined : Math.max(1, Math.floor((endpoints.length * Math.min(100, Math.max(0, pct))) / 100));
     this.baseMs = Math.max(0, config.baseEjectionMs);
     this.maxMs = Math.max(this.baseMs, config.maxEjectionMs);
   }
@@ -50,6 +63,7 @@ export class PassiveHealth {
   recordSuccess(ep: EndpointState): void {
     ep.totalRequests++;
     ep.consecutiveFailures = 0;
+    ep.consecutiveLocalFailures = 0;
     if (ep.ejectedUntilMs !== 0 && this.clock.monotonicMs() - ep.ejectedUntilMs >= this.maxMs) {
       // Healthy for a whole reset window since the last ejection ended: forget the back-off.
       ep.ejections = 0;
@@ -57,13 +71,13 @@ export class PassiveHealth {
     }
   }
 
-  recordFailure(ep: EndpointState): void {
+  recordFailure(ep: EndpointState, origin: FailureOrigin = 'local'): void {
     ep.totalRequests++;
     ep.totalFailures++;
-    if (ep.ejectedUntilMs !== 0) {
-      const now = this.clock.monotonicMs();
-      if (now < ep.ejectedUntilMs) return;
-      if (++ep.consecutiveFailures >= this.threshold) this.eject(ep, now);
+    if (ep.ejectedUntilMs !== 0 && this.clock.monotonicMs() < ep.ejectedUntilMs) return;
+    // A local-origin failure counts apart in split mode; otherwise everything counts together.
+    if (origin === 'local' && this.localThreshold !== undefined) {
+      if (++ep.consecutiveLocalFailures >= this.localThreshold) this.eject(ep, this.clock.monotonicMs());
       return;
     }
     if (++ep.consecutiveFailures >= this.threshold) this.eject(ep, this.clock.monotonicMs());
@@ -75,8 +89,15 @@ export class PassiveHealth {
   }
 
   private eject(ep: EndpointState, now: number): void {
-    ep.ejections++;
     ep.consecutiveFailures = 0;
+    ep.consecutiveLocalFailures = 0;
+    if (this.maxEjected !== undefined) {
+      let ejected = 0;
+      for (const other of this.endpoints) if (other !== ep && other.ejectedUntilMs > now) ejected++;
+      // The cap is reached: this endpoint stays, and a new run of failures is needed to try again.
+      if (ejected >= this.maxEjected) return;
+    }
+    ep.ejections++;
     // `|| 1`: an ejection must leave a non-zero mark even with baseEjectionMs 0 at time 0.
     ep.ejectedUntilMs = now + this.ejectionMs(ep.ejections) || 1;
   }

@@ -103,8 +103,13 @@ function compileKey(hashOn: IrHashOn): (ctx: LbContext) => string | undefined {
       return (ctx) => ctx.header(name);
     }
     case 'cookie': {
+      const { name, ttlSeconds, path } = hashOn;
+      if (ttlSeconds === undefined) return (ctx) => ctx.cookie(name);
+      return (ctx) => ctx.cookie(name) ?? ctx.generateCookie(name, ttlSeconds, path);
+    }
+    case 'query-parameter': {
       const name = hashOn.name;
-      return (ctx) => ctx.cookie(name);
+      return (ctx) => ctx.query(name);
     }
     case 'source-ip':
       return (ctx) => ctx.sourceIp;

@@ -1,0 +1,108 @@
+// Istio `retries.retryOn` gRPC conditions through the real command, with a real gRPC client and
+// server (@grpc/grpc-js): the server answers each name's first call with UNAVAILABLE (a
+// trailers-only response: grpc-status in the headers), then succeeds. A route retrying on
+// `unavailable` hides the failure; one retrying only on `internal` lets it through.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import path from 'node:path';
+import * as grpc from '@grpc/grpc-js';
+import * as protoLoader from '@grpc/proto-loader';
+import { adminJson, configDir, repoRoot, startGateway } from './cli-harness.js';
+
+const BACKEND_ADDRESS = '127.0.0.13';
+
+interface HelloReply {
+  readonly message: string;
+}
+type GreeterClient = grpc.Client & {
+  Hello(request: { name: string }, callback: (err: grpc.ServiceError | null, reply?: HelloReply) => void): grpc.ClientUnaryCall;
+};
+
+function loadGreeter(): grpc.ServiceClientConstructor {
+  // The proto stays in the source tree (tsc does not copy it to dist/).
+  const definition = protoLoader.loadSync(path.join(repoRoot(), 'test', 'e2e', 'grpc', 'greeter.proto'));
+  const pkg = grpc.loadPackageDefinition(definition) as unknown as { greeter: { v1: { Greeter: grpc.ServiceClientConstructor } } };
+  return pkg.greeter.v1.Greeter;
+}
+
+function config(backendPort: number): Record<string, string> {
+  const vs = (name: string, retryOn: string): string => `apiVersion: networking.istio.io/v1
+kind: VirtualService
+metadata: {name: ${name}, namespace: default}
+spec:
+  hosts: [${name}.test]
+  gateways: [edge]
+  http:
+  - route: [{destination: {host: greeter}}]
+    retries: {attempts: 2, retryOn: "${retryOn}"}
+`;
+  return {
+    'istio.yaml': `apiVersion: networking.istio.io/v1
+kind: Gateway
+metadata: {name: edge, namespace: default}
+spec:
+  selector: {istio: ingressgateway}
+  servers:
+  - port: {number: 80, name: grpc, protocol: GRPC}
+    hosts: ["*"]
+---
+${vs('retry', 'unavailable,cancelled')}---
+${vs('noretry', 'internal')}`,
+    'services.yaml': `apiVersion: v1
+kind: Service
+metadata: {name: greeter, namespace: default}
+spec:
+  selector: {app: greeter}
+  ports: [{name: grpc, port: 80, targetPort: grpc}]
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: greeter-0, namespace: default, labels: {app: greeter}}
+spec:
+  containers: [{name: greeter, image: greeter, ports: [{name: grpc, containerPort: ${backendPort}}]}]
+status:
+  podIP: ${BACKEND_ADDRESS}
+  conditions: [{type: Ready, status: "True"}]
+`,
+  };
+}
+
+function hello(client: GreeterClient, name: string): Promise<HelloReply> {
+  return new Promise((resolve, reject) => {
+    client.Hello({ name }, (err, reply) => (err ? reject(err) : reply ? resolve(reply) : reject(new Error('no reply'))));
+  });
+}
+
+test('retryOn unavailable retries a gRPC call that failed with UNAVAILABLE; retryOn internal does not', async (t) => {
+  const Greeter = loadGreeter();
+  const calls = new Map<string, number>();
+  const server = new grpc.Server();
+  server.addService(Greeter.service, {
+    Hello: (call: grpc.ServerUnaryCall<{ name: string }, HelloReply>, callback: grpc.sendUnaryData<HelloReply>) => {
+      const n = (calls.get(call.request.name) ?? 0) + 1;
+      calls.set(call.request.name, n);
+      if (n === 1) callback({ code: grpc.status.UNAVAILABLE, details: 'warming up' });
+      else callback(null, { message: `hello ${call.request.name} on call ${n}` });
+    },
+  });
+  const backendPort = await new Promise<number>((resolve, reject) => {
+    server.bindAsync(`${BACKEND_ADDRESS}:0`, grpc.ServerCredentials.createInsecure(), (err, p) => (err ? reject(err) : resolve(p)));
+  });
+  t.after(() => new Promise<void>((resolve) => server.tryShutdown(() => resolve())));
+  const gateway = await startGateway(t, { config: [configDir(t, config(backendPort))] });
+  const connect = (authority: string): GreeterClient => {
+    const client = new Greeter(`127.0.0.1:${gateway.httpPort}`, grpc.credentials.createInsecure(), { 'grpc.default_authority': authority }) as unknown as GreeterClient;
+    t.after(() => client.close());
+    return client;
+  };
+
+  await assert.rejects(hello(connect('noretry.test'), 'bob'), (err: grpc.ServiceError) => err.code === grpc.status.UNAVAILABLE && /warming up/.test(err.details));
+  assert.equal(calls.get('bob'), 1);
+
+  const reply = await hello(connect('retry.test'), 'ada');
+  assert.equal(reply.message, 'hello ada on call 2');
+  assert.equal(calls.get('ada'), 2);
+
+  const diagnostics = (await adminJson(gateway.adminPort, '/api/diagnostics')) as { message: string }[];
+  assert.ok(!diagnostics.some((d) => /gRPC condition/.test(d.message)), JSON.stringify(diagnostics));
+});
