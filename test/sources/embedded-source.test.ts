@@ -57,9 +57,9 @@ test('createEmbeddedSource delivers the demo as a snapshot', async () => {
   assert.ok((seen[0]?.resources.length ?? 0) > 5);
 });
 
-test('--demo serves both example folders; together they load and translate without any diagnostic', async () => {
+test('--demo serves the three example folders; together they load and translate without any diagnostic', async () => {
   const dirs = embeddedDemoDirs();
-  assert.deepEqual(dirs.map((d) => path.basename(d)), ['quickstart', 'gateway-api']);
+  assert.deepEqual(dirs.map((d) => path.basename(d)), ['quickstart', 'gateway-api', 'istio']);
   const snapshot = await loadDirs(dirs);
   assert.deepEqual(snapshot.diagnostics, []);
   const result = translate(snapshot, options);
