@@ -42,7 +42,7 @@ export async function main(argv: string[]): Promise<void> {
       case 'echo':
         return await echo(rest);
       case 'sidecar': {
-        const { runSidecar } = await import('../sidecar/run-sidecar.js');
+        const { runSidecar } = await import('./sidecar/run-sidecar.js');
         return await runSidecar(rest);
       }
       default:

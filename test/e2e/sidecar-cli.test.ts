@@ -3,7 +3,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { runCli } from './cli-harness.js';
-import { SIDECAR_FLAGS } from '../../src/sidecar/sidecar-args.js';
+import { SIDECAR_FLAGS } from '../../src/cli/sidecar/sidecar-args.js';
 
 test('isthmus --help lists the sidecar command', async () => {
   const res = await runCli(['--help']);

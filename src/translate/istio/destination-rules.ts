@@ -11,7 +11,6 @@ import type { Diagnostic } from '../../core/diagnostic.js';
 import type { IrCertificate, IrCluster } from '../../ir/types.js';
 import { DEFAULT_PASSIVE_HEALTH } from '../../ir/defaults.js';
 import { refOf, type DestinationRule, type Service } from '../../resources/resource.js';
-import type { IstioTrafficPolicy } from '../../resources/istio-kinds.js';
 import { namespacedKey, type ResourceIndex } from '../../store/resource-index.js';
 import { compareByCreation } from '../creation-order.js';
 import type { ClusterSet } from '../services/cluster-set.js';
@@ -21,7 +20,10 @@ import { HEALTH_CHECK_ANNOTATION, healthCheckOf, type HealthCheckParse } from '.
 import { parseIstioDuration } from './istio-durations.js';
 import { serviceOfHost } from './istio-hosts.js';
 import type { ServiceEntryHosts } from './service-entries.js';
-import { activeHealthCheckOf, circuitBreakersOf, loadBalancerOf, passiveHealthOf, type Policy } from './traffic-policy.js';
+import { activeHealthCheckOf, atPort, circuitBreakersOf, loadBalancerOf, mergePolicy, passiveHealthOf, type Policy } from './traffic-policy.js';
+import type { DestinationResolution } from './destination-resolution.js';
+
+export type { DestinationResolution } from './destination-resolution.js';
 
 interface Derivation {
   readonly base: string;
@@ -32,7 +34,6 @@ interface Derivation {
   readonly policy: Policy;
 }
 
-export type DestinationResolution = { readonly kind: 'ok'; readonly cluster: string } | { readonly kind: 'error'; readonly code: Diagnostic['code']; readonly message: string };
 
 export interface IstioClusters {
   /** A destination (host, subset, port) written in `namespace` → a cluster name, or why not. */
@@ -41,19 +42,6 @@ export interface IstioClusters {
   finish(base: readonly IrCluster[], used: ReadonlySet<string>): IrCluster[];
   /** After `finish`: the client certificates of MUTUAL clusters (`IrUpstreamTls.clientCertificate`), for `IrSnapshot.certificates`. */
   certificates(): IrCertificate[];
-}
-
-export function mergePolicy(under: Policy | undefined, over: Policy | undefined): Policy {
-  return { ...(under ?? {}), ...Object.fromEntries(Object.entries(over ?? {}).filter(([, v]) => v !== undefined)) };
-}
-
-export function atPort(policy: IstioTrafficPolicy | undefined, port: number): Policy {
-  if (!policy) return {};
-  const { portLevelSettings, ...rest } = policy;
-  const level = portLevelSettings?.find((p) => p.port?.number === port);
-  if (!level) return rest;
-  const { port: _port, ...levelRest } = level;
-  return mergePolicy(rest, levelRest);
 }
 
 function podLabelsOf(target: string | undefined, index: ResourceIndex): Readonly<Record<string, string>> | undefined {

@@ -22,10 +22,10 @@ import { refOf, type DestinationRule, type ServiceEntry } from '../../resources/
 import type { ServiceEntryPort } from '../../resources/istio-kinds.js';
 import type { ResourceIndex } from '../../store/resource-index.js';
 import { compareByCreation } from '../creation-order.js';
-import { atPort, mergePolicy, type DestinationResolution } from './destination-rules.js';
+import type { DestinationResolution } from './destination-resolution.js';
 import { upstreamTlsOf } from './destination-rule-tls.js';
 import { reportUnsupported } from './destination-rule-warnings.js';
-import { circuitBreakersOf, loadBalancerOf, passiveHealthOf } from './traffic-policy.js';
+import { atPort, circuitBreakersOf, loadBalancerOf, mergePolicy, passiveHealthOf } from './traffic-policy.js';
 import { parseIstioDuration } from './istio-durations.js';
 import { istioHostCovers, resolveHost } from './istio-hosts.js';
 

@@ -4,12 +4,26 @@
 import type { IrActiveHealthCheck, IrCircuitBreakers, IrLoadBalancer, IrPassiveHealth } from '../../ir/types.js';
 import { DEFAULT_PASSIVE_HEALTH } from '../../ir/defaults.js';
 import type { Service } from '../../resources/resource.js';
-import type { IstioPortTrafficPolicy } from '../../resources/istio-kinds.js';
+import type { IstioPortTrafficPolicy, IstioTrafficPolicy } from '../../resources/istio-kinds.js';
 import type { HealthCheckParse } from './health-check-annotation.js';
 import { parseIstioDuration } from './istio-durations.js';
 
 /** A traffic policy once portLevelSettings and the subset's policy are merged in. */
 export type Policy = Omit<IstioPortTrafficPolicy, 'port'>;
+
+/** `over`'s set fields replace `under`'s, field by field (a subset's or a port's policy over the rule's). */
+export function mergePolicy(under: Policy | undefined, over: Policy | undefined): Policy {
+  return { ...(under ?? {}), ...Object.fromEntries(Object.entries(over ?? {}).filter(([, v]) => v !== undefined)) };
+}
+
+export function atPort(policy: IstioTrafficPolicy | undefined, port: number): Policy {
+  if (!policy) return {};
+  const { portLevelSettings, ...rest } = policy;
+  const level = portLevelSettings?.find((p) => p.port?.number === port);
+  if (!level) return rest;
+  const { port: _port, ...levelRest } = level;
+  return mergePolicy(rest, levelRest);
+}
 
 /** The rule's `isthmus.dev/health-check`; the probe's Host defaults to the Service's cluster FQDN. */
 export function activeHealthCheckOf(check: Extract<HealthCheckParse, { kind: 'ok' }>['check'] | undefined, service: Service): { activeHealthCheck?: IrActiveHealthCheck } {

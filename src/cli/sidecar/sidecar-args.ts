@@ -2,8 +2,8 @@
 // runs the gateway's machinery (cli/gateway.ts) with the mesh translation, so its flags become a
 // RunOptions for that machinery plus the mesh's own (namespace, outbound port).
 import { parseArgs } from 'node:util';
-import { UsageError, type RunOptions } from '../cli/args.js';
-import type { MeshOptions } from '../translate/istio/mesh-listener.js';
+import { UsageError, type RunOptions } from '../args.js';
+import type { MeshOptions } from '../../translate/istio/mesh-listener.js';
 
 /** The logical port of the outbound listener, Istio's: `--listen` maps it to the real one. */
 export const SIDECAR_OUTBOUND_PORT = 15001;

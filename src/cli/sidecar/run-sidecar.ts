@@ -14,7 +14,7 @@ export async function runSidecar(argv: readonly string[]): Promise<void> {
     process.stdout.write(formatRules(transparentRedirectRules(command.proxyUid, command.port)));
     return;
   }
-  const [{ Gateway }, { translateSidecar }] = await Promise.all([import('../cli/gateway.js'), import('../translate/translate-sidecar.js')]);
+  const [{ Gateway }, { translateSidecar }] = await Promise.all([import('../gateway.js'), import('../../translate/translate-sidecar.js')]);
   const { run, mesh } = command;
   const sidecar = new Gateway(run, {
     translate: (snapshot) => translateSidecar(snapshot, { mesh, binds: { listenAddress: run.listenAddress, portMap: run.portMap } }),
