@@ -16,6 +16,7 @@ interface HelloReply {
 }
 type GreeterClient = grpc.Client & {
   Hello(request: { name: string }, callback: (err: grpc.ServiceError | null, reply?: HelloReply) => void): grpc.ClientUnaryCall;
+  Chat(): grpc.ClientDuplexStream<{ name: string }, HelloReply>;
 };
 
 function loadGreeter(): grpc.ServiceClientConstructor {
@@ -84,6 +85,10 @@ test('retryOn unavailable retries a gRPC call that failed with UNAVAILABLE; retr
       if (n === 1) callback({ code: grpc.status.UNAVAILABLE, details: 'warming up' });
       else callback(null, { message: `hello ${call.request.name} on call ${n}` });
     },
+    Chat: (call: grpc.ServerDuplexStream<{ name: string }, HelloReply>) => {
+      call.on('data', (m: { name: string }) => call.write({ message: `hi ${m.name}` }));
+      call.on('end', () => call.end());
+    },
   });
   const backendPort = await new Promise<number>((resolve, reject) => {
     server.bindAsync(`${BACKEND_ADDRESS}:0`, grpc.ServerCredentials.createInsecure(), (err, p) => (err ? reject(err) : resolve(p)));
@@ -102,6 +107,30 @@ test('retryOn unavailable retries a gRPC call that failed with UNAVAILABLE; retr
   const reply = await hello(connect('retry.test'), 'ada');
   assert.equal(reply.message, 'hello ada on call 2');
   assert.equal(calls.get('ada'), 2);
+
+  // A bidirectional stream on the retrying route is sent as it arrives (the copy kept for a retry
+  // never holds it back): each message is answered before the client sends the next.
+  const chat = connect('retry.test').Chat();
+  const replies: string[] = [];
+  const next = (): Promise<string> =>
+    new Promise((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`no reply within 5 s (got ${JSON.stringify(replies)}): the gateway held the stream`)), 5000);
+      chat.once('data', (r: HelloReply) => {
+        clearTimeout(timer);
+        replies.push(r.message);
+        resolve(r.message);
+      });
+    });
+  for (const name of ['one', 'two', 'three']) {
+    const reply = next();
+    chat.write({ name });
+    assert.equal(await reply, `hi ${name}`);
+  }
+  chat.end();
+  await new Promise<void>((resolve, reject) => {
+    chat.on('status', (s: grpc.StatusObject) => (s.code === grpc.status.OK ? resolve() : reject(new Error(s.details))));
+    chat.on('error', reject);
+  });
 
   const diagnostics = (await adminJson(gateway.adminPort, '/api/diagnostics')) as { message: string }[];
   assert.ok(!diagnostics.some((d) => /gRPC condition/.test(d.message)), JSON.stringify(diagnostics));

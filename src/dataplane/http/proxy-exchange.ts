@@ -73,10 +73,12 @@ export class ProxyExchange implements UpstreamHandler {
     private readonly res: DownstreamResponse,
     private readonly route: CompiledRoute,
     private readonly backend: CompiledBackend,
-    private readonly upstreamRequest: UpstreamRequest,
+    private upstreamRequest: UpstreamRequest,
     private readonly lbContext: LbContext,
     private readonly ctx: RequestContext,
     private readonly deps: ExchangeDeps,
+    /** For a streamed body that is also kept (replayable-body.ts teeBody): the whole body, once complete. */
+    private readonly replay?: () => Buffer | undefined,
   ) {
     this.cluster = backend.cluster!;
   }
@@ -289,13 +291,18 @@ export class ProxyExchange implements UpstreamHandler {
 
   /**
    * Attempts left, an idempotent method (or the policy allows others), and a body we can send
-   * again: none, or one kept in memory. A streamed body was read by the first try and is gone.
+   * again: none, one kept in memory, or a streamed one whose kept copy is complete (the retry
+   * sends the copy). Any other streamed body was read by the first try and is gone.
    */
   private mayResend(): boolean {
     const policy = this.route.retry;
     if (this.attempts > policy.attempts) return false;
     const body = this.upstreamRequest.body;
-    if (body !== null && !Buffer.isBuffer(body)) return false;
+    if (body !== null && !Buffer.isBuffer(body)) {
+      const copy = this.replay?.();
+      if (copy === undefined) return false;
+      this.upstreamRequest = { ...this.upstreamRequest, body: copy };
+    }
     return policy.allowNonIdempotent || IDEMPOTENT_METHODS.has(this.ctx.method);
   }
 

@@ -22,54 +22,47 @@ export function shouldBufferBody(method: string, headers: IncomingHttpHeaders, r
 
 /**
  * gRPC over HTTP/2 declares no Content-Length, so the rule above would never keep a gRPC message
- * for a retry. A route that retries on a `grpc-status` keeps up to the same limit of a gRPC body
- * whose length is unknown (readBodyUpTo), as Envoy buffers retried requests up to its limit.
+ * for a retry. A route that retries on a `grpc-status` streams such a body at once and keeps a
+ * copy of it (teeBody), as Envoy buffers retried requests up to its limit while sending them.
  */
 export function shouldBufferGrpcBody(headers: IncomingHttpHeaders, retry: CompiledRetryPolicy): boolean {
   return retry.readsGrpcStatus && headers['content-length'] === undefined && /^application\/grpc($|[+;-])/.test(headers['content-type'] ?? '');
 }
 
-/**
- * Reads the body into memory while it fits in `limit`; a longer one is handed on as a stream of
- * what was read followed by the rest (sent once, never retried). Undefined when the client went
- * away before the end.
- */
-export function readBodyUpTo(stream: Readable, limit: number, done: (body: Buffer | Readable | undefined) => void): void {
-  const chunks: Buffer[] = [];
+export interface TeedBody {
+  /** What the first try sends: every chunk as it arrives, so a streaming call never waits. */
+  readonly stream: Readable;
+  /**
+   * The whole body, for a retry: only once the client has ended it within `limit` bytes. A body
+   * still open (a bidirectional stream) or too long cannot be sent again, so it is not retried.
+   */
+  replay(): Buffer | undefined;
+}
+
+/** Streams `source` on and keeps a copy of up to `limit` bytes of it. */
+export function teeBody(source: Readable, limit: number): TeedBody {
+  const stream = new PassThrough();
+  let chunks: Buffer[] | undefined = [];
   let size = 0;
-  const onData = (chunk: Buffer): void => {
+  let ended = false;
+  source.on('data', (chunk: Buffer) => {
+    if (chunks === undefined) return;
     size += chunk.length;
-    chunks.push(chunk);
-    if (size <= limit) return;
-    detach();
-    stream.pause();
-    const rest = new PassThrough();
-    for (const c of chunks) rest.write(c);
-    // A client that goes away mid-body must not look like a complete (shorter) message upstream.
-    stream.once('close', () => {
-      if (!stream.readableEnded) rest.destroy(new Error('downstream closed before the end of the body'));
-    });
-    stream.pipe(rest);
-    done(rest);
+    if (size > limit) chunks = undefined;
+    else chunks.push(chunk);
+  });
+  source.once('end', () => {
+    ended = true;
+  });
+  // A client that goes away mid-body must not look like a complete (shorter) message upstream.
+  source.once('close', () => {
+    if (!source.readableEnded) stream.destroy(new Error('downstream closed before the end of the body'));
+  });
+  source.pipe(stream);
+  return {
+    stream,
+    replay: () => (ended && chunks !== undefined ? (chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, size)) : undefined),
   };
-  const onEnd = (): void => {
-    detach();
-    done(chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, size));
-  };
-  const onGone = (): void => {
-    detach();
-    done(undefined);
-  };
-  const detach = (): void => {
-    stream.off('data', onData);
-    stream.off('end', onEnd);
-    stream.off('error', onGone);
-    stream.off('close', onGone);
-  };
-  stream.on('data', onData);
-  stream.once('end', onEnd);
-  stream.once('error', onGone);
-  stream.once('close', onGone);
 }
 
 /** Reads the whole body; undefined when the client went away first or sent more than `limit`. */

@@ -19,7 +19,7 @@ import { buildRedirectLocation } from './redirect.js';
 import { ProxyExchange, type ExchangeDeps } from './proxy-exchange.js';
 import { decodeAndMatch, isFramingRefusal, type MatchedRequest } from './match-request.js';
 import { isClosing, markClosing, requestEndsConnection } from './connection-close.js';
-import { MAX_REPLAYABLE_BODY_BYTES, readBody, readBodyUpTo, shouldBufferBody, shouldBufferGrpcBody } from './replayable-body.js';
+import { MAX_REPLAYABLE_BODY_BYTES, readBody, shouldBufferBody, shouldBufferGrpcBody, teeBody } from './replayable-body.js';
 import { sendMirrors } from './mirror.js';
 import type { UpstreamRequest } from '../upstream/transport.js';
 import { EMPTY_LB_CONTEXT, RequestLbContext } from './lb-context.js';
@@ -163,7 +163,10 @@ function afterRequestPhase(
       const lbContext = cluster.needsLbContext ? new RequestLbContext(req.headers, ctx.clientIp, matched.query, connectionIdentity(req)) : EMPTY_LB_CONTEXT;
       const isH2 = isHttp2Request(req);
       if (!hasBody(req, isH2)) forward(res, route, backend, draft, null, lbContext, ctx, deps);
-      else if (shouldBufferGrpcBody(req.headers, route.retry)) readBodyUpTo(req, MAX_REPLAYABLE_BODY_BYTES, (body) => body !== undefined && forward(res, route, backend, draft, body, lbContext, ctx, deps));
+      else if (shouldBufferGrpcBody(req.headers, route.retry)) {
+        const teed = teeBody(req, MAX_REPLAYABLE_BODY_BYTES);
+        forward(res, route, backend, draft, teed.stream, lbContext, ctx, deps, teed.replay);
+      }
       else if (!shouldBufferBody(ctx.method, req.headers, route.retry, route.mirrors.length > 0)) forward(res, route, backend, draft, req, lbContext, ctx, deps);
       // A small body is kept so a retry or a mirror can send it again (replayable-body.ts).
       else readBody(req, MAX_REPLAYABLE_BODY_BYTES, (body) => body !== undefined && forward(res, route, backend, draft, body, lbContext, ctx, deps));
@@ -214,6 +217,7 @@ function forward(
   lbContext: LbContext,
   ctx: RequestContext,
   deps: RequestDeps,
+  replay?: () => Buffer | undefined,
 ): void {
   const upstreamRequest: UpstreamRequest = {
     method: ctx.method,
@@ -226,7 +230,7 @@ function forward(
   if (route.mirrors.length > 0) sendMirrors(route.mirrors, upstreamRequest, deps.transport, lbContext);
   // With a per-try deadline the exchange times each try itself, so an expired try can be retried.
   const tried = route.perTryTimeoutMs > 0 ? { ...upstreamRequest, headersTimeoutMs: 0 } : upstreamRequest;
-  new ProxyExchange(res, route, backend, tried, lbContext, ctx, deps).start();
+  new ProxyExchange(res, route, backend, tried, lbContext, ctx, deps, replay).start();
 }
 
 /** A local reply for a request refused before (or instead of) forwarding, and its log line. */
