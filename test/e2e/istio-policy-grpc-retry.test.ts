@@ -48,7 +48,17 @@ spec:
     hosts: ["*"]
 ---
 ${vs('retry', 'unavailable,cancelled')}---
-${vs('noretry', 'internal')}`,
+${vs('noretry', 'internal')}---
+apiVersion: networking.istio.io/v1
+kind: VirtualService
+metadata: {name: abort, namespace: default}
+spec:
+  hosts: [abort.test]
+  gateways: [edge]
+  http:
+  - fault: {abort: {grpcStatus: RESOURCE_EXHAUSTED, percentage: {value: 100}}}
+    route: [{destination: {host: greeter}}]
+`,
     'services.yaml': `apiVersion: v1
 kind: Service
 metadata: {name: greeter, namespace: default}
@@ -74,7 +84,7 @@ function hello(client: GreeterClient, name: string): Promise<HelloReply> {
   });
 }
 
-test('retryOn unavailable retries a gRPC call that failed with UNAVAILABLE; retryOn internal does not', async (t) => {
+test('retryOn unavailable retries a gRPC call that failed with UNAVAILABLE; retryOn internal does not; a gRPC fault abort reaches the client with its status', async (t) => {
   const Greeter = loadGreeter();
   const calls = new Map<string, number>();
   const server = new grpc.Server();
@@ -131,6 +141,11 @@ test('retryOn unavailable retries a gRPC call that failed with UNAVAILABLE; retr
     chat.on('status', (s: grpc.StatusObject) => (s.code === grpc.status.OK ? resolve() : reject(new Error(s.details))));
     chat.on('error', reject);
   });
+
+  // The gateway's own gRPC answer (a fault abort) reaches a gRPC client with its status.
+  const before = calls.size;
+  await assert.rejects(hello(connect('abort.test'), 'eve'), (err: grpc.ServiceError) => err.code === grpc.status.RESOURCE_EXHAUSTED);
+  assert.equal(calls.size, before, 'the aborted call never reached the server');
 
   const diagnostics = (await adminJson(gateway.adminPort, '/api/diagnostics')) as { message: string }[];
   assert.ok(!diagnostics.some((d) => /gRPC condition/.test(d.message)), JSON.stringify(diagnostics));

@@ -88,7 +88,11 @@ export function sendHeaderList(res: DownstreamResponse, status: number, headers:
     return;
   }
   if (isHttp2(res)) {
-    res.writeHead(status, toHeaderObject(headers));
+    const object = toHeaderObject(headers);
+    // A gRPC answer of the gateway's own (a fault abort) carries its status as trailers.
+    const trailers = takeGrpcStatus(object);
+    res.writeHead(status, object);
+    if (trailers !== undefined) res.addTrailers(trailers);
   } else {
     if (closeConnection) headers.push('connection', 'close');
     res.writeHead(status, headers);
@@ -112,4 +116,28 @@ export function toHeaderObject(headers: readonly string[]): Record<string, strin
 
 export function isHttp2(res: DownstreamResponse): res is Http2ServerResponse {
   return (res as Http2ServerResponse).stream !== undefined;
+}
+
+/** The fields of a gRPC status (gRPC over HTTP/2, "Responses"). */
+const GRPC_STATUS_HEADERS = ['grpc-status', 'grpc-message', 'grpc-status-details-bin'] as const;
+
+/**
+ * A trailers-only gRPC response (grpc-status in its only HEADERS frame, END_STREAM set) cannot be
+ * relayed as one through node's compat API, which sends headers and the end of the stream
+ * separately; a gRPC client then sees headers with no status and a stream that ends without one.
+ * The status fields move to the trailers instead (gRPC over HTTP/2: a status is read from
+ * trailers whenever the headers did not end the stream). Removed from `headers` in place.
+ */
+export function takeGrpcStatus(headers: Record<string, string | string[]>): Record<string, string | string[]> | undefined {
+  // gRPC proper only: gRPC-Web (application/grpc-web) keeps a trailers-only status in the headers,
+  // where browsers can read it.
+  if (headers['grpc-status'] === undefined || !/^application\/grpc($|[+;])/.test(String(headers['content-type'] ?? ''))) return undefined;
+  const moved: Record<string, string | string[]> = {};
+  for (const name of GRPC_STATUS_HEADERS) {
+    const value = headers[name];
+    if (value === undefined) continue;
+    moved[name] = value;
+    delete headers[name];
+  }
+  return moved;
 }

@@ -15,7 +15,7 @@ import type { LbContext } from '../upstream/lb/types.js';
 import type { CompiledBackend, CompiledRoute } from './compiled-route.js';
 import { buildDownstreamHeaders } from './upstream-headers.js';
 import { classifyUpstreamError } from './classify-upstream-error.js';
-import { isHttp2, localReplyBody, toHeaderObject, type DownstreamResponse } from './local-reply.js';
+import { isHttp2, localReplyBody, takeGrpcStatus, toHeaderObject, type DownstreamResponse } from './local-reply.js';
 import { sendRouteReply } from './route-reply.js';
 import type { RequestContext } from '../filters/request-context.js';
 import { IDEMPOTENT_METHODS } from './replayable-body.js';
@@ -416,29 +416,6 @@ function failureOf(reason: RuntimeErrorCode): TryFailure | undefined {
  * undici hands over trailers as raw Buffer pairs from HTTP/1.1 and as a header object from HTTP/2;
  * both become one object for addTrailers. Pseudo-headers never travel in trailers.
  */
-const GRPC_STATUS_HEADERS = ['grpc-status', 'grpc-message', 'grpc-status-details-bin'] as const;
-
-/**
- * A trailers-only gRPC response (grpc-status in its only HEADERS frame, END_STREAM set) cannot be
- * relayed as one through node's compat API, which sends headers and the end of the stream
- * separately; a gRPC client then sees headers with no status and a stream that ends without one.
- * The status fields move to the trailers instead (gRPC over HTTP/2: a status is read from
- * trailers whenever the headers did not end the stream). Removed from `headers` in place.
- */
-function takeGrpcStatus(headers: Record<string, string | string[]>): Record<string, string | string[]> | undefined {
-  // gRPC proper only: gRPC-Web (application/grpc-web) keeps a trailers-only status in the headers,
-  // where browsers can read it.
-  if (headers['grpc-status'] === undefined || !/^application\/grpc($|[+;])/.test(String(headers['content-type'] ?? ''))) return undefined;
-  const moved: Record<string, string | string[]> = {};
-  for (const name of GRPC_STATUS_HEADERS) {
-    const value = headers[name];
-    if (value === undefined) continue;
-    moved[name] = value;
-    delete headers[name];
-  }
-  return moved;
-}
-
 function trailersOf(trailers: Buffer[] | Record<string, string | string[] | undefined> | null): Record<string, string | string[]> | undefined {
   if (trailers === null || trailers === undefined) return undefined;
   const out: Record<string, string | string[]> = {};
