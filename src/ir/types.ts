@@ -498,7 +498,12 @@ export type IrLoadBalancer =
   | { readonly kind: 'round-robin' }
   | { readonly kind: 'least-request'; readonly choices?: number }
   | { readonly kind: 'random' }
-  | { readonly kind: 'ring-hash'; readonly hashOn: IrHashOn; readonly ringSize?: number };
+  | { readonly kind: 'ring-hash'; readonly hashOn: IrHashOn; readonly ringSize?: number }
+  /**
+   * Maglev consistent hashing (Envoy's MAGLEV): a lookup table of `tableSize` slots, a prime no
+   * larger than 5000011 (absent: 65537, Envoy's default), filled once per apply.
+   */
+  | { readonly kind: 'maglev'; readonly hashOn: IrHashOn; readonly tableSize?: number };
 
 export type IrHashOn =
   | { readonly kind: 'header'; readonly name: string }

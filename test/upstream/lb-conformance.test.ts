@@ -38,6 +38,16 @@ const POLICIES: readonly PolicyCase[] = [
     context: (i) => makeContext({ sourceIp: `198.51.100.${i % 250}` }),
   },
   {
+    name: 'maglev (header)',
+    config: { kind: 'maglev', hashOn: { kind: 'header', name: 'X-User' } },
+    context: (i) => makeContext({ headers: { 'x-user': `user-${i}` } }),
+  },
+  {
+    name: 'maglev (key absent: random, small table)',
+    config: { kind: 'maglev', hashOn: { kind: 'header', name: 'x-missing' }, tableSize: 251 },
+    context: () => makeContext(),
+  },
+  {
     name: 'ring-hash (key absent: random)',
     config: { kind: 'ring-hash', hashOn: { kind: 'header', name: 'x-missing' } },
     context: () => makeContext(),

@@ -97,7 +97,7 @@ export function compileCluster(
     lb,
     health,
     breaker: createCircuitBreaker(cluster),
-    needsLbContext: cluster.lb.kind === 'ring-hash',
+    needsLbContext: cluster.lb.kind === 'ring-hash' || cluster.lb.kind === 'maglev',
     activeProbes: new Map([...probes].map(([ep, p]) => [ep, p.key])),
   };
 }

@@ -4,7 +4,8 @@ import type { Diagnostic } from '../../core/diagnostic.js';
 import { refOf, type DestinationRule } from '../../resources/resource.js';
 import type { IstioTrafficPolicy } from '../../resources/istio-kinds.js';
 import { parseIstioDuration } from './istio-durations.js';
-import type { Policy } from './traffic-policy.js';
+import { MAGLEV_DEFAULT_TABLE_SIZE, MAGLEV_MAX_TABLE_SIZE } from '../../ir/defaults.js';
+import { isMaglevTableSize, type Policy } from './traffic-policy.js';
 
 const SUPPORTED_TCP_POOL = new Set(['connectTimeout', 'maxConnections']);
 const SUPPORTED_HTTP_POOL = new Set(['http1MaxPendingRequests', 'http2MaxRequests', 'maxRequestsPerConnection', 'idleTimeout']);
@@ -32,7 +33,8 @@ export function reportUnsupported(rule: DestinationRule, diagnostics: Diagnostic
     if (lb?.simple === 'PASSTHROUGH') warn(`${at}.loadBalancer.simple`, 'PASSTHROUGH (original destination) is not implemented; round-robin is used');
     const ttl = lb?.consistentHash?.httpCookie?.ttl;
     if (ttl !== undefined && parseIstioDuration(ttl) === undefined) warn(`${at}.loadBalancer.consistentHash.httpCookie.ttl`, `expected a duration such as "3600s", found "${ttl}"; the cookie is hashed on when sent but not generated`);
-    if (lb?.consistentHash?.maglev !== undefined) warn(`${at}.loadBalancer.consistentHash.maglev`, 'maglev is served as a ring hash');
+    const tableSize = lb?.consistentHash?.maglev?.tableSize;
+    if (tableSize !== undefined && tableSize !== 0 && !isMaglevTableSize(tableSize)) warn(`${at}.loadBalancer.consistentHash.maglev.tableSize`, `expected a prime number no larger than ${MAGLEV_MAX_TABLE_SIZE}, found ${tableSize}; the default ${MAGLEV_DEFAULT_TABLE_SIZE} is used`);
     if (lb?.localityLbSetting !== undefined) warn(`${at}.loadBalancer.localityLbSetting`, 'not implemented yet; ignored');
     if (policy.tls?.caCertificates !== undefined) warn(`${at}.tls.caCertificates`, 'file paths are not read; use credentialName (a Secret with ca.crt)');
     if (policy.tls?.mode === 'ISTIO_MUTUAL') warn(`${at}.tls.mode`, 'ISTIO_MUTUAL needs the mesh CA (istiod issues the workload certificates), which Isthmus does not have; routes to this host answer 500');

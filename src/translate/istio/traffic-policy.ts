@@ -1,8 +1,9 @@
 // A DestinationRule traffic policy (merged for one subset and port) → the IR cluster settings it
 // sets: load balancing, circuit breakers, passive health (outlier detection) and, from our
 // annotation, active health checks. Pure: no I/O.
-import type { IrActiveHealthCheck, IrCircuitBreakers, IrLoadBalancer, IrPassiveHealth } from '../../ir/types.js';
-import { DEFAULT_PASSIVE_HEALTH } from '../../ir/defaults.js';
+import type { IrActiveHealthCheck, IrCircuitBreakers, IrHashOn, IrLoadBalancer, IrPassiveHealth } from '../../ir/types.js';
+import { isPrime } from '../../core/primes.js';
+import { DEFAULT_PASSIVE_HEALTH, MAGLEV_MAX_TABLE_SIZE } from '../../ir/defaults.js';
 import type { Service } from '../../resources/resource.js';
 import type { IstioPortTrafficPolicy, IstioTrafficPolicy } from '../../resources/istio-kinds.js';
 import type { HealthCheckParse } from './health-check-annotation.js';
@@ -36,19 +37,16 @@ export function loadBalancerOf(policy: Policy): IrLoadBalancer | undefined {
   if (!lb) return undefined;
   const hash = lb.consistentHash;
   if (hash) {
-    const ringSize = hash.ringHash?.minimumRingSize ?? hash.minimumRingSize;
-    const sized = ringSize !== undefined ? { ringSize } : {};
-    if (hash.httpHeaderName !== undefined) return { kind: 'ring-hash', hashOn: { kind: 'header', name: hash.httpHeaderName.toLowerCase() }, ...sized };
-    if (hash.httpCookie !== undefined) {
-      const { name, ttl, path } = hash.httpCookie;
-      // A ttl (0s included: a session cookie) makes the gateway generate the cookie, as Envoy does.
-      const ttlMs = ttl === undefined ? undefined : parseIstioDuration(ttl);
-      const generated = ttlMs === undefined ? {} : { ttlSeconds: Math.floor(ttlMs / 1000), ...(path !== undefined && path !== '' ? { path } : {}) };
-      return { kind: 'ring-hash', hashOn: { kind: 'cookie', name, ...generated }, ...sized };
+    const hashOn = hashOnOf(hash);
+    if (hashOn === undefined) return undefined;
+    if (hash.maglev !== undefined) {
+      // A tableSize Envoy would reject (not a prime, above its bound) keeps the default, with a
+      // warning (destination-rule-warnings.ts); 0 is proto3's "unset".
+      const tableSize = hash.maglev.tableSize;
+      return { kind: 'maglev', hashOn, ...(tableSize !== undefined && isMaglevTableSize(tableSize) ? { tableSize } : {}) };
     }
-    if (hash.useSourceIp === true) return { kind: 'ring-hash', hashOn: { kind: 'source-ip' }, ...sized };
-    if (hash.httpQueryParameterName !== undefined) return { kind: 'ring-hash', hashOn: { kind: 'query-parameter', name: hash.httpQueryParameterName }, ...sized };
-    return undefined;
+    const ringSize = hash.ringHash?.minimumRingSize ?? hash.minimumRingSize;
+    return { kind: 'ring-hash', hashOn, ...(ringSize !== undefined ? { ringSize } : {}) };
   }
   switch (lb.simple) {
     case 'LEAST_REQUEST':
@@ -63,6 +61,27 @@ export function loadBalancerOf(policy: Policy): IrLoadBalancer | undefined {
     case undefined:
       return undefined;
   }
+}
+
+type ConsistentHash = NonNullable<NonNullable<Policy['loadBalancer']>['consistentHash']>;
+
+function hashOnOf(hash: ConsistentHash): IrHashOn | undefined {
+  if (hash.httpHeaderName !== undefined) return { kind: 'header', name: hash.httpHeaderName.toLowerCase() };
+  if (hash.httpCookie !== undefined) {
+    const { name, ttl, path } = hash.httpCookie;
+    // A ttl (0s included: a session cookie) makes the gateway generate the cookie, as Envoy does.
+    const ttlMs = ttl === undefined ? undefined : parseIstioDuration(ttl);
+    const generated = ttlMs === undefined ? {} : { ttlSeconds: Math.floor(ttlMs / 1000), ...(path !== undefined && path !== '' ? { path } : {}) };
+    return { kind: 'cookie', name, ...generated };
+  }
+  if (hash.useSourceIp === true) return { kind: 'source-ip' };
+  if (hash.httpQueryParameterName !== undefined) return { kind: 'query-parameter', name: hash.httpQueryParameterName };
+  return undefined;
+}
+
+/** What Envoy accepts as `maglev_lb_config.table_size`: a prime, at most 5000011. */
+export function isMaglevTableSize(size: number): boolean {
+  return size <= MAGLEV_MAX_TABLE_SIZE && isPrime(size);
 }
 
 /**

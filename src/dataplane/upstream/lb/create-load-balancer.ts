@@ -6,6 +6,7 @@ import type { Random } from '../../../core/random.js';
 import type { IrLoadBalancer } from '../../../ir/types.js';
 import type { EndpointState } from '../endpoint-state.js';
 import { LeastRequestBalancer } from './least-request.js';
+import { MaglevBalancer } from './maglev.js';
 import { RandomBalancer } from './random.js';
 import { RingHashBalancer } from './ring-hash.js';
 import { RoundRobinBalancer } from './round-robin.js';
@@ -37,6 +38,8 @@ export function createLoadBalancer(config: IrLoadBalancer, endpoints: readonly E
       return new RandomBalancer(eps, new WeightedSampler(eps, weights), deps.random, deps.isAvailable);
     case 'ring-hash':
       return new RingHashBalancer(eps, new WeightedSampler(eps, weights), config.hashOn, config.ringSize, deps.random, deps.isAvailable);
+    case 'maglev':
+      return new MaglevBalancer(eps, new WeightedSampler(eps, weights), config.hashOn, config.tableSize, deps.random, deps.isAvailable);
     default:
       return assertNever(config, 'load balancer');
   }

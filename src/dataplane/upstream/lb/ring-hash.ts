@@ -19,9 +19,9 @@
 // A request without a key (header or cookie missing) gets a random endpoint.
 import type { Random } from '../../../core/random.js';
 import type { IrHashOn } from '../../../ir/types.js';
-import { assertNever } from '../../../core/assert-never.js';
 import type { EndpointState } from '../endpoint-state.js';
 import { hashString } from './hash.js';
+import { compileHashKey } from './hash-key.js';
 import { pickRandom } from './random.js';
 import type { IsAvailable, LbContext, LoadBalancer } from './types.js';
 import { VisitMarks } from './visit-marks.js';
@@ -53,7 +53,7 @@ export class RingHashBalancer implements LoadBalancer {
     this.owners = ring.owners;
     this.owning = sampler.weights.reduce((count, w) => (w > 0 ? count + 1 : count), 0);
     this.marks = new VisitMarks(endpoints.length);
-    this.keyOf = compileKey(hashOn);
+    this.keyOf = compileHashKey(hashOn);
   }
 
   pick(ctx: LbContext, exclude?: ReadonlySet<EndpointState>): EndpointState | undefined {
@@ -92,29 +92,6 @@ export class RingHashBalancer implements LoadBalancer {
       rejected++;
     }
     return undefined;
-  }
-}
-
-/** The key reader is chosen once, so a pick does no switch over `hashOn`. */
-function compileKey(hashOn: IrHashOn): (ctx: LbContext) => string | undefined {
-  switch (hashOn.kind) {
-    case 'header': {
-      const name = hashOn.name.toLowerCase();
-      return (ctx) => ctx.header(name);
-    }
-    case 'cookie': {
-      const { name, ttlSeconds, path } = hashOn;
-      if (ttlSeconds === undefined) return (ctx) => ctx.cookie(name);
-      return (ctx) => ctx.cookie(name) ?? ctx.generateCookie(name, ttlSeconds, path);
-    }
-    case 'query-parameter': {
-      const name = hashOn.name;
-      return (ctx) => ctx.query(name);
-    }
-    case 'source-ip':
-      return (ctx) => ctx.sourceIp;
-    default:
-      return assertNever(hashOn, 'hashOn');
   }
 }
 
