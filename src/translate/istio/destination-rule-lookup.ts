@@ -1,0 +1,73 @@
+// Which DestinationRule a client uses for a host, as Istio looks it up: rules in the client's
+// namespace first, then rules in the service's namespace, then rules in the root namespace
+// (istio-system); a rule elsewhere is used by clients in its own namespace only. In each
+// namespace only rules exported to the client's namespace count, and of those the most specific
+// host wins: an exact host over any wildcard, a longer wildcard suffix (`*.ns.svc.cluster.local`)
+// over a shorter one (`*.local`, `*`). Two rules with the same host in one namespace: the older
+// is used, the newer is reported ERR_POLICY_CONFLICTED. A rule hidden by its exportTo from a
+// client it would otherwise apply to is said once per client namespace (warning on spec.exportTo).
+import type { Diagnostic } from '../../core/diagnostic.js';
+import { refOf, type DestinationRule } from '../../resources/resource.js';
+import { istioHostCovers } from './istio-hosts.js';
+import { describeExportTo, isExportedTo, ROOT_NAMESPACE } from './istio-visibility.js';
+
+export interface DestinationRuleLookup {
+  /**
+   * Takes a rule whose host is `host` (a canonical FQDN, or a wildcard pattern); false when an
+   * older rule in its namespace already has that host (reported).
+   */
+  add(rule: DestinationRule, host: string): boolean;
+  /** The rule a client in `clientNamespace` uses for `host` (canonical FQDN) of a service in `serviceNamespace`. */
+  ruleFor(host: string, serviceNamespace: string, clientNamespace: string): DestinationRule | undefined;
+}
+
+interface Entry {
+  readonly rule: DestinationRule;
+  readonly host: string;
+}
+
+/** Higher is more specific: an exact host beats every wildcard; a longer wildcard beats a shorter. */
+function specificity(pattern: string): number {
+  return pattern.includes('*') ? pattern.length - 1 : Number.MAX_SAFE_INTEGER;
+}
+
+export function createDestinationRuleLookup(diagnostics: Diagnostic[]): DestinationRuleLookup {
+  const byNamespace = new Map<string, Entry[]>();
+  const toldHidden = new Set<string>();
+
+  const add = (rule: DestinationRule, host: string): boolean => {
+    const ns = rule.metadata.namespace ?? 'default';
+    const entries = byNamespace.get(ns) ?? [];
+    byNamespace.set(ns, entries);
+    const older = entries.find((e) => e.host === host);
+    if (older) {
+      diagnostics.push({ severity: 'warning', code: 'ERR_POLICY_CONFLICTED', object: refOf(rule), source: rule.source, path: 'spec.host', message: `DestinationRule ${ns}/${older.rule.metadata.name} already applies to "${host}" in namespace ${ns} (the older one wins)` });
+      return false;
+    }
+    entries.push({ rule, host });
+    return true;
+  };
+
+  const ruleFor = (host: string, serviceNamespace: string, clientNamespace: string): DestinationRule | undefined => {
+    for (const ns of new Set([clientNamespace, serviceNamespace, ROOT_NAMESPACE])) {
+      let best: Entry | undefined;
+      for (const e of byNamespace.get(ns) ?? []) {
+        if (!istioHostCovers(e.host, host)) continue;
+        if (!isExportedTo(e.rule.spec.exportTo, ns, clientNamespace)) {
+          const key = `${ns}/${e.rule.metadata.name}|${clientNamespace}`;
+          if (!toldHidden.has(key)) {
+            toldHidden.add(key);
+            diagnostics.push({ severity: 'warning', code: 'ERR_ISTIO_NOT_EXPORTED', object: refOf(e.rule), source: e.rule.source, path: 'spec.exportTo', message: `not exported to namespace ${clientNamespace} (${describeExportTo(e.rule.spec.exportTo)}); not applied to "${host}" for clients there` });
+          }
+          continue;
+        }
+        // Entries are in creation order: on equal specificity the older stays.
+        if (best === undefined || specificity(e.host) > specificity(best.host)) best = e;
+      }
+      if (best) return best.rule;
+    }
+    return undefined;
+  };
+
+  return { add, ruleFor };
+}
