@@ -1,6 +1,9 @@
 // Which DestinationRule a client uses for a host, as Istio looks it up: rules in the client's
 // namespace first, then rules in the service's namespace, then rules in the root namespace
-// (istio-system); a rule elsewhere is used by clients in its own namespace only. In each
+// (istio-system); a rule elsewhere is used by clients in its own namespace only. A client in the
+// root namespace itself (a gateway in istio-system) first looks only at root rules exported to
+// the root alone, as pilot does, so that a mesh-wide `*` rule there does not win over a
+// service's own rule. In each
 // namespace only rules exported to the client's namespace count, and of those the most specific
 // host wins: an exact host over any wildcard, a longer wildcard suffix (`*.ns.svc.cluster.local`)
 // over a shorter one (`*.local`, `*`). Two rules with the same host in one namespace: the older
@@ -26,6 +29,11 @@ interface Entry {
   readonly host: string;
 }
 
+/** Exported to its own namespace and no other (`.`, or its name). */
+function isLocalOnly(exportTo: readonly string[] | undefined, ns: string): boolean {
+  return exportTo !== undefined && exportTo.length > 0 && exportTo.every((e) => e === '.' || e === ns);
+}
+
 /** Higher is more specific: an exact host beats every wildcard; a longer wildcard beats a shorter. */
 function specificity(pattern: string): number {
   return pattern.includes('*') ? pattern.length - 1 : Number.MAX_SAFE_INTEGER;
@@ -49,10 +57,17 @@ export function createDestinationRuleLookup(diagnostics: Diagnostic[]): Destinat
   };
 
   const ruleFor = (host: string, serviceNamespace: string, clientNamespace: string): DestinationRule | undefined => {
-    for (const ns of new Set([clientNamespace, serviceNamespace, ROOT_NAMESPACE])) {
+    // A client in the root namespace (a gateway in istio-system) first takes only the root's
+    // rules kept to itself: its mesh-wide rules (`*.local`) must not hide the service's own.
+    const steps: [string, boolean][] = [[clientNamespace, clientNamespace === ROOT_NAMESPACE], [serviceNamespace, false], [ROOT_NAMESPACE, false]];
+    const seen = new Set<string>();
+    for (const [ns, localOnly] of steps) {
+      if (seen.has(`${ns}/${localOnly}`)) continue;
+      seen.add(`${ns}/${localOnly}`);
       let best: Entry | undefined;
       for (const e of byNamespace.get(ns) ?? []) {
         if (!istioHostCovers(e.host, host)) continue;
+        if (localOnly && !isLocalOnly(e.rule.spec.exportTo, ns)) continue;
         if (!isExportedTo(e.rule.spec.exportTo, ns, clientNamespace)) {
           const key = `${ns}/${e.rule.metadata.name}|${clientNamespace}`;
           if (!toldHidden.has(key)) {
