@@ -19,14 +19,21 @@ export interface DestinationRuleLookup {
    * Takes a rule whose host is `host` (a canonical FQDN, or a wildcard pattern); false when an
    * older rule in its namespace already has that host (reported).
    */
-  add(rule: DestinationRule, host: string): boolean;
+  add(rule: DestinationRule, host: string, serviceNamespace?: string): boolean;
   /** The rule a client in `clientNamespace` uses for `host` (canonical FQDN) of a service in `serviceNamespace`. */
   ruleFor(host: string, serviceNamespace: string, clientNamespace: string): DestinationRule | undefined;
+  /**
+   * After every lookup: exact-host rules no client asked for because their namespace is on no
+   * client's lookup path (not a client's, not the service's, not the root), reported as a warning.
+   */
+  reportOffPath(): void;
 }
 
 interface Entry {
   readonly rule: DestinationRule;
   readonly host: string;
+  /** For an exact Service or ServiceEntry host: the namespace it lives in. */
+  readonly serviceNamespace?: string;
 }
 
 /** Exported to its own namespace and no other (`.`, or its name). */
@@ -42,8 +49,9 @@ function specificity(pattern: string): number {
 export function createDestinationRuleLookup(diagnostics: Diagnostic[]): DestinationRuleLookup {
   const byNamespace = new Map<string, Entry[]>();
   const toldHidden = new Set<string>();
+  const clients = new Set<string>();
 
-  const add = (rule: DestinationRule, host: string): boolean => {
+  const add = (rule: DestinationRule, host: string, serviceNamespace?: string): boolean => {
     const ns = rule.metadata.namespace ?? 'default';
     const entries = byNamespace.get(ns) ?? [];
     byNamespace.set(ns, entries);
@@ -52,11 +60,12 @@ export function createDestinationRuleLookup(diagnostics: Diagnostic[]): Destinat
       diagnostics.push({ severity: 'warning', code: 'ERR_POLICY_CONFLICTED', object: refOf(rule), source: rule.source, path: 'spec.host', message: `DestinationRule ${ns}/${older.rule.metadata.name} already applies to "${host}" in namespace ${ns} (the older one wins)` });
       return false;
     }
-    entries.push({ rule, host });
+    entries.push({ rule, host, ...(serviceNamespace !== undefined ? { serviceNamespace } : {}) });
     return true;
   };
 
   const ruleFor = (host: string, serviceNamespace: string, clientNamespace: string): DestinationRule | undefined => {
+    clients.add(clientNamespace);
     // A client in the root namespace (a gateway in istio-system) first takes only the root's
     // rules kept to itself: its mesh-wide rules (`*.local`) must not hide the service's own.
     const steps: [string, boolean][] = [[clientNamespace, clientNamespace === ROOT_NAMESPACE], [serviceNamespace, false], [ROOT_NAMESPACE, false]];
@@ -84,5 +93,16 @@ export function createDestinationRuleLookup(diagnostics: Diagnostic[]): Destinat
     return undefined;
   };
 
-  return { add, ruleFor };
+  const reportOffPath = (): void => {
+    if (clients.size === 0) return;
+    for (const [ns, entries] of byNamespace) {
+      if (ns === ROOT_NAMESPACE || clients.has(ns)) continue;
+      for (const e of entries) {
+        if (e.serviceNamespace === undefined || e.serviceNamespace === ns) continue;
+        diagnostics.push({ severity: 'warning', code: 'ERR_POLICY_TARGET_NOT_FOUND', object: refOf(e.rule), source: e.rule.source, path: 'metadata.namespace', message: `a rule in namespace ${ns} for "${e.host}" (a service in ${e.serviceNamespace}) applies only to clients in ${ns}, and none routes from there (clients here: ${[...clients].sort().join(', ')}); Istio looks in the client's, the service's and the ${ROOT_NAMESPACE} namespace` });
+      }
+    }
+  };
+
+  return { add, ruleFor, reportOffPath };
 }

@@ -65,6 +65,7 @@ export function createIstioClusters(index: ResourceIndex, clusters: ClusterSet, 
       diagnostics.push({ severity, code, object: refOf(rule), source: rule.source, path, message });
     };
     let host: string;
+    let serviceNamespace: string | undefined;
     if (rule.spec.host.includes('*')) {
       // `*.ns.svc.cluster.local`, `*.local`, `*`: every Service and ServiceEntry host it covers.
       host = rule.spec.host.toLowerCase();
@@ -80,8 +81,9 @@ export function createIstioClusters(index: ResourceIndex, clusters: ClusterSet, 
         continue;
       }
       host = service ? serviceFqdn(service) : entryHost!;
+      serviceNamespace = service ? (service.metadata.namespace ?? 'default') : serviceEntries?.namespaceOf(rule.spec.host, ns);
     }
-    if (!lookup.add(rule, host)) continue;
+    if (!lookup.add(rule, host, serviceNamespace)) continue;
     reportUnsupported(rule, diagnostics);
     const check = healthCheckOf(rule.metadata.annotations, (severity, message) => warn(`metadata.annotations["${HEALTH_CHECK_ANNOTATION}"]`, 'ERR_HEALTH_CHECK_INVALID', message, severity));
     if (check?.kind === 'ok') healthChecks.set(rule, check.check);
@@ -143,6 +145,7 @@ export function createIstioClusters(index: ResourceIndex, clusters: ClusterSet, 
 
   const clientCertificates = new Map<string, IrCertificate>();
   const finish = (base: readonly IrCluster[], used: ReadonlySet<string>): IrCluster[] => {
+    lookup.reportOffPath();
     const byName = new Map(base.map((c) => [c.name, c]));
     const derived: IrCluster[] = [];
     for (const [name, d] of derivations) {

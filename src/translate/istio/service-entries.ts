@@ -36,6 +36,8 @@ export interface ServiceEntryHosts {
   declares(host: string, namespace: string): boolean;
   /** The name DestinationRules for this host are keyed by (the declared host, or the name under a wildcard entry); undefined when none declares it. */
   canonical(host: string, namespace: string): string | undefined;
+  /** The namespace of the entry that declares this host, if any. */
+  namespaceOf(host: string, namespace: string): string | undefined;
   /**
    * A destination whose host a ServiceEntry declares, used by a proxy in `clientNamespace` → its
    * cluster or why not; undefined when none declares it. `ruleFor` gives the DestinationRule that
@@ -179,6 +181,10 @@ export function createServiceEntryHosts(index: ResourceIndex, diagnostics: Diagn
 
   return {
     declares: (host, namespace) => find(host, namespace) !== undefined,
+    namespaceOf: (host, namespace) => {
+      const declared = find(host, namespace);
+      return declared ? (declared.entry.metadata.namespace ?? 'default') : undefined;
+    },
     canonical: (host, namespace) => {
       const declared = find(host, namespace);
       return declared ? keyOf(declared, host) : undefined;
