@@ -18,6 +18,7 @@ export const CONFIG_ERRORS = {
   ERR_ISTIO_UNSUPPORTED: 'An Istio field or mode Isthmus does not implement yet (passthrough servers, ISTIO_MUTUAL, some VirtualService and DestinationRule settings); the diagnostic says what is served instead.',
   ERR_HEALTH_CHECK_INVALID: 'An `isthmus.dev/health-check` annotation cannot be read (a malformed setting, no path); the cluster is not actively checked (an unknown key is a warning and ignored).',
   ERR_ISTIO_DELEGATE_INVALID: 'A VirtualService delegate cannot be used (not found, has hosts, not exported to the root, delegates again, or a match outside the root\'s); that route is not served, the rest are.',
+  ERR_ISTIO_NOT_EXPORTED: 'A VirtualService, DestinationRule or ServiceEntry is not exported (`exportTo`) to the namespace of the proxy that would use it (the Gateway\'s at the edge, `--namespace` in the sidecar); it is not applied there (warning).',
   ERR_ISTIO_ROUTE_SHADOWED: 'VirtualServices for one host are merged at a gateway in creation order, and an older one already has a route matching every request: the newer one\'s routes for that host are never reached (warning).',
   ERR_BACKEND_UNSUPPORTED: 'A backend kind is not supported (e.g. an Ingress resource backend).',
   ERR_BACKEND_TLS_INVALID: 'A TLS backend\'s upstream TLS settings cannot be used (CA Secret or ConfigMap missing or of the wrong type, no PEM certificate in `ca.crt`, a malformed annotation, an invalid BackendTLSPolicy): routes to it answer 503 (Gateway API routes 500); it is never reached unverified.',

@@ -18,7 +18,8 @@ import { mutualKeyPair, upstreamTlsOf } from './destination-rule-tls.js';
 import { reportUnsupported } from './destination-rule-warnings.js';
 import { HEALTH_CHECK_ANNOTATION, healthCheckOf, type HealthCheckParse } from './health-check-annotation.js';
 import { parseIstioDuration } from './istio-durations.js';
-import { serviceOfHost } from './istio-hosts.js';
+import { createDestinationRuleLookup } from './destination-rule-lookup.js';
+import { serviceFqdn, serviceOfHost } from './istio-hosts.js';
 import type { ServiceEntryHosts } from './service-entries.js';
 import { activeHealthCheckOf, atPort, circuitBreakersOf, loadBalancerOf, mergePolicy, passiveHealthOf, type Policy } from './traffic-policy.js';
 import type { DestinationResolution } from './destination-resolution.js';
@@ -36,8 +37,12 @@ interface Derivation {
 
 
 export interface IstioClusters {
-  /** A destination (host, subset, port) written in `namespace` → a cluster name, or why not. */
-  resolve(host: string, subset: string | undefined, port: number | undefined, namespace: string, listenerPort?: number): DestinationResolution;
+  /**
+   * A destination (host, subset, port) written in `namespace`, used by a proxy in
+   * `clientNamespace` (whose DestinationRule applies: destination-rule-lookup.ts) → a cluster
+   * name, or why not.
+   */
+  resolve(host: string, subset: string | undefined, port: number | undefined, namespace: string, clientNamespace: string, listenerPort?: number): DestinationResolution;
   /** The final cluster list: derived clusters added, base clusters only Istio asked for and no route uses dropped. */
   finish(base: readonly IrCluster[], used: ReadonlySet<string>): IrCluster[];
   /** After `finish`: the client certificates of MUTUAL clusters (`IrUpstreamTls.clientCertificate`), for `IrSnapshot.certificates`. */
@@ -51,32 +56,34 @@ function podLabelsOf(target: string | undefined, index: ResourceIndex): Readonly
 }
 
 export function createIstioClusters(index: ResourceIndex, clusters: ClusterSet, diagnostics: Diagnostic[], serviceEntries?: ServiceEntryHosts): IstioClusters {
-  // One rule per Service: the oldest (Istio merges rules for one host only in narrow cases).
-  const ruleByService = new Map<string, DestinationRule>();
+  // Rules by namespace and host; which one a client uses is destination-rule-lookup.ts's.
+  const lookup = createDestinationRuleLookup(diagnostics);
   const healthChecks = new Map<DestinationRule, Extract<HealthCheckParse, { kind: 'ok' }>['check']>();
   for (const rule of [...index.destinationRules].sort(compareByCreation)) {
     const ns = rule.metadata.namespace ?? 'default';
     const warn = (path: string, code: Diagnostic['code'], message: string, severity: Diagnostic['severity'] = 'warning'): void => {
       diagnostics.push({ severity, code, object: refOf(rule), source: rule.source, path, message });
     };
+    let host: string;
+    let serviceNamespace: string | undefined;
     if (rule.spec.host.includes('*')) {
-      warn('spec.host', 'ERR_ISTIO_UNSUPPORTED', `wildcard hosts are not implemented yet; "${rule.spec.host}" applies to nothing`);
-      continue;
+      // `*.ns.svc.cluster.local`, `*.local`, `*`: every Service and ServiceEntry host it covers.
+      host = rule.spec.host.toLowerCase();
+      if (host !== '*' && !host.startsWith('*.')) {
+        warn('spec.host', 'ERR_RESOURCE_INVALID', `a wildcard host is "*" or starts with "*."; "${rule.spec.host}" applies to nothing`);
+        continue;
+      }
+    } else {
+      const service = serviceOfHost(rule.spec.host, ns, index);
+      const entryHost = service ? undefined : serviceEntries?.canonical(rule.spec.host, ns);
+      if (!service && entryHost === undefined) {
+        warn('spec.host', 'ERR_POLICY_TARGET_NOT_FOUND', `"${rule.spec.host}" is not a Service or a ServiceEntry host Isthmus knows; the rule applies to nothing`);
+        continue;
+      }
+      host = service ? serviceFqdn(service) : entryHost!;
+      serviceNamespace = service ? (service.metadata.namespace ?? 'default') : serviceEntries?.namespaceOf(rule.spec.host, ns);
     }
-    const service = serviceOfHost(rule.spec.host, ns, index);
-    if (!service) {
-      // A ServiceEntry host: service-entries.ts applies the rule to that entry's clusters.
-      if (serviceEntries?.declares(rule.spec.host, ns)) continue;
-      warn('spec.host', 'ERR_POLICY_TARGET_NOT_FOUND', `"${rule.spec.host}" is not a Service or a ServiceEntry host Isthmus knows; the rule applies to nothing`);
-      continue;
-    }
-    const key = namespacedKey(service.metadata.namespace, service.metadata.name);
-    const older = ruleByService.get(key);
-    if (older) {
-      warn('spec.host', 'ERR_POLICY_CONFLICTED', `DestinationRule ${older.metadata.namespace}/${older.metadata.name} already applies to Service ${key} (the older one wins)`);
-      continue;
-    }
-    ruleByService.set(key, rule);
+    if (!lookup.add(rule, host, serviceNamespace)) continue;
     reportUnsupported(rule, diagnostics);
     const check = healthCheckOf(rule.metadata.annotations, (severity, message) => warn(`metadata.annotations["${HEALTH_CHECK_ANNOTATION}"]`, 'ERR_HEALTH_CHECK_INVALID', message, severity));
     if (check?.kind === 'ok') healthChecks.set(rule, check.check);
@@ -85,9 +92,9 @@ export function createIstioClusters(index: ResourceIndex, clusters: ClusterSet, 
   const derivations = new Map<string, Derivation>();
   const requestedBases = new Set<string>();
 
-  const resolve = (host: string, subset: string | undefined, port: number | undefined, namespace: string, listenerPort?: number): DestinationResolution => {
+  const resolve = (host: string, subset: string | undefined, port: number | undefined, namespace: string, clientNamespace: string, listenerPort?: number): DestinationResolution => {
     const service = serviceOfHost(host, namespace, index);
-    if (!service) return serviceEntries?.resolve(host, subset, port, namespace, listenerPort) ?? { kind: 'error', code: 'ERR_BACKEND_SERVICE_NOT_FOUND', message: `host "${host}" is not a Service or a ServiceEntry host in this configuration` };
+    if (!service) return serviceEntries?.resolve(host, subset, port, namespace, clientNamespace, (h, entryNs) => lookup.ruleFor(h, entryNs, clientNamespace), listenerPort) ?? { kind: 'error', code: 'ERR_BACKEND_SERVICE_NOT_FOUND', message: `host "${host}" is not a Service or a ServiceEntry host in this configuration` };
     const svcNs = service.metadata.namespace ?? 'default';
     let number = port;
     // Without a port, a Service's only port; else the port the request came in on, as a sidecar
@@ -99,7 +106,7 @@ export function createIstioClusters(index: ResourceIndex, clusters: ClusterSet, 
     }
     const base = clusters.reference(svcNs, service.metadata.name, { kind: 'number', number });
     if (base.kind === 'error') return { kind: 'error', code: base.code, message: base.message };
-    const rule = ruleByService.get(namespacedKey(svcNs, service.metadata.name));
+    const rule = lookup.ruleFor(serviceFqdn(service), svcNs, clientNamespace);
     let subsetSpec: DestinationRule['spec']['subsets'][number] | undefined;
     if (subset !== undefined) {
       subsetSpec = rule?.spec.subsets.find((s) => s.name === subset);
@@ -138,6 +145,7 @@ export function createIstioClusters(index: ResourceIndex, clusters: ClusterSet, 
 
   const clientCertificates = new Map<string, IrCertificate>();
   const finish = (base: readonly IrCluster[], used: ReadonlySet<string>): IrCluster[] => {
+    lookup.reportOffPath();
     const byName = new Map(base.map((c) => [c.name, c]));
     const derived: IrCluster[] = [];
     for (const [name, d] of derivations) {

@@ -23,6 +23,11 @@ export function serviceOfHost(host: string, namespace: string, index: ResourceIn
   return index.services.get(namespacedKey(m[2], m[1]!));
 }
 
+/** `reviews.default.svc.cluster.local` for Service default/reviews. */
+export function serviceFqdn(service: Service): string {
+  return `${service.metadata.name}.${service.metadata.namespace ?? 'default'}.svc.${CLUSTER_DOMAIN}`;
+}
+
 /**
  * The names a client inside the cluster may put in Host for a Service FQDN: Kubernetes' DNS search
  * path gives `reviews`, `reviews.default`, `reviews.default.svc` and the FQDN. Istio's sidecars

@@ -18,7 +18,8 @@ import type { ResourceIndex } from '../../store/resource-index.js';
 import { compareByCreation } from '../creation-order.js';
 import { compareHostnamesBySpecificity } from '../gateway-api/hostnames.js';
 import type { IstioClusters } from './destination-rules.js';
-import { CLUSTER_DOMAIN, resolveHost, serviceOfHost } from './istio-hosts.js';
+import { CLUSTER_DOMAIN, resolveHost, serviceFqdn, serviceOfHost } from './istio-hosts.js';
+import { describeExportTo, isExportedTo } from './istio-visibility.js';
 import { translateVirtualServiceRoutes, type IstioRoute } from './virtual-service-routes.js';
 
 export const MESH_LISTENER = 'mesh/outbound';
@@ -76,6 +77,11 @@ export function translateMesh(index: ResourceIndex, options: MeshOptions, cluste
   for (const vs of [...index.virtualServices].sort(compareByCreation)) {
     if (!isMeshBound(vs)) continue;
     const ns = vs.metadata.namespace ?? 'default';
+    if (vs.spec.hosts.length > 0 && !isExportedTo(vs.spec.exportTo, ns, options.namespace)) {
+      // Its hosts stay reachable through passthrough, as in Istio where the sidecar never sees it.
+      report({ severity: 'warning', code: 'ERR_ISTIO_NOT_EXPORTED', object: refOf(vs), source: vs.source, path: 'spec.exportTo', message: `not exported to namespace ${options.namespace} (${describeExportTo(vs.spec.exportTo)}); this sidecar does not apply it` });
+      continue;
+    }
     if (vs.spec.tcp !== undefined || vs.spec.tls !== undefined) {
       report({ severity: 'warning', code: 'ERR_ISTIO_UNSUPPORTED', object: refOf(vs), source: vs.source, path: vs.spec.tcp !== undefined ? 'spec.tcp' : 'spec.tls', message: 'tcp and tls routes are L4, which the sidecar does not serve; ignored' });
     }
@@ -88,7 +94,7 @@ export function translateMesh(index: ResourceIndex, options: MeshOptions, cluste
       if (!routes) {
         const found: Diagnostic[] = [];
         // Routes limited to named Gateways (`match.gateways` without `mesh`) are not the sidecar's.
-        routes = translateVirtualServiceRoutes(vs, { clusters, diagnostics: found, findVirtualService, ...(port !== undefined ? { listenerPort: port } : {}) }).filter((r) => r.meshBound);
+        routes = translateVirtualServiceRoutes(vs, { clusters, diagnostics: found, findVirtualService, clientNamespace: options.namespace, ...(port !== undefined ? { listenerPort: port } : {}) }).filter((r) => r.meshBound);
         found.forEach(report);
         byPort.set(port, routes);
       }
@@ -123,7 +129,7 @@ export function translateMesh(index: ResourceIndex, options: MeshOptions, cluste
     const hostnames = meshHostnames(fqdn, options.namespace).filter((h) => !claimed.has(h) && !byHost.has(h));
     if (hostnames.length === 0) continue;
     hostnames.forEach((h) => claimed.add(h));
-    virtualHosts.push({ name: `${MESH_LISTENER}/passthrough/${fqdn}`, hostnames, routes: passthroughRoutes(service, fqdn, clusters, report) });
+    virtualHosts.push({ name: `${MESH_LISTENER}/passthrough/${fqdn}`, hostnames, routes: passthroughRoutes(service, fqdn, clusters, options.namespace, report) });
   }
   return {
     name: MESH_LISTENER,
@@ -147,20 +153,15 @@ function meshRoutesForHost(service: Service | undefined, routesFor: (port: numbe
   });
 }
 
-/** A route's `match.gateways` admits the mesh when it lists `mesh` (read back from the spec). */
-function serviceFqdn(service: Service): string {
-  return `${service.metadata.name}.${service.metadata.namespace ?? 'default'}.svc.${CLUSTER_DOMAIN}`;
-}
-
 /**
  * One route per Service port, chosen by the authority's port; a single-port Service takes every
  * request for its names whatever the port, as there is no other port it could mean.
  */
-function passthroughRoutes(service: Service, fqdn: string, clusters: IstioClusters, report: (d: Diagnostic) => void): IrRoute[] {
+function passthroughRoutes(service: Service, fqdn: string, clusters: IstioClusters, clientNamespace: string, report: (d: Diagnostic) => void): IrRoute[] {
   const ns = service.metadata.namespace ?? 'default';
   const single = service.spec.ports.length === 1;
   return service.spec.ports.flatMap((p, i) => {
-    const resolved = clusters.resolve(fqdn, undefined, p.port, ns);
+    const resolved = clusters.resolve(fqdn, undefined, p.port, ns, clientNamespace);
     const route: IrRoute = {
       name: `${MESH_LISTENER}/passthrough/${ns}/${service.metadata.name}/${p.port}`,
       origin: refOf(service),

@@ -11,7 +11,9 @@
 // - NONE: "forward to the address the client connected to"; a gateway has no such address other
 //   than its own, so a destination on it answers 500 and says why.
 // `location` changes nothing at the edge (it decides mTLS and telemetry in a mesh); `addresses`
-// (VIPs a sidecar captures) and `exportTo` are not used; `workloadSelector` (endpoints from Pods)
+// (VIPs a sidecar captures) are not used; `exportTo` is honoured (istio-visibility.ts): an entry
+// not exported to the client's namespace (at the edge, the Gateway's) does not exist there, so a
+// destination on its hosts answers 500 and says why, with a warning on the entry's spec.exportTo; `workloadSelector` (endpoints from Pods)
 // is not implemented: the entry's destinations answer 500.
 // Pure: no I/O, no clock.
 import type { Diagnostic } from '../../core/diagnostic.js';
@@ -24,16 +26,24 @@ import type { ResourceIndex } from '../../store/resource-index.js';
 import { compareByCreation } from '../creation-order.js';
 import type { DestinationResolution } from './destination-resolution.js';
 import { upstreamTlsOf } from './destination-rule-tls.js';
-import { reportUnsupported } from './destination-rule-warnings.js';
 import { atPort, circuitBreakersOf, loadBalancerOf, mergePolicy, passiveHealthOf } from './traffic-policy.js';
 import { parseIstioDuration } from './istio-durations.js';
 import { istioHostCovers, resolveHost } from './istio-hosts.js';
+import { describeExportTo, isExportedTo } from './istio-visibility.js';
 
 export interface ServiceEntryHosts {
   /** Does a ServiceEntry declare this host (as written in `namespace`)? */
   declares(host: string, namespace: string): boolean;
-  /** A destination whose host a ServiceEntry declares → its cluster or why not; undefined when none declares it. */
-  resolve(host: string, subset: string | undefined, port: number | undefined, namespace: string, listenerPort?: number): DestinationResolution | undefined;
+  /** The name DestinationRules for this host are keyed by (the declared host, or the name under a wildcard entry); undefined when none declares it. */
+  canonical(host: string, namespace: string): string | undefined;
+  /** The namespace of the entry that declares this host, if any. */
+  namespaceOf(host: string, namespace: string): string | undefined;
+  /**
+   * A destination whose host a ServiceEntry declares, used by a proxy in `clientNamespace` → its
+   * cluster or why not; undefined when none declares it. `ruleFor` gives the DestinationRule that
+   * client uses for a host (canonical) of an entry in a namespace.
+   */
+  resolve(host: string, subset: string | undefined, port: number | undefined, namespace: string, clientNamespace: string, ruleFor: (host: string, entryNamespace: string) => DestinationRule | undefined, listenerPort?: number): DestinationResolution | undefined;
   /** The clusters destinations resolved to, in name order. */
   clusters(): IrCluster[];
 }
@@ -97,30 +107,22 @@ export function createServiceEntryHosts(index: ResourceIndex, diagnostics: Diagn
   /** The name a rule or a destination is keyed by: the declared host, or under a wildcard entry the name written. */
   const keyOf = (declared: Declared, host: string): string => (declared.host.includes('*') ? host.toLowerCase() : declared.host);
 
-  // The oldest DestinationRule for each declared host (a later one is reported by destination-rules.ts's rules).
-  const ruleByHost = new Map<string, DestinationRule>();
-  for (const rule of [...index.destinationRules].sort(compareByCreation)) {
-    const ns = rule.metadata.namespace ?? 'default';
-    const declared = find(rule.spec.host, ns);
-    if (!declared) continue;
-    const key = keyOf(declared, rule.spec.host);
-    const older = ruleByHost.get(key);
-    if (older) {
-      diagnostics.push({ severity: 'warning', code: 'ERR_POLICY_CONFLICTED', object: refOf(rule), source: rule.source, path: 'spec.host', message: `DestinationRule ${older.metadata.namespace}/${older.metadata.name} already applies to "${key}" (the older one wins)` });
-      continue;
-    }
-    ruleByHost.set(key, rule);
-    reportUnsupported(rule, diagnostics);
-  }
-
   const built = new Map<string, IrCluster>();
 
-  const resolve = (host: string, subset: string | undefined, port: number | undefined, namespace: string, listenerPort?: number): DestinationResolution | undefined => {
+  const toldHidden = new Set<string>();
+  const resolve = (host: string, subset: string | undefined, port: number | undefined, namespace: string, clientNamespace: string, ruleFor: (host: string, entryNamespace: string) => DestinationRule | undefined, listenerPort?: number): DestinationResolution | undefined => {
     const declared = find(host, namespace);
     if (!declared) return undefined;
     const { entry } = declared;
     const entryNs = entry.metadata.namespace ?? 'default';
     const label = `ServiceEntry ${entryNs}/${entry.metadata.name}`;
+    if (!isExportedTo(entry.spec.exportTo, entryNs, clientNamespace)) {
+      if (!toldHidden.has(`${entryNs}/${entry.metadata.name}|${clientNamespace}`)) {
+        toldHidden.add(`${entryNs}/${entry.metadata.name}|${clientNamespace}`);
+        diagnostics.push({ severity: 'warning', code: 'ERR_ISTIO_NOT_EXPORTED', object: refOf(entry), source: entry.source, path: 'spec.exportTo', message: `not exported to namespace ${clientNamespace} (${describeExportTo(entry.spec.exportTo)}); its hosts are unknown to clients there` });
+      }
+      return { kind: 'error', code: 'ERR_BACKEND_SERVICE_NOT_FOUND', message: `${label} declares "${host}" but is not exported to namespace ${clientNamespace} (its spec.exportTo)` };
+    }
     if (entry.spec.workloadSelector !== undefined) return { kind: 'error', code: 'ERR_ISTIO_UNSUPPORTED', message: `${label} selects workloads (workloadSelector), which is not implemented` };
     const resolution = entry.spec.resolution ?? 'NONE';
     if (resolution === 'NONE') {
@@ -136,7 +138,7 @@ export function createServiceEntryHosts(index: ResourceIndex, diagnostics: Diagn
     if (baseProtocol === undefined) return { kind: 'error', code: 'ERR_ISTIO_UNSUPPORTED', message: `${label} port ${sePort.number} is ${sePort.protocol ?? 'TCP'}, not an HTTP protocol (HTTP, HTTP2, GRPC, HTTPS); L4 is not implemented` };
     // Wildcard entries: the destination's own host is the name to connect to (DNS) or to verify (TLS).
     const connectHost = keyOf(declared, host);
-    const rule = ruleByHost.get(connectHost);
+    const rule = ruleFor(connectHost, entryNs);
     const subsetSpec = subset === undefined ? undefined : rule?.spec.subsets.find((s) => s.name === subset);
     if (subset !== undefined && !subsetSpec) {
       return {
@@ -179,6 +181,14 @@ export function createServiceEntryHosts(index: ResourceIndex, diagnostics: Diagn
 
   return {
     declares: (host, namespace) => find(host, namespace) !== undefined,
+    namespaceOf: (host, namespace) => {
+      const declared = find(host, namespace);
+      return declared ? (declared.entry.metadata.namespace ?? 'default') : undefined;
+    },
+    canonical: (host, namespace) => {
+      const declared = find(host, namespace);
+      return declared ? keyOf(declared, host) : undefined;
+    },
     resolve,
     clusters: () => [...built.values()].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0)),
   };

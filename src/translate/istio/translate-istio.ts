@@ -3,6 +3,8 @@
 // (virtual-service-routes.ts) → virtual hosts per port: for each server a VirtualService binds to,
 // each VS host the server's host covers (and whose namespace the server admits) gets the VS's
 // routes. VirtualServices for one host are merged in creation order, as Istio does at gateways.
+// A VirtualService serves through a Gateway only when its `exportTo` admits the Gateway's
+// namespace, and that namespace is the client's for DestinationRule and ServiceEntry visibility.
 // Pure: no I/O, no clock.
 import { formatDiagnostic, type Diagnostic } from '../../core/diagnostic.js';
 import type { IrCertificate, IrListener, IrRoute, IrVirtualHost } from '../../ir/types.js';
@@ -13,6 +15,7 @@ import { compareHostnamesBySpecificity } from '../gateway-api/hostnames.js';
 import type { IstioClusters } from './destination-rules.js';
 import { hostAliases, intersectIstioHosts, resolveHost } from './istio-hosts.js';
 import { istioGatewayKey, planIstioGateways } from './istio-gateways.js';
+import { describeExportTo, isExportedTo } from './istio-visibility.js';
 import { reportUnreferencedDelegates } from './virtual-service-delegates.js';
 import { reportShadowedMerge } from './virtual-service-merge.js';
 import { gatewayRefKey, translateVirtualServiceRoutes } from './virtual-service-routes.js';
@@ -59,26 +62,35 @@ export function translateIstio(index: ResourceIndex, options: IstioOptions, clus
     if (vs.spec.tcp !== undefined || vs.spec.tls !== undefined) {
       diagnostics.push({ severity: 'warning', code: 'ERR_ISTIO_UNSUPPORTED', object: refOf(vs), source: vs.source, path: vs.spec.tcp !== undefined ? 'spec.tcp' : 'spec.tls', message: 'tcp and tls routes are L4, not implemented yet; ignored' });
     }
-    // Translated once per port (a destination may take its port from the listener); each
-    // diagnostic is reported once however many ports repeat it.
-    const routesByPort = new Map<number, ReturnType<typeof translateVirtualServiceRoutes>>();
-    const routesFor = (port: number): ReturnType<typeof translateVirtualServiceRoutes> => {
-      let routes = routesByPort.get(port);
+    // Translated once per (port, Gateway namespace): a destination may take its port from the
+    // listener, and the Gateway's namespace is the client's whose DestinationRules and
+    // ServiceEntries apply (istio-visibility.ts); each diagnostic is reported once however many
+    // times it repeats.
+    const routesByPort = new Map<string, ReturnType<typeof translateVirtualServiceRoutes>>();
+    const routesFor = (port: number, clientNamespace: string): ReturnType<typeof translateVirtualServiceRoutes> => {
+      let routes = routesByPort.get(`${port}/${clientNamespace}`);
       if (!routes) {
         const found: Diagnostic[] = [];
-        routes = translateVirtualServiceRoutes(vs, { clusters, diagnostics: found, listenerPort: port, findVirtualService });
+        routes = translateVirtualServiceRoutes(vs, { clusters, diagnostics: found, listenerPort: port, findVirtualService, clientNamespace });
         for (const d of found) if (!diagnostics.some((e) => formatDiagnostic(e) === formatDiagnostic(d))) diagnostics.push(d);
-        routesByPort.set(port, routes);
+        routesByPort.set(`${port}/${clientNamespace}`, routes);
       }
       return routes;
     };
     const hosts = vs.spec.hosts.map((h) => resolveHost(h, ns));
     let servedAnywhere = false;
+    const hiddenFrom: string[] = [];
     for (const gwKey of bound) {
+      // A VirtualService serves at a Gateway only when exported to the Gateway's namespace.
+      const gwNs = gwKey.slice(0, gwKey.indexOf('/'));
+      if (!isExportedTo(vs.spec.exportTo, ns, gwNs)) {
+        hiddenFrom.push(gwKey);
+        continue;
+      }
       for (const server of plan.servers.get(gwKey) ?? []) {
         const byHost = hostsByPort.get(server.port);
         if (!byHost) continue;
-        const forServer = routesFor(server.port).filter((r) => (r.port === undefined || r.port === server.port) && (r.gateways === undefined || r.gateways.includes(gwKey))).map((r) => r.route);
+        const forServer = routesFor(server.port, gwNs).filter((r) => (r.port === undefined || r.port === server.port) && (r.gateways === undefined || r.gateways.includes(gwKey))).map((r) => r.route);
         for (const sh of server.hosts) {
           if (sh.namespace !== '*' && sh.namespace !== ns) continue;
           hosts.forEach((host, h) => {
@@ -95,7 +107,10 @@ export function translateIstio(index: ResourceIndex, options: IstioOptions, clus
         }
       }
     }
-    if (!servedAnywhere) {
+    if (hiddenFrom.length > 0) {
+      diagnostics.push({ severity: 'warning', code: 'ERR_ISTIO_NOT_EXPORTED', object: refOf(vs), source: vs.source, path: 'spec.exportTo', message: `not exported to the namespace of Gateway ${hiddenFrom.join(', ')} (${describeExportTo(vs.spec.exportTo)}); not served there` });
+    }
+    if (!servedAnywhere && hiddenFrom.length < bound.length) {
       diagnostics.push({ severity: 'warning', code: 'ERR_ROUTE_NOT_ACCEPTED', object: refOf(vs), source: vs.source, path: 'spec.hosts', message: `no host is served by a server of ${bound.join(', ')} (its hosts and namespace/ prefixes do not admit them)` });
     }
   }

@@ -16,6 +16,7 @@
 import type { Diagnostic } from '../../core/diagnostic.js';
 import { refOf, type VirtualService } from '../../resources/resource.js';
 import type { IstioHttpMatch, IstioHttpRoute, IstioStringMatch } from '../../resources/istio-kinds.js';
+import { describeExportTo, isExportedTo } from './istio-visibility.js';
 
 /** One http route to translate, with where it was written and under which name it is served. */
 export interface HttpRouteSource {
@@ -134,9 +135,8 @@ export function expandDelegates(vs: VirtualService, find: FindVirtualService, di
       report(vs, 'error', 'ERR_ISTIO_DELEGATE_INVALID', `${at}.delegate`, `${dRef} has hosts, so it is a root, not a delegate (a delegate has no hosts); this route is not served`);
       return;
     }
-    const exportTo = delegate.spec.exportTo;
-    if (exportTo !== undefined && exportTo.length > 0 && !exportTo.some((e) => e === '*' || e === ns || (e === '.' && dNs === ns))) {
-      report(vs, 'error', 'ERR_ISTIO_DELEGATE_INVALID', `${at}.delegate`, `${dRef} is not exported to namespace ${ns} (exportTo: ${exportTo.join(', ')}); this route is not served`);
+    if (!isExportedTo(delegate.spec.exportTo, dNs, ns)) {
+      report(vs, 'error', 'ERR_ISTIO_DELEGATE_INVALID', `${at}.delegate`, `${dRef} is not exported to namespace ${ns} (${describeExportTo(delegate.spec.exportTo)}); this route is not served`);
       return;
     }
     if (delegate.spec.gateways !== undefined) {

@@ -29,6 +29,8 @@ export interface IstioRoute {
 export interface VirtualServiceContext {
   readonly clusters: IstioClusters;
   readonly diagnostics: Diagnostic[];
+  /** The namespace of the proxy using the routes (the Gateway's, the sidecar's): whose DestinationRules and ServiceEntries apply. */
+  readonly clientNamespace: string;
   /** The gateway port the routes serve: the destination port when a multi-port Service's is left out. */
   readonly listenerPort?: number;
   /** Looks up delegate VirtualServices; without it a delegating route is not served. */
@@ -125,7 +127,7 @@ export function translateVirtualServiceRoutes(vs: VirtualService, ctx: VirtualSe
     };
     const resolve = (dest: IstioDestination, path: string): string => {
       const ns = blameOf(source, path).owner.metadata.namespace ?? 'default';
-      const r = ctx.clusters.resolve(dest.host, dest.subset, dest.port?.number, ns, ctx.listenerPort);
+      const r = ctx.clusters.resolve(dest.host, dest.subset, dest.port?.number, ns, ctx.clientNamespace, ctx.listenerPort);
       if (r.kind === 'ok') return r.cluster;
       report('error', r.code, path, `${r.message}; its share of requests gets 500`);
       return `invalid/${routeName}/${path}`;
