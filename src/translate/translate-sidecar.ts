@@ -9,6 +9,7 @@ import type { ResourceSnapshot } from '../store/resource-snapshot.js';
 import { bindListeners, type BindOptions } from './binds/bind-listeners.js';
 import { resolveBackendTlsPolicies } from './gateway-api/backend-tls-policies.js';
 import { createIstioClusters } from './istio/destination-rules.js';
+import { createServiceEntryHosts } from './istio/service-entries.js';
 import { translateMesh, type MeshOptions } from './istio/mesh-listener.js';
 import { createClusterSet } from './services/cluster-set.js';
 import { usedClusters, type TranslateResult } from './translate.js';
@@ -24,7 +25,7 @@ export function translateSidecar(snapshot: ResourceSnapshot, options: SidecarTra
   const index = indexResources(snapshot.resources);
   const backendTls = resolveBackendTlsPolicies(index, diagnostics);
   const clusters = createClusterSet(index, diagnostics, backendTls);
-  const istioClusters = createIstioClusters(index, clusters, diagnostics);
+  const istioClusters = createIstioClusters(index, clusters, diagnostics, createServiceEntryHosts(index, diagnostics));
   const listener = translateMesh(index, options.mesh, istioClusters, diagnostics);
   const bound = bindListeners([listener], options.binds);
   diagnostics.push(...bound.diagnostics);

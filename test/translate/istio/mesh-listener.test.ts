@@ -187,3 +187,28 @@ spec:
 `);
   assert.deepEqual(vhost('reviews')?.routes.map((r) => r.name), ['virtualservice/shop/reviews/http/1/match/0', 'virtualservice/shop/reviews/http/2']);
 });
+
+test('a mesh VirtualService may route to a ServiceEntry host, as at the edge', () => {
+  const { result, vhost, diagnostics } = sidecar(`---
+apiVersion: networking.istio.io/v1
+kind: ServiceEntry
+metadata: {name: payments, namespace: shop}
+spec:
+  hosts: [payments.example.com]
+  location: MESH_EXTERNAL
+  resolution: STATIC
+  ports: [{number: 80, name: http, protocol: HTTP}]
+  endpoints: [{address: 127.0.0.9}]
+---
+apiVersion: networking.istio.io/v1
+kind: VirtualService
+metadata: {name: reviews, namespace: shop}
+spec:
+  hosts: [reviews]
+  http: [{route: [{destination: {host: payments.example.com, port: {number: 80}}}]}]
+`);
+  const action = vhost('reviews')?.routes[0]?.action;
+  assert.equal(action?.kind, 'forward', diagnostics.join('\n'));
+  const cluster = action?.kind === 'forward' ? result.ir.clusters.find((c) => c.name === action.backends[0]?.cluster) : undefined;
+  assert.deepEqual(cluster?.endpoints.map((e) => `${e.address}:${e.port}`), ['127.0.0.9:80'], diagnostics.join('\n'));
+});
