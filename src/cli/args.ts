@@ -134,7 +134,7 @@ function port(value: string, flag: string): number {
 }
 
 /** `app=gw,istio=ingressgateway` → a label map; an empty string is no labels (only selector-less Gateways). */
-function parseLabels(value: string, flag: string): ReadonlyMap<string, string> {
+export function parseLabels(value: string, flag: string): ReadonlyMap<string, string> {
   const labels = new Map<string, string>();
   for (const pair of value.split(',').map((p) => p.trim()).filter(Boolean)) {
     const eq = pair.indexOf('=');

@@ -3,7 +3,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { runCli } from './cli-harness.js';
-import { SIDECAR_FLAGS } from '../../src/cli/sidecar/sidecar-args.js';
+import { parseSidecarArgs, SIDECAR_FLAGS } from '../../src/cli/sidecar/sidecar-args.js';
 
 test('isthmus --help lists the sidecar command', async () => {
   const res = await runCli(['--help']);
@@ -45,4 +45,13 @@ test('isthmus sidecar --print-iptables: OUTPUT only, the proxy uid and loopback 
     ].join('\n'),
   );
   assert.doesNotMatch(res.stdout, /PREROUTING/);
+});
+
+test('--workload-labels reaches the mesh options; a malformed list exits 2', async () => {
+  const parsed = parseSidecarArgs(['--config', '.', '--namespace', 'shop', '--workload-labels', 'app=productpage,version=v1']);
+  assert.equal(parsed.kind, 'serve');
+  if (parsed.kind === 'serve') assert.deepEqual([...(parsed.mesh.labels ?? new Map())], [['app', 'productpage'], ['version', 'v1']]);
+  const bad = await runCli(['sidecar', '--config', '.', '--workload-labels', 'app']);
+  assert.equal(bad.code, 2, bad.stderr);
+  assert.match(bad.stderr, /--workload-labels/);
 });

@@ -2,7 +2,7 @@
 // runs the gateway's machinery (cli/gateway.ts) with the mesh translation, so its flags become a
 // RunOptions for that machinery plus the mesh's own (namespace, outbound port).
 import { parseArgs } from 'node:util';
-import { UsageError, type RunOptions } from '../args.js';
+import { parseLabels, UsageError, type RunOptions } from '../args.js';
 import type { MeshOptions } from '../../translate/istio/mesh-listener.js';
 
 /** The logical port of the outbound listener, Istio's: `--listen` maps it to the real one. */
@@ -14,6 +14,7 @@ export const SIDECAR_FLAGS = [
   ['--config DIR', '(required)', 'Folder of *.yaml/*.yml/*.json (Services, Pods/EndpointSlices, VirtualServices, DestinationRules); repeatable, watched.'],
   ['--listen HOST:PORT', '127.0.0.1:15001', 'Where the outbound proxy listens (HTTP_PROXY target, or the iptables REDIRECT port).'],
   ['--namespace NS', 'default', 'The workload\'s namespace: short Service names (reviews) resolve there.'],
+  ['--workload-labels K=V,...', '(none)', 'The workload\'s Pod labels: routes whose match.sourceLabels they do not satisfy are left out.'],
   ['--admin-port N', '15000', 'Admin API and /metrics, bound to 127.0.0.1.'],
   ['--access-log T', 'stdout', 'stdout, off, or a file path.'],
   ['--trusted-proxy CIDR', 'any, when --listen is loopback', 'Clients whose X-Forwarded-* / X-Request-Id are kept; repeatable.'],
@@ -33,6 +34,7 @@ export function parseSidecarArgs(argv: readonly string[]): SidecarCommand {
       config: { type: 'string', multiple: true },
       listen: { type: 'string' },
       namespace: { type: 'string' },
+      'workload-labels': { type: 'string' },
       'admin-port': { type: 'string' },
       'access-log': { type: 'string' },
       'trusted-proxy': { type: 'string', multiple: true },
@@ -74,7 +76,8 @@ export function parseSidecarArgs(argv: readonly string[]): SidecarCommand {
     shutdownGraceMs: grace,
     limits: {},
   };
-  return { kind: 'serve', run, mesh: { namespace: values.namespace ?? 'default', port: SIDECAR_OUTBOUND_PORT } };
+  const labels = values['workload-labels'] === undefined ? new Map<string, string>() : parseLabels(values['workload-labels'], '--workload-labels');
+  return { kind: 'serve', run, mesh: { namespace: values.namespace ?? 'default', port: SIDECAR_OUTBOUND_PORT, labels } };
 }
 
 function parseListen(listen: string): { host: string; port: number } {

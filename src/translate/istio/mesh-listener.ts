@@ -11,6 +11,7 @@
 // without a port takes that port), and the table is picked by the port in the request's
 // authority (`reviews:9080`; `:authority` on HTTP/2), matched as a header; a Service with one
 // port needs no such match. Passthrough follows the same rule. Pure.
+import { sourceMatches } from './source-match.js';
 import { formatDiagnostic, type Diagnostic } from '../../core/diagnostic.js';
 import type { IrListener, IrRoute, IrStringMatch, IrVirtualHost } from '../../ir/types.js';
 import { refOf, type Service, type VirtualService } from '../../resources/resource.js';
@@ -29,6 +30,8 @@ export interface MeshOptions {
   readonly namespace: string;
   /** Logical port of the outbound listener (the bind step maps it to `--listen`). */
   readonly port: number;
+  /** `--workload-labels`: the workload's Pod labels, for `match.sourceLabels` (source-match.ts). */
+  readonly labels?: ReadonlyMap<string, string>;
 }
 
 /** Does the VirtualService bind to `mesh`? No `gateways` means only `mesh`. */
@@ -74,6 +77,7 @@ export function translateMesh(index: ResourceIndex, options: MeshOptions, cluste
   // A root's `delegate` names another VirtualService; its routes take the root route's place.
   const byName = new Map(index.virtualServices.map((vs) => [`${vs.metadata.namespace ?? 'default'}/${vs.metadata.name}`, vs]));
   const findVirtualService = (namespace: string, name: string): VirtualService | undefined => byName.get(`${namespace}/${name}`);
+  const proxy = { labels: options.labels ?? new Map<string, string>(), namespace: options.namespace };
   for (const vs of [...index.virtualServices].sort(compareByCreation)) {
     if (!isMeshBound(vs)) continue;
     const ns = vs.metadata.namespace ?? 'default';
@@ -94,7 +98,7 @@ export function translateMesh(index: ResourceIndex, options: MeshOptions, cluste
       if (!routes) {
         const found: Diagnostic[] = [];
         // Routes limited to named Gateways (`match.gateways` without `mesh`) are not the sidecar's.
-        routes = translateVirtualServiceRoutes(vs, { clusters, diagnostics: found, findVirtualService, clientNamespace: options.namespace, ...(port !== undefined ? { listenerPort: port } : {}) }).filter((r) => r.meshBound);
+        routes = translateVirtualServiceRoutes(vs, { clusters, diagnostics: found, findVirtualService, clientNamespace: options.namespace, ...(port !== undefined ? { listenerPort: port } : {}) }).filter((r) => r.meshBound && sourceMatches(r.source, proxy));
         found.forEach(report);
         byPort.set(port, routes);
       }

@@ -6,6 +6,7 @@
 // A VirtualService serves through a Gateway only when its `exportTo` admits the Gateway's
 // namespace, and that namespace is the client's for DestinationRule and ServiceEntry visibility.
 // Pure: no I/O, no clock.
+import { sourceMatches } from './source-match.js';
 import { formatDiagnostic, type Diagnostic } from '../../core/diagnostic.js';
 import type { IrCertificate, IrListener, IrRoute, IrVirtualHost } from '../../ir/types.js';
 import { refOf } from '../../resources/resource.js';
@@ -90,7 +91,7 @@ export function translateIstio(index: ResourceIndex, options: IstioOptions, clus
       for (const server of plan.servers.get(gwKey) ?? []) {
         const byHost = hostsByPort.get(server.port);
         if (!byHost) continue;
-        const forServer = routesFor(server.port, gwNs).filter((r) => (r.port === undefined || r.port === server.port) && (r.gateways === undefined || r.gateways.includes(gwKey))).map((r) => r.route);
+        const forServer = routesFor(server.port, gwNs).filter((r) => (r.port === undefined || r.port === server.port) && (r.gateways === undefined || r.gateways.includes(gwKey)) && sourceMatches(r.source, { labels: options.gatewayLabels, namespace: gwNs })).map((r) => r.route);
         for (const sh of server.hosts) {
           if (sh.namespace !== '*' && sh.namespace !== ns) continue;
           hosts.forEach((host, h) => {

@@ -2,12 +2,13 @@
 // prefix (Envoy's route prefix), not Gateway API's element-wise one; `ignoreUriCase` becomes an RE2
 // `(?i)` regex over the quoted value, which the IR's full-path regex expresses exactly. Every regex
 // is compiled here with the data plane's RE2 rules, so a pattern RE2 refuses is reported on its field.
+import type { IstioSource } from './source-match.js';
 import { compileFullMatchRegex } from '../../core/linear-regex.js';
 import type { IrPathMatch, IrRouteMatch, IrStringMatch } from '../../ir/types.js';
 import type { IstioHttpMatch, IstioStringMatch } from '../../resources/istio-kinds.js';
 
 export type MatchResult =
-  | { readonly kind: 'ok'; readonly match: IrRouteMatch; readonly port?: number; readonly gateways?: readonly string[]; readonly unsupported: readonly { path: string; message: string }[] }
+  | { readonly kind: 'ok'; readonly match: IrRouteMatch; readonly port?: number; readonly gateways?: readonly string[]; readonly source?: IstioSource; readonly unsupported: readonly { path: string; message: string }[] }
   | { readonly kind: 'invalid'; readonly path: string; readonly message: string }
   | { readonly kind: 'unsupported'; readonly path: string; readonly message: string };
 
@@ -123,13 +124,16 @@ export function translateIstioMatch(m: IstioHttpMatch, at: string): MatchResult 
     }
     queryParams.push(built);
   }
-  if (m.sourceLabels !== undefined) unsupported.push({ path: `${at}.sourceLabels`, message: 'source labels describe mesh clients; ignored at the edge' });
-  if (m.sourceNamespace !== undefined) unsupported.push({ path: `${at}.sourceNamespace`, message: 'source namespaces describe mesh clients; ignored at the edge' });
+  // Matched against the proxy itself, not per request (source-match.ts): known at apply time.
+  const source: IstioSource | undefined =
+    m.sourceLabels === undefined && m.sourceNamespace === undefined
+      ? undefined
+      : { ...(m.sourceLabels !== undefined ? { labels: m.sourceLabels } : {}), ...(m.sourceNamespace !== undefined ? { namespace: m.sourceNamespace } : {}) };
   const match: IrRouteMatch = {
     path,
     ...(headers.length > 0 ? { headers } : {}),
     ...(queryParams.length > 0 ? { queryParams } : {}),
     ...(method !== undefined ? { method } : {}),
   };
-  return { kind: 'ok', match, ...(m.port !== undefined ? { port: m.port } : {}), ...(m.gateways !== undefined ? { gateways: m.gateways } : {}), unsupported };
+  return { kind: 'ok', match, ...(m.port !== undefined ? { port: m.port } : {}), ...(m.gateways !== undefined ? { gateways: m.gateways } : {}), ...(source !== undefined ? { source } : {}), unsupported };
 }

@@ -6,6 +6,7 @@
 // answers 500 for its share (a destination) or for the route (an invalid rewrite), never silently
 // disappears, so first-match order stays what the YAML says; a delegate route that cannot be
 // merged is left out, as Istio does, with an error.
+import type { IstioSource } from './source-match.js';
 import type { Diagnostic } from '../../core/diagnostic.js';
 import { compileFullMatchRegex, compileRegexRewrite } from '../../core/linear-regex.js';
 import type { IrCors, IrFilter, IrOriginPattern, IrHeaderModifier, IrMirror, IrPathRewrite, IrRetryCondition, IrRetryPolicy, IrRoute, IrRouteAction, IrTimeouts, IrWeightedBackend } from '../../ir/types.js';
@@ -24,6 +25,8 @@ export interface IstioRoute {
   readonly gateways?: readonly string[];
   /** False when the match names gateways and not `mesh`: sidecars leave the route out. */
   readonly meshBound: boolean;
+  /** Match `sourceLabels` / `sourceNamespace`: only proxies that have them serve it (source-match.ts). */
+  readonly source?: IstioSource;
 }
 
 export interface VirtualServiceContext {
@@ -147,6 +150,7 @@ export function translateVirtualServiceRoutes(vs: VirtualService, ctx: VirtualSe
       let port: number | undefined;
       let gateways: readonly string[] | undefined;
       let meshBound = true;
+      let proxySource: IstioSource | undefined;
       const routeAction = action.kind === 'redirect' ? redirectForMatch(action, http, m, `${at}.redirect`, report) : action;
       if (m !== undefined) {
         const result = translateIstioMatch(m, matchPaths?.[j] ?? `${at}.match[${j}]`);
@@ -162,6 +166,7 @@ export function translateVirtualServiceRoutes(vs: VirtualService, ctx: VirtualSe
         // them after merging, against the root).
         gateways = result.gateways?.flatMap((g) => gatewayRefKey(g, vs.metadata.namespace ?? 'default') ?? []);
         meshBound = result.gateways === undefined || result.gateways.includes('mesh');
+        proxySource = result.source;
       }
       const rewrite = translateRewrite(http, m, `${at}.rewrite`, report, routeAuthority);
       // Filters in one list; the data plane runs them in its own fixed order (filter-order.ts).
@@ -176,7 +181,7 @@ export function translateVirtualServiceRoutes(vs: VirtualService, ctx: VirtualSe
         ...(retry && routeAction.kind === 'forward' ? { retry } : {}),
         ...(mirrors.length > 0 ? { mirrors } : {}),
       };
-      out.push({ route, meshBound, ...(port !== undefined ? { port } : {}), ...(gateways !== undefined ? { gateways } : {}) });
+      out.push({ route, meshBound, ...(proxySource !== undefined ? { source: proxySource } : {}), ...(port !== undefined ? { port } : {}), ...(gateways !== undefined ? { gateways } : {}) });
     });
   }
   return out;

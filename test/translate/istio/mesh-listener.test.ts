@@ -24,9 +24,9 @@ metadata: {name: reviews, namespace: other}
 spec: {ports: [{name: http, port: 9080}]}
 `;
 
-function sidecar(yaml: string, namespace = 'shop') {
+function sidecar(yaml: string, namespace = 'shop', labels: ReadonlyMap<string, string> = new Map()) {
   const result = translateSidecar(snapshotOf(SERVICES + yaml, 'mesh.yaml'), {
-    mesh: { namespace, port: 15001 },
+    mesh: { namespace, port: 15001, labels },
     binds: { listenAddress: '127.0.0.1', portMap: new Map([[15001, 0]]) },
   });
   const listener = result.ir.listeners[0]!;
@@ -211,4 +211,56 @@ spec:
   assert.equal(action?.kind, 'forward', diagnostics.join('\n'));
   const cluster = action?.kind === 'forward' ? result.ir.clusters.find((c) => c.name === action.backends[0]?.cluster) : undefined;
   assert.deepEqual(cluster?.endpoints.map((e) => `${e.address}:${e.port}`), ['127.0.0.9:80'], diagnostics.join('\n'));
+});
+
+test('match.sourceLabels and sourceNamespace select routes by the workload the sidecar serves', () => {
+  const yaml = `---
+apiVersion: networking.istio.io/v1
+kind: VirtualService
+metadata: {name: reviews, namespace: shop}
+spec:
+  hosts: [reviews]
+  http:
+  - match: [{sourceLabels: {app: productpage, version: v1}}]
+    directResponse: {status: 201}
+  - match: [{sourceNamespace: other}]
+    directResponse: {status: 202}
+  - route: [{destination: {host: reviews}}]
+`;
+  const names = (ns: string, labels: Record<string, string>) =>
+    sidecar(yaml, ns, new Map(Object.entries(labels))).vhost('reviews.shop')?.routes.map((r) => r.name);
+  assert.deepEqual(names('shop', { app: 'productpage', version: 'v1', extra: 'x' }), ['virtualservice/shop/reviews/http/0/match/0', 'virtualservice/shop/reviews/http/2']);
+  assert.deepEqual(names('shop', { app: 'productpage', version: 'v2' }), ['virtualservice/shop/reviews/http/2']);
+  assert.deepEqual(names('other', {}), ['virtualservice/shop/reviews/http/1/match/0', 'virtualservice/shop/reviews/http/2']);
+  // Nothing is reported: the fields are honoured, not ignored.
+  assert.deepEqual(sidecar(yaml).diagnostics.filter((d) => /source/.test(d)), []);
+});
+
+test('at the edge, sourceLabels are matched against the gateway instance\'s own labels', () => {
+  const snapshot = snapshotOf(SERVICES + `---
+apiVersion: networking.istio.io/v1
+kind: Gateway
+metadata: {name: edge, namespace: shop}
+spec:
+  selector: {istio: ingressgateway}
+  servers: [{port: {number: 80, name: http, protocol: HTTP}, hosts: ["*"]}]
+---
+apiVersion: networking.istio.io/v1
+kind: VirtualService
+metadata: {name: reviews, namespace: shop}
+spec:
+  hosts: [reviews.example]
+  gateways: [edge]
+  http:
+  - match: [{sourceLabels: {istio: ingressgateway}}]
+    directResponse: {status: 201}
+  - match: [{sourceLabels: {app: productpage}}]
+    directResponse: {status: 202}
+  - match: [{sourceNamespace: elsewhere}]
+    directResponse: {status: 203}
+  - directResponse: {status: 204}
+`, 'edge.yaml');
+  const result = translate(snapshot, { ingressClass: 'isthmus', ingressController: 'isthmus.dev/ingress-controller' });
+  const vhost = result.ir.listeners.flatMap((l) => l.virtualHosts).find((v) => v.hostnames.includes('reviews.example'));
+  assert.deepEqual(vhost?.routes.map((r) => r.name), ['virtualservice/shop/reviews/http/0/match/0', 'virtualservice/shop/reviews/http/3']);
 });
