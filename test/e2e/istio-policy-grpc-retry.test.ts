@@ -51,6 +51,15 @@ ${vs('retry', 'unavailable,cancelled')}---
 ${vs('noretry', 'internal')}---
 apiVersion: networking.istio.io/v1
 kind: VirtualService
+metadata: {name: default-policy, namespace: default}
+spec:
+  hosts: [default-policy.test]
+  gateways: [edge]
+  http:
+  - route: [{destination: {host: greeter}}]
+---
+apiVersion: networking.istio.io/v1
+kind: VirtualService
 metadata: {name: abort, namespace: default}
 spec:
   hosts: [abort.test]
@@ -117,6 +126,10 @@ test('retryOn unavailable retries a gRPC call that failed with UNAVAILABLE; retr
   const reply = await hello(connect('retry.test'), 'ada');
   assert.equal(reply.message, 'hello ada on call 2');
   assert.equal(calls.get('ada'), 2);
+
+  // No `retries` at all: Istio's default policy retries `unavailable` too.
+  const byDefault = await hello(connect('default-policy.test'), 'carl');
+  assert.equal(byDefault.message, 'hello carl on call 2');
 
   // A bidirectional stream on the retrying route is sent as it arrives (the copy kept for a retry
   // never holds it back): each message is answered before the client sends the next.

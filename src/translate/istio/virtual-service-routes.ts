@@ -42,12 +42,14 @@ export interface VirtualServiceContext {
 
 /**
  * Istio's default retry policy when a route says nothing (pilot's DefaultPolicy): 2 retries on
- * connect-failure, refused-stream, unavailable, cancelled and retriable-status-codes 503. The
- * gRPC conditions have no IR counterpart yet and are left out.
+ * connect-failure, refused-stream, unavailable, cancelled and retriable-status-codes 503. The gRPC
+ * pair is read from a trailers-only answer's grpc-status; a gRPC body is streamed with a copy kept
+ * for the retry (replayable-body.ts teeBody), so streaming calls are never held back.
  */
 export const ISTIO_DEFAULT_RETRY: IrRetryPolicy = {
   attempts: 2,
-  retryOn: [{ kind: 'connect-failure' }, { kind: 'reset' }, { kind: 'retriable-status-codes', codes: [503] }],
+  // `unavailable` and `cancelled` are gRPC statuses 14 and 1.
+  retryOn: [{ kind: 'connect-failure' }, { kind: 'reset' }, { kind: 'retriable-status-codes', codes: [503] }, { kind: 'grpc-status', codes: [1, 14] }],
   allowNonIdempotent: true,
 };
 
