@@ -33,7 +33,8 @@ import { compileHashKey } from './hash-key.js';
 import { pickRandom } from './random.js';
 import type { IsAvailable, LbContext, LoadBalancer } from './types.js';
 import { VisitMarks } from './visit-marks.js';
-import { isUsable, type WeightedSampler } from './weighted-sampler.js';
+import { usableOwnerFrom } from './walk-owners.js';
+import type { WeightedSampler } from './weighted-sampler.js';
 
 /** Owner indices per slot: 16 bits when the cluster has fewer than 65536 endpoints. */
 export type MaglevTable = Uint16Array | Uint32Array;
@@ -74,24 +75,7 @@ export class MaglevBalancer implements LoadBalancer {
     const table = this.table;
     const len = table.length;
     if (len === 0) return undefined;
-    let slot = hash % len;
-    let owner = table[slot]!;
-    let ep = this.endpoints[owner]!;
-    if (isUsable(ep, exclude, this.isAvailable)) return ep;
-
-    const marks = this.marks;
-    marks.begin();
-    marks.mark(owner);
-    let rejected = 1;
-    for (let step = 1; step < len && rejected < this.owning; step++) {
-      slot = slot + 1 === len ? 0 : slot + 1;
-      owner = table[slot]!;
-      if (!marks.mark(owner)) continue;
-      ep = this.endpoints[owner]!;
-      if (isUsable(ep, exclude, this.isAvailable)) return ep;
-      rejected++;
-    }
-    return undefined;
+    return usableOwnerFrom(table, hash % len, this.endpoints, this.marks, this.owning, exclude, this.isAvailable);
   }
 }
 

@@ -25,7 +25,8 @@ import { compileHashKey } from './hash-key.js';
 import { pickRandom } from './random.js';
 import type { IsAvailable, LbContext, LoadBalancer } from './types.js';
 import { VisitMarks } from './visit-marks.js';
-import { isUsable, type WeightedSampler } from './weighted-sampler.js';
+import { usableOwnerFrom } from './walk-owners.js';
+import type { WeightedSampler } from './weighted-sampler.js';
 
 export const POINTS_PER_WEIGHT_UNIT = 160;
 /** Envoy's maximum_ring_size default: bounds memory (8 bytes a point) and build time. */
@@ -74,24 +75,7 @@ export class RingHashBalancer implements LoadBalancer {
       if (hashes[mid]! < hash) lo = mid + 1;
       else hi = mid;
     }
-    let p = lo === len ? 0 : lo;
-    let owner = this.owners[p]!;
-    let ep = this.endpoints[owner]!;
-    if (isUsable(ep, exclude, this.isAvailable)) return ep;
-
-    const marks = this.marks;
-    marks.begin();
-    marks.mark(owner);
-    let rejected = 1;
-    for (let step = 1; step < len && rejected < this.owning; step++) {
-      p = p + 1 === len ? 0 : p + 1;
-      owner = this.owners[p]!;
-      if (!marks.mark(owner)) continue;
-      ep = this.endpoints[owner]!;
-      if (isUsable(ep, exclude, this.isAvailable)) return ep;
-      rejected++;
-    }
-    return undefined;
+    return usableOwnerFrom(this.owners, lo === len ? 0 : lo, this.endpoints, this.marks, this.owning, exclude, this.isAvailable);
   }
 }
 
