@@ -59,6 +59,13 @@ metadata: {name: reviews, namespace: shop}
 spec:
   host: reviews.shop.svc.cluster.local
   subsets: [{name: v1, labels: {version: v1}}, {name: v2, labels: {version: v2}}]
+---
+apiVersion: networking.istio.io/v1
+kind: VirtualService
+metadata: {name: partners, namespace: shop}
+spec:
+  hosts: ["*.partners.example"]
+  http: [{directResponse: {status: 202, body: {string: "partners wildcard"}}}]
 `,
   });
   const [port, adminPort] = (await freePorts(2)) as [number, number];
@@ -113,6 +120,12 @@ spec:
     const r = await httpRequest({ port, path: 'http://reviews.shop:9080/abs', headers: { host: 'elsewhere.example', 'end-user': 'jason' } });
     assert.equal(r.status, 200, r.body);
     assert.equal(nameOf(r.body), 'reviews-v2');
+  });
+
+  await t.test('a wildcard VirtualService host serves any name under it', async () => {
+    const r = await curl(['-x', proxy, 'http://api.eu.partners.example/']);
+    assert.equal(r.status, 202, r.body);
+    assert.equal(r.body, 'partners wildcard');
   });
 
   await t.test('an unknown host gets 404 no_route in JSON', async () => {

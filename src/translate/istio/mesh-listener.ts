@@ -19,7 +19,7 @@ import type { ResourceIndex } from '../../store/resource-index.js';
 import { compareByCreation } from '../creation-order.js';
 import { compareHostnamesBySpecificity } from '../gateway-api/hostnames.js';
 import type { IstioClusters } from './destination-rules.js';
-import { CLUSTER_DOMAIN, resolveHost, serviceFqdn, serviceOfHost } from './istio-hosts.js';
+import { CLUSTER_DOMAIN, istioHostCovers, resolveHost, serviceFqdn, serviceOfHost } from './istio-hosts.js';
 import { describeExportTo, isExportedTo } from './istio-visibility.js';
 import { translateVirtualServiceRoutes, type IstioRoute } from './virtual-service-routes.js';
 
@@ -69,7 +69,8 @@ function withPort(route: IrRoute, port: number | undefined): IrRoute[] {
 }
 
 export function translateMesh(index: ResourceIndex, options: MeshOptions, clusters: IstioClusters, diagnostics: Diagnostic[]): IrListener {
-  const byHost = new Map<string, { routes: IrRoute[] }>();
+  // `fromWildcard`: the wildcard host whose VirtualService a Service's entry came from.
+  const byHost = new Map<string, { routes: IrRoute[]; fromWildcard?: string }>();
   const report = (d: Diagnostic): void => {
     if (!diagnostics.some((e) => formatDiagnostic(e) === formatDiagnostic(d))) diagnostics.push(d);
   };
@@ -78,6 +79,7 @@ export function translateMesh(index: ResourceIndex, options: MeshOptions, cluste
   const byName = new Map(index.virtualServices.map((vs) => [`${vs.metadata.namespace ?? 'default'}/${vs.metadata.name}`, vs]));
   const findVirtualService = (namespace: string, name: string): VirtualService | undefined => byName.get(`${namespace}/${name}`);
   const proxy = { labels: options.labels ?? new Map<string, string>(), namespace: options.namespace };
+  const wildcards: { host: string; routesFor: (port: number | undefined) => IstioRoute[] }[] = [];
   for (const vs of [...index.virtualServices].sort(compareByCreation)) {
     if (!isMeshBound(vs)) continue;
     const ns = vs.metadata.namespace ?? 'default';
@@ -107,7 +109,8 @@ export function translateMesh(index: ResourceIndex, options: MeshOptions, cluste
     for (const raw of vs.spec.hosts) {
       const host = resolveHost(raw, ns);
       if (host.includes('*')) {
-        report({ severity: 'warning', code: 'ERR_ISTIO_UNSUPPORTED', object: refOf(vs), source: vs.source, path: 'spec.hosts', message: `wildcard host "${raw}" is not served by the sidecar (only Service names and exact hosts are); ignored` });
+        // Applied after every exact host (below): a more specific VirtualService wins.
+        wildcards.push({ host, routesFor });
         continue;
       }
       const entry = byHost.get(host) ?? { routes: [] };
@@ -118,12 +121,35 @@ export function translateMesh(index: ResourceIndex, options: MeshOptions, cluste
     }
   }
 
+  // A wildcard host (`*.shop.svc.cluster.local`, `*.example.com`, `*`) applies, as in Istio's
+  // sidecar, to each Service whose FQDN it covers and that no exact-host VirtualService names (the
+  // Service keeps all its DNS names), and itself matches any other name it covers. Wildcards are
+  // taken most specific first, so `*.shop.svc.cluster.local` wins over `*.cluster.local` for a
+  // Service both cover.
+  for (const { host, routesFor } of wildcards.sort((a, b) => compareHostnamesBySpecificity(a.host, b.host))) {
+    for (const service of index.services.values()) {
+      const fqdn = serviceFqdn(service);
+      if (!istioHostCovers(host, fqdn)) continue;
+      // Taken by an exact host, or by a more specific wildcard (VirtualServices for the same
+      // wildcard merge, in creation order, as for exact hosts).
+      const prior = byHost.get(fqdn);
+      if (prior !== undefined && prior.fromWildcard !== host) continue;
+      const entry = prior ?? { routes: [], fromWildcard: host };
+      byHost.set(fqdn, entry);
+      for (const r of meshRoutesForHost(service, routesFor)) if (!entry.routes.includes(r)) entry.routes.push(r);
+    }
+    const entry = byHost.get(host) ?? { routes: [] };
+    byHost.set(host, entry);
+    for (const r of meshRoutesForHost(undefined, routesFor)) if (!entry.routes.includes(r)) entry.routes.push(r);
+  }
+
   const virtualHosts: IrVirtualHost[] = [];
   const claimed = new Set<string>();
   for (const host of [...byHost.keys()].sort(compareHostnamesBySpecificity)) {
     const hostnames = meshHostnames(host, options.namespace).filter((h) => h === host || (!byHost.has(h) && !claimed.has(h)));
     hostnames.forEach((h) => claimed.add(h));
-    virtualHosts.push({ name: `${MESH_LISTENER}/vhost/${host}`, hostnames, routes: byHost.get(host)!.routes });
+    // Istio's (Envoy's) `*.example.com` matches any number of labels.
+    virtualHosts.push({ name: `${MESH_LISTENER}/vhost/${host}`, hostnames, ...(host.includes('*') ? { wildcardMatch: 'any-labels' as const } : {}), routes: byHost.get(host)!.routes });
   }
   // Passthrough: Services no VirtualService names, in a stable order.
   const services = [...index.services.values()].sort((a, b) => serviceFqdn(a).localeCompare(serviceFqdn(b)));

@@ -264,3 +264,52 @@ spec:
   const vhost = result.ir.listeners.flatMap((l) => l.virtualHosts).find((v) => v.hostnames.includes('reviews.example'));
   assert.deepEqual(vhost?.routes.map((r) => r.name), ['virtualservice/shop/reviews/http/0/match/0', 'virtualservice/shop/reviews/http/3']);
 });
+
+test('wildcard VirtualService hosts: covered Services take the rules unless an exact host names them; other names match the wildcard', () => {
+  const { vhost, listener, diagnostics } = sidecar(`---
+apiVersion: v1
+kind: Service
+metadata: {name: ratings, namespace: shop}
+spec: {ports: [{name: http, port: 9080}]}
+---
+apiVersion: networking.istio.io/v1
+kind: VirtualService
+metadata: {name: all-shop, namespace: shop}
+spec:
+  hosts: ["*.shop.svc.cluster.local"]
+  http: [{route: [{destination: {host: reviews}}], headers: {response: {set: {x-vs: all-shop}}}}]
+---
+apiVersion: networking.istio.io/v1
+kind: VirtualService
+metadata: {name: everything, namespace: shop}
+spec:
+  hosts: ["*.cluster.local"]
+  http: [{directResponse: {status: 418}}]
+---
+apiVersion: networking.istio.io/v1
+kind: VirtualService
+metadata: {name: ratings, namespace: shop}
+spec:
+  hosts: [ratings]
+  http: [{directResponse: {status: 204}}]
+---
+apiVersion: networking.istio.io/v1
+kind: VirtualService
+metadata: {name: external, namespace: shop}
+spec:
+  hosts: ["*.example.com"]
+  http: [{directResponse: {status: 202}}]
+`);
+  assert.deepEqual(diagnostics.filter((d) => /wildcard/.test(d)), []);
+  // reviews.shop is covered by both wildcards: the more specific one applies, under all its names.
+  assert.equal(vhost('reviews')?.routes[0]?.name, 'virtualservice/shop/all-shop/http/0');
+  assert.equal(vhost('reviews.shop.svc.cluster.local')?.routes[0]?.name, 'virtualservice/shop/all-shop/http/0');
+  // ratings has its own VirtualService, which wins over the wildcards.
+  assert.equal(vhost('ratings')?.routes[0]?.name, 'virtualservice/shop/ratings/http/0');
+  // reviews.other is only under *.cluster.local.
+  assert.equal(vhost('reviews.other')?.routes[0]?.name, 'virtualservice/shop/everything/http/0');
+  // A non-Service name matches the wildcard host itself, at any depth.
+  const external = listener.virtualHosts.find((v) => v.hostnames.includes('*.example.com'));
+  assert.equal(external?.wildcardMatch, 'any-labels');
+  assert.equal(external?.routes[0]?.name, 'virtualservice/shop/external/http/0');
+});
