@@ -2,6 +2,7 @@
 // Each command loads its modules when it runs, so `--help` and `echo` start fast.
 import { parseArgs } from 'node:util';
 import { parseRunArgs, RUN_FLAGS, UsageError, type RunOptions } from './args.js';
+import { drainOnSignal } from './drain-on-signal.js';
 
 const HELP = `isthmus: an API gateway and Kubernetes ingress
 
@@ -79,18 +80,7 @@ async function run(parsed: RunOptions): Promise<void> {
     backends = await startDemoBackends(demoPodsOf(await loadDirs(dirs)));
   }
   const gateway = new Gateway(options);
-  let stopping = false;
-  const stop = async (signal: string): Promise<void> => {
-    if (stopping) return;
-    stopping = true;
-    process.stderr.write(`isthmus: ${signal}: draining (grace ${options.shutdownGraceMs} ms)\n`);
-    const cut = await gateway.stop();
-    await backends?.close();
-    process.stderr.write(`isthmus: stopped${cut > 0 ? ` (${cut} requests cut at the deadline)` : ''}\n`);
-    process.exit(0);
-  };
-  process.on('SIGTERM', () => void stop('SIGTERM'));
-  process.on('SIGINT', () => void stop('SIGINT'));
+  drainOnSignal('isthmus', options.shutdownGraceMs, gateway, async () => await backends?.close());
   await gateway.start();
   const ports = gateway.dataPlane.boundPorts();
   process.stderr.write(`isthmus: listening ${JSON.stringify(ports)}, admin on 127.0.0.1:${gateway.adminPort}\n`);

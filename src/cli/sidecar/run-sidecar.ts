@@ -3,6 +3,7 @@
 // sidecar's requests take the same compiled route tables, filters and clusters as the gateway's.
 import { parseSidecarArgs, sidecarHelp } from './sidecar-args.js';
 import { formatRules, transparentRedirectRules } from './iptables-rules.js';
+import { drainOnSignal } from '../drain-on-signal.js';
 
 export async function runSidecar(argv: readonly string[]): Promise<void> {
   if (argv.includes('--help') || argv.includes('-h')) {
@@ -19,17 +20,7 @@ export async function runSidecar(argv: readonly string[]): Promise<void> {
   const sidecar = new Gateway(run, {
     translate: (snapshot) => translateSidecar(snapshot, { mesh, binds: { listenAddress: run.listenAddress, portMap: run.portMap } }),
   });
-  let stopping = false;
-  const stop = async (signal: string): Promise<void> => {
-    if (stopping) return;
-    stopping = true;
-    process.stderr.write(`isthmus sidecar: ${signal}: draining (grace ${run.shutdownGraceMs} ms)\n`);
-    const cut = await sidecar.stop();
-    process.stderr.write(`isthmus sidecar: stopped${cut > 0 ? ` (${cut} requests cut at the deadline)` : ''}\n`);
-    process.exit(0);
-  };
-  process.on('SIGTERM', () => void stop('SIGTERM'));
-  process.on('SIGINT', () => void stop('SIGINT'));
+  drainOnSignal('isthmus sidecar', run.shutdownGraceMs, sidecar);
   await sidecar.start();
   const ports = sidecar.dataPlane.boundPorts();
   process.stderr.write(`isthmus sidecar: outbound on ${JSON.stringify(ports)} (namespace ${mesh.namespace}), admin on 127.0.0.1:${sidecar.adminPort}\n`);
