@@ -4,6 +4,14 @@ import type { LbContext } from '../upstream/lb/types.js';
 import { findCookie } from '../upstream/lb/parse-cookie.js';
 import { hashString } from '../upstream/lb/hash.js';
 
+/** The socket fields a generated cookie reads (net.Socket has them). */
+export interface ConnectionEnds {
+  readonly remoteAddress?: string | undefined;
+  readonly remotePort?: number | undefined;
+  readonly localAddress?: string | undefined;
+  readonly localPort?: number | undefined;
+}
+
 export class RequestLbContext implements LbContext {
   private params: URLSearchParams | undefined;
   private generated: Map<string, string> | undefined;
@@ -11,14 +19,14 @@ export class RequestLbContext implements LbContext {
   setCookies: string[] | undefined;
 
   /**
-   * `query`: the request's query string (`?a=b` or empty). `connection`: the client connection's
-   * identity (its two addresses and ports), which a generated cookie's value is derived from.
+   * `query`: the request's query string (`?a=b` or empty). `connection`: the client connection,
+   * whose two ends a generated cookie's value is derived from (read only when one is generated).
    */
   constructor(
     private readonly headers: IncomingHttpHeaders,
     readonly sourceIp: string,
     private readonly queryString = '',
-    private readonly connection = sourceIp,
+    private readonly connection?: ConnectionEnds,
   ) {}
 
   header(name: string): string | undefined {
@@ -42,7 +50,9 @@ export class RequestLbContext implements LbContext {
     const existing = this.generated.get(name);
     if (existing !== undefined) return existing;
     // As Envoy: one value per client connection, so concurrent requests on it get the same cookie.
-    const value = hashString(`${name}|${this.connection}`).toString(16).padStart(8, '0') + hashString(`${this.connection}|${name}`).toString(16).padStart(8, '0');
+    const c = this.connection;
+    const ends = c === undefined ? this.sourceIp : `${c.remoteAddress ?? ''}:${c.remotePort ?? ''}>${c.localAddress ?? ''}:${c.localPort ?? ''}`;
+    const value = hashString(`${name}|${ends}`).toString(16).padStart(8, '0') + hashString(`${ends}|${name}`).toString(16).padStart(8, '0');
     this.generated.set(name, value);
     (this.setCookies ??= []).push(`${name}=${value}${ttlSeconds > 0 ? `; Max-Age=${ttlSeconds}` : ''}${path !== undefined && path !== '' ? `; Path=${path}` : ''}; HttpOnly`);
     return value;

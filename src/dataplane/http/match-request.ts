@@ -68,19 +68,12 @@ export function isFramingRefusal(details: RuntimeErrorCode): boolean {
 function lacksClientCertificateFor(sni: SniTable, req: DownstreamRequest, host: string): boolean {
   const target = sni.entryFor(host);
   const mode = target?.clientValidation?.mode;
-  if (mode === 'allow-valid-only') {
-    const socket = req.socket as TLSSocket | undefined;
-    return socket?.authorized !== true || sni.entryFor(socket.servername) !== target;
-  }
-  if (mode === 'verify-if-presented') {
-    // No certificate is fine; one that was not verified for this name (it came on another
-    // name's connection, checked against another CA or none) is refused like a bad one.
-    const socket = req.socket as TLSSocket | undefined;
-    if (socket === undefined || typeof socket.getPeerCertificate !== 'function') return false;
-    if (Object.keys(socket.getPeerCertificate()).length === 0) return false;
-    return socket.authorized !== true || sni.entryFor(socket.servername) !== target;
-  }
-  return false;
+  if (mode !== 'allow-valid-only' && mode !== 'verify-if-presented') return false;
+  const socket = req.socket as TLSSocket | undefined;
+  // verify-if-presented: no certificate is fine; one that was not verified for this name (it came
+  // on another name's connection, checked against another CA or none) is refused like a bad one.
+  if (mode === 'verify-if-presented' && (typeof socket?.getPeerCertificate !== 'function' || Object.keys(socket.getPeerCertificate()).length === 0)) return false;
+  return socket?.authorized !== true || sni.entryFor(socket.servername) !== target;
 }
 
 function servernameOf(req: DownstreamRequest): string | undefined {

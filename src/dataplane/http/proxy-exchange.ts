@@ -73,7 +73,7 @@ export class ProxyExchange implements UpstreamHandler {
     private readonly res: DownstreamResponse,
     private readonly route: CompiledRoute,
     private readonly backend: CompiledBackend,
-    private upstreamRequest: UpstreamRequest,
+    private readonly upstreamRequest: UpstreamRequest,
     private readonly lbContext: LbContext,
     private readonly ctx: RequestContext,
     private readonly deps: ExchangeDeps,
@@ -127,6 +127,7 @@ export class ProxyExchange implements UpstreamHandler {
     }
     this.ticket = ticket;
     this.endpoint = endpoint;
+    const request = this.requestForTry();
     this.attempts++;
     endpoint.inFlight++;
     this.abortUpstream = undefined;
@@ -134,7 +135,7 @@ export class ProxyExchange implements UpstreamHandler {
     // Each try has its own deadline until response headers; the whole-request timer runs on.
     const perTryMs = this.route.perTryTimeoutMs;
     if (perTryMs > 0) this.cancelPerTry = this.deps.timers.after(perTryMs, this.onPerTryTimeout);
-    this.deps.transport.send(endpoint, this.cluster.connection, this.upstreamRequest, this);
+    this.deps.transport.send(endpoint, this.cluster.connection, request, this);
   }
 
   onConnect(abort: (reason?: Error) => void): void {
@@ -298,12 +299,15 @@ export class ProxyExchange implements UpstreamHandler {
     const policy = this.route.retry;
     if (this.attempts > policy.attempts) return false;
     const body = this.upstreamRequest.body;
-    if (body !== null && !Buffer.isBuffer(body)) {
-      const copy = this.replay?.();
-      if (copy === undefined) return false;
-      this.upstreamRequest = { ...this.upstreamRequest, body: copy };
-    }
+    if (body !== null && !Buffer.isBuffer(body) && this.replay?.() === undefined) return false;
     return policy.allowNonIdempotent || IDEMPOTENT_METHODS.has(this.ctx.method);
+  }
+
+  /** What a try sends: the request, or on a retry of a teed body, the request with its copy. */
+  private requestForTry(): UpstreamRequest {
+    const body = this.upstreamRequest.body;
+    if (this.attempts === 0 || body === null || Buffer.isBuffer(body)) return this.upstreamRequest;
+    return { ...this.upstreamRequest, body: this.replay!()! };
   }
 
   /** The discarded attempt has ended (aborted or complete): wait the backoff, then send again. */

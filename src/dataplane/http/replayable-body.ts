@@ -59,9 +59,13 @@ export function teeBody(source: Readable, limit: number): TeedBody {
     if (!source.readableEnded) stream.destroy(new Error('downstream closed before the end of the body'));
   });
   source.pipe(stream);
+  let whole: Buffer | undefined;
   return {
     stream,
-    replay: () => (ended && chunks !== undefined ? (chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, size)) : undefined),
+    replay: () => {
+      if (!ended || chunks === undefined) return undefined;
+      return (whole ??= chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, size));
+    },
   };
 }
 

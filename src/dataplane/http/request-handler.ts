@@ -160,7 +160,7 @@ function afterRequestPhase(
       for (const filter of route.filters.backendRequest) filter(ctx, draft);
       for (const filter of backend.filters.backendRequest) filter(ctx, draft);
       const cluster = backend.cluster;
-      const lbContext = cluster.needsLbContext ? new RequestLbContext(req.headers, ctx.clientIp, matched.query, connectionIdentity(req)) : EMPTY_LB_CONTEXT;
+      const lbContext = cluster.needsLbContext ? new RequestLbContext(req.headers, ctx.clientIp, matched.query, req.socket) : EMPTY_LB_CONTEXT;
       const isH2 = isHttp2Request(req);
       if (!hasBody(req, isH2)) forward(res, route, backend, draft, null, lbContext, ctx, deps);
       else if (shouldBufferGrpcBody(req.headers, route.retry)) {
@@ -291,8 +291,3 @@ function publishLocal(
   channels.requestEnd.publish(msg);
 }
 
-/** The client connection's two ends, which a load-balancer-generated cookie is derived from (lb-context.ts). */
-function connectionIdentity(req: DownstreamRequest): string {
-  const s = req.socket;
-  return `${s?.remoteAddress ?? ''}:${s?.remotePort ?? ''}>${s?.localAddress ?? ''}:${s?.localPort ?? ''}`;
-}
