@@ -10,7 +10,7 @@ import { assertNever } from '../../core/assert-never.js';
 import type { EndpointState } from '../upstream/endpoint-state.js';
 import type { UpstreamHandler, UpstreamRequest, UpstreamTransport } from '../upstream/transport.js';
 import type { ClusterRuntime } from '../upstream/cluster-runtime.js';
-import type { BreakerTicket } from '../upstream/circuit-breaker.js';
+import type { BreakerTicket, SlotWaiter } from '../upstream/circuit-breaker.js';
 import type { LbContext } from '../upstream/lb/types.js';
 import type { CompiledBackend, CompiledRoute } from './compiled-route.js';
 import { buildDownstreamHeaders } from './upstream-headers.js';
@@ -38,7 +38,7 @@ export interface ExchangeDeps {
 }
 
 
-export class ProxyExchange implements UpstreamHandler {
+export class ProxyExchange implements UpstreamHandler, SlotWaiter {
   private attempts = 0;
   private tried: Set<EndpointState> | undefined;
   private endpoint: EndpointState | undefined;
@@ -68,6 +68,8 @@ export class ProxyExchange implements UpstreamHandler {
   private ticket: BreakerTicket | undefined;
   /** Set while the try waits for a slot (pending under the circuit breakers). */
   private cancelQueued: (() => void) | undefined;
+  /** The failure a retry that finds no endpoint reports (set by `attempt`, read once the slot comes). */
+  private previousFailure: RuntimeErrorCode | undefined;
 
   constructor(
     private readonly res: DownstreamResponse,
@@ -98,11 +100,8 @@ export class ProxyExchange implements UpstreamHandler {
    * `previousFailure`: on a retry with no endpoint left, the client hears the original error.
    */
   private attempt(previousFailure?: RuntimeErrorCode): void {
-    const admitted = this.cluster.breaker.admit((ticket) => {
-      this.cancelQueued = undefined;
-      if (this.finished) ticket.release();
-      else this.dispatch(ticket, previousFailure);
-    });
+    this.previousFailure = previousFailure;
+    const admitted = this.cluster.breaker.admit(this);
     switch (admitted.kind) {
       case 'go':
         return this.dispatch(admitted.ticket, previousFailure);
@@ -114,6 +113,13 @@ export class ProxyExchange implements UpstreamHandler {
       default:
         assertNever(admitted, 'admit outcome');
     }
+  }
+
+  /** SlotWaiter: a try that waited as pending under the circuit breakers may go now. */
+  slotGranted(ticket: BreakerTicket): void {
+    this.cancelQueued = undefined;
+    if (this.finished) ticket.release();
+    else this.dispatch(ticket, this.previousFailure);
   }
 
   private dispatch(ticket: BreakerTicket, previousFailure: RuntimeErrorCode | undefined): void {

@@ -7,8 +7,10 @@
 // fired). In flight ("active") runs from the hand-off until the attempt ends.
 import type { IrCircuitBreakers, IrCluster } from '../../ir/types.js';
 
-/** Called when a queued request may go: `false` if it was cancelled meanwhile. */
-export type SlotGranted = () => void;
+/** A request that may wait for a slot: told once it may go (an object, so admitting allocates nothing). */
+export interface SlotWaiter {
+  slotGranted(ticket: BreakerTicket): void;
+}
 
 export interface BreakerTicket {
   /** The attempt reached a connection: it stops counting as pending. */
@@ -23,8 +25,8 @@ export type AdmitOutcome =
   | { readonly kind: 'overflow' };
 
 export interface CircuitBreaker {
-  /** `onGranted` runs later with the ticket when the outcome is `queued`. */
-  admit(onGranted: (ticket: BreakerTicket) => void): AdmitOutcome;
+  /** `waiter.slotGranted` runs later with the ticket when the outcome is `queued`. */
+  admit(waiter: SlotWaiter): AdmitOutcome;
   /** For tests and the admin API. */
   stats(): { readonly active: number; readonly pending: number };
 }
@@ -54,22 +56,22 @@ class ClusterBreaker implements CircuitBreaker {
   private active = 0;
   /** Handed to a connection not yet set up. */
   private connecting = 0;
-  private readonly queue: ((ticket: BreakerTicket) => void)[] = [];
+  private readonly queue: SlotWaiter[] = [];
 
   constructor(
     private readonly maxActive: number,
     private readonly maxPending: number,
   ) {}
 
-  admit(onGranted: (ticket: BreakerTicket) => void): AdmitOutcome {
+  admit(waiter: SlotWaiter): AdmitOutcome {
     // Every new request starts as pending (it has no connection yet), as in Envoy's pool.
     if (this.queue.length + this.connecting >= this.maxPending) return { kind: 'overflow' };
     if (this.active < this.maxActive && this.queue.length === 0) return { kind: 'go', ticket: this.grant() };
-    this.queue.push(onGranted);
+    this.queue.push(waiter);
     return {
       kind: 'queued',
       cancel: () => {
-        const i = this.queue.indexOf(onGranted);
+        const i = this.queue.indexOf(waiter);
         if (i !== -1) this.queue.splice(i, 1);
       },
     };
@@ -102,8 +104,7 @@ class ClusterBreaker implements CircuitBreaker {
 
   private next(): void {
     while (this.active < this.maxActive && this.queue.length > 0) {
-      const granted = this.queue.shift()!;
-      granted(this.grant());
+      this.queue.shift()!.slotGranted(this.grant());
     }
   }
 }
