@@ -32,3 +32,26 @@ export function hasErrors(diagnostics: readonly Diagnostic[]): boolean {
 export function sortDiagnostics(diagnostics: readonly Diagnostic[]): Diagnostic[] {
   return [...diagnostics].sort((a, b) => formatDiagnostic(a).localeCompare(formatDiagnostic(b)));
 }
+
+/** The formatted text of every entry of a list seen so far, caught up lazily (pushDiagnosticOnce). */
+const seenByList = new WeakMap<readonly Diagnostic[], { readonly texts: Set<string>; scanned: number }>();
+
+/**
+ * Adds `d` unless the list already holds one with the same text: for translators that derive the
+ * same unit several times (an Istio route once per port) and must report its problems once. The
+ * texts are remembered per list, so each call costs one format, not a scan of the list.
+ */
+export function pushDiagnosticOnce(diagnostics: Diagnostic[], d: Diagnostic): void {
+  let seen = seenByList.get(diagnostics);
+  if (seen === undefined) {
+    seen = { texts: new Set(), scanned: 0 };
+    seenByList.set(diagnostics, seen);
+  }
+  // Entries pushed by other code since the last call join the set first.
+  for (; seen.scanned < diagnostics.length; seen.scanned++) seen.texts.add(formatDiagnostic(diagnostics[seen.scanned]!));
+  const text = formatDiagnostic(d);
+  if (seen.texts.has(text)) return;
+  seen.texts.add(text);
+  diagnostics.push(d);
+  seen.scanned = diagnostics.length;
+}

@@ -12,7 +12,7 @@
 // authority (`reviews:9080`; `:authority` on HTTP/2), matched as a header; a Service with one
 // port needs no such match. Passthrough follows the same rule. Pure.
 import { sourceMatches } from './source-match.js';
-import { formatDiagnostic, type Diagnostic } from '../../core/diagnostic.js';
+import { type Diagnostic, pushDiagnosticOnce } from '../../core/diagnostic.js';
 import type { IrListener, IrRoute, IrStringMatch, IrVirtualHost } from '../../ir/types.js';
 import { refOf, type Service, type VirtualService } from '../../resources/resource.js';
 import type { ResourceIndex } from '../../store/resource-index.js';
@@ -72,7 +72,7 @@ export function translateMesh(index: ResourceIndex, options: MeshOptions, cluste
   // `fromWildcard`: the wildcard host whose VirtualService a Service's entry came from.
   const byHost = new Map<string, { routes: IrRoute[]; fromWildcard?: string }>();
   const report = (d: Diagnostic): void => {
-    if (!diagnostics.some((e) => formatDiagnostic(e) === formatDiagnostic(d))) diagnostics.push(d);
+    pushDiagnosticOnce(diagnostics, d);
   };
 
   // A root's `delegate` names another VirtualService; its routes take the root route's place.

@@ -7,7 +7,7 @@
 // namespace, and that namespace is the client's for DestinationRule and ServiceEntry visibility.
 // Pure: no I/O, no clock.
 import { sourceMatches } from './source-match.js';
-import { formatDiagnostic, type Diagnostic } from '../../core/diagnostic.js';
+import { type Diagnostic, pushDiagnosticOnce } from '../../core/diagnostic.js';
 import type { IrCertificate, IrListener, IrRoute, IrVirtualHost } from '../../ir/types.js';
 import { refOf } from '../../resources/resource.js';
 import type { ResourceIndex } from '../../store/resource-index.js';
@@ -73,7 +73,7 @@ export function translateIstio(index: ResourceIndex, options: IstioOptions, clus
       if (!routes) {
         const found: Diagnostic[] = [];
         routes = translateVirtualServiceRoutes(vs, { clusters, diagnostics: found, listenerPort: port, findVirtualService, clientNamespace });
-        for (const d of found) if (!diagnostics.some((e) => formatDiagnostic(e) === formatDiagnostic(d))) diagnostics.push(d);
+        for (const d of found) pushDiagnosticOnce(diagnostics, d);
         routesByPort.set(`${port}/${clientNamespace}`, routes);
       }
       return routes;

@@ -3,7 +3,7 @@
 // merge cannot serve is said here: once an older VirtualService has a route that matches every
 // request of the host, the routes a newer one adds after it are never reached (Istio's analyzer
 // calls such VirtualServices conflicting). The newer one is blamed, on the host that merged it.
-import { formatDiagnostic, type Diagnostic } from '../../core/diagnostic.js';
+import { type Diagnostic, pushDiagnosticOnce } from '../../core/diagnostic.js';
 import { objectKey } from '../../core/object-ref.js';
 import type { IrRoute } from '../../ir/types.js';
 import { refOf, type VirtualService } from '../../resources/resource.js';
@@ -29,5 +29,5 @@ export function reportShadowedMerge(existing: readonly IrRoute[], added: readonl
     `on port ${port}, host ${host} is also served by ${catchAll.origin.kind} ${catchAll.origin.namespace ?? ''}/${catchAll.origin.name} (older, merged first), ` +
     `whose route ${catchAll.name} matches every request; the ${added.length} route(s) of this VirtualService merged after it are never reached`;
   const d: Diagnostic = { severity: 'warning', code: 'ERR_ISTIO_ROUTE_SHADOWED', object: refOf(vs), source: vs.source, path: hostPath, message };
-  if (!diagnostics.some((e) => formatDiagnostic(e) === formatDiagnostic(d))) diagnostics.push(d);
+  pushDiagnosticOnce(diagnostics, d);
 }
