@@ -28,6 +28,7 @@ export interface ConfigMap {
 export const configMapKind = defineKind({
   apiVersion: 'v1',
   kind: 'ConfigMap',
+  plural: 'configmaps',
   namespaced: true,
   schema: configMapBodySchema,
   build: (body, metadata, source): ConfigMap => ({ apiVersion: 'v1', kind: 'ConfigMap', metadata, data: body.data, binaryData: body.binaryData, source }),

@@ -54,6 +54,7 @@ export interface EndpointSlice {
 export const endpointSliceKind = defineKind({
   apiVersion: 'discovery.k8s.io/v1',
   kind: 'EndpointSlice',
+  plural: 'endpointslices',
   namespaced: true,
   schema: endpointSliceBodySchema,
   build: (body, metadata, source): EndpointSlice => ({

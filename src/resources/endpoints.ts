@@ -44,6 +44,7 @@ export interface Endpoints {
 export const endpointsKind = defineKind({
   apiVersion: 'v1',
   kind: 'Endpoints',
+  plural: 'endpoints',
   namespaced: true,
   schema: endpointsBodySchema,
   build: (body, metadata, source): Endpoints => ({

@@ -24,6 +24,7 @@ export interface IngressClass {
 export const ingressClassKind = defineKind({
   apiVersion: 'networking.k8s.io/v1',
   kind: 'IngressClass',
+  plural: 'ingressclasses',
   namespaced: false,
   schema: ingressClassBodySchema,
   build: (body, metadata, source): IngressClass => ({

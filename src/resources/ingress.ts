@@ -80,6 +80,7 @@ export interface Ingress {
 export const ingressKind = defineKind({
   apiVersion: 'networking.k8s.io/v1',
   kind: 'Ingress',
+  plural: 'ingresses',
   namespaced: true,
   schema: ingressBodySchema,
   build: (body, metadata, source): Ingress => ({

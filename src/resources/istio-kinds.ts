@@ -255,12 +255,13 @@ export type ServiceEntry = IstioObject<'ServiceEntry', ServiceEntrySpec>;
 export type IstioResource = IstioGateway | VirtualService | DestinationRule | ServiceEntry;
 
 
-function istioKinds<K extends string, S>(kind: K, spec: z.ZodType<S>): KindDefinition<IstioObject<K, DeepReadonly<S>>>[] {
+function istioKinds<K extends string, S>(kind: K, plural: string, spec: z.ZodType<S>): KindDefinition<IstioObject<K, DeepReadonly<S>>>[] {
   const body = z.object({ metadata: objectMetaSchema, spec });
   return ISTIO_VERSIONS.map((apiVersion) =>
     defineKind({
       apiVersion,
       kind,
+      plural,
       namespaced: true,
       schema: body,
       build: (b, metadata, source): IstioObject<K, DeepReadonly<S>> => ({ apiVersion, kind, metadata, spec: b.spec as DeepReadonly<S>, source }),
@@ -269,8 +270,8 @@ function istioKinds<K extends string, S>(kind: K, spec: z.ZodType<S>): KindDefin
 }
 
 export const istioKindDefinitions: readonly KindDefinition<IstioResource>[] = [
-  ...istioKinds('Gateway', gatewaySpecSchema),
-  ...istioKinds('VirtualService', virtualServiceSpecSchema),
-  ...istioKinds('DestinationRule', destinationRuleSpecSchema),
-  ...istioKinds('ServiceEntry', serviceEntrySpecSchema),
+  ...istioKinds('Gateway', 'gateways', gatewaySpecSchema),
+  ...istioKinds('VirtualService', 'virtualservices', virtualServiceSpecSchema),
+  ...istioKinds('DestinationRule', 'destinationrules', destinationRuleSpecSchema),
+  ...istioKinds('ServiceEntry', 'serviceentries', serviceEntrySpecSchema),
 ];

@@ -11,6 +11,8 @@ export type KindParseResult<R> =
 export interface KindDefinition<R> {
   readonly apiVersion: string;
   readonly kind: string;
+  /** The REST collection name (`ingresses`, `backendtlspolicies`): what Kubernetes mode lists and watches. */
+  readonly plural: string;
   readonly namespaced: boolean;
   parse(raw: unknown, source: string): KindParseResult<R>;
 }
@@ -20,6 +22,7 @@ type RawMeta = z.infer<typeof objectMetaSchema>;
 export function defineKind<B extends { readonly metadata: RawMeta }, R>(def: {
   readonly apiVersion: string;
   readonly kind: string;
+  readonly plural: string;
   readonly namespaced: boolean;
   readonly schema: z.ZodType<B>;
   build(body: B, metadata: ObjectMeta, source: string): R;
@@ -27,6 +30,7 @@ export function defineKind<B extends { readonly metadata: RawMeta }, R>(def: {
   return {
     apiVersion: def.apiVersion,
     kind: def.kind,
+    plural: def.plural,
     namespaced: def.namespaced,
     parse(raw, source) {
       const result = def.schema.safeParse(raw);

@@ -14,6 +14,7 @@ export interface Namespace {
 export const namespaceKind = defineKind({
   apiVersion: 'v1',
   kind: 'Namespace',
+  plural: 'namespaces',
   namespaced: false,
   schema: namespaceBodySchema,
   build: (_body, metadata, source): Namespace => ({ apiVersion: 'v1', kind: 'Namespace', metadata, source }),

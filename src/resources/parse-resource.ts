@@ -1,46 +1,13 @@
 import type { Diagnostic } from '../core/diagnostic.js';
 import { groupOfApiVersion, type ObjectRef } from '../core/object-ref.js';
-import { configMapKind } from './config-map.js';
-import { endpointSliceKind } from './endpoint-slice.js';
-import { endpointsKind } from './endpoints.js';
-import { backendTlsPolicyKind, backendTlsPolicyV1alpha3Kind, gatewayClassKind, gatewayKind, grpcRouteKind, httpRouteKind, listenerSetKind, referenceGrantKind, referenceGrantV1beta1Kind } from './gateway-api-kinds.js';
-import { ingressKind } from './ingress.js';
-import { istioKindDefinitions } from './istio-kinds.js';
-import { ingressClassKind } from './ingress-class.js';
-import type { KindDefinition } from './kind-definition.js';
-import { namespaceKind } from './namespace.js';
 import { DEFAULT_NAMESPACE } from './object-meta.js';
-import { podKind } from './pod.js';
 import type { Resource } from './resource.js';
 import { schemaIssueToDiagnostic } from './schema-issue.js';
-import { secretKind } from './secret.js';
-import { serviceKind } from './service.js';
+import { KINDS } from './kind-registry.js';
 
 export type ParseOutcome =
   | { readonly kind: 'parsed'; readonly resource: Resource }
   | { readonly kind: 'rejected'; readonly diagnostics: readonly Diagnostic[] };
-
-const KINDS: readonly KindDefinition<Resource>[] = [
-  serviceKind,
-  podKind,
-  endpointSliceKind,
-  endpointsKind,
-  secretKind,
-  configMapKind,
-  namespaceKind,
-  ingressKind,
-  ingressClassKind,
-  gatewayClassKind,
-  gatewayKind,
-  httpRouteKind,
-  grpcRouteKind,
-  listenerSetKind,
-  referenceGrantKind,
-  referenceGrantV1beta1Kind,
-  backendTlsPolicyKind,
-  backendTlsPolicyV1alpha3Kind,
-  ...istioKindDefinitions,
-];
 
 const BY_TYPE = new Map(KINDS.map((k) => [`${k.apiVersion} ${k.kind}`, k]));
 

@@ -55,6 +55,7 @@ export interface Pod {
 export const podKind = defineKind({
   apiVersion: 'v1',
   kind: 'Pod',
+  plural: 'pods',
   namespaced: true,
   schema: podBodySchema,
   build: (body, metadata, source): Pod => ({

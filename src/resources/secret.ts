@@ -34,6 +34,7 @@ export interface Secret {
 export const secretKind = defineKind({
   apiVersion: 'v1',
   kind: 'Secret',
+  plural: 'secrets',
   namespaced: true,
   schema: secretBodySchema,
   build: (body, metadata, source): Secret => ({

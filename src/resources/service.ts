@@ -59,6 +59,7 @@ export interface Service {
 export const serviceKind = defineKind({
   apiVersion: 'v1',
   kind: 'Service',
+  plural: 'services',
   namespaced: true,
   schema: serviceBodySchema,
   build: (body, metadata, source): Service => ({ apiVersion: 'v1', kind: 'Service', metadata, spec: body.spec, source }),
