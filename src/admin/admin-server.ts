@@ -13,6 +13,8 @@ export interface AdminServerOptions {
   readonly host?: string;
   /** Without it, GET /metrics answers 404 `metrics_disabled`. */
   readonly metrics?: Metrics;
+  /** Serve only these paths (the health port: probes and metrics, nothing that shows config). */
+  readonly only?: readonly string[];
 }
 
 interface AdminReply {
@@ -46,7 +48,8 @@ export class AdminServer {
   constructor(view: AdminView, options: AdminServerOptions) {
     this.#host = options.host ?? '127.0.0.1';
     this.#port = options.port;
-    this.#routes = buildRoutes(view, options.metrics);
+    const routes = buildRoutes(view, options.metrics);
+    this.#routes = options.only ? new Map([...routes].filter(([path]) => options.only!.includes(path))) : routes;
     this.#server = http.createServer((req, res) => {
       this.#handle(req, res).catch((error: unknown) => replyInternalError(res, error));
     });

@@ -16,6 +16,10 @@ export interface RunOptions {
   readonly istioGatewayLabels: ReadonlyMap<string, string>;
   readonly trustedProxies: readonly string[];
   readonly shutdownGraceMs: number;
+  /** `--health-port`: /healthz, /ready and /metrics on the listen address (for kubelet probes and Prometheus); 0 = off. */
+  readonly healthPort: number;
+  /** Set with `--kubernetes`: read the cluster instead of folders (docs/kubernetes.md). */
+  readonly kubernetes?: KubernetesOptions;
   /** Connection limits (docs/security.md); each unset one keeps the data plane's default. */
   readonly limits: {
     readonly maxConnectionsPerClient?: number;
@@ -25,6 +29,18 @@ export interface RunOptions {
     readonly sendTimeoutMs?: number;
     readonly maxConcurrentStreams?: number;
   };
+}
+
+export interface KubernetesOptions {
+  readonly kubeconfig?: string;
+  readonly watchNamespaces: readonly string[];
+  readonly secretLabelSelector?: string;
+  readonly publishService?: { readonly namespace: string; readonly name: string };
+  readonly publishAddresses: readonly string[];
+  readonly leaderElectionNamespace: string;
+  readonly leaderElectionId: string;
+  readonly leaseDurationMs: number;
+  readonly resyncPeriodMs: number;
 }
 
 export const RUN_FLAGS = [
@@ -47,6 +63,17 @@ export const RUN_FLAGS = [
   ['--idle-timeout MS', '60000', 'Idle keep-alive connections and HTTP/2 sessions without streams close after this.'],
   ['--send-timeout MS', '60000', 'A response the client takes no bytes of for this long is cut; 0 = never.'],
   ['--max-concurrent-streams N', '100', 'HTTP/2 streams one connection may have open at once.'],
+  ['--health-port N', '0 (off)', 'Serve only /healthz, /ready and /metrics on --listen-address at this port (kubelet probes, Prometheus).'],
+  ['--kubernetes', 'off', 'Read the cluster (list/watch every kind) instead of folders; write statuses back (docs/kubernetes.md).'],
+  ['--kubeconfig PATH', '$KUBECONFIG, ~/.kube/config, or the Pod\'s service account', 'Credentials for --kubernetes.'],
+  ['--watch-namespace NS', '(all)', 'Watch only this namespace (namespaced kinds); repeatable.'],
+  ['--secret-label-selector SEL', '(none)', 'Read only Secrets matching this label selector, e.g. isthmus.dev/tls=true.'],
+  ['--publish-service NS/NAME', '(none)', 'Write this Service\'s load-balancer addresses into Ingress and Gateway statuses.'],
+  ['--publish-address ADDR', '(none)', 'Write this address into Ingress and Gateway statuses; repeatable; wins over --publish-service.'],
+  ['--leader-election-namespace NS', '$POD_NAMESPACE or isthmus-system', 'Namespace of the Lease that elects the one replica that writes statuses.'],
+  ['--leader-election-id NAME', 'isthmus-leader', 'Name of that Lease.'],
+  ['--lease-duration MS', '15000', 'How long a leader\'s lease lasts without renewal.'],
+  ['--resync-period MS', '600000', 'How often every status is compared with the live object again; 0 = never.'],
 ] as const;
 
 export class UsageError extends Error {}
@@ -74,6 +101,17 @@ export function parseRunArgs(argv: readonly string[]): RunOptions {
       'idle-timeout': { type: 'string' },
       'send-timeout': { type: 'string' },
       'max-concurrent-streams': { type: 'string' },
+      'health-port': { type: 'string' },
+      kubernetes: { type: 'boolean' },
+      kubeconfig: { type: 'string' },
+      'watch-namespace': { type: 'string', multiple: true },
+      'secret-label-selector': { type: 'string' },
+      'publish-service': { type: 'string' },
+      'publish-address': { type: 'string', multiple: true },
+      'leader-election-namespace': { type: 'string' },
+      'leader-election-id': { type: 'string' },
+      'lease-duration': { type: 'string' },
+      'resync-period': { type: 'string' },
     },
     strict: true,
     allowPositionals: false,
@@ -94,9 +132,17 @@ export function parseRunArgs(argv: readonly string[]): RunOptions {
   const configDirs = values.config ?? [];
   const grace = Number(values['shutdown-grace'] ?? '10000');
   if (!Number.isFinite(grace) || grace < 0) throw new UsageError('--shutdown-grace: expected milliseconds');
+  const kubernetes = values.kubernetes === true ? kubernetesOptions(values) : undefined;
+  if (kubernetes && (configDirs.length > 0 || values.demo === true)) throw new UsageError('--kubernetes reads the cluster; --config and --demo read folders: choose one');
+  if (!kubernetes) {
+    const stray = ['kubeconfig', 'watch-namespace', 'secret-label-selector', 'publish-service', 'publish-address', 'leader-election-namespace', 'leader-election-id', 'lease-duration', 'resync-period'].find((f) => values[f as keyof typeof values] !== undefined);
+    if (stray) throw new UsageError(`--${stray} needs --kubernetes`);
+  }
   return {
     configDirs,
-    demo: values.demo === true || configDirs.length === 0,
+    demo: !kubernetes && (values.demo === true || configDirs.length === 0),
+    healthPort: port(values['health-port'] ?? '0', '--health-port'),
+    ...(kubernetes ? { kubernetes } : {}),
     httpPort,
     httpsPort,
     listenAddress: values['listen-address'] ?? '0.0.0.0',
@@ -116,6 +162,38 @@ export function parseRunArgs(argv: readonly string[]): RunOptions {
       ...optionalCount(values['send-timeout'], '--send-timeout', 'sendTimeoutMs', 0),
       ...optionalCount(values['max-concurrent-streams'], '--max-concurrent-streams', 'maxConcurrentStreams', 1),
     },
+  };
+}
+
+function kubernetesOptions(values: {
+  kubeconfig?: string;
+  'watch-namespace'?: string[];
+  'secret-label-selector'?: string;
+  'publish-service'?: string;
+  'publish-address'?: string[];
+  'leader-election-namespace'?: string;
+  'leader-election-id'?: string;
+  'lease-duration'?: string;
+  'resync-period'?: string;
+}): KubernetesOptions {
+  let publishService: KubernetesOptions['publishService'];
+  if (values['publish-service'] !== undefined) {
+    const [namespace, name, extra] = values['publish-service'].split('/');
+    if (!namespace || !name || extra !== undefined) throw new UsageError(`--publish-service: expected NAMESPACE/NAME, got ${JSON.stringify(values['publish-service'])}`);
+    publishService = { namespace, name };
+  }
+  const leaseDurationMs = optionalCount(values['lease-duration'], '--lease-duration', 'ms', 1000).ms ?? 15_000;
+  const resyncPeriodMs = optionalCount(values['resync-period'], '--resync-period', 'ms', 0).ms ?? 600_000;
+  return {
+    ...(values.kubeconfig === undefined ? {} : { kubeconfig: values.kubeconfig }),
+    watchNamespaces: values['watch-namespace'] ?? [],
+    ...(values['secret-label-selector'] === undefined ? {} : { secretLabelSelector: values['secret-label-selector'] }),
+    ...(publishService ? { publishService } : {}),
+    publishAddresses: values['publish-address'] ?? [],
+    leaderElectionNamespace: values['leader-election-namespace'] ?? process.env.POD_NAMESPACE ?? 'isthmus-system',
+    leaderElectionId: values['leader-election-id'] ?? 'isthmus-leader',
+    leaseDurationMs,
+    resyncPeriodMs,
   };
 }
 

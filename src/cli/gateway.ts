@@ -32,6 +32,14 @@ export interface GatewayDeps {
    * translation (translate-sidecar.ts) and keeps everything else: reloads, admin, metrics, logs.
    */
   readonly translate?: (snapshot: ResourceSnapshot) => TranslateResult;
+  /**
+   * Whether a snapshot whose source reported errors (a file that does not parse) is held back whole;
+   * default true. Kubernetes mode passes false: its source already keeps each broken object's last
+   * good version, so one user's object cannot hold back everyone else's changes.
+   */
+  readonly holdBackOnSourceErrors?: boolean;
+  /** Called with the statuses after every apply (and every refusal): Kubernetes mode writes them back. */
+  readonly onStatuses?: (statuses: readonly ObjectStatus[]) => void;
 }
 
 export class Gateway {
@@ -40,6 +48,8 @@ export class Gateway {
   private readonly metrics: Metrics;
   private readonly accessLog: AccessLog;
   private readonly admin: AdminServer;
+  /** `--health-port`: probes and metrics on the traffic address; the admin API stays on loopback. */
+  private readonly health: AdminServer | undefined;
   private readonly log: (line: string) => void;
   private readonly clock: Clock;
   private readonly translate: (snapshot: ResourceSnapshot) => TranslateResult;
@@ -50,12 +60,16 @@ export class Gateway {
   private pending: ResourceSnapshot | undefined;
   private applying: Promise<void> | undefined;
   private adminBound = 0;
+  private readonly holdBackOnSourceErrors: boolean;
+  private readonly onStatuses: ((statuses: readonly ObjectStatus[]) => void) | undefined;
 
   constructor(private readonly options: RunOptions, deps: GatewayDeps = {}) {
     this.clock = deps.clock ?? systemClock;
     this.log = deps.log ?? ((line) => process.stderr.write(line + '\n'));
     this.source = deps.source ?? new FileSource({ dirs: options.configDirs });
     this.translate = deps.translate ?? ((snapshot) => this.translateEdge(snapshot));
+    this.holdBackOnSourceErrors = deps.holdBackOnSourceErrors ?? true;
+    this.onStatuses = deps.onStatuses;
     this.dataPlane = new DataPlane({
       trustedProxies: options.trustedProxies,
       transport: new UndiciTransport(),
@@ -75,6 +89,17 @@ export class Gateway {
       },
       { port: options.adminPort, metrics: this.metrics },
     );
+    if (options.healthPort > 0) {
+      this.health = new AdminServer(
+        { isReady: () => this.ready, config: () => null, diagnostics: () => [], statuses: () => [], upstreams: () => null },
+        { port: options.healthPort, host: options.listenAddress, metrics: this.metrics, only: ['/healthz', '/ready', '/metrics'] },
+      );
+    }
+  }
+
+  /** The statuses of the configuration serving now. */
+  get statuses(): readonly ObjectStatus[] {
+    return this.lastStatuses;
   }
 
   get adminPort(): number {
@@ -87,6 +112,7 @@ export class Gateway {
 
   async start(): Promise<void> {
     this.adminBound = await this.admin.listen();
+    await this.health?.listen();
     await this.source.start((snapshot) => this.enqueue(snapshot));
     await this.applying;
     if (!this.ready) {
@@ -101,6 +127,7 @@ export class Gateway {
     await this.source.close();
     const cut = await this.dataPlane.drain(graceMs);
     await this.admin.close();
+    await this.health?.close();
     this.metrics.close();
     await this.accessLog.close();
     return cut;
@@ -125,7 +152,7 @@ export class Gateway {
     // A file that does not parse (or an object that breaks its schema) may be half-written: serving
     // without it could silently drop live routes, so the whole change waits for a fix. Only the very
     // first load applies what did parse, so a gateway can come up at all.
-    if (hasErrors(snapshot.diagnostics) && this.applied !== undefined) {
+    if (this.holdBackOnSourceErrors && hasErrors(snapshot.diagnostics) && this.applied !== undefined) {
       this.reject(snapshot.generation, snapshot.diagnostics, started, 'the files have errors');
       return;
     }
@@ -135,12 +162,14 @@ export class Gateway {
     if (outcome.outcome === 'rejected') {
       // The last good configuration serves on; the objects whose part failed say so in their status.
       this.lastStatuses = replaceMarked(this.lastStatuses, result.statuses, outcome.diagnostics);
+      this.onStatuses?.(this.lastStatuses);
       this.reject(snapshot.generation, diagnostics, started, 'the data plane refused it');
       return;
     }
     this.applied = result;
     this.lastDiagnostics = diagnostics;
     this.lastStatuses = withApplyFailures(result.statuses, outcome.diagnostics);
+    this.onStatuses?.(this.lastStatuses);
     this.ready = true;
     const durationMs = performance.now() - started;
     const errors = diagnostics.filter((d) => d.severity === 'error').length;

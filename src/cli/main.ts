@@ -62,6 +62,16 @@ export async function main(argv: string[]): Promise<void> {
 }
 
 async function run(parsed: RunOptions): Promise<void> {
+  if (parsed.kubernetes) {
+    // Loaded only here: client-node is large, and file mode never needs it.
+    const { createKubernetesGateway } = await import('./kubernetes-mode.js');
+    const k = createKubernetesGateway(parsed, parsed.kubernetes);
+    drainOnSignal('isthmus', parsed.shutdownGraceMs, k);
+    k.elector.start();
+    await k.gateway.start();
+    process.stderr.write(`isthmus: listening ${JSON.stringify(k.gateway.dataPlane.boundPorts())}, admin on 127.0.0.1:${k.gateway.adminPort}\n`);
+    return;
+  }
   const { Gateway } = await import('./gateway.js');
   let options = parsed;
   let backends: { close(): Promise<void> } | undefined;

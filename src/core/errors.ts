@@ -47,6 +47,8 @@ export const CONFIG_ERRORS = {
   ERR_LISTENER_HOST_SHADOWED: 'Two listeners on one bind serve the same host; the first in bind precedence serves it (Ingress, then the more specific listener hostname, then the older Gateway) and the later one does not.',
   ERR_LISTENER_BIND: 'A listener could not bind its port.',
   ERR_CONFIG_REJECTED: 'A new configuration had errors; the last good one keeps serving.',
+  ERR_KUBERNETES_FORBIDDEN: 'Kubernetes mode: RBAC forbids listing or watching a kind; its objects are not served, the other kinds are.',
+  ERR_KUBERNETES_WATCH: 'Kubernetes mode: the watch of a kind keeps failing; the objects last seen keep serving while it retries.',
 } as const;
 
 /**

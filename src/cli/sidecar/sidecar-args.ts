@@ -63,6 +63,7 @@ export function parseSidecarArgs(argv: readonly string[]): SidecarCommand {
   const run: RunOptions = {
     configDirs,
     demo: false,
+    healthPort: 0,
     httpPort: port,
     httpsPort: port,
     listenAddress: host,
