@@ -28,7 +28,9 @@ function version(): string {
 }
 
 export function createKubernetesGateway(options: RunOptions, k: KubernetesOptions, log: (line: string) => void = (line) => process.stderr.write(line + '\n')): KubernetesGateway {
-  const client = KubeApiClient.load({ ...(k.kubeconfig === undefined ? {} : { kubeconfig: k.kubeconfig }), userAgent: `isthmus/${version()}` });
+  const identity = process.env.POD_NAME ?? `${hostname()}-${process.pid}`;
+  // The replica's identity in the User-Agent: the API server's audit log then says which replica wrote.
+  const client = KubeApiClient.load({ ...(k.kubeconfig === undefined ? {} : { kubeconfig: k.kubeconfig }), userAgent: `isthmus/${version()} (${identity})` });
   const source = new KubernetesSource({
     client,
     watchNamespaces: k.watchNamespaces,
@@ -45,7 +47,6 @@ export function createKubernetesGateway(options: RunOptions, k: KubernetesOption
     log,
   });
   const gateway = new Gateway(options, { source, log, holdBackOnSourceErrors: false, onStatuses: (statuses) => writer.update(statuses) });
-  const identity = process.env.POD_NAME ?? `${hostname()}-${process.pid}`;
   const elector = new LeaderElector({
     client,
     namespace: k.leaderElectionNamespace,

@@ -101,6 +101,8 @@ export interface StartOptions {
   readonly accessLog?: string;
   readonly extraArgs?: readonly string[];
   readonly readyTimeoutMs?: number;
+  /** Added to the process environment (POD_NAME, ...). */
+  readonly env?: Readonly<Record<string, string>>;
 }
 
 /** Spawns `isthmus run` on free ports and waits until GET /ready answers 200. */
@@ -117,7 +119,7 @@ export async function startGateway(t: Cleanup, options: StartOptions): Promise<R
     '--access-log', options.accessLog ?? 'off',
     ...(options.extraArgs ?? []),
   );
-  const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...options.env } });
   let out = '';
   let err = '';
   child.stdout?.setEncoding('utf8').on('data', (d: string) => (out += d));

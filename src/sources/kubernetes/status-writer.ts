@@ -45,6 +45,12 @@ export interface StatusWriteCounts {
 export class StatusWriter {
   private desired: readonly ObjectStatus[] = [];
   private leading = false;
+  /**
+   * What we last wrote per object, and over which resourceVersion: until the watch brings our own
+   * write back, the cached object still shows the old status, and writing again would be a
+   * needless conflict.
+   */
+  private readonly written = new Map<string, { readonly over: string; readonly status: string }>();
   private running: Promise<void> | undefined;
   private again = false;
   private closed = false;
@@ -96,6 +102,8 @@ export class StatusWriter {
 
   private async writeAll(): Promise<void> {
     const published = this.published();
+    const keep = new Set(this.desired.map((s) => `${groupOfApiVersion(s.apiVersion)}/${s.kind}/${s.namespace ?? ''}/${s.name}`));
+    for (const key of this.written.keys()) if (!keep.has(key)) this.written.delete(key);
     for (const status of this.desired) {
       if (!this.leading || this.closed) return;
       try {
@@ -117,13 +125,18 @@ export class StatusWriter {
       const current = (live as { status?: unknown }).status;
       const next = mergeStatus(status, current, { controllerName: this.options.controllerName, published, now: new Date(this.options.clock.now()).toISOString().replace(/\.\d{3}Z$/, 'Z') });
       if (next === undefined) return;
-      if (canonicalJson(next) === canonicalJson(current ?? {})) {
+      const wanted = canonicalJson(next);
+      const liveVersion = live.metadata?.resourceVersion ?? '';
+      const key = `${ref.group}/${ref.kind}/${ref.namespace ?? ''}/${ref.name}`;
+      const mine = this.written.get(key);
+      if (wanted === canonicalJson(current ?? {}) || (mine && mine.over === liveVersion && mine.status === wanted)) {
         this.counts.unchanged += 1;
         return;
       }
       const res = await this.options.client.request('PUT', path, { ...live, status: next });
       if (res.statusCode >= 200 && res.statusCode < 300) {
         this.counts.written += 1;
+        this.written.set(key, { over: liveVersion, status: wanted });
         return;
       }
       if (res.statusCode === 404) return; // deleted meanwhile: nothing to report on
