@@ -112,3 +112,94 @@ test('Kubernetes mode: a status write that conflicts is retried on the latest ve
   assert.deepEqual(writes, [409, 200]);
   assert.ok(cluster.api.requests.some((r) => r.verb === 'get' && r.path.endsWith('/ingresses/web')), 'the latest version was read before the retry');
 });
+
+test('Kubernetes mode: Gateway API statuses, --publish-service addresses, --watch-namespace and --secret-label-selector', async (t) => {
+  const cluster = await startFakeCluster(t, { leaveOut: ['VirtualService', 'DestinationRule', 'ServiceEntry'] });
+  const shop = await startEcho(t, '127.0.0.1', 'shop');
+  cluster.apply(`${serviceYaml(shop, 'team-a')}---
+${serviceYaml(shop, 'team-b')}---
+apiVersion: v1
+kind: Service
+metadata: {name: isthmus, namespace: isthmus-system}
+spec: {type: LoadBalancer, ports: [{name: http, port: 80}]}
+status: {loadBalancer: {ingress: [{ip: 198.51.100.4}]}}
+---
+apiVersion: gateway.networking.k8s.io/v1
+kind: GatewayClass
+metadata: {name: isthmus}
+spec: {controllerName: isthmus.dev/gateway-controller}
+---
+apiVersion: gateway.networking.k8s.io/v1
+kind: Gateway
+metadata: {name: edge, namespace: team-a}
+spec:
+  gatewayClassName: isthmus
+  listeners: [{name: web, port: 80, protocol: HTTP, allowedRoutes: {namespaces: {from: All}}}]
+---
+apiVersion: gateway.networking.k8s.io/v1
+kind: HTTPRoute
+metadata: {name: shop, namespace: team-a}
+spec:
+  parentRefs: [{name: edge}]
+  hostnames: [a.example]
+  rules: [{backendRefs: [{name: shop, port: 80}]}]
+---
+apiVersion: gateway.networking.k8s.io/v1
+kind: HTTPRoute
+metadata: {name: shop, namespace: team-b}
+spec:
+  parentRefs: [{name: edge, namespace: team-a}]
+  hostnames: [b.example]
+  rules: [{backendRefs: [{name: shop, port: 80}]}]
+`);
+  const gw = await startKubeGateway(t, cluster, ['--publish-service', 'isthmus-system/isthmus', '--watch-namespace', 'team-a', '--watch-namespace', 'isthmus-system', '--secret-label-selector', 'isthmus.dev/tls=true']);
+  assert.equal((await httpRequest({ port: gw.httpPort, path: '/', headers: { host: 'a.example' } })).status, 200);
+  assert.equal((await httpRequest({ port: gw.httpPort, path: '/', headers: { host: 'b.example' } })).status, 404, 'team-b is not watched');
+  assert.ok(cluster.api.requests.every((r) => !r.path.includes('/namespaces/team-b/')), 'nothing in team-b was read');
+  assert.ok(
+    cluster.api.requests.filter((r) => r.path.endsWith('/secrets') && (r.verb === 'list' || r.verb === 'watch')).every((r) => new URLSearchParams(r.query).get('labelSelector') === 'isthmus.dev/tls=true'),
+    'Secrets are read with the label selector',
+  );
+  type Conditions = { type: string; status: string; lastTransitionTime?: string }[];
+  const gatewayStatus = await waitFor('Gateway status', () => {
+    const g = cluster.api.get('gateway.networking.k8s.io/v1', 'Gateway', 'team-a', 'edge') as { status?: { addresses?: { value: string }[]; conditions?: Conditions; listeners?: { attachedRoutes: number }[] } } | undefined;
+    return g?.status?.addresses?.[0]?.value === '198.51.100.4' ? g.status : undefined;
+  });
+  assert.equal(gatewayStatus.conditions?.find((c) => c.type === 'Programmed')?.status, 'True');
+  assert.match(gatewayStatus.conditions?.[0]?.lastTransitionTime ?? '', /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/);
+  assert.equal(gatewayStatus.listeners?.[0]?.attachedRoutes, 1);
+  const gcStatus = cluster.api.get('gateway.networking.k8s.io/v1', 'GatewayClass', undefined, 'isthmus') as { status?: { conditions?: Conditions } };
+  assert.equal(gcStatus.status?.conditions?.find((c) => c.type === 'Accepted')?.status, 'True');
+  const route = await waitFor('HTTPRoute status', () => {
+    const r = cluster.api.get('gateway.networking.k8s.io/v1', 'HTTPRoute', 'team-a', 'shop') as { status?: { parents?: { controllerName: string; conditions: Conditions }[] } } | undefined;
+    return r?.status?.parents?.length ? r.status.parents : undefined;
+  });
+  assert.equal(route[0]?.controllerName, 'isthmus.dev/gateway-controller');
+  assert.equal(route[0]?.conditions.find((c) => c.type === 'Accepted')?.status, 'True');
+
+  // The published Service's load balancer moves: the Gateway's address follows.
+  cluster.api.put({ ...(cluster.api.get('v1', 'Service', 'isthmus-system', 'isthmus') as object), status: { loadBalancer: { ingress: [{ hostname: 'lb.example.net' }] } } } as never);
+  await waitFor('the new address', () => {
+    const g = cluster.api.get('gateway.networking.k8s.io/v1', 'Gateway', 'team-a', 'edge') as { status?: { addresses?: { type: string; value: string }[] } } | undefined;
+    return g?.status?.addresses?.[0]?.value === 'lb.example.net' && g.status.addresses[0].type === 'Hostname' ? true : undefined;
+  });
+});
+
+test('Kubernetes mode: a burst of changes is applied as a few snapshots, not one per object', async (t) => {
+  const cluster = await startFakeCluster(t, { leaveOut: ['VirtualService', 'DestinationRule', 'ServiceEntry'] });
+  const gw = await startKubeGateway(t, cluster);
+  const applied = (): number => (gw.stderr().match(/config generation \d+ applied/g) ?? []).length;
+  const before = applied();
+  const docs: string[] = [];
+  for (let i = 0; i < 40; i++) docs.push(`apiVersion: v1\nkind: Service\nmetadata: {name: svc-${i}, namespace: default}\nspec: {ports: [{port: 80}]}\n`);
+  cluster.apply(docs.join('---\n'));
+  await waitFor('the burst applied', async () => {
+    const config = JSON.parse((await httpRequest({ port: gw.adminPort, path: '/api/diagnostics' })).body) as unknown[];
+    return Array.isArray(config) && applied() > before ? true : undefined;
+  });
+  await new Promise((r) => setTimeout(r, 400));
+  const snapshots = applied() - before;
+  assert.ok(snapshots >= 1 && snapshots < 10, `40 objects gave ${snapshots} applies`);
+  // The watch asked for bookmarks.
+  assert.ok(cluster.api.requests.some((r) => r.verb === 'watch' && new URLSearchParams(r.query).get('allowWatchBookmarks') === 'true'));
+});
