@@ -109,8 +109,12 @@ export class CollectionReflector {
       return;
     }
     // Bookmarks keep the resourceVersion fresh on quiet collections, so a resumed watch is rarely
-    // too old. client-node's Watch keeps a query string that is already on the path.
-    const lw = new ListWatch<KubernetesObject>(`${this.path()}?allowWatchBookmarks=true`, this.watch, () => this.list(), false, this.options.labelSelector);
+    // too old. timeoutSeconds (5 to 10 minutes, spread as client-go spreads it) has the server end
+    // each watch cleanly, so a connection that died without a word is replaced within minutes.
+    // client-node's Watch keeps a query string that is already on the path.
+    const timeoutSeconds = 300 + Math.floor(Math.random() * 300);
+    const query = `allowWatchBookmarks=true&timeoutSeconds=${timeoutSeconds}`;
+    const lw = new ListWatch<KubernetesObject>(`${this.path()}?${query}`, this.watch, () => this.list(), false, this.options.labelSelector);
     for (const verb of ['add', 'update', 'delete'] as const) lw.on(verb, () => this.options.onChange());
     lw.on('error', (err: unknown) => this.onError(err));
     this.listWatch = lw;
