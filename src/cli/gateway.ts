@@ -3,6 +3,7 @@
 import { replaceMarked, withApplyFailures } from '../translate/apply-feedback.js';
 import type { RunOptions } from './args.js';
 import type { ResourceSnapshot } from '../store/resource-snapshot.js';
+import type { IrSnapshot } from '../ir/types.js';
 import type { ConfigSource } from '../sources/source.js';
 import { FileSource } from '../sources/file/file-source.js';
 import { translate, type TranslateResult } from '../translate/translate.js';
@@ -17,6 +18,9 @@ import type { ObjectStatus } from '../core/object-status.js';
 import { configView } from './config-view.js';
 import { systemClock, type Clock } from '../core/clock.js';
 import { systemRandom, type Random } from '../core/random.js';
+import { describeAdminListenFailure, describeFirstBindFailure, describeHealthListenFailure, runBindFlags, type BindFlags } from './startup-errors.js';
+import { describeUnservedPods, findUnservedPodServices } from './unserved-pods.js';
+import { embeddedDemoDirs } from '../sources/embedded/embedded-source.js';
 
 /** A problem that stops `run` before it serves: printed as one line, exit 1. */
 export class StartupError extends Error {}
@@ -40,11 +44,15 @@ export interface GatewayDeps {
   readonly holdBackOnSourceErrors?: boolean;
   /** Called with the statuses after every apply (and every refusal): Kubernetes mode writes them back. */
   readonly onStatuses?: (statuses: readonly ObjectStatus[]) => void;
+  /** The flags start-up errors name for a port in use; default `isthmus run`'s. */
+  readonly bindFlags?: BindFlags;
 }
 
 export class Gateway {
   readonly dataPlane: DataPlane;
   private readonly source: ConfigSource;
+  /** Resources from folders (no `source` given): Pods are declarations that may have nothing running. */
+  private readonly fileMode: boolean;
   private readonly metrics: Metrics;
   private readonly accessLog: AccessLog;
   private readonly admin: AdminServer;
@@ -62,14 +70,19 @@ export class Gateway {
   private adminBound = 0;
   private readonly holdBackOnSourceErrors: boolean;
   private readonly onStatuses: ((statuses: readonly ObjectStatus[]) => void) | undefined;
+  private readonly bindFlags: BindFlags;
+  /** Why the first configuration could not be applied, in words for the start-up error. */
+  private firstLoadFailure: string | undefined;
 
   constructor(private readonly options: RunOptions, deps: GatewayDeps = {}) {
     this.clock = deps.clock ?? systemClock;
     this.log = deps.log ?? ((line) => process.stderr.write(line + '\n'));
     this.source = deps.source ?? new FileSource({ dirs: options.configDirs });
+    this.fileMode = deps.source === undefined;
     this.translate = deps.translate ?? ((snapshot) => this.translateEdge(snapshot));
     this.holdBackOnSourceErrors = deps.holdBackOnSourceErrors ?? true;
     this.onStatuses = deps.onStatuses;
+    this.bindFlags = deps.bindFlags ?? runBindFlags(options);
     this.dataPlane = new DataPlane({
       trustedProxies: options.trustedProxies,
       transport: new UndiciTransport(),
@@ -111,13 +124,33 @@ export class Gateway {
   }
 
   async start(): Promise<void> {
-    this.adminBound = await this.admin.listen();
-    await this.health?.listen();
+    try {
+      this.adminBound = await this.admin.listen();
+    } catch (err) {
+      throw new StartupError(describeAdminListenFailure(this.options.adminPort, err, this.bindFlags));
+    }
+    try {
+      await this.health?.listen();
+    } catch (err) {
+      throw new StartupError(describeHealthListenFailure(this.options.healthPort, this.options.listenAddress, err));
+    }
     await this.source.start((snapshot) => this.enqueue(snapshot));
     await this.applying;
     if (!this.ready) {
+      if (this.firstLoadFailure !== undefined) throw new StartupError(this.firstLoadFailure);
       const errors = this.lastDiagnostics.filter((d) => d.severity === 'error').map(formatDiagnostic);
-      throw new StartupError(`the first configuration could not be applied:\n  ${errors.join('\n  ')}`);
+      throw new StartupError(`the first configuration could not be applied; no configuration is serving:\n  ${errors.join('\n  ')}`);
+    }
+    if (this.fileMode && this.applied !== undefined) void this.adviseUnservedPods(this.applied.ir);
+  }
+
+  /** File mode: one warning line when routed Pods have nothing listening (their requests would all be 502). */
+  private async adviseUnservedPods(ir: IrSnapshot): Promise<void> {
+    try {
+      const unserved = await findUnservedPodServices(ir);
+      if (unserved.length > 0) this.log(describeUnservedPods(unserved, this.options, embeddedDemoDirs()));
+    } catch {
+      // Advice only: the gateway is serving either way.
     }
   }
 
@@ -161,6 +194,9 @@ export class Gateway {
     const diagnostics = [...snapshot.diagnostics, ...result.diagnostics, ...outcome.diagnostics];
     if (outcome.outcome === 'rejected') {
       // The last good configuration serves on; the objects whose part failed say so in their status.
+      if (this.applied === undefined && outcome.failedBind !== undefined) {
+        this.firstLoadFailure = describeFirstBindFailure(outcome.failedBind, result.ir, this.bindFlags);
+      }
       this.lastStatuses = replaceMarked(this.lastStatuses, result.statuses, outcome.diagnostics);
       this.onStatuses?.(this.lastStatuses);
       this.reject(snapshot.generation, diagnostics, started, 'the data plane refused it');
@@ -193,9 +229,11 @@ export class Gateway {
   }
 
   private reject(generation: number, diagnostics: readonly Diagnostic[], started: number, why: string): void {
+    // Only a gateway that applied something has a last good configuration; at start-up there is none.
+    const serving = this.applied === undefined ? 'no configuration is serving yet' : 'the last good configuration keeps serving';
     const all: Diagnostic[] = [
       ...diagnostics,
-      { severity: 'error', code: 'ERR_CONFIG_REJECTED', message: `configuration generation ${generation} rejected (${why}); the last good configuration keeps serving` },
+      { severity: 'error', code: 'ERR_CONFIG_REJECTED', message: `configuration generation ${generation} rejected (${why}); ${serving}` },
     ];
     this.lastDiagnostics = all;
     for (const d of all) this.log(`isthmus: ${formatDiagnostic(d)}`);

@@ -1,4 +1,4 @@
-// `isthmus run | validate | echo | sidecar`: the command-line contract other tools and tests drive.
+// `isthmus run | validate | echo | sidecar | version`: the command-line contract other tools and tests drive.
 // Each command loads its modules when it runs, so `--help` and `echo` start fast.
 import { parseArgs } from 'node:util';
 import { parseRunArgs, RUN_FLAGS, UsageError, type RunOptions } from './args.js';
@@ -13,7 +13,26 @@ Usage:
   isthmus sidecar --config DIR [--listen 127.0.0.1:15001]
                                              outbound proxy for one workload: mesh VirtualServices
                                              and DestinationRules (docs/sidecar.md; sidecar --help)
-  isthmus --help | run --help
+  isthmus version                            print the version (also --version)
+  isthmus --help | run --help | validate --help | echo --help | sidecar --help
+`;
+
+const VALIDATE_HELP = `Usage: isthmus validate DIR [DIR ...]
+
+Loads the folders as \`isthmus run --config DIR\` would (*.yaml, *.yml, *.json, sub-folders too),
+translates them and prints every diagnostic, one line each, then a summary line. Serves nothing.
+Exit status: 0 when no diagnostic is an error (warnings allowed), 1 when one is, 2 for a usage error.
+`;
+
+const ECHO_HELP = `Usage: isthmus echo [--listen HOST:PORT] [--name NAME]
+
+The demo backend: answers every HTTP/1.1 request with JSON describing it (method, path, host,
+headers, body); ?status=NNN, ?delay=MS and ?size=N change the answer; WebSockets are echoed
+(docs/observability.md).
+
+Flags:
+  --listen HOST:PORT  Where to listen. (default: 127.0.0.1:8080)
+  --name NAME         The name every answer carries, to tell backends apart. (default: echo)
 `;
 
 function runHelp(): string {
@@ -32,6 +51,10 @@ export async function main(argv: string[]): Promise<void> {
       case 'help':
         process.stdout.write(`${HELP}\n${runHelp()}`);
         return;
+      case '--version':
+      case 'version':
+        process.stdout.write(`isthmus ${(await import('../core/package-root.js')).packageVersion()}\n`);
+        return;
       case 'run':
         if (rest.includes('--help') || rest.includes('-h')) {
           process.stdout.write(runHelp());
@@ -39,8 +62,16 @@ export async function main(argv: string[]): Promise<void> {
         }
         return await run(parseRunArgs(rest));
       case 'validate':
+        if (rest.includes('--help') || rest.includes('-h')) {
+          process.stdout.write(VALIDATE_HELP);
+          return;
+        }
         return await validate(rest);
       case 'echo':
+        if (rest.includes('--help') || rest.includes('-h')) {
+          process.stdout.write(ECHO_HELP);
+          return;
+        }
         return await echo(rest);
       case 'sidecar': {
         const { runSidecar } = await import('./sidecar/run-sidecar.js');
@@ -100,7 +131,9 @@ async function run(parsed: RunOptions): Promise<void> {
   }
 }
 
-async function validate(dirs: string[]): Promise<void> {
+async function validate(argv: string[]): Promise<void> {
+  // strict: an option validate does not have is a usage error, not a folder named "--x".
+  const { positionals: dirs } = parseArgs({ args: argv, options: {}, strict: true, allowPositionals: true });
   if (dirs.length === 0) throw new UsageError('validate: name at least one folder');
   const [{ loadDirs }, { translate }, { formatDiagnostic, hasErrors }] = await Promise.all([
     import('../sources/file/load-dirs.js'),
@@ -126,8 +159,9 @@ async function echo(argv: string[]): Promise<void> {
   const { EchoServer } = await import('../demo/echo-server.js');
   const server = new EchoServer({ host, port, name: values.name ?? 'echo' });
   const bound = await server.listen();
-  process.stderr.write(`isthmus echo: ${values.name ?? 'echo'} listening on ${bound.host}:${bound.port}\n`);
   const stop = (): void => void server.close().then(() => process.exit(0));
   process.on('SIGTERM', stop);
   process.on('SIGINT', stop);
+  // Only now: whoever waits for this line may send SIGTERM at once, and it must find the handler.
+  process.stderr.write(`isthmus echo: ${values.name ?? 'echo'} listening on ${bound.host}:${bound.port}\n`);
 }

@@ -35,6 +35,20 @@ export interface DataPlaneOptions {
 export interface ApplyResult {
   readonly outcome: 'applied' | 'rejected';
   readonly diagnostics: readonly Diagnostic[];
+  /** Rejected because this bind could not listen: what the CLI needs to name the port and its flag. */
+  readonly failedBind?: FailedBind;
+}
+
+export interface FailedBind {
+  /** The IR bind's name (`0.0.0.0:8080`, `127.0.0.1:0/80`). */
+  readonly name: string;
+  readonly protocol: 'http' | 'https';
+  readonly address: string;
+  readonly port: number;
+  /** The OS's error code (`EADDRINUSE`, `EACCES`, `EADDRNOTAVAIL`), when it gave one. */
+  readonly errorCode?: string;
+  /** The error's own words (`listen EADDRINUSE: address already in use 0.0.0.0:8080`). */
+  readonly reason: string;
 }
 
 export interface DataPlaneLimits extends ListenerLimits {
@@ -143,7 +157,12 @@ export class DataPlane {
           c.destroyAll();
         }
         for (const [k, l] of this.listeners) if (created.includes(l)) this.listeners.delete(k);
-        return { outcome: 'rejected', diagnostics: [...diagnostics, ...bindFailure(ir, bind.name, bind.protocol, (err as Error).message)] };
+        const { code: errorCode, message: reason } = err as NodeJS.ErrnoException;
+        return {
+          outcome: 'rejected',
+          diagnostics: [...diagnostics, ...bindFailure(ir, bind.name, bind.protocol, reason)],
+          failedBind: { name: bind.name, protocol: bind.protocol, address: bind.address, port: bind.port, reason, ...(errorCode === undefined ? {} : { errorCode }) },
+        };
       }
     }
     // Swap: each socket's slot gets the new routers (and certificates) in one assignment.

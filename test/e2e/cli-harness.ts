@@ -35,10 +35,10 @@ export interface CliResult {
   readonly stderr: string;
 }
 
-/** Runs a short-lived command (help, validate) to completion. */
-export function runCli(args: readonly string[], timeoutMs = 15_000): Promise<CliResult> {
+/** Runs a short-lived command (help, validate) to completion; `cwd` defaults to this process's. */
+export function runCli(args: readonly string[], timeoutMs = 15_000, options: { readonly cwd?: string } = {}): Promise<CliResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [CLI, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [CLI, ...args], { stdio: ['ignore', 'pipe', 'pipe'], ...(options.cwd === undefined ? {} : { cwd: options.cwd }) });
     let stdout = '';
     let stderr = '';
     child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
@@ -53,6 +53,49 @@ export function runCli(args: readonly string[], timeoutMs = 15_000): Promise<Cli
       resolve({ code, signal, stdout, stderr });
     });
   });
+}
+
+export interface RunningCli {
+  readonly child: ChildProcess;
+  stdout(): string;
+  stderr(): string;
+  /** SIGTERM, then the exit: a command that drains cleanly exits 0. */
+  stop(): Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+}
+
+/**
+ * Spawns a long-running command (`run`, `echo`, `sidecar`) and resolves once its stderr matches
+ * `ready`; rejects with what it printed if it exits or times out first. Killed after the test.
+ */
+export async function startCli(t: Cleanup, args: readonly string[], ready: RegExp, options: { readonly cwd?: string; readonly timeoutMs?: number } = {}): Promise<RunningCli> {
+  const child = spawn(process.execPath, [CLI, ...args], { stdio: ['ignore', 'pipe', 'pipe'], ...(options.cwd === undefined ? {} : { cwd: options.cwd }) });
+  let out = '';
+  let err = '';
+  child.stdout.setEncoding('utf8').on('data', (d: string) => (out += d));
+  child.stderr.setEncoding('utf8').on('data', (d: string) => (err += d));
+  let exit: { code: number | null; signal: NodeJS.Signals | null } | undefined;
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.on('exit', (code, signal) => resolve((exit = { code, signal }))));
+  t.after(async () => {
+    if (exit !== undefined) return;
+    child.kill('SIGKILL');
+    await exited;
+  });
+  const timeoutMs = options.timeoutMs ?? 15_000;
+  const deadline = performance.now() + timeoutMs;
+  while (!ready.test(err)) {
+    if (exit !== undefined) throw new Error(`isthmus ${args.join(' ')} exited (${exit.code ?? exit.signal}) before it was ready\nstderr:\n${err}`);
+    if (performance.now() > deadline) throw new Error(`isthmus ${args.join(' ')} not ready within ${timeoutMs} ms\nstderr:\n${err}`);
+    await sleep(20);
+  }
+  return {
+    child,
+    stdout: () => out,
+    stderr: () => err,
+    stop: async () => {
+      if (exit === undefined) child.kill('SIGTERM');
+      return await exited;
+    },
+  };
 }
 
 /** A port that was free a moment ago: bind port 0, read it, close. */

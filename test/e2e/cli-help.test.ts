@@ -1,8 +1,12 @@
-// `isthmus --help`, `isthmus run --help` and usage errors, through the real command.
+// `isthmus --help`, `isthmus run --help`, every command's --help, --version, and usage errors,
+// through the real command.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { execFile, spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
 import { RUN_FLAGS } from '../../src/cli/args.js';
-import { runCli } from './cli-harness.js';
+import { CLI, repoRoot, runCli } from './cli-harness.js';
 
 /** The flags and defaults the issue's CLI contract names; they must never silently change. */
 const CONTRACT_DEFAULTS: ReadonlyArray<readonly [flag: string, defaultValue: string]> = [
@@ -65,4 +69,51 @@ test('a malformed flag value and an unknown command exit 2 with a message', asyn
 
   assert.equal(noFolder.code, 2);
   assert.match(noFolder.stderr, /validate: name at least one folder/);
+});
+
+test('isthmus validate --help and isthmus echo --help print their usage and exit 0', async () => {
+  const [validate, validateShort, echo] = await Promise.all([runCli(['validate', '--help']), runCli(['validate', '-h']), runCli(['echo', '--help'])]);
+  for (const [res, usage] of [[validate, 'Usage: isthmus validate DIR'], [validateShort, 'Usage: isthmus validate DIR'], [echo, 'Usage: isthmus echo']] as const) {
+    assert.equal(res.code, 0, res.stderr);
+    assert.ok(res.stdout.startsWith(usage), res.stdout);
+    assert.equal(res.stderr, '');
+  }
+  assert.match(echo.stdout, /--listen HOST:PORT .*\(default: 127\.0\.0\.1:8080\)/);
+  assert.match(echo.stdout, /--name NAME .*\(default: echo\)/);
+});
+
+test('isthmus validate with an option it does not have exits 2 instead of reading "--x" as a folder', async () => {
+  const res = await runCli(['validate', '--strict', 'examples/quickstart']);
+  assert.equal(res.code, 2);
+  assert.match(res.stderr, /Unknown option '--strict'/);
+});
+
+test('isthmus --version and isthmus version print the version in package.json', async () => {
+  const { version } = JSON.parse(readFileSync(path.join(repoRoot(), 'package.json'), 'utf8')) as { version: string };
+  for (const args of [['--version'], ['version']]) {
+    const res = await runCli(args);
+    assert.equal(res.code, 0, res.stderr);
+    assert.equal(res.stdout, `isthmus ${version}\n`);
+  }
+});
+
+test('bin/isthmus.js runs as a program (shebang, executable bit), and npx finds it in the package folder', async () => {
+  const { version } = JSON.parse(readFileSync(path.join(repoRoot(), 'package.json'), 'utf8')) as { version: string };
+  // Executed directly, as a shell or npm's bin link does: the `#!/usr/bin/env -S node ...` line must work.
+  const direct = await new Promise<{ code: number | null; stdout: string }>((resolve, reject) => {
+    const child = spawn(CLI, ['--version'], { stdio: ['ignore', 'pipe', 'inherit'] });
+    let stdout = '';
+    child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
+    child.on('error', reject); // ENOENT (no node for env) or EACCES (not executable)
+    child.on('close', (code) => resolve({ code, stdout }));
+  });
+  assert.deepEqual(direct, { code: 0, stdout: `isthmus ${version}\n` });
+  // `npx isthmus` in the clone: package.json's bin. Offline and without --yes, so it can never
+  // fetch a package of that name from the registry instead.
+  const viaNpx = await new Promise<{ stdout: string; stderr: string }>((resolve, reject) => {
+    execFile('npx', ['isthmus', '--version'], { cwd: repoRoot(), env: { ...process.env, npm_config_offline: 'true', npm_config_yes: 'false' }, timeout: 60_000 }, (error, stdout, stderr) =>
+      error ? reject(new Error(`npx isthmus --version: ${error.message}\n${stderr}`)) : resolve({ stdout, stderr }),
+    );
+  });
+  assert.equal(viaNpx.stdout, `isthmus ${version}\n`);
 });

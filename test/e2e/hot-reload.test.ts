@@ -1,6 +1,7 @@
 // Hot reload through the real command: a changed file takes effect within a second, no request is
-// dropped while the config is rewritten, and an invalid change is rejected while the last good
-// configuration keeps serving.
+// dropped while the config is rewritten, an invalid change (a file that does not parse) is rejected
+// whole while the last good configuration keeps serving, and a change that parses but names
+// something missing is applied piecemeal: only the broken path or backendRef is left out.
 import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdirSync, renameSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
@@ -181,4 +182,70 @@ test('an invalid change is rejected with diagnostics, the old routes keep servin
   assert.ok((await appliedGeneration(gateway.adminPort)) > generation);
   const after = (await adminJson(gateway.adminPort, '/api/diagnostics')) as DiagnosticView[];
   assert.deepEqual(after.map((d) => d.code), []);
+});
+
+interface RouteStatusView {
+  readonly kind: string;
+  readonly name: string;
+  readonly status: { readonly parents?: readonly { readonly conditions: readonly { type: string; status: string; reason: string }[] }[] };
+}
+
+/** A Gateway on logical port 80 and HTTPRoute `shop` for route.test: /ok → alpha, /broken → Service `nope`, which does not exist. */
+const GATEWAY_WITH_A_BROKEN_RULE = `apiVersion: gateway.networking.k8s.io/v1
+kind: GatewayClass
+metadata: {name: isthmus}
+spec: {controllerName: isthmus.dev/gateway-controller}
+---
+apiVersion: gateway.networking.k8s.io/v1
+kind: Gateway
+metadata: {name: eg, namespace: default}
+spec:
+  gatewayClassName: isthmus
+  listeners: [{name: http, port: 80, protocol: HTTP}]
+---
+apiVersion: gateway.networking.k8s.io/v1
+kind: HTTPRoute
+metadata: {name: shop, namespace: default}
+spec:
+  parentRefs: [{name: eg}]
+  hostnames: [route.test]
+  rules:
+    - matches: [{path: {type: PathPrefix, value: /ok}}]
+      backendRefs: [{name: alpha, port: 80}]
+    - matches: [{path: {type: PathPrefix, value: /broken}}]
+      backendRefs: [{name: nope, port: 80}]
+`;
+
+test('a change that parses but names a missing Service is applied piecemeal: only that path or backendRef is left out, with a diagnostic and a status', async (t) => {
+  const { gateway, ingressFile } = await setup(t);
+  const generation = await appliedGeneration(gateway.adminPort);
+
+  // The Ingress moves / to beta and gains a path to a Service that does not exist; a new file
+  // brings an HTTPRoute whose second rule does the same.
+  writeFileSync(ingressFile, ingressYaml('reload', HOST, [{ path: '/', service: 'beta' }, { path: '/gone', service: 'nope' }]));
+  writeFileSync(path.join(path.dirname(ingressFile), 'gateway.yaml'), GATEWAY_WITH_A_BROKEN_RULE);
+  await pollUntil('both changes to apply', async () => ((await get(gateway.httpPort, '/ok', 'route.test')).name === 'alpha' && (await get(gateway.httpPort, '/', HOST)).name === 'beta' ? true : undefined), 3000);
+  assert.ok((await appliedGeneration(gateway.adminPort)) > generation, 'the change was applied, not rejected');
+
+  // Ingress: the rest of the same object serves the new version; the broken path answers 503
+  // itself rather than falling through to the shorter prefix.
+  for (let i = 0; i < 3; i++) assert.equal((await get(gateway.httpPort, `/page/${i}`, HOST)).name, 'beta');
+  const gone = await get(gateway.httpPort, '/gone/x', HOST);
+  assert.equal(gone.status, 503, gone.body);
+  assert.equal((JSON.parse(gone.body) as { reason?: string }).reason, 'invalid_backend');
+
+  // HTTPRoute: the rule with the bad backendRef answers 500; the other rule serves.
+  assert.equal((await get(gateway.httpPort, '/ok', 'route.test')).name, 'alpha');
+  assert.equal((await get(gateway.httpPort, '/broken', 'route.test')).status, 500);
+
+  const diagnostics = (await adminJson(gateway.adminPort, '/api/diagnostics')) as DiagnosticView[];
+  const missing = diagnostics.filter((d) => d.code === 'ERR_BACKEND_SERVICE_NOT_FOUND').map((d) => d.text);
+  assert.ok(missing.some((text) => text.includes('Ingress default/reload spec.rules[0].http.paths[1].backend.service.name')), missing.join('\n'));
+  assert.ok(missing.some((text) => text.includes('HTTPRoute default/shop spec.rules[1].backendRefs[0]')), missing.join('\n'));
+  assert.ok(!diagnostics.some((d) => d.code === 'ERR_CONFIG_REJECTED'), 'nothing was rejected whole');
+  assert.equal(await metricValue(gateway.adminPort, 'isthmus_config_applies_total{outcome="rejected"}'), 0);
+
+  const route = ((await adminJson(gateway.adminPort, '/api/status')) as RouteStatusView[]).find((s) => s.kind === 'HTTPRoute' && s.name === 'shop');
+  const resolved = route?.status.parents?.[0]?.conditions.find((c) => c.type === 'ResolvedRefs');
+  assert.deepEqual(resolved && { status: resolved.status, reason: resolved.reason }, { status: 'False', reason: 'BackendNotFound' });
 });

@@ -19,6 +19,8 @@ export async function runSidecar(argv: readonly string[]): Promise<void> {
   const { run, mesh } = command;
   const sidecar = new Gateway(run, {
     translate: (snapshot) => translateSidecar(snapshot, { mesh, binds: { listenAddress: run.listenAddress, portMap: run.portMap } }),
+    // One listener, set by --listen HOST:PORT; start-up errors name it rather than run's --http-port.
+    bindFlags: { port: () => '--listen HOST:PORT', address: '--listen HOST:PORT', admin: '--admin-port' },
   });
   drainOnSignal('isthmus sidecar', run.shutdownGraceMs, sidecar);
   await sidecar.start();

@@ -1,22 +1,7 @@
-import { existsSync } from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { packageRoot } from '../../core/package-root.js';
 import { FileSource } from '../file/file-source.js';
 import type { ConfigSource } from '../source.js';
-
-/**
- * The folder holding package.json. This file runs from src/sources/embedded/ (ts sources) or
- * dist/src/sources/embedded/ (compiled), so walk up instead of counting `..`.
- */
-function packageRoot(): string {
-  let dir = path.dirname(fileURLToPath(import.meta.url));
-  for (;;) {
-    if (existsSync(path.join(dir, 'package.json'))) return dir;
-    const parent = path.dirname(dir);
-    if (parent === dir) throw new Error('embeddedDemoDir: no package.json above ' + fileURLToPath(import.meta.url));
-    dir = parent;
-  }
-}
 
 /** Absolute path of examples/quickstart (Ingress) inside the installed package. */
 export function embeddedDemoDir(): string {
