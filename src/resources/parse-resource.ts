@@ -20,7 +20,8 @@ export type ParseOutcome =
   | { readonly kind: 'parsed'; readonly resource: Resource }
   | { readonly kind: 'rejected'; readonly diagnostics: readonly Diagnostic[] };
 
-const KINDS: readonly KindDefinition<Resource>[] = [
+/** Every input kind (apiVersion + kind) Isthmus reads; test/deploy/manifests.test.ts checks the ClusterRole against it. */
+export const KINDS: readonly KindDefinition<Resource>[] = [
   serviceKind,
   podKind,
   endpointSliceKind,
