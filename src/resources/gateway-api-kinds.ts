@@ -70,13 +70,18 @@ export type ReferenceGrant = GatewayApiObject<'ReferenceGrant', ReferenceGrantSp
  */
 export type BackendTlsPolicy = GatewayApiObject<'BackendTLSPolicy', BackendTlsPolicySpec, typeof V1 | 'gateway.networking.k8s.io/v1alpha3'>;
 
-/** Gateway API's collection names are the lowercased kind plus `s`, or `ies` after a `y`. */
-function pluralOf(kind: string): string {
-  const lower = kind.toLowerCase();
-  return lower.endsWith('y') ? `${lower.slice(0, -1)}ies` : `${lower}s`;
-}
+/** The CRDs' `spec.names.plural`, as the API server's REST paths spell them. */
+const PLURALS = {
+  GatewayClass: 'gatewayclasses',
+  Gateway: 'gateways',
+  HTTPRoute: 'httproutes',
+  GRPCRoute: 'grpcroutes',
+  ListenerSet: 'listenersets',
+  ReferenceGrant: 'referencegrants',
+  BackendTLSPolicy: 'backendtlspolicies',
+} as const;
 
-function gatewayApiKind<K extends string, S, V extends string>(
+function gatewayApiKind<K extends keyof typeof PLURALS, S, V extends string>(
   apiVersion: V,
   kind: K,
   namespaced: boolean,
@@ -85,7 +90,7 @@ function gatewayApiKind<K extends string, S, V extends string>(
   return defineKind({
     apiVersion,
     kind,
-    plural: pluralOf(kind),
+    plural: PLURALS[kind],
     namespaced,
     schema: upstreamBodySchema<S>(validate),
     build: (body, metadata, source): GatewayApiObject<K, S, V> => ({ apiVersion, kind, metadata, spec: body.spec, source }),
