@@ -1,0 +1,101 @@
+// API management in the IR: what the `isthmus.dev/v1alpha1` policies (and Istio's
+// RequestAuthentication) compile to, attached to routes as filters. Everything is resolved at
+// translate time: Secrets are read into hashes, Consumers and Plans are looked up, so the data
+// plane only looks things up per request. Credentials appear only as one-way hashes here, and
+// `/api/config` redacts even those.
+
+/** Who a request is, once a method has authenticated it; filters after authentication read it. */
+export interface IrConsumer {
+  /** `default/acme` (namespace/name of the Consumer). */
+  readonly name: string;
+  readonly groups: readonly string[];
+  /** The Plan's name (`namespace/name`), when the Consumer has one. */
+  readonly plan?: string;
+}
+
+/** AuthPolicy (or RequestAuthentication) on a route: any one method that finds credentials decides. */
+export interface IrAuthn {
+  /** `authpolicy/default/partners`: for logs, metrics and the 401's details. */
+  readonly policy: string;
+  readonly methods: readonly IrAuthnMethod[];
+  /** Without credentials: `deny` answers 401; `allow` lets the request on as anonymous (RequestAuthentication's rule). */
+  readonly missing: 'deny' | 'allow';
+  /** Realm in `WWW-Authenticate`. */
+  readonly realm: string;
+  /** Headers set upstream from the consumer and claims; the client's own copies are removed first. */
+  readonly forward?: {
+    readonly consumerHeader?: string;
+    readonly groupsHeader?: string;
+    /** claim name → header name (JWT only). */
+    readonly claims?: Readonly<Record<string, string>>;
+  };
+}
+
+export type IrAuthnMethod = IrApiKeyMethod | IrJwtMethod | IrBasicMethod;
+
+export interface IrApiKeyMethod {
+  readonly kind: 'api-key';
+  /** Where the key is read from, first found wins; names: header lower case. */
+  readonly from: { readonly header?: string; readonly query?: string; readonly cookie?: string };
+  /** SHA-256 of each key, lower-case hex, with the consumer it identifies. */
+  readonly keys: readonly { readonly sha256: string; readonly consumer: IrConsumer }[];
+}
+
+export interface IrJwtMethod {
+  readonly kind: 'jwt';
+  readonly issuer: string;
+  /** Any one must be in `aud`; empty = `aud` not checked. */
+  readonly audiences: readonly string[];
+  /** Allow-list, e.g. ['RS256', 'ES256']; `none` and HMAC algorithms are never used with public keys. */
+  readonly algorithms: readonly string[];
+  readonly jwks: { readonly kind: 'remote'; readonly url: string; readonly cacheMs: number } | { readonly kind: 'inline'; readonly keys: readonly Readonly<Record<string, unknown>>[] };
+  readonly clockSkewSec: number;
+  /** Where the token is: a header (with a prefix such as `Bearer `) or a query parameter. */
+  readonly from: { readonly header?: { readonly name: string; readonly prefix: string }; readonly query?: string };
+  /** The claim naming the consumer (default `sub`); a token whose value names no Consumer is anonymous-with-claims. */
+  readonly consumerClaim: string;
+  /** consumer claim value → consumer, for Consumers that declare a JWT subject. */
+  readonly consumers: Readonly<Record<string, IrConsumer>>;
+}
+
+export interface IrBasicMethod {
+  readonly kind: 'basic';
+  /** bcrypt hashes (htpasswd `$2y$`/`$2a$`/`$2b$`). */
+  readonly users: readonly { readonly user: string; readonly bcrypt: string; readonly consumer: IrConsumer }[];
+}
+
+/** One limit of a RateLimitPolicy or Plan. */
+export interface IrRateLimit {
+  /** `ratelimitpolicy/default/partners/0`: names the counter (with the key) and the RateLimit-Policy entry. */
+  readonly name: string;
+  readonly requests: number;
+  readonly periodMs: number;
+  /** What is counted separately. `consumer` falls back to the client address for anonymous requests. */
+  readonly key: { readonly kind: 'route' } | { readonly kind: 'consumer' } | { readonly kind: 'client-ip' } | { readonly kind: 'header'; readonly name: string } | { readonly kind: 'claim'; readonly name: string };
+  /** `local`: in this process; `global`: in the shared store (Redis), across replicas. */
+  readonly scope: 'local' | 'global';
+  /** Only requests of consumers on this plan are counted by this limit (a Plan's limits). */
+  readonly plan?: string;
+}
+
+export interface IrRateLimits {
+  readonly policy: string;
+  readonly limits: readonly IrRateLimit[];
+  /** When the shared store cannot answer: `open` falls back to a local limit, `closed` answers 503. */
+  readonly onStoreFailure: 'open' | 'closed';
+}
+
+/** Where an API version stands; set by the API resource on the routes of that version. */
+export interface IrApiLifecycle {
+  /** `api/default/orders/v1` */
+  readonly api: string;
+  readonly stage: 'published' | 'deprecated' | 'retired';
+  /** RFC 9745 `Deprecation: @<unix seconds>` when known. */
+  readonly deprecatedAt?: string;
+  /** RFC 8594 `Sunset` (HTTP-date from this RFC 3339 time). */
+  readonly sunsetAt?: string;
+  /** `Link: <url>; rel="successor-version"`. */
+  readonly successor?: string;
+  /** `Link: <url>; rel="deprecation"`. */
+  readonly policyLink?: string;
+}
