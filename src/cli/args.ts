@@ -18,6 +18,10 @@ export interface RunOptions {
   readonly shutdownGraceMs: number;
   /** `--health-port`: /healthz, /ready and /metrics on the listen address (for kubelet probes and Prometheus); 0 = off. */
   readonly healthPort: number;
+  /** `--redis-url`: the shared store of global rate limits and quotas; without it they count per replica. */
+  readonly redisUrl?: string;
+  /** `--redis-timeout`: the longest a request waits for Redis before the policy's failure mode applies. */
+  readonly redisTimeoutMs: number;
   /** Set with `--kubernetes`: read the cluster instead of folders (docs/kubernetes.md). */
   readonly kubernetes?: KubernetesOptions;
   /** Connection limits (docs/security.md); each unset one keeps the data plane's default. */
@@ -64,6 +68,8 @@ export const RUN_FLAGS = [
   ['--send-timeout MS', '60000', 'A response the client takes no bytes of for this long is cut; 0 = never.'],
   ['--max-concurrent-streams N', '100', 'HTTP/2 streams one connection may have open at once.'],
   ['--health-port N', '0 (off)', 'Serve only /healthz, /ready and /metrics on --listen-address at this port (kubelet probes, Prometheus).'],
+  ['--redis-url URL', '$ISTHMUS_REDIS_URL or (none)', 'Redis for global rate limits and quotas shared by replicas; without it they count per replica.'],
+  ['--redis-timeout MS', '100', 'The longest a request waits for Redis; then the policy fails open (local limit) or closed (503).'],
   ['--kubernetes', 'off', 'Read the cluster (list/watch every kind) instead of folders; write statuses back (docs/kubernetes.md).'],
   ['--kubeconfig PATH', '$KUBECONFIG, ~/.kube/config, or the Pod\'s service account', 'Credentials for --kubernetes.'],
   ['--watch-namespace NS', '(all)', 'Watch only this namespace (namespaced kinds); repeatable.'],
@@ -102,6 +108,8 @@ export function parseRunArgs(argv: readonly string[]): RunOptions {
       'send-timeout': { type: 'string' },
       'max-concurrent-streams': { type: 'string' },
       'health-port': { type: 'string' },
+      'redis-url': { type: 'string' },
+      'redis-timeout': { type: 'string' },
       kubernetes: { type: 'boolean' },
       kubeconfig: { type: 'string' },
       'watch-namespace': { type: 'string', multiple: true },
@@ -142,6 +150,8 @@ export function parseRunArgs(argv: readonly string[]): RunOptions {
     configDirs,
     demo: !kubernetes && (values.demo === true || configDirs.length === 0),
     healthPort: port(values['health-port'] ?? '0', '--health-port'),
+    ...redisUrl(values['redis-url'] ?? process.env.ISTHMUS_REDIS_URL),
+    redisTimeoutMs: optionalCount(values['redis-timeout'], '--redis-timeout', 'ms', 1).ms ?? 100,
     ...(kubernetes ? { kubernetes } : {}),
     httpPort,
     httpsPort,
@@ -163,6 +173,18 @@ export function parseRunArgs(argv: readonly string[]): RunOptions {
       ...optionalCount(values['max-concurrent-streams'], '--max-concurrent-streams', 'maxConcurrentStreams', 1),
     },
   };
+}
+
+function redisUrl(value: string | undefined): { redisUrl?: string } {
+  if (value === undefined || value === '') return {};
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    throw new UsageError(`--redis-url: expected redis://[user:password@]host:port[/db], got ${JSON.stringify(value)}`);
+  }
+  if (url.protocol !== 'redis:' && url.protocol !== 'rediss:') throw new UsageError(`--redis-url: expected a redis:// or rediss:// URL, got ${url.protocol}`);
+  return { redisUrl: value };
 }
 
 function kubernetesOptions(values: {

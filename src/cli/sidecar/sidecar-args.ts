@@ -64,6 +64,7 @@ export function parseSidecarArgs(argv: readonly string[]): SidecarCommand {
     configDirs,
     demo: false,
     healthPort: 0,
+    redisTimeoutMs: 100,
     httpPort: port,
     httpsPort: port,
     listenAddress: host,
