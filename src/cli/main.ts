@@ -8,13 +8,16 @@ const HELP = `isthmus: an API gateway and Kubernetes ingress
 
 Usage:
   isthmus run [--config DIR ...] [flags]     serve the resources in the folders (watched)
+  isthmus run --kubernetes [flags]           serve what the cluster holds; write statuses back
   isthmus validate DIR [DIR ...]             print every diagnostic; exit 1 if any is an error
   isthmus echo --listen HOST:PORT --name N   run the demo backend (answers with JSON about the request)
   isthmus sidecar --config DIR [--listen 127.0.0.1:15001]
                                              outbound proxy for one workload: mesh VirtualServices
                                              and DestinationRules (docs/sidecar.md; sidecar --help)
+  isthmus keys create --consumer N --namespace NS
+                                             a new API key (printed once) and the Secret of its hash
   isthmus version                            print the version (also --version)
-  isthmus --help | run --help | validate --help | echo --help | sidecar --help
+  isthmus --help | run --help | validate --help | echo --help | sidecar --help | keys create --help
 `;
 
 const VALIDATE_HELP = `Usage: isthmus validate DIR [DIR ...]
@@ -76,6 +79,12 @@ export async function main(argv: string[]): Promise<void> {
       case 'sidecar': {
         const { runSidecar } = await import('./sidecar/run-sidecar.js');
         return await runSidecar(rest);
+      }
+      case 'keys': {
+        const [sub, ...keysArgs] = rest;
+        if (sub !== 'create') throw new UsageError(`keys: unknown subcommand ${JSON.stringify(sub ?? '')} (isthmus keys create --help)`);
+        const { keysCreate } = await import('./keys-create.js');
+        return await keysCreate(keysArgs);
       }
       default:
         throw new UsageError(`unknown command ${JSON.stringify(command)}`);
