@@ -27,6 +27,8 @@ COPY package.json package-lock.json ./
 RUN --mount=type=cache,target=/root/.npm npm ci --omit=dev --ignore-scripts --no-audit --no-fund
 COPY --from=build /app/dist/src/ dist/src/
 COPY bin/ bin/
+# The CRDs of isthmus.dev: objects of those kinds are validated against them at load time.
+COPY deploy/crds/ deploy/crds/
 # The embedded demo (`run --demo`) reads these folders (about 100 KB; .dockerignore leaves out
 # examples/topology, which needs network namespaces), so `docker run IMAGE run --demo`
 # works for a first look.

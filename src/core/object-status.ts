@@ -90,8 +90,15 @@ export interface PolicyAncestorStatus {
 /** gateway.networking.k8s.io/v1 PolicyStatus (BackendTLSPolicy). */
 export type PolicyObjectStatus = StatusOf<'BackendTLSPolicy', { readonly ancestors: readonly PolicyAncestorStatus[] }>;
 
+/**
+ * isthmus.dev/v1alpha1 AuthPolicy, RateLimitPolicy and API: PolicyStatus-shaped, one ancestor per
+ * Gateway (or, for Ingress and VirtualService targets, the targeted object itself) it applies
+ * through, or per target it could not resolve.
+ */
+export type ApimPolicyObjectStatus = StatusOf<'AuthPolicy' | 'RateLimitPolicy' | 'API', { readonly ancestors: readonly PolicyAncestorStatus[] }>;
+
 /** Discriminated by the object's `kind`. */
-export type ObjectStatus = IngressObjectStatus | GatewayClassObjectStatus | GatewayObjectStatus | ListenerSetObjectStatus | RouteObjectStatus | PolicyObjectStatus;
+export type ObjectStatus = IngressObjectStatus | GatewayClassObjectStatus | GatewayObjectStatus | ListenerSetObjectStatus | RouteObjectStatus | PolicyObjectStatus | ApimPolicyObjectStatus;
 
 export function condition(
   type: string,

@@ -4,6 +4,7 @@
 // route, cluster, endpoint. Every name records its origin (`ingress/default/shop/rule/0/path/1`).
 
 import type { ObjectRef } from '../core/object-ref.js';
+import type { IrApiLifecycle, IrAuthn, IrRateLimits } from './apim.js';
 
 export interface IrSnapshot {
   /** Monotonic configuration generation, from the resource snapshot. */
@@ -318,7 +319,13 @@ export type IrFilter =
   | { readonly kind: 'response-header-modifier'; readonly modifier: IrHeaderModifier }
   | { readonly kind: 'url-rewrite'; readonly hostname?: string; readonly path?: IrPathRewrite }
   | { readonly kind: 'cors'; readonly cors: IrCors }
-  | { readonly kind: 'fault'; readonly fault: IrFault };
+  | { readonly kind: 'fault'; readonly fault: IrFault }
+  // API management (src/ir/apim.ts), set by src/translate/apim/ from AuthPolicy (or Istio
+  // RequestAuthentication), RateLimitPolicy (and the Plans of the Consumers an AuthPolicy knows)
+  // and API versions. At most one of each kind on a route: precedence is settled at translate time.
+  | { readonly kind: 'authn'; readonly authn: IrAuthn }
+  | { readonly kind: 'rate-limit'; readonly rateLimits: IrRateLimits }
+  | { readonly kind: 'api-lifecycle'; readonly lifecycle: IrApiLifecycle };
 
 /**
  * Fault injection (Istio HTTPFaultInjection): a delay before the request goes on, an abort

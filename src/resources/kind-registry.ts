@@ -2,6 +2,7 @@
 // it, so a kind added here is parsed from files and watched in a cluster without touching either.
 // Where a kind has several versions, the preferred (newest) comes first: Kubernetes mode watches
 // one served version per kind, and the API server converts between them.
+import { apimKindDefinitions } from './apim-kinds.js';
 import { configMapKind } from './config-map.js';
 import { endpointSliceKind } from './endpoint-slice.js';
 import { endpointsKind } from './endpoints.js';
@@ -11,6 +12,7 @@ import { istioKindDefinitions } from './istio-kinds.js';
 import { ingressClassKind } from './ingress-class.js';
 import { namespaceKind } from './namespace.js';
 import { podKind } from './pod.js';
+import { requestAuthenticationKinds } from './request-authentication.js';
 import { secretKind } from './secret.js';
 import { serviceKind } from './service.js';
 import type { KindDefinition } from './kind-definition.js';
@@ -36,4 +38,6 @@ export const KINDS: readonly KindDefinition<Resource>[] = [
   backendTlsPolicyKind,
   backendTlsPolicyV1alpha3Kind,
   ...istioKindDefinitions,
+  ...requestAuthenticationKinds,
+  ...apimKindDefinitions,
 ];

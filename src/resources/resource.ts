@@ -1,5 +1,7 @@
 import { groupOfApiVersion, objectKey, type ObjectRef } from '../core/object-ref.js';
+import type { Api, AuthPolicy, Consumer, Plan, RateLimitPolicy } from './apim-kinds.js';
 import type { ConfigMap } from './config-map.js';
+import type { RequestAuthentication } from './request-authentication.js';
 import type { EndpointSlice } from './endpoint-slice.js';
 import type { BackendTlsPolicy, Gateway, GatewayClass, GrpcRoute, HttpRoute, ListenerSet, ReferenceGrant } from './gateway-api-kinds.js';
 import type { Endpoints } from './endpoints.js';
@@ -11,7 +13,9 @@ import type { Pod } from './pod.js';
 import type { Secret } from './secret.js';
 import type { Service } from './service.js';
 
+export type { Api, AuthPolicy, Consumer, Plan, RateLimitPolicy } from './apim-kinds.js';
 export type { ConfigMap } from './config-map.js';
+export type { RequestAuthentication } from './request-authentication.js';
 export type { EndpointSlice } from './endpoint-slice.js';
 export type { BackendTlsPolicy, Gateway, GatewayClass, GatewayListener, GatewayRoute, GrpcRoute, GrpcRouteFilter, GrpcRouteMatch, GrpcRouteRule, HttpBackendRef, HttpRoute, HttpRouteFilter, HttpRouteMatch, HttpRouteRule, ListenerEntry, ListenerSet, ParentRef, ReferenceGrant } from './gateway-api-kinds.js';
 export type { Endpoints } from './endpoints.js';
@@ -45,7 +49,13 @@ export type Resource =
   | IstioGateway
   | VirtualService
   | DestinationRule
-  | ServiceEntry;
+  | ServiceEntry
+  | RequestAuthentication
+  | Consumer
+  | Plan
+  | AuthPolicy
+  | RateLimitPolicy
+  | Api;
 
 export type ResourceKind = Resource['kind'];
 

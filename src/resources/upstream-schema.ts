@@ -38,7 +38,10 @@ function describe(error: AjvError): string {
   if (error.keyword === 'additionalProperties' && typeof params.additionalProperty === 'string') {
     return `unknown field "${params.additionalProperty}"`;
   }
-  return `expected a value that ${error.message ?? `passes "${error.keyword}"`} (upstream CRD schema)`;
+  if (error.keyword === 'pattern' && typeof params.pattern === 'string') {
+    return `expected a string matching ${params.pattern} (CRD schema)`;
+  }
+  return `expected a value that ${error.message ?? `passes "${error.keyword}"`} (CRD schema)`;
 }
 
 /**

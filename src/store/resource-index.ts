@@ -2,6 +2,12 @@ import { assertNever } from '../core/assert-never.js';
 import type { EndpointSlice } from '../resources/endpoint-slice.js';
 import { SERVICE_NAME_LABEL } from '../resources/well-known.js';
 import type {
+  Api,
+  AuthPolicy,
+  Consumer,
+  Plan,
+  RateLimitPolicy,
+  RequestAuthentication,
   BackendTlsPolicy,
   ConfigMap,
   Endpoints,
@@ -52,6 +58,14 @@ export interface ResourceIndex {
   readonly virtualServices: readonly VirtualService[];
   readonly destinationRules: readonly DestinationRule[];
   readonly serviceEntries: readonly ServiceEntry[];
+  /** security.istio.io RequestAuthentications. */
+  readonly requestAuthentications: readonly RequestAuthentication[];
+  /** isthmus.dev API management, by `namespace/name`. */
+  readonly consumers: ReadonlyMap<string, Consumer>;
+  readonly plans: ReadonlyMap<string, Plan>;
+  readonly authPolicies: readonly AuthPolicy[];
+  readonly rateLimitPolicies: readonly RateLimitPolicy[];
+  readonly apis: readonly Api[];
 }
 
 export function namespacedKey(namespace: string | undefined, name: string): string {
@@ -90,6 +104,12 @@ export function indexResources(resources: readonly Resource[]): ResourceIndex {
   const virtualServices: VirtualService[] = [];
   const destinationRules: DestinationRule[] = [];
   const serviceEntries: ServiceEntry[] = [];
+  const requestAuthentications: RequestAuthentication[] = [];
+  const consumers = new Map<string, Consumer>();
+  const plans = new Map<string, Plan>();
+  const authPolicies: AuthPolicy[] = [];
+  const rateLimitPolicies: RateLimitPolicy[] = [];
+  const apis: Api[] = [];
   for (const resource of resources) {
     const key = namespacedKey(resource.metadata.namespace, resource.metadata.name);
     switch (resource.kind) {
@@ -154,6 +174,24 @@ export function indexResources(resources: readonly Resource[]): ResourceIndex {
       case 'BackendTLSPolicy':
         backendTlsPolicies.push(resource);
         break;
+      case 'RequestAuthentication':
+        requestAuthentications.push(resource);
+        break;
+      case 'Consumer':
+        consumers.set(key, resource);
+        break;
+      case 'Plan':
+        plans.set(key, resource);
+        break;
+      case 'AuthPolicy':
+        authPolicies.push(resource);
+        break;
+      case 'RateLimitPolicy':
+        rateLimitPolicies.push(resource);
+        break;
+      case 'API':
+        apis.push(resource);
+        break;
       default:
         assertNever(resource, 'resource kind');
     }
@@ -184,5 +222,11 @@ export function indexResources(resources: readonly Resource[]): ResourceIndex {
     virtualServices,
     destinationRules,
     serviceEntries,
+    requestAuthentications,
+    consumers,
+    plans,
+    authPolicies,
+    rateLimitPolicies,
+    apis,
   };
 }

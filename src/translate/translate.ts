@@ -14,6 +14,7 @@ import { createServiceEntryHosts } from './istio/service-entries.js';
 import { translateIstio } from './istio/translate-istio.js';
 import type { IrListener } from '../ir/types.js';
 import { applyListenerConflicts } from './gateway-api/listener-conflict-status.js';
+import { translateApiManagement } from './apim/translate-apim.js';
 
 export interface TranslateOptions {
   /** IngressClass name this instance serves (--ingress-class, default "isthmus"). */
@@ -66,7 +67,15 @@ export function translate(snapshot: ResourceSnapshot, options: TranslateOptions)
   const istioClusters = createIstioClusters(index, clusters, diagnostics, createServiceEntryHosts(index, diagnostics));
   const istio = translateIstio(index, { gatewayLabels: options.istioGatewayLabels ?? DEFAULT_ISTIO_GATEWAY_LABELS }, istioClusters, diagnostics);
   // Then Istio Gateways: on a shared bind, Ingress and Gateway API declarations come first.
-  const logical = [...ingress.listeners, ...gatewayApi.listeners, ...istio.listeners];
+  const declared = [...ingress.listeners, ...gatewayApi.listeners, ...istio.listeners];
+  // API management last: its policies attach to the routes the translators above produced.
+  const apim = translateApiManagement(
+    index,
+    declared,
+    { controllerName: options.gatewayController ?? DEFAULT_GATEWAY_CONTROLLER, istioGatewayLabels: options.istioGatewayLabels ?? DEFAULT_ISTIO_GATEWAY_LABELS, listenerSetParents: gatewayApi.listenerSetParents },
+    diagnostics,
+  );
+  const logical = apim.listeners;
   const bound = bindListeners(logical, options.binds ?? DEFAULT_BIND_OPTIONS);
   diagnostics.push(...bound.diagnostics);
   const ir: IrSnapshot = {
@@ -77,7 +86,7 @@ export function translate(snapshot: ResourceSnapshot, options: TranslateOptions)
     // After `clusters`: finish() collects the client certificates of DestinationRule MUTUAL clusters.
     certificates: [...ingress.certificates, ...gatewayApi.certificates, ...istio.certificates, ...istioClusters.certificates()],
   };
-  const statuses = applyListenerConflicts([...ingress.statuses, ...gatewayApi.statuses], bound.conflicts, gatewayApi.listenerSetParents);
+  const statuses = [...applyListenerConflicts([...ingress.statuses, ...gatewayApi.statuses], bound.conflicts, gatewayApi.listenerSetParents), ...apim.statuses];
   return { ir, statuses, diagnostics: sortDiagnostics(diagnostics) };
 }
 

@@ -17,6 +17,9 @@ export const STATUS_WRITES: ReadonlyArray<{ readonly group: string; readonly res
   { group: 'gateway.networking.k8s.io', resource: 'grpcroutes' },
   { group: 'gateway.networking.k8s.io', resource: 'listenersets' },
   { group: 'gateway.networking.k8s.io', resource: 'backendtlspolicies' },
+  { group: 'isthmus.dev', resource: 'authpolicies' },
+  { group: 'isthmus.dev', resource: 'ratelimitpolicies' },
+  { group: 'isthmus.dev', resource: 'apis' },
 ];
 
 /** Every kind the gateway reads, from the one registry Kubernetes mode watches (src/resources/kind-registry.ts). */

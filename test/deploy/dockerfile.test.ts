@@ -40,10 +40,10 @@ function runEnvironment(): NodeJS.ProcessEnv {
 
 test('.dockerignore keeps local builds, dependencies, tests and keys out of the context', () => {
   const rules = parseDockerignore(readFileSync(path.join(ROOT, '.dockerignore'), 'utf8'));
-  for (const p of ['node_modules', 'node_modules/typescript/package.json', 'dist/src/cli/main.js', 'test/deploy/manifests.test.ts', '.git/config', 'examples/x/node_modules/a', 'bench/results/x.log', 'a/b/server.key']) {
+  for (const p of ['node_modules', 'node_modules/typescript/package.json', 'dist/src/cli/main.js', 'test/deploy/manifests.test.ts', 'deploy/base/deployment.yaml', '.git/config', 'examples/x/node_modules/a', 'bench/results/x.log', 'a/b/server.key']) {
     assert.ok(isIgnored(rules, p), `${p} should be excluded from the build context`);
   }
-  for (const p of ['package.json', 'package-lock.json', 'tsconfig.json', 'src/cli/main.ts', 'bin/isthmus.js', 'examples/quickstart/web.yaml', 'examples/gateway-api/routes.yaml', 'examples/istio/routing.yaml']) {
+  for (const p of ['package.json', 'package-lock.json', 'tsconfig.json', 'src/cli/main.ts', 'bin/isthmus.js', 'examples/quickstart/web.yaml', 'examples/gateway-api/routes.yaml', 'examples/istio/routing.yaml', 'deploy/crds/authpolicy.yaml']) {
     assert.ok(!isIgnored(rules, p), `${p} is needed by the Dockerfile`);
   }
 });

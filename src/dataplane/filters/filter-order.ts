@@ -5,6 +5,11 @@ import type { IrFilter } from '../../ir/types.js';
 export const FILTER_ORDER: readonly { readonly kind: IrFilter['kind']; readonly why: string }[] = [
   // A preflight carries no credentials (Fetch standard): it must be answered before any auth filter would refuse it.
   { kind: 'cors', why: 'answers preflights before authentication, and adds its headers to every response' },
+  // A retired version answers 410 whoever asks: no credential or rate-limit token is spent on it.
+  { kind: 'api-lifecycle', why: 'answers 410 for a retired API version before anything else; adds Deprecation/Sunset/Link to responses of deprecated ones' },
+  // Before rate limiting: limits keyed by consumer or claim need the identity authentication establishes.
+  { kind: 'authn', why: 'authenticates (API key, JWT, Basic) and names the consumer; 401 without valid credentials' },
+  { kind: 'rate-limit', why: 'counts requests per route, consumer, client or header once the consumer is known; 429 over a limit' },
   // After CORS (a preflight is not a request to fault) and before anything that edits the request, as Istio orders Envoy's filters.
   { kind: 'fault', why: 'delays or aborts a share of requests before they are forwarded' },
   // Header edits before the rewrite, so a rewrite of Host is not undone by a header `set: host`.

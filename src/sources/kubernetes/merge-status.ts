@@ -82,7 +82,10 @@ export function mergeStatus(status: ObjectStatus, liveStatus: unknown, ctx: Merg
       const ours = records(live.parents).filter((p) => p.controllerName === ctx.controllerName);
       return { ...live, parents: [...others, ...stampEntries(status.status.parents, ours, (p, o) => sameRef(p.parentRef, o.parentRef), ctx.now)] };
     }
-    case 'BackendTLSPolicy': {
+    case 'BackendTLSPolicy':
+    case 'AuthPolicy':
+    case 'RateLimitPolicy':
+    case 'API': {
       const others = records(live.ancestors).filter((p) => p.controllerName !== ctx.controllerName);
       const ours = records(live.ancestors).filter((p) => p.controllerName === ctx.controllerName);
       return { ...live, ancestors: [...others, ...stampEntries(status.status.ancestors, ours, (p, o) => sameRef(p.ancestorRef, o.ancestorRef), ctx.now)] };

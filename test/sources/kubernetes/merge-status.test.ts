@@ -76,3 +76,19 @@ test('canonicalJson ignores key order, so an unchanged status compares equal', (
   assert.equal(canonicalJson({ b: 1, a: [{ y: 2, x: 1 }] }), canonicalJson({ a: [{ x: 1, y: 2 }], b: 1 }));
   assert.notEqual(canonicalJson({ a: 1 }), canonicalJson({ a: 2 }));
 });
+
+test('API management policies: ancestors of other controllers are kept, ours replaced and stamped (as BackendTLSPolicy)', () => {
+  const status: ObjectStatus = {
+    apiVersion: 'isthmus.dev/v1alpha1',
+    kind: 'AuthPolicy',
+    namespace: 'default',
+    name: 'partners',
+    status: { ancestors: [{ ancestorRef: { group: 'gateway.networking.k8s.io', kind: 'Gateway', namespace: 'default', name: 'gw' }, controllerName: OURS, conditions: [{ type: 'Accepted', status: 'True', reason: 'Accepted', message: 'applies to 2 routes' }] }] },
+  };
+  const theirs = { ancestorRef: { name: 'other' }, controllerName: 'example.com/other', conditions: [] };
+  const live = { ancestors: [theirs, { ancestorRef: { group: 'gateway.networking.k8s.io', kind: 'Gateway', namespace: 'default', name: 'gw' }, controllerName: OURS, conditions: [{ type: 'Accepted', status: 'True', reason: 'Accepted', message: 'old', lastTransitionTime: EARLIER }] }] };
+  const merged = mergeStatus(status, live, { controllerName: OURS, published: undefined, now: NOW }) as { ancestors: { controllerName: string; conditions: { message: string; lastTransitionTime: string }[] }[] };
+  assert.equal(merged.ancestors.length, 2);
+  assert.deepEqual(merged.ancestors[0], theirs);
+  assert.deepEqual([merged.ancestors[1]!.conditions[0]!.message, merged.ancestors[1]!.conditions[0]!.lastTransitionTime], ['applies to 2 routes', EARLIER]);
+});

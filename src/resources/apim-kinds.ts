@@ -1,0 +1,117 @@
+// API management kinds (isthmus.dev/v1alpha1): Consumer, Plan, AuthPolicy, RateLimitPolicy, API.
+// Each is validated against the schema of its CRD in deploy/crds/ (crd-schema.ts), the same one
+// a cluster enforces; the spec types below describe what that schema admits. Defaults the CRD
+// declares are applied by the translator (a file has no API server to apply them).
+import type { DeepReadonly } from './deep-readonly.js';
+import { defineKind, type KindDefinition } from './kind-definition.js';
+import type { ObjectMeta } from './object-meta.js';
+import { crdValidator } from './crd-schema.js';
+import { upstreamBodySchema } from './upstream-schema.js';
+
+export const APIM_GROUP = 'isthmus.dev';
+export const APIM_VERSION = 'isthmus.dev/v1alpha1';
+
+/** Gateway API LocalPolicyTargetReferenceWithSectionName. */
+export interface PolicyTargetRef {
+  readonly group: string;
+  readonly kind: string;
+  readonly name: string;
+  readonly sectionName?: string;
+}
+
+export interface SecretRef {
+  readonly name: string;
+}
+
+export type ConsumerSpec = DeepReadonly<{
+  displayName?: string;
+  groups?: string[];
+  plan?: string;
+  apiKeys?: { secretRef: SecretRef }[];
+  jwtSubjects?: string[];
+  basicAuth?: { secretRef: SecretRef };
+}>;
+
+export type LimitScope = 'local' | 'global';
+
+export type PlanSpec = DeepReadonly<{
+  rateLimits?: { requests: number; period: string; scope?: LimitScope }[];
+  quota?: { requestsPerDay?: number; requestsPerMonth?: number };
+  pricePerRequest?: string;
+}>;
+
+export type JwtAlgorithm = 'RS256' | 'RS384' | 'RS512' | 'PS256' | 'PS384' | 'PS512' | 'ES256' | 'ES384' | 'ES512' | 'EdDSA';
+
+export type AuthPolicySpec = DeepReadonly<{
+  targetRefs: PolicyTargetRef[];
+  methods: {
+    apiKey?: { header?: string; query?: string; cookie?: string };
+    jwt?: {
+      issuer: string;
+      audiences?: string[];
+      jwksUri?: string;
+      jwks?: { keys: Record<string, unknown>[] };
+      algorithms?: JwtAlgorithm[];
+      clockSkew?: string;
+      consumerClaim?: string;
+      fromHeader?: { name: string; prefix?: string };
+      fromQuery?: string;
+    };
+    basic?: Record<string, never>;
+  };
+  allowAnonymous?: boolean;
+  realm?: string;
+  forward?: { consumerHeader?: string; groupsHeader?: string; claims?: Record<string, string> };
+}>;
+
+export type LimitKeyKind = 'route' | 'consumer' | 'clientIP' | 'header' | 'claim';
+
+export type RateLimitPolicySpec = DeepReadonly<{
+  targetRefs: PolicyTargetRef[];
+  limits: { requests: number; period: string; by?: { kind: LimitKeyKind; name?: string }; scope?: LimitScope }[];
+  onStoreFailure?: 'open' | 'closed';
+}>;
+
+export type ApiStage = 'draft' | 'published' | 'deprecated' | 'retired';
+
+export type ApiSpec = DeepReadonly<{
+  displayName?: string;
+  deprecationPolicy?: string;
+  versions: { name: string; stage: ApiStage; deprecatedAt?: string; sunsetAt?: string; successor?: string; routes: PolicyTargetRef[] }[];
+}>;
+export type ApiVersion = ApiSpec['versions'][number];
+
+interface ApimObject<K extends string, S> {
+  readonly apiVersion: typeof APIM_VERSION;
+  readonly kind: K;
+  readonly metadata: ObjectMeta;
+  readonly spec: S;
+  readonly source: string;
+}
+
+export type Consumer = ApimObject<'Consumer', ConsumerSpec>;
+export type Plan = ApimObject<'Plan', PlanSpec>;
+export type AuthPolicy = ApimObject<'AuthPolicy', AuthPolicySpec>;
+export type RateLimitPolicy = ApimObject<'RateLimitPolicy', RateLimitPolicySpec>;
+export type Api = ApimObject<'API', ApiSpec>;
+export type ApimResource = Consumer | Plan | AuthPolicy | RateLimitPolicy | Api;
+
+function apimKind<K extends ApimResource['kind'], S>(kind: K): KindDefinition<ApimObject<K, S>> {
+  const crd = crdValidator(APIM_VERSION, kind);
+  return defineKind({
+    apiVersion: APIM_VERSION,
+    kind,
+    plural: crd.plural,
+    namespaced: crd.namespaced,
+    schema: upstreamBodySchema<S>(crd.validate),
+    build: (body, metadata, source): ApimObject<K, S> => ({ apiVersion: APIM_VERSION, kind, metadata, spec: body.spec, source }),
+  });
+}
+
+export const consumerKind = apimKind<'Consumer', ConsumerSpec>('Consumer');
+export const planKind = apimKind<'Plan', PlanSpec>('Plan');
+export const authPolicyKind = apimKind<'AuthPolicy', AuthPolicySpec>('AuthPolicy');
+export const rateLimitPolicyKind = apimKind<'RateLimitPolicy', RateLimitPolicySpec>('RateLimitPolicy');
+export const apiKind = apimKind<'API', ApiSpec>('API');
+
+export const apimKindDefinitions: readonly KindDefinition<ApimResource>[] = [consumerKind, planKind, authPolicyKind, rateLimitPolicyKind, apiKind];
