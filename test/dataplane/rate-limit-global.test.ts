@@ -2,7 +2,7 @@
 // connections) share one limit exactly; a Redis that hangs or dies costs no request more than the
 // command timeout, `open` falls back to local limits and `closed` answers 503, the outage is
 // counted per request and logged once; a restarted Redis is used again without any restart here.
-import { test } from 'node:test';
+import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import { Redis } from 'ioredis';
 import { ManualClock, systemClock } from '../../src/core/clock.js';
@@ -121,9 +121,10 @@ test('two replicas share a global limit exactly; Redis hangs, dies and comes bac
   });
 });
 
-test('global quota in Redis: the key names the UTC day and expires at its end; the next day starts over', async (t) => {
+/** A redis-server, a store on it, and a plain client to look at the keys; all stopped after the test. */
+async function redisBed(t: TestContext, keyPrefix?: string): Promise<{ store: RedisCounterStore; inspect: Redis }> {
   const server = await RedisServer.start();
-  const store = new RedisCounterStore({ url: server.url, keyPrefix: 'gw-test:', commandTimeoutMs: 1000, log: () => {} });
+  const store = new RedisCounterStore({ url: server.url, keyPrefix, commandTimeoutMs: 1000, log: () => {} });
   const inspect = new Redis(server.url);
   t.after(async () => {
     await store.close();
@@ -131,6 +132,11 @@ test('global quota in Redis: the key names the UTC day and expires at its end; t
     await server.stop();
   });
   await store.ready();
+  return { store, inspect };
+}
+
+test('global quota in Redis: the key names the UTC day and expires at its end; the next day starts over', async (t) => {
+  const { store, inspect } = await redisBed(t, 'gw-test:');
   // A day in the future, so Redis (on today's clock) keeps the key until its EXPIREAT.
   const clock = new ManualClock(Date.UTC(2099, 2, 31, 23, 59, 0), 0);
   const filter = compileQuotas(
@@ -153,15 +159,7 @@ test('global quota in Redis: the key names the UTC day and expires at its end; t
 });
 
 test('the Redis store reloads its scripts after SCRIPT FLUSH (EVALSHA falls back to EVAL)', async (t) => {
-  const server = await RedisServer.start();
-  const store = new RedisCounterStore({ url: server.url, commandTimeoutMs: 1000, log: () => {} });
-  const inspect = new Redis(server.url);
-  t.after(async () => {
-    await store.close();
-    inspect.disconnect();
-    await server.stop();
-  });
-  await store.ready();
+  const { store, inspect } = await redisBed(t);
   assert.equal((await store.takeRate('rl:x:route', { requests: 2, periodMs: 60_000 })).remaining, 1);
   await inspect.script('FLUSH');
   assert.equal((await store.takeRate('rl:x:route', { requests: 2, periodMs: 60_000 })).remaining, 0);

@@ -20,7 +20,7 @@ import { CONTINUE, type FilterOutcome, type FilterResponse, type RequestPhaseFil
 import type { RequestContext } from './request-context.js';
 import { consumerOf } from './request-identity.js';
 import { ceilSeconds, policyItem, sfString } from './ratelimit-fields.js';
-import { STORE_UNAVAILABLE, orFallback, settle, type CounterDeps } from './shared-counters.js';
+import { STORE_UNAVAILABLE, orFallback, settle, storeUnavailable, type CounterDeps } from './shared-counters.js';
 
 /** Proposed for src/ir/apim.ts: one quota of a QuotaPolicy or Plan. */
 export interface IrQuota {
@@ -91,7 +91,7 @@ export function compileQuotas(q: IrQuotas, deps: CounterDeps): { request: Reques
     let refused: QuotaState | undefined;
     let shown: QuotaState | undefined;
     for (const t of taken) {
-      if (t === STORE_UNAVAILABLE) return unavailable(ctx);
+      if (t === STORE_UNAVAILABLE) return storeUnavailable(ctx, 'quota_unavailable');
       if (!t.decision.allowed) {
         if (refused === undefined || t.resetSeconds > refused.resetSeconds) refused = t;
       } else if (shown === undefined || t.decision.remaining < shown.decision.remaining) shown = t;
@@ -164,16 +164,6 @@ function quotaExceeded(ctx: RequestContext, state: QuotaState): FilterResponse {
     details: 'quota_exceeded',
     headers: ['retry-after', String(seconds), 'ratelimit-policy', current.policyField, 'ratelimit', `${quota.item};r=0;t=${seconds}`],
     body: `{"status":429,"reason":"quota_exceeded","message":"The quota of the period is used up.","request_id":${JSON.stringify(ctx.requestId)},"quota":${quota.nameJson},"resetsAt":"${current.resetsAt}"}`,
-    contentType: 'application/json',
-  };
-}
-
-function unavailable(ctx: RequestContext): FilterResponse {
-  return {
-    kind: 'respond',
-    status: 503,
-    details: 'quota_unavailable',
-    body: `{"status":503,"reason":"quota_unavailable","message":"The shared quota store cannot answer and the policy fails closed.","request_id":${JSON.stringify(ctx.requestId)}}`,
     contentType: 'application/json',
   };
 }

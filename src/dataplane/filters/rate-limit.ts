@@ -19,7 +19,7 @@ import { CONTINUE, type FilterOutcome, type FilterResponse, type RequestPhaseFil
 import type { RequestContext } from './request-context.js';
 import { claimsOf, consumerOf } from './request-identity.js';
 import { ceilSeconds, policyItem, sfString } from './ratelimit-fields.js';
-import { STORE_UNAVAILABLE, orFallback, settle, type CounterDeps } from './shared-counters.js';
+import { STORE_UNAVAILABLE, orFallback, settle, storeUnavailable, type CounterDeps } from './shared-counters.js';
 
 /** The attribute the request phase leaves for the response phase: the most restrictive limit's state. */
 export const RATE_LIMIT_ATTRIBUTE = 'rateLimit';
@@ -68,7 +68,7 @@ export function compileRateLimits(rl: IrRateLimits, deps: RateLimitDeps): { requ
     let refused: RateLimitState | undefined;
     let shown: RateLimitState | undefined;
     for (const t of taken) {
-      if (t === STORE_UNAVAILABLE) return unavailable(ctx);
+      if (t === STORE_UNAVAILABLE) return storeUnavailable(ctx, 'rate_limit_unavailable');
       const d = t.decision;
       // The client must wait for the slowest refusing limit; it sees the closest-to-empty allowing one.
       if (!d.allowed) {
@@ -161,16 +161,6 @@ function tooManyRequests(ctx: RequestContext, state: RateLimitState): FilterResp
     // (no attribute), and an upgrade's refusal, which has no response phase, carries them too.
     headers: ['retry-after', String(seconds), 'ratelimit-policy', limit.policyField, 'ratelimit', `${limit.item};r=0;t=${seconds}`],
     body: `{"status":429,"reason":"rate_limited","message":"Too many requests: a rate limit of the route is exhausted.","request_id":${JSON.stringify(ctx.requestId)},"limit":${limit.nameJson},"retryAfterSeconds":${seconds}}`,
-    contentType: 'application/json',
-  };
-}
-
-function unavailable(ctx: RequestContext): FilterResponse {
-  return {
-    kind: 'respond',
-    status: 503,
-    details: 'rate_limit_unavailable',
-    body: `{"status":503,"reason":"rate_limit_unavailable","message":"The shared rate-limit store cannot answer and the policy fails closed.","request_id":${JSON.stringify(ctx.requestId)}}`,
     contentType: 'application/json',
   };
 }

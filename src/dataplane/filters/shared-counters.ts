@@ -5,6 +5,8 @@
 // outage once when it starts and once when it ends.
 import type { Clock } from '../../core/clock.js';
 import type { CounterStore } from '../../state/counter-store.js';
+import type { FilterResponse } from './filter-types.js';
+import type { RequestContext } from './request-context.js';
 
 export interface CounterDeps {
   readonly clock: Clock;
@@ -36,4 +38,15 @@ export function orFallback<T>(
 export function settle<T>(values: (T | Promise<T>)[]): T[] | Promise<T[]> {
   for (const v of values) if (v instanceof Promise) return Promise.all(values);
   return values as T[];
+}
+
+/** The 503 of a `closed` policy whose shared store failed, in the shape of every local reply. */
+export function storeUnavailable(ctx: RequestContext, reason: 'rate_limit_unavailable' | 'quota_unavailable'): FilterResponse {
+  return {
+    kind: 'respond',
+    status: 503,
+    details: reason,
+    body: `{"status":503,"reason":"${reason}","message":"The shared counter store cannot answer and the policy fails closed.","request_id":${JSON.stringify(ctx.requestId)}}`,
+    contentType: 'application/json',
+  };
 }
