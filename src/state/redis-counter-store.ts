@@ -7,8 +7,8 @@
 // Failing fast is the point: a rate limiter must not turn a slow or dead Redis into slow requests.
 // So no offline queue (a command while disconnected fails at once instead of waiting for the
 // reconnect), no retry of a command (a late duplicate would count twice), and a command timeout
-// (default 50 ms) that bounds every call; ioredis reconnects on its own, and the first command that
-// succeeds afterwards ends the outage. The outage is logged once when it starts and once when it
+// (`--redis-timeout`, default 100 ms) that bounds every call; ioredis reconnects on its own, and
+// the first command that succeeds afterwards ends the outage. The outage is logged once when it starts and once when it
 // ends, not per request (the caller counts failed requests).
 import { createHash } from 'node:crypto';
 import { Redis } from 'ioredis';
@@ -27,7 +27,8 @@ export interface RedisCounterStoreOptions {
 }
 
 export const DEFAULT_REDIS_KEY_PREFIX = 'isthmus:';
-export const DEFAULT_REDIS_COMMAND_TIMEOUT_MS = 50;
+/** The CLI's `--redis-timeout` default too. */
+export const DEFAULT_REDIS_COMMAND_TIMEOUT_MS = 100;
 
 /** GCRA of counter-store.ts, in ms, with now from Redis. KEYS[1] bucket; ARGV period ms, requests. */
 const GCRA_SCRIPT = `

@@ -3,10 +3,7 @@
 // their owner, so they are narrowed here rather than trusted.
 import type { IrConsumer } from '../../ir/apim.js';
 import type { RequestContext } from './request-context.js';
-
-/** Attribute keys the authentication filter sets. */
-export const CONSUMER_ATTRIBUTE = 'consumer';
-export const CLAIMS_ATTRIBUTE = 'claims';
+import { CLAIMS_ATTRIBUTE, CONSUMER_ATTRIBUTE } from './auth/compile-authn.js';
 
 /** The authenticated consumer, or undefined for an anonymous request. */
 export function consumerOf(ctx: RequestContext): IrConsumer | undefined {
