@@ -16,6 +16,7 @@ import { channels, type ConfigApplyMessage } from '../core/channels.js';
 import { formatDiagnostic, hasErrors, type Diagnostic } from '../core/diagnostic.js';
 import type { ObjectStatus } from '../core/object-status.js';
 import { configView } from './config-view.js';
+import { createFilterState, type FilterState } from './filter-state.js';
 import { systemClock, type Clock } from '../core/clock.js';
 import { systemRandom, type Random } from '../core/random.js';
 import { describeAdminListenFailure, describeFirstBindFailure, describeHealthListenFailure, runBindFlags, type BindFlags } from './startup-errors.js';
@@ -54,6 +55,7 @@ export class Gateway {
   /** Resources from folders (no `source` given): Pods are declarations that may have nothing running. */
   private readonly fileMode: boolean;
   private readonly metrics: Metrics;
+  private readonly filterState: FilterState;
   private readonly accessLog: AccessLog;
   private readonly admin: AdminServer;
   /** `--health-port`: probes and metrics on the traffic address; the admin API stays on loopback. */
@@ -83,14 +85,23 @@ export class Gateway {
     this.holdBackOnSourceErrors = deps.holdBackOnSourceErrors ?? true;
     this.onStatuses = deps.onStatuses;
     this.bindFlags = deps.bindFlags ?? runBindFlags(options);
+    this.metrics = createMetrics();
+    this.filterState = createFilterState({
+      clock: this.clock,
+      random: deps.random ?? systemRandom,
+      redisUrl: options.redisUrl,
+      redisTimeoutMs: options.redisTimeoutMs,
+      registry: this.metrics.registry,
+      log: this.log,
+    });
     this.dataPlane = new DataPlane({
       trustedProxies: options.trustedProxies,
       transport: new UndiciTransport(),
       clock: this.clock,
       random: deps.random ?? systemRandom,
       limits: options.limits,
+      filters: this.filterState.deps,
     });
-    this.metrics = createMetrics();
     this.accessLog = createAccessLog(options.accessLog);
     this.admin = new AdminServer(
       {
@@ -161,6 +172,7 @@ export class Gateway {
     const cut = await this.dataPlane.drain(graceMs);
     await this.admin.close();
     await this.health?.close();
+    await this.filterState.close();
     this.metrics.close();
     await this.accessLog.close();
     return cut;

@@ -7,6 +7,7 @@ import type { IrCertificate, IrClientValidation, IrSnapshot, IrVirtualHost } fro
 import type { Diagnostic } from '../core/diagnostic.js';
 import type { Clock } from '../core/clock.js';
 import type { Random } from '../core/random.js';
+import { localFilterDeps, type FilterDeps } from './filters/filter-deps.js';
 import { compileCluster, type ClusterRuntime } from './upstream/cluster-runtime.js';
 import type { EndpointRegistry } from './upstream/endpoint-registry.js';
 import type { ActiveHealthChecker } from './upstream/health/active-health.js';
@@ -58,6 +59,8 @@ export interface CompileDeps {
   readonly clock: Clock;
   readonly random: Random;
   readonly routeDefaults: RouteDefaults;
+  /** Filters' long-lived state (JWKS, counters); default in-process only. */
+  readonly filters?: FilterDeps;
 }
 
 export function compileRuntime(ir: IrSnapshot, deps: CompileDeps): { runtime: RuntimeConfig; diagnostics: Diagnostic[] } {
@@ -66,6 +69,7 @@ export function compileRuntime(ir: IrSnapshot, deps: CompileDeps): { runtime: Ru
   const certificates = new Map(ir.certificates.map((c) => [c.name, c]));
   for (const cluster of ir.clusters) clusters.set(cluster.name, compileCluster(cluster, { ...deps, certificates }, diagnostics));
   const shared = new SharedBackends(clusters);
+  const filterDeps = deps.filters ?? localFilterDeps(deps.clock, deps.random);
 
   // The Ingress translator hands the http and https listeners the same virtual host objects:
   // compile each once.
@@ -76,7 +80,7 @@ export function compileRuntime(ir: IrSnapshot, deps: CompileDeps): { runtime: Ru
     const routes: CompiledRoute[] = [];
     for (const route of vhost.routes) {
       try {
-        routes.push(compileRoute(route, clusters, deps.routeDefaults, deps.random, shared));
+        routes.push(compileRoute(route, clusters, deps.routeDefaults, filterDeps, shared));
       } catch (err) {
         diagnostics.push({
           severity: 'error',

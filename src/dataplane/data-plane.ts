@@ -7,6 +7,7 @@ import type { Clock } from '../core/clock.js';
 import type { Random } from '../core/random.js';
 import { systemTimers, type Timers } from '../core/timers.js';
 import { compileRuntime, type CompiledBind, type RuntimeConfig } from './compile.js';
+import { localFilterDeps, type FilterDeps } from './filters/filter-deps.js';
 import { EndpointRegistry } from './upstream/endpoint-registry.js';
 import { ActiveHealthChecker } from './upstream/health/active-health.js';
 import { poolKeyOf, type UpstreamTransport } from './upstream/transport.js';
@@ -30,6 +31,8 @@ export interface DataPlaneOptions {
   readonly routeDefaults?: Partial<RouteDefaults>;
   /** Per-try deadlines and retry backoffs; the real timers unless a test fires them. */
   readonly timers?: Timers;
+  /** API-management state kept across reloads (JWKS caches, rate-limit counters, Redis); default in-process. */
+  readonly filters?: FilterDeps;
 }
 
 export interface ApplyResult {
@@ -83,6 +86,7 @@ export const DEFAULT_ROUTE: RouteDefaults = {
 export class DataPlane {
   readonly registry = new EndpointRegistry();
   readonly activeHealth: ActiveHealthChecker;
+  private readonly filterDeps: FilterDeps;
   private readonly listeners = new Map<string, Listener>();
   private readonly contexts = new SecureContextCache();
   private readonly deps: RequestDeps;
@@ -97,6 +101,8 @@ export class DataPlane {
     this.limits = { ...DEFAULT_LIMITS, ...options.limits };
     this.connections = new ClientConnectionLimit(this.limits.maxConnectionsPerClient);
     this.routeDefaults = { ...DEFAULT_ROUTE, ...options.routeDefaults };
+    // Created once: counters and cached keys must outlive every configuration.
+    this.filterDeps = options.filters ?? localFilterDeps(options.clock, options.random);
     this.activeHealth = new ActiveHealthChecker(options.transport, options.timers ?? systemTimers);
     this.deps = {
       transport: options.transport,
@@ -126,6 +132,7 @@ export class DataPlane {
       clock: this.options.clock,
       random: this.options.random,
       routeDefaults: this.routeDefaults,
+      filters: this.filterDeps,
     });
     // One socket per bind. The key holds the protocol too: a bind that changes protocol is a new
     // socket (net.Server vs tls.Server) on the same address:port.

@@ -85,6 +85,27 @@ export interface IrRateLimits {
   readonly onStoreFailure: 'open' | 'closed';
 }
 
+/**
+ * A Plan's quota: requests per consumer per UTC calendar day or month, counted in fixed periods
+ * (what invoices and dashboards call "this month"), unlike the smooth GCRA of a rate limit.
+ */
+export interface IrQuota {
+  /** `plan/default/gold/day`: names the counter and the RateLimit-Policy entry. */
+  readonly name: string;
+  /** Only consumers on this plan are counted. */
+  readonly plan?: string;
+  readonly requests: number;
+  readonly period: 'day' | 'month';
+  readonly scope: 'global' | 'local';
+}
+
+export interface IrQuotas {
+  readonly policy: string;
+  readonly quotas: readonly IrQuota[];
+  /** When the shared store cannot answer: `open` counts in this process, `closed` answers 503. */
+  readonly onStoreFailure: 'open' | 'closed';
+}
+
 /** Where an API version stands; set by the API resource on the routes of that version. */
 export interface IrApiLifecycle {
   /** `api/default/orders/v1` */

@@ -4,7 +4,7 @@
 // route, cluster, endpoint. Every name records its origin (`ingress/default/shop/rule/0/path/1`).
 
 import type { ObjectRef } from '../core/object-ref.js';
-import type { IrApiLifecycle, IrAuthn, IrRateLimits } from './apim.js';
+import type { IrApiLifecycle, IrAuthn, IrQuotas, IrRateLimits } from './apim.js';
 
 export interface IrSnapshot {
   /** Monotonic configuration generation, from the resource snapshot. */
@@ -325,6 +325,7 @@ export type IrFilter =
   // and API versions. At most one of each kind on a route: precedence is settled at translate time.
   | { readonly kind: 'authn'; readonly authn: IrAuthn }
   | { readonly kind: 'rate-limit'; readonly rateLimits: IrRateLimits }
+  | { readonly kind: 'quota'; readonly quotas: IrQuotas }
   | { readonly kind: 'api-lifecycle'; readonly lifecycle: IrApiLifecycle };
 
 /**

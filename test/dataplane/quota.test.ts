@@ -4,7 +4,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { ManualClock } from '../../src/core/clock.js';
-import { compileQuotas, type IrQuota } from '../../src/dataplane/filters/quota.js';
+import { compileQuotas } from '../../src/dataplane/filters/quota.js';
+import type { IrQuota } from '../../src/ir/apim.js';
 import type { FilterOutcome } from '../../src/dataplane/filters/filter-types.js';
 import type { RequestContext } from '../../src/dataplane/filters/request-context.js';
 import { MemoryCounterStore } from '../../src/state/memory-counter-store.js';

@@ -6,13 +6,17 @@ import { compileHeaderModifier } from './header-modifier.js';
 import { compileUrlRewrite } from './url-rewrite.js';
 import { compileCors } from './cors.js';
 import { compileFault } from './fault.js';
-import { systemRandom, type Random } from '../../core/random.js';
 import { inFilterOrder } from './filter-order.js';
+import { compileApiLifecycle } from './api-lifecycle.js';
+import { compileAuthn } from './auth/compile-authn.js';
+import { compileRateLimits } from './rate-limit.js';
+import { compileQuotas } from './quota.js';
+import type { FilterDeps } from './filter-deps.js';
 import { EMPTY_CHAIN, type BackendRequestFilter, type FilterChain, type RequestPhaseFilter, type ResponseHeadersFilter } from './filter-types.js';
 
 export type { FilterChain } from './filter-types.js';
 
-export function compileFilterChain(filters: readonly IrFilter[] | undefined, random: Random = systemRandom): FilterChain {
+export function compileFilterChain(filters: readonly IrFilter[] | undefined, deps: FilterDeps): FilterChain {
   if (filters === undefined || filters.length === 0) return EMPTY_CHAIN;
   const request: RequestPhaseFilter[] = [];
   const backendRequest: BackendRequestFilter[] = [];
@@ -33,7 +37,7 @@ export function compileFilterChain(filters: readonly IrFilter[] | undefined, ran
         break;
       }
       case 'fault':
-        request.push(compileFault(f.fault, random));
+        request.push(compileFault(f.fault, deps.random));
         break;
       case 'cors': {
         const cors = compileCors(f.cors);
@@ -41,13 +45,30 @@ export function compileFilterChain(filters: readonly IrFilter[] | undefined, ran
         responseHeaders.push(...cors.responseHeaders);
         break;
       }
-      // API management filters are not compiled yet: the IR carries them (src/translate/apim/),
-      // and their filter modules replace these cases when they are wired in. Until then a route
-      // with them is served without them.
-      case 'api-lifecycle':
-      case 'authn':
-      case 'rate-limit':
+      case 'api-lifecycle': {
+        const lifecycle = compileApiLifecycle(f.lifecycle);
+        request.push(...lifecycle.request);
+        responseHeaders.push(...lifecycle.responseHeaders);
         break;
+      }
+      case 'authn': {
+        const authn = compileAuthn(f.authn, deps);
+        request.push(authn.request);
+        backendRequest.push(authn.backendRequest);
+        break;
+      }
+      case 'rate-limit': {
+        const limits = compileRateLimits(f.rateLimits, deps.counters);
+        request.push(limits.request);
+        responseHeaders.push(limits.responseHeaders);
+        break;
+      }
+      case 'quota': {
+        const quotas = compileQuotas(f.quotas, deps.counters);
+        request.push(quotas.request);
+        responseHeaders.push(quotas.responseHeaders);
+        break;
+      }
       default:
         assertNever(f, 'filter');
     }

@@ -10,6 +10,8 @@ export const FILTER_ORDER: readonly { readonly kind: IrFilter['kind']; readonly 
   // Before rate limiting: limits keyed by consumer or claim need the identity authentication establishes.
   { kind: 'authn', why: 'authenticates (API key, JWT, Basic) and names the consumer; 401 without valid credentials' },
   { kind: 'rate-limit', why: 'counts requests per route, consumer, client or header once the consumer is known; 429 over a limit' },
+  // After the rate limit: a request refused for its rate must not spend a unit of the period's quota.
+  { kind: 'quota', why: "counts a consumer's requests per UTC day or month against its Plan; 429 naming the quota and its reset" },
   // After CORS (a preflight is not a request to fault) and before anything that edits the request, as Istio orders Envoy's filters.
   { kind: 'fault', why: 'delays or aborts a share of requests before they are forwarded' },
   // Header edits before the rewrite, so a rewrite of Host is not undone by a header `set: host`.

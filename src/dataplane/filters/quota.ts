@@ -3,9 +3,6 @@
 // and invoices count "this month" (src/state/quota-period.ts). Anonymous requests are counted by
 // client address; a quota with a plan counts only consumers on that plan.
 //
-// The contract (src/ir/apim.ts) has no quota yet; IrQuota below is the proposed IR shape, defined
-// here until the translator produces it.
-//
 // Fields: a quota is a quota policy in the sense of draft-ietf-httpapi-ratelimit-headers-11, so it
 // is announced with the same two fields as the rate limits (ratelimit-fields.ts), one field line of
 // its own: `RateLimit-Policy: "<quota>";q=<requests>;w=<seconds in the period>` and
@@ -13,7 +10,7 @@
 // beats an X-Quota-* pair that no client library reads (RFC 6648 retired the X- convention), and
 // the draft's own examples include a daily policy (`w=86400`). For a month `w` is that month's
 // length, so it changes at month boundaries, which the draft's SHOULD-stay-consistent allows.
-import type { IrConsumer } from '../../ir/apim.js';
+import type { IrConsumer, IrQuota, IrQuotas } from '../../ir/apim.js';
 import type { CounterStore, QuotaDecision, QuotaPeriod } from '../../state/counter-store.js';
 import { quotaPeriodAt } from '../../state/quota-period.js';
 import { CONTINUE, type FilterOutcome, type FilterResponse, type RequestPhaseFilter, type ResponseHeadersFilter } from './filter-types.js';
@@ -21,26 +18,6 @@ import type { RequestContext } from './request-context.js';
 import { consumerOf } from './request-identity.js';
 import { ceilSeconds, policyItem, sfString } from './ratelimit-fields.js';
 import { STORE_UNAVAILABLE, orFallback, settle, storeUnavailable, type CounterDeps } from './shared-counters.js';
-
-/** Proposed for src/ir/apim.ts: one quota of a QuotaPolicy or Plan. */
-export interface IrQuota {
-  /** `plan/default/gold/quota/0`: names the counter and the RateLimit-Policy entry. */
-  readonly name: string;
-  /** Only consumers on this plan are counted. */
-  readonly plan?: string;
-  readonly requests: number;
-  /** UTC calendar periods. */
-  readonly period: 'day' | 'month';
-  readonly scope: 'global' | 'local';
-}
-
-/** Proposed for src/ir/apim.ts, as IrRateLimits. */
-export interface IrQuotas {
-  readonly policy: string;
-  readonly quotas: readonly IrQuota[];
-  /** When the shared store cannot answer: `open` counts in this process, `closed` answers 503. */
-  readonly onStoreFailure: 'open' | 'closed';
-}
 
 export const QUOTA_ATTRIBUTE = 'quota';
 

@@ -7,6 +7,7 @@ import { assertNever } from '../../core/assert-never.js';
 import type { ClusterRuntime } from '../upstream/cluster-runtime.js';
 import { compileRouteMatch, type CompiledMatch } from './route-match.js';
 import { compileFilterChain, type FilterChain } from '../filters/compile-filters.js';
+import type { FilterDeps } from '../filters/filter-deps.js';
 import { EMPTY_CHAIN } from '../filters/filter-types.js';
 
 export interface CompiledBackend {
@@ -88,9 +89,10 @@ export function compileRoute(
   route: IrRoute,
   clusters: ReadonlyMap<string, ClusterRuntime>,
   defaults: RouteDefaults,
-  random: Random,
+  filterDeps: FilterDeps,
   shared: SharedBackends = new SharedBackends(clusters),
 ): CompiledRoute {
+  const random = filterDeps.random;
   const mirrors =
     route.mirrors === undefined || route.mirrors.length === 0
       ? NO_MIRRORS
@@ -103,8 +105,8 @@ export function compileRoute(
   return {
     name: route.name,
     match: compileRouteMatch(route.match),
-    action: compileAction(route, clusters, random, shared),
-    filters: compileFilterChain(route.filters, random),
+    action: compileAction(route, clusters, filterDeps, shared),
+    filters: compileFilterChain(route.filters, filterDeps),
     requestTimeoutMs: route.timeouts?.requestMs ?? 0,
     headersTimeoutMs: route.timeouts?.backendRequestMs ?? route.timeouts?.requestMs ?? defaults.headersTimeoutMs,
     idleTimeoutMs: route.timeouts?.idleMs ?? defaults.idleTimeoutMs,
@@ -114,7 +116,8 @@ export function compileRoute(
   };
 }
 
-function compileAction(route: IrRoute, clusters: ReadonlyMap<string, ClusterRuntime>, random: Random, shared: SharedBackends): CompiledAction {
+function compileAction(route: IrRoute, clusters: ReadonlyMap<string, ClusterRuntime>, filterDeps: FilterDeps, shared: SharedBackends): CompiledAction {
+  const random = filterDeps.random;
   const action = route.action;
   switch (action.kind) {
     case 'forward': {
@@ -129,7 +132,7 @@ function compileAction(route: IrRoute, clusters: ReadonlyMap<string, ClusterRunt
         backends.push({
           cluster: clusters.get(b.cluster),
           clusterName: b.cluster,
-          filters: compileFilterChain(b.filters, random),
+          filters: compileFilterChain(b.filters, filterDeps),
         });
         weights.push(b.weight);
       }

@@ -1,18 +1,15 @@
 // A Plan's limits, as IrRateLimits entries counted per Consumer and only for Consumers on that
 // Plan (`plan` set). They apply on routes an AuthPolicy protects, for the Plans of the Consumers
 // that policy knows: authentication names the Consumer, then its Plan's counters count it.
-// Quotas are fixed windows in the shared store: a day is 24 h, a month 30 days (not calendar
-// months; the counter starts when its window does). Pure.
+// A Plan's quota becomes IrQuota entries: UTC calendar days and months in the shared store, so the
+// 429 can say when the quota resets and the count matches an invoice's month. Pure.
 import type { Diagnostic } from '../../core/diagnostic.js';
-import type { IrAuthn, IrRateLimit } from '../../ir/apim.js';
+import type { IrAuthn, IrQuota, IrRateLimit } from '../../ir/apim.js';
 import { refOf, type Plan } from '../../resources/resource.js';
 import { parsePeriodMs } from './period.js';
 
-export const DAY_MS = 86_400_000;
-export const MONTH_MS = 30 * DAY_MS;
-
-/** The limits of one Plan (`ns/name`). Problems are reported once per Plan by the caller's memo. */
-export function planLimits(planKey: string, plan: Plan, diagnostics: Diagnostic[]): IrRateLimit[] {
+/** The rate limits and quotas of one Plan (`ns/name`). Problems are reported once per Plan by the caller's memo. */
+export function planLimits(planKey: string, plan: Plan, diagnostics: Diagnostic[]): { readonly limits: IrRateLimit[]; readonly quotas: IrQuota[] } {
   const base = `plan/${planKey}`;
   const limits: IrRateLimit[] = [];
   (plan.spec.rateLimits ?? []).forEach((l, i) => {
@@ -24,9 +21,10 @@ export function planLimits(planKey: string, plan: Plan, diagnostics: Diagnostic[
     limits.push({ name: `${base}/${i}`, requests: l.requests, periodMs, key: { kind: 'consumer' }, scope: l.scope ?? 'global', plan: planKey });
   });
   const quota = plan.spec.quota;
-  if (quota?.requestsPerDay !== undefined) limits.push({ name: `${base}/day`, requests: quota.requestsPerDay, periodMs: DAY_MS, key: { kind: 'consumer' }, scope: 'global', plan: planKey });
-  if (quota?.requestsPerMonth !== undefined) limits.push({ name: `${base}/month`, requests: quota.requestsPerMonth, periodMs: MONTH_MS, key: { kind: 'consumer' }, scope: 'global', plan: planKey });
-  return limits;
+  const quotas: IrQuota[] = [];
+  if (quota?.requestsPerDay !== undefined) quotas.push({ name: `${base}/day`, requests: quota.requestsPerDay, period: 'day', scope: 'global', plan: planKey });
+  if (quota?.requestsPerMonth !== undefined) quotas.push({ name: `${base}/month`, requests: quota.requestsPerMonth, period: 'month', scope: 'global', plan: planKey });
+  return { limits, quotas };
 }
 
 /** The Plans (`ns/name`, sorted) of the Consumers an IrAuthn can identify. */

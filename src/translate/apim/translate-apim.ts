@@ -6,7 +6,7 @@
 // objects). Pure: no I/O, no clock.
 import type { Diagnostic } from '../../core/diagnostic.js';
 import type { ApimPolicyObjectStatus, ParentReference } from '../../core/object-status.js';
-import type { IrAuthn, IrRateLimit, IrRateLimits } from '../../ir/apim.js';
+import type { IrAuthn, IrQuota, IrRateLimit, IrRateLimits } from '../../ir/apim.js';
 import type { IrFilter, IrListener, IrRoute } from '../../ir/types.js';
 import { refOf, type Api, type AuthPolicy, type RateLimitPolicy } from '../../resources/resource.js';
 import type { PolicyTargetRef } from '../../resources/apim-kinds.js';
@@ -127,16 +127,16 @@ export function translateApiManagement(index: ResourceIndex, listeners: readonly
     treatments.set(a.key, evaluation.treatment);
   }
 
-  const planMemo = new Map<string, readonly IrRateLimit[]>();
-  const limitsOfPlan = (key: string): readonly IrRateLimit[] => {
-    let limits = planMemo.get(key);
-    if (limits === undefined) {
+  const planMemo = new Map<string, { readonly limits: readonly IrRateLimit[]; readonly quotas: readonly IrQuota[] }>();
+  const ofPlan = (key: string): { readonly limits: readonly IrRateLimit[]; readonly quotas: readonly IrQuota[] } => {
+    let entry = planMemo.get(key);
+    if (entry === undefined) {
       const [ns, name] = key.split('/') as [string, string];
       const plan = consumers.plan(`${ns}/${name}`);
-      limits = plan === undefined ? [] : planLimits(key, plan, diagnostics);
-      planMemo.set(key, limits);
+      entry = plan === undefined ? { limits: [], quotas: [] } : planLimits(key, plan, diagnostics);
+      planMemo.set(key, entry);
     }
-    return limits;
+    return entry;
   };
 
   // Conflicts, aggregated per (loser, winner, targetRef) into one diagnostic each.
@@ -171,7 +171,9 @@ export function translateApiManagement(index: ResourceIndex, listeners: readonly
     if (treatment !== undefined) added.push({ kind: 'api-lifecycle', lifecycle: treatment.lifecycle });
     if (authn !== undefined) added.push({ kind: 'authn', authn });
     // Plans count on routes an AuthPolicy protects: it names the Consumer, then its Plan.
-    const planned = auth === undefined ? [] : plansOf(auth.item).flatMap(limitsOfPlan);
+    const plans = auth === undefined ? [] : plansOf(auth.item);
+    const planned = plans.flatMap((p) => ofPlan(p).limits);
+    const quotas = plans.flatMap((p) => ofPlan(p).quotas);
     const own = limits?.item;
     if (own !== undefined || planned.length > 0) {
       const rateLimits: IrRateLimits = {
@@ -181,6 +183,7 @@ export function translateApiManagement(index: ResourceIndex, listeners: readonly
       };
       if (rateLimits.limits.length > 0) added.push({ kind: 'rate-limit', rateLimits });
     }
+    if (quotas.length > 0) added.push({ kind: 'quota', quotas: { policy: auth!.item.policy, quotas, onStoreFailure: own?.onStoreFailure ?? 'open' } });
     return added.length === 0 ? route : { ...route, filters: [...route.filters, ...added] };
   };
 

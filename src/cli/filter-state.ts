@@ -1,0 +1,44 @@
+// The long-lived state of API-management filters for one gateway process: the JWKS cache, the
+// in-process counters, and with `--redis-url` the shared Redis counters every replica uses. Built
+// once at start, handed to the data plane, closed at shutdown. Redis failures are counted in
+// `isthmus_shared_store_failures_total`; the store itself logs when an outage starts and ends.
+import { Counter, type Registry } from 'prom-client';
+import type { Clock } from '../core/clock.js';
+import type { Random } from '../core/random.js';
+import { JwksCache } from '../dataplane/filters/auth/jwks-cache.js';
+import type { FilterDeps } from '../dataplane/filters/filter-deps.js';
+import { MemoryCounterStore } from '../state/memory-counter-store.js';
+import { RedisCounterStore } from '../state/redis-counter-store.js';
+
+export interface FilterState {
+  readonly deps: FilterDeps;
+  close(): Promise<void>;
+}
+
+export function createFilterState(options: {
+  readonly clock: Clock;
+  readonly random: Random;
+  readonly redisUrl: string | undefined;
+  readonly redisTimeoutMs: number;
+  readonly registry: Registry;
+  readonly log: (line: string) => void;
+}): FilterState {
+  const failures = new Counter({
+    name: 'isthmus_shared_store_failures_total',
+    help: 'Requests whose rate-limit or quota counter could not be read from the shared store (Redis); the policy then failed open or closed',
+    registers: [options.registry],
+  });
+  const global = options.redisUrl === undefined ? undefined : new RedisCounterStore({ url: options.redisUrl, commandTimeoutMs: options.redisTimeoutMs, log: options.log });
+  const deps: FilterDeps = {
+    random: options.random,
+    clock: options.clock,
+    jwks: new JwksCache({ clock: options.clock }),
+    counters: { clock: options.clock, local: new MemoryCounterStore(options.clock), global, onStoreFailure: () => failures.inc() },
+  };
+  return {
+    deps,
+    async close() {
+      await global?.close();
+    },
+  };
+}

@@ -1,0 +1,20 @@
+// What compiled filters use beyond their IR: randomness and time, and the state that outlives a
+// configuration (JWKS caches, rate-limit and quota counters). The composition root creates the
+// long-lived parts once per process, so a reload keeps every counter and cached key.
+import { systemClock, type Clock } from '../../core/clock.js';
+import { systemRandom, type Random } from '../../core/random.js';
+import { MemoryCounterStore } from '../../state/memory-counter-store.js';
+import { JwksCache } from './auth/jwks-cache.js';
+import type { CounterDeps } from './shared-counters.js';
+
+export interface FilterDeps {
+  readonly random: Random;
+  readonly clock: Clock;
+  readonly jwks: JwksCache;
+  readonly counters: CounterDeps;
+}
+
+/** In-process state only: what tests and a gateway without `--redis-url` use. */
+export function localFilterDeps(clock: Clock = systemClock, random: Random = systemRandom): FilterDeps {
+  return { random, clock, jwks: new JwksCache({ clock }), counters: { clock, local: new MemoryCounterStore(clock), global: undefined } };
+}
