@@ -112,10 +112,12 @@ spec:
   const { ir, diagnostics } = run(yaml);
   const rl = rateLimitsOf(route(ir, 'public', CART_ROUTE))!;
   assert.equal(rl.policy, 'authpolicy/default/all');
-  assert.deepEqual(rl.limits, [
-    { name: 'plan/default/gold/0', requests: 5, periodMs: 1000, key: { kind: 'consumer' }, scope: 'global', plan: 'default/gold' },
-    { name: 'plan/default/gold/day', requests: 1000, periodMs: 86_400_000, key: { kind: 'consumer' }, scope: 'global', plan: 'default/gold' },
-  ]);
+  assert.deepEqual(rl.limits, [{ name: 'plan/default/gold/0', requests: 5, periodMs: 1000, key: { kind: 'consumer' }, scope: 'global', plan: 'default/gold' }]);
+  // The quota is a calendar quota of its own filter, after the rate limit.
+  const filters = route(ir, 'public', CART_ROUTE)!.filters;
+  const quota = filters.find((f) => f.kind === 'quota');
+  assert.deepEqual(quota, { kind: 'quota', quotas: { policy: 'authpolicy/default/all', quotas: [{ name: 'plan/default/gold/day', requests: 1000, period: 'day', scope: 'global', plan: 'default/gold' }], onStoreFailure: 'open' } });
+  assert.ok(filters.findIndex((f) => f.kind === 'rate-limit') < filters.indexOf(quota!));
   assert.deepEqual(diagnostics.map((d) => [d.code, d.object?.name, d.path]), [['ERR_CONSUMER_PLAN_NOT_FOUND', 'b', 'spec.plan']]);
   // Without an AuthPolicy, nobody is identified, so no Plan counts.
   assert.equal(rateLimitsOf(route(run(yaml.replace(POLICY, '')).ir, 'public', CART_ROUTE)), undefined);
