@@ -5,10 +5,20 @@
 import { Counter, type Registry } from 'prom-client';
 import type { Clock } from '../core/clock.js';
 import type { Random } from '../core/random.js';
+import type { IrSnapshot } from '../ir/types.js';
 import { JwksCache } from '../dataplane/filters/auth/jwks-cache.js';
 import type { FilterDeps } from '../dataplane/filters/filter-deps.js';
 import { MemoryCounterStore } from '../state/memory-counter-store.js';
 import { RedisCounterStore } from '../state/redis-counter-store.js';
+
+/** Whether any route counts a `scope: global` limit or quota: without Redis those count per replica. */
+export function hasGlobalCounters(ir: IrSnapshot): boolean {
+  return ir.listeners.some((l) =>
+    l.virtualHosts.some((vh) =>
+      vh.routes.some((r) => r.filters.some((f) => (f.kind === 'rate-limit' && f.rateLimits.limits.some((x) => x.scope === 'global')) || (f.kind === 'quota' && f.quotas.quotas.some((q) => q.scope === 'global')))),
+    ),
+  );
+}
 
 export interface FilterState {
   readonly deps: FilterDeps;

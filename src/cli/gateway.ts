@@ -16,7 +16,7 @@ import { channels, type ConfigApplyMessage } from '../core/channels.js';
 import { formatDiagnostic, hasErrors, type Diagnostic } from '../core/diagnostic.js';
 import type { ObjectStatus } from '../core/object-status.js';
 import { configView } from './config-view.js';
-import { createFilterState, type FilterState } from './filter-state.js';
+import { createFilterState, hasGlobalCounters, type FilterState } from './filter-state.js';
 import { systemClock, type Clock } from '../core/clock.js';
 import { systemRandom, type Random } from '../core/random.js';
 import { describeAdminListenFailure, describeFirstBindFailure, describeHealthListenFailure, runBindFlags, type BindFlags } from './startup-errors.js';
@@ -56,6 +56,7 @@ export class Gateway {
   private readonly fileMode: boolean;
   private readonly metrics: Metrics;
   private readonly filterState: FilterState;
+  private warnedLocalCounters = false;
   private readonly accessLog: AccessLog;
   private readonly admin: AdminServer;
   /** `--health-port`: probes and metrics on the traffic address; the admin API stays on loopback. */
@@ -218,6 +219,10 @@ export class Gateway {
     this.lastDiagnostics = diagnostics;
     this.lastStatuses = withApplyFailures(result.statuses, outcome.diagnostics);
     this.onStatuses?.(this.lastStatuses);
+    if (this.options.redisUrl === undefined && !this.warnedLocalCounters && hasGlobalCounters(result.ir)) {
+      this.warnedLocalCounters = true;
+      this.log('isthmus: warning: rate limits or quotas with scope global count per replica: no --redis-url (or ISTHMUS_REDIS_URL) is set');
+    }
     this.ready = true;
     const durationMs = performance.now() - started;
     const errors = diagnostics.filter((d) => d.severity === 'error').length;

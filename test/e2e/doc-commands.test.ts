@@ -203,6 +203,11 @@ async function checkCommand(t: Cleanup, command: DocCommand): Promise<string | u
         const stopped = await cli.stop();
         return stopped.code === 0 ? undefined : `exit ${stopped.code ?? stopped.signal} after SIGTERM:\n${cli.stderr()}`;
       }
+      case 'keys': {
+        // Prints a Secret on stdout (and the key on stderr): it must exit 0 with a Secret.
+        const result = await runCli(args, 15_000, { cwd: ROOT });
+        return exitsZero(result) ?? (/^kind: Secret$/m.test(result.stdout) ? undefined : `no Secret on stdout:\n${result.stdout}`);
+      }
       default:
         return `no such command: isthmus ${sub}`;
     }
