@@ -1,23 +1,29 @@
 // `npm run bench`: Isthmus against nginx and a bare Node proxy on this machine (main table),
 // Isthmus on 10,000 Ingress paths against 10 (scale), a CPU profile of Isthmus (profile), and the
 // Gateway API path: an HTTPRoute against the bare proxy and with filters against without (gwapi),
-// 10,000 HTTPRoute rules against 10 (gwapi-scale).
+// 10,000 HTTPRoute rules against 10 (gwapi-scale), Istio (istio), and API management: an HTTPRoute
+// with an API key + a global rate limit in Redis, and with a JWT, against the bare route (apim).
 // Writes BENCHMARKS.md and bench/results/bench-<time>.json. `--help` lists the flags.
-import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { parseArgs } from 'node:util';
-import { GATEWAY_FILTERS, writeGatewayScaleConfig, writeGatewaySimpleConfig, writeIstioSimpleConfig, writeScaleConfig, writeSidecarConfig, writeSimpleConfig } from './lib/config-gen.mjs';
-import { describeExit, freePorts, groupCpuSeconds, installCleanup, pinningAvailable, rssMiB, stopProcess } from './lib/processes.mjs';
-import { gwapiTable, gwapiVerdicts, istioTable, istioVerdicts, machineInfo, mainTable, mainVerdict, renderMarkdown, scaleTable, scaleVerdicts } from './lib/report.mjs';
+import { APIM, GATEWAY_FILTERS, writeApimConfig, writeGatewayScaleConfig, writeGatewaySimpleConfig, writeIstioSimpleConfig, writeScaleConfig, writeSidecarConfig, writeSimpleConfig } from './lib/config-gen.mjs';
+import { describeExit, freePorts, groupCpuSeconds, httpGet, installCleanup, pinningAvailable, rssMiB, stopProcess } from './lib/processes.mjs';
+import { apimTable, apimVerdicts, gwapiTable, gwapiVerdicts, istioTable, istioVerdicts, machineInfo, mainTable, mainVerdict, renderMarkdown, scaleTable, scaleVerdicts, spliceMarkdown } from './lib/report.mjs';
 import {
-  applyLogLine, BENCH_DIR, checkProxied, diagnosticsCount, NGINX, ROOT,
-  startBareProxy, startGateway, startNginxProxy, startOrigin, startSidecar,
+  applyLogLine, BENCH_DIR, checkProxied, diagnosticsCount, metricValue, NGINX, redisCommandCalls, ROOT,
+  startBareProxy, startGateway, startNginxProxy, startOrigin, startRedis, startSidecar,
 } from './lib/targets.mjs';
 import { requireWrk, runWrk, summarise, WRK } from './lib/wrk.mjs';
 import { formatSummary, summariseProfile } from './profile-summary.mjs';
 
 const HELP = `usage: npm run bench -- [flags]      (or node bench/run.mjs [flags])
-parts (default: all six):  --main   --scale   --profile   --gwapi   --gwapi-scale   --istio
+parts (default: all seven):  --main   --scale   --profile   --gwapi   --gwapi-scale   --istio   --apim
+                        (--apim needs redis-server; with --profile too, the route without policies,
+                        with key + Redis and with JWT are profiled for one round each and compared)
+  A run of some parts only replaces those parts' sections of an existing report (and the
+  reference figures); the others, and the Setup of the run that wrote them, stay.
   --rounds N            interleaved rounds per proxy (3)
   --duration S          seconds per round (10)
   --warmup S            warm-up seconds per proxy (3)
@@ -33,7 +39,7 @@ parts (default: all six):  --main   --scale   --profile   --gwapi   --gwapi-scal
 const { values: opts } = parseArgs({
   options: {
     main: { type: 'boolean' }, scale: { type: 'boolean' }, profile: { type: 'boolean' },
-    gwapi: { type: 'boolean' }, 'gwapi-scale': { type: 'boolean' }, istio: { type: 'boolean' },
+    gwapi: { type: 'boolean' }, 'gwapi-scale': { type: 'boolean' }, istio: { type: 'boolean' }, apim: { type: 'boolean' },
     'gwapi-routes': { type: 'string', default: '1000' }, 'gwapi-rules': { type: 'string', default: '10' },
     rounds: { type: 'string', default: '3' }, duration: { type: 'string', default: '10' }, warmup: { type: 'string', default: '3' },
     connections: { type: 'string', default: '50' }, threads: { type: 'string', default: '1' },
@@ -46,10 +52,11 @@ if (opts.help) {
   process.stdout.write(`${HELP}\n`);
   process.exit(0);
 }
-const anyPart = opts.main || opts.scale || opts.profile || opts.gwapi || opts['gwapi-scale'] || opts.istio;
+const anyPart = opts.main || opts.scale || opts.profile || opts.gwapi || opts['gwapi-scale'] || opts.istio || opts.apim;
 const parts = {
   main: !anyPart || !!opts.main, scale: !anyPart || !!opts.scale, profile: !anyPart || !!opts.profile,
   gwapi: !anyPart || !!opts.gwapi, gwapiScale: !anyPart || !!opts['gwapi-scale'], istio: !anyPart || !!opts.istio,
+  apim: !anyPart || !!opts.apim,
 };
 const positive = (name) => {
   const n = Number(opts[name]);
@@ -76,12 +83,20 @@ const workDir = join(resultsDir, `run-${stamp}`);
 const log = (line) => process.stdout.write(`${line}\n`);
 const fmtRun = (r) => `${(r.rps / 1000).toFixed(1)}k req/s, p50 ${(r.p50Us / 1000).toFixed(2)} ms, p99 ${(r.p99Us / 1000).toFixed(2)} ms${r.cpuUsPerReq ? `, ${r.cpuUsPerReq.toFixed(1)} µs CPU/req` : ''}${r.non2xx ? `, ${r.non2xx} non-2xx` : ''}${r.socketErrors ? `, ${r.socketErrors} socket errors` : ''}`;
 
-/** Warm each target up, then interleave rounds (a, b, c, a, b, c, ...); medians per target. */
-async function measure(targets, request, rounds = settings.rounds) {
+/**
+ * Warm each target up, then interleave rounds (a, b, c, a, b, c, ...); medians per target. With
+ * `requireOk`, a warm-up that got any non-2xx answer (a 401 or 429 means the setup is wrong) or no
+ * answer at all throws. `beforeRounds` runs between the warm-ups and the first round.
+ */
+async function measure(targets, request, rounds = settings.rounds, { requireOk = false, beforeRounds } = {}) {
   for (const t of targets) {
     log(`  warm-up ${t.name} (${settings.warmupS} s)`);
-    await runWrk({ ...wrkBase(t, t.request ?? request), durationS: settings.warmupS });
+    const w = await runWrk({ ...wrkBase(t, t.request ?? request), durationS: settings.warmupS });
+    if (requireOk && (!w.requests || w.non2xx || w.socketErrors)) {
+      throw new Error(`${t.name}: the warm-up got ${w.non2xx} non-2xx answers and ${w.socketErrors} socket errors out of ${w.requests} requests: the setup is wrong (a 401 or 429 means the credentials or the limit are)\n${w.raw}`);
+    }
   }
+  await beforeRounds?.();
   const runs = Object.fromEntries(targets.map((t) => [t.name, []]));
   const roundsStartedAt = performance.now();
   for (let round = 1; round <= rounds; round++) {
@@ -234,7 +249,7 @@ async function runGatewayApi(origin) {
  * --gateway-cmd), measures them interleaved, and stops them. A target that fails to start is
  * reported with its error and the others are still measured.
  */
-async function measureTargets(origin, request, specs) {
+async function measureTargets(origin, request, specs, measureOptions = {}) {
   const started = [];
   const results = {};
   try {
@@ -246,13 +261,15 @@ async function measureTargets(origin, request, specs) {
           target = await startBareProxy({ workDir, port, originPort: origin.port });
         } else if (spec.sidecar) {
           const [port, adminPort] = await freePorts(2);
-          target = { ...(await startSidecar({ name: spec.name, configDir: join(workDir, spec.configDir), port, adminPort, workDir })), request: spec.request };
+          target = { ...(await startSidecar({ name: spec.name, configDir: join(workDir, spec.configDir), port, adminPort, workDir })), request: spec.request, sidecar: true };
         } else {
           const [http, https, admin] = await freePorts(3);
-          target = await startGateway({ name: spec.name, gatewayCmd: settings.gatewayCmd, configDir: join(workDir, spec.configDir), ports: { http, https, admin }, originPort: origin.port, workDir });
+          target = await startGateway({ name: spec.name, gatewayCmd: settings.gatewayCmd, configDir: join(workDir, spec.configDir), ports: { http, https, admin }, originPort: origin.port, workDir, extraArgs: spec.extraArgs });
+          if (spec.request) target.request = spec.request;
         }
         const res = await checkProxied(target, spec.request ?? request);
         if (spec.check && !settings.gatewayCmd) spec.check(res);
+        if (spec.verify && !settings.gatewayCmd) await spec.verify(target);
         started.push(target);
         log(`  ${spec.name}: up on 127.0.0.1:${target.port}`);
       } catch (err) {
@@ -261,10 +278,12 @@ async function measureTargets(origin, request, specs) {
         if (target) await stopProcess(target.handle);
       }
     }
-    Object.assign(results, (await measure(started, request)).results);
+    if (measureOptions.requireOk && started.length < specs.length) throw new Error(`not every target started: ${Object.entries(results).map(([n, r]) => `${n}: ${r.error.split('\n')[0]}`).join('; ')}`);
+    Object.assign(results, (await measure(started, request, settings.rounds, { ...measureOptions, beforeRounds: () => measureOptions.beforeRounds?.(started) })).results);
+    if (measureOptions.afterRounds) await measureOptions.afterRounds(started, results);
   } finally {
     for (const t of started) {
-      if (t.name === 'bare' || t.request) await stopProcess(t.handle);
+      if (t.name === 'bare' || t.sidecar) await stopProcess(t.handle);
       else await stopGateway(t);
     }
   }
@@ -292,6 +311,132 @@ async function runIstio(origin) {
   log(`\n${istioTable(report)}\n`);
   for (const line of istioVerdicts(report)) log(line);
   return report;
+}
+
+/**
+ * API management on one HTTPRoute (the Gateway API part's route without filters): the route with
+ * no policies, the route with an AuthPolicy API key + a RateLimitPolicy with one `scope: global`
+ * limit too high to refuse (counted in a redis-server started here, `--redis-url`), and the route
+ * with an AuthPolicy JWT (inline JWKS, an RS256 token signed here with jose, valid for a day).
+ * Every request carries both the key and the token, so the three see the same bytes and only the
+ * policies differ. Before the rounds each policy is seen refusing a request without credentials
+ * (so it really runs), and Redis is seen counting; after them, every request of the key + Redis
+ * route must have been one script call in Redis and none may have failed over to a local count.
+ */
+async function runApim(origin) {
+  log('\n== API management: HTTPRoute with API key + global rate limit (Redis), with JWT, vs the route without policies');
+  const { exportJWK, generateKeyPair, SignJWT } = await import('jose');
+  const { publicKey, privateKey } = await generateKeyPair('RS256', { modulusLength: 2048 });
+  const kid = 'bench-rs256';
+  const jwk = { ...(await exportJWK(publicKey)), kid, alg: 'RS256', use: 'sig' };
+  const token = await new SignJWT({})
+    .setProtectedHeader({ alg: 'RS256', kid, typ: 'JWT' })
+    .setIssuer(APIM.issuer).setAudience(APIM.audience).setSubject(APIM.subject)
+    .setIssuedAt().setExpirationTime('24h')
+    .sign(privateKey);
+  const keySha256 = createHash('sha256').update(APIM.apiKey).digest('hex');
+  const base = { upstreamPort: origin.port, endpointsKind: settings.endpointsKind };
+  const request = { ...writeApimConfig(join(workDir, 'config-apim-route'), { ...base, variant: 'route' }), headers: [`x-api-key: ${APIM.apiKey}`, `Authorization: Bearer ${token}`] };
+  writeApimConfig(join(workDir, 'config-apim-key-redis'), { ...base, variant: 'key-redis', keySha256 });
+  writeApimConfig(join(workDir, 'config-apim-jwt'), { ...base, variant: 'jwt', jwks: { keys: [jwk] } });
+  const [redisPort] = await freePorts(1);
+  const redis = await startRedis({ workDir, port: redisPort });
+  log(`  redis: redis-server on 127.0.0.1:${redisPort} (no persistence)`);
+  const redisArgs = ['--redis-url', redis.url];
+  const scriptCalls = async () => {
+    const calls = await redisCommandCalls(redisPort);
+    return (calls.evalsha ?? 0) + (calls.eval ?? 0);
+  };
+  /** A request without credentials (and one with wrong ones) must be refused with 401: the policy runs. */
+  const refuses = async (target, wrong) => {
+    for (const [what, headers] of [['no credentials', {}], ['wrong credentials', wrong]]) {
+      const res = await httpGet({ port: target.port, path: request.path, host: request.host, headers, timeoutMs: 5000 });
+      if (res.status !== 401) throw new Error(`${target.name}: a request with ${what} answered ${res.status}, expected 401: the AuthPolicy does not apply`);
+    }
+  };
+  const order = ['isthmus-route', 'isthmus-key-redis', 'isthmus-jwt'];
+  const redisStats = {};
+  const problems = [];
+  let results;
+  try {
+    results = await measureTargets(origin, request, [
+      { name: 'isthmus-route', configDir: 'config-apim-route' },
+      {
+        name: 'isthmus-key-redis',
+        configDir: 'config-apim-key-redis',
+        extraArgs: redisArgs,
+        verify: async (target) => {
+          await refuses(target, { 'x-api-key': `${APIM.apiKey}-wrong` });
+          // The client connects in the background: wait until a request is counted in Redis.
+          const before = await scriptCalls();
+          const deadline = performance.now() + 10_000;
+          for (;;) {
+            await checkProxied(target, request);
+            if ((await scriptCalls()) > before) break;
+            if (performance.now() > deadline) throw new Error(`${target.name}: no rate-limit script ran in Redis within 10 s of requests (is --redis-url used?)`);
+            await new Promise((r) => setTimeout(r, 100));
+          }
+        },
+      },
+      {
+        name: 'isthmus-jwt',
+        configDir: 'config-apim-jwt',
+        verify: (target) => refuses(target, { authorization: `Bearer ${token.slice(0, -4)}AAAA` }),
+      },
+    ], {
+      requireOk: true,
+      beforeRounds: async (started) => {
+        const gw = started.find((t) => t.name === 'isthmus-key-redis');
+        redisStats.before = { calls: await scriptCalls(), cpu: groupCpuSeconds(redis.handle.pid), failures: await metricValue(gw.adminPort, 'isthmus_shared_store_failures_total') };
+      },
+      afterRounds: async (started, res) => {
+        const gw = started.find((t) => t.name === 'isthmus-key-redis');
+        const after = { calls: await scriptCalls(), cpu: groupCpuSeconds(redis.handle.pid), failures: await metricValue(gw.adminPort, 'isthmus_shared_store_failures_total') };
+        const requests = res['isthmus-key-redis'].requests;
+        redisStats.requests = requests;
+        redisStats.scriptCallsPerReq = (after.calls - redisStats.before.calls) / requests;
+        if (after.cpu && redisStats.before.cpu) redisStats.cpuUsPerReq = ((after.cpu.user + after.cpu.sys - redisStats.before.cpu.user - redisStats.before.cpu.sys) * 1e6) / requests;
+        redisStats.storeFailures = after.failures === null || redisStats.before.failures === null ? null : after.failures - redisStats.before.failures;
+        redisStats.storeFailuresAtStart = redisStats.before.failures;
+      },
+    });
+  } finally {
+    await stopProcess(redis.handle);
+  }
+  // The figures only mean something if every request passed every policy and Redis counted each one.
+  for (const name of order) {
+    const r = results[name];
+    if (r?.non2xx || r?.socketErrors) problems.push(`${name}: ${r.non2xx} non-2xx answers and ${r.socketErrors} socket errors during the rounds`);
+  }
+  if (redisStats.storeFailures === null || redisStats.storeFailures === undefined) problems.push('isthmus-key-redis: isthmus_shared_store_failures_total could not be read');
+  // A few timeouts (--redis-timeout, 100 ms) when the load core is starved do not change the figure; more would.
+  else if (redisStats.storeFailures > redisStats.requests / 1000) problems.push(`isthmus-key-redis: ${redisStats.storeFailures} of ${redisStats.requests} requests fell back to a local count (Redis failed or took over 100 ms) during the rounds`);
+  if (!(redisStats.scriptCallsPerReq >= 0.99)) problems.push(`isthmus-key-redis: ${redisStats.scriptCallsPerReq?.toFixed(3)} rate-limit script calls in Redis per request (expected 1)`);
+  const apim = { order, results, request: { host: request.host, path: request.path, headerNames: ['x-api-key', 'Authorization: Bearer'] }, jwt: { alg: 'RS256', modulusLength: 2048, tokenBytes: token.length }, redis: redisStats, problems };
+  log(`\n${apimTable(apim)}\n`);
+  for (const line of apimVerdicts(apim)) log(line);
+  for (const p of problems) log(`  INVALID: ${p}`);
+  if (parts.profile && !settings.gatewayCmd) {
+    log('\n== CPU profiles of the route without policies, with API key + Redis, and with JWT (one round each)');
+    const [port] = await freePorts(1);
+    const profRedis = await startRedis({ workDir, port });
+    try {
+      const profiles = {};
+      for (const [name, dir, extraArgs] of [['isthmus-route', 'config-apim-route', []], ['isthmus-key-redis', 'config-apim-key-redis', ['--redis-url', profRedis.url]], ['isthmus-jwt', 'config-apim-jwt', []]]) {
+        profiles[name] = await profileGateway(origin, { name: `${name}-profile`, configDir: join(workDir, dir), request, extraArgs, dirName: `profile-${stamp}-apim-${name}`, top: 100_000 });
+      }
+      apim.profileDiffs = {
+        'isthmus-key-redis': profileDiff(profiles['isthmus-route'], profiles['isthmus-key-redis']),
+        'isthmus-jwt': profileDiff(profiles['isthmus-route'], profiles['isthmus-jwt']),
+      };
+      for (const [name, d] of Object.entries(apim.profileDiffs)) {
+        log(`\n  ${name} minus isthmus-route, self µs/req:\n${d.error ?? d.rows.map((r) => `${r.deltaUs.toFixed(2).padStart(7)} µs/req  ${r.name} (${r.location || r.area})`).join('\n')}`);
+      }
+    } finally {
+      await stopProcess(profRedis.handle);
+    }
+  }
+  return apim;
 }
 
 /** Gateway API at scale: `routes` HTTPRoutes × `rules` rules (one hostname each) against one route of `rules` rules. */
@@ -338,7 +483,7 @@ async function runProfile(origin) {
 }
 
 /** One warm-up and one round of `request` through Isthmus on `configDir` under --cpu-prof, summarised (`top` functions). */
-async function profileGateway(origin, { name, configDir, request, dirName, top = 25 }) {
+async function profileGateway(origin, { name, configDir, request, extraArgs, dirName, top = 25 }) {
   const profileDir = join(resultsDir, dirName);
   mkdirSync(profileDir, { recursive: true });
   const [http, https, admin] = await freePorts(3);
@@ -346,7 +491,7 @@ async function profileGateway(origin, { name, configDir, request, dirName, top =
   try {
     gw = await startGateway({
       name, gatewayCmd: settings.gatewayCmd, nodeFlags: ['--cpu-prof', '--cpu-prof-dir', profileDir],
-      configDir, ports: { http, https, admin }, originPort: origin.port, workDir,
+      configDir, ports: { http, https, admin }, originPort: origin.port, workDir, extraArgs,
     });
     await checkProxied(gw, request);
     const { results, roundsStartedAt } = await measure([gw], request, 1);
@@ -453,13 +598,27 @@ async function main() {
         log(`  Istio FAILED: ${err.message}`);
       }
     }
+    if (parts.apim) {
+      try {
+        report.apim = await runApim(origin);
+        failed ||= Object.values(report.apim.results).some((r) => r.error) || report.apim.problems.length > 0;
+      } catch (err) {
+        failed = true;
+        report.apimError = err.message.split('\n')[0];
+        log(`  API management FAILED: ${err.message}`);
+      }
+    }
   } finally {
     await stopProcess(origin.handle);
   }
   const out = opts.out ?? (settings.gatewayCmd ? join(resultsDir, `BENCHMARKS-${stamp}.md`) : join(ROOT, 'BENCHMARKS.md'));
-  writeFileSync(out, renderMarkdown(report));
+  // A run of some parts only replaces those parts' sections of an existing report.
+  const partial = Object.values(parts).some((on) => !on);
+  const rendered = renderMarkdown(report);
+  const spliced = partial && existsSync(out) ? spliceMarkdown(readFileSync(out, 'utf8'), rendered, report) : null;
+  writeFileSync(out, spliced ?? rendered);
   writeFileSync(join(resultsDir, `bench-${stamp}.json`), `${JSON.stringify(report, null, 2)}\n`);
-  log(`\nbench: wrote ${out} and ${join(resultsDir, `bench-${stamp}.json`)}`);
+  log(`\nbench: wrote ${out}${spliced ? ' (this run\'s parts spliced into it)' : ''} and ${join(resultsDir, `bench-${stamp}.json`)}`);
   if (failed) {
     log('bench: some parts FAILED (see above)');
     process.exitCode = 1;

@@ -353,3 +353,80 @@ spec:
 `);
   return { host: `${SERVICE}.${NAMESPACE}`, path: `http://${SERVICE}.${NAMESPACE}/`, paths: 1, hosts: 1 };
 }
+
+// ---- API management: the Gateway API route above (HTTPRoute bench/bench, no filters) with an
+// AuthPolicy and a RateLimitPolicy attached to it (policy attachment, route level).
+
+/** The API key wrk sends, the Consumer it names, and the JWT issuer, audience and subject. */
+export const APIM = {
+  apiKey: 'bench-key-0123456789abcdef',
+  consumer: 'bench-client',
+  issuer: 'https://idp.bench.local',
+  audience: 'bench',
+  subject: 'bench-client',
+  // A global limit that never refuses during a run: 100 million a minute (~1.7M req/s).
+  globalLimit: { requests: 100_000_000, period: '1m' },
+};
+
+const routeRef = `{group: gateway.networking.k8s.io, kind: HTTPRoute, name: bench}`;
+
+/**
+ * `variant`: `route` (no policies), `key-redis` (AuthPolicy apiKey in header x-api-key, a Consumer
+ * holding the key's SHA-256, and a RateLimitPolicy with one `scope: global` limit counted in
+ * Redis) or `jwt` (AuthPolicy jwt with the inline `jwks`; the token's subject is the Consumer's
+ * jwtSubject). `keySha256` and `jwks` come from the caller (the key's hash, the public keys).
+ */
+export function writeApimConfig(dir, { upstreamPort, endpointsKind = 'slice', variant, keySha256, jwks }) {
+  writeGatewayBase(dir, upstreamPort, endpointsKind);
+  writeFileSync(join(dir, '10-httproute-bench.yaml'), httpRoute('bench', ['bench.local'], [{ path: '/' }]));
+  if (variant === 'key-redis') {
+    writeFileSync(join(dir, '20-apim.yaml'), `apiVersion: v1
+kind: Secret
+metadata: {name: bench-key, namespace: ${NAMESPACE}}
+type: Opaque
+stringData: {sha256: ${keySha256}}
+---
+apiVersion: isthmus.dev/v1alpha1
+kind: Consumer
+metadata: {name: ${APIM.consumer}, namespace: ${NAMESPACE}, creationTimestamp: "${CREATED}"}
+spec:
+  apiKeys: [{secretRef: {name: bench-key}}]
+---
+apiVersion: isthmus.dev/v1alpha1
+kind: AuthPolicy
+metadata: {name: bench-key, namespace: ${NAMESPACE}, creationTimestamp: "${CREATED}"}
+spec:
+  targetRefs: [${routeRef}]
+  methods: {apiKey: {header: x-api-key}}
+---
+apiVersion: isthmus.dev/v1alpha1
+kind: RateLimitPolicy
+metadata: {name: bench-global, namespace: ${NAMESPACE}, creationTimestamp: "${CREATED}"}
+spec:
+  targetRefs: [${routeRef}]
+  limits: [{requests: ${APIM.globalLimit.requests}, period: ${APIM.globalLimit.period}, by: {kind: route}, scope: global}]
+  onStoreFailure: open
+`);
+  } else if (variant === 'jwt') {
+    writeFileSync(join(dir, '20-apim.yaml'), `apiVersion: isthmus.dev/v1alpha1
+kind: Consumer
+metadata: {name: ${APIM.consumer}, namespace: ${NAMESPACE}, creationTimestamp: "${CREATED}"}
+spec:
+  jwtSubjects: [${APIM.subject}]
+---
+apiVersion: isthmus.dev/v1alpha1
+kind: AuthPolicy
+metadata: {name: bench-jwt, namespace: ${NAMESPACE}, creationTimestamp: "${CREATED}"}
+spec:
+  targetRefs: [${routeRef}]
+  methods:
+    jwt:
+      issuer: ${APIM.issuer}
+      audiences: [${APIM.audience}]
+      jwks: ${JSON.stringify(jwks)}
+`);
+  } else if (variant !== 'route') {
+    throw new Error(`writeApimConfig: unknown variant ${variant}`);
+  }
+  return { host: 'bench.local', path: '/', paths: 1, hosts: 1 };
+}

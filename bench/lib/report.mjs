@@ -218,22 +218,81 @@ export function istioVerdicts(istio) {
   return lines;
 }
 
-/** Where the filters' CPU goes: self µs per request by area and by function, with filters minus without. */
-function profileDiffMarkdown(d) {
-  if (d.error) return [`Profiles of the filters: ${d.error}`];
+/**
+ * Where the filters' CPU goes: self µs per request by area and by function, `b` (with) minus `a`
+ * (without). `labels` names both sides and the heading (the Gateway API filters by default).
+ */
+function profileDiffMarkdown(d, labels = { heading: 'Where the filters\' CPU goes', what: 'the filters', a: 'without filters', b: 'with filters', aShort: 'without', bShort: 'with' }) {
+  if (d.error) return [`Profiles of ${labels.what}: ${d.error}`];
   const esc = (t) => String(t).replaceAll('|', '\\|');
   const out = [
-    '### Where the filters\' CPU goes',
+    `### ${labels.heading}`,
     '',
-    `\`node --cpu-prof\`, one warm-up and one round per route (${k(d.rps[0])} and ${k(d.rps[1])} req/s); busy CPU per request in the profiles: ${d.busyUsPerReq[0].toFixed(1)} µs without filters, ${d.busyUsPerReq[1].toFixed(1)} µs with them (${d.busyUsPerReq[1] >= d.busyUsPerReq[0] ? '+' : ''}${((d.busyUsPerReq[1] / d.busyUsPerReq[0] - 1) * 100).toFixed(1)} %). Profiles in ${d.files.join(' and ')} (gitignored). Self time per request; the largest increases first.`,
+    `\`node --cpu-prof\`, one warm-up and one round per route (${k(d.rps[0])} and ${k(d.rps[1])} req/s); busy CPU per request in the profiles: ${d.busyUsPerReq[0].toFixed(1)} µs ${labels.a}, ${d.busyUsPerReq[1].toFixed(1)} µs ${labels.b} (${d.busyUsPerReq[1] >= d.busyUsPerReq[0] ? '+' : ''}${((d.busyUsPerReq[1] / d.busyUsPerReq[0] - 1) * 100).toFixed(1)} %). Profiles in ${d.files.join(' and ')} (gitignored). Self time per request; the largest increases first.`,
     '',
-    '| area | without filters µs/req | with filters µs/req | Δ µs/req |',
+    `| area | ${labels.a} µs/req | ${labels.b} µs/req | Δ µs/req |`,
     '|---|---:|---:|---:|',
   ];
   for (const r of d.areas) out.push(`| ${esc(r.name)} | ${r.aUs.toFixed(2)} | ${r.bUs.toFixed(2)} | ${r.deltaUs >= 0 ? '+' : ''}${r.deltaUs.toFixed(2)} |`);
-  out.push('', '| function | location | without µs/req | with µs/req | Δ µs/req |', '|---|---|---:|---:|---:|');
+  out.push('', `| function | location | ${labels.aShort} µs/req | ${labels.bShort} µs/req | Δ µs/req |`, '|---|---|---:|---:|---:|');
   for (const r of d.rows) out.push(`| \`${esc(r.name)}\` | ${esc(r.location || r.area)} | ${r.aUs.toFixed(2)} | ${r.bUs.toFixed(2)} | ${r.deltaUs >= 0 ? '+' : ''}${r.deltaUs.toFixed(2)} |`);
   return out;
+}
+
+const APIM_LABELS = {
+  'isthmus-route': 'Isthmus, HTTPRoute without policies',
+  'isthmus-key-redis': 'Isthmus, + AuthPolicy API key + RateLimitPolicy global limit (Redis)',
+  'isthmus-jwt': 'Isthmus, + AuthPolicy JWT (RS256, inline JWKS)',
+};
+
+/** The API-management table: the route with each policy set against the route without. */
+export function apimTable(apim) {
+  const { results } = apim;
+  const route = results['isthmus-route'];
+  const out = [
+    '| proxy | req/s (median) | p50 | p99 | vs route | CPU µs/req (user) | CPU/req vs route | rounds (req/s) | RSS after load |',
+    '|---|---:|---:|---:|---:|---:|---:|---|---:|',
+  ];
+  for (const name of apim.order) {
+    const r = results[name];
+    if (!r) continue;
+    if (r.error) {
+      out.push(`| ${APIM_LABELS[name] ?? name} | failed: ${r.error.split('\n')[0].replaceAll('|', '\\|')} | | | | | | | |`);
+      continue;
+    }
+    const extra = r.non2xx || r.socketErrors ? ` (non-2xx ${r.non2xx}, socket errors ${r.socketErrors})` : '';
+    const cpuRel = r.cpuUsPerReq && route?.cpuUsPerReq ? (r.cpuUsPerReq / route.cpuUsPerReq).toFixed(2) : '–';
+    out.push(`| ${APIM_LABELS[name] ?? name}${extra} | ${k(r.rps)} | ${ms(r.p50Us)} | ${ms(r.p99Us)} | ${ratio(r.rps, route?.rps)} | ${cpu(r)} | ${cpuRel} | ${r.rounds.map(k).join(', ')} | ${mib(r.rssMiB)} |`);
+  }
+  return out.join('\n');
+}
+
+/** Per-round ratios of req/s (rounds are interleaved, so round i of both ran side by side in time). */
+const roundRatios = (a, b) => a.rounds.map((v, i) => (b.rounds[i] ? (v / b.rounds[i]).toFixed(2) : '–')).join(', ');
+
+export function apimVerdicts(apim) {
+  const route = apim.results['isthmus-route'];
+  const lines = [];
+  const invalid = apim.problems?.length ? ' (INVALID: see below)' : '';
+  for (const [name, what, target, note] of [
+    ['isthmus-key-redis', 'API key + global rate limit in Redis', 0.75, '; Kong 3.10 loses 24 % for the same pair, 0.76'],
+    ['isthmus-jwt', 'JWT (RS256)', 0.85, ''],
+  ]) {
+    const r = apim.results[name];
+    if (!route?.rps || !r?.rps) {
+      lines.push(`${what} ≥ ${target.toFixed(2)} × the route's req/s: not measured`);
+      continue;
+    }
+    const q = r.rps / route.rps;
+    // With the gateway's core saturated, req/s would go as 1 / CPU per request: the same ratio without the load core's share.
+    const c = r.cpuUsPerReq && route.cpuUsPerReq ? `; the gateway's CPU per request ${r.cpuUsPerReq.toFixed(1)} vs ${route.cpuUsPerReq.toFixed(1)} µs (+${(r.cpuUsPerReq - route.cpuUsPerReq).toFixed(1)} µs, ${((r.cpuUsPerReq / route.cpuUsPerReq - 1) * 100).toFixed(1)} %), i.e. ${(route.cpuUsPerReq / r.cpuUsPerReq).toFixed(2)} × the route's req/s where the gateway's core is the limit` : '';
+    lines.push(`${what} ≥ ${target.toFixed(2)} × the route's req/s${note}: ${q.toFixed(2)} (per round ${roundRatios(r, route)}) → ${verdict(q >= target)}${invalid}${c}`);
+  }
+  const rs = apim.redis;
+  if (rs?.requests) {
+    lines.push(`(Redis, during the key + Redis rounds: ${rs.scriptCallsPerReq.toFixed(3)} rate-limit script calls (EVALSHA) per request; redis-server CPU ${rs.cpuUsPerReq === undefined ? 'unmeasured' : `${rs.cpuUsPerReq.toFixed(1)} µs`} per request, on the load core and not in the gateway's figure; requests that fell back to a local count (Redis failed or answered after the 100 ms timeout; over 0.1 % invalidates the run): ${rs.storeFailures ?? 'unknown'})`);
+  }
+  return lines;
 }
 
 const REFERENCE = `| proxy | host 1 | host 2 |
@@ -247,7 +306,7 @@ const REFERENCE = `| proxy | host 1 | host 2 |
 | http-proxy | 0.30 | – |
 | fast-gateway | 0.28 | – |`;
 
-export function renderMarkdown({ machine, settings, main, scale, profile, gwapi, gwapiScale, istio }) {
+export function renderMarkdown({ machine, settings, main, scale, profile, gwapi, gwapiScale, istio, apim }) {
   const out = [];
   out.push('# Benchmarks', '');
   out.push(`Generated by bench/run.mjs (\`npm run bench\`) on ${machine.date}; rerun it rather than editing this file.`, '');
@@ -304,11 +363,74 @@ export function renderMarkdown({ machine, settings, main, scale, profile, gwapi,
     for (const line of istioVerdicts(istio)) out.push(`- ${line}`);
     out.push('');
   }
+  if (apim) {
+    out.push('## API management: API key + global rate limit (Redis), JWT', '');
+    out.push(`The Gateway API part's HTTPRoute (\`${apim.request.host}\`, one PathPrefix \`/\` rule to the origin Service, no filters) in three Isthmus processes: without policies; with an AuthPolicy (API key in header \`x-api-key\`, a Consumer holding the key's SHA-256) and a RateLimitPolicy of one \`scope: global\` limit (${'100,000,000 a minute'}, never reached; \`by: route\`, so one Redis key) counted in a redis-server the benchmark starts (no persistence, \`--redis-url\`, on the load core with wrk and the origin); with an AuthPolicy JWT method (issuer and audience checked, an inline JWKS of one RSA-${apim.jwt.modulusLength} key, an ${apim.jwt.alg} token of ${apim.jwt.tokenBytes} bytes signed with jose, valid for a day, the same token on every request). Every request sends both the key and the \`Authorization: Bearer\` token to all three, so only the policies differ. Before the rounds, each policy is seen refusing a request without credentials and one with wrong ones (401), every warm-up must be all 2xx, and Redis must be seen counting; after them, the key + Redis route must have made one script call in Redis per request, with at most 0.1 % of the requests falling back to a local count (a Redis answer later than \`--redis-timeout\`, 100 ms). Redis's own CPU (on the load core) and the round trip it adds to every request are not in the gateway's CPU figure, so req/s can fall by more than the gateway's CPU per request rises; the verdicts give both. Rounds interleaved as above.`, '');
+    out.push(apimTable(apim), '');
+    for (const line of apimVerdicts(apim)) out.push(`- ${line}`);
+    for (const p of apim.problems ?? []) out.push(`- INVALID: ${p}`);
+    out.push('');
+    for (const [name, d] of Object.entries(apim.profileDiffs ?? {})) {
+      const what = name === 'isthmus-jwt' ? 'JWT' : 'API key + Redis';
+      out.push(...profileDiffMarkdown(d, { heading: `Where the ${what} CPU goes`, what: `the ${what} route`, a: 'route', b: `with ${what}`, aShort: 'route', bShort: what }), '');
+    }
+  }
   out.push('## Reference figures', '');
   out.push('From shared/bench/README.md (same setup: one core each, wrk -t1 -c50, 12-byte body, interleaved rounds), req/s relative to nginx on two other hosts. Host 2 is an AMD Zen 3 guest whose kernel mitigates SRSO with "Safe RET", which costs JIT-compiled code far more than nginx; compare Isthmus with the bare Node proxy of the same run as well as with nginx.', '');
   out.push(REFERENCE, '');
   out.push('Targets (issue 3): Isthmus ≥ 0.75 × the bare Node proxy of the same run; 10,000 paths: apply < 1 s, req/s within 10 % of 10 paths, RSS < 150 MB.', '');
   out.push('Targets (Gateway API): an HTTPRoute without filters ≥ 0.75 × the bare Node proxy; header modifiers + CORS ≤ 10 % more CPU per request than the same route without filters; 10,000 HTTPRoute rules (1,000 HTTPRoutes × 10 rules): apply < 1 s, req/s within 10 % of 10 rules, RSS < 150 MB.', '');
   out.push('Targets (Istio): a VirtualService route with a subset and a retry policy within 5 % of an Ingress route; the sidecar (explicit mode) ≥ 0.75 × the bare Node proxy.', '');
+  out.push('Targets (API management, issue 9): an API key + a global rate limit in Redis cost at most 25 % of the req/s of the same route without policies (≥ 0.75; Kong 3.10 loses 24 % for the same pair); a JWT ≥ 0.85 × the route.', '');
   return out.join('\n');
+}
+
+/** Each part's section of BENCHMARKS.md, by its heading (`## ...`). */
+const PART_SECTIONS = [
+  ['main', /^## Proxy throughput$/],
+  ['scale', /^## [\d,]+ Ingress paths over /],
+  ['profile', /^## Where the time goes \(CPU profile of Isthmus\)$/],
+  ['gwapi', /^## Gateway API: one HTTPRoute$/],
+  ['gwapiScale', /^## [\d,]+ HTTPRoute rules over /],
+  ['istio', /^## Istio: /],
+  ['apim', /^## API management: /],
+  ['reference', /^## Reference figures$/],
+];
+
+/** The document cut at its `## ` headings: [{ heading, part, lines }], the head (title, Setup) first with heading null. */
+function sections(text) {
+  const out = [{ heading: null, part: null, lines: [] }];
+  for (const line of text.split('\n')) {
+    if (line.startsWith('## ')) out.push({ heading: line, part: PART_SECTIONS.find(([, re]) => re.test(line))?.[0] ?? null, lines: [line] });
+    else out.at(-1).lines.push(line);
+  }
+  return out;
+}
+
+/**
+ * A run of some parts only: `existing` (the report file as it is) with the sections of the parts
+ * this run measured replaced by `rendered`'s (or inserted in part order), each headed by a line
+ * naming this run, and the reference figures (fixed text, the targets) refreshed. The title and
+ * Setup stay those of the run that wrote the rest. Null when `existing` is no report of ours.
+ */
+export function spliceMarkdown(existing, rendered, { machine, settings }) {
+  if (!existing.startsWith('# Benchmarks')) return null;
+  const have = sections(existing);
+  const order = PART_SECTIONS.map(([part]) => part);
+  const note = `_This section is from a separate run, spliced in: \`${settings.command}\` on ${machine.date}, Node ${machine.node}, ${machine.nproc} cores (${machine.cpu}), 1-minute load average at start ${machine.loadAtStart.toFixed(2)}; the setup above otherwise applies._`;
+  for (const fresh of sections(rendered)) {
+    if (!fresh.part) continue;
+    const lines = fresh.part === 'reference' ? fresh.lines : [fresh.lines[0], '', note, ...fresh.lines.slice(1)];
+    const section = { ...fresh, lines };
+    const at = have.findIndex((s) => s.part === fresh.part);
+    if (at >= 0) {
+      have[at] = section;
+      continue;
+    }
+    // Before the first section of a later part (the reference figures at the latest), else at the end.
+    const later = have.findIndex((s) => s.part && order.indexOf(s.part) > order.indexOf(fresh.part));
+    if (later >= 0) have.splice(later, 0, section);
+    else have.push(section);
+  }
+  return have.map((s) => s.lines.join('\n')).join('\n');
 }

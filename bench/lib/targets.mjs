@@ -3,6 +3,7 @@
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { connect } from 'node:net';
 import { findCommand, httpGet, startProcess, stopProcess, waitForStatus } from './processes.mjs';
 
 export const BENCH_DIR = resolve(fileURLToPath(new URL('..', import.meta.url)));
@@ -124,12 +125,12 @@ export function gatewayArgv(gatewayCmd, nodeFlags = []) {
  * Starts the gateway on `configDir` and waits for admin /ready. `readyMs` runs from just
  * before spawn to the first 200, so it includes process start and module loading.
  */
-export async function startGateway({ name, gatewayCmd, nodeFlags, configDir, ports, originPort, workDir, readyTimeoutMs = 20_000 }) {
+export async function startGateway({ name, gatewayCmd, nodeFlags, configDir, ports, originPort, workDir, extraArgs = [], readyTimeoutMs = 20_000 }) {
   const { cmd, args } = gatewayArgv(gatewayCmd, nodeFlags);
   const runArgs = [
     'run', '--config', configDir,
     '--http-port', String(ports.http), '--https-port', String(ports.https), '--admin-port', String(ports.admin),
-    '--listen-address', '127.0.0.1', '--access-log', 'off',
+    '--listen-address', '127.0.0.1', '--access-log', 'off', ...extraArgs,
   ];
   const logPath = join(workDir, `${name}.log`);
   const t0 = performance.now();
@@ -213,6 +214,87 @@ export function applyLogLine(logPath) {
     const lines = readFileSync(logPath, 'utf8').split('\n').filter((l) => /appl(y|ied)/i.test(l));
     const line = lines[0];
     return line ? line.slice(0, 300) : null;
+  } catch {
+    return null;
+  }
+}
+
+export const REDIS_SERVER = findCommand('redis-server');
+
+/**
+ * redis-server on 127.0.0.1:`port`, no persistence (no RDB, no AOF), pinned with the origin and
+ * wrk on the load core: it stands for a Redis the gateway reaches over the network.
+ */
+export async function startRedis({ workDir, port }) {
+  if (!REDIS_SERVER) throw new Error('redis-server is not installed (`apt-get install redis-server`): the API-management part needs it');
+  const handle = startProcess({
+    name: 'redis',
+    cmd: REDIS_SERVER,
+    args: ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--loglevel', 'warning', '--dir', workDir],
+    cpu: LOAD_CPU,
+    logPath: join(workDir, 'redis.log'),
+  });
+  const deadline = performance.now() + 10_000;
+  for (;;) {
+    if (handle.exitInfo) throw new Error(`redis-server exited before accepting connections; log: ${handle.logPath}\n${tail(handle.logPath)}`);
+    try {
+      if ((await redisCommand(port, ['PING'])) === 'PONG') break;
+    } catch {
+      // not listening yet
+    }
+    if (performance.now() > deadline) {
+      await stopProcess(handle);
+      throw new Error(`redis-server did not answer PING on port ${port} within 10 s; log: ${handle.logPath}`);
+    }
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  return { name: 'redis', handle, port, url: `redis://127.0.0.1:${port}` };
+}
+
+/** One command on a fresh connection; resolves a simple or bulk string reply (enough for PING and INFO). */
+export function redisCommand(port, args, timeoutMs = 2000) {
+  return new Promise((resolve, reject) => {
+    const socket = connect(port, '127.0.0.1');
+    let buf = Buffer.alloc(0);
+    const done = (err, value) => {
+      socket.destroy();
+      if (err) reject(err);
+      else resolve(value);
+    };
+    socket.setTimeout(timeoutMs, () => done(new Error(`redis ${args[0]}: timeout`)));
+    socket.on('error', (err) => done(err));
+    socket.on('data', (chunk) => {
+      buf = Buffer.concat([buf, chunk]);
+      const eol = buf.indexOf('\r\n');
+      if (eol < 0) return;
+      const head = buf.subarray(0, eol).toString();
+      if (head[0] === '+') return done(null, head.slice(1));
+      if (head[0] === '-') return done(new Error(`redis ${args[0]}: ${head.slice(1)}`));
+      if (head[0] === '$') {
+        const len = Number(head.slice(1));
+        if (buf.length >= eol + 2 + len + 2) done(null, buf.subarray(eol + 2, eol + 2 + len).toString());
+        return;
+      }
+      done(new Error(`redis ${args[0]}: unexpected reply ${JSON.stringify(head)}`));
+    });
+    socket.write(`*${args.length}\r\n${args.map((a) => `$${Buffer.byteLength(String(a))}\r\n${a}\r\n`).join('')}`);
+  });
+}
+
+/** Calls of each command so far (INFO commandstats): { evalsha: 123, eval: 1, ... }. */
+export async function redisCommandCalls(port) {
+  const info = await redisCommand(port, ['INFO', 'commandstats']);
+  const calls = {};
+  for (const m of info.matchAll(/^cmdstat_([^:]+):calls=(\d+)/gm)) calls[m[1]] = Number(m[2]);
+  return calls;
+}
+
+/** The value of an unlabelled counter in the gateway's admin /metrics; null when absent or unreadable. */
+export async function metricValue(adminPort, name) {
+  try {
+    const res = await httpGet({ port: adminPort, path: '/metrics', timeoutMs: 5000 });
+    const m = new RegExp(`^${name}(?:\\{\\})?\\s+([\\d.e+-]+)\\s*$`, 'm').exec(res.body);
+    return m ? Number(m[1]) : null;
   } catch {
     return null;
   }
