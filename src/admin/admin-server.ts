@@ -1,11 +1,12 @@
 // The admin API: readiness, the applied configuration, diagnostics, object statuses, upstream
-// health and Prometheus metrics, on its own port (127.0.0.1 by default: it shows secrets' names
+// health, metered API usage and Prometheus metrics, on its own port (127.0.0.1 by default: it shows secrets' names
 // and the whole routing table, so it is not for the world). Read-only: every route is GET/HEAD.
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { formatDiagnostic } from '../core/diagnostic.js';
 import type { Metrics } from '../observability/metrics.js';
 import type { AdminView } from './admin-view.js';
+import { parseUsageQuery, usageCsv, usageJson, usageRows } from './usage-report.js';
 
 export interface AdminServerOptions {
   readonly port: number;
@@ -36,6 +37,7 @@ const ENDPOINTS: Readonly<Record<string, string>> = {
   '/api/diagnostics': 'diagnostics of the latest configuration',
   '/api/status': 'the status written back for each object Isthmus owns',
   '/api/upstreams': 'clusters, endpoints and their health',
+  '/api/usage': 'metered API requests per hour, consumer, API, version, plan and status class (?from=&to=&consumer=&api=&version=&format=csv)',
   '/metrics': 'Prometheus metrics',
 };
 
@@ -130,6 +132,24 @@ function buildRoutes(view: AdminView, metrics: Metrics | undefined): ReadonlyMap
         ),
     ],
     ['/api/upstreams', (q) => jsonReply(200, view.upstreams() ?? null, isPretty(q))],
+    [
+      '/api/usage',
+      async (q) => {
+        if (view.usage === undefined) return jsonReply(404, { error: 'usage_disabled' });
+        const parsed = parseUsageQuery(q);
+        if (parsed.kind === 'invalid') return jsonReply(400, { error: 'bad_query', message: parsed.message });
+        let entries;
+        try {
+          entries = await view.usage(parsed.query.range);
+        } catch (err) {
+          // The state file or Redis did not answer: say so rather than report a partial sum.
+          return jsonReply(503, { error: 'usage_unavailable', message: err instanceof Error ? err.message : String(err) });
+        }
+        const rows = usageRows(entries, parsed.query);
+        if (parsed.query.format === 'csv') return { status: 200, contentType: 'text/csv; charset=utf-8; header=present', body: usageCsv(rows) };
+        return jsonReply(200, usageJson(rows, parsed.query), isPretty(q));
+      },
+    ],
     [
       '/metrics',
       async () => {

@@ -1,5 +1,6 @@
 import type { Diagnostic } from '../core/diagnostic.js';
 import type { ObjectStatus } from '../core/object-status.js';
+import type { UsageEntry, UsageRange } from '../state/usage-meter.js';
 
 /**
  * What the admin API may read from the running gateway. The composition root (src/cli/)
@@ -17,4 +18,9 @@ export interface AdminView {
   statuses(): readonly ObjectStatus[];
   /** Clusters, endpoints and their health; the shape is the data plane's, served as given. */
   upstreams(): unknown;
+  /**
+   * Metered usage for the hours in the range: this process's counts (flushed first) and, with a
+   * shared store, every replica's. Absent where nothing is metered (GET /api/usage answers 404).
+   */
+  usage?(range: UsageRange): Promise<readonly UsageEntry[]>;
 }

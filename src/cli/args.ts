@@ -1,5 +1,7 @@
 // Flags of `isthmus run`, with their defaults; `--help` prints this table, so it is the contract.
 import { parseArgs } from 'node:util';
+import { homedir } from 'node:os';
+import path from 'node:path';
 
 export interface RunOptions {
   readonly configDirs: readonly string[];
@@ -22,6 +24,11 @@ export interface RunOptions {
   readonly redisUrl?: string;
   /** `--redis-timeout`: the longest a request waits for Redis before the policy's failure mode applies. */
   readonly redisTimeoutMs: number;
+  /**
+   * `--state-dir`: where the gateway keeps state that must survive a restart (usage counts, in
+   * `usage.json`) when there is no Redis; undefined = kept in memory only (the sidecar).
+   */
+  readonly stateDir?: string;
   /** Set with `--kubernetes`: read the cluster instead of folders (docs/kubernetes.md). */
   readonly kubernetes?: KubernetesOptions;
   /** Connection limits (docs/security.md); each unset one keeps the data plane's default. */
@@ -70,6 +77,7 @@ export const RUN_FLAGS = [
   ['--health-port N', '0 (off)', 'Serve only /healthz, /ready and /metrics on --listen-address at this port (kubelet probes, Prometheus).'],
   ['--redis-url URL', '$ISTHMUS_REDIS_URL or (none)', 'Redis for global rate limits and quotas shared by replicas; without it they count per replica.'],
   ['--redis-timeout MS', '100', 'The longest a request waits for Redis; then the policy fails open (local limit) or closed (503).'],
+  ['--state-dir DIR', '$ISTHMUS_STATE_DIR, $XDG_STATE_HOME/isthmus or ~/.local/state/isthmus', 'Where usage counts (GET /api/usage) are kept across restarts without --redis-url: usage.json, flushed every 10 s and on shutdown.'],
   ['--kubernetes', 'off', 'Read the cluster (list/watch every kind) instead of folders; write statuses back (docs/kubernetes.md).'],
   ['--kubeconfig PATH', '$KUBECONFIG, ~/.kube/config, or the Pod\'s service account', 'Credentials for --kubernetes.'],
   ['--watch-namespace NS', '(all)', 'Watch only this namespace (namespaced kinds); repeatable.'],
@@ -110,6 +118,7 @@ export function parseRunArgs(argv: readonly string[]): RunOptions {
       'health-port': { type: 'string' },
       'redis-url': { type: 'string' },
       'redis-timeout': { type: 'string' },
+      'state-dir': { type: 'string' },
       kubernetes: { type: 'boolean' },
       kubeconfig: { type: 'string' },
       'watch-namespace': { type: 'string', multiple: true },
@@ -152,6 +161,7 @@ export function parseRunArgs(argv: readonly string[]): RunOptions {
     healthPort: port(values['health-port'] ?? '0', '--health-port'),
     ...redisUrl(values['redis-url'] ?? process.env.ISTHMUS_REDIS_URL),
     redisTimeoutMs: optionalCount(values['redis-timeout'], '--redis-timeout', 'ms', 1).ms ?? 100,
+    stateDir: stateDir(values['state-dir']),
     ...(kubernetes ? { kubernetes } : {}),
     httpPort,
     httpsPort,
@@ -173,6 +183,27 @@ export function parseRunArgs(argv: readonly string[]): RunOptions {
       ...optionalCount(values['max-concurrent-streams'], '--max-concurrent-streams', 'maxConcurrentStreams', 1),
     },
   };
+}
+
+/**
+ * The flag, else $ISTHMUS_STATE_DIR, else the XDG base directory for state (per user, not in the
+ * working directory, so a gateway started from a source checkout leaves the checkout clean), else
+ * `.isthmus/` in the working directory when there is no home.
+ */
+export function stateDir(flag: string | undefined, env: NodeJS.ProcessEnv = process.env): string {
+  if (flag !== undefined) {
+    if (flag === '') throw new UsageError('--state-dir: expected a folder');
+    return path.resolve(flag);
+  }
+  if (env.ISTHMUS_STATE_DIR) return path.resolve(env.ISTHMUS_STATE_DIR);
+  if (env.XDG_STATE_HOME && path.isAbsolute(env.XDG_STATE_HOME)) return path.join(env.XDG_STATE_HOME, 'isthmus');
+  let home = '';
+  try {
+    home = homedir();
+  } catch {
+    // No home (a uid with no passwd entry): fall through to the working directory.
+  }
+  return home === '' ? path.resolve('.isthmus') : path.join(home, '.local', 'state', 'isthmus');
 }
 
 function redisUrl(value: string | undefined): { redisUrl?: string } {

@@ -17,6 +17,7 @@ import { formatDiagnostic, hasErrors, type Diagnostic } from '../core/diagnostic
 import type { ObjectStatus } from '../core/object-status.js';
 import { configView } from './config-view.js';
 import { createFilterState, hasGlobalCounters, type FilterState } from './filter-state.js';
+import { createUsageState, type UsageState } from './usage-state.js';
 import { systemClock, type Clock } from '../core/clock.js';
 import { systemRandom, type Random } from '../core/random.js';
 import { describeAdminListenFailure, describeFirstBindFailure, describeHealthListenFailure, runBindFlags, type BindFlags } from './startup-errors.js';
@@ -57,6 +58,7 @@ export class Gateway {
   private readonly metrics: Metrics;
   private readonly filterState: FilterState;
   private warnedLocalCounters = false;
+  private readonly usage: UsageState;
   private readonly accessLog: AccessLog;
   private readonly admin: AdminServer;
   /** `--health-port`: probes and metrics on the traffic address; the admin API stays on loopback. */
@@ -95,6 +97,7 @@ export class Gateway {
       registry: this.metrics.registry,
       log: this.log,
     });
+    this.usage = createUsageState({ clock: this.clock, redisUrl: options.redisUrl, stateDir: options.stateDir, log: this.log });
     this.dataPlane = new DataPlane({
       trustedProxies: options.trustedProxies,
       transport: new UndiciTransport(),
@@ -111,6 +114,7 @@ export class Gateway {
         diagnostics: () => this.lastDiagnostics,
         statuses: () => this.lastStatuses,
         upstreams: () => this.dataPlane.upstreams(),
+        usage: (range) => this.usage.report(range),
       },
       { port: options.adminPort, metrics: this.metrics },
     );
@@ -173,6 +177,8 @@ export class Gateway {
     const cut = await this.dataPlane.drain(graceMs);
     await this.admin.close();
     await this.health?.close();
+    // After the drain: every request that finished is counted before the last flush.
+    await this.usage.close();
     await this.filterState.close();
     this.metrics.close();
     await this.accessLog.close();

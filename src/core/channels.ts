@@ -35,6 +35,14 @@ export interface RequestEndMessage {
   readonly userAgent?: string;
   /** An HTTP/1.1 Upgrade: logged once, when the tunnel (or the refused answer) ends. */
   readonly upgrade?: boolean;
+  /** The consumer authentication found (`partners/acme`); undefined for an anonymous request. */
+  readonly consumer?: string;
+  /** That consumer's Plan (`partners/gold`), when it has one. */
+  readonly plan?: string;
+  /** The API (`api/partners/orders`) whose version the route serves; undefined for other routes. */
+  readonly api?: string;
+  /** That version's name (`v1`). */
+  readonly apiVersion?: string;
 }
 
 /** Published for every failed upstream attempt (also ones that were retried). */

@@ -10,6 +10,7 @@ import {
 } from './channel-subscription.js';
 import { createRequestsCounter, RouteDurationHistogram } from './request-metrics.js';
 import { RequestStats } from './request-stats.js';
+import { createApiRequestsCounter } from './usage-metering.js';
 
 export interface Metrics {
   readonly registry: Registry;
@@ -51,6 +52,7 @@ export function createMetrics(): Metrics {
   collectDefaultMetrics({ register: registry });
 
   const unsubscribes: Unsubscribe[] = [
+    createApiRequestsCounter(registry),
     subscribeRequestEnd((m) => stats.record(m.route, m.status, m.durationMs)),
     subscribeUpstreamError((m) => {
       let byReason = errorLabels.get(m.cluster);

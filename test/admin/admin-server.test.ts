@@ -7,6 +7,7 @@ import type { ObjectStatus } from '../../src/core/object-status.js';
 import { AdminServer } from '../../src/admin/admin-server.js';
 import type { AdminView } from '../../src/admin/admin-view.js';
 import { createMetrics, type Metrics } from '../../src/observability/metrics.js';
+import type { UsageEntry, UsageRange } from '../../src/state/usage-meter.js';
 
 interface Reply {
   readonly status: number;
@@ -225,5 +226,48 @@ describe('AdminServer without metrics', () => {
     const second = new AdminServer(new TestView(), { port });
     await assert.rejects(second.listen(), /EADDRINUSE/);
     await first.close();
+  });
+});
+
+describe('AdminServer /api/usage', () => {
+  it('404 usage_disabled without a meter; JSON and CSV from the view; 400 for a bad query; 503 when the store fails', async () => {
+    const plain = new AdminServer(new TestView(), { port: 0 });
+    const plainPort = await plain.listen();
+    assert.deepEqual((await getJson(plainPort, '/api/usage')).body, { error: 'usage_disabled' });
+    await plain.close();
+
+    let failing = false;
+    const ranges: unknown[] = [];
+    class UsageView extends TestView {
+      async usage(range: UsageRange): Promise<readonly UsageEntry[]> {
+        ranges.push(range);
+        if (failing) throw new Error('redis down');
+        return [{ hour: '2030-05-17T18:00:00Z', consumer: 'default/acme', api: 'api/default/orders', version: 'v1', plan: '', statusClass: '2xx', count: 7 }];
+      }
+    }
+    const server = new AdminServer(new UsageView(), { port: 0 });
+    const port = await server.listen();
+    try {
+      const json = await getJson(port, '/api/usage?from=2030-05-17&to=2030-05-18');
+      assert.equal(json.status, 200);
+      assert.deepEqual(json.body, {
+        from: '2030-05-17T00:00:00Z',
+        to: '2030-05-18T00:00:00Z',
+        total: 7,
+        usage: [{ hour: '2030-05-17T18:00:00Z', consumer: 'default/acme', api: 'api/default/orders', version: 'v1', plan: '', statusClass: '2xx', count: 7 }],
+      });
+      assert.deepEqual(ranges.at(-1), { fromHour: '2030-05-17T00:00:00Z', toHour: '2030-05-18T00:00:00Z' });
+      const csv = await request(port, '/api/usage?format=csv');
+      assert.equal(csv.headers['content-type'], 'text/csv; charset=utf-8; header=present');
+      assert.equal(csv.text, 'hour,consumer,api,version,plan,status_class,count\r\n2030-05-17T18:00:00Z,default/acme,api/default/orders,v1,,2xx,7\r\n');
+      assert.equal((await getJson(port, '/api/usage?to=soon')).status, 400);
+      failing = true;
+      const down = await getJson(port, '/api/usage');
+      assert.equal(down.status, 503);
+      assert.deepEqual(down.body, { error: 'usage_unavailable', message: 'redis down' });
+      assert.equal((await request(port, '/api/usage', 'POST')).status, 405);
+    } finally {
+      await server.close();
+    }
   });
 });

@@ -162,7 +162,15 @@ export async function startGateway(t: Cleanup, options: StartOptions): Promise<R
     '--access-log', options.accessLog ?? 'off',
     ...(options.extraArgs ?? []),
   );
-  const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...options.env } });
+  // Usage counts go to a folder of this test's own (not the user's ~/.local/state/isthmus), unless
+  // the test chose one.
+  const env: Record<string, string | undefined> = { ...process.env, ...options.env };
+  let stateDir: string | undefined;
+  if (options.env?.ISTHMUS_STATE_DIR === undefined && !(options.extraArgs ?? []).includes('--state-dir')) {
+    stateDir = mkdtempSync(path.join(tmpdir(), 'isthmus-state-'));
+    env.ISTHMUS_STATE_DIR = stateDir;
+  }
+  const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'], env });
   let out = '';
   let err = '';
   child.stdout?.setEncoding('utf8').on('data', (d: string) => (out += d));
@@ -181,6 +189,8 @@ export async function startGateway(t: Cleanup, options: StartOptions): Promise<R
     await exited;
     clearTimeout(fallback);
   });
+  // After the process is gone: its last flush on SIGTERM writes into the folder.
+  if (stateDir !== undefined) t.after(() => rmSync(stateDir, { recursive: true, force: true }));
   const gateway: RunningGateway = { child, httpPort, httpsPort, adminPort, stdout: () => out, stderr: () => err, exited };
   const deadline = performance.now() + (options.readyTimeoutMs ?? 15_000);
   for (;;) {

@@ -5,11 +5,27 @@
 //   Sunset: <HTTP-date>                                   RFC 8594
 //   Link: <successor>; rel="successor-version"            RFC 5829
 //   Link: <policy>; rel="deprecation"                     RFC 9745 section 3
-// All header values are built once here, at apply time.
+// All header values are built once here, at apply time. Every stage also names the API version in
+// the request's attributes (`api`), so the requestEnd message, and usage metering, can count it.
 import type { IrApiLifecycle } from '../../ir/apim.js';
 import { filterReplyBody } from '../http/local-reply.js';
-import type { FilterChain, FilterOutcome } from './filter-types.js';
+import { CONTINUE, type FilterChain, type FilterOutcome } from './filter-types.js';
 import type { RequestContext } from './request-context.js';
+
+/** `ctx.attributes` key of the route's ApiVersionIdentity. */
+export const API_ATTRIBUTE = 'api';
+
+/** The API and version a route serves: `api/partners/orders` and `v1`. */
+export interface ApiVersionIdentity {
+  readonly api: string;
+  readonly version: string;
+}
+
+/** `api/partners/orders/v1` → `api/partners/orders` + `v1` (Kubernetes names hold no `/`). */
+export function apiVersionIdentity(lifecycle: IrApiLifecycle): ApiVersionIdentity {
+  const slash = lifecycle.api.lastIndexOf('/');
+  return slash <= 0 ? { api: lifecycle.api, version: '' } : { api: lifecycle.api.slice(0, slash), version: lifecycle.api.slice(slash + 1) };
+}
 
 function links(lifecycle: IrApiLifecycle): string[] {
   const out: string[] = [];
@@ -30,14 +46,20 @@ export function compileApiLifecycle(lifecycle: IrApiLifecycle): Pick<FilterChain
   const linkHeaders = links(lifecycle);
   const sunsetMs = lifecycle.sunsetAt === undefined ? Number.NaN : Date.parse(lifecycle.sunsetAt);
   const sunset = Number.isNaN(sunsetMs) ? undefined : new Date(sunsetMs).toUTCString();
+  const identity = Object.freeze(apiVersionIdentity(lifecycle));
+  const name = (ctx: RequestContext): FilterOutcome => {
+    ctx.attributes.set(API_ATTRIBUTE, identity);
+    return CONTINUE;
+  };
   switch (lifecycle.stage) {
     case 'published':
-      return { request: [], responseHeaders: [] };
+      return { request: [name], responseHeaders: [] };
     case 'retired': {
       const headers: string[] = [];
       for (const link of linkHeaders) headers.push('link', link);
       if (sunset !== undefined) headers.push('sunset', sunset);
       const retired = (ctx: RequestContext): FilterOutcome => {
+        name(ctx);
         const body = JSON.parse(filterReplyBody(410, 'api_version_retired', ctx.requestId)) as Record<string, unknown>;
         body.message = `${lifecycle.api} is retired${lifecycle.successor === undefined ? '' : `; its successor is ${lifecycle.successor}`}`;
         if (lifecycle.successor !== undefined) body.successor = lifecycle.successor;
@@ -52,7 +74,7 @@ export function compileApiLifecycle(lifecycle: IrApiLifecycle): Pick<FilterChain
       const responseHeaders = (_ctx: RequestContext, _status: number, out: string[]): void => {
         for (let i = 0; i < added.length; i += 2) out.push(added[i]!, added[i + 1]!);
       };
-      return { request: [], responseHeaders: [responseHeaders] };
+      return { request: [name], responseHeaders: [responseHeaders] };
     }
   }
 }

@@ -56,4 +56,14 @@ export class RequestContextRecord implements RequestContext {
   get attributes(): Map<string, unknown> {
     return (this.#attributes ??= new Map());
   }
+
+  /** One attribute, without allocating the map when no filter set any. */
+  attribute(key: string): unknown {
+    return this.#attributes?.get(key);
+  }
+}
+
+/** An attribute of the request; for the log phase, which runs for every request, allocates nothing. */
+export function attributeOf(ctx: RequestContext, key: string): unknown {
+  return ctx instanceof RequestContextRecord ? ctx.attribute(key) : ctx.attributes.get(key);
 }

@@ -2,12 +2,13 @@
 // consumer (an IrConsumer) and, for a JWT, its claims. Attributes are `unknown` to every filter but
 // their owner, so they are narrowed here rather than trusted.
 import type { IrConsumer } from '../../ir/apim.js';
-import type { RequestContext } from './request-context.js';
+import { attributeOf, type RequestContext } from './request-context.js';
 import { CLAIMS_ATTRIBUTE, CONSUMER_ATTRIBUTE } from './auth/compile-authn.js';
+import { API_ATTRIBUTE, type ApiVersionIdentity } from './api-lifecycle.js';
 
 /** The authenticated consumer, or undefined for an anonymous request. */
 export function consumerOf(ctx: RequestContext): IrConsumer | undefined {
-  const value = ctx.attributes.get(CONSUMER_ATTRIBUTE);
+  const value = attributeOf(ctx, CONSUMER_ATTRIBUTE);
   return typeof value === 'object' && value !== null && typeof (value as { name?: unknown }).name === 'string' ? (value as IrConsumer) : undefined;
 }
 
@@ -15,4 +16,29 @@ export function consumerOf(ctx: RequestContext): IrConsumer | undefined {
 export function claimsOf(ctx: RequestContext): Readonly<Record<string, unknown>> | undefined {
   const value = ctx.attributes.get(CLAIMS_ATTRIBUTE);
   return typeof value === 'object' && value !== null && !Array.isArray(value) ? (value as Record<string, unknown>) : undefined;
+}
+
+/** The API version the route serves (set by the api-lifecycle filter), or undefined. */
+export function apiVersionOf(ctx: RequestContext): ApiVersionIdentity | undefined {
+  const value = attributeOf(ctx, API_ATTRIBUTE);
+  return typeof value === 'object' && value !== null && typeof (value as { api?: unknown }).api === 'string' ? (value as ApiVersionIdentity) : undefined;
+}
+
+/** Who called which API version, for the requestEnd message (usage metering, src/observability/usage-metering.ts). */
+export interface RequestIdentityFields {
+  readonly consumer?: string;
+  readonly plan?: string;
+  readonly api?: string;
+  readonly apiVersion?: string;
+}
+
+const NO_IDENTITY: RequestIdentityFields = {};
+
+/** The requestEnd fields of a request; one shared empty object when there is nothing to say. */
+export function identityFieldsOf(ctx: RequestContext | undefined): RequestIdentityFields {
+  if (ctx === undefined) return NO_IDENTITY;
+  const consumer = consumerOf(ctx);
+  const api = apiVersionOf(ctx);
+  if (consumer === undefined && api === undefined) return NO_IDENTITY;
+  return { consumer: consumer?.name, plan: consumer?.plan, api: api?.api, apiVersion: api?.version };
 }

@@ -18,6 +18,7 @@ import { classifyUpstreamError } from './classify-upstream-error.js';
 import { isHttp2, localReplyBody, takeGrpcStatus, toHeaderObject, type DownstreamResponse } from './local-reply.js';
 import { sendRouteReply } from './route-reply.js';
 import type { RequestContext } from '../filters/request-context.js';
+import { identityFieldsOf } from '../filters/request-identity.js';
 import { IDEMPOTENT_METHODS } from './replayable-body.js';
 import { grpcStatusOf, type TryFailure } from './retry-policy.js';
 import type { Timers } from '../../core/timers.js';
@@ -402,6 +403,7 @@ export class ProxyExchange implements UpstreamHandler, SlotWaiter {
         details: this.details,
         clientAddress: c.clientIp,
         userAgent: userAgentOf(c),
+        ...identityFieldsOf(c),
       };
       channels.requestEnd.publish(msg);
     }

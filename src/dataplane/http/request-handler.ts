@@ -26,6 +26,7 @@ import { EMPTY_LB_CONTEXT, RequestLbContext } from './lb-context.js';
 import { clientIpOf } from './client-address.js';
 import { CONTINUE, type FilterOutcome, type RequestDraft, type RequestPhaseFilter } from '../filters/filter-types.js';
 import { RequestContextRecord, type RequestContext } from '../filters/request-context.js';
+import { identityFieldsOf } from '../filters/request-identity.js';
 
 export type { ListenerRuntime, ListenerSlot } from './listener-runtime.js';
 
@@ -126,7 +127,7 @@ function afterRequestPhase(
     // Filters (CORS preflight, auth, rate limits) answer with their own status, headers and body.
     const body = outcome.body ?? filterReplyBody(outcome.status, outcome.details, ctx.requestId);
     sendRouteReply(res, deps, ctx, route, undefined, outcome.status, body, outcome.contentType ?? 'application/json', outcome.headers);
-    publishLocal(runtime, ctx.method, ctx.host, ctx.path, req, ctx.clientIp, ctx.startMs, ctx.requestId, outcome.status, undefined, route, outcome.details);
+    publishLocal(runtime, ctx.method, ctx.host, ctx.path, req, ctx.clientIp, ctx.startMs, ctx.requestId, outcome.status, undefined, route, ctx, outcome.details);
     return;
   }
   const action = route.action;
@@ -135,12 +136,12 @@ function afterRequestPhase(
       return replyForRoute(res, runtime, deps, ctx, route, req, action.details);
     case 'respond':
       sendRouteReply(res, deps, ctx, route, undefined, action.status, action.body, action.contentType);
-      publishLocal(runtime, ctx.method, ctx.host, ctx.path, req, ctx.clientIp, ctx.startMs, ctx.requestId, action.status, undefined, route);
+      publishLocal(runtime, ctx.method, ctx.host, ctx.path, req, ctx.clientIp, ctx.startMs, ctx.requestId, action.status, undefined, route, ctx);
       return;
     case 'redirect': {
       const location = buildRedirectLocation(action.redirect, { scheme: runtime.scheme, host: matched.host, port: matched.port, path: matched.path, query: matched.query });
       sendRouteReply(res, deps, ctx, route, undefined, action.redirect.status, '', 'text/plain', ['location', location]);
-      publishLocal(runtime, ctx.method, ctx.host, ctx.path, req, ctx.clientIp, ctx.startMs, ctx.requestId, action.redirect.status, undefined, route);
+      publishLocal(runtime, ctx.method, ctx.host, ctx.path, req, ctx.clientIp, ctx.startMs, ctx.requestId, action.redirect.status, undefined, route, ctx);
       return;
     }
     case 'forward': {
@@ -189,7 +190,7 @@ function replyForRoute(
 ): void {
   const { status } = RUNTIME_ERRORS[details];
   sendRouteReply(res, deps, ctx, route, undefined, status, localReplyBody(details, ctx.requestId), 'application/json');
-  if (req !== undefined) publishLocal(runtime, ctx.method, ctx.host, ctx.path, req, ctx.clientIp, ctx.startMs, ctx.requestId, status, details, route);
+  if (req !== undefined) publishLocal(runtime, ctx.method, ctx.host, ctx.path, req, ctx.clientIp, ctx.startMs, ctx.requestId, status, details, route, ctx);
 }
 
 /** A request has a body when it declares one (RFC 9112 §6.3); HTTP/2 unless END_STREAM came with the headers. */
@@ -251,7 +252,7 @@ function rejectRequest(
   const closeConnection = isFramingRefusal(details) && !isHttp2Request(req);
   if (closeConnection) markClosing(req.socket);
   const status = sendLocalReply(res, details, requestId, closeConnection || deps.draining());
-  publishLocal(runtime, method, host, logPath, req, clientIp, startMs, requestId, status, details, undefined);
+  publishLocal(runtime, method, host, logPath, req, clientIp, startMs, requestId, status, details, undefined, undefined);
 }
 
 function publishLocal(
@@ -266,6 +267,7 @@ function publishLocal(
   status: number,
   details: RuntimeErrorCode | undefined,
   route: CompiledRoute | undefined,
+  ctx: RequestContext | undefined,
   filterDetails?: string,
 ): void {
   if (!channels.requestEnd.hasSubscribers) return;
@@ -287,6 +289,7 @@ function publishLocal(
     details: details ?? filterDetails,
     clientAddress: clientIp,
     userAgent: req.headers['user-agent'],
+    ...identityFieldsOf(ctx),
   };
   channels.requestEnd.publish(msg);
 }

@@ -14,6 +14,7 @@ import { filterReplyBody, localReplyHeaders, writeRawLocalReply, writeRawReply }
 import { channels, type RequestEndMessage } from '../../core/channels.js';
 import type { FilterOutcome, RequestDraft } from '../filters/filter-types.js';
 import type { RequestContext } from '../filters/request-context.js';
+import { identityFieldsOf } from '../filters/request-identity.js';
 import { buildUpstreamHeaders, requestIdOf, SERVER_NAME } from './upstream-headers.js';
 import { requestContext, runRequestPhase, type ListenerSlot, type RequestDeps } from './request-handler.js';
 import { clientIpOf } from './client-address.js';
@@ -265,5 +266,6 @@ function upgradeEnd(
     clientAddress: clientIp,
     userAgent: req.headers['user-agent'],
     upgrade: true,
+    ...identityFieldsOf(ctx),
   };
 }
