@@ -8,7 +8,7 @@
 import type { IrAuthz, IrAuthzCondition, IrAuthzRule, IrConsumer } from '../../ir/apim.js';
 import { assertNever } from '../../core/assert-never.js';
 import { CLAIMS_ATTRIBUTE, CONSUMER_ATTRIBUTE } from './auth/compile-authn.js';
-import { compileCidrs } from './cidr.js';
+import { compileCidrs } from '../../core/cidr.js';
 import { CONTINUE, type FilterOutcome, type RequestPhaseFilter } from './filter-types.js';
 import type { RequestContext } from './request-context.js';
 
