@@ -136,7 +136,7 @@ test('Istio: CUSTOM and AUDIT are reported and ignored; an ALLOW policy without 
   const { ir, diagnostics } = run(BASE + AP('ext', `${SELECT}\n  action: CUSTOM\n  provider: {name: opa}\n  rules: [{}]`) + AP('audit', `${SELECT}\n  action: AUDIT\n  rules: [{}]`), LABELS);
   assert.equal(authzOf(route(ir, 'public', CART_ROUTE)), undefined);
   assert.deepEqual(diagnostics.map((d) => [d.severity, d.code, d.path]), [['warning', 'ERR_ISTIO_UNSUPPORTED', 'spec.action'], ['warning', 'ERR_ISTIO_UNSUPPORTED', 'spec.action']]);
-  assert.deepEqual(diagnostics.map((d) => d.message.slice(0, 30)).sort(), ['action AUDIT is not supported', 'action CUSTOM is not supporte']);
+  assert.deepEqual(diagnostics.map((d) => /^action (\w+) is not supported/.exec(d.message)?.[1]).sort(), ['AUDIT', 'CUSTOM']);
   const nothing = run(BASE + AP('allow-nothing', `${SELECT}`), LABELS);
   assert.deepEqual(authzOf(route(nothing.ir, 'public', CART_ROUTE)), { policy: 'authorizationpolicy/istio-system/allow-nothing', rules: [], noMatch: 'deny' });
 });
