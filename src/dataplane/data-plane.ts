@@ -102,13 +102,15 @@ export class DataPlane {
     this.connections = new ClientConnectionLimit(this.limits.maxConnectionsPerClient);
     this.routeDefaults = { ...DEFAULT_ROUTE, ...options.routeDefaults };
     // Created once: counters and cached keys must outlive every configuration.
-    this.filterDeps = options.filters ?? localFilterDeps(options.clock, options.random);
+    const isTrustedProxy = isTrustedBy(options.trustedProxies);
+    // The same long-lived parts (JWKS cache, counters), with this data plane's trusted proxies added.
+    this.filterDeps = { ...(options.filters ?? localFilterDeps(options.clock, options.random)), isTrustedProxy };
     this.activeHealth = new ActiveHealthChecker(options.transport, options.timers ?? systemTimers);
     this.deps = {
       transport: options.transport,
       inflight: this.inflight,
       draining: () => this.draining,
-      isTrustedProxy: isTrustedBy(options.trustedProxies),
+      isTrustedProxy,
       maxUriBytes: this.limits.maxUriBytes,
       sendTimeoutMs: this.limits.sendTimeoutMs,
       timers: options.timers ?? systemTimers,

@@ -120,3 +120,57 @@ export interface IrApiLifecycle {
   /** `Link: <url>; rel="deprecation"`. */
   readonly policyLink?: string;
 }
+
+/**
+ * Authorization on a route: an AccessPolicy, or the Istio AuthorizationPolicies that select this
+ * gateway, compiled into one list of rules evaluated Istio's way: any matching `deny` rule → 403;
+ * then any matching `allow` rule → on; otherwise `noMatch` decides. `noMatch` is `deny` as soon
+ * as an allow list exists, even an empty one (Istio's "allow-nothing" ALLOW policy).
+ */
+export interface IrAuthz {
+  /** `accesspolicy/default/partners`, or `authorizationpolicy/ns/a,authorizationpolicy/ns/b`. */
+  readonly policy: string;
+  readonly rules: readonly IrAuthzRule[];
+  readonly noMatch: 'allow' | 'deny';
+}
+
+export interface IrAuthzRule {
+  /** `accesspolicy/default/partners/deny/0`, `authorizationpolicy/ns/a/rule/0`: set as the `authz` attribute of a request it decided, for the log. */
+  readonly name: string;
+  readonly action: 'allow' | 'deny';
+  /** Every condition must hold; none at all matches every request. */
+  readonly conditions: readonly IrAuthzCondition[];
+}
+
+/**
+ * One condition: it holds when any one of `values` matches (with `negate`: when none does, which
+ * includes the fact being absent, e.g. no consumer; Istio's `notX` fields and Envoy's `not_id`).
+ * String values use Istio's forms: `exact`, `prefix*`, `*suffix`, and `*` (present, any value).
+ */
+export type IrAuthzCondition =
+  /** The authenticated Consumer (`namespace/name`). */
+  | { readonly kind: 'consumer'; readonly values: readonly string[]; readonly negate: boolean }
+  /** Any of the Consumer's groups. */
+  | { readonly kind: 'group'; readonly values: readonly string[]; readonly negate: boolean }
+  /**
+   * A claim of the verified JWT, `path` into nested objects (Istio `request.auth.claims[a][b]`):
+   * a string claim matches a value; a list claim (`groups`) matches when any element does.
+   */
+  | { readonly kind: 'claim'; readonly path: readonly string[]; readonly values: readonly string[]; readonly negate: boolean }
+  /** `iss/sub` of the verified JWT (Istio `requestPrincipals`, `request.auth.principal`). */
+  | { readonly kind: 'request-principal'; readonly values: readonly string[]; readonly negate: boolean }
+  /** Upper-case method, as sent. */
+  | { readonly kind: 'method'; readonly values: readonly string[]; readonly negate: boolean }
+  /** The normalised path without the query (Istio `paths`: `/x/*` prefix, `*.js` suffix). */
+  | { readonly kind: 'path'; readonly values: readonly string[]; readonly negate: boolean }
+  /** The Host, lower case, with or without its port. */
+  | { readonly kind: 'host'; readonly values: readonly string[]; readonly negate: boolean }
+  /** A request header (name lower case); several values of it are joined by `,`. */
+  | { readonly kind: 'header'; readonly name: string; readonly values: readonly string[]; readonly negate: boolean }
+  /**
+   * Address blocks (`10.0.0.0/8`, `2001:db8::/32`; a bare address is /32 or /128). `peer` is the
+   * TCP peer (Istio `ipBlocks`, `source.ip`); `client` the original client (Istio
+   * `remoteIpBlocks`, `remote.ip`): read from X-Forwarded-For only when the peer is a trusted
+   * proxy (`--trusted-proxy`), else the peer itself.
+   */
+  | { readonly kind: 'ip'; readonly of: 'peer' | 'client'; readonly cidrs: readonly string[]; readonly negate: boolean };

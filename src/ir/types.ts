@@ -4,7 +4,7 @@
 // route, cluster, endpoint. Every name records its origin (`ingress/default/shop/rule/0/path/1`).
 
 import type { ObjectRef } from '../core/object-ref.js';
-import type { IrApiLifecycle, IrAuthn, IrQuotas, IrRateLimits } from './apim.js';
+import type { IrApiLifecycle, IrAuthn, IrAuthz, IrQuotas, IrRateLimits } from './apim.js';
 
 export interface IrSnapshot {
   /** Monotonic configuration generation, from the resource snapshot. */
@@ -321,9 +321,10 @@ export type IrFilter =
   | { readonly kind: 'cors'; readonly cors: IrCors }
   | { readonly kind: 'fault'; readonly fault: IrFault }
   // API management (src/ir/apim.ts), set by src/translate/apim/ from AuthPolicy (or Istio
-  // RequestAuthentication), RateLimitPolicy (and the Plans of the Consumers an AuthPolicy knows)
+  // RequestAuthentication), AccessPolicy (or Istio AuthorizationPolicy), RateLimitPolicy (and the Plans of the Consumers an AuthPolicy knows)
   // and API versions. At most one of each kind on a route: precedence is settled at translate time.
   | { readonly kind: 'authn'; readonly authn: IrAuthn }
+  | { readonly kind: 'authz'; readonly authz: IrAuthz }
   | { readonly kind: 'rate-limit'; readonly rateLimits: IrRateLimits }
   | { readonly kind: 'quota'; readonly quotas: IrQuotas }
   | { readonly kind: 'api-lifecycle'; readonly lifecycle: IrApiLifecycle };

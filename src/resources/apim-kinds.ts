@@ -1,4 +1,4 @@
-// API management kinds (isthmus.dev/v1alpha1): Consumer, Plan, AuthPolicy, RateLimitPolicy, API.
+// API management kinds (isthmus.dev/v1alpha1): Consumer, Plan, AuthPolicy, AccessPolicy, RateLimitPolicy, API.
 // Each is validated against the schema of its CRD in deploy/crds/ (crd-schema.ts), the same one
 // a cluster enforces; the spec types below describe what that schema admits. Defaults the CRD
 // declares are applied by the translator (a file has no API server to apply them).
@@ -64,6 +64,31 @@ export type AuthPolicySpec = DeepReadonly<{
   forward?: { consumerHeader?: string; groupsHeader?: string; claims?: Record<string, string> };
 }>;
 
+/** One AccessPolicy rule: every field given must hold; within a field, any one value. */
+export type AccessRule = DeepReadonly<{
+  consumers?: string[];
+  notConsumers?: string[];
+  groups?: string[];
+  notGroups?: string[];
+  claims?: Record<string, string[]>;
+  notClaims?: Record<string, string[]>;
+  methods?: string[];
+  notMethods?: string[];
+  paths?: string[];
+  notPaths?: string[];
+  hosts?: string[];
+  notHosts?: string[];
+  clientIPs?: string[];
+  notClientIPs?: string[];
+  headers?: Record<string, string[]>;
+  notHeaders?: Record<string, string[]>;
+}>;
+
+export type AccessPolicySpec = DeepReadonly<{
+  targetRefs: PolicyTargetRef[];
+  rules: { allow?: AccessRule[]; deny?: AccessRule[] };
+}>;
+
 export type LimitKeyKind = 'route' | 'consumer' | 'clientIP' | 'header' | 'claim';
 
 export type RateLimitPolicySpec = DeepReadonly<{
@@ -92,9 +117,10 @@ interface ApimObject<K extends string, S> {
 export type Consumer = ApimObject<'Consumer', ConsumerSpec>;
 export type Plan = ApimObject<'Plan', PlanSpec>;
 export type AuthPolicy = ApimObject<'AuthPolicy', AuthPolicySpec>;
+export type AccessPolicy = ApimObject<'AccessPolicy', AccessPolicySpec>;
 export type RateLimitPolicy = ApimObject<'RateLimitPolicy', RateLimitPolicySpec>;
 export type Api = ApimObject<'API', ApiSpec>;
-export type ApimResource = Consumer | Plan | AuthPolicy | RateLimitPolicy | Api;
+export type ApimResource = Consumer | Plan | AuthPolicy | AccessPolicy | RateLimitPolicy | Api;
 
 function apimKind<K extends ApimResource['kind'], S>(kind: K): KindDefinition<ApimObject<K, S>> {
   const crd = crdValidator(APIM_VERSION, kind);
@@ -111,7 +137,8 @@ function apimKind<K extends ApimResource['kind'], S>(kind: K): KindDefinition<Ap
 export const consumerKind = apimKind<'Consumer', ConsumerSpec>('Consumer');
 export const planKind = apimKind<'Plan', PlanSpec>('Plan');
 export const authPolicyKind = apimKind<'AuthPolicy', AuthPolicySpec>('AuthPolicy');
+export const accessPolicyKind = apimKind<'AccessPolicy', AccessPolicySpec>('AccessPolicy');
 export const rateLimitPolicyKind = apimKind<'RateLimitPolicy', RateLimitPolicySpec>('RateLimitPolicy');
 export const apiKind = apimKind<'API', ApiSpec>('API');
 
-export const apimKindDefinitions: readonly KindDefinition<ApimResource>[] = [consumerKind, planKind, authPolicyKind, rateLimitPolicyKind, apiKind];
+export const apimKindDefinitions: readonly KindDefinition<ApimResource>[] = [consumerKind, planKind, authPolicyKind, accessPolicyKind, rateLimitPolicyKind, apiKind];

@@ -13,6 +13,7 @@ import { ingressClassKind } from './ingress-class.js';
 import { namespaceKind } from './namespace.js';
 import { podKind } from './pod.js';
 import { requestAuthenticationKinds } from './request-authentication.js';
+import { authorizationPolicyKinds } from './authorization-policy.js';
 import { secretKind } from './secret.js';
 import { serviceKind } from './service.js';
 import type { KindDefinition } from './kind-definition.js';
@@ -39,5 +40,6 @@ export const KINDS: readonly KindDefinition<Resource>[] = [
   backendTlsPolicyV1alpha3Kind,
   ...istioKindDefinitions,
   ...requestAuthenticationKinds,
+  ...authorizationPolicyKinds,
   ...apimKindDefinitions,
 ];

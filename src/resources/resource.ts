@@ -1,5 +1,6 @@
 import { groupOfApiVersion, objectKey, type ObjectRef } from '../core/object-ref.js';
-import type { Api, AuthPolicy, Consumer, Plan, RateLimitPolicy } from './apim-kinds.js';
+import type { AccessPolicy, Api, AuthPolicy, Consumer, Plan, RateLimitPolicy } from './apim-kinds.js';
+import type { AuthorizationPolicy } from './authorization-policy.js';
 import type { ConfigMap } from './config-map.js';
 import type { RequestAuthentication } from './request-authentication.js';
 import type { EndpointSlice } from './endpoint-slice.js';
@@ -13,7 +14,8 @@ import type { Pod } from './pod.js';
 import type { Secret } from './secret.js';
 import type { Service } from './service.js';
 
-export type { Api, AuthPolicy, Consumer, Plan, RateLimitPolicy } from './apim-kinds.js';
+export type { AccessPolicy, Api, AuthPolicy, Consumer, Plan, RateLimitPolicy } from './apim-kinds.js';
+export type { AuthorizationPolicy } from './authorization-policy.js';
 export type { ConfigMap } from './config-map.js';
 export type { RequestAuthentication } from './request-authentication.js';
 export type { EndpointSlice } from './endpoint-slice.js';
@@ -51,9 +53,11 @@ export type Resource =
   | DestinationRule
   | ServiceEntry
   | RequestAuthentication
+  | AuthorizationPolicy
   | Consumer
   | Plan
   | AuthPolicy
+  | AccessPolicy
   | RateLimitPolicy
   | Api;
 

@@ -2,7 +2,9 @@ import { assertNever } from '../core/assert-never.js';
 import type { EndpointSlice } from '../resources/endpoint-slice.js';
 import { SERVICE_NAME_LABEL } from '../resources/well-known.js';
 import type {
+  AccessPolicy,
   Api,
+  AuthorizationPolicy,
   AuthPolicy,
   Consumer,
   Plan,
@@ -60,10 +62,13 @@ export interface ResourceIndex {
   readonly serviceEntries: readonly ServiceEntry[];
   /** security.istio.io RequestAuthentications. */
   readonly requestAuthentications: readonly RequestAuthentication[];
+  /** security.istio.io AuthorizationPolicies. */
+  readonly authorizationPolicies: readonly AuthorizationPolicy[];
   /** isthmus.dev API management, by `namespace/name`. */
   readonly consumers: ReadonlyMap<string, Consumer>;
   readonly plans: ReadonlyMap<string, Plan>;
   readonly authPolicies: readonly AuthPolicy[];
+  readonly accessPolicies: readonly AccessPolicy[];
   readonly rateLimitPolicies: readonly RateLimitPolicy[];
   readonly apis: readonly Api[];
 }
@@ -105,9 +110,11 @@ export function indexResources(resources: readonly Resource[]): ResourceIndex {
   const destinationRules: DestinationRule[] = [];
   const serviceEntries: ServiceEntry[] = [];
   const requestAuthentications: RequestAuthentication[] = [];
+  const authorizationPolicies: AuthorizationPolicy[] = [];
   const consumers = new Map<string, Consumer>();
   const plans = new Map<string, Plan>();
   const authPolicies: AuthPolicy[] = [];
+  const accessPolicies: AccessPolicy[] = [];
   const rateLimitPolicies: RateLimitPolicy[] = [];
   const apis: Api[] = [];
   for (const resource of resources) {
@@ -177,6 +184,12 @@ export function indexResources(resources: readonly Resource[]): ResourceIndex {
       case 'RequestAuthentication':
         requestAuthentications.push(resource);
         break;
+      case 'AuthorizationPolicy':
+        authorizationPolicies.push(resource);
+        break;
+      case 'AccessPolicy':
+        accessPolicies.push(resource);
+        break;
       case 'Consumer':
         consumers.set(key, resource);
         break;
@@ -223,9 +236,11 @@ export function indexResources(resources: readonly Resource[]): ResourceIndex {
     destinationRules,
     serviceEntries,
     requestAuthentications,
+    authorizationPolicies,
     consumers,
     plans,
     authPolicies,
+    accessPolicies,
     rateLimitPolicies,
     apis,
   };

@@ -18,6 +18,7 @@ export const STATUS_WRITES: ReadonlyArray<{ readonly group: string; readonly res
   { group: 'gateway.networking.k8s.io', resource: 'listenersets' },
   { group: 'gateway.networking.k8s.io', resource: 'backendtlspolicies' },
   { group: 'isthmus.dev', resource: 'authpolicies' },
+  { group: 'isthmus.dev', resource: 'accesspolicies' },
   { group: 'isthmus.dev', resource: 'ratelimitpolicies' },
   { group: 'isthmus.dev', resource: 'apis' },
 ];

@@ -7,6 +7,10 @@ let nextId = 0;
 
 export function requestContext(options: {
   clientIp?: string;
+  method?: string;
+  path?: string;
+  /** The authority; the host is it without a port. */
+  authority?: string;
   headers?: Record<string, string | string[]>;
   consumer?: IrConsumer;
   claims?: Record<string, unknown>;
@@ -15,11 +19,11 @@ export function requestContext(options: {
     `req-${++nextId}`,
     performance.now(),
     Date.now(),
-    'GET',
+    options.method ?? 'GET',
     'http',
-    'api.example.com',
-    'api.example.com',
-    '/orders',
+    options.authority ?? 'api.example.com',
+    (options.authority ?? 'api.example.com').replace(/:\d+$/, '').toLowerCase(),
+    options.path ?? '/orders',
     '',
     options.headers ?? {},
     options.clientIp ?? '192.0.2.1',

@@ -9,6 +9,7 @@ import { compileFault } from './fault.js';
 import { inFilterOrder } from './filter-order.js';
 import { compileApiLifecycle } from './api-lifecycle.js';
 import { compileAuthn } from './auth/compile-authn.js';
+import { compileAuthz } from './authz.js';
 import { compileRateLimits } from './rate-limit.js';
 import { compileQuotas } from './quota.js';
 import type { FilterDeps } from './filter-deps.js';
@@ -57,6 +58,9 @@ export function compileFilterChain(filters: readonly IrFilter[] | undefined, dep
         backendRequest.push(authn.backendRequest);
         break;
       }
+      case 'authz':
+        request.push(compileAuthz(f.authz, deps));
+        break;
       case 'rate-limit': {
         const limits = compileRateLimits(f.rateLimits, deps.counters);
         request.push(limits.request);

@@ -12,6 +12,12 @@ export interface FilterDeps {
   readonly clock: Clock;
   readonly jwks: JwksCache;
   readonly counters: CounterDeps;
+  /**
+   * Whether an address is a trusted proxy (`--trusted-proxy`), whose X-Forwarded-For is believed:
+   * authorization by the original client's address needs it. The data plane sets it from its own
+   * options; absent, no proxy is trusted.
+   */
+  readonly isTrustedProxy?: (ip: string) => boolean;
 }
 
 /** In-process state only: what tests and a gateway without `--redis-url` use. */

@@ -9,6 +9,8 @@ export const FILTER_ORDER: readonly { readonly kind: IrFilter['kind']; readonly 
   { kind: 'api-lifecycle', why: 'answers 410 for a retired API version before anything else; adds Deprecation/Sunset/Link to responses of deprecated ones' },
   // Before rate limiting: limits keyed by consumer or claim need the identity authentication establishes.
   { kind: 'authn', why: 'authenticates (API key, JWT, Basic) and names the consumer; 401 without valid credentials' },
+  // After authn (it reads the consumer and claims authn sets); before rate limiting, so a refused request spends no token or quota.
+  { kind: 'authz', why: 'allows or denies by consumer, group, claims, method, path, host, headers and address; 403 when refused' },
   { kind: 'rate-limit', why: 'counts requests per route, consumer, client or header once the consumer is known; 429 over a limit' },
   // After the rate limit: a request refused for its rate must not spend a unit of the period's quota.
   { kind: 'quota', why: "counts a consumer's requests per UTC day or month against its Plan; 429 naming the quota and its reset" },

@@ -84,6 +84,7 @@ export function mergeStatus(status: ObjectStatus, liveStatus: unknown, ctx: Merg
     }
     case 'BackendTLSPolicy':
     case 'AuthPolicy':
+    case 'AccessPolicy':
     case 'RateLimitPolicy':
     case 'API': {
       const others = records(live.ancestors).filter((p) => p.controllerName !== ctx.controllerName);

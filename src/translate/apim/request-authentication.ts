@@ -5,13 +5,13 @@
 // every RequestAuthentication that selects a workload; so does this, oldest first.
 // RequestAuthentication alone never requires a token: a request without one passes (`missing:
 // allow`), one with an invalid token gets 401. Refusing requests without a token takes an
-// AuthorizationPolicy (`requestPrincipals`), which Isthmus does not read yet; an AuthPolicy
-// (allowAnonymous false) is the way to require credentials here.
+// AuthorizationPolicy (`requestPrincipals`; authorization-policy.ts), or an AuthPolicy
+// (allowAnonymous false).
 // Not applied: RequestAuthentications without a selector (they cover their namespace's
 // workloads, and this gateway does not know its own namespace) and with targetRef(s).
 import type { Diagnostic } from '../../core/diagnostic.js';
 import type { IrAuthn, IrJwtMethod } from '../../ir/apim.js';
-import { refOf, type RequestAuthentication } from '../../resources/resource.js';
+import { refOf, type AuthorizationPolicy, type RequestAuthentication } from '../../resources/resource.js';
 import type { IstioJwtRule } from '../../resources/request-authentication.js';
 import { compareByCreation } from '../creation-order.js';
 import { selectsUs } from '../istio/istio-gateways.js';
@@ -63,23 +63,32 @@ function jwtMethod(ra: RequestAuthentication, rule: IstioJwtRule, i: number, con
   };
 }
 
+/**
+ * Whether a security.istio.io object (RequestAuthentication, AuthorizationPolicy) applies to this
+ * gateway: its `selector.matchLabels` picks this instance's labels. targetRef(s) and a missing
+ * selector are reported and not applied (see the top of this file).
+ */
+export function selectsThisGateway(o: RequestAuthentication | AuthorizationPolicy, labels: ReadonlyMap<string, string>, diagnostics: Diagnostic[]): boolean {
+  const report = (path: string, message: string): void => {
+    diagnostics.push({ severity: 'warning', code: 'ERR_ISTIO_UNSUPPORTED', object: refOf(o), source: o.source, path, message });
+  };
+  if (o.spec.targetRef !== undefined || o.spec.targetRefs !== undefined) {
+    report(o.spec.targetRef !== undefined ? 'spec.targetRef' : 'spec.targetRefs', 'targetRef(s) are not implemented; use selector.matchLabels with this gateway\'s labels (--istio-gateway-labels); not applied');
+    return false;
+  }
+  const selector = o.spec.selector?.matchLabels ?? {};
+  if (Object.keys(selector).length === 0) {
+    report('spec.selector', 'without a selector it covers the workloads of its namespace, and this gateway does not know its own; add selector.matchLabels with this gateway\'s labels (--istio-gateway-labels); not applied here');
+    return false;
+  }
+  return selectsUs(selector, labels);
+}
+
 /** The merged IrAuthn of every RequestAuthentication that selects this instance; undefined when none does. */
 export function requestAuthenticationAuthn(items: readonly RequestAuthentication[], labels: ReadonlyMap<string, string>, consumers: ConsumerDirectory, diagnostics: Diagnostic[]): IrAuthn | undefined {
   const applied: RequestAuthentication[] = [];
   for (const ra of [...items].sort(compareByCreation)) {
-    const report = (path: string, message: string): void => {
-      diagnostics.push({ severity: 'warning', code: 'ERR_ISTIO_UNSUPPORTED', object: refOf(ra), source: ra.source, path, message });
-    };
-    if (ra.spec.targetRef !== undefined || ra.spec.targetRefs !== undefined) {
-      report(ra.spec.targetRef !== undefined ? 'spec.targetRef' : 'spec.targetRefs', 'targetRef(s) are not implemented; use selector.matchLabels with this gateway\'s labels (--istio-gateway-labels); not applied');
-      continue;
-    }
-    const selector = ra.spec.selector?.matchLabels ?? {};
-    if (Object.keys(selector).length === 0) {
-      report('spec.selector', 'without a selector it covers the workloads of its namespace, and this gateway does not know its own; add selector.matchLabels with this gateway\'s labels (--istio-gateway-labels); not applied here');
-      continue;
-    }
-    if (selectsUs(selector, labels)) applied.push(ra);
+    if (selectsThisGateway(ra, labels, diagnostics)) applied.push(ra);
   }
   if (applied.length === 0) return undefined;
   const methods: IrJwtMethod[] = [];

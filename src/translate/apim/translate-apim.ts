@@ -1,19 +1,21 @@
-// API management (isthmus.dev/v1alpha1 AuthPolicy, RateLimitPolicy, API; Consumers and Plans;
-// Istio RequestAuthentication) → filters on the IR routes they cover, and policy statuses.
+// API management (isthmus.dev/v1alpha1 AuthPolicy, AccessPolicy, RateLimitPolicy, API; Consumers and
+// Plans; Istio RequestAuthentication and AuthorizationPolicy) → filters on the IR routes they cover, and policy statuses.
 // Runs on the logical listeners every other translator produced, before the bind step: each
-// route on each listener gets at most one `authn`, one `rate-limit` and one `api-lifecycle`
+// route on each listener gets at most one `authn`, one `authz`, one `rate-limit` and one `api-lifecycle`
 // filter, decided by precedence.ts. Routes no policy covers are returned as they were (the same
 // objects). Pure: no I/O, no clock.
 import type { Diagnostic } from '../../core/diagnostic.js';
 import type { ApimPolicyObjectStatus, ParentReference } from '../../core/object-status.js';
-import type { IrAuthn, IrQuota, IrRateLimit, IrRateLimits } from '../../ir/apim.js';
+import type { IrAuthn, IrAuthz, IrQuota, IrRateLimit, IrRateLimits } from '../../ir/apim.js';
 import type { IrFilter, IrListener, IrRoute } from '../../ir/types.js';
-import { refOf, type Api, type AuthPolicy, type RateLimitPolicy } from '../../resources/resource.js';
+import { refOf, type AccessPolicy, type Api, type AuthPolicy, type RateLimitPolicy } from '../../resources/resource.js';
 import type { PolicyTargetRef } from '../../resources/apim-kinds.js';
 import type { ResourceIndex } from '../../store/resource-index.js';
 import { compareByCreation } from '../creation-order.js';
 import { evaluateApiVersion, linkPathOf, type VersionTreatment } from './api-lifecycle.js';
+import { evaluateAccessPolicy } from './access-policy.js';
 import { evaluateAuthPolicy } from './auth-policy.js';
+import { authorizationPolicyAuthz } from './authorization-policy.js';
 import { resolveConsumers } from './consumers.js';
 import { planLimits, plansOf } from './plan-limits.js';
 import { newPolicyRecord, policyStatus, recordApplied, recordConflict, type PolicyRecord } from './policy-status.js';
@@ -41,7 +43,7 @@ interface Attachable<T> {
   readonly label: string;
   readonly order: number;
   readonly record: PolicyRecord;
-  readonly object: AuthPolicy | RateLimitPolicy | Api;
+  readonly object: AuthPolicy | AccessPolicy | RateLimitPolicy | Api;
   readonly targets: readonly { readonly index: number; readonly path: string; readonly target: ResolvedTarget }[];
 }
 
@@ -50,7 +52,7 @@ function nsOf(o: { readonly metadata: { readonly namespace?: string } }): string
 }
 
 /** Resolves targetRefs; unresolved ones go to the record (status) and the diagnostics. */
-function resolveTargets(object: AuthPolicy | RateLimitPolicy | Api, refs: readonly PolicyTargetRef[], pathOf: (i: number) => string, allowed: TargetKinds, record: PolicyRecord, ctx: TargetContext, diagnostics: Diagnostic[]): Attachable<unknown>['targets'] {
+function resolveTargets(object: AuthPolicy | AccessPolicy | RateLimitPolicy | Api, refs: readonly PolicyTargetRef[], pathOf: (i: number) => string, allowed: TargetKinds, record: PolicyRecord, ctx: TargetContext, diagnostics: Diagnostic[]): Attachable<unknown>['targets'] {
   const namespace = nsOf(object);
   const out: { index: number; path: string; target: ResolvedTarget }[] = [];
   refs.forEach((ref, i) => {
@@ -77,7 +79,7 @@ function candidatesOn<T>(items: readonly Attachable<T>[], listener: IrListener, 
 }
 
 export function translateApiManagement(index: ResourceIndex, listeners: readonly IrListener[], options: ApimOptions, diagnostics: Diagnostic[]): ApimTranslation {
-  const hasAny = index.authPolicies.length + index.rateLimitPolicies.length + index.apis.length + index.requestAuthentications.length + index.consumers.size + index.plans.size > 0;
+  const hasAny = index.authPolicies.length + index.rateLimitPolicies.length + index.apis.length + index.requestAuthentications.length + index.accessPolicies.length + index.authorizationPolicies.length + index.consumers.size + index.plans.size > 0;
   if (!hasAny) return { listeners, statuses: [] };
   const ctx: TargetContext = { index, listenerSetParents: options.listenerSetParents };
   const consumers = resolveConsumers(index, diagnostics);
@@ -90,6 +92,14 @@ export function translateApiManagement(index: ResourceIndex, listeners: readonly
     if (evaluation.invalid !== undefined) record.invalid = evaluation.invalid;
     const targets = resolveTargets(p, p.spec.targetRefs, (i) => `spec.targetRefs[${i}]`, 'routes-and-gateways', record, ctx, diagnostics);
     return { item: evaluation.authn, key: `${nsOf(p)}/${p.metadata.name}`, label: `AuthPolicy ${nsOf(p)}/${p.metadata.name}`, order, record, object: p, targets };
+  });
+  const accessPolicies: Attachable<IrAuthz>[] = [...index.accessPolicies].sort(compareByCreation).map((p, order) => {
+    const record = newPolicyRecord('AccessPolicy', p);
+    records.push(record);
+    const evaluation = evaluateAccessPolicy(p, diagnostics);
+    if (evaluation.invalid !== undefined) record.invalid = evaluation.invalid;
+    const targets = resolveTargets(p, p.spec.targetRefs, (i) => `spec.targetRefs[${i}]`, 'routes-and-gateways', record, ctx, diagnostics);
+    return { item: evaluation.authz, key: `${nsOf(p)}/${p.metadata.name}`, label: `AccessPolicy ${nsOf(p)}/${p.metadata.name}`, order, record, object: p, targets };
   });
   const rateLimitPolicies: Attachable<IrRateLimits>[] = [...index.rateLimitPolicies].sort(compareByCreation).map((p, order) => {
     const record = newPolicyRecord('RateLimitPolicy', p);
@@ -110,6 +120,8 @@ export function translateApiManagement(index: ResourceIndex, listeners: readonly
     });
   });
   const workloadAuthn = requestAuthenticationAuthn(index.requestAuthentications, options.istioGatewayLabels, consumers, diagnostics);
+  // Istio AuthorizationPolicies attach at the workload level: below any AccessPolicy, as RequestAuthentication is below any AuthPolicy.
+  const workloadAuthz = authorizationPolicyAuthz(index.authorizationPolicies, options.istioGatewayLabels, diagnostics);
 
   // Successor links and version treatments need every route first (a successor names another version).
   const firstPath = new Map<string, string>();
@@ -166,10 +178,13 @@ export function translateApiManagement(index: ResourceIndex, listeners: readonly
     }
     const auth = settle(decide(candidatesOn(authPolicies, listener, route)), ancestor, route);
     const limits = settle(decide(candidatesOn(rateLimitPolicies, listener, route)), ancestor, route);
+    const access = settle(decide(candidatesOn(accessPolicies, listener, route)), ancestor, route);
     const authn = auth?.item ?? workloadAuthn;
+    const authz = access?.item ?? workloadAuthz;
     const added: IrFilter[] = [];
     if (treatment !== undefined) added.push({ kind: 'api-lifecycle', lifecycle: treatment.lifecycle });
     if (authn !== undefined) added.push({ kind: 'authn', authn });
+    if (authz !== undefined) added.push({ kind: 'authz', authz });
     // Plans count on routes an AuthPolicy protects: it names the Consumer, then its Plan.
     const plans = auth === undefined ? [] : plansOf(auth.item);
     const planned = plans.flatMap((p) => ofPlan(p).limits);
