@@ -4,10 +4,10 @@
 //   LeaderElector (a Lease) decides whether this replica's StatusWriter writes.
 // Every replica serves traffic; leadership only decides who writes.
 import { hostname } from 'node:os';
-import { readFileSync } from 'node:fs';
 import type { KubernetesOptions, RunOptions } from './args.js';
 import { Gateway } from './gateway.js';
 import { systemClock } from '../core/clock.js';
+import { packageVersion } from '../core/package-root.js';
 import { KubeApiClient } from '../sources/kubernetes/kube-api-client.js';
 import { KubernetesSource } from '../sources/kubernetes/kubernetes-source.js';
 import { LeaderElector } from '../sources/kubernetes/leader-election.js';
@@ -22,15 +22,10 @@ export interface KubernetesGateway {
   stop(): Promise<number>;
 }
 
-function version(): string {
-  const pkg = JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version?: string };
-  return pkg.version ?? '0.0.0';
-}
-
 export function createKubernetesGateway(options: RunOptions, k: KubernetesOptions, log: (line: string) => void = (line) => process.stderr.write(line + '\n')): KubernetesGateway {
   const identity = process.env.POD_NAME ?? `${hostname()}-${process.pid}`;
   // The replica's identity in the User-Agent: the API server's audit log then says which replica wrote.
-  const client = KubeApiClient.load({ ...(k.kubeconfig === undefined ? {} : { kubeconfig: k.kubeconfig }), userAgent: `isthmus/${version()} (${identity})` });
+  const client = KubeApiClient.load({ ...(k.kubeconfig === undefined ? {} : { kubeconfig: k.kubeconfig }), userAgent: `isthmus/${packageVersion()} (${identity})` });
   const source = new KubernetesSource({
     client,
     watchNamespaces: k.watchNamespaces,

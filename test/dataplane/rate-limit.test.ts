@@ -138,3 +138,21 @@ test('names with quotes and backslashes are escaped as sf-strings', () => {
   const { send } = bed(policy(limit('a"b\\c', 2, 500, { kind: 'route' })));
   assert.deepEqual(send().headers, ['ratelimit-policy', '"a\\"b\\\\c";q=2;w=1', 'ratelimit', '"a\\"b\\\\c";r=1;t=1']);
 });
+
+test('behind a trusted proxy, client-ip limits count the client the proxy names, not the proxy', () => {
+  const clock = new ManualClock(Date.UTC(2030, 0, 1), 0);
+  const filter = compileRateLimits(policy(limit('per-ip', 1, 60_000, { kind: 'client-ip' })), {
+    clock,
+    local: new MemoryCounterStore(clock),
+    global: undefined,
+    isTrustedProxy: (ip) => ip === '10.0.0.1',
+  });
+  const via = (client: string): FilterOutcome => filter.request(requestContext({ clientIp: '10.0.0.1', headers: { 'x-forwarded-for': client } })) as FilterOutcome;
+  assert.equal(via('198.51.100.7').kind, 'continue');
+  assert.equal(via('198.51.100.8').kind, 'continue', 'another client behind the same proxy has its own bucket');
+  assert.equal(via('198.51.100.7').kind, 'respond', 'the first client is limited');
+  // An untrusted peer's X-Forwarded-For is ignored: it is counted as itself.
+  const direct = (xff: string): FilterOutcome => filter.request(requestContext({ clientIp: '203.0.113.5', headers: { 'x-forwarded-for': xff } })) as FilterOutcome;
+  assert.equal(direct('1.1.1.1').kind, 'continue');
+  assert.equal(direct('2.2.2.2').kind, 'respond');
+});

@@ -8,7 +8,6 @@
 // All header values are built once here, at apply time. Every stage also names the API version in
 // the request's attributes (`api`), so the requestEnd message, and usage metering, can count it.
 import type { IrApiLifecycle } from '../../ir/apim.js';
-import { filterReplyBody } from '../http/local-reply.js';
 import { CONTINUE, type FilterChain, type FilterOutcome } from './filter-types.js';
 import type { RequestContext } from './request-context.js';
 
@@ -58,12 +57,13 @@ export function compileApiLifecycle(lifecycle: IrApiLifecycle): Pick<FilterChain
       const headers: string[] = [];
       for (const link of linkHeaders) headers.push('link', link);
       if (sunset !== undefined) headers.push('sunset', sunset);
+      // The local-reply shape, with the text and successor fixed at apply time; only the request id varies.
+      const message = `${lifecycle.api} is retired${lifecycle.successor === undefined ? '' : `; its successor is ${lifecycle.successor}`}`;
+      const successor = lifecycle.successor === undefined ? '' : `,"successor":${JSON.stringify(lifecycle.successor)}`;
       const retired = (ctx: RequestContext): FilterOutcome => {
         name(ctx);
-        const body = JSON.parse(filterReplyBody(410, 'api_version_retired', ctx.requestId)) as Record<string, unknown>;
-        body.message = `${lifecycle.api} is retired${lifecycle.successor === undefined ? '' : `; its successor is ${lifecycle.successor}`}`;
-        if (lifecycle.successor !== undefined) body.successor = lifecycle.successor;
-        return { kind: 'respond', status: 410, details: 'api_version_retired', headers, body: JSON.stringify(body) };
+        const body = `{"status":410,"reason":"api_version_retired","message":${JSON.stringify(message)},"request_id":${JSON.stringify(ctx.requestId)}${successor}}`;
+        return { kind: 'respond', status: 410, details: 'api_version_retired', headers, body };
       };
       return { request: [retired], responseHeaders: [] };
     }

@@ -5,9 +5,9 @@
 // never waits on I/O. The request phase runs for WebSocket upgrades too, so an upgrade is refused
 // before anything reaches the upstream. Everything is compiled here once: string matches into
 // closures, address blocks into numeric ranges (cidr.ts); nothing per request but comparisons.
-import type { IrAuthz, IrAuthzCondition, IrAuthzRule, IrConsumer } from '../../ir/apim.js';
+import type { IrAuthz, IrAuthzCondition, IrAuthzRule } from '../../ir/apim.js';
 import { assertNever } from '../../core/assert-never.js';
-import { CLAIMS_ATTRIBUTE, CONSUMER_ATTRIBUTE } from './auth/compile-authn.js';
+import { claimsOf, clientAddressOf, consumerOf } from './request-identity.js';
 import { compileCidrs } from '../../core/cidr.js';
 import { CONTINUE, type FilterOutcome, type RequestPhaseFilter } from './filter-types.js';
 import type { RequestContext } from './request-context.js';
@@ -44,14 +44,6 @@ function anyOf(values: readonly string[], ignoreCase = false): StringTest {
   return (v) => tests.some((t) => t(v));
 }
 
-function consumerOf(ctx: RequestContext): IrConsumer | undefined {
-  return ctx.attributes.get(CONSUMER_ATTRIBUTE) as IrConsumer | undefined;
-}
-
-function claimsOf(ctx: RequestContext): Readonly<Record<string, unknown>> | undefined {
-  return ctx.attributes.get(CLAIMS_ATTRIBUTE) as Readonly<Record<string, unknown>> | undefined;
-}
-
 /** A claim's value at a path into nested objects; undefined when any step is missing. */
 function claimAt(claims: Readonly<Record<string, unknown>> | undefined, path: readonly string[]): unknown {
   let v: unknown = claims;
@@ -70,20 +62,6 @@ function claimText(v: unknown): string | undefined {
 function headerValue(ctx: RequestContext, name: string): string | undefined {
   const v = ctx.headers[name];
   return Array.isArray(v) ? v.join(',') : v;
-}
-
-/**
- * The original client: the peer itself, unless the peer is a trusted proxy; then X-Forwarded-For
- * read from the right, skipping trusted proxies (the first address no trusted proxy added is the
- * client's own claim about itself, and the last one we can believe).
- */
-export function clientAddressOf(ctx: RequestContext, isTrustedProxy: ((ip: string) => boolean) | undefined): string {
-  if (isTrustedProxy === undefined || !isTrustedProxy(ctx.clientIp)) return ctx.clientIp;
-  const xff = headerValue(ctx, 'x-forwarded-for');
-  if (xff === undefined) return ctx.clientIp;
-  const hops = xff.split(',').map((h) => h.trim()).filter((h) => h !== '');
-  for (let i = hops.length - 1; i >= 0; i--) if (i === 0 || !isTrustedProxy(hops[i]!)) return hops[i]!;
-  return ctx.clientIp;
 }
 
 function compileCondition(c: IrAuthzCondition, deps: AuthzDeps): Test {

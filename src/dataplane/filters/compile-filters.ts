@@ -22,6 +22,8 @@ export function compileFilterChain(filters: readonly IrFilter[] | undefined, dep
   const request: RequestPhaseFilter[] = [];
   const backendRequest: BackendRequestFilter[] = [];
   const responseHeaders: ResponseHeadersFilter[] = [];
+  // Counters key anonymous requests by the client behind trusted proxies, as authz matches them.
+  const counters = deps.isTrustedProxy === undefined ? deps.counters : { ...deps.counters, isTrustedProxy: deps.isTrustedProxy };
   for (const f of inFilterOrder(filters)) {
     switch (f.kind) {
       case 'request-header-modifier': {
@@ -62,13 +64,13 @@ export function compileFilterChain(filters: readonly IrFilter[] | undefined, dep
         request.push(compileAuthz(f.authz, deps));
         break;
       case 'rate-limit': {
-        const limits = compileRateLimits(f.rateLimits, deps.counters);
+        const limits = compileRateLimits(f.rateLimits, counters);
         request.push(limits.request);
         responseHeaders.push(limits.responseHeaders);
         break;
       }
       case 'quota': {
-        const quotas = compileQuotas(f.quotas, deps.counters);
+        const quotas = compileQuotas(f.quotas, counters);
         request.push(quotas.request);
         responseHeaders.push(quotas.responseHeaders);
         break;

@@ -15,7 +15,7 @@ import type { CounterStore, QuotaDecision, QuotaPeriod } from '../../state/count
 import { quotaPeriodAt } from '../../state/quota-period.js';
 import { CONTINUE, type FilterOutcome, type FilterResponse, type RequestPhaseFilter, type ResponseHeadersFilter } from './filter-types.js';
 import type { RequestContext } from './request-context.js';
-import { consumerOf } from './request-identity.js';
+import { clientAddressOf, consumerOf } from './request-identity.js';
 import { ceilSeconds, policyItem, sfString } from './ratelimit-fields.js';
 import { STORE_UNAVAILABLE, orFallback, settle, storeUnavailable, type CounterDeps } from './shared-counters.js';
 
@@ -80,7 +80,7 @@ export function compileQuotas(q: IrQuotas, deps: CounterDeps): { request: Reques
 
   const request: RequestPhaseFilter = (ctx) => {
     const consumer = consumerOf(ctx);
-    const who = consumerKey(ctx, consumer);
+    const who = consumerKey(ctx, consumer, deps.isTrustedProxy);
     const now = clock.now();
     const taken: (Taken | Promise<Taken>)[] = [];
     for (const quota of quotas) {
@@ -128,8 +128,8 @@ function periodState(kind: 'day' | 'month', requests: number, name: string, now:
 }
 
 /** Consumers by name; anonymous requests by client address (prefixes keep the two apart). */
-function consumerKey(ctx: RequestContext, consumer: IrConsumer | undefined): string {
-  return consumer !== undefined ? `c:${consumer.name}` : `ip:${ctx.clientIp}`;
+function consumerKey(ctx: RequestContext, consumer: IrConsumer | undefined, isTrustedProxy: ((ip: string) => boolean) | undefined): string {
+  return consumer !== undefined ? `c:${consumer.name}` : `ip:${clientAddressOf(ctx, isTrustedProxy)}`;
 }
 
 function quotaExceeded(ctx: RequestContext, state: QuotaState): FilterResponse {

@@ -4,7 +4,7 @@
 // tells the client where it stands in the most restrictive limit (ratelimit-fields.ts).
 //
 // What a limit counts (its key): the route as a whole, the consumer (anonymous requests by client
-// address), the client address (ctx.clientIp, which already honours trusted proxies), a request
+// address), the client address (the peer, or with --trusted-proxy the client behind it: clientAddressOf), a request
 // header's value, or a JWT claim's value. Requests without the header or claim share one bucket of
 // their own (`h!` / `cl!`), so leaving the header out is not a way around the limit. A limit with a
 // plan counts only requests of consumers on that plan.
@@ -17,7 +17,7 @@ import type { IrConsumer, IrRateLimit, IrRateLimits } from '../../ir/apim.js';
 import type { CounterStore, RateDecision, RateParams } from '../../state/counter-store.js';
 import { CONTINUE, type FilterOutcome, type FilterResponse, type RequestPhaseFilter, type ResponseHeadersFilter } from './filter-types.js';
 import type { RequestContext } from './request-context.js';
-import { claimsOf, consumerOf } from './request-identity.js';
+import { claimsOf, clientAddressOf, consumerOf } from './request-identity.js';
 import { ceilSeconds, policyItem, sfString } from './ratelimit-fields.js';
 import { STORE_UNAVAILABLE, orFallback, settle, storeUnavailable, type CounterDeps } from './shared-counters.js';
 
@@ -114,21 +114,21 @@ function compileLimit(l: IrRateLimit, deps: RateLimitDeps): CompiledLimit {
     shared,
     plan: l.plan,
     keyPrefix: `rl:${l.name}:`,
-    keyOf: compileKey(l.key),
+    keyOf: compileKey(l.key, deps.isTrustedProxy),
     policyField: policyItem(l.name, l.requests, l.periodMs),
     item: sfString(l.name),
   };
 }
 
 /** The key's value per request; prefixes keep the kinds apart (a consumer named `ip:…` is not an address). */
-function compileKey(key: IrRateLimit['key']): CompiledLimit['keyOf'] {
+function compileKey(key: IrRateLimit['key'], isTrustedProxy: ((ip: string) => boolean) | undefined): CompiledLimit['keyOf'] {
   switch (key.kind) {
     case 'route':
       return () => 'route';
     case 'consumer':
-      return (ctx, consumer) => (consumer !== undefined ? `c:${consumer.name}` : `ip:${ctx.clientIp}`);
+      return (ctx, consumer) => (consumer !== undefined ? `c:${consumer.name}` : `ip:${clientAddressOf(ctx, isTrustedProxy)}`);
     case 'client-ip':
-      return (ctx) => `ip:${ctx.clientIp}`;
+      return (ctx) => `ip:${clientAddressOf(ctx, isTrustedProxy)}`;
     case 'header': {
       const name = key.name.toLowerCase();
       return (ctx) => {

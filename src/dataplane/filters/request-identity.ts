@@ -24,6 +24,22 @@ export function apiVersionOf(ctx: RequestContext): ApiVersionIdentity | undefine
   return typeof value === 'object' && value !== null && typeof (value as { api?: unknown }).api === 'string' ? (value as ApiVersionIdentity) : undefined;
 }
 
+/**
+ * The original client: the peer itself, unless the peer is a trusted proxy; then X-Forwarded-For
+ * read from the right, skipping trusted proxies (the first address no trusted proxy added is the
+ * client's own claim about itself, and the last one we can believe). `ctx.clientIp` is the peer.
+ * Read per request only by filters that key or match on the client (rate limits, quotas, authz).
+ */
+export function clientAddressOf(ctx: RequestContext, isTrustedProxy: ((ip: string) => boolean) | undefined): string {
+  if (isTrustedProxy === undefined || !isTrustedProxy(ctx.clientIp)) return ctx.clientIp;
+  const raw = ctx.headers['x-forwarded-for'];
+  const xff = Array.isArray(raw) ? raw.join(',') : raw;
+  if (xff === undefined) return ctx.clientIp;
+  const hops = xff.split(',').map((h) => h.trim()).filter((h) => h !== '');
+  for (let i = hops.length - 1; i >= 0; i--) if (i === 0 || !isTrustedProxy(hops[i]!)) return hops[i]!;
+  return ctx.clientIp;
+}
+
 /** Who called which API version, for the requestEnd message (usage metering, src/observability/usage-metering.ts). */
 export interface RequestIdentityFields {
   readonly consumer?: string;

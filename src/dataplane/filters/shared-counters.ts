@@ -16,6 +16,8 @@ export interface CounterDeps {
   readonly global: CounterStore | undefined;
   /** Called for every request whose shared counter failed (timeout, refused connection). */
   readonly onStoreFailure?: (err: Error) => void;
+  /** `--trusted-proxy`: anonymous requests count by the client behind them (request-identity.ts clientAddressOf). */
+  readonly isTrustedProxy?: (ip: string) => boolean;
 }
 
 /** The shared store failed and the policy is `closed`. */

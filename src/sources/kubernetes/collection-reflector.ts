@@ -66,6 +66,10 @@ export class CollectionReflector {
     return this.stateValue;
   }
 
+  get collection(): WatchedCollection {
+    return this.options.collection;
+  }
+
   get description(): string {
     const c = this.options.collection;
     const where = this.options.namespace === undefined ? '' : ` in namespace ${this.options.namespace}`;

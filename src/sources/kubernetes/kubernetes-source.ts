@@ -114,7 +114,7 @@ export class KubernetesSource implements ConfigSource {
   collectionOf(ref: Pick<ObjectRef, 'group' | 'kind'>): { readonly apiVersion: string; readonly plural: string } | undefined {
     const r = this.byGroupKind.get(`${ref.group}/${ref.kind}`)?.[0];
     if (!r) return undefined;
-    return { apiVersion: r.apiVersion, plural: r.description.split('.')[0]!.split(' ')[0]! };
+    return { apiVersion: r.apiVersion, plural: r.collection.plural };
   }
 
   private onReflectorState(): void {
