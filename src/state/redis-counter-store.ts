@@ -85,6 +85,7 @@ export class RedisCounterStore implements CounterStore {
       enableOfflineQueue: false,
       maxRetriesPerRequest: 0,
       autoResendUnfulfilledCommands: false,
+      enableAutoPipelining: true,
       // Reconnect quickly and keep trying: recovery must not need a restart of the gateway.
       retryStrategy: (attempt) => Math.min(attempt * 100, 1000),
     });

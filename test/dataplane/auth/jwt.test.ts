@@ -225,3 +225,44 @@ test('jwt: JWKS unreachable with no keys held → 401 "signing keys unavailable"
   const { request } = compileAuthn(authnOf(jwtMethod({ kind: 'remote', url: 'http://127.0.0.1:1/jwks', cacheMs: 60_000 })), { clock, jwks: cache });
   assertRefused(await request(contextOf({ headers: { authorization: `Bearer ${await signToken(key)}` } })), 'signing keys unavailable');
 });
+
+test('jwt: a verified token is cached: the next request is answered without waiting, the time claims are checked again, and changed keys verify it again', async (t) => {
+  const k1 = await rsaKey('k1');
+  const k2 = await rsaKey('k2');
+  const server = await startJwksServer([k1.jwk]);
+  t.after(() => server.close());
+  const clock = new ManualClock(NOW_SEC * 1000, 0);
+  const cache = new JwksCache({ clock });
+  const { request } = compileAuthn(authnOf(jwtMethod({ kind: 'remote', url: server.url, cacheMs: 300_000 })), { clock, jwks: cache });
+  const ctxOf = (token: string): ReturnType<typeof contextOf> => contextOf({ headers: { authorization: `Bearer ${token}` } });
+
+  const token = await signToken(k1, { exp: NOW_SEC + 120 });
+  const first = request(ctxOf(token));
+  assert.ok(first instanceof Promise, 'the first sight of a token verifies its signature (asynchronous)');
+  assert.deepEqual(await first, { kind: 'continue' });
+  const ctx = ctxOf(token);
+  const second = request(ctx);
+  assert.deepEqual(second, { kind: 'continue' }, 'a cached token is answered synchronously');
+  assert.deepEqual(ctx.attributes.get(CONSUMER_ATTRIBUTE), { name: 'default/acme', groups: ['gold', 'beta'], plan: 'default/gold' });
+  assert.equal((ctx.attributes.get(CLAIMS_ATTRIBUTE) as Record<string, unknown>).iss, ISSUER);
+
+  // A tampered copy is another string: not a hit, and refused.
+  const [h, p, s] = token.split('.') as [string, string, string];
+  assertRefused(await request(ctxOf(`${h}.${p}.${s.slice(0, -2)}AA`)), 'invalid signature');
+
+  // Past exp (plus the 30 s skew), the cached token is refused like any expired one.
+  clock.advance(149_000);
+  assert.deepEqual(request(ctxOf(token)), { kind: 'continue' }, 'still within exp + skew');
+  clock.advance(2_000);
+  assertRefused(await request(ctxOf(token)), 'token expired');
+
+  // Keys change: the issuer drops k1. When the held keys go stale and are fetched again, a token
+  // cached under the old set is verified again, and now refused.
+  const fresh = await signToken(k1, { exp: NOW_SEC + 3600 });
+  assert.equal((await request(ctxOf(fresh))).kind, 'continue');
+  assert.deepEqual(request(ctxOf(fresh)), { kind: 'continue' }, 'cached');
+  server.setKeys([k2.jwk]);
+  clock.advance(300_000);
+  assertRefused(await request(ctxOf(fresh)), 'no signing key matches the token');
+  assert.equal((await request(ctxOf(await signToken(k2, { exp: NOW_SEC + 3600 })))).kind, 'continue');
+});

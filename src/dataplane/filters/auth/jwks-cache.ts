@@ -76,6 +76,17 @@ export class JwksCache {
   }
 
   /**
+   * The version of the keys held for `url` when they are fresh (younger than `cacheMs`), without
+   * fetching; undefined when a call to keys() would fetch. A verified-token cache asks it on every
+   * hit, so a token verified with keys that have since been replaced is verified again.
+   */
+  freshVersion(url: string, cacheMs: number): number | undefined {
+    const entry = this.#entries.get(url);
+    if (entry === undefined || entry.keys === undefined) return undefined;
+    return this.#clock.monotonicMs() - entry.fetchedAtMs < cacheMs ? entry.version : undefined;
+  }
+
+  /**
    * A token names a `kid` the held keys do not have: refetch once, unless the set changed since
    * `seenVersion` (another request already refetched) or the last fetch is younger than the cooldown.
    */

@@ -11,6 +11,7 @@ import { ABSENT, type AuthnVerdict, type CompiledAuthnMethod } from './authn-met
 import { bearerChallenge } from './challenge.js';
 import { keySetFrom, type JwksCache, type JwksKeySet, type JwksLookup } from './jwks-cache.js';
 import { authorizationFor, queryValue } from './request-credentials.js';
+import { VerifiedTokens } from './verified-tokens.js';
 
 export interface JwtDeps {
   readonly clock: Clock;
@@ -34,6 +35,8 @@ export function compileJwt(method: IrJwtMethod, realm: string, deps: JwtDeps): C
       : undefined;
   const header = method.from.header === undefined ? undefined : { name: method.from.header.name.toLowerCase(), prefix: method.from.header.prefix };
   const query = method.from.query;
+  // Per compiled method: a token verified for one policy's issuer and audiences says nothing about another's.
+  const verified = new VerifiedTokens();
 
   const tokenOf = (ctx: RequestContext): string | undefined => {
     if (header !== undefined) {
@@ -75,12 +78,16 @@ export function compileJwt(method: IrJwtMethod, realm: string, deps: JwtDeps): C
 
     let lookup = inline ?? (jwks.kind === 'remote' ? await deps.jwks.keys(jwks.url, jwks.cacheMs) : undefined);
     if (lookup === undefined || lookup.kind === 'unavailable') return reject('signing keys unavailable');
+    let keysVersion = lookup.version;
     let result = await attempt(token, lookup.keys);
     if (result.kind === 'failed' && result.error instanceof errors.JWKSNoMatchingKey && jwks.kind === 'remote') {
       // An unknown kid: the issuer may have rotated its keys since the last fetch (rate-limited in the cache).
       const seen = lookup.version;
       lookup = await deps.jwks.refresh(jwks.url, seen);
-      if (lookup.kind === 'keys' && lookup.version !== seen) result = await attempt(token, lookup.keys);
+      if (lookup.kind === 'keys' && lookup.version !== seen) {
+        keysVersion = lookup.version;
+        result = await attempt(token, lookup.keys);
+      }
     }
     if (result.kind === 'failed') return reject(describe(result.error));
 
@@ -88,7 +95,31 @@ export function compileJwt(method: IrJwtMethod, realm: string, deps: JwtDeps): C
     // jose checks `iat` only with maxTokenAge; a token issued in the future (beyond the skew) is
     // refused too, as its `exp` would otherwise outlive what the issuer meant.
     if (typeof payload.iat === 'number' && payload.iat > deps.clock.now() / 1000 + skewSec) return reject('token issued in the future');
-    return { kind: 'authenticated', claims: payload, ...consumerOf(payload) };
+    const verdict: AuthnVerdict = { kind: 'authenticated', claims: payload, ...consumerOf(payload) };
+    verified.set(token, { verdict, payload, keysVersion });
+    return verdict;
+  };
+
+  /**
+   * A token verified before with the keys still held: only the time claims can have changed, and
+   * they are checked as jose checks them (`exp`, `nbf` with the skew) plus our `iat` rule. The
+   * answer is synchronous, so the request does not wait a turn of the event loop.
+   */
+  const fromCache = (token: string): AuthnVerdict | undefined => {
+    const hit = verified.get(token);
+    if (hit === undefined) return undefined;
+    const version = jwks.kind === 'remote' ? deps.jwks.freshVersion(jwks.url, jwks.cacheMs) : hit.keysVersion;
+    if (version !== hit.keysVersion) return undefined;
+    const nowMs = deps.clock.now();
+    const now = Math.floor(nowMs / 1000);
+    const { exp, nbf, iat } = hit.payload;
+    let problem: string | undefined;
+    if (typeof exp === 'number' && exp <= now - skewSec) problem = 'token expired';
+    else if (typeof nbf === 'number' && nbf > now + skewSec) problem = 'token not yet valid';
+    else if (typeof iat === 'number' && iat > nowMs / 1000 + skewSec) problem = 'token issued in the future';
+    if (problem === undefined) return hit.verdict;
+    verified.delete(token);
+    return reject(problem);
   };
 
   /**
@@ -111,7 +142,7 @@ export function compileJwt(method: IrJwtMethod, realm: string, deps: JwtDeps): C
       const token = tokenOf(ctx);
       if (token === undefined) return ABSENT;
       if (token === '' || /\s/.test(token)) return reject('malformed token');
-      return verify(token);
+      return fromCache(token) ?? verify(token);
     },
   };
 }
