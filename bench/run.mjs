@@ -16,6 +16,7 @@ import {
   startBareProxy, startGateway, startNginxProxy, startOrigin, startRedis, startSidecar,
 } from './lib/targets.mjs';
 import { requireWrk, runWrk, summarise, WRK } from './lib/wrk.mjs';
+import { OUTAGE, outageTable, outageVerdicts, runRedisOutage } from './lib/redis-outage.mjs';
 import { formatSummary, summariseProfile } from './profile-summary.mjs';
 
 const HELP = `usage: npm run bench -- [flags]      (or node bench/run.mjs [flags])
@@ -416,6 +417,18 @@ async function runApim(origin) {
   log(`\n${apimTable(apim)}\n`);
   for (const line of apimVerdicts(apim)) log(line);
   for (const p of problems) log(`  INVALID: ${p}`);
+  if (!settings.gatewayCmd) {
+    log(`\n== Redis failing under load (hung: SIGSTOP; killed: SIGKILL, started again), --redis-timeout ${OUTAGE.timeoutMs} ms`);
+    writeApimConfig(join(workDir, 'config-apim-key-redis-closed'), { ...base, variant: 'key-redis', keySha256, onStoreFailure: 'closed' });
+    try {
+      apim.outage = await runRedisOutage({ origin, workDir, request, log, configDirs: { open: join(workDir, 'config-apim-key-redis'), closed: join(workDir, 'config-apim-key-redis-closed') } });
+      log(`\n${outageTable(apim.outage)}\n`);
+      for (const line of outageVerdicts(apim.outage)) log(line);
+    } catch (err) {
+      apim.outageError = err.message.split('\n')[0];
+      log(`  failed: ${apim.outageError}`);
+    }
+  }
   if (parts.profile && !settings.gatewayCmd) {
     log('\n== CPU profiles of the route without policies, with API key + Redis, and with JWT (one round each)');
     const [port] = await freePorts(1);

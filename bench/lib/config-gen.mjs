@@ -376,7 +376,7 @@ const routeRef = `{group: gateway.networking.k8s.io, kind: HTTPRoute, name: benc
  * Redis) or `jwt` (AuthPolicy jwt with the inline `jwks`; the token's subject is the Consumer's
  * jwtSubject). `keySha256` and `jwks` come from the caller (the key's hash, the public keys).
  */
-export function writeApimConfig(dir, { upstreamPort, endpointsKind = 'slice', variant, keySha256, jwks }) {
+export function writeApimConfig(dir, { upstreamPort, endpointsKind = 'slice', variant, keySha256, jwks, onStoreFailure = 'open' }) {
   writeGatewayBase(dir, upstreamPort, endpointsKind);
   writeFileSync(join(dir, '10-httproute-bench.yaml'), httpRoute('bench', ['bench.local'], [{ path: '/' }]));
   if (variant === 'key-redis') {
@@ -405,7 +405,7 @@ metadata: {name: bench-global, namespace: ${NAMESPACE}, creationTimestamp: "${CR
 spec:
   targetRefs: [${routeRef}]
   limits: [{requests: ${APIM.globalLimit.requests}, period: ${APIM.globalLimit.period}, by: {kind: route}, scope: global}]
-  onStoreFailure: open
+  onStoreFailure: ${onStoreFailure}
 `);
   } else if (variant === 'jwt') {
     writeFileSync(join(dir, '20-apim.yaml'), `apiVersion: isthmus.dev/v1alpha1

@@ -3,6 +3,7 @@ import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { availableParallelism, loadavg, release } from 'node:os';
 import { summaryMarkdown } from '../profile-summary.mjs';
+import { outageTable, outageVerdicts } from './redis-outage.mjs';
 
 function readOr(file, fallback) {
   try {
@@ -370,6 +371,15 @@ export function renderMarkdown({ machine, settings, main, scale, profile, gwapi,
     for (const line of apimVerdicts(apim)) out.push(`- ${line}`);
     for (const p of apim.problems ?? []) out.push(`- INVALID: ${p}`);
     out.push('');
+    if (apim.outage || apim.outageError) {
+      out.push('### Redis failing under load', '');
+      out.push(`The API key + global limit route under the same wrk load for ${apim.outage?.runS ?? '?'} s; ${apim.outage?.outageAtS ?? '?'} s in, Redis fails for ${apim.outage?.outageS ?? '?'} s: hung (SIGSTOP, then SIGCONT: the connection stays open and nothing answers, so each command waits for \`--redis-timeout\`, ${apim.outage?.timeoutMs ?? '?'} ms here) or killed (SIGKILL, then started again on the same port). One fresh gateway per row; "longest, healthy" is the longest request of a ${apim.outage?.baselineS ?? '?'} s run of the same gateway just before, with Redis answering. The bound is the timeout plus that. Recovery: after the run, requests are sent until Redis counts one again.`, '');
+      if (apim.outage) {
+        out.push(outageTable(apim.outage), '');
+        for (const line of outageVerdicts(apim.outage)) out.push(`- ${line}`);
+      } else out.push(`- failed: ${apim.outageError}`);
+      out.push('');
+    }
     for (const [name, d] of Object.entries(apim.profileDiffs ?? {})) {
       const what = name === 'isthmus-jwt' ? 'JWT' : 'API key + Redis';
       out.push(...profileDiffMarkdown(d, { heading: `Where the ${what} CPU goes`, what: `the ${what} route`, a: 'route', b: `with ${what}`, aShort: 'route', bShort: what }), '');

@@ -42,9 +42,12 @@ export function parseWrk(text) {
   if (rps === null) throw new Error(`wrk: no "Requests/sec" in output:\n${text}`);
   const sock = /Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)/.exec(text);
   const socketErrors = sock ? sock.slice(1).reduce((a, b) => a + Number(b), 0) : 0;
+  // `    Latency   3.58ms    2.11ms  45.00ms   89.12%`: average, deviation, maximum.
+  const latency = /^\s+Latency\s+\S+\s+\S+\s+(\S+)/m.exec(text);
   return {
     rps,
     requests: num(/^\s*(\d+) requests in/m),
+    maxUs: latency ? parseDurationUs(latency[1]) : null,
     p50Us: pct(50),
     p75Us: pct(75),
     p90Us: pct(90),
