@@ -209,6 +209,13 @@ export class Gateway {
       return;
     }
     const result = this.translate(snapshot);
+    // An OpenAPI document that cannot be used is a file that does not parse, one level down (it sits
+    // in a ConfigMap): applied, it would take the API version's routes and validation with it, so
+    // the change waits for a fix, as above.
+    if (this.holdBackOnSourceErrors && this.applied !== undefined && result.diagnostics.some(isHeldBack)) {
+      this.reject(snapshot.generation, [...snapshot.diagnostics, ...result.diagnostics], started, 'an OpenAPI document cannot be used');
+      return;
+    }
     const outcome = await this.dataPlane.apply(result.ir);
     const diagnostics = [...snapshot.diagnostics, ...result.diagnostics, ...outcome.diagnostics];
     if (outcome.outcome === 'rejected') {
@@ -269,4 +276,9 @@ export class Gateway {
     const msg: ConfigApplyMessage = { generation, outcome, durationMs, errors, warnings: diagnostics.length - errors };
     channels.configApply.publish(msg);
   }
+}
+
+/** Translation errors that hold a change back like a file that does not parse (see applySnapshot). */
+function isHeldBack(d: Diagnostic): boolean {
+  return d.severity === 'error' && d.code === 'ERR_OPENAPI_INVALID';
 }

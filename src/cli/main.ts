@@ -16,8 +16,11 @@ Usage:
                                              and DestinationRules (docs/sidecar.md; sidecar --help)
   isthmus keys create --consumer N --namespace NS
                                              a new API key (printed once) and the Secret of its hash
+  isthmus api import FILE [--gateway G --service S --port P]
+                                             an OpenAPI document → a ConfigMap and an API to apply
   isthmus version                            print the version (also --version)
   isthmus --help | run --help | validate --help | echo --help | sidecar --help | keys create --help
+          | api import --help
 `;
 
 const VALIDATE_HELP = `Usage: isthmus validate DIR [DIR ...]
@@ -85,6 +88,19 @@ export async function main(argv: string[]): Promise<void> {
         if (sub !== 'create') throw new UsageError(`keys: unknown subcommand ${JSON.stringify(sub ?? '')} (isthmus keys create --help)`);
         const { keysCreate } = await import('./keys-create.js');
         return await keysCreate(keysArgs);
+      }
+      case 'api': {
+        const [sub, ...apiArgs] = rest;
+        if (sub !== 'import') throw new UsageError(`api: unknown subcommand ${JSON.stringify(sub ?? '')} (isthmus api import --help)`);
+        const { apiImport, ImportError } = await import('./api-import.js');
+        try {
+          return await apiImport(apiArgs);
+        } catch (err) {
+          // A document refused is not a start-up failure: its own message, exit status 1.
+          if (!(err instanceof ImportError)) throw err;
+          process.stderr.write(`isthmus: api import: ${err.message}\n`);
+          process.exit(1);
+        }
       }
       default:
         throw new UsageError(`unknown command ${JSON.stringify(command)}`);

@@ -174,3 +174,50 @@ export type IrAuthzCondition =
    * proxy (`--trusted-proxy`), else the peer itself.
    */
   | { readonly kind: 'ip'; readonly of: 'peer' | 'client'; readonly cidrs: readonly string[]; readonly negate: boolean };
+
+// ---------------------------------------------------------------------------------------------
+// OpenAPI request validation (an API version's `openapi` with `validate.requests`)
+
+/** JSON Schema draft 2020-12, as plain JSON (OpenAPI 3.0 schemas are converted by the translator). */
+export type IrJsonSchema = boolean | { readonly [key: string]: unknown };
+
+/** One OpenAPI operation, as the validator checks it. */
+export interface IrOpenApiOperation {
+  /** `operationId`, else `GET /orders/{id}`: for the log. */
+  readonly id: string;
+  /** Upper case. */
+  readonly method: string;
+  /**
+   * The full request path template (path prefix included), split at `/`: each segment is a list
+   * of literal text and `{param}` parts, e.g. `/orders/{id}.json` → [[`orders`], [{param: id}, `.json`]].
+   */
+  readonly segments: readonly (readonly (string | { readonly param: string })[])[];
+  readonly parameters: readonly IrOpenApiParameter[];
+  /** Absent: the operation declares no request body, and any body passes. */
+  readonly body?: IrOpenApiBody;
+}
+
+export interface IrOpenApiParameter {
+  readonly in: 'path' | 'query' | 'header';
+  /** Header names lower case. */
+  readonly name: string;
+  readonly required: boolean;
+  readonly schema?: IrJsonSchema;
+}
+
+export interface IrOpenApiBody {
+  readonly required: boolean;
+  /** Media types the operation accepts (lower case, `*` wildcards as written); a JSON one with its schema. */
+  readonly mediaTypes: readonly { readonly type: string; readonly schema?: IrJsonSchema }[];
+}
+
+export interface IrOpenApiValidation {
+  /** `api/shop/orders/v1`: names the version in logs. */
+  readonly api: string;
+  /** The operations this route may serve: one for a generated route, every one for a route the API names. */
+  readonly operations: readonly IrOpenApiOperation[];
+  /** `components.schemas`, converted to 2020-12; registered as `$defs` of OPENAPI_COMPONENTS_ID (src/core/openapi-ajv.ts), which every `$ref` into them names. */
+  readonly schemas: { readonly [name: string]: IrJsonSchema };
+  /** Bodies are read whole for validation up to this size; a longer one is answered 413. */
+  readonly maxBodyBytes: number;
+}

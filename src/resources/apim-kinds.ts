@@ -99,10 +99,24 @@ export type RateLimitPolicySpec = DeepReadonly<{
 
 export type ApiStage = 'draft' | 'published' | 'deprecated' | 'retired';
 
+/** Where an API version's OpenAPI document is, and what the gateway does with it (docs/api-management.md#openapi). */
+export type ApiOpenApi = DeepReadonly<{
+  configMapRef: { name: string; key?: string };
+  /** Prepended to every path of the document; default: the path of `servers[0].url`. */
+  pathPrefix?: string;
+  validate?: { requests?: boolean; maxBodyBytes?: number };
+  generateRoutes?: {
+    parentRefs: { group?: string; kind?: string; namespace?: string; name: string; sectionName?: string; port?: number }[];
+    hostnames?: string[];
+    backendRef: { name: string; namespace?: string; port: number };
+  };
+}>;
+
 export type ApiSpec = DeepReadonly<{
   displayName?: string;
   deprecationPolicy?: string;
-  versions: { name: string; stage: ApiStage; deprecatedAt?: string; sunsetAt?: string; successor?: string; routes: PolicyTargetRef[] }[];
+  /** `routes` may be left out only when `openapi.generateRoutes` makes them (checked by the translator). */
+  versions: { name: string; stage: ApiStage; deprecatedAt?: string; sunsetAt?: string; successor?: string; routes?: PolicyTargetRef[]; openapi?: ApiOpenApi }[];
 }>;
 export type ApiVersion = ApiSpec['versions'][number];
 

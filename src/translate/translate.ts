@@ -15,6 +15,7 @@ import { translateIstio } from './istio/translate-istio.js';
 import type { IrListener } from '../ir/types.js';
 import { applyListenerConflicts } from './gateway-api/listener-conflict-status.js';
 import { translateApiManagement } from './apim/translate-apim.js';
+import { resolveOpenApi } from './apim/openapi-routes.js';
 
 export interface TranslateOptions {
   /** IngressClass name this instance serves (--ingress-class, default "isthmus"). */
@@ -56,7 +57,10 @@ export interface TranslateResult {
  */
 export function translate(snapshot: ResourceSnapshot, options: TranslateOptions): TranslateResult {
   const diagnostics: Diagnostic[] = [];
-  const index = indexResources(snapshot.resources);
+  // API versions' OpenAPI documents first: their generated HTTPRoutes join the snapshot's, so the
+  // Gateway API translator routes them like any other (openapi-routes.ts says why).
+  const openApi = resolveOpenApi(snapshot.resources, diagnostics);
+  const index = indexResources(openApi.routes.length === 0 ? snapshot.resources : [...snapshot.resources, ...openApi.routes]);
   // Before any route: a BackendTLSPolicy belongs to a Service port, so to every route reaching it.
   const backendTls = resolveBackendTlsPolicies(index, diagnostics);
   const clusters = createClusterSet(index, diagnostics, backendTls);
@@ -72,7 +76,7 @@ export function translate(snapshot: ResourceSnapshot, options: TranslateOptions)
   const apim = translateApiManagement(
     index,
     declared,
-    { controllerName: options.gatewayController ?? DEFAULT_GATEWAY_CONTROLLER, istioGatewayLabels: options.istioGatewayLabels ?? DEFAULT_ISTIO_GATEWAY_LABELS, listenerSetParents: gatewayApi.listenerSetParents },
+    { controllerName: options.gatewayController ?? DEFAULT_GATEWAY_CONTROLLER, istioGatewayLabels: options.istioGatewayLabels ?? DEFAULT_ISTIO_GATEWAY_LABELS, listenerSetParents: gatewayApi.listenerSetParents, openApi: openApi.versions },
     diagnostics,
   );
   const logical = apim.listeners;
@@ -86,7 +90,10 @@ export function translate(snapshot: ResourceSnapshot, options: TranslateOptions)
     // After `clusters`: finish() collects the client certificates of DestinationRule MUTUAL clusters.
     certificates: [...ingress.certificates, ...gatewayApi.certificates, ...istio.certificates, ...istioClusters.certificates()],
   };
-  const statuses = [...applyListenerConflicts([...ingress.statuses, ...gatewayApi.statuses], bound.conflicts, gatewayApi.listenerSetParents), ...apim.statuses];
+  // Generated HTTPRoutes exist in no source: their statuses have nowhere to go (the API's says enough).
+  const generated = new Set(openApi.routes.map((r) => `${r.metadata.namespace}/${r.metadata.name}`));
+  const routeStatuses = generated.size === 0 ? gatewayApi.statuses : gatewayApi.statuses.filter((st) => !(st.kind === 'HTTPRoute' && generated.has(`${st.namespace}/${st.name}`)));
+  const statuses = [...applyListenerConflicts([...ingress.statuses, ...routeStatuses], bound.conflicts, gatewayApi.listenerSetParents), ...apim.statuses];
   return { ir, statuses, diagnostics: sortDiagnostics(diagnostics) };
 }
 

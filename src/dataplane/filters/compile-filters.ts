@@ -12,8 +12,9 @@ import { compileAuthn } from './auth/compile-authn.js';
 import { compileAuthz } from './authz.js';
 import { compileRateLimits } from './rate-limit.js';
 import { compileQuotas } from './quota.js';
+import { compileOpenApiValidation } from './openapi-validate.js';
 import type { FilterDeps } from './filter-deps.js';
-import { EMPTY_CHAIN, type BackendRequestFilter, type FilterChain, type RequestPhaseFilter, type ResponseHeadersFilter } from './filter-types.js';
+import { EMPTY_CHAIN, type BackendRequestFilter, type FilterChain, type RequestBodyFilter, type RequestPhaseFilter, type ResponseHeadersFilter } from './filter-types.js';
 
 export type { FilterChain } from './filter-types.js';
 
@@ -22,6 +23,8 @@ export function compileFilterChain(filters: readonly IrFilter[] | undefined, dep
   const request: RequestPhaseFilter[] = [];
   const backendRequest: BackendRequestFilter[] = [];
   const responseHeaders: ResponseHeadersFilter[] = [];
+  const requestBody: RequestBodyFilter[] = [];
+  let maxBodyBytes = Infinity;
   // Counters key anonymous requests by the client behind trusted proxies, as authz matches them.
   const counters = deps.isTrustedProxy === undefined ? deps.counters : { ...deps.counters, isTrustedProxy: deps.isTrustedProxy };
   for (const f of inFilterOrder(filters)) {
@@ -75,9 +78,17 @@ export function compileFilterChain(filters: readonly IrFilter[] | undefined, dep
         responseHeaders.push(quotas.responseHeaders);
         break;
       }
+      case 'openapi-validate': {
+        const validation = compileOpenApiValidation(f.validation);
+        request.push(validation.request);
+        requestBody.push(validation.requestBody);
+        maxBodyBytes = Math.min(maxBodyBytes, f.validation.maxBodyBytes);
+        break;
+      }
       default:
         assertNever(f, 'filter');
     }
   }
+  if (requestBody.length > 0) return { request, backendRequest, responseHeaders, requestBody: { maxBytes: maxBodyBytes, filters: requestBody } };
   return { request, backendRequest, responseHeaders };
 }

@@ -14,6 +14,11 @@ export const FILTER_ORDER: readonly { readonly kind: IrFilter['kind']; readonly 
   { kind: 'rate-limit', why: 'counts requests per route, consumer, client or header once the consumer is known; 429 over a limit' },
   // After the rate limit: a request refused for its rate must not spend a unit of the period's quota.
   { kind: 'quota', why: "counts a consumer's requests per UTC day or month against its Plan; 429 naming the quota and its reset" },
+  // After authentication, authorization and limits: a caller who may not call the API learns nothing of
+  // its schema from a 400 (it gets 401/403 first), and a flood of malformed requests is counted and
+  // limited before any CPU is spent parsing and validating it. Before the edits below, which would
+  // otherwise change the request the document describes.
+  { kind: 'openapi-validate', why: "checks path, query and header parameters and the JSON body against the API version's OpenAPI operation; 400 naming the field, 413 over the body limit" },
   // After CORS (a preflight is not a request to fault) and before anything that edits the request, as Istio orders Envoy's filters.
   { kind: 'fault', why: 'delays or aborts a share of requests before they are forwarded' },
   // Header edits before the rewrite, so a rewrite of Host is not undone by a header `set: host`.

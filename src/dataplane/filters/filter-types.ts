@@ -41,10 +41,25 @@ export type BackendRequestFilter = (ctx: RequestContext, draft: RequestDraft) =>
 /** Edits the flat response header list in place; `status` is what the client will get. */
 export type ResponseHeadersFilter = (ctx: RequestContext, status: number, headers: string[]) => void;
 
+/**
+ * Sees the whole request body (undefined: the request has none) before it is forwarded; may answer
+ * instead (a 400 from OpenAPI validation). The body is then forwarded as read, byte for byte.
+ */
+export type RequestBodyFilter = (ctx: RequestContext, body: Buffer | undefined) => FilterOutcome;
+
+/** Only chains with a filter that needs the body have one; every other route streams its bodies. */
+export interface RequestBodyPhase {
+  /** A body longer than this is answered 413 (the smallest limit of the phase's filters). */
+  readonly maxBytes: number;
+  readonly filters: readonly RequestBodyFilter[];
+}
+
 export interface FilterChain {
   readonly request: readonly RequestPhaseFilter[];
   readonly backendRequest: readonly BackendRequestFilter[];
   readonly responseHeaders: readonly ResponseHeadersFilter[];
+  /** Forward actions only, after the request phase; absent on nearly every route, and then free. */
+  readonly requestBody?: RequestBodyPhase;
 }
 
 export const EMPTY_CHAIN: FilterChain = Object.freeze({

@@ -21,10 +21,11 @@ import { decodeAndMatch, isFramingRefusal, type MatchedRequest } from './match-r
 import { isClosing, markClosing, requestEndsConnection } from './connection-close.js';
 import { MAX_REPLAYABLE_BODY_BYTES, readBody, shouldBufferBody, shouldBufferGrpcBody, teeBody } from './replayable-body.js';
 import { sendMirrors } from './mirror.js';
+import { payloadTooLarge, readRequestBody, runRequestBodyPhase } from './request-body-phase.js';
 import type { UpstreamRequest } from '../upstream/transport.js';
 import { EMPTY_LB_CONTEXT, RequestLbContext } from './lb-context.js';
 import { clientIpOf } from './client-address.js';
-import { CONTINUE, type FilterOutcome, type RequestDraft, type RequestPhaseFilter } from '../filters/filter-types.js';
+import { CONTINUE, type FilterOutcome, type FilterResponse, type RequestDraft, type RequestPhaseFilter } from '../filters/filter-types.js';
 import { RequestContextRecord, type RequestContext } from '../filters/request-context.js';
 import { identityFieldsOf } from '../filters/request-identity.js';
 
@@ -123,13 +124,7 @@ function afterRequestPhase(
   outcome: FilterOutcome,
 ): void {
   const route = matched.route;
-  if (outcome.kind === 'respond') {
-    // Filters (CORS preflight, auth, rate limits) answer with their own status, headers and body.
-    const body = outcome.body ?? filterReplyBody(outcome.status, outcome.details, ctx.requestId);
-    sendRouteReply(res, deps, ctx, route, undefined, outcome.status, body, outcome.contentType ?? 'application/json', outcome.headers);
-    publishLocal(runtime, ctx.method, ctx.host, ctx.path, req, ctx.clientIp, ctx.startMs, ctx.requestId, outcome.status, undefined, route, ctx, outcome.details);
-    return;
-  }
+  if (outcome.kind === 'respond') return replyFromFilter(req, res, runtime, deps, ctx, route, outcome);
   const action = route.action;
   switch (action.kind) {
     case 'reject':
@@ -145,37 +140,64 @@ function afterRequestPhase(
       return;
     }
     case 'forward': {
-      const backend = action.pickBackend();
-      if (backend === undefined) return replyForRoute(res, runtime, deps, ctx, route, req, 'no_healthy_upstream');
-      // A backend the translator could not resolve (Gateway API: 500 for its share of requests).
-      if (backend.cluster === undefined) return replyForRoute(res, runtime, deps, ctx, route, req, 'backend_not_found');
-      const built = buildUpstreamHeaders(req.rawHeaders, {
-        clientIp: ctx.clientIp,
-        trusted: deps.isTrustedProxy(ctx.clientIp),
-        scheme: runtime.scheme,
-        requestId: ctx.requestId,
-        authority: matched.authority,
+      const phase = route.filters.requestBody;
+      if (phase === undefined) return forwardMatched(req, res, runtime, deps, matched, ctx, undefined);
+      // request-body phase (request-body-phase.ts): only routes whose filters read the body.
+      readRequestBody(req, hasBody(req, isHttp2Request(req)), req.headers['content-length'], phase.maxBytes, (read) => {
+        if (read.kind === 'aborted' || res.destroyed || res.writableEnded) return;
+        const answer = read.kind === 'too-large' ? payloadTooLarge(ctx, phase.maxBytes) : runRequestBodyPhase(phase, ctx, read.body);
+        if (answer.kind === 'respond') return replyFromFilter(req, res, runtime, deps, ctx, route, answer);
+        forwardMatched(req, res, runtime, deps, matched, ctx, read.kind === 'read' ? (read.body ?? null) : null);
       });
-      // backend request phase: route filters, then the picked backend's.
-      const draft: RequestDraft = { headers: built.headers, path: matched.path + matched.query, matchedPath: matched.path };
-      for (const filter of route.filters.backendRequest) filter(ctx, draft);
-      for (const filter of backend.filters.backendRequest) filter(ctx, draft);
-      const cluster = backend.cluster;
-      const lbContext = cluster.needsLbContext ? new RequestLbContext(req.headers, ctx.clientIp, matched.query, req.socket) : EMPTY_LB_CONTEXT;
-      const isH2 = isHttp2Request(req);
-      if (!hasBody(req, isH2)) forward(res, route, backend, draft, null, lbContext, ctx, deps);
-      else if (shouldBufferGrpcBody(req.headers, route.retry)) {
-        const teed = teeBody(req, MAX_REPLAYABLE_BODY_BYTES);
-        forward(res, route, backend, draft, teed.stream, lbContext, ctx, deps, teed.replay);
-      }
-      else if (!shouldBufferBody(ctx.method, req.headers, route.retry, route.mirrors.length > 0)) forward(res, route, backend, draft, req, lbContext, ctx, deps);
-      // A small body is kept so a retry or a mirror can send it again (replayable-body.ts).
-      else readBody(req, MAX_REPLAYABLE_BODY_BYTES, (body) => body !== undefined && forward(res, route, backend, draft, body, lbContext, ctx, deps));
       return;
     }
     default:
       assertNever(action, 'route action');
   }
+}
+
+/** A filter's own answer (a CORS preflight, 401, 429, 400), through the response-header phase, and its log line. */
+function replyFromFilter(req: DownstreamRequest, res: DownstreamResponse, runtime: ListenerRuntime, deps: RequestDeps, ctx: RequestContext, route: CompiledRoute, outcome: FilterResponse): void {
+  const body = outcome.body ?? filterReplyBody(outcome.status, outcome.details, ctx.requestId);
+  sendRouteReply(res, deps, ctx, route, undefined, outcome.status, body, outcome.contentType ?? 'application/json', outcome.headers);
+  publishLocal(runtime, ctx.method, ctx.host, ctx.path, req, ctx.clientIp, ctx.startMs, ctx.requestId, outcome.status, undefined, route, ctx, outcome.details);
+}
+
+/**
+ * The forward action. `read`: the body the request-body phase already read (null: none), forwarded
+ * as those bytes; undefined: the body is still in the request, streamed or buffered as below.
+ */
+function forwardMatched(req: DownstreamRequest, res: DownstreamResponse, runtime: ListenerRuntime, deps: RequestDeps, matched: MatchedRequest, ctx: RequestContext, read: Buffer | null | undefined): void {
+  const route = matched.route;
+  const action = route.action;
+  if (action.kind !== 'forward') return;
+  const backend = action.pickBackend();
+  if (backend === undefined) return replyForRoute(res, runtime, deps, ctx, route, req, 'no_healthy_upstream');
+  // A backend the translator could not resolve (Gateway API: 500 for its share of requests).
+  if (backend.cluster === undefined) return replyForRoute(res, runtime, deps, ctx, route, req, 'backend_not_found');
+  const built = buildUpstreamHeaders(req.rawHeaders, {
+    clientIp: ctx.clientIp,
+    trusted: deps.isTrustedProxy(ctx.clientIp),
+    scheme: runtime.scheme,
+    requestId: ctx.requestId,
+    authority: matched.authority,
+  });
+  // backend request phase: route filters, then the picked backend's.
+  const draft: RequestDraft = { headers: built.headers, path: matched.path + matched.query, matchedPath: matched.path };
+  for (const filter of route.filters.backendRequest) filter(ctx, draft);
+  for (const filter of backend.filters.backendRequest) filter(ctx, draft);
+  const cluster = backend.cluster;
+  const lbContext = cluster.needsLbContext ? new RequestLbContext(req.headers, ctx.clientIp, matched.query, req.socket) : EMPTY_LB_CONTEXT;
+  const isH2 = isHttp2Request(req);
+  if (read !== undefined) forward(res, route, backend, draft, read, lbContext, ctx, deps);
+  else if (!hasBody(req, isH2)) forward(res, route, backend, draft, null, lbContext, ctx, deps);
+  else if (shouldBufferGrpcBody(req.headers, route.retry)) {
+    const teed = teeBody(req, MAX_REPLAYABLE_BODY_BYTES);
+    forward(res, route, backend, draft, teed.stream, lbContext, ctx, deps, teed.replay);
+  }
+  else if (!shouldBufferBody(ctx.method, req.headers, route.retry, route.mirrors.length > 0)) forward(res, route, backend, draft, req, lbContext, ctx, deps);
+  // A small body is kept so a retry or a mirror can send it again (replayable-body.ts).
+  else readBody(req, MAX_REPLAYABLE_BODY_BYTES, (body) => body !== undefined && forward(res, route, backend, draft, body, lbContext, ctx, deps));
 }
 
 /** A local reply for a matched request, through the route's response-header phase, and its log line. */

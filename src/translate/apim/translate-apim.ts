@@ -13,6 +13,8 @@ import type { PolicyTargetRef } from '../../resources/apim-kinds.js';
 import type { ResourceIndex } from '../../store/resource-index.js';
 import { compareByCreation } from '../creation-order.js';
 import { evaluateApiVersion, linkPathOf, type VersionTreatment } from './api-lifecycle.js';
+import { openApiFilter, openApiTargets } from './openapi-validation.js';
+import type { OpenApiVersion } from './openapi-routes.js';
 import { evaluateAccessPolicy } from './access-policy.js';
 import { evaluateAuthPolicy } from './auth-policy.js';
 import { authorizationPolicyAuthz } from './authorization-policy.js';
@@ -29,6 +31,8 @@ export interface ApimOptions {
   /** This instance's labels, matched by RequestAuthentication selectors. */
   readonly istioGatewayLabels: ReadonlyMap<string, string>;
   readonly listenerSetParents: ReadonlyMap<string, string>;
+  /** API versions' OpenAPI documents (openapi-routes.ts), keyed `namespace/api/version`. */
+  readonly openApi?: ReadonlyMap<string, OpenApiVersion>;
 }
 
 export interface ApimTranslation {
@@ -115,7 +119,9 @@ export function translateApiManagement(index: ResourceIndex, listeners: readonly
     const record = newPolicyRecord('API', api);
     records.push(record);
     api.spec.versions.forEach((version, v) => {
-      const targets = resolveTargets(api, version.routes, (i) => `spec.versions[${v}].routes[${i}]`, 'routes', record, ctx, diagnostics);
+      const own = version.routes ?? [];
+      const refs = [...own, ...openApiTargets(api, version, v, options.openApi, diagnostics)];
+      const targets = resolveTargets(api, refs, (i) => (i < own.length ? `spec.versions[${v}].routes[${i}]` : `spec.versions[${v}].openapi.generateRoutes`), 'routes', record, ctx, diagnostics);
       apiVersions.push({ item: { api, v }, key: `${nsOf(api)}/${api.metadata.name}/${version.name}`, label: `API ${nsOf(api)}/${api.metadata.name} version ${version.name}`, order: apiOrder * 1000 + v, record, object: api, targets });
     });
   });
@@ -183,6 +189,13 @@ export function translateApiManagement(index: ResourceIndex, listeners: readonly
     const authz = access?.item ?? workloadAuthz;
     const added: IrFilter[] = [];
     if (treatment !== undefined) added.push({ kind: 'api-lifecycle', lifecycle: treatment.lifecycle });
+    const openApi = version === undefined ? undefined : openApiFilter(version.item.api, version.item.v, route, options.openApi);
+    if (openApi?.kind === 'unusable') {
+      // Validation was asked for and the document cannot be used: fail closed, as an AuthPolicy
+      // without a usable method does, rather than let unchecked requests through.
+      const { mirrors: _m, retry: _r, ...rest } = route;
+      return { ...rest, action: { kind: 'respond', status: 503 }, filters: [] };
+    }
     if (authn !== undefined) added.push({ kind: 'authn', authn });
     if (authz !== undefined) added.push({ kind: 'authz', authz });
     // Plans count on routes an AuthPolicy protects: it names the Consumer, then its Plan.
@@ -198,6 +211,7 @@ export function translateApiManagement(index: ResourceIndex, listeners: readonly
       };
       if (rateLimits.limits.length > 0) added.push({ kind: 'rate-limit', rateLimits });
     }
+    if (openApi?.kind === 'filter') added.push(openApi.filter);
     if (quotas.length > 0) added.push({ kind: 'quota', quotas: { policy: auth!.item.policy, quotas, onStoreFailure: own?.onStoreFailure ?? 'open' } });
     return added.length === 0 ? route : { ...route, filters: [...route.filters, ...added] };
   };
