@@ -12,8 +12,9 @@ import { compileAuthn } from './auth/compile-authn.js';
 import { compileAuthz } from './authz.js';
 import { compileRateLimits } from './rate-limit.js';
 import { compileQuotas } from './quota.js';
+import { compileTransform } from './transform/compile-transform.js';
 import type { FilterDeps } from './filter-deps.js';
-import { EMPTY_CHAIN, type BackendRequestFilter, type FilterChain, type RequestPhaseFilter, type ResponseHeadersFilter } from './filter-types.js';
+import { EMPTY_CHAIN, type BackendRequestFilter, type BodyFilter, type FilterChain, type RequestPhaseFilter, type ResponseHeadersFilter } from './filter-types.js';
 
 export type { FilterChain } from './filter-types.js';
 
@@ -22,6 +23,8 @@ export function compileFilterChain(filters: readonly IrFilter[] | undefined, dep
   const request: RequestPhaseFilter[] = [];
   const backendRequest: BackendRequestFilter[] = [];
   const responseHeaders: ResponseHeadersFilter[] = [];
+  let requestBody: BodyFilter | undefined;
+  let responseBody: BodyFilter | undefined;
   // Counters key anonymous requests by the client behind trusted proxies, as authz matches them.
   const counters = deps.isTrustedProxy === undefined ? deps.counters : { ...deps.counters, isTrustedProxy: deps.isTrustedProxy };
   for (const f of inFilterOrder(filters)) {
@@ -75,9 +78,23 @@ export function compileFilterChain(filters: readonly IrFilter[] | undefined, dep
         responseHeaders.push(quotas.responseHeaders);
         break;
       }
+      case 'transform': {
+        const t = compileTransform(f.transform, { isTrustedProxy: deps.isTrustedProxy, log: deps.log ?? logToStderr });
+        if (t.backendRequest !== undefined) backendRequest.push(t.backendRequest);
+        if (t.responseHeaders !== undefined) responseHeaders.push(t.responseHeaders);
+        // One transform per route (precedence decides at translate time); a second body edit would need the first's output.
+        requestBody ??= t.requestBody;
+        responseBody ??= t.responseBody;
+        break;
+      }
       default:
         assertNever(f, 'filter');
     }
   }
-  return { request, backendRequest, responseHeaders };
+  if (requestBody === undefined && responseBody === undefined) return { request, backendRequest, responseHeaders };
+  return { request, backendRequest, responseHeaders, ...(requestBody !== undefined ? { requestBody } : {}), ...(responseBody !== undefined ? { responseBody } : {}) };
+}
+
+function logToStderr(line: string): void {
+  process.stderr.write(`isthmus: ${line}\n`);
 }

@@ -8,6 +8,9 @@
 //   response headers every response the route produces: proxied ones, local replies (a 404 from a
 //                    `respond` action, a 502, a filter's own answer), so CORS and rate-limit
 //                    headers reach them too.
+//   request body /   a route's JSON body edit (TransformPolicy), absent on every other route, so
+//   response body    their bodies stream as before: the forward path holds a body of at most
+//                    `maxBytes` only when the route has one and the body says it is JSON.
 // The log phase is not a filter list: each request publishes exactly one requestEnd message.
 import type { RequestContext } from './request-context.js';
 
@@ -41,10 +44,27 @@ export type BackendRequestFilter = (ctx: RequestContext, draft: RequestDraft) =>
 /** Edits the flat response header list in place; `status` is what the client will get. */
 export type ResponseHeadersFilter = (ctx: RequestContext, status: number, headers: string[]) => void;
 
+/**
+ * A whole-body edit. The forward path asks `wants` (Content-Type and Content-Encoding), holds at
+ * most `maxBytes`, then either calls `apply` on the whole body or, past the limit, `tooLarge` and
+ * streams what it held followed by the rest. Each says why a body passed unchanged in one log
+ * line per route and reason, not per request.
+ */
+export interface BodyFilter {
+  readonly maxBytes: number;
+  wants(ctx: RequestContext, contentType: string | undefined, contentEncoding: string | undefined): boolean;
+  /** The edited body, or undefined when it does not parse as JSON (sent unchanged). */
+  apply(ctx: RequestContext, body: Buffer): Buffer | undefined;
+  tooLarge(ctx: RequestContext): void;
+}
+
 export interface FilterChain {
   readonly request: readonly RequestPhaseFilter[];
   readonly backendRequest: readonly BackendRequestFilter[];
   readonly responseHeaders: readonly ResponseHeadersFilter[];
+  /** Only on routes with a JSON body edit; undefined costs the others one property read. */
+  readonly requestBody?: BodyFilter;
+  readonly responseBody?: BodyFilter;
 }
 
 export const EMPTY_CHAIN: FilterChain = Object.freeze({

@@ -21,6 +21,7 @@ import { decodeAndMatch, isFramingRefusal, type MatchedRequest } from './match-r
 import { isClosing, markClosing, requestEndsConnection } from './connection-close.js';
 import { MAX_REPLAYABLE_BODY_BYTES, readBody, shouldBufferBody, shouldBufferGrpcBody, teeBody } from './replayable-body.js';
 import { sendMirrors } from './mirror.js';
+import { holdRequestBody, wantsRequestBody } from './held-body.js';
 import type { UpstreamRequest } from '../upstream/transport.js';
 import { EMPTY_LB_CONTEXT, RequestLbContext } from './lb-context.js';
 import { clientIpOf } from './client-address.js';
@@ -163,7 +164,10 @@ function afterRequestPhase(
       const cluster = backend.cluster;
       const lbContext = cluster.needsLbContext ? new RequestLbContext(req.headers, ctx.clientIp, matched.query, req.socket) : EMPTY_LB_CONTEXT;
       const isH2 = isHttp2Request(req);
+      const bodyFilter = route.filters.requestBody;
       if (!hasBody(req, isH2)) forward(res, route, backend, draft, null, lbContext, ctx, deps);
+      // A JSON body edit (TransformPolicy): held up to its limit, then sent whole (held-body.ts).
+      else if (bodyFilter !== undefined && wantsRequestBody(bodyFilter, ctx, req.headers)) holdRequestBody(req, bodyFilter, ctx, draft, (body) => forward(res, route, backend, draft, body, lbContext, ctx, deps));
       else if (shouldBufferGrpcBody(req.headers, route.retry)) {
         const teed = teeBody(req, MAX_REPLAYABLE_BODY_BYTES);
         forward(res, route, backend, draft, teed.stream, lbContext, ctx, deps, teed.replay);
