@@ -96,5 +96,5 @@ export function compileFilterChain(filters: readonly IrFilter[] | undefined, dep
 }
 
 function logToStderr(line: string): void {
-  process.stderr.write(`isthmus: ${line}\n`);
+  process.stderr.write(`${line}\n`);
 }

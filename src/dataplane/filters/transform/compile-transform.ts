@@ -22,7 +22,7 @@ export function compileTransform(ir: IrTransform, deps: TemplateDeps & { readonl
   const once: OnceLog = (ctx, reason) => {
     if (said.has(reason)) return;
     said.add(reason);
-    deps.log(`${ir.policy} on route ${ctx.route}: ${reason} (said once per route)`);
+    deps.log(`isthmus: ${ir.policy} on route ${ctx.route}: ${reason} (said once per route)`);
   };
   const refused = (ctx: RequestContext, name: string): void => once(ctx, `header ${name} not sent: its value held a control character (CR, LF, NUL, ...)`);
   const req = ir.request;
