@@ -44,6 +44,7 @@ export function createFilterState(options: {
     clock: options.clock,
     jwks: new JwksCache({ clock: options.clock }),
     counters: { clock: options.clock, local: new MemoryCounterStore(options.clock), global, onStoreFailure: () => failures.inc() },
+    log: options.log,
   };
   return {
     deps,

@@ -95,7 +95,7 @@ export type PolicyObjectStatus = StatusOf<'BackendTLSPolicy', { readonly ancesto
  * Gateway (or, for Ingress and VirtualService targets, the targeted object itself) it applies
  * through, or per target it could not resolve.
  */
-export type ApimPolicyObjectStatus = StatusOf<'AuthPolicy' | 'AccessPolicy' | 'RateLimitPolicy' | 'API', { readonly ancestors: readonly PolicyAncestorStatus[] }>;
+export type ApimPolicyObjectStatus = StatusOf<'AuthPolicy' | 'AccessPolicy' | 'RateLimitPolicy' | 'API' | 'TransformPolicy', { readonly ancestors: readonly PolicyAncestorStatus[] }>;
 
 /** Discriminated by the object's `kind`. */
 export type ObjectStatus = IngressObjectStatus | GatewayClassObjectStatus | GatewayObjectStatus | ListenerSetObjectStatus | RouteObjectStatus | PolicyObjectStatus | ApimPolicyObjectStatus;

@@ -221,3 +221,64 @@ export interface IrOpenApiValidation {
   /** Bodies are read whole for validation up to this size; a longer one is answered 413. */
   readonly maxBodyBytes: number;
 }
+/**
+ * TransformPolicy on a route: request and response headers set/add/remove with templates, JSON
+ * body fields set/remove/rename, a path rewrite. Templates are parsed at translate time into
+ * parts, so the data plane renders them by concatenation (no parsing per request).
+ */
+export interface IrTransform {
+  /** `transformpolicy/default/orders`: names the log line of a body passed unchanged. */
+  readonly policy: string;
+  readonly request?: {
+    readonly headers?: IrHeaderTransform;
+    readonly body?: IrJsonBodyTransform;
+    /** The route's matched prefix (decided per route by the translator) or the whole path. */
+    readonly path?: { readonly kind: 'full'; readonly value: string } | { readonly kind: 'prefix'; readonly matchedPrefix: string; readonly value: string };
+  };
+  readonly response?: {
+    readonly headers?: IrHeaderTransform;
+    readonly body?: IrJsonBodyTransform;
+  };
+}
+
+/** Applied in this order: remove, set (replaces every copy), add (appends). Names lower case. */
+export interface IrHeaderTransform {
+  readonly remove: readonly string[];
+  readonly set: readonly { readonly name: string; readonly value: IrTemplate }[];
+  readonly add: readonly { readonly name: string; readonly value: IrTemplate }[];
+}
+
+/** A template: its parts concatenated. One `text` part is a constant. */
+export type IrTemplate = readonly IrTemplatePart[];
+
+export type IrTemplatePart =
+  | { readonly kind: 'text'; readonly text: string }
+  /** The consumer's `namespace/name`; empty for an anonymous request. */
+  | { readonly kind: 'consumer' }
+  /** Its groups joined by `,` (in a JSON body, when the whole value: an array). */
+  | { readonly kind: 'consumer-groups' }
+  /** A claim of the verified JWT, `path` into nested objects; strings as they are, others as JSON. */
+  | { readonly kind: 'claim'; readonly path: readonly string[] }
+  | { readonly kind: 'request-id' }
+  /** The original client (request-identity.ts clientAddressOf: trusted proxies skipped). */
+  | { readonly kind: 'client-address' }
+  /** A request header, name lower case; several values joined by `, `. */
+  | { readonly kind: 'header'; readonly name: string }
+  | { readonly kind: 'method' }
+  /** The normalised request path, without the query, as the route matched it. */
+  | { readonly kind: 'path' };
+
+/**
+ * Edits of a JSON body of at most `maxBytes`, in this order: remove, rename, set. Paths are object
+ * keys (an integer also indexes an array). Bodies over the limit, not JSON, or content-encoded
+ * pass unchanged.
+ */
+export interface IrJsonBodyTransform {
+  readonly maxBytes: number;
+  readonly remove: readonly (readonly string[])[];
+  readonly rename: readonly { readonly from: readonly string[]; readonly to: readonly string[] }[];
+  readonly set: readonly { readonly path: readonly string[]; readonly value: IrJsonValue }[];
+}
+
+/** A constant JSON value, or a template (exactly one variable: that variable's JSON value; else a string). */
+export type IrJsonValue = { readonly kind: 'json'; readonly value: unknown } | { readonly kind: 'template'; readonly template: IrTemplate };

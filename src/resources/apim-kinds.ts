@@ -1,4 +1,4 @@
-// API management kinds (isthmus.dev/v1alpha1): Consumer, Plan, AuthPolicy, AccessPolicy, RateLimitPolicy, API.
+// API management kinds (isthmus.dev/v1alpha1): Consumer, Plan, AuthPolicy, AccessPolicy, RateLimitPolicy, API, TransformPolicy.
 // Each is validated against the schema of its CRD in deploy/crds/ (crd-schema.ts), the same one
 // a cluster enforces; the spec types below describe what that schema admits. Defaults the CRD
 // declares are applied by the translator (a file has no API server to apply them).
@@ -120,6 +120,33 @@ export type ApiSpec = DeepReadonly<{
 }>;
 export type ApiVersion = ApiSpec['versions'][number];
 
+/** Header edits; values are templates (`${consumer}`, `${claims.email}`, ...: docs/api-management.md). */
+export type HeaderTransformSpec = DeepReadonly<{
+  set?: { name: string; value: string }[];
+  add?: { name: string; value: string }[];
+  remove?: string[];
+}>;
+
+/** JSON body edits; paths are dot-separated keys (`a.b`). A string value is a template. */
+export type JsonBodyTransformSpec = DeepReadonly<{
+  set?: { path: string; value: unknown }[];
+  remove?: string[];
+  rename?: { from: string; to: string }[];
+}>;
+
+export type TransformPolicySpec = DeepReadonly<{
+  targetRefs: PolicyTargetRef[];
+  request?: {
+    headers?: HeaderTransformSpec;
+    body?: { json: JsonBodyTransformSpec; maxBytes?: number };
+    path?: { replacePrefix?: string; replaceFull?: string };
+  };
+  response?: {
+    headers?: HeaderTransformSpec;
+    body?: { json: JsonBodyTransformSpec; maxBytes?: number };
+  };
+}>;
+
 interface ApimObject<K extends string, S> {
   readonly apiVersion: typeof APIM_VERSION;
   readonly kind: K;
@@ -134,7 +161,8 @@ export type AuthPolicy = ApimObject<'AuthPolicy', AuthPolicySpec>;
 export type AccessPolicy = ApimObject<'AccessPolicy', AccessPolicySpec>;
 export type RateLimitPolicy = ApimObject<'RateLimitPolicy', RateLimitPolicySpec>;
 export type Api = ApimObject<'API', ApiSpec>;
-export type ApimResource = Consumer | Plan | AuthPolicy | AccessPolicy | RateLimitPolicy | Api;
+export type TransformPolicy = ApimObject<'TransformPolicy', TransformPolicySpec>;
+export type ApimResource = Consumer | Plan | AuthPolicy | AccessPolicy | RateLimitPolicy | Api | TransformPolicy;
 
 function apimKind<K extends ApimResource['kind'], S>(kind: K): KindDefinition<ApimObject<K, S>> {
   const crd = crdValidator(APIM_VERSION, kind);
@@ -155,4 +183,6 @@ export const accessPolicyKind = apimKind<'AccessPolicy', AccessPolicySpec>('Acce
 export const rateLimitPolicyKind = apimKind<'RateLimitPolicy', RateLimitPolicySpec>('RateLimitPolicy');
 export const apiKind = apimKind<'API', ApiSpec>('API');
 
-export const apimKindDefinitions: readonly KindDefinition<ApimResource>[] = [consumerKind, planKind, authPolicyKind, accessPolicyKind, rateLimitPolicyKind, apiKind];
+export const transformPolicyKind = apimKind<'TransformPolicy', TransformPolicySpec>('TransformPolicy');
+
+export const apimKindDefinitions: readonly KindDefinition<ApimResource>[] = [consumerKind, planKind, authPolicyKind, accessPolicyKind, rateLimitPolicyKind, apiKind, transformPolicyKind];

@@ -1,5 +1,5 @@
 import { groupOfApiVersion, objectKey, type ObjectRef } from '../core/object-ref.js';
-import type { AccessPolicy, Api, AuthPolicy, Consumer, Plan, RateLimitPolicy } from './apim-kinds.js';
+import type { AccessPolicy, Api, AuthPolicy, Consumer, Plan, RateLimitPolicy, TransformPolicy } from './apim-kinds.js';
 import type { AuthorizationPolicy } from './authorization-policy.js';
 import type { ConfigMap } from './config-map.js';
 import type { RequestAuthentication } from './request-authentication.js';
@@ -14,7 +14,7 @@ import type { Pod } from './pod.js';
 import type { Secret } from './secret.js';
 import type { Service } from './service.js';
 
-export type { AccessPolicy, Api, AuthPolicy, Consumer, Plan, RateLimitPolicy } from './apim-kinds.js';
+export type { AccessPolicy, Api, AuthPolicy, Consumer, Plan, RateLimitPolicy, TransformPolicy } from './apim-kinds.js';
 export type { AuthorizationPolicy } from './authorization-policy.js';
 export type { ConfigMap } from './config-map.js';
 export type { RequestAuthentication } from './request-authentication.js';
@@ -59,7 +59,8 @@ export type Resource =
   | AuthPolicy
   | AccessPolicy
   | RateLimitPolicy
-  | Api;
+  | Api
+  | TransformPolicy;
 
 export type ResourceKind = Resource['kind'];
 

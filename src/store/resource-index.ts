@@ -9,6 +9,7 @@ import type {
   Consumer,
   Plan,
   RateLimitPolicy,
+  TransformPolicy,
   RequestAuthentication,
   BackendTlsPolicy,
   ConfigMap,
@@ -71,6 +72,7 @@ export interface ResourceIndex {
   readonly accessPolicies: readonly AccessPolicy[];
   readonly rateLimitPolicies: readonly RateLimitPolicy[];
   readonly apis: readonly Api[];
+  readonly transformPolicies: readonly TransformPolicy[];
 }
 
 export function namespacedKey(namespace: string | undefined, name: string): string {
@@ -117,6 +119,7 @@ export function indexResources(resources: readonly Resource[]): ResourceIndex {
   const accessPolicies: AccessPolicy[] = [];
   const rateLimitPolicies: RateLimitPolicy[] = [];
   const apis: Api[] = [];
+  const transformPolicies: TransformPolicy[] = [];
   for (const resource of resources) {
     const key = namespacedKey(resource.metadata.namespace, resource.metadata.name);
     switch (resource.kind) {
@@ -202,6 +205,9 @@ export function indexResources(resources: readonly Resource[]): ResourceIndex {
       case 'RateLimitPolicy':
         rateLimitPolicies.push(resource);
         break;
+      case 'TransformPolicy':
+        transformPolicies.push(resource);
+        break;
       case 'API':
         apis.push(resource);
         break;
@@ -243,5 +249,6 @@ export function indexResources(resources: readonly Resource[]): ResourceIndex {
     accessPolicies,
     rateLimitPolicies,
     apis,
+    transformPolicies,
   };
 }

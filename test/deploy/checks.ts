@@ -21,6 +21,7 @@ export const STATUS_WRITES: ReadonlyArray<{ readonly group: string; readonly res
   { group: 'isthmus.dev', resource: 'accesspolicies' },
   { group: 'isthmus.dev', resource: 'ratelimitpolicies' },
   { group: 'isthmus.dev', resource: 'apis' },
+  { group: 'isthmus.dev', resource: 'transformpolicies' },
 ];
 
 /** Every kind the gateway reads, from the one registry Kubernetes mode watches (src/resources/kind-registry.ts). */

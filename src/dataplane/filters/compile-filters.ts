@@ -13,8 +13,9 @@ import { compileAuthz } from './authz.js';
 import { compileRateLimits } from './rate-limit.js';
 import { compileQuotas } from './quota.js';
 import { compileOpenApiValidation } from './openapi-validate.js';
+import { compileTransform } from './transform/compile-transform.js';
 import type { FilterDeps } from './filter-deps.js';
-import { EMPTY_CHAIN, type BackendRequestFilter, type FilterChain, type RequestBodyFilter, type RequestPhaseFilter, type ResponseHeadersFilter } from './filter-types.js';
+import { EMPTY_CHAIN, type BackendRequestFilter, type BodyFilter, type FilterChain, type RequestBodyFilter, type RequestPhaseFilter, type ResponseHeadersFilter } from './filter-types.js';
 
 export type { FilterChain } from './filter-types.js';
 
@@ -23,8 +24,10 @@ export function compileFilterChain(filters: readonly IrFilter[] | undefined, dep
   const request: RequestPhaseFilter[] = [];
   const backendRequest: BackendRequestFilter[] = [];
   const responseHeaders: ResponseHeadersFilter[] = [];
-  const requestBody: RequestBodyFilter[] = [];
+  const bodyChecks: RequestBodyFilter[] = [];
   let maxBodyBytes = Infinity;
+  let requestBody: BodyFilter | undefined;
+  let responseBody: BodyFilter | undefined;
   // Counters key anonymous requests by the client behind trusted proxies, as authz matches them.
   const counters = deps.isTrustedProxy === undefined ? deps.counters : { ...deps.counters, isTrustedProxy: deps.isTrustedProxy };
   for (const f of inFilterOrder(filters)) {
@@ -81,14 +84,34 @@ export function compileFilterChain(filters: readonly IrFilter[] | undefined, dep
       case 'openapi-validate': {
         const validation = compileOpenApiValidation(f.validation);
         request.push(validation.request);
-        requestBody.push(validation.requestBody);
+        bodyChecks.push(validation.requestBody);
         maxBodyBytes = Math.min(maxBodyBytes, f.validation.maxBodyBytes);
+        break;
+      }
+      case 'transform': {
+        const t = compileTransform(f.transform, { isTrustedProxy: deps.isTrustedProxy, log: deps.log ?? logToStderr });
+        if (t.backendRequest !== undefined) backendRequest.push(t.backendRequest);
+        if (t.responseHeaders !== undefined) responseHeaders.push(t.responseHeaders);
+        // One transform per route (precedence decides at translate time); a second body edit would need the first's output.
+        requestBody ??= t.requestBody;
+        responseBody ??= t.responseBody;
         break;
       }
       default:
         assertNever(f, 'filter');
     }
   }
-  if (requestBody.length > 0) return { request, backendRequest, responseHeaders, requestBody: { maxBytes: maxBodyBytes, filters: requestBody } };
-  return { request, backendRequest, responseHeaders };
+  if (bodyChecks.length === 0 && requestBody === undefined && responseBody === undefined) return { request, backendRequest, responseHeaders };
+  return {
+    request,
+    backendRequest,
+    responseHeaders,
+    ...(bodyChecks.length > 0 ? { requestBodyCheck: { maxBytes: maxBodyBytes, filters: bodyChecks } } : {}),
+    ...(requestBody !== undefined ? { requestBody } : {}),
+    ...(responseBody !== undefined ? { responseBody } : {}),
+  };
+}
+
+function logToStderr(line: string): void {
+  process.stderr.write(`${line}\n`);
 }

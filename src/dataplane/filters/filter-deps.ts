@@ -18,6 +18,8 @@ export interface FilterDeps {
    * options; absent, no proxy is trusted.
    */
   readonly isTrustedProxy?: (ip: string) => boolean;
+  /** Operator log lines (a TransformPolicy body passed unchanged, once per route); absent: stderr. */
+  readonly log?: (line: string) => void;
 }
 
 /** In-process state only: what tests and a gateway without `--redis-url` use. */

@@ -21,6 +21,9 @@ export const FILTER_ORDER: readonly { readonly kind: IrFilter['kind']; readonly 
   { kind: 'openapi-validate', why: "checks path, query and header parameters and the JSON body against the API version's OpenAPI operation; 400 naming the field, 413 over the body limit" },
   // After CORS (a preflight is not a request to fault) and before anything that edits the request, as Istio orders Envoy's filters.
   { kind: 'fault', why: 'delays or aborts a share of requests before they are forwarded' },
+  // After authn, authz, rate limits and quotas: its templates read the consumer and claims, and a refused request is not edited
+  // for nothing. Before the route's own header modifier, so the HTTPRoute (closer to the backend) has the last word.
+  { kind: 'transform', why: 'TransformPolicy: header edits with templates, JSON body edits and a path rewrite, request and response' },
   // Header edits before the rewrite, so a rewrite of Host is not undone by a header `set: host`.
   { kind: 'request-header-modifier', why: 'edits the upstream request as the route describes it' },
   { kind: 'url-rewrite', why: 'rewrites path and Host last, after every filter that reads them' },

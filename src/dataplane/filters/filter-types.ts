@@ -8,6 +8,9 @@
 //   response headers every response the route produces: proxied ones, local replies (a 404 from a
 //                    `respond` action, a 502, a filter's own answer), so CORS and rate-limit
 //                    headers reach them too.
+//   request body /   a route's JSON body edit (TransformPolicy), absent on every other route, so
+//   response body    their bodies stream as before: the forward path holds a body of at most
+//                    `maxBytes` only when the route has one and the body says it is JSON.
 // The log phase is not a filter list: each request publishes exactly one requestEnd message.
 import type { RequestContext } from './request-context.js';
 
@@ -54,12 +57,32 @@ export interface RequestBodyPhase {
   readonly filters: readonly RequestBodyFilter[];
 }
 
+/**
+ * A whole-body edit. The forward path asks `wants` (Content-Type and Content-Encoding), holds at
+ * most `maxBytes`, then either calls `apply` on the whole body or, past the limit, `tooLarge` and
+ * streams what it held followed by the rest. Each says why a body passed unchanged in one log
+ * line per route and reason, not per request.
+ */
+export interface BodyFilter {
+  readonly maxBytes: number;
+  wants(ctx: RequestContext, contentType: string | undefined, contentEncoding: string | undefined): boolean;
+  /** The edited body, or undefined when it does not parse as JSON (sent unchanged). */
+  apply(ctx: RequestContext, body: Buffer): Buffer | undefined;
+  tooLarge(ctx: RequestContext): void;
+}
+
 export interface FilterChain {
   readonly request: readonly RequestPhaseFilter[];
   readonly backendRequest: readonly BackendRequestFilter[];
   readonly responseHeaders: readonly ResponseHeadersFilter[];
-  /** Forward actions only, after the request phase; absent on nearly every route, and then free. */
-  readonly requestBody?: RequestBodyPhase;
+  /**
+   * Checks of the whole request body (OpenAPI validation): forward actions only, after the request
+   * phase; the body is read up to a limit (413 past it), checked, and forwarded as read.
+   */
+  readonly requestBodyCheck?: RequestBodyPhase;
+  /** A JSON body edit (TransformPolicy), after any check; undefined costs the others one property read. */
+  readonly requestBody?: BodyFilter;
+  readonly responseBody?: BodyFilter;
 }
 
 export const EMPTY_CHAIN: FilterChain = Object.freeze({

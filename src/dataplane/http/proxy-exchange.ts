@@ -21,6 +21,9 @@ import type { RequestContext } from '../filters/request-context.js';
 import { identityFieldsOf } from '../filters/request-identity.js';
 import { IDEMPOTENT_METHODS } from './replayable-body.js';
 import { grpcStatusOf, type TryFailure } from './retry-policy.js';
+import { wantsResponseBody } from './held-body.js';
+import { setHeader } from '../filters/header-list.js';
+import type { BodyFilter } from '../filters/filter-types.js';
 import type { Timers } from '../../core/timers.js';
 import type { Random } from '../../core/random.js';
 
@@ -71,6 +74,11 @@ export class ProxyExchange implements UpstreamHandler, SlotWaiter {
   private cancelQueued: (() => void) | undefined;
   /** The failure a retry that finds no endpoint reports (set by `attempt`, read once the slot comes). */
   private previousFailure: RuntimeErrorCode | undefined;
+  /**
+   * A response whose JSON body the route edits (held-body.ts): its headers and body so far, not yet
+   * written downstream. Nothing is committed while it is set, so a failure can still be a 502.
+   */
+  private held: { readonly headers: string[]; readonly filter: BodyFilter; readonly chunks: Buffer[]; size: number } | undefined;
 
   constructor(
     private readonly res: DownstreamResponse,
@@ -193,6 +201,16 @@ export class ProxyExchange implements UpstreamHandler, SlotWaiter {
     for (const f of this.backend.filters.responseHeaders) f(this.ctx, statusCode, headers);
     this.status = statusCode;
     this.headersSent = true;
+    const bodyFilter = this.route.filters.responseBody;
+    if (bodyFilter !== undefined && wantsResponseBody(bodyFilter, this.ctx, statusCode, headers)) {
+      this.held = { headers, filter: bodyFilter, chunks: [], size: 0 };
+      return true;
+    }
+    this.writeHead(statusCode, headers);
+    return true;
+  }
+
+  private writeHead(statusCode: number, headers: string[]): void {
     const res = this.res;
     if (isHttp2(res)) {
       const object = toHeaderObject(headers);
@@ -202,11 +220,25 @@ export class ProxyExchange implements UpstreamHandler, SlotWaiter {
       if (this.deps.draining()) headers.push('connection', 'close');
       res.writeHead(statusCode, headers);
     }
-    return true;
   }
 
   onData(chunk: Buffer): boolean {
     if (this.finished || this.discarding) return false;
+    const held = this.held;
+    if (held !== undefined) {
+      held.chunks.push(chunk);
+      held.size += chunk.length;
+      if (held.size <= held.filter.maxBytes) return true;
+      // Past the limit: the headers as they came, what was held, then the rest as it arrives.
+      held.filter.tooLarge(this.ctx);
+      this.held = undefined;
+      this.writeHead(this.status, held.headers);
+      held.chunks.pop();
+      for (const c of held.chunks) {
+        this.bytesSent += c.length;
+        (this.res as ServerResponse).write(c);
+      }
+    }
     this.bytesSent += chunk.length;
     if ((this.res as ServerResponse).write(chunk)) return true;
     this.res.once('drain', this.onDownstreamDrain);
@@ -241,10 +273,23 @@ export class ProxyExchange implements UpstreamHandler, SlotWaiter {
     this.releaseEndpoint();
     if (this.discarding) return this.retryAfterDiscard();
     if (this.finished) return;
+    if (this.held !== undefined) return this.sendHeld(this.held);
     const upstream = trailersOf(trailers);
     const out = this.grpcStatusTrailers === undefined ? upstream : { ...this.grpcStatusTrailers, ...upstream };
     if (out !== undefined) this.res.addTrailers(out);
     this.res.end();
+    this.finish();
+  }
+
+  /** The whole held body, edited (or unchanged when it is not JSON), with its own Content-Length; upstream trailers are dropped. */
+  private sendHeld(held: NonNullable<ProxyExchange['held']>): void {
+    this.held = undefined;
+    const body = held.chunks.length === 1 ? held.chunks[0]! : Buffer.concat(held.chunks, held.size);
+    const out = held.filter.apply(this.ctx, body) ?? body;
+    setHeader(held.headers, 'content-length', String(out.length));
+    this.writeHead(this.status, held.headers);
+    this.bytesSent += out.length;
+    this.res.end(out);
     this.finish();
   }
 
@@ -270,7 +315,8 @@ export class ProxyExchange implements UpstreamHandler, SlotWaiter {
       this.retryAfterBackoff(reason);
       return;
     }
-    if (!this.headersSent) {
+    if (!this.headersSent || this.held !== undefined) {
+      this.held = undefined;
       this.reply(reason);
       return;
     }
@@ -353,7 +399,8 @@ export class ProxyExchange implements UpstreamHandler, SlotWaiter {
   private readonly onRequestTimeout = (): void => {
     if (this.finished) return;
     // Reply first: finish() marks the exchange done, so the abort's onError is ignored.
-    if (!this.headersSent) {
+    if (!this.headersSent || this.held !== undefined) {
+      this.held = undefined;
       this.reply('upstream_timeout');
     } else {
       this.details = 'upstream_timeout';

@@ -22,6 +22,7 @@ import { isClosing, markClosing, requestEndsConnection } from './connection-clos
 import { MAX_REPLAYABLE_BODY_BYTES, readBody, shouldBufferBody, shouldBufferGrpcBody, teeBody } from './replayable-body.js';
 import { sendMirrors } from './mirror.js';
 import { payloadTooLarge, readRequestBody, runRequestBodyPhase } from './request-body-phase.js';
+import { editWholeRequestBody, holdRequestBody, wantsRequestBody } from './held-body.js';
 import type { UpstreamRequest } from '../upstream/transport.js';
 import { EMPTY_LB_CONTEXT, RequestLbContext } from './lb-context.js';
 import { clientIpOf } from './client-address.js';
@@ -140,7 +141,7 @@ function afterRequestPhase(
       return;
     }
     case 'forward': {
-      const phase = route.filters.requestBody;
+      const phase = route.filters.requestBodyCheck;
       if (phase === undefined) return forwardMatched(req, res, runtime, deps, matched, ctx, undefined);
       // request-body phase (request-body-phase.ts): only routes whose filters read the body.
       readRequestBody(req, hasBody(req, isHttp2Request(req)), req.headers['content-length'], phase.maxBytes, (read) => {
@@ -189,8 +190,12 @@ function forwardMatched(req: DownstreamRequest, res: DownstreamResponse, runtime
   const cluster = backend.cluster;
   const lbContext = cluster.needsLbContext ? new RequestLbContext(req.headers, ctx.clientIp, matched.query, req.socket) : EMPTY_LB_CONTEXT;
   const isH2 = isHttp2Request(req);
-  if (read !== undefined) forward(res, route, backend, draft, read, lbContext, ctx, deps);
+  const bodyFilter = route.filters.requestBody;
+  // Read whole already (a body check): a JSON edit applies to what was read.
+  if (read !== undefined) forward(res, route, backend, draft, read !== null && bodyFilter !== undefined ? editWholeRequestBody(read, bodyFilter, ctx, req.headers, draft) : read, lbContext, ctx, deps);
   else if (!hasBody(req, isH2)) forward(res, route, backend, draft, null, lbContext, ctx, deps);
+  // A JSON body edit (TransformPolicy): held up to its limit, then sent whole (held-body.ts).
+  else if (bodyFilter !== undefined && wantsRequestBody(bodyFilter, ctx, req.headers)) holdRequestBody(req, bodyFilter, ctx, draft, (body) => forward(res, route, backend, draft, body, lbContext, ctx, deps));
   else if (shouldBufferGrpcBody(req.headers, route.retry)) {
     const teed = teeBody(req, MAX_REPLAYABLE_BODY_BYTES);
     forward(res, route, backend, draft, teed.stream, lbContext, ctx, deps, teed.replay);

@@ -86,6 +86,7 @@ export function mergeStatus(status: ObjectStatus, liveStatus: unknown, ctx: Merg
     case 'AuthPolicy':
     case 'AccessPolicy':
     case 'RateLimitPolicy':
+    case 'TransformPolicy':
     case 'API': {
       const others = records(live.ancestors).filter((p) => p.controllerName !== ctx.controllerName);
       const ours = records(live.ancestors).filter((p) => p.controllerName === ctx.controllerName);

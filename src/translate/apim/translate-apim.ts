@@ -1,14 +1,14 @@
 // API management (isthmus.dev/v1alpha1 AuthPolicy, AccessPolicy, RateLimitPolicy, API; Consumers and
-// Plans; Istio RequestAuthentication and AuthorizationPolicy) → filters on the IR routes they cover, and policy statuses.
+// Plans; Istio RequestAuthentication and AuthorizationPolicy; TransformPolicy) → filters on the IR routes they cover, and policy statuses.
 // Runs on the logical listeners every other translator produced, before the bind step: each
-// route on each listener gets at most one `authn`, one `authz`, one `rate-limit` and one `api-lifecycle`
+// route on each listener gets at most one `authn`, one `authz`, one `rate-limit`, one `transform` and one `api-lifecycle`
 // filter, decided by precedence.ts. Routes no policy covers are returned as they were (the same
 // objects). Pure: no I/O, no clock.
 import type { Diagnostic } from '../../core/diagnostic.js';
 import type { ApimPolicyObjectStatus, ParentReference } from '../../core/object-status.js';
-import type { IrAuthn, IrAuthz, IrQuota, IrRateLimit, IrRateLimits } from '../../ir/apim.js';
+import type { IrAuthn, IrAuthz, IrQuota, IrRateLimit, IrRateLimits, IrTransform } from '../../ir/apim.js';
 import type { IrFilter, IrListener, IrRoute } from '../../ir/types.js';
-import { refOf, type AccessPolicy, type Api, type AuthPolicy, type RateLimitPolicy } from '../../resources/resource.js';
+import { refOf, type AccessPolicy, type Api, type AuthPolicy, type RateLimitPolicy, type TransformPolicy } from '../../resources/resource.js';
 import type { PolicyTargetRef } from '../../resources/apim-kinds.js';
 import type { ResourceIndex } from '../../store/resource-index.js';
 import { compareByCreation } from '../creation-order.js';
@@ -24,6 +24,8 @@ import { newPolicyRecord, policyStatus, recordApplied, recordConflict, type Poli
 import { decide, type Candidate } from './precedence.js';
 import { evaluateRateLimitPolicy } from './rate-limit-policy.js';
 import { requestAuthenticationAuthn } from './request-authentication.js';
+import { evaluateTransformPolicy, type PathEdit } from './transform-policy.js';
+import { routeTransform, type TransformSkips } from './transform-routes.js';
 import { ancestorOf, resolveTargetRef, type ResolvedTarget, type TargetContext, type TargetKinds } from './target-refs.js';
 
 export interface ApimOptions {
@@ -47,7 +49,7 @@ interface Attachable<T> {
   readonly label: string;
   readonly order: number;
   readonly record: PolicyRecord;
-  readonly object: AuthPolicy | AccessPolicy | RateLimitPolicy | Api;
+  readonly object: AuthPolicy | AccessPolicy | RateLimitPolicy | Api | TransformPolicy;
   readonly targets: readonly { readonly index: number; readonly path: string; readonly target: ResolvedTarget }[];
 }
 
@@ -56,7 +58,7 @@ function nsOf(o: { readonly metadata: { readonly namespace?: string } }): string
 }
 
 /** Resolves targetRefs; unresolved ones go to the record (status) and the diagnostics. */
-function resolveTargets(object: AuthPolicy | AccessPolicy | RateLimitPolicy | Api, refs: readonly PolicyTargetRef[], pathOf: (i: number) => string, allowed: TargetKinds, record: PolicyRecord, ctx: TargetContext, diagnostics: Diagnostic[]): Attachable<unknown>['targets'] {
+function resolveTargets(object: AuthPolicy | AccessPolicy | RateLimitPolicy | Api | TransformPolicy, refs: readonly PolicyTargetRef[], pathOf: (i: number) => string, allowed: TargetKinds, record: PolicyRecord, ctx: TargetContext, diagnostics: Diagnostic[]): Attachable<unknown>['targets'] {
   const namespace = nsOf(object);
   const out: { index: number; path: string; target: ResolvedTarget }[] = [];
   refs.forEach((ref, i) => {
@@ -83,7 +85,7 @@ function candidatesOn<T>(items: readonly Attachable<T>[], listener: IrListener, 
 }
 
 export function translateApiManagement(index: ResourceIndex, listeners: readonly IrListener[], options: ApimOptions, diagnostics: Diagnostic[]): ApimTranslation {
-  const hasAny = index.authPolicies.length + index.rateLimitPolicies.length + index.apis.length + index.requestAuthentications.length + index.accessPolicies.length + index.authorizationPolicies.length + index.consumers.size + index.plans.size > 0;
+  const hasAny = index.authPolicies.length + index.rateLimitPolicies.length + index.apis.length + index.requestAuthentications.length + index.accessPolicies.length + index.authorizationPolicies.length + index.consumers.size + index.plans.size + index.transformPolicies.length > 0;
   if (!hasAny) return { listeners, statuses: [] };
   const ctx: TargetContext = { index, listenerSetParents: options.listenerSetParents };
   const consumers = resolveConsumers(index, diagnostics);
@@ -113,6 +115,15 @@ export function translateApiManagement(index: ResourceIndex, listeners: readonly
     const targets = resolveTargets(p, p.spec.targetRefs, (i) => `spec.targetRefs[${i}]`, 'routes-and-gateways', record, ctx, diagnostics);
     return { item: evaluation.rateLimits, key: `${nsOf(p)}/${p.metadata.name}`, label: `RateLimitPolicy ${nsOf(p)}/${p.metadata.name}`, order, record, object: p, targets };
   });
+  const transformPolicies: Attachable<{ readonly transform: IrTransform; readonly path?: PathEdit }>[] = [...index.transformPolicies].sort(compareByCreation).map((p, order) => {
+    const record = newPolicyRecord('TransformPolicy', p);
+    records.push(record);
+    const evaluation = evaluateTransformPolicy(p, diagnostics);
+    if (evaluation.invalid !== undefined) record.invalid = evaluation.invalid;
+    const targets = resolveTargets(p, p.spec.targetRefs, (i) => `spec.targetRefs[${i}]`, 'routes-and-gateways', record, ctx, diagnostics);
+    return { item: evaluation, key: `${nsOf(p)}/${p.metadata.name}`, label: `TransformPolicy ${nsOf(p)}/${p.metadata.name}`, order, record, object: p, targets };
+  });
+  const transformSkips: TransformSkips = new Map();
   // Each API version attaches on its own; versions of one API keep the API's age, then their order.
   const apiVersions: Attachable<{ readonly api: Api; readonly v: number }>[] = [];
   [...index.apis].sort(compareByCreation).forEach((api, apiOrder) => {
@@ -185,6 +196,7 @@ export function translateApiManagement(index: ResourceIndex, listeners: readonly
     const auth = settle(decide(candidatesOn(authPolicies, listener, route)), ancestor, route);
     const limits = settle(decide(candidatesOn(rateLimitPolicies, listener, route)), ancestor, route);
     const access = settle(decide(candidatesOn(accessPolicies, listener, route)), ancestor, route);
+    const transform = settle(decide(candidatesOn(transformPolicies, listener, route)), ancestor, route);
     const authn = auth?.item ?? workloadAuthn;
     const authz = access?.item ?? workloadAuthz;
     const added: IrFilter[] = [];
@@ -213,6 +225,10 @@ export function translateApiManagement(index: ResourceIndex, listeners: readonly
     }
     if (openApi?.kind === 'filter') added.push(openApi.filter);
     if (quotas.length > 0) added.push({ kind: 'quota', quotas: { policy: auth!.item.policy, quotas, onStoreFailure: own?.onStoreFailure ?? 'open' } });
+    if (transform !== undefined) {
+      const ir = routeTransform(transform.item.transform, transform.item.path, route, transform, transformSkips);
+      if (ir !== undefined) added.push({ kind: 'transform', transform: ir });
+    }
     return added.length === 0 ? route : { ...route, filters: [...route.filters, ...added] };
   };
 
@@ -229,6 +245,10 @@ export function translateApiManagement(index: ResourceIndex, listeners: readonly
       path,
       message: `${routes.length} route${routes.length === 1 ? '' : 's'} (${routes.slice(0, 3).join(', ')}${routes.length > 3 ? ', ...' : ''}) ${routes.length === 1 ? 'is' : 'are'} governed by the older ${c.winner} attached at the same level; ${c.loser.label} does not apply there`,
     });
+  }
+  for (const [, skip] of transformSkips) {
+    const routes = [...skip.routes].sort();
+    diagnostics.push({ severity: 'warning', code: 'ERR_POLICY_UNSUPPORTED', object: refOf(skip.owner.object), source: skip.owner.object.source, path: 'spec.request.path', message: `${skip.why} on ${routes.length === 1 ? 'route' : 'routes'} ${routes.slice(0, 3).join(', ')}${routes.length > 3 ? ', ...' : ''}; the path rewrite is left out there, the other edits apply` });
   }
   const statuses = records.map((r) => policyStatus(r, options.controllerName));
   return { listeners: out, statuses };
