@@ -4,7 +4,7 @@
 // route, cluster, endpoint. Every name records its origin (`ingress/default/shop/rule/0/path/1`).
 
 import type { ObjectRef } from '../core/object-ref.js';
-import type { IrApiLifecycle, IrAuthn, IrAuthz, IrQuotas, IrRateLimits } from './apim.js';
+import type { IrApiLifecycle, IrAuthn, IrAuthz, IrExtAuth, IrQuotas, IrRateLimits } from './apim.js';
 
 export interface IrSnapshot {
   /** Monotonic configuration generation, from the resource snapshot. */
@@ -327,7 +327,8 @@ export type IrFilter =
   | { readonly kind: 'authz'; readonly authz: IrAuthz }
   | { readonly kind: 'rate-limit'; readonly rateLimits: IrRateLimits }
   | { readonly kind: 'quota'; readonly quotas: IrQuotas }
-  | { readonly kind: 'api-lifecycle'; readonly lifecycle: IrApiLifecycle };
+  | { readonly kind: 'api-lifecycle'; readonly lifecycle: IrApiLifecycle }
+  | { readonly kind: 'ext-auth'; readonly extAuth: IrExtAuth };
 
 /**
  * Fault injection (Istio HTTPFaultInjection): a delay before the request goes on, an abort

@@ -12,6 +12,7 @@ import { compileAuthn } from './auth/compile-authn.js';
 import { compileAuthz } from './authz.js';
 import { compileRateLimits } from './rate-limit.js';
 import { compileQuotas } from './quota.js';
+import { compileExtAuth } from './ext-auth.js';
 import type { FilterDeps } from './filter-deps.js';
 import { EMPTY_CHAIN, type BackendRequestFilter, type FilterChain, type RequestPhaseFilter, type ResponseHeadersFilter } from './filter-types.js';
 
@@ -73,6 +74,12 @@ export function compileFilterChain(filters: readonly IrFilter[] | undefined, dep
         const quotas = compileQuotas(f.quotas, counters);
         request.push(quotas.request);
         responseHeaders.push(quotas.responseHeaders);
+        break;
+      }
+      case 'ext-auth': {
+        const extAuth = compileExtAuth(f.extAuth, { ...deps.extAuth, isTrustedProxy: deps.isTrustedProxy });
+        request.push(extAuth.request);
+        backendRequest.push(extAuth.backendRequest);
         break;
       }
       default:

@@ -6,6 +6,7 @@ import { systemRandom, type Random } from '../../core/random.js';
 import { MemoryCounterStore } from '../../state/memory-counter-store.js';
 import { JwksCache } from './auth/jwks-cache.js';
 import type { CounterDeps } from './shared-counters.js';
+import type { ExtAuthDeps } from './ext-auth.js';
 
 export interface FilterDeps {
   readonly random: Random;
@@ -18,6 +19,8 @@ export interface FilterDeps {
    * options; absent, no proxy is trusted.
    */
   readonly isTrustedProxy?: (ip: string) => boolean;
+  /** External authorization: the process's connection pool to the services, and failure reporting. */
+  readonly extAuth?: Omit<ExtAuthDeps, 'isTrustedProxy'>;
 }
 
 /** In-process state only: what tests and a gateway without `--redis-url` use. */
