@@ -62,6 +62,9 @@ function redactMethod(m: IrAuthnMethod): IrAuthnMethod {
       return { ...m, users: m.users.map((u) => ({ ...u, bcrypt: REDACTED })) };
     case 'jwt':
       return m;
+    // Certificates are public (every TLS handshake shows them): their fingerprints reveal nothing.
+    case 'client-certificate':
+      return m;
   }
 }
 

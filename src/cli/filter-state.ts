@@ -3,6 +3,7 @@
 // once at start, handed to the data plane, closed at shutdown. Redis failures are counted in
 // `isthmus_shared_store_failures_total`; the store itself logs when an outage starts and ends.
 import { Counter, type Registry } from 'prom-client';
+import { Agent } from 'undici';
 import type { Clock } from '../core/clock.js';
 import type { Random } from '../core/random.js';
 import type { IrSnapshot } from '../ir/types.js';
@@ -38,6 +39,16 @@ export function createFilterState(options: {
     help: 'Requests whose rate-limit or quota counter could not be read from the shared store (Redis); the policy then failed open or closed',
     registers: [options.registry],
   });
+  const extAuthFailures = new Counter({
+    name: 'isthmus_ext_auth_failures_total',
+    help: 'External authorization checks that failed (timeout, connection error, 5xx); mode says whether the request was refused (closed) or let through (open)',
+    labelNames: ['mode'],
+    registers: [options.registry],
+  });
+  // One pool for every ext-auth service, kept across reloads: connections stay warm. The log says
+  // a service fails at most once a minute each, so an outage does not flood it; the counter counts all.
+  const extAuthPool = new Agent({ keepAliveTimeout: 30_000, connections: 64 });
+  const lastLogged = new Map<string, number>();
   const global = options.redisUrl === undefined ? undefined : new RedisCounterStore({ url: options.redisUrl, commandTimeoutMs: options.redisTimeoutMs, log: options.log });
   const deps: FilterDeps = {
     random: options.random,
@@ -45,11 +56,22 @@ export function createFilterState(options: {
     jwks: new JwksCache({ clock: options.clock }),
     counters: { clock: options.clock, local: new MemoryCounterStore(options.clock), global, onStoreFailure: () => failures.inc() },
     log: options.log,
+    extAuth: {
+      dispatcher: extAuthPool,
+      onFailure: (f) => {
+        extAuthFailures.inc({ mode: f.mode });
+        const now = options.clock.now();
+        if (now - (lastLogged.get(f.url) ?? -Infinity) < 60_000) return;
+        lastLogged.set(f.url, now);
+        options.log(`external authorization ${f.url} failed (${f.reason}) for ${f.check}; requests fail ${f.mode}`);
+      },
+    },
   };
   return {
     deps,
     async close() {
       await global?.close();
+      await extAuthPool.close();
     },
   };
 }

@@ -43,6 +43,10 @@ export interface RequestEndMessage {
   readonly api?: string;
   /** That version's name (`v1`). */
   readonly apiVersion?: string;
+  /** The Istio AUDIT rule the request matched (`authorizationpolicy/ns/name/rule/0`). */
+  readonly audit?: string;
+  /** The external authorization check and its outcome (`authpolicy/ns/name/external-auth: allowed`). */
+  readonly extAuth?: string;
 }
 
 /** Published for every failed upstream attempt (also ones that were retried). */

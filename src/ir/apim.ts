@@ -31,7 +31,7 @@ export interface IrAuthn {
   };
 }
 
-export type IrAuthnMethod = IrApiKeyMethod | IrJwtMethod | IrBasicMethod;
+export type IrAuthnMethod = IrApiKeyMethod | IrJwtMethod | IrBasicMethod | IrClientCertificateMethod;
 
 export interface IrApiKeyMethod {
   readonly kind: 'api-key';
@@ -137,7 +137,8 @@ export interface IrAuthz {
 export interface IrAuthzRule {
   /** `accesspolicy/default/partners/deny/0`, `authorizationpolicy/ns/a/rule/0`: set as the `authz` attribute of a request it decided, for the log. */
   readonly name: string;
-  readonly action: 'allow' | 'deny';
+  /** `audit` (Istio AUDIT) never refuses: a matching request is marked in the access log. */
+  readonly action: 'allow' | 'deny' | 'audit';
   /** Every condition must hold; none at all matches every request. */
   readonly conditions: readonly IrAuthzCondition[];
 }
@@ -282,3 +283,61 @@ export interface IrJsonBodyTransform {
 
 /** A constant JSON value, or a template (exactly one variable: that variable's JSON value; else a string). */
 export type IrJsonValue = { readonly kind: 'json'; readonly value: unknown } | { readonly kind: 'template'; readonly template: IrTemplate };
+/**
+ * A client certificate the listener verified (TLS `socket.authorized`) names a Consumer, by the
+ * SHA-256 fingerprint of the whole certificate (the safe default: it names one certificate) or by
+ * its subject DN (any certificate the trusted CA issues with that subject).
+ */
+export interface IrClientCertificateMethod {
+  readonly kind: 'client-certificate';
+  /** Upper-case hex pairs joined by `:`, as node's `fingerprint256` and `openssl x509 -fingerprint -sha256` print them. */
+  readonly fingerprints: readonly { readonly sha256: string; readonly consumer: IrConsumer }[];
+  /** RFC 4514-style subject DN, `CN=acme,O=Example` (most significant RDN last, as openssl -nameopt RFC2253 prints it). */
+  readonly subjects: readonly { readonly subject: string; readonly consumer: IrConsumer }[];
+}
+
+/**
+ * External authorization (Envoy ext_authz, HTTP flavour) on a route: an AuthPolicy's
+ * `externalAuth`, or the Istio AuthorizationPolicies with action CUSTOM that select this gateway.
+ * The first check whose conditions all hold decides: its service is asked (or, for a provider that
+ * could not be resolved, the request is denied); a request no check matches goes on unchecked.
+ */
+export interface IrExtAuth {
+  /** `authpolicy/default/partners`, or `authorizationpolicy/ns/a,authorizationpolicy/ns/b`. */
+  readonly policy: string;
+  readonly checks: readonly IrExtAuthCheck[];
+}
+
+export interface IrExtAuthCheck {
+  /** `authpolicy/default/partners/external-auth`, `authorizationpolicy/ns/ext/rule/0`: the `ext_auth` attribute, for the log. */
+  readonly name: string;
+  /** Every condition must hold (the same conditions as authz rules); none: every request. */
+  readonly conditions: readonly IrAuthzCondition[];
+  readonly target:
+    | { readonly kind: 'service'; readonly service: IrExtAuthService }
+    /** The provider named does not exist or cannot be used: matching requests are denied (403), as Istio does. */
+    | { readonly kind: 'deny'; readonly reason: string };
+}
+
+export interface IrExtAuthService {
+  /** `http(s)://host:port/prefix`: the original path (with its query) is appended to it, as Envoy's `path_prefix`. */
+  readonly url: string;
+  readonly timeoutMs: number;
+  /** The service failed (no answer in time, a connection error, a 5xx): `closed` answers `statusOnError`; `open` lets the request on. */
+  readonly failureMode: 'closed' | 'open';
+  readonly statusOnError: number;
+  /** Client request headers sent along (lower case; `x-*` prefix and `*-id` suffix forms); Host, method and path always are. */
+  readonly requestHeaders: readonly string[];
+  /** Fixed headers added to the check request (Istio `includeAdditionalHeadersInCheck`). */
+  readonly additionalHeaders?: Readonly<Record<string, string>>;
+  /** Headers of the authenticated identity sent to the service: the consumer's name, its groups. */
+  readonly identityHeaders?: { readonly consumer?: string; readonly groups?: string };
+  /** Headers of a 2xx answer set (replacing) on the upstream request; the client's own copies are removed first. */
+  readonly upstreamHeaders: readonly string[];
+  /**
+   * Headers of a denying answer relayed to the client with its status and body. Absent: all of
+   * them but framing and hop-by-hop ones (Envoy's default); a list always includes
+   * `www-authenticate` and `location`.
+   */
+  readonly clientHeaders?: readonly string[];
+}

@@ -4,7 +4,7 @@
 // route, cluster, endpoint. Every name records its origin (`ingress/default/shop/rule/0/path/1`).
 
 import type { ObjectRef } from '../core/object-ref.js';
-import type { IrApiLifecycle, IrAuthn, IrAuthz, IrOpenApiValidation, IrQuotas, IrRateLimits, IrTransform } from './apim.js';
+import type { IrApiLifecycle, IrAuthn, IrAuthz, IrExtAuth, IrOpenApiValidation, IrQuotas, IrRateLimits, IrTransform } from './apim.js';
 
 export interface IrSnapshot {
   /** Monotonic configuration generation, from the resource snapshot. */
@@ -331,7 +331,8 @@ export type IrFilter =
   // An API version's OpenAPI document: path, query, header and JSON body checks (400 naming the field).
   | { readonly kind: 'openapi-validate'; readonly validation: IrOpenApiValidation }
   // TransformPolicy: header, JSON body and path edits (one per route, by the same precedence).
-  | { readonly kind: 'transform'; readonly transform: IrTransform };
+  | { readonly kind: 'transform'; readonly transform: IrTransform }
+  | { readonly kind: 'ext-auth'; readonly extAuth: IrExtAuth };
 
 /**
  * Fault injection (Istio HTTPFaultInjection): a delay before the request goes on, an abort

@@ -41,6 +41,10 @@ export interface AccessLogEntry {
   readonly details: string | null;
   readonly client: string;
   readonly user_agent: string | null;
+  /** The Istio AUDIT rule the request matched: the request is marked, never refused. */
+  readonly audit: string | null;
+  /** The external authorization check that ran, and how it ended. */
+  readonly ext_auth: string | null;
 }
 
 /** Buffer up to 4 KiB (tens of lines) per write(2), but never hold a line longer than 1 s. */
@@ -110,6 +114,8 @@ export function toAccessLogEntry(m: RequestEndMessage): AccessLogEntry {
     details: m.details ?? null,
     client: m.clientAddress,
     user_agent: m.userAgent ?? null,
+    audit: m.audit ?? null,
+    ext_auth: m.extAuth ?? null,
   };
 }
 

@@ -30,6 +30,8 @@ export type ConsumerSpec = DeepReadonly<{
   apiKeys?: { secretRef: SecretRef }[];
   jwtSubjects?: string[];
   basicAuth?: { secretRef: SecretRef };
+  /** Client certificates (mutual TLS at the listener) that are this Consumer: exactly one of the two fields each. */
+  clientCertificates?: { sha256Fingerprint?: string; subject?: string }[];
 }>;
 
 export type LimitScope = 'local' | 'global';
@@ -44,7 +46,8 @@ export type JwtAlgorithm = 'RS256' | 'RS384' | 'RS512' | 'PS256' | 'PS384' | 'PS
 
 export type AuthPolicySpec = DeepReadonly<{
   targetRefs: PolicyTargetRef[];
-  methods: {
+  /** Optional when `externalAuth` is set (a CEL rule): the external service then decides alone. */
+  methods?: {
     apiKey?: { header?: string; query?: string; cookie?: string };
     jwt?: {
       issuer: string;
@@ -58,10 +61,20 @@ export type AuthPolicySpec = DeepReadonly<{
       fromQuery?: string;
     };
     basic?: Record<string, never>;
+    clientCertificate?: Record<string, never>;
   };
   allowAnonymous?: boolean;
   realm?: string;
   forward?: { consumerHeader?: string; groupsHeader?: string; claims?: Record<string, string> };
+  externalAuth?: {
+    url: string;
+    timeout?: string;
+    failureMode?: 'closed' | 'open';
+    statusOnError?: number;
+    requestHeaders?: string[];
+    upstreamHeaders?: string[];
+    clientHeaders?: string[];
+  };
 }>;
 
 /** One AccessPolicy rule: every field given must hold; within a field, any one value. */

@@ -33,8 +33,9 @@ kind: AuthPolicy
 metadata: {name: p, namespace: default}
 spec:
   targetRefs: [{group: gateway.networking.k8s.io, kind: Gateway, name: gw}]
+  externalAuth: {timeout: 1s}
 `,
-    line: /^error: AuthPolicy default\/p spec: required field "methods" is missing \[ERR_RESOURCE_INVALID\]/m,
+    line: /^error: AuthPolicy default\/p spec\.externalAuth: required field "url" is missing \[ERR_RESOURCE_INVALID\]/m,
   },
   {
     name: 'a value outside an enum',

@@ -13,6 +13,7 @@ import { createAccessLog } from '../../src/observability/access-log.js';
 const FIELDS = [
   'time', 'request_id', 'method', 'host', 'path', 'protocol', 'status', 'duration_ms', 'upstream_headers_ms',
   'route', 'cluster', 'upstream', 'attempts', 'bytes_sent', 'details', 'client', 'user_agent',
+  'audit', 'ext_auth',
 ];
 
 const proxied: RequestEndMessage = {
@@ -91,6 +92,8 @@ describe('createAccessLog', () => {
       details: null,
       client: '127.0.0.1',
       user_agent: 'curl/8.5.0',
+      audit: null,
+      ext_auth: null,
     });
     assert.deepEqual(lines[1], {
       time: '2024-01-02T03:04:06.000Z',
@@ -110,6 +113,8 @@ describe('createAccessLog', () => {
       details: 'no_route',
       client: '::1',
       user_agent: null,
+      audit: null,
+      ext_auth: null,
     });
   });
 

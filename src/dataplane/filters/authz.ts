@@ -14,6 +14,8 @@ import type { RequestContext } from './request-context.js';
 
 /** `ctx.attributes` key of the name of the rule that decided (allowed or denied) a request, for the log. */
 export const AUTHZ_RULE_ATTRIBUTE = 'authz';
+/** `ctx.attributes` key of the first AUDIT rule (Istio action AUDIT) a request matched: the access log's `audit`. */
+export const AUDIT_RULE_ATTRIBUTE = 'audit';
 
 export interface AuthzDeps {
   readonly isTrustedProxy?: (ip: string) => boolean;
@@ -135,7 +137,12 @@ function compilePositive(c: IrAuthzCondition, deps: AuthzDeps): Test {
 }
 
 function compileRule(rule: IrAuthzRule, deps: AuthzDeps): Test {
-  const tests = rule.conditions.map((c) => compileCondition(c, deps));
+  return compileConditions(rule.conditions, deps);
+}
+
+/** Every condition holds (none: always); shared with ext-auth.ts, whose checks match as rules do. */
+export function compileConditions(conditions: readonly IrAuthzCondition[], deps: AuthzDeps): Test {
+  const tests = conditions.map((c) => compileCondition(c, deps));
   if (tests.length === 0) return () => true;
   if (tests.length === 1) return tests[0]!;
   return (ctx) => tests.every((t) => t(ctx));
@@ -150,8 +157,17 @@ function forbidden(ctx: RequestContext): FilterOutcome {
 export function compileAuthz(authz: IrAuthz, deps: AuthzDeps = {}): RequestPhaseFilter {
   const deny = authz.rules.filter((r) => r.action === 'deny').map((r) => ({ name: r.name, test: compileRule(r, deps) }));
   const allow = authz.rules.filter((r) => r.action === 'allow').map((r) => ({ name: r.name, test: compileRule(r, deps) }));
+  const audit = authz.rules.filter((r) => r.action === 'audit').map((r) => ({ name: r.name, test: compileRule(r, deps) }));
   const allowByDefault = authz.noMatch === 'allow';
   return (ctx) => {
+    // AUDIT decides nothing (Istio: it only marks the request for logging), so it runs first and
+    // marks refused requests too.
+    for (const r of audit) {
+      if (r.test(ctx)) {
+        ctx.attributes.set(AUDIT_RULE_ATTRIBUTE, r.name);
+        break;
+      }
+    }
     for (const r of deny) {
       if (r.test(ctx)) {
         ctx.attributes.set(AUTHZ_RULE_ATTRIBUTE, r.name);

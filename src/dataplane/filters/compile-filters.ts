@@ -14,6 +14,7 @@ import { compileRateLimits } from './rate-limit.js';
 import { compileQuotas } from './quota.js';
 import { compileOpenApiValidation } from './openapi-validate.js';
 import { compileTransform } from './transform/compile-transform.js';
+import { compileExtAuth } from './ext-auth.js';
 import type { FilterDeps } from './filter-deps.js';
 import { EMPTY_CHAIN, type BackendRequestFilter, type BodyFilter, type FilterChain, type RequestBodyFilter, type RequestPhaseFilter, type ResponseHeadersFilter } from './filter-types.js';
 
@@ -95,6 +96,12 @@ export function compileFilterChain(filters: readonly IrFilter[] | undefined, dep
         // One transform per route (precedence decides at translate time); a second body edit would need the first's output.
         requestBody ??= t.requestBody;
         responseBody ??= t.responseBody;
+        break;
+      }
+      case 'ext-auth': {
+        const extAuth = compileExtAuth(f.extAuth, { ...deps.extAuth, isTrustedProxy: deps.isTrustedProxy });
+        request.push(extAuth.request);
+        backendRequest.push(extAuth.backendRequest);
         break;
       }
       default:

@@ -6,6 +6,7 @@ import { systemRandom, type Random } from '../../core/random.js';
 import { MemoryCounterStore } from '../../state/memory-counter-store.js';
 import { JwksCache } from './auth/jwks-cache.js';
 import type { CounterDeps } from './shared-counters.js';
+import type { ExtAuthDeps } from './ext-auth.js';
 
 export interface FilterDeps {
   readonly random: Random;
@@ -20,6 +21,8 @@ export interface FilterDeps {
   readonly isTrustedProxy?: (ip: string) => boolean;
   /** Operator log lines (a TransformPolicy body passed unchanged, once per route); absent: stderr. */
   readonly log?: (line: string) => void;
+  /** External authorization: the process's connection pool to the services, and failure reporting. */
+  readonly extAuth?: Omit<ExtAuthDeps, 'isTrustedProxy'>;
 }
 
 /** In-process state only: what tests and a gateway without `--redis-url` use. */

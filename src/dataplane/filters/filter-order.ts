@@ -9,6 +9,9 @@ export const FILTER_ORDER: readonly { readonly kind: IrFilter['kind']; readonly 
   { kind: 'api-lifecycle', why: 'answers 410 for a retired API version before anything else; adds Deprecation/Sunset/Link to responses of deprecated ones' },
   // Before rate limiting: limits keyed by consumer or claim need the identity authentication establishes.
   { kind: 'authn', why: 'authenticates (API key, JWT, Basic) and names the consumer; 401 without valid credentials' },
+  // After authn, so the service can be told the consumer; before authz, as Istio evaluates CUSTOM
+  // before DENY and ALLOW; before rate limiting, so a request the service refuses spends no token.
+  { kind: 'ext-auth', why: 'asks an external authorization service (AuthPolicy externalAuth, Istio CUSTOM); relays its denial, copies its headers upstream' },
   // After authn (it reads the consumer and claims authn sets); before rate limiting, so a refused request spends no token or quota.
   { kind: 'authz', why: 'allows or denies by consumer, group, claims, method, path, host, headers and address; 403 when refused' },
   { kind: 'rate-limit', why: 'counts requests per route, consumer, client or header once the consumer is known; 429 over a limit' },

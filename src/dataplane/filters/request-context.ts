@@ -26,6 +26,22 @@ export interface RequestContext {
   readonly upgrade: boolean;
   /** Values filters pass to later filters and to the log, keyed by the filter that owns them. */
   readonly attributes: Map<string, unknown>;
+  /**
+   * The certificate the client presented in the TLS handshake, read on first use; undefined on
+   * plain HTTP or when the client presented none. Optional so that contexts built elsewhere (tests)
+   * need not have one.
+   */
+  readonly peerCertificate?: PeerCertificate | undefined;
+}
+
+/** What a filter may know of the client's TLS certificate: facts, not the socket. */
+export interface PeerCertificate {
+  /** Whether the listener verified it against its client CA (node's `socket.authorized`). */
+  readonly authorized: boolean;
+  /** SHA-256 of the DER certificate, upper-case hex pairs joined by `:` (node's `fingerprint256`). */
+  readonly sha256Fingerprint: string;
+  /** The subject DN, RFC 4514 order and escaping (`CN=acme,O=Example`). */
+  readonly subject: string;
 }
 
 /**
@@ -51,7 +67,16 @@ export class RequestContextRecord implements RequestContext {
     readonly listener: string,
     readonly route: string,
     readonly upgrade: boolean,
+    /** Reads the TLS peer certificate; called at most once, only by a filter that asks. */
+    readonly readPeerCertificate?: () => PeerCertificate | undefined,
   ) {}
+
+  #peer: PeerCertificate | undefined | null = null;
+
+  get peerCertificate(): PeerCertificate | undefined {
+    if (this.#peer === null) this.#peer = this.readPeerCertificate?.();
+    return this.#peer;
+  }
 
   get attributes(): Map<string, unknown> {
     return (this.#attributes ??= new Map());

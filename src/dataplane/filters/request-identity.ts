@@ -5,6 +5,8 @@ import type { IrConsumer } from '../../ir/apim.js';
 import { attributeOf, type RequestContext } from './request-context.js';
 import { CLAIMS_ATTRIBUTE, CONSUMER_ATTRIBUTE } from './auth/compile-authn.js';
 import { API_ATTRIBUTE, type ApiVersionIdentity } from './api-lifecycle.js';
+import { AUDIT_RULE_ATTRIBUTE } from './authz.js';
+import { EXT_AUTH_ATTRIBUTE } from './ext-auth.js';
 
 /** The authenticated consumer, or undefined for an anonymous request. */
 export function consumerOf(ctx: RequestContext): IrConsumer | undefined {
@@ -46,6 +48,10 @@ export interface RequestIdentityFields {
   readonly plan?: string;
   readonly api?: string;
   readonly apiVersion?: string;
+  /** The Istio AUDIT rule the request matched, for the access log. */
+  readonly audit?: string;
+  /** The external authorization check that ran and its outcome, for the access log. */
+  readonly extAuth?: string;
 }
 
 const NO_IDENTITY: RequestIdentityFields = {};
@@ -55,6 +61,10 @@ export function identityFieldsOf(ctx: RequestContext | undefined): RequestIdenti
   if (ctx === undefined) return NO_IDENTITY;
   const consumer = consumerOf(ctx);
   const api = apiVersionOf(ctx);
-  if (consumer === undefined && api === undefined) return NO_IDENTITY;
-  return { consumer: consumer?.name, plan: consumer?.plan, api: api?.api, apiVersion: api?.version };
+  const audit = attributeOf(ctx, AUDIT_RULE_ATTRIBUTE);
+  const extAuth = attributeOf(ctx, EXT_AUTH_ATTRIBUTE);
+  if (consumer === undefined && api === undefined && audit === undefined && extAuth === undefined) return NO_IDENTITY;
+  const fields: RequestIdentityFields = { consumer: consumer?.name, plan: consumer?.plan, api: api?.api, apiVersion: api?.version };
+  if (typeof audit !== 'string' && typeof extAuth !== 'string') return fields;
+  return { ...fields, ...(typeof audit === 'string' ? { audit } : {}), ...(typeof extAuth === 'string' ? { extAuth } : {}) };
 }

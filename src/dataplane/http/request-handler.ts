@@ -29,6 +29,7 @@ import { clientIpOf } from './client-address.js';
 import { CONTINUE, type FilterOutcome, type FilterResponse, type RequestDraft, type RequestPhaseFilter } from '../filters/filter-types.js';
 import { RequestContextRecord, type RequestContext } from '../filters/request-context.js';
 import { identityFieldsOf } from '../filters/request-identity.js';
+import { peerCertificateReader } from './peer-certificate.js';
 
 export type { ListenerRuntime, ListenerSlot } from './listener-runtime.js';
 
@@ -111,6 +112,7 @@ export function requestContext(
     runtime.name,
     matched.route.name,
     upgrade,
+    runtime.scheme === 'https' ? peerCertificateReader(req) : undefined,
   );
 }
 

@@ -1,5 +1,5 @@
 // One AuthPolicy → IrAuthn, with the Consumers of its namespace as the identities. Methods keep a
-// fixed order (apiKey, jwt, basic): the first that finds credentials decides. A method the CRD's
+// fixed order (apiKey, jwt, basic, clientCertificate): the first that finds credentials decides. A method the CRD's
 // CEL rules would refuse (or that cannot be used) is left out with a diagnostic; a policy left
 // with no method still applies, and answers 401 to everyone unless it allows anonymous requests:
 // a broken policy fails closed, never open. Pure.
@@ -33,7 +33,10 @@ export function evaluateAuthPolicy(policy: AuthPolicy, consumers: NamespaceConsu
     diagnostics.push({ severity: 'error', code: 'ERR_POLICY_INVALID', object: refOf(policy), source: policy.source, path, message });
     problems.push(`${path}: ${message}`);
   };
-  const { methods: m, forward } = policy.spec;
+  const { forward } = policy.spec;
+  // Without methods (only `externalAuth`), nothing is asked of the client here: the service decides.
+  const m = policy.spec.methods ?? {};
+  if (policy.spec.methods === undefined && policy.spec.externalAuth === undefined) invalid('spec', 'expected methods, externalAuth or both, found neither; every request is refused (401)');
   const methods: IrAuthnMethod[] = [];
   if (m.apiKey !== undefined) {
     const { header, query, cookie } = m.apiKey;
@@ -72,6 +75,7 @@ export function evaluateAuthPolicy(policy: AuthPolicy, consumers: NamespaceConsu
     }
   }
   if (m.basic !== undefined) methods.push({ kind: 'basic', users: consumers.basicUsers });
+  if (m.clientCertificate !== undefined) methods.push({ kind: 'client-certificate', fingerprints: consumers.certificates?.fingerprints ?? [], subjects: consumers.certificates?.subjects ?? [] });
   if (forward?.claims !== undefined && m.jwt === undefined) {
     diagnostics.push({ severity: 'warning', code: 'ERR_POLICY_INVALID', object: refOf(policy), source: policy.source, path: 'spec.forward.claims', message: 'claims are forwarded from JWTs only, and this policy has no jwt method; ignored' });
   }
@@ -83,7 +87,7 @@ export function evaluateAuthPolicy(policy: AuthPolicy, consumers: NamespaceConsu
   const authn: IrAuthn = {
     policy: authPolicyName(policy),
     methods,
-    missing: policy.spec.allowAnonymous === true ? 'allow' : 'deny',
+    missing: policy.spec.allowAnonymous === true || (policy.spec.methods === undefined && policy.spec.externalAuth !== undefined) ? 'allow' : 'deny',
     realm: policy.spec.realm ?? DEFAULT_REALM,
     ...(fwd !== undefined && Object.keys(fwd).length > 0 ? { forward: fwd } : {}),
   };

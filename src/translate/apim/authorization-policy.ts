@@ -15,7 +15,9 @@
 //   - `ports`, `destination.*`, `connection.sni` and keys Istio does not define: not implemented.
 //     As Istio treats a field its filter cannot apply, an ALLOW rule using one is left out (it
 //     allows nothing) and a DENY rule keeps its other conditions (it denies more): never open.
-//   - CUSTOM (an external authorizer) and AUDIT: reported and ignored.
+//   - CUSTOM (an external authorizer) compiles to the `ext-auth` filter (custom-authorization.ts),
+//     which runs before this one, as Istio evaluates CUSTOM before DENY and ALLOW. AUDIT rules
+//     become `audit` rules: a matching request is marked in the access log, never refused.
 // `requestPrincipals` is `iss/sub` of the JWT a RequestAuthentication (or an AuthPolicy jwt method)
 // verified. `ipBlocks` and `source.ip` are the TCP peer; `remoteIpBlocks` and `remote.ip` the
 // original client, read from X-Forwarded-For only when the peer is a --trusted-proxy. Pure.
@@ -36,7 +38,7 @@ interface Piece {
   unsupported: boolean;
 }
 
-type Report = (severity: Diagnostic['severity'], code: Diagnostic['code'], path: string, message: string) => void;
+export type Report = (severity: Diagnostic['severity'], code: Diagnostic['code'], path: string, message: string) => void;
 
 function list(v: readonly string[] | undefined): readonly string[] {
   return v ?? [];
@@ -155,12 +157,15 @@ function whenPiece(when: IstioAuthzRule['when'], path: string, report: Report): 
   return piece;
 }
 
-function policyName(p: AuthorizationPolicy): string {
+export function policyName(p: AuthorizationPolicy): string {
   return `authorizationpolicy/${p.metadata.namespace ?? 'default'}/${p.metadata.name}`;
 }
 
-/** The IR rules of one ALLOW or DENY policy. */
-function rulesOf(p: AuthorizationPolicy, action: 'allow' | 'deny', report: Report): IrAuthzRule[] {
+/**
+ * The IR rules of one policy. Only `allow` leaves out a rule holding something not implemented (it
+ * can only allow less); `deny`, `audit` (and CUSTOM's checks) ignore that part, so they match more.
+ */
+export function rulesOf(p: AuthorizationPolicy, action: IrAuthzRule['action'], report: Report): IrAuthzRule[] {
   const out: IrAuthzRule[] = [];
   const name = policyName(p);
   p.spec.rules.forEach((rule, i) => {
@@ -195,13 +200,11 @@ export function authorizationPolicyAuthz(items: readonly AuthorizationPolicy[], 
     if (!selectsThisGateway(p, labels, diagnostics)) continue;
     const report: Report = (severity, code, path, message) => diagnostics.push({ severity, code, object: refOf(p), source: p.source, path, message });
     const action = p.spec.action;
-    if (action === 'CUSTOM' || action === 'AUDIT') {
-      report('warning', 'ERR_ISTIO_UNSUPPORTED', 'spec.action', `action ${action} is not supported (${action === 'CUSTOM' ? 'no external authorizer is called' : 'nothing is audited'}); this policy is ignored`);
-      continue;
-    }
+    // CUSTOM policies are the ext-auth filter's (custom-authorization.ts), reported there.
+    if (action === 'CUSTOM') continue;
     applied.push(p);
     if (action === 'ALLOW') anyAllow = true;
-    rules.push(...rulesOf(p, action === 'ALLOW' ? 'allow' : 'deny', report));
+    rules.push(...rulesOf(p, action === 'ALLOW' ? 'allow' : action === 'AUDIT' ? 'audit' : 'deny', report));
   }
   if (applied.length === 0) return undefined;
   return { policy: applied.map(policyName).join(','), rules, noMatch: anyAllow ? 'deny' : 'allow' };

@@ -23,6 +23,11 @@ export interface NamespaceConsumers {
   readonly apiKeys: readonly { readonly sha256: string; readonly consumer: IrConsumer }[];
   readonly jwtSubjects: Readonly<Record<string, IrConsumer>>;
   readonly basicUsers: readonly { readonly user: string; readonly bcrypt: string; readonly consumer: IrConsumer }[];
+  /** Client certificates by SHA-256 fingerprint (upper-case hex pairs, `:`-joined) and by subject DN. */
+  readonly certificates?: {
+    readonly fingerprints: readonly { readonly sha256: string; readonly consumer: IrConsumer }[];
+    readonly subjects: readonly { readonly subject: string; readonly consumer: IrConsumer }[];
+  };
 }
 
 export interface ConsumerDirectory {
@@ -38,7 +43,7 @@ function nsOf(o: { readonly metadata: { readonly namespace?: string } }): string
 }
 
 export function resolveConsumers(index: ResourceIndex, diagnostics: Diagnostic[]): ConsumerDirectory {
-  const byNamespace = new Map<string, { apiKeys: NamespaceConsumers['apiKeys'][number][]; jwtSubjects: Record<string, IrConsumer>; basicUsers: NamespaceConsumers['basicUsers'][number][] }>();
+  const byNamespace = new Map<string, { apiKeys: NamespaceConsumers['apiKeys'][number][]; jwtSubjects: Record<string, IrConsumer>; basicUsers: NamespaceConsumers['basicUsers'][number][]; certificates: { fingerprints: { sha256: string; consumer: IrConsumer }[]; subjects: { subject: string; consumer: IrConsumer }[] } }>();
   const claimedBy = new Map<string, string>();
   for (const consumer of [...index.consumers.values()].sort(compareByCreation)) {
     const namespace = nsOf(consumer);
@@ -53,7 +58,7 @@ export function resolveConsumers(index: ResourceIndex, diagnostics: Diagnostic[]
     }
     const ir: IrConsumer = { name, groups: [...(consumer.spec.groups ?? [])], ...(planName !== undefined ? { plan: planName } : {}) };
     let entry = byNamespace.get(namespace);
-    if (entry === undefined) byNamespace.set(namespace, (entry = { apiKeys: [], jwtSubjects: {}, basicUsers: [] }));
+    if (entry === undefined) byNamespace.set(namespace, (entry = { apiKeys: [], jwtSubjects: {}, basicUsers: [], certificates: { fingerprints: [], subjects: [] } }));
     /** First claim wins: false (and a diagnostic) when an older Consumer holds `what` already. */
     const claim = (kind: string, value: string, path: string, what: string): boolean => {
       const key = `${namespace}\n${kind}\n${value}`;
@@ -73,6 +78,14 @@ export function resolveConsumers(index: ResourceIndex, diagnostics: Diagnostic[]
     });
     (consumer.spec.jwtSubjects ?? []).forEach((subject, i) => {
       if (claim('sub', subject, `spec.jwtSubjects[${i}]`, `JWT subject "${subject}"`)) entry.jwtSubjects[subject] = ir;
+    });
+    (consumer.spec.clientCertificates ?? []).forEach((c, i) => {
+      const path = `spec.clientCertificates[${i}]`;
+      const cert = readClientCertificate(c);
+      if (cert.kind === 'invalid') report('error', 'ERR_CONSUMER_CREDENTIAL_INVALID', path, `${cert.message}; this entry identifies nobody`);
+      else if (cert.kind === 'fingerprint') {
+        if (claim('cert-sha256', cert.sha256, path, `client certificate fingerprint ${cert.sha256}`)) entry.certificates.fingerprints.push({ sha256: cert.sha256, consumer: ir });
+      } else if (claim('cert-subject', cert.subject, path, `client certificate subject "${cert.subject}"`)) entry.certificates.subjects.push({ subject: cert.subject, consumer: ir });
     });
     const basic = consumer.spec.basicAuth;
     if (basic !== undefined) {
@@ -121,4 +134,19 @@ function readApiKeyHash(consumer: Consumer, secretName: string, index: ResourceI
   const owner = secret.metadata.labels[CONSUMER_LABEL];
   if (owner !== undefined && owner !== consumer.metadata.name) warn(`Secret "${secretName}" is labelled ${CONSUMER_LABEL}: ${owner}, not "${consumer.metadata.name}"; it is used for this Consumer as spec.apiKeys says`);
   return hex;
+}
+
+type ClientCertificateEntry = { readonly kind: 'fingerprint'; readonly sha256: string } | { readonly kind: 'subject'; readonly subject: string } | { readonly kind: 'invalid'; readonly message: string };
+
+/**
+ * One `clientCertificates` entry: a SHA-256 fingerprint (64 hex digits, with or without colons,
+ * either case; kept as node and openssl print it, `AB:CD:...`) or a subject DN, exactly one (a CEL
+ * rule of the CRD, checked here).
+ */
+export function readClientCertificate(c: { readonly sha256Fingerprint?: string; readonly subject?: string }): ClientCertificateEntry {
+  if ((c.sha256Fingerprint === undefined) === (c.subject === undefined)) return { kind: 'invalid', message: `expected exactly one of sha256Fingerprint and subject, found ${c.subject === undefined ? 'neither' : 'both'}` };
+  if (c.subject !== undefined) return { kind: 'subject', subject: c.subject };
+  const hex = c.sha256Fingerprint!.replace(/:/g, '');
+  if (!/^[0-9a-fA-F]{64}$/.test(hex)) return { kind: 'invalid', message: `sha256Fingerprint: expected 64 hex digits (colons allowed), found "${c.sha256Fingerprint}"` };
+  return { kind: 'fingerprint', sha256: hex.toUpperCase().replace(/(..)(?!$)/g, '$1:') };
 }

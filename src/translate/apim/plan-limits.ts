@@ -31,7 +31,7 @@ export function planLimits(planKey: string, plan: Plan, diagnostics: Diagnostic[
 export function plansOf(authn: IrAuthn): string[] {
   const plans = new Set<string>();
   for (const m of authn.methods) {
-    const consumers = m.kind === 'api-key' ? m.keys.map((k) => k.consumer) : m.kind === 'basic' ? m.users.map((u) => u.consumer) : Object.values(m.consumers);
+    const consumers = m.kind === 'api-key' ? m.keys.map((k) => k.consumer) : m.kind === 'basic' ? m.users.map((u) => u.consumer) : m.kind === 'client-certificate' ? [...m.fingerprints, ...m.subjects].map((c) => c.consumer) : Object.values(m.consumers);
     for (const c of consumers) if (c.plan !== undefined) plans.add(c.plan);
   }
   return [...plans].sort();

@@ -6,7 +6,7 @@
 // objects). Pure: no I/O, no clock.
 import type { Diagnostic } from '../../core/diagnostic.js';
 import type { ApimPolicyObjectStatus, ParentReference } from '../../core/object-status.js';
-import type { IrAuthn, IrAuthz, IrQuota, IrRateLimit, IrRateLimits, IrTransform } from '../../ir/apim.js';
+import type { IrAuthn, IrAuthz, IrExtAuth, IrQuota, IrRateLimit, IrRateLimits, IrTransform } from '../../ir/apim.js';
 import type { IrFilter, IrListener, IrRoute } from '../../ir/types.js';
 import { refOf, type AccessPolicy, type Api, type AuthPolicy, type RateLimitPolicy, type TransformPolicy } from '../../resources/resource.js';
 import type { PolicyTargetRef } from '../../resources/apim-kinds.js';
@@ -26,6 +26,9 @@ import { evaluateRateLimitPolicy } from './rate-limit-policy.js';
 import { requestAuthenticationAuthn } from './request-authentication.js';
 import { evaluateTransformPolicy, type PathEdit } from './transform-policy.js';
 import { routeTransform, type TransformSkips } from './transform-routes.js';
+import { evaluateExternalAuth } from './external-auth.js';
+import { customAuthorizationExtAuth } from './custom-authorization.js';
+import { readExtensionProviders } from './mesh-config.js';
 import { ancestorOf, resolveTargetRef, type ResolvedTarget, type TargetContext, type TargetKinds } from './target-refs.js';
 
 export interface ApimOptions {
@@ -91,11 +94,18 @@ export function translateApiManagement(index: ResourceIndex, listeners: readonly
   const consumers = resolveConsumers(index, diagnostics);
   const records: PolicyRecord[] = [];
 
+  // An AuthPolicy's externalAuth travels with it: it applies where the policy wins.
+  const extAuthByPolicy = new Map<string, IrExtAuth>();
   const authPolicies: Attachable<IrAuthn>[] = [...index.authPolicies].sort(compareByCreation).map((p, order) => {
     const record = newPolicyRecord('AuthPolicy', p);
     records.push(record);
     const evaluation = evaluateAuthPolicy(p, consumers.inNamespace(nsOf(p)), diagnostics);
     if (evaluation.invalid !== undefined) record.invalid = evaluation.invalid;
+    const extAuth = evaluateExternalAuth(p, (path, message) => {
+      diagnostics.push({ severity: 'error', code: 'ERR_POLICY_INVALID', object: refOf(p), source: p.source, path, message });
+      record.invalid ??= `${path}: ${message}`;
+    });
+    if (extAuth !== undefined) extAuthByPolicy.set(`${nsOf(p)}/${p.metadata.name}`, extAuth);
     const targets = resolveTargets(p, p.spec.targetRefs, (i) => `spec.targetRefs[${i}]`, 'routes-and-gateways', record, ctx, diagnostics);
     return { item: evaluation.authn, key: `${nsOf(p)}/${p.metadata.name}`, label: `AuthPolicy ${nsOf(p)}/${p.metadata.name}`, order, record, object: p, targets };
   });
@@ -139,6 +149,10 @@ export function translateApiManagement(index: ResourceIndex, listeners: readonly
   const workloadAuthn = requestAuthenticationAuthn(index.requestAuthentications, options.istioGatewayLabels, consumers, diagnostics);
   // Istio AuthorizationPolicies attach at the workload level: below any AccessPolicy, as RequestAuthentication is below any AuthPolicy.
   const workloadAuthz = authorizationPolicyAuthz(index.authorizationPolicies, options.istioGatewayLabels, diagnostics);
+  // CUSTOM AuthorizationPolicies: the mesh config is read only when one exists.
+  const workloadExtAuth = index.authorizationPolicies.some((p) => p.spec.action === 'CUSTOM')
+    ? customAuthorizationExtAuth(index.authorizationPolicies, options.istioGatewayLabels, readExtensionProviders(index, diagnostics), diagnostics)
+    : undefined;
 
   // Successor links and version treatments need every route first (a successor names another version).
   const firstPath = new Map<string, string>();
@@ -209,6 +223,9 @@ export function translateApiManagement(index: ResourceIndex, listeners: readonly
       return { ...rest, action: { kind: 'respond', status: 503 }, filters: [] };
     }
     if (authn !== undefined) added.push({ kind: 'authn', authn });
+    // The winning AuthPolicy's externalAuth; else Istio's CUSTOM policies, where Istio's ALLOW and DENY apply (no AccessPolicy).
+    const extAuth = (auth === undefined ? undefined : extAuthByPolicy.get(auth.key)) ?? (access === undefined ? workloadExtAuth : undefined);
+    if (extAuth !== undefined) added.push({ kind: 'ext-auth', extAuth });
     if (authz !== undefined) added.push({ kind: 'authz', authz });
     // Plans count on routes an AuthPolicy protects: it names the Consumer, then its Plan.
     const plans = auth === undefined ? [] : plansOf(auth.item);

@@ -115,3 +115,21 @@ test('client address: X-Forwarded-For is believed only from a trusted proxy, rea
   assert.equal(status(authz, { clientIp: '192.0.2.1', headers }, trusted), 403, 'an untrusted peer cannot claim an address');
   assert.equal(status(authz, { clientIp: '203.0.113.9' }, trusted), 200);
 });
+
+test('AUDIT rules mark the request for the log and never decide, refused requests included', async () => {
+  const { AUDIT_RULE_ATTRIBUTE } = await import('../../../src/dataplane/filters/authz.js');
+  const { identityFieldsOf } = await import('../../../src/dataplane/filters/request-identity.js');
+  const audit: IrAuthzRule = { name: 'r/audit', action: 'audit', conditions: [{ kind: 'path', values: ['/admin/*'], negate: false }] };
+  const authz: IrAuthz = { policy: 'p', rules: [audit, rule('deny', { kind: 'method', values: ['DELETE'], negate: false })], noMatch: 'allow' };
+  const filter = compileAuthz(authz);
+  const marked = requestContext({ path: '/admin/users' });
+  assert.deepEqual(filter(marked), { kind: 'continue' });
+  assert.equal(marked.attributes.get(AUDIT_RULE_ATTRIBUTE), 'r/audit');
+  assert.equal(identityFieldsOf(marked).audit, 'r/audit');
+  const refused = requestContext({ path: '/admin/users', method: 'DELETE' });
+  assert.equal((filter(refused) as FilterOutcome).kind, 'respond');
+  assert.equal(refused.attributes.get(AUDIT_RULE_ATTRIBUTE), 'r/audit');
+  const plain = requestContext({ path: '/orders' });
+  filter(plain);
+  assert.equal(plain.attributes.get(AUDIT_RULE_ATTRIBUTE), undefined);
+});

@@ -132,11 +132,15 @@ test('Istio: not selecting us, no selector or targetRef → not applied; an Acce
   assert.equal(authzOf(route(both.ir, 'internal', ADMIN_ROUTE))!.policy, 'authorizationpolicy/istio-system/a');
 });
 
-test('Istio: CUSTOM and AUDIT are reported and ignored; an ALLOW policy without rules allows nothing', () => {
-  const { ir, diagnostics } = run(BASE + AP('ext', `${SELECT}\n  action: CUSTOM\n  provider: {name: opa}\n  rules: [{}]`) + AP('audit', `${SELECT}\n  action: AUDIT\n  rules: [{}]`), LABELS);
-  assert.equal(authzOf(route(ir, 'public', CART_ROUTE)), undefined);
-  assert.deepEqual(diagnostics.map((d) => [d.severity, d.code, d.path]), [['warning', 'ERR_ISTIO_UNSUPPORTED', 'spec.action'], ['warning', 'ERR_ISTIO_UNSUPPORTED', 'spec.action']]);
-  assert.deepEqual(diagnostics.map((d) => /^action (\w+) is not supported/.exec(d.message)?.[1]).sort(), ['AUDIT', 'CUSTOM']);
+test('Istio: AUDIT rules become audit rules (never refuse); CUSTOM goes to ext-auth, not authz; an ALLOW policy without rules allows nothing', () => {
+  const { ir, diagnostics } = run(BASE + AP('ext', `${SELECT}\n  action: CUSTOM\n  provider: {name: opa}\n  rules: [{}]`) + AP('audit', `${SELECT}\n  action: AUDIT\n  rules: [{to: [{operation: {paths: ["/admin/*"]}}]}]`), LABELS);
+  assert.deepEqual(authzOf(route(ir, 'public', CART_ROUTE)), {
+    policy: 'authorizationpolicy/istio-system/audit',
+    rules: [{ name: 'authorizationpolicy/istio-system/audit/rule/0', action: 'audit', conditions: [{ kind: 'path', values: ['/admin/*'], negate: false }] }],
+    noMatch: 'allow',
+  });
+  // The CUSTOM policy names a provider no mesh config defines: reported, and it fails closed.
+  assert.deepEqual(diagnostics.map((d) => [d.severity, d.code, d.path]), [['error', 'ERR_AUTHZ_PROVIDER_NOT_FOUND', 'spec.provider.name']]);
   const nothing = run(BASE + AP('allow-nothing', `${SELECT}`), LABELS);
   assert.deepEqual(authzOf(route(nothing.ir, 'public', CART_ROUTE)), { policy: 'authorizationpolicy/istio-system/allow-nothing', rules: [], noMatch: 'deny' });
 });

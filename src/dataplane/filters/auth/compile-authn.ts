@@ -17,6 +17,7 @@ import type { AuthnVerdict, CompiledAuthnMethod } from './authn-method.js';
 import { compileApiKey } from './api-key.js';
 import { compileBasic } from './basic.js';
 import { compileJwt } from './jwt.js';
+import { compileClientCertificate } from './client-certificate.js';
 import type { JwksCache } from './jwks-cache.js';
 import { unauthorizedReply } from './challenge.js';
 
@@ -45,6 +46,8 @@ export function compileAuthn(authn: IrAuthn, deps: AuthnDeps): CompiledAuthn {
         return compileJwt(m, authn.realm, deps);
       case 'basic':
         return compileBasic(m, authn.realm, deps.clock);
+      case 'client-certificate':
+        return compileClientCertificate(m, authn.realm);
       default:
         return assertNever(m, 'authn method');
     }
