@@ -88,7 +88,7 @@ export function translateApiManagement(index: ResourceIndex, listeners: readonly
   const authPolicies: Attachable<IrAuthn>[] = [...index.authPolicies].sort(compareByCreation).map((p, order) => {
     const record = newPolicyRecord('AuthPolicy', p);
     records.push(record);
-    const evaluation = evaluateAuthPolicy(p, consumers.inNamespace(nsOf(p)), diagnostics);
+    const evaluation = evaluateAuthPolicy(p, consumers.inNamespace(nsOf(p)), diagnostics, index.secrets);
     if (evaluation.invalid !== undefined) record.invalid = evaluation.invalid;
     const targets = resolveTargets(p, p.spec.targetRefs, (i) => `spec.targetRefs[${i}]`, 'routes-and-gateways', record, ctx, diagnostics);
     return { item: evaluation.authn, key: `${nsOf(p)}/${p.metadata.name}`, label: `AuthPolicy ${nsOf(p)}/${p.metadata.name}`, order, record, object: p, targets };
