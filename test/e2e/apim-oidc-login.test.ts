@@ -9,6 +9,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import puppeteer from 'puppeteer-core';
 import { configDir, freePort, serviceYaml, startEcho, startGateway } from './cli-harness.js';
 import { OidcLoginProvider } from '../support/oidc-login-provider.js';
 import { formOf, ScriptedBrowser, type Page } from '../support/scripted-browser.js';
@@ -252,4 +254,58 @@ test('OIDC login through a real provider: redirect, login, callback, session, fo
   const again = await browser.fetch(`${origin}/app/page`);
   assert.equal(again.status, 302);
   assert.ok(again.headers.location!.startsWith(`${issuer}/auth?`));
+});
+
+const CHROMIUM = ['/usr/bin/chromium', '/usr/bin/chromium-browser'].find((p) => existsSync(p));
+
+test('OIDC login in headless Chromium: the provider\'s pages, the session cookie as the browser keeps it, logout', { timeout: 60_000 }, async (t) => {
+  assert.ok(CHROMIUM, 'chromium is installed (apt-get install chromium; .ci/run does)');
+  const { origin, issuer } = await setup(t);
+  const browser = await puppeteer.launch({
+    executablePath: CHROMIUM,
+    headless: true,
+    // The page's host is a *.localhost name; the provider's page imports a web font nobody may fetch here.
+    args: ['--no-sandbox', '--disable-gpu', `--host-resolver-rules=MAP ${HOST} 127.0.0.1, MAP * ~NOTFOUND, EXCLUDE 127.0.0.1`],
+  });
+  t.after(() => browser.close());
+  const page = await browser.newPage();
+
+  // The page redirects to the provider's login form: fill it in as a user would.
+  await page.goto(`${origin}/app/page?tab=2`, { waitUntil: 'domcontentloaded' });
+  assert.ok(page.url().startsWith(`${issuer}/interaction/`), page.url());
+  await page.type('input[name=login]', 'alice');
+  await page.type('input[name=password]', 'secret');
+  await Promise.all([page.waitForNavigation({ waitUntil: 'domcontentloaded' }), page.click('button[type=submit]')]);
+  // Consent, then back through the gateway's callback to the page asked for.
+  await Promise.all([page.waitForNavigation({ waitUntil: 'domcontentloaded' }), page.click('button[type=submit]')]);
+  assert.equal(page.url(), `${origin}/app/page?tab=2`);
+  const echo = JSON.parse(await page.evaluate(() => document.body.innerText)) as Echo;
+  assert.deepEqual(echoHeader(echo, 'x-consumer'), ['default/alice']);
+  assert.deepEqual(echoHeader(echo, 'x-email'), ['alice@example.test']);
+  assert.equal(echoHeader(echo, 'cookie'), undefined, 'the session cookie does not go upstream');
+
+  // The browser keeps the session HttpOnly and SameSite=Lax: no script on the page can read it.
+  const session = (await page.cookies(origin)).find((c) => c.name === 'isthmus_session');
+  assert.ok(session !== undefined);
+  assert.equal(session.httpOnly, true);
+  assert.equal(session.sameSite, 'Lax');
+  assert.equal(session.secure, false, 'plain HTTP: a Secure cookie would not be stored');
+  assert.equal(await page.evaluate(() => document.cookie), '');
+  // A fetch from the page carries the session: the API answers, no login redirect.
+  const status = await page.evaluate(async () => (await fetch('/orders', { headers: { accept: 'application/json' } })).status);
+  assert.equal(status, 200);
+
+  // Logout: the cookie is gone and the browser is at the provider's end-session page.
+  await page.goto(`${origin}/oauth2/logout`, { waitUntil: 'domcontentloaded' });
+  assert.ok(page.url().startsWith(`${issuer}/session/end`), page.url());
+  assert.equal((await page.cookies(origin)).find((c) => c.name === 'isthmus_session'), undefined);
+  // Confirmed at the provider, which sends the browser to the registered post-logout URI (nothing
+  // listens there; the request is what counts).
+  const goodbye = page.waitForRequest((r) => r.url().startsWith(`http://${HOST}/goodbye`));
+  await page.click('button[name=logout]');
+  await goodbye;
+  // Logged out at both: the next page load ends on the provider's login form, not back on the page
+  // (with the provider's session still alive it would have come straight back: single sign-on).
+  await page.goto(`${origin}/app/page`, { waitUntil: 'domcontentloaded' });
+  assert.ok(page.url().startsWith(`${issuer}/interaction/`), page.url());
 });
