@@ -14,7 +14,7 @@ import { CLAIMS_ATTRIBUTE, compileAuthn, CONSUMER_ATTRIBUTE } from '../../../src
 import { JwksCache } from '../../../src/dataplane/filters/auth/jwks-cache.js';
 import { stripCookies } from '../../../src/dataplane/filters/auth/oidc-cookies.js';
 import { OidcDiscoveryCache, parseProviderMetadata } from '../../../src/dataplane/filters/auth/oidc-discovery.js';
-import { isBrowserNavigation } from '../../../src/dataplane/filters/auth/oidc-login.js';
+import { isBrowserNavigation, returnPath } from '../../../src/dataplane/filters/auth/oidc-login.js';
 import { createCookieSealer, MAX_COOKIE_VALUE_BYTES } from '../../../src/dataplane/filters/auth/oidc-session.js';
 import type { FilterOutcome } from '../../../src/dataplane/filters/filter-types.js';
 import type { IrAuthn, IrOidcMethod } from '../../../src/ir/apim.js';
@@ -87,6 +87,13 @@ test('a browser navigation is a GET or HEAD asking for HTML (or Sec-Fetch-Mode: 
   assert.equal(isBrowserNavigation(requestContext({ headers: { accept: 'application/json' } })), false);
   assert.equal(isBrowserNavigation(requestContext({ headers: { accept: '*/*' } })), false, 'curl');
   assert.equal(isBrowserNavigation(requestContext({ method: 'POST', headers: { accept: html } })), false);
+});
+
+test('the page to return to is a path on this site: never one a browser would read as another host', () => {
+  assert.equal(returnPath(requestContext({ path: '/app/page' })), '/app/page');
+  assert.equal(returnPath(requestContext({ path: '//evil.example/x' })), '/');
+  assert.equal(returnPath(requestContext({ path: '/\\evil.example/x' })), '/');
+  assert.equal(returnPath(requestContext({ path: '*' })), '/');
 });
 
 async function discoveryServer(t: { after(fn: () => unknown): void }, endSession: boolean): Promise<string> {

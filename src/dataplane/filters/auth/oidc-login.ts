@@ -156,9 +156,12 @@ export function isBrowserNavigation(ctx: RequestContext): boolean {
   return /\btext\/html\b/i.test(headerValue(ctx, 'accept') ?? '');
 }
 
-/** Where to come back to: this request's path and query, origin-relative. `//evil` would leave the site. */
-function returnPath(ctx: RequestContext): string {
-  const path = ctx.path.startsWith('/') && !ctx.path.startsWith('//') ? ctx.path : '/';
+/**
+ * Where to come back to: this request's path and query, origin-relative. `//evil` would leave the
+ * site, and so would `/\evil`: browsers read a backslash as a slash in http(s) URLs (WHATWG URL).
+ */
+export function returnPath(ctx: RequestContext): string {
+  const path = /^\/(?![/\\])/.test(ctx.path) ? ctx.path : '/';
   return `${path}${ctx.query}`;
 }
 
