@@ -3,7 +3,8 @@
 // is summarised by the subjects and a fingerprint that tell which CAs a cluster trusts.
 // Credential hashes (API key SHA-256s, bcrypt hashes of Basic users) are one-way, but a key
 // hash lets anyone who reads it check guesses offline, and an unsalted SHA-256 of a short key
-// falls to that: they are redacted too; the consumers they identify stay visible.
+// falls to that: they are redacted too; the consumers they identify stay visible. An oidc method's
+// client secret and cookie key are secrets in the clear: redacted.
 import { createHash, X509Certificate } from 'node:crypto';
 import type { IrAuthnMethod } from '../ir/apim.js';
 import type { IrCluster, IrFilter, IrListener, IrRoute, IrSnapshot } from '../ir/types.js';
@@ -65,6 +66,8 @@ function redactMethod(m: IrAuthnMethod): IrAuthnMethod {
     // Certificates are public (every TLS handshake shows them): their fingerprints reveal nothing.
     case 'client-certificate':
       return m;
+    case 'oidc':
+      return { ...m, clientSecret: REDACTED, cookieSecret: REDACTED };
   }
 }
 

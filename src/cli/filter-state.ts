@@ -8,6 +8,7 @@ import type { Clock } from '../core/clock.js';
 import type { Random } from '../core/random.js';
 import type { IrSnapshot } from '../ir/types.js';
 import { JwksCache } from '../dataplane/filters/auth/jwks-cache.js';
+import { OidcDiscoveryCache } from '../dataplane/filters/auth/oidc-discovery.js';
 import type { FilterDeps } from '../dataplane/filters/filter-deps.js';
 import { MemoryCounterStore } from '../state/memory-counter-store.js';
 import { RedisCounterStore } from '../state/redis-counter-store.js';
@@ -54,6 +55,7 @@ export function createFilterState(options: {
     random: options.random,
     clock: options.clock,
     jwks: new JwksCache({ clock: options.clock }),
+    oidc: new OidcDiscoveryCache({ clock: options.clock }),
     counters: { clock: options.clock, local: new MemoryCounterStore(options.clock), global, onStoreFailure: () => failures.inc() },
     log: options.log,
     extAuth: {

@@ -31,7 +31,7 @@ export interface IrAuthn {
   };
 }
 
-export type IrAuthnMethod = IrApiKeyMethod | IrJwtMethod | IrBasicMethod | IrClientCertificateMethod;
+export type IrAuthnMethod = IrApiKeyMethod | IrJwtMethod | IrBasicMethod | IrClientCertificateMethod | IrOidcMethod;
 
 export interface IrApiKeyMethod {
   readonly kind: 'api-key';
@@ -340,4 +340,40 @@ export interface IrExtAuthService {
    * `www-authenticate` and `location`.
    */
   readonly clientHeaders?: readonly string[];
+}
+
+/**
+ * OpenID Connect login for browsers (authorization code + PKCE S256, OIDC Core §3.1): a request
+ * without a session is sent to the provider, the callback exchanges the code and verifies the ID
+ * token, and a sealed session cookie authenticates what follows. Unlike the other methods it holds
+ * two secrets in the clear (the client secret, which the token endpoint needs as it is, and the
+ * key that seals cookies); `/api/config` redacts both.
+ */
+export interface IrOidcMethod {
+  readonly kind: 'oidc';
+  /** The provider; its discovery document is `${issuer}/.well-known/openid-configuration`. */
+  readonly issuer: string;
+  readonly clientId: string;
+  readonly clientSecret: string;
+  /** RFC 6749 §2.3.1 `client_secret_basic` (default) or OIDC Core §9 `client_secret_post`. */
+  readonly tokenEndpointAuth: 'client_secret_basic' | 'client_secret_post';
+  /** Paths (on the request's own authority) this method answers itself. */
+  readonly redirectPath: string;
+  readonly logoutPath: string;
+  /** Sent to the end_session_endpoint, or the logout's target when the provider has none. */
+  readonly postLogoutRedirectUri?: string;
+  /** Always includes `openid`. */
+  readonly scopes: readonly string[];
+  /** Session cookie name; the login state cookie is `${cookieName}_login`. */
+  readonly cookieName: string;
+  readonly sessionTtlMs: number;
+  /** Secret bytes (base64) that the cookie keys are derived from (HKDF); at least 32 bytes. */
+  readonly cookieSecret: string;
+  /** How long the discovery document is kept before it is fetched again. */
+  readonly discoveryCacheMs: number;
+  readonly clockSkewSec: number;
+  /** The claim naming the consumer (default `sub`), as for `jwt`. */
+  readonly consumerClaim: string;
+  /** consumer claim value → consumer, for Consumers that declare a JWT subject. */
+  readonly consumers: Readonly<Record<string, IrConsumer>>;
 }

@@ -62,6 +62,21 @@ export type AuthPolicySpec = DeepReadonly<{
     };
     basic?: Record<string, never>;
     clientCertificate?: Record<string, never>;
+    oidc?: {
+      issuer: string;
+      clientId: string;
+      clientSecretRef: SecretRef;
+      tokenEndpointAuthMethod?: 'client_secret_basic' | 'client_secret_post';
+      redirectPath?: string;
+      logoutPath?: string;
+      postLogoutRedirectUri?: string;
+      scopes?: string[];
+      cookieName?: string;
+      cookieSecretRef: SecretRef;
+      sessionLifetime?: string;
+      clockSkew?: string;
+      consumerClaim?: string;
+    };
   };
   allowAnonymous?: boolean;
   realm?: string;

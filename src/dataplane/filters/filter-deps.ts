@@ -5,6 +5,7 @@ import { systemClock, type Clock } from '../../core/clock.js';
 import { systemRandom, type Random } from '../../core/random.js';
 import { MemoryCounterStore } from '../../state/memory-counter-store.js';
 import { JwksCache } from './auth/jwks-cache.js';
+import { OidcDiscoveryCache } from './auth/oidc-discovery.js';
 import type { CounterDeps } from './shared-counters.js';
 import type { ExtAuthDeps } from './ext-auth.js';
 
@@ -12,6 +13,8 @@ export interface FilterDeps {
   readonly random: Random;
   readonly clock: Clock;
   readonly jwks: JwksCache;
+  /** OpenID provider metadata for oidc logins; absent, each compile keeps its own. */
+  readonly oidc?: OidcDiscoveryCache;
   readonly counters: CounterDeps;
   /**
    * Whether an address is a trusted proxy (`--trusted-proxy`), whose X-Forwarded-For is believed:
@@ -27,5 +30,5 @@ export interface FilterDeps {
 
 /** In-process state only: what tests and a gateway without `--redis-url` use. */
 export function localFilterDeps(clock: Clock = systemClock, random: Random = systemRandom): FilterDeps {
-  return { random, clock, jwks: new JwksCache({ clock }), counters: { clock, local: new MemoryCounterStore(clock), global: undefined } };
+  return { random, clock, jwks: new JwksCache({ clock }), oidc: new OidcDiscoveryCache({ clock }), counters: { clock, local: new MemoryCounterStore(clock), global: undefined } };
 }

@@ -1,13 +1,15 @@
 // One AuthPolicy → IrAuthn, with the Consumers of its namespace as the identities. Methods keep a
-// fixed order (apiKey, jwt, basic, clientCertificate): the first that finds credentials decides. A method the CRD's
+// fixed order (apiKey, jwt, basic, clientCertificate, oidc): the first that finds credentials decides; oidc comes last
+// so that a browser is sent to log in only when no other kind of credential was presented. A method the CRD's
 // CEL rules would refuse (or that cannot be used) is left out with a diagnostic; a policy left
 // with no method still applies, and answers 401 to everyone unless it allows anonymous requests:
 // a broken policy fails closed, never open. Pure.
 import type { Diagnostic } from '../../core/diagnostic.js';
 import type { IrAuthn, IrAuthnMethod, IrJwtMethod } from '../../ir/apim.js';
-import { refOf, type AuthPolicy } from '../../resources/resource.js';
+import { refOf, type AuthPolicy, type Secret } from '../../resources/resource.js';
 import type { NamespaceConsumers } from './consumers.js';
 import { readJwksKeys } from './jwks.js';
+import { translateOidcMethod } from './oidc.js';
 import { parseDurationMs } from './period.js';
 
 export const DEFAULT_API_KEY_HEADER = 'x-api-key';
@@ -27,7 +29,8 @@ export function authPolicyName(p: { readonly metadata: { readonly namespace?: st
   return `authpolicy/${p.metadata.namespace ?? 'default'}/${p.metadata.name}`;
 }
 
-export function evaluateAuthPolicy(policy: AuthPolicy, consumers: NamespaceConsumers, diagnostics: Diagnostic[]): AuthPolicyEvaluation {
+/** `secrets`: the snapshot's Secrets by `namespace/name`, for the oidc method's client and cookie secrets. */
+export function evaluateAuthPolicy(policy: AuthPolicy, consumers: NamespaceConsumers, diagnostics: Diagnostic[], secrets: ReadonlyMap<string, Secret> = new Map()): AuthPolicyEvaluation {
   const problems: string[] = [];
   const invalid = (path: string, message: string): void => {
     diagnostics.push({ severity: 'error', code: 'ERR_POLICY_INVALID', object: refOf(policy), source: policy.source, path, message });
@@ -76,13 +79,19 @@ export function evaluateAuthPolicy(policy: AuthPolicy, consumers: NamespaceConsu
   }
   if (m.basic !== undefined) methods.push({ kind: 'basic', users: consumers.basicUsers });
   if (m.clientCertificate !== undefined) methods.push({ kind: 'client-certificate', fingerprints: consumers.certificates?.fingerprints ?? [], subjects: consumers.certificates?.subjects ?? [] });
-  if (forward?.claims !== undefined && m.jwt === undefined) {
-    diagnostics.push({ severity: 'warning', code: 'ERR_POLICY_INVALID', object: refOf(policy), source: policy.source, path: 'spec.forward.claims', message: 'claims are forwarded from JWTs only, and this policy has no jwt method; ignored' });
+  if (m.oidc !== undefined) {
+    const oidc = translateOidcMethod(m.oidc, policy.metadata.namespace ?? 'default', secrets, consumers.jwtSubjects);
+    if (oidc.kind === 'ok') methods.push(oidc.method);
+    else invalid(oidc.path, oidc.message);
+  }
+  const hasClaims = m.jwt !== undefined || m.oidc !== undefined;
+  if (forward?.claims !== undefined && !hasClaims) {
+    diagnostics.push({ severity: 'warning', code: 'ERR_POLICY_INVALID', object: refOf(policy), source: policy.source, path: 'spec.forward.claims', message: 'claims are forwarded from JWTs and OpenID Connect ID tokens only, and this policy has neither a jwt nor an oidc method; ignored' });
   }
   const fwd = forward === undefined ? undefined : {
     ...(forward.consumerHeader !== undefined ? { consumerHeader: forward.consumerHeader.toLowerCase() } : {}),
     ...(forward.groupsHeader !== undefined ? { groupsHeader: forward.groupsHeader.toLowerCase() } : {}),
-    ...(forward.claims !== undefined && m.jwt !== undefined ? { claims: Object.fromEntries(Object.entries(forward.claims).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([c, h]) => [c, h.toLowerCase()])) } : {}),
+    ...(forward.claims !== undefined && hasClaims ? { claims: Object.fromEntries(Object.entries(forward.claims).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([c, h]) => [c, h.toLowerCase()])) } : {}),
   };
   const authn: IrAuthn = {
     policy: authPolicyName(policy),

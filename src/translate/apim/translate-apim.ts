@@ -99,7 +99,7 @@ export function translateApiManagement(index: ResourceIndex, listeners: readonly
   const authPolicies: Attachable<IrAuthn>[] = [...index.authPolicies].sort(compareByCreation).map((p, order) => {
     const record = newPolicyRecord('AuthPolicy', p);
     records.push(record);
-    const evaluation = evaluateAuthPolicy(p, consumers.inNamespace(nsOf(p)), diagnostics);
+    const evaluation = evaluateAuthPolicy(p, consumers.inNamespace(nsOf(p)), diagnostics, index.secrets);
     if (evaluation.invalid !== undefined) record.invalid = evaluation.invalid;
     const extAuth = evaluateExternalAuth(p, (path, message) => {
       diagnostics.push({ severity: 'error', code: 'ERR_POLICY_INVALID', object: refOf(p), source: p.source, path, message });

@@ -6,7 +6,8 @@
 // depends on a response, so an upgrade is authenticated exactly as any request.
 //
 // The credentials themselves go upstream untouched (an upstream may check the token again, or need
-// it to call on); the IR has no field to strip them yet.
+// it to call on); the IR has no field to strip them yet. The exception is the oidc session cookie:
+// the gateway's own credential, which no upstream needs and none should be able to replay.
 import type { IrAuthn, IrConsumer } from '../../../ir/apim.js';
 import type { Clock } from '../../../core/clock.js';
 import { assertNever } from '../../../core/assert-never.js';
@@ -19,6 +20,8 @@ import { compileBasic } from './basic.js';
 import { compileJwt } from './jwt.js';
 import { compileClientCertificate } from './client-certificate.js';
 import type { JwksCache } from './jwks-cache.js';
+import { compileOidc } from './oidc-login.js';
+import { OidcDiscoveryCache } from './oidc-discovery.js';
 import { unauthorizedReply } from './challenge.js';
 
 /** `ctx.attributes` key of the authenticated IrConsumer (rate limits, the access log); absent when anonymous. */
@@ -30,6 +33,8 @@ export interface AuthnDeps {
   readonly clock: Clock;
   /** Shared by every compile for the process's life: keys survive config reloads. */
   readonly jwks: JwksCache;
+  /** OpenID provider metadata, shared like `jwks`; a compile without one keeps its own. */
+  readonly oidc?: OidcDiscoveryCache;
 }
 
 export interface CompiledAuthn {
@@ -38,6 +43,7 @@ export interface CompiledAuthn {
 }
 
 export function compileAuthn(authn: IrAuthn, deps: AuthnDeps): CompiledAuthn {
+  let discovery = deps.oidc;
   const methods: CompiledAuthnMethod[] = authn.methods.map((m) => {
     switch (m.kind) {
       case 'api-key':
@@ -48,6 +54,8 @@ export function compileAuthn(authn: IrAuthn, deps: AuthnDeps): CompiledAuthn {
         return compileBasic(m, authn.realm, deps.clock);
       case 'client-certificate':
         return compileClientCertificate(m, authn.realm);
+      case 'oidc':
+        return compileOidc(m, authn.realm, { clock: deps.clock, jwks: deps.jwks, discovery: (discovery ??= new OidcDiscoveryCache({ clock: deps.clock })) });
       default:
         return assertNever(m, 'authn method');
     }
@@ -55,15 +63,19 @@ export function compileAuthn(authn: IrAuthn, deps: AuthnDeps): CompiledAuthn {
   const denyMissing = authn.missing === 'deny';
 
   /** Every method's challenge; the one that refused the credentials says why (RFC 6750 §3). */
-  const deny = (ctx: RequestContext, refusedBy: number, description: string): FilterOutcome =>
-    unauthorizedReply(
+  const deny = (ctx: RequestContext, refusedBy: number, description: string, headers?: readonly string[]): FilterOutcome => {
+    const reply = unauthorizedReply(
       ctx,
       description,
       methods.map((m, i) => m.challenge(i === refusedBy ? description : undefined)),
     );
+    // A method's own headers on its refusal (oidc clears a cookie that cannot be opened).
+    return headers === undefined ? reply : { ...reply, headers: [...(reply.headers ?? []), ...headers] };
+  };
 
   const decide = (ctx: RequestContext, index: number, verdict: Exclude<AuthnVerdict, { kind: 'absent' }>): FilterOutcome => {
-    if (verdict.kind === 'rejected') return deny(ctx, index, verdict.description);
+    if (verdict.kind === 'rejected') return deny(ctx, index, verdict.description, verdict.headers);
+    if (verdict.kind === 'respond') return verdict.response;
     if (verdict.consumer !== undefined) ctx.attributes.set(CONSUMER_ATTRIBUTE, verdict.consumer);
     if (verdict.claims !== undefined) ctx.attributes.set(CLAIMS_ATTRIBUTE, verdict.claims);
     return CONTINUE;
@@ -76,10 +88,29 @@ export function compileAuthn(authn: IrAuthn, deps: AuthnDeps): CompiledAuthn {
       if (verdict instanceof Promise) return verdict.then((v) => (v.kind === 'absent' ? tryFrom(ctx, i + 1) : decide(ctx, i, v)));
       if (verdict.kind !== 'absent') return decide(ctx, i, verdict);
     }
-    return denyMissing ? deny(ctx, -1, 'missing credentials') : CONTINUE;
+    return denyMissing ? missing(ctx, 0) : CONTINUE;
   };
 
-  return { request: (ctx) => tryFrom(ctx, 0), backendRequest: compileForward(authn.forward) };
+  /** No credentials: a method may answer instead of the 401 (oidc's login redirect for a browser). */
+  const missing = (ctx: RequestContext, from: number): FilterOutcome | Promise<FilterOutcome> => {
+    for (let i = from; i < methods.length; i++) {
+      const answer = methods[i]!.onMissing?.(ctx);
+      if (answer instanceof Promise) return answer.then((a) => a ?? missing(ctx, i + 1));
+      if (answer !== undefined) return answer;
+    }
+    return deny(ctx, -1, 'missing credentials');
+  };
+
+  const forward = compileForward(authn.forward);
+  const methodEdits = methods.flatMap((m) => (m.backendRequest === undefined ? [] : [m.backendRequest]));
+  const backendRequest: BackendRequestFilter =
+    methodEdits.length === 0
+      ? forward
+      : (ctx, draft) => {
+          for (const edit of methodEdits) edit(ctx, draft);
+          forward(ctx, draft);
+        };
+  return { request: (ctx) => tryFrom(ctx, 0), backendRequest };
 }
 
 /**
