@@ -6,6 +6,7 @@ import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { exportJWK, generateKeyPair, SignJWT } from 'jose';
 import { configDir, httpRequest, startEcho, startGateway } from './cli-harness.js';
+import { gatewayAndService } from './gateway-fixture.js';
 
 const ACME = 'authz-acme-4f9a2c7d1e';
 const GLOBEX = 'authz-globex-8b3e6f0a5c';
@@ -39,30 +40,7 @@ metadata: {name: ${name}-key, namespace: default}
 stringData: {sha256: ${sha(key)}}
 `;
   const dir = configDir(t, {
-    'authz.yaml': `apiVersion: gateway.networking.k8s.io/v1
-kind: GatewayClass
-metadata: {name: isthmus}
-spec: {controllerName: isthmus.dev/gateway-controller}
----
-apiVersion: gateway.networking.k8s.io/v1
-kind: Gateway
-metadata: {name: gw, namespace: default}
-spec:
-  gatewayClassName: isthmus
-  listeners: [{name: http, port: 80, protocol: HTTP}]
----
-apiVersion: v1
-kind: Service
-metadata: {name: api, namespace: default}
-spec: {ports: [{name: http, port: 80, protocol: TCP}]}
----
-apiVersion: discovery.k8s.io/v1
-kind: EndpointSlice
-metadata: {name: api-1, namespace: default, labels: {kubernetes.io/service-name: api}}
-addressType: IPv4
-ports: [{name: http, port: ${echo.port}, protocol: TCP}]
-endpoints: [{addresses: ["127.0.0.1"]}]
-${route('partners', '/partners')}${route('staff', '/staff')}${consumer('acme', 'partners', ACME)}${consumer('globex', 'others', GLOBEX)}---
+    'authz.yaml': `${gatewayAndService(echo.port)}${route('partners', '/partners')}${route('staff', '/staff')}${consumer('acme', 'partners', ACME)}${consumer('globex', 'others', GLOBEX)}---
 apiVersion: isthmus.dev/v1alpha1
 kind: AuthPolicy
 metadata: {name: keys, namespace: default}

@@ -11,6 +11,7 @@ import type { AddressInfo } from 'node:net';
 import { createHash } from 'node:crypto';
 import { WebSocket } from 'ws';
 import { configDir, httpRequest, startEcho, startGateway, type Cleanup } from './cli-harness.js';
+import { gatewayAndService } from './gateway-fixture.js';
 
 interface Seen {
   readonly method: string;
@@ -67,30 +68,7 @@ metadata: {name: ${name}, namespace: default}
 spec:
   targetRefs: [{group: gateway.networking.k8s.io, kind: HTTPRoute, name: ${target}}]
 ${extra}`;
-  return `apiVersion: gateway.networking.k8s.io/v1
-kind: GatewayClass
-metadata: {name: isthmus}
-spec: {controllerName: isthmus.dev/gateway-controller}
----
-apiVersion: gateway.networking.k8s.io/v1
-kind: Gateway
-metadata: {name: gw, namespace: default}
-spec:
-  gatewayClassName: isthmus
-  listeners: [{name: http, port: 80, protocol: HTTP}]
----
-apiVersion: v1
-kind: Service
-metadata: {name: api, namespace: default}
-spec: {ports: [{name: http, port: 80, protocol: TCP}]}
----
-apiVersion: discovery.k8s.io/v1
-kind: EndpointSlice
-metadata: {name: api-1, namespace: default, labels: {kubernetes.io/service-name: api}}
-addressType: IPv4
-ports: [{name: http, port: ${echoPort}, protocol: TCP}]
-endpoints: [{addresses: ["127.0.0.1"]}]
----
+  return `${gatewayAndService(echoPort)}---
 apiVersion: isthmus.dev/v1alpha1
 kind: Consumer
 metadata: {name: acme, namespace: default}

@@ -9,6 +9,7 @@ import http from 'node:http';
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { adminJson, appliedGeneration, configDir, pollUntil, runCli, startEcho, startGateway, type EchoBackend, type SimpleResponse } from './cli-harness.js';
+import { gatewayAndService } from './gateway-fixture.js';
 
 const ORDERS_30 = `openapi: 3.0.3
 info: {title: Orders, version: 1.0.0}
@@ -87,30 +88,7 @@ ${indent(doc, 4)}
 }
 
 function base(echo: EchoBackend): string {
-  return `apiVersion: gateway.networking.k8s.io/v1
-kind: GatewayClass
-metadata: {name: isthmus}
-spec: {controllerName: isthmus.dev/gateway-controller}
----
-apiVersion: gateway.networking.k8s.io/v1
-kind: Gateway
-metadata: {name: gw, namespace: default}
-spec:
-  gatewayClassName: isthmus
-  listeners: [{name: http, port: 80, protocol: HTTP}]
----
-apiVersion: v1
-kind: Service
-metadata: {name: api, namespace: default}
-spec: {ports: [{name: http, port: 80, protocol: TCP}]}
----
-apiVersion: discovery.k8s.io/v1
-kind: EndpointSlice
-metadata: {name: api-1, namespace: default, labels: {kubernetes.io/service-name: api}}
-addressType: IPv4
-ports: [{name: http, port: ${echo.port}, protocol: TCP}]
-endpoints: [{addresses: ["127.0.0.1"]}]
-`;
+  return `${gatewayAndService(echo.port)}`;
 }
 
 const APIS = `---

@@ -7,36 +7,14 @@ import { createHash } from 'node:crypto';
 import { RedisServer } from '../support/redis-server.js';
 import { configDir, httpRequest, startEcho, startGateway, type RunningGateway } from './cli-harness.js';
 import { waitFor } from './kubernetes-harness.js';
+import { gatewayAndService } from './gateway-fixture.js';
 
 const KEY_A = 'test-key-acme-0123456789';
 const KEY_T = 'test-key-tiny-9876543210';
 const sha = (k: string): string => createHash('sha256').update(k).digest('hex');
 
 function config(echoPort: number): string {
-  return `apiVersion: gateway.networking.k8s.io/v1
-kind: GatewayClass
-metadata: {name: isthmus}
-spec: {controllerName: isthmus.dev/gateway-controller}
----
-apiVersion: gateway.networking.k8s.io/v1
-kind: Gateway
-metadata: {name: gw, namespace: default}
-spec:
-  gatewayClassName: isthmus
-  listeners: [{name: http, port: 80, protocol: HTTP}]
----
-apiVersion: v1
-kind: Service
-metadata: {name: api, namespace: default}
-spec: {ports: [{name: http, port: 80, protocol: TCP}]}
----
-apiVersion: discovery.k8s.io/v1
-kind: EndpointSlice
-metadata: {name: api-1, namespace: default, labels: {kubernetes.io/service-name: api}}
-addressType: IPv4
-ports: [{name: http, port: ${echoPort}, protocol: TCP}]
-endpoints: [{addresses: ["127.0.0.1"]}]
----
+  return `${gatewayAndService(echoPort)}---
 apiVersion: gateway.networking.k8s.io/v1
 kind: HTTPRoute
 metadata: {name: limited, namespace: default}

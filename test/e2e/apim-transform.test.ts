@@ -10,6 +10,7 @@ import { createHash } from 'node:crypto';
 import { gunzipSync, gzipSync } from 'node:zlib';
 import { exportJWK, generateKeyPair, SignJWT } from 'jose';
 import { configDir, startGateway } from './cli-harness.js';
+import { gatewayAndService } from './gateway-fixture.js';
 
 const KEY = 'transform-acme-3c9d1f7b2a';
 const ISSUER = 'https://idp.transform.test';
@@ -104,30 +105,7 @@ test('TransformPolicy: headers with templates, JSON bodies both ways, unchanged 
     new SignJWT(claims).setProtectedHeader({ alg: 'RS256', kid: 'k1' }).setIssuer(ISSUER).setSubject('alice').setIssuedAt().setExpirationTime('5m').sign(privateKey);
 
   const dir = configDir(t, {
-    'transform.yaml': `apiVersion: gateway.networking.k8s.io/v1
-kind: GatewayClass
-metadata: {name: isthmus}
-spec: {controllerName: isthmus.dev/gateway-controller}
----
-apiVersion: gateway.networking.k8s.io/v1
-kind: Gateway
-metadata: {name: gw, namespace: default}
-spec:
-  gatewayClassName: isthmus
-  listeners: [{name: http, port: 80, protocol: HTTP}]
----
-apiVersion: v1
-kind: Service
-metadata: {name: api, namespace: default}
-spec: {ports: [{name: http, port: 80, protocol: TCP}]}
----
-apiVersion: discovery.k8s.io/v1
-kind: EndpointSlice
-metadata: {name: api-1, namespace: default, labels: {kubernetes.io/service-name: api}}
-addressType: IPv4
-ports: [{name: http, port: ${upstream.port}, protocol: TCP}]
-endpoints: [{addresses: ["127.0.0.1"]}]
----
+    'transform.yaml': `${gatewayAndService(upstream.port)}---
 apiVersion: gateway.networking.k8s.io/v1
 kind: HTTPRoute
 metadata: {name: api, namespace: default}

@@ -11,36 +11,14 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { RedisServer } from '../support/redis-server.js';
 import { configDir, httpRequest, startEcho, startGateway, type RunningGateway } from './cli-harness.js';
+import { gatewayAndService } from './gateway-fixture.js';
 
 const KEY_ACME = 'test-key-acme-usage-0123';
 const KEY_GLOBEX = 'test-key-globex-usage-4567';
 const sha = (k: string): string => createHash('sha256').update(k).digest('hex');
 
 function config(echoPort: number): string {
-  return `apiVersion: gateway.networking.k8s.io/v1
-kind: GatewayClass
-metadata: {name: isthmus}
-spec: {controllerName: isthmus.dev/gateway-controller}
----
-apiVersion: gateway.networking.k8s.io/v1
-kind: Gateway
-metadata: {name: gw, namespace: default}
-spec:
-  gatewayClassName: isthmus
-  listeners: [{name: http, port: 80, protocol: HTTP}]
----
-apiVersion: v1
-kind: Service
-metadata: {name: api, namespace: default}
-spec: {ports: [{name: http, port: 80, protocol: TCP}]}
----
-apiVersion: discovery.k8s.io/v1
-kind: EndpointSlice
-metadata: {name: api-1, namespace: default, labels: {kubernetes.io/service-name: api}}
-addressType: IPv4
-ports: [{name: http, port: ${echoPort}, protocol: TCP}]
-endpoints: [{addresses: ["127.0.0.1"]}]
----
+  return `${gatewayAndService(echoPort)}---
 ${['v1', 'v2', 'plain']
   .map(
     (name) => `apiVersion: gateway.networking.k8s.io/v1
