@@ -52,6 +52,16 @@ function conformance(name: string, open: () => Promise<{ store: CounterStore; do
       }
     });
 
+    test('many requests in one turn (one batched write to Redis): each is counted once, in order', async () => {
+      const params = { requests: 150, periodMs: 3_600_000 };
+      const quotaPeriod = quotaPeriodAt(Date.UTC(2099, 0, 15, 12), 'day');
+      const rates = await Promise.all(Array.from({ length: 200 }, () => store.takeRate('rl:burst:a', params)));
+      assert.equal(rates.filter((d) => d.allowed).length, 150);
+      assert.deepEqual(rates.slice(0, 150).map((d) => d.remaining), Array.from({ length: 150 }, (_, i) => 149 - i));
+      const quotas = await Promise.all(Array.from({ length: 60 }, () => store.takeQuota('q:burst:c:acme', 50, quotaPeriod)));
+      assert.equal(quotas.filter((d) => d.allowed).length, 50);
+    });
+
     test('quota: `limit` requests per period, then refused; another key or period counts apart', async () => {
       const period = quotaPeriodAt(Date.UTC(2099, 0, 15, 12), 'day');
       const answers = [];
