@@ -7,15 +7,13 @@
 // closures, address blocks into numeric ranges (cidr.ts); nothing per request but comparisons.
 import type { IrAuthz, IrAuthzCondition, IrAuthzRule } from '../../ir/apim.js';
 import { assertNever } from '../../core/assert-never.js';
-import { claimsOf, clientAddressOf, consumerOf } from './request-identity.js';
+import { AUDIT_RULE_ATTRIBUTE, claimsOf, clientAddressOf, consumerOf } from './request-identity.js';
 import { compileCidrs } from '../../core/cidr.js';
 import { CONTINUE, type FilterOutcome, type RequestPhaseFilter } from './filter-types.js';
 import type { RequestContext } from './request-context.js';
 
 /** `ctx.attributes` key of the name of the rule that decided (allowed or denied) a request, for the log. */
 export const AUTHZ_RULE_ATTRIBUTE = 'authz';
-/** `ctx.attributes` key of the first AUDIT rule (Istio action AUDIT) a request matched: the access log's `audit`. */
-export const AUDIT_RULE_ATTRIBUTE = 'audit';
 
 export interface AuthzDeps {
   readonly isTrustedProxy?: (ip: string) => boolean;

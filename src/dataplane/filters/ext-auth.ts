@@ -13,12 +13,10 @@ import { getGlobalDispatcher, type Dispatcher } from 'undici';
 import type { IrExtAuth, IrExtAuthService } from '../../ir/apim.js';
 import { removeHeader } from './header-list.js';
 import { compileConditions, compileStringMatch } from './authz.js';
-import { consumerOf } from './request-identity.js';
+import { consumerOf, EXT_AUTH_ATTRIBUTE } from './request-identity.js';
 import { CONTINUE, type BackendRequestFilter, type FilterOutcome, type RequestPhaseFilter } from './filter-types.js';
 import type { RequestContext } from './request-context.js';
 
-/** `ctx.attributes` key: the check that ran and how it ended (`<check>: allowed`, `...: failed open (timeout)`), for the log. */
-export const EXT_AUTH_ATTRIBUTE = 'ext_auth';
 /** `ctx.attributes` key: the flat [name, value, ...] headers a 2xx answer sets upstream. */
 const UPSTREAM_HEADERS_ATTRIBUTE = 'ext_auth_upstream_headers';
 

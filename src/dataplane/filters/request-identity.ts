@@ -5,8 +5,13 @@ import type { IrConsumer } from '../../ir/apim.js';
 import { attributeOf, type RequestContext } from './request-context.js';
 import { CLAIMS_ATTRIBUTE, CONSUMER_ATTRIBUTE } from './auth/compile-authn.js';
 import { API_ATTRIBUTE, type ApiVersionIdentity } from './api-lifecycle.js';
-import { AUDIT_RULE_ATTRIBUTE } from './authz.js';
-import { EXT_AUTH_ATTRIBUTE } from './ext-auth.js';
+
+// Set by authz.ts and ext-auth.ts, read here for the log; declared here so that neither filter and
+// this reader import each other.
+/** `ctx.attributes` key of the first AUDIT rule (Istio action AUDIT) a request matched: the access log's `audit`. */
+export const AUDIT_RULE_ATTRIBUTE = 'audit';
+/** `ctx.attributes` key: the external check that ran and how it ended (`<check>: allowed`, `...: failed open (timeout)`), for the log. */
+export const EXT_AUTH_ATTRIBUTE = 'ext_auth';
 
 /** The authenticated consumer, or undefined for an anonymous request. */
 export function consumerOf(ctx: RequestContext): IrConsumer | undefined {

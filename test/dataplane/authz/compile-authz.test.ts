@@ -117,8 +117,7 @@ test('client address: X-Forwarded-For is believed only from a trusted proxy, rea
 });
 
 test('AUDIT rules mark the request for the log and never decide, refused requests included', async () => {
-  const { AUDIT_RULE_ATTRIBUTE } = await import('../../../src/dataplane/filters/authz.js');
-  const { identityFieldsOf } = await import('../../../src/dataplane/filters/request-identity.js');
+  const { AUDIT_RULE_ATTRIBUTE, identityFieldsOf } = await import('../../../src/dataplane/filters/request-identity.js');
   const audit: IrAuthzRule = { name: 'r/audit', action: 'audit', conditions: [{ kind: 'path', values: ['/admin/*'], negate: false }] };
   const authz: IrAuthz = { policy: 'p', rules: [audit, rule('deny', { kind: 'method', values: ['DELETE'], negate: false })], noMatch: 'allow' };
   const filter = compileAuthz(authz);
