@@ -129,7 +129,10 @@ export type ApiStage = 'draft' | 'published' | 'deprecated' | 'retired';
 
 /** Where an API version's OpenAPI document is, and what the gateway does with it (docs/api-management.md#openapi). */
 export type ApiOpenApi = DeepReadonly<{
-  configMapRef: { name: string; key?: string };
+  /** Exactly one of configMapRef and file (the CRD's CEL rule; the translator checks it). */
+  configMapRef?: { name: string; key?: string };
+  /** Standalone (file) mode only: relative to the declaring YAML file's folder, inside the config folders. */
+  file?: string;
   /** Prepended to every path of the document; default: the path of `servers[0].url`. */
   pathPrefix?: string;
   validate?: { requests?: boolean; maxBodyBytes?: number };

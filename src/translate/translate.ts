@@ -59,7 +59,7 @@ export function translate(snapshot: ResourceSnapshot, options: TranslateOptions)
   const diagnostics: Diagnostic[] = [];
   // API versions' OpenAPI documents first: their generated HTTPRoutes join the snapshot's, so the
   // Gateway API translator routes them like any other (openapi-routes.ts says why).
-  const openApi = resolveOpenApi(snapshot.resources, diagnostics);
+  const openApi = resolveOpenApi(snapshot.resources, diagnostics, snapshot.openApiFiles);
   const index = indexResources(openApi.routes.length === 0 ? snapshot.resources : [...snapshot.resources, ...openApi.routes]);
   // Before any route: a BackendTLSPolicy belongs to a Service port, so to every route reaching it.
   const backendTls = resolveBackendTlsPolicies(index, diagnostics);

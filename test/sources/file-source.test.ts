@@ -191,6 +191,34 @@ describe('FileSource', () => {
       assert.deepEqual(names(next), ['Namespace/only']);
     });
 
+    test('an OpenAPI document an API names (beside a file root, any extension) is watched, re-read on edit, and not config', async () => {
+      write('api.yaml', `apiVersion: isthmus.dev/v1alpha1\nkind: API\nmetadata: {name: shop, namespace: default}\nspec:\n  versions:\n    - {name: v1, stage: published, routes: [{group: gateway.networking.k8s.io, kind: HTTPRoute, name: r}], openapi: {file: docs/shop.oas}}\n`);
+      write('docs/shop.oas', 'openapi: 3.0.3\npaths: {}\n');
+      source = new FileSource({ dirs: [path.join(dir, 'api.yaml')], debounceMs: 20 });
+      await source.start(recorder.push);
+      const text = (s: ResourceSnapshot): string | undefined => {
+        const read = [...(s.openApiFiles?.values() ?? [])][0];
+        return read?.kind === 'text' ? read.text : undefined;
+      };
+      assert.equal(text(recorder.latest!), 'openapi: 3.0.3\npaths: {}\n');
+      assert.deepEqual(recorder.latest?.diagnostics, []);
+      write('docs/shop.oas', 'openapi: 3.1.0\npaths: {}\n');
+      const next = await recorder.next((s) => text(s)?.startsWith('openapi: 3.1.0') === true);
+      assert.deepEqual(names(next), ['API/shop']);
+    });
+
+    test('a document in the folder is not parsed as config, and an edit to it alone is delivered', async () => {
+      write('api.yaml', `apiVersion: isthmus.dev/v1alpha1\nkind: API\nmetadata: {name: shop, namespace: default}\nspec:\n  versions:\n    - {name: v1, stage: published, routes: [{group: gateway.networking.k8s.io, kind: HTTPRoute, name: r}], openapi: {file: shop.openapi.yaml}}\n`);
+      write('shop.openapi.yaml', 'openapi: 3.0.3\npaths: {}\n');
+      await start(20);
+      assert.deepEqual(recorder.latest?.diagnostics, []);
+      const generation = recorder.latest!.generation;
+      write('shop.openapi.yaml', 'openapi: 3.0.3\npaths: {/a: {}}\n');
+      const next = await recorder.next((s) => s.generation > generation);
+      assert.deepEqual(next.diagnostics, []);
+      assert.match(JSON.stringify([...(next.openApiFiles?.values() ?? [])]), /\/a/);
+    });
+
     test('an unknown kind is a warning and is skipped', async () => {
       write('a.yaml', `${namespace('a')}---\napiVersion: apps/v1\nkind: Deployment\nmetadata: {name: web}\n`);
       await start();

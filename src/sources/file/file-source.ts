@@ -6,6 +6,7 @@ import { buildSnapshot, type SourceContribution } from '../../store/build-snapsh
 import type { ResourceSnapshot } from '../../store/resource-snapshot.js';
 import type { ConfigSource } from '../source.js';
 import { DEFAULT_CONFIG_LIMITS, type ConfigLimits } from './config-limits.js';
+import { readOpenApiFiles, withoutDocuments, type LoadedConfigFile } from './openapi-files.js';
 import { ParseWorkerClient } from './parse-worker-client.js';
 import { scanConfigTree, type ConfigFileRef } from './scan-config-tree.js';
 
@@ -45,6 +46,7 @@ interface CachedFile {
 export class FileSource implements ConfigSource {
   readonly #dirs: readonly string[];
   readonly #debounceMs: number;
+  readonly #maxFileBytes: number;
   readonly #watchers = new Map<string, { readonly watcher: FSWatcher; readonly names: ReadonlySet<string> | null }>();
   readonly #cache = new Map<string, CachedFile>();
   readonly #parser: ParseWorkerClient;
@@ -62,7 +64,9 @@ export class FileSource implements ConfigSource {
   constructor(options: FileSourceOptions) {
     this.#dirs = [...options.dirs];
     this.#debounceMs = options.debounceMs ?? 100;
-    this.#parser = new ParseWorkerClient({ ...DEFAULT_CONFIG_LIMITS, ...options.limits });
+    const limits = { ...DEFAULT_CONFIG_LIMITS, ...options.limits };
+    this.#maxFileBytes = limits.maxFileBytes;
+    this.#parser = new ParseWorkerClient(limits);
   }
 
   async start(onSnapshot: (snapshot: ResourceSnapshot) => void): Promise<void> {
@@ -125,27 +129,31 @@ export class FileSource implements ConfigSource {
 
     const tree = await scanConfigTree(this.#dirs);
     if (this.#closed) return;
-    this.#syncWatchers(tree.watch);
 
-    const contributions: SourceContribution[] = [{ resources: [], diagnostics: tree.diagnostics }];
+    const loaded: (LoadedConfigFile & { readonly fingerprint: string })[] = [];
     const digests: string[] = [];
     const present = new Set<string>();
     for (const file of tree.files) {
       present.add(file.path);
-      const loaded = await this.#load(file, dirtyAll || dirty.has(file.path));
+      const entry = await this.#load(file, dirtyAll || dirty.has(file.path));
       if (this.#closed) return;
-      if (loaded) {
-        contributions.push(loaded.contribution);
-        digests.push(file.label, loaded.fingerprint);
-      }
+      if (entry) loaded.push({ file, contribution: entry.contribution, fingerprint: entry.fingerprint });
     }
     for (const cached of [...this.#cache.keys()]) if (!present.has(cached)) this.#cache.delete(cached);
 
+    // OpenAPI documents are re-read on every reload (an edit to one is what may have caused it),
+    // and their folders are watched too, for a document that sits beside a file root.
+    const documents = await readOpenApiFiles(loaded, this.#dirs, this.#maxFileBytes);
+    if (this.#closed) return;
+    this.#syncWatchers(mergeWatch(tree.watch, documents.watch));
+    for (const l of loaded) if (!documents.documentPaths.has(l.file.path)) digests.push(l.file.label, l.fingerprint);
+    const contributions: SourceContribution[] = [{ resources: [], diagnostics: tree.diagnostics }, ...withoutDocuments(loaded, documents)];
+
     // Deliver only real changes: an editor touching a file must not cause a reload downstream.
     // Same files with the same digests in the same order build the same snapshot.
-    const fingerprint = JSON.stringify([tree.diagnostics, digests]);
+    const fingerprint = JSON.stringify([tree.diagnostics, digests, documents.fingerprint]);
     if (fingerprint === this.#lastFingerprint) return;
-    const candidate = buildSnapshot(contributions, this.#generation + 1);
+    const candidate = { ...buildSnapshot(contributions, this.#generation + 1), openApiFiles: documents.documents };
     this.#lastFingerprint = fingerprint;
     this.#generation = candidate.generation;
     this.#onSnapshot?.(candidate);
@@ -215,6 +223,17 @@ export class FileSource implements ConfigSource {
     });
     this.#watchers.set(dir, { watcher, names });
   }
+}
+
+/** The tree's watch set plus the documents' entries (a folder watched whole stays whole). */
+function mergeWatch(tree: ReadonlyMap<string, ReadonlySet<string> | null>, documents: ReadonlyMap<string, ReadonlySet<string>>): Map<string, ReadonlySet<string> | null> {
+  const merged = new Map(tree);
+  for (const [dir, names] of documents) {
+    const current = merged.get(dir);
+    if (current === null) continue;
+    merged.set(dir, new Set([...(current ?? []), ...names]));
+  }
+  return merged;
 }
 
 function sameNames(a: ReadonlySet<string> | null | undefined, b: ReadonlySet<string> | null): boolean {

@@ -1,5 +1,7 @@
 import { buildSnapshot, type SourceContribution } from '../../store/build-snapshot.js';
 import type { ResourceSnapshot } from '../../store/resource-snapshot.js';
+import { DEFAULT_CONFIG_LIMITS } from './config-limits.js';
+import { readOpenApiFiles, withoutDocuments, type LoadedConfigFile } from './openapi-files.js';
 import { readConfigFile } from './read-config-file.js';
 import { scanConfigTree } from './scan-config-tree.js';
 
@@ -9,10 +11,15 @@ const READ_CONCURRENCY = 32;
 /** One-shot load of every config file below the folders (`isthmus validate`, tests). */
 export async function loadDirs(dirs: readonly string[], generation = 1): Promise<ResourceSnapshot> {
   const tree = await scanConfigTree(dirs);
-  const contributions: SourceContribution[] = [{ resources: [], diagnostics: tree.diagnostics }];
+  const loaded: LoadedConfigFile[] = [];
   for (let i = 0; i < tree.files.length; i += READ_CONCURRENCY) {
-    const batch = await Promise.all(tree.files.slice(i, i + READ_CONCURRENCY).map((file) => readConfigFile(file)));
-    for (const contribution of batch) if (contribution) contributions.push(contribution);
+    const files = tree.files.slice(i, i + READ_CONCURRENCY);
+    const batch = await Promise.all(files.map((file) => readConfigFile(file)));
+    batch.forEach((contribution, j) => {
+      if (contribution) loaded.push({ file: files[j]!, contribution });
+    });
   }
-  return buildSnapshot(contributions, generation);
+  const documents = await readOpenApiFiles(loaded, dirs, DEFAULT_CONFIG_LIMITS.maxFileBytes);
+  const contributions: SourceContribution[] = [{ resources: [], diagnostics: tree.diagnostics }, ...withoutDocuments(loaded, documents)];
+  return { ...buildSnapshot(contributions, generation), openApiFiles: documents.documents };
 }

@@ -7,7 +7,7 @@ import { DEFAULT_CONFIG_LIMITS, type ParseLimits } from './config-limits.js';
 import { parseConfigText } from './parse-config-text.js';
 import type { ConfigFileRef } from './scan-config-tree.js';
 
-type BoundedRead =
+export type BoundedRead =
   | { readonly kind: 'text'; readonly text: string }
   | { readonly kind: 'too-large'; readonly bytes: number; readonly exact: boolean }
   | { readonly kind: 'not-a-file' };
@@ -19,7 +19,7 @@ const CHUNK_BYTES = 64 * 1024;
  * Reads at most `maxBytes` + 1 bytes: the size from stat refuses a big file unread, and the cap
  * on the reads themselves holds when the file grows after the stat (a writer still appending).
  */
-async function readBounded(file: string, maxBytes: number): Promise<BoundedRead> {
+export async function readBounded(file: string, maxBytes: number): Promise<BoundedRead> {
   // O_NONBLOCK: a FIFO swapped in after the scan must not block the open (no effect on files).
   const handle = await open(file, constants.O_RDONLY | constants.O_NONBLOCK);
   try {

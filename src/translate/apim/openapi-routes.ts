@@ -13,6 +13,7 @@ import type { IrOpenApiOperation } from '../../ir/apim.js';
 import { refOf, type Api, type HttpRoute, type Resource } from '../../resources/resource.js';
 import type { ConfigMap } from '../../resources/config-map.js';
 import type { ApiOpenApi } from '../../resources/apim-kinds.js';
+import { openApiFileKey, type OpenApiFileRead } from '../../store/resource-snapshot.js';
 import { parseOpenApiDocument, type OpenApiModel } from './openapi-document.js';
 
 export const DEFAULT_OPENAPI_KEY = 'openapi.yaml';
@@ -44,7 +45,38 @@ export function generatedRouteName(api: Api, versionName: string): string {
   return `${api.metadata.name}-${versionName}-openapi`;
 }
 
-export function resolveOpenApi(resources: readonly Resource[], diagnostics: Diagnostic[]): OpenApiResolution {
+/** The document's text, or the error (field path and message) that says why there is none. */
+type DocumentText = { readonly kind: 'text'; readonly text: string; readonly what: string; readonly at: string } | { readonly kind: 'missing'; readonly at: string; readonly message: string };
+
+const NOT_SERVED = "this version's OpenAPI routes and validation are not served";
+
+/**
+ * Finds the version's document: a ConfigMap key, or a file the file source read
+ * (`openApiFiles` absent: a source without files, i.e. Kubernetes).
+ */
+function documentText(api: Api, openapi: ApiOpenApi, path: string, configMaps: ReadonlyMap<string, ConfigMap>, openApiFiles: ReadonlyMap<string, OpenApiFileRead> | undefined): DocumentText {
+  const namespace = api.metadata.namespace ?? 'default';
+  if ((openapi.configMapRef === undefined) === (openapi.file === undefined)) {
+    return { kind: 'missing', at: path, message: `exactly one of configMapRef and file is needed (found ${openapi.file === undefined ? 'neither' : 'both'}); ${NOT_SERVED}` };
+  }
+  if (openapi.file !== undefined) {
+    const at = `${path}.file`;
+    if (openApiFiles === undefined) return { kind: 'missing', at, message: `file is read only in standalone mode (isthmus run --config, isthmus validate); here put the document in a ConfigMap and use configMapRef; ${NOT_SERVED}` };
+    const read = openApiFiles.get(openApiFileKey(api.source, openapi.file));
+    if (read === undefined) return { kind: 'missing', at, message: `"${openapi.file}" was not read by the source; ${NOT_SERVED}` };
+    if (read.kind === 'refused') return { kind: 'missing', at, message: `${read.message}; ${NOT_SERVED}` };
+    return { kind: 'text', text: read.text, what: `file "${openapi.file}"`, at };
+  }
+  const ref = openapi.configMapRef!;
+  const key = ref.key ?? DEFAULT_OPENAPI_KEY;
+  const cm = configMaps.get(`${namespace}/${ref.name}`);
+  if (cm === undefined) return { kind: 'missing', at: `${path}.configMapRef`, message: `ConfigMap ${namespace}/${ref.name} does not exist; ${NOT_SERVED}` };
+  const text = cm.data[key];
+  if (text === undefined) return { kind: 'missing', at: `${path}.configMapRef.key`, message: `ConfigMap ${namespace}/${ref.name} has no key "${key}" (keys: ${Object.keys(cm.data).join(', ') || 'none'}); ${NOT_SERVED}` };
+  return { kind: 'text', text, what: `ConfigMap ${namespace}/${ref.name} key "${key}"`, at: `${path}.configMapRef` };
+}
+
+export function resolveOpenApi(resources: readonly Resource[], diagnostics: Diagnostic[], openApiFiles?: ReadonlyMap<string, OpenApiFileRead>): OpenApiResolution {
   const apis = resources.filter((r): r is Api => r.kind === 'API' && 'spec' in r && Array.isArray((r as Api).spec.versions));
   if (!apis.some((a) => a.spec.versions.some((v) => v.openapi !== undefined))) return { versions: new Map(), routes: [] };
   const configMaps = new Map<string, ConfigMap>();
@@ -64,18 +96,15 @@ export function resolveOpenApi(resources: readonly Resource[], diagnostics: Diag
       const report = (severity: 'error' | 'warning', at: string, message: string): void => {
         diagnostics.push({ severity, code: 'ERR_OPENAPI_INVALID', object: refOf(api), source: api.source, path: at, message });
       };
-      const key = openapi.configMapRef.key ?? DEFAULT_OPENAPI_KEY;
-      const cm = configMaps.get(`${namespace}/${openapi.configMapRef.name}`);
-      const text = cm?.data[key];
+      const doc = documentText(api, openapi, path, configMaps, openApiFiles);
       let model: OpenApiModel | undefined;
-      if (cm === undefined) report('error', `${path}.configMapRef`, `ConfigMap ${namespace}/${openapi.configMapRef.name} does not exist; this version's OpenAPI routes and validation are not served`);
-      else if (text === undefined) report('error', `${path}.configMapRef.key`, `ConfigMap ${namespace}/${openapi.configMapRef.name} has no key "${key}" (keys: ${Object.keys(cm.data).join(', ') || 'none'}); this version's OpenAPI routes and validation are not served`);
+      if (doc.kind === 'missing') report('error', doc.at, doc.message);
       else {
-        const parsed = parseOpenApiDocument(text);
-        if (parsed.kind === 'invalid') report('error', `${path}.configMapRef`, `ConfigMap ${namespace}/${openapi.configMapRef.name} key "${key}": ${parsed.message}; this version's OpenAPI routes and validation are not served`);
+        const parsed = parseOpenApiDocument(doc.text);
+        if (parsed.kind === 'invalid') report('error', doc.at, `${doc.what}: ${parsed.message}; ${NOT_SERVED}`);
         else {
           model = parsed.model;
-          for (const p of parsed.problems) report('warning', path, `ConfigMap ${namespace}/${openapi.configMapRef.name} key "${key}": ${p}`);
+          for (const p of parsed.problems) report('warning', path, `${doc.what}: ${p}`);
         }
       }
       const prefix = (openapi.pathPrefix ?? model?.serverPath ?? '').replace(/\/+$/, '');

@@ -10,8 +10,12 @@ import type { IrRoute } from '../../../src/ir/types.js';
 import { convertSchema } from '../../../src/translate/apim/openapi-schema.js';
 import { parseOpenApiDocument } from '../../../src/translate/apim/openapi-document.js';
 import { templateSegments } from '../../../src/translate/apim/openapi-routes.js';
+import { translate } from '../../../src/translate/translate.js';
+import { buildSnapshot } from '../../../src/store/build-snapshot.js';
+import { openApiFileKey, type OpenApiFileRead } from '../../../src/store/resource-snapshot.js';
+import { parseConfigText } from '../../../src/sources/file/parse-config-text.js';
 import { matchTemplate } from '../../../src/dataplane/filters/openapi-validate.js';
-import { BASE, CART_ROUTE, lifecycleOf, route, routes, run } from './apim-fixtures.js';
+import { BASE, CART_ROUTE, OPTIONS, lifecycleOf, route, routes, run } from './apim-fixtures.js';
 
 const DOC = `openapi: 3.0.3
 info: {title: Shop, version: 1.0.0}
@@ -179,4 +183,50 @@ test('path templates: whole segments and parameters inside a segment, matched wi
   assert.deepEqual(matchTemplate(templateSegments('/o/{id}'), '/o/a%20b'), { id: 'a b' });
   assert.equal(matchTemplate(templateSegments('/o/{id}'), '/o/'), undefined);
   assert.equal(matchTemplate(templateSegments('/o/{id}'), '/o/1/2'), undefined);
+});
+
+/** As the file source would hand it over: the API's source is `test.yaml#<index>`. */
+function runWithFiles(yaml: string, files: ReadonlyMap<string, OpenApiFileRead> | undefined) {
+  const snapshot = buildSnapshot([parseConfigText(yaml, 'test.yaml', 'yaml')], 1);
+  return translate(files === undefined ? snapshot : { ...snapshot, openApiFiles: files }, OPTIONS);
+}
+
+const FILE_GENERATE = GENERATE.replace('configMapRef: {name: shop-openapi}', 'file: docs/shop.yaml');
+/** BASE's documents come first; the API is the last one in the YAML. */
+function apiSource(yaml: string): string {
+  return `test.yaml#${yaml.split(/^---$/m).length - 1}`;
+}
+
+test('openapi.file: the text the source read generates routes like a ConfigMap key; a refusal is an error at .file', () => {
+  const yaml = BASE + api(FILE_GENERATE);
+  const key = openApiFileKey(apiSource(yaml), 'docs/shop.yaml');
+  const served = runWithFiles(yaml, new Map([[key, { kind: 'text', text: DOC }]]));
+  assert.deepEqual(served.diagnostics.filter((d) => d.code === 'ERR_OPENAPI_INVALID'), []);
+  assert.ok([...routes(served.ir).keys()].some((k) => k.includes('shop-v1-openapi')));
+
+  const refused = runWithFiles(yaml, new Map([[key, { kind: 'refused', message: '"docs/shop.yaml" does not exist' }]]));
+  const d = refused.diagnostics.find((x) => x.code === 'ERR_OPENAPI_INVALID')!;
+  assert.deepEqual([d.severity, d.path, d.object?.name], ['error', 'spec.versions[0].openapi.file', 'shop']);
+  assert.match(d.message, /"docs\/shop.yaml" does not exist; this version's OpenAPI routes and validation are not served/);
+  assert.equal([...routes(refused.ir).keys()].some((k) => k.includes('shop-v1-openapi')), false);
+
+  const broken = runWithFiles(yaml, new Map([[key, { kind: 'text', text: 'openapi: 3.0.0\npaths: [x' }]]));
+  const b = broken.diagnostics.find((x) => x.code === 'ERR_OPENAPI_INVALID')!;
+  assert.equal(b.path, 'spec.versions[0].openapi.file');
+  assert.match(b.message, /file "docs\/shop.yaml": not valid YAML or JSON/);
+});
+
+test('openapi.file without a file source (Kubernetes) is refused; configMapRef and file: exactly one', () => {
+  const kube = runWithFiles(BASE + api(FILE_GENERATE), undefined);
+  const k = kube.diagnostics.find((x) => x.code === 'ERR_OPENAPI_INVALID')!;
+  assert.deepEqual([k.severity, k.path], ['error', 'spec.versions[0].openapi.file']);
+  assert.match(k.message, /only in standalone mode.*use configMapRef/);
+
+  const both = runWithFiles(BASE + configMap(DOC) + api(GENERATE.replace('configMapRef: {name: shop-openapi}', 'configMapRef: {name: shop-openapi}\n        file: docs/shop.yaml')), new Map());
+  const b = both.diagnostics.find((x) => x.code === 'ERR_OPENAPI_INVALID')!;
+  assert.deepEqual([b.severity, b.path], ['error', 'spec.versions[0].openapi']);
+  assert.match(b.message, /exactly one of configMapRef and file is needed \(found both\)/);
+
+  const neither = runWithFiles(BASE + api(GENERATE.replace('        configMapRef: {name: shop-openapi}\n', '')), new Map());
+  assert.match(neither.diagnostics.find((x) => x.code === 'ERR_OPENAPI_INVALID')!.message, /found neither/);
 });
