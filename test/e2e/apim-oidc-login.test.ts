@@ -256,6 +256,15 @@ test('OIDC login through a real provider: redirect, login, callback, session, fo
   assert.ok(again.headers.location!.startsWith(`${issuer}/auth?`));
 });
 
+/** A browser step that fails says which one it was (puppeteer's own timeout message does not). */
+async function step<T>(name: string, pending: Promise<T>): Promise<T> {
+  try {
+    return await pending;
+  } catch (err) {
+    throw new Error(`${name}: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
+  }
+}
+
 const CHROMIUM = ['/usr/bin/chromium', '/usr/bin/chromium-browser'].find((p) => existsSync(p));
 
 test('OIDC login in headless Chromium: the provider\'s pages, the session cookie as the browser keeps it, logout', { timeout: 60_000 }, async (t) => {
@@ -271,13 +280,13 @@ test('OIDC login in headless Chromium: the provider\'s pages, the session cookie
   const page = await browser.newPage();
 
   // The page redirects to the provider's login form: fill it in as a user would.
-  await page.goto(`${origin}/app/page?tab=2`, { waitUntil: 'domcontentloaded' });
-  assert.ok(page.url().startsWith(`${issuer}/interaction/`), page.url());
-  await page.type('input[name=login]', 'alice');
-  await page.type('input[name=password]', 'secret');
-  await Promise.all([page.waitForNavigation({ waitUntil: 'domcontentloaded' }), page.click('button[type=submit]')]);
+  await step('open the page (redirected to the provider)', page.goto(`${origin}/app/page?tab=2`, { waitUntil: 'domcontentloaded' }));
+  assert.ok(page.url().startsWith(`${issuer}/interaction/`), `first page: ${page.url()}`);
+  await step('type the login', page.type('input[name=login]', 'alice'));
+  await step('type the password', page.type('input[name=password]', 'secret'));
+  await step('submit the login form', Promise.all([page.waitForNavigation({ waitUntil: 'domcontentloaded' }), page.click('button[type=submit]')]));
   // Consent, then back through the gateway's callback to the page asked for.
-  await Promise.all([page.waitForNavigation({ waitUntil: 'domcontentloaded' }), page.click('button[type=submit]')]);
+  await step('submit the consent form', Promise.all([page.waitForNavigation({ waitUntil: 'domcontentloaded' }), page.click('button[type=submit]')]));
   assert.equal(page.url(), `${origin}/app/page?tab=2`);
   const echo = JSON.parse(await page.evaluate(() => document.body.innerText)) as Echo;
   assert.deepEqual(echoHeader(echo, 'x-consumer'), ['default/alice']);
@@ -296,16 +305,19 @@ test('OIDC login in headless Chromium: the provider\'s pages, the session cookie
   assert.equal(status, 200);
 
   // Logout: the cookie is gone and the browser is at the provider's end-session page.
-  await page.goto(`${origin}/oauth2/logout`, { waitUntil: 'domcontentloaded' });
-  assert.ok(page.url().startsWith(`${issuer}/session/end`), page.url());
+  await step('open the logout path', page.goto(`${origin}/oauth2/logout`, { waitUntil: 'domcontentloaded' }));
+  assert.ok(page.url().startsWith(`${issuer}/session/end`), `logout: ${page.url()}`);
   assert.equal((await page.cookies(origin)).find((c) => c.name === 'isthmus_session'), undefined);
   // Confirmed at the provider, which sends the browser to the registered post-logout URI (nothing
   // listens there; the request is what counts).
   const goodbye = page.waitForRequest((r) => r.url().startsWith(`http://${HOST}/goodbye`));
-  await page.click('button[name=logout]');
-  await goodbye;
+  await step('confirm the logout at the provider', page.click('button[name=logout]'));
+  await step('wait for the post-logout redirect', goodbye);
   // Logged out at both: the next page load ends on the provider's login form, not back on the page
   // (with the provider's session still alive it would have come straight back: single sign-on).
-  await page.goto(`${origin}/app/page`, { waitUntil: 'domcontentloaded' });
-  assert.ok(page.url().startsWith(`${issuer}/interaction/`), page.url());
+  // In a new tab of the same browser (same cookies): the failed navigation to /goodbye may still be
+  // committing its error page in the first tab, and would replace a page loaded there now.
+  const again = await browser.newPage();
+  await step('open the page again', again.goto(`${origin}/app/page`, { waitUntil: 'domcontentloaded' }));
+  assert.ok(again.url().startsWith(`${issuer}/interaction/`), `after logout: ${again.url()}`);
 });
