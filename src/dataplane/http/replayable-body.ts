@@ -71,24 +71,40 @@ export function teeBody(source: Readable, limit: number): TeedBody {
 
 /** Reads the whole body; undefined when the client went away first or sent more than `limit`. */
 export function readBody(stream: Readable, limit: number, done: (body: Buffer | undefined) => void): void {
+  readBounded(stream, limit, (read) => {
+    if (read.kind === 'too-large') stream.destroy();
+    done(read.kind === 'read' ? read.body : undefined);
+  });
+}
+
+export type BoundedRead = { readonly kind: 'read'; readonly body: Buffer } | { readonly kind: 'too-large' } | { readonly kind: 'aborted' };
+
+/**
+ * Reads a whole body of at most `limit` bytes. Past the limit the stream is paused and no longer
+ * listened to (the caller decides: destroy it, or answer 413 and close); a stream that errors or
+ * closes before its end is `aborted`.
+ */
+export function readBounded(stream: Readable, limit: number, done: (read: BoundedRead) => void): void {
   const chunks: Buffer[] = [];
   let size = 0;
   let settled = false;
-  const finish = (body: Buffer | undefined): void => {
+  const finish = (read: BoundedRead): void => {
     if (settled) return;
     settled = true;
-    done(body);
+    stream.off('data', onData);
+    done(read);
   };
-  stream.on('data', (chunk: Buffer) => {
+  const onData = (chunk: Buffer): void => {
     size += chunk.length;
     if (size > limit) {
-      stream.destroy();
-      finish(undefined);
+      stream.pause();
+      finish({ kind: 'too-large' });
       return;
     }
     chunks.push(chunk);
-  });
-  stream.once('end', () => finish(chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, size)));
-  stream.once('error', () => finish(undefined));
-  stream.once('close', () => finish(undefined));
+  };
+  stream.on('data', onData);
+  stream.once('end', () => finish({ kind: 'read', body: chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, size) }));
+  stream.once('error', () => finish({ kind: 'aborted' }));
+  stream.once('close', () => finish({ kind: 'aborted' }));
 }

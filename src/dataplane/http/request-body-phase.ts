@@ -3,6 +3,7 @@
 // those filters, and then forwarded as the very bytes read (a Buffer, which retries and mirrors can
 // send again as well). Routes without such a filter never come here and stream their bodies.
 import type { Readable } from 'node:stream';
+import { readBounded } from './replayable-body.js';
 import type { RequestContext } from '../filters/request-context.js';
 import { CONTINUE, type FilterOutcome, type FilterResponse, type RequestBodyPhase } from '../filters/filter-types.js';
 
@@ -16,28 +17,7 @@ export type BodyRead = { readonly kind: 'read'; readonly body: Buffer | undefine
 export function readRequestBody(stream: Readable, hasBody: boolean, declaredLength: string | undefined, maxBytes: number, done: (read: BodyRead) => void): void {
   if (!hasBody) return done({ kind: 'read', body: undefined });
   if (declaredLength !== undefined && Number(declaredLength) > maxBytes) return done({ kind: 'too-large' });
-  const chunks: Buffer[] = [];
-  let size = 0;
-  let settled = false;
-  const finish = (read: BodyRead): void => {
-    if (settled) return;
-    settled = true;
-    stream.off('data', onData);
-    done(read);
-  };
-  const onData = (chunk: Buffer): void => {
-    size += chunk.length;
-    if (size > maxBytes) {
-      stream.pause();
-      finish({ kind: 'too-large' });
-      return;
-    }
-    chunks.push(chunk);
-  };
-  stream.on('data', onData);
-  stream.once('end', () => finish({ kind: 'read', body: chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, size) }));
-  stream.once('error', () => finish({ kind: 'aborted' }));
-  stream.once('close', () => finish({ kind: 'aborted' }));
+  readBounded(stream, maxBytes, done);
 }
 
 /** Runs the phase's filters in order until one answers. */

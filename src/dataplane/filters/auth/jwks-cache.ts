@@ -9,6 +9,7 @@
 // many requests carry it, rather than a fetch per request an attacker can trigger at will.
 import { createLocalJWKSet, type JSONWebKeySet } from 'jose';
 import type { Clock } from '../../../core/clock.js';
+import { RemoteDocuments, type RemoteDocument } from './remote-documents.js';
 
 export type JwksKeySet = ReturnType<typeof createLocalJWKSet>;
 
@@ -27,15 +28,6 @@ export interface JwksCacheOptions {
   readonly maxBytes?: number;
 }
 
-interface Entry {
-  keys?: JwksKeySet;
-  version: number;
-  fetchedAtMs: number;
-  attemptedAtMs: number;
-  lastError?: string;
-  inflight?: Promise<void>;
-}
-
 /** What the admin API or a log line may show about one URL. */
 export interface JwksStatus {
   readonly url: string;
@@ -47,17 +39,13 @@ export interface JwksStatus {
 
 export class JwksCache {
   readonly #clock: Clock;
-  readonly #timeoutMs: number;
-  readonly #cooldownMs: number;
-  readonly #maxBytes: number;
-  readonly #entries = new Map<string, Entry>();
-  #fetches = 0;
+  readonly #documents: RemoteDocuments<JwksKeySet>;
 
   constructor(options: JwksCacheOptions) {
     this.#clock = options.clock;
-    this.#timeoutMs = options.timeoutMs ?? 5000;
-    this.#cooldownMs = options.refetchCooldownMs ?? 10_000;
-    this.#maxBytes = options.maxBytes ?? 1024 * 1024;
+    const timeoutMs = options.timeoutMs ?? 5000;
+    const maxBytes = options.maxBytes ?? 1024 * 1024;
+    this.#documents = new RemoteDocuments(options.clock, options.refetchCooldownMs ?? 10_000, (url) => fetchKeySet(url, timeoutMs, maxBytes));
   }
 
   /**
@@ -66,13 +54,7 @@ export class JwksCache {
    * succeeds: an issuer's brief outage must not turn every valid token into a 401.
    */
   async keys(url: string, cacheMs: number): Promise<JwksLookup> {
-    const entry = this.#entry(url);
-    const now = this.#clock.monotonicMs();
-    const stale = entry.keys === undefined || now - entry.fetchedAtMs >= cacheMs;
-    // After a failure, wait out the cooldown rather than hammer the issuer once per request.
-    const mayFetch = entry.lastError === undefined || now - entry.attemptedAtMs >= this.#cooldownMs;
-    if (stale && (mayFetch || entry.inflight !== undefined)) await this.#fetch(url, entry);
-    return this.#lookup(entry);
+    return lookupOf(await this.#documents.get(url, cacheMs));
   }
 
   /**
@@ -81,9 +63,7 @@ export class JwksCache {
    * hit, so a token verified with keys that have since been replaced is verified again.
    */
   freshVersion(url: string, cacheMs: number): number | undefined {
-    const entry = this.#entries.get(url);
-    if (entry === undefined || entry.keys === undefined) return undefined;
-    return this.#clock.monotonicMs() - entry.fetchedAtMs < cacheMs ? entry.version : undefined;
+    return this.#documents.freshVersion(url, cacheMs);
   }
 
   /**
@@ -91,69 +71,34 @@ export class JwksCache {
    * `seenVersion` (another request already refetched) or the last fetch is younger than the cooldown.
    */
   async refresh(url: string, seenVersion: number): Promise<JwksLookup> {
-    const entry = this.#entry(url);
-    if (entry.version === seenVersion && (entry.inflight !== undefined || this.#clock.monotonicMs() - entry.attemptedAtMs >= this.#cooldownMs)) {
-      await this.#fetch(url, entry);
-    }
-    return this.#lookup(entry);
+    return lookupOf(await this.#documents.refresh(url, seenVersion));
   }
 
-  /** Drops the URLs no JWT method uses any more (the composition root calls it after an apply). */
+  /** Drops the URLs no JWT method uses any more. */
   retain(urls: Iterable<string>): void {
-    const keep = new Set(urls);
-    for (const url of this.#entries.keys()) if (!keep.has(url)) this.#entries.delete(url);
+    this.#documents.retain(urls);
   }
 
   /** Fetches started so far (for tests and a metric). */
   get fetchCount(): number {
-    return this.#fetches;
+    return this.#documents.fetchCount;
   }
 
   status(): JwksStatus[] {
     const now = this.#clock.monotonicMs();
-    return [...this.#entries].map(([url, e]) => ({
+    return [...this.#documents.entries()].map(([url, e]) => ({
       url,
       version: e.version,
-      keyCount: e.keys === undefined ? 0 : e.keys.jwks()?.keys.length ?? 0,
-      ...(e.keys === undefined ? {} : { ageMs: now - e.fetchedAtMs }),
+      keyCount: e.value === undefined ? 0 : e.value.jwks()?.keys.length ?? 0,
+      ...(e.value === undefined ? {} : { ageMs: now - e.fetchedAtMs }),
       ...(e.lastError === undefined ? {} : { lastError: e.lastError }),
     }));
   }
+}
 
-  #entry(url: string): Entry {
-    let entry = this.#entries.get(url);
-    if (entry === undefined) {
-      // attemptedAtMs far in the past: the first refresh may fetch at once.
-      entry = { version: 0, fetchedAtMs: 0, attemptedAtMs: -Infinity };
-      this.#entries.set(url, entry);
-    }
-    return entry;
-  }
-
-  #lookup(entry: Entry): JwksLookup {
-    if (entry.keys !== undefined) return { kind: 'keys', keys: entry.keys, version: entry.version };
-    return { kind: 'unavailable', reason: entry.lastError ?? 'signing keys not fetched yet' };
-  }
-
-  #fetch(url: string, entry: Entry): Promise<void> {
-    if (entry.inflight !== undefined) return entry.inflight;
-    entry.attemptedAtMs = this.#clock.monotonicMs();
-    this.#fetches++;
-    const done = fetchKeySet(url, this.#timeoutMs, this.#maxBytes).then((result) => {
-      if (typeof result === 'string') {
-        entry.lastError = result;
-        return;
-      }
-      entry.keys = result;
-      entry.version++;
-      entry.fetchedAtMs = this.#clock.monotonicMs();
-      delete entry.lastError;
-    });
-    entry.inflight = done.finally(() => {
-      delete entry.inflight;
-    });
-    return entry.inflight;
-  }
+function lookupOf(document: RemoteDocument<JwksKeySet>): JwksLookup {
+  if (document.value !== undefined) return { kind: 'keys', keys: document.value, version: document.version };
+  return { kind: 'unavailable', reason: document.lastError ?? 'signing keys not fetched yet' };
 }
 
 /** GET the set and turn it into jose's local key set; any failure comes back as a reason, never thrown. */

@@ -9,6 +9,7 @@
 // provider impersonating another), and every endpoint must be https, or http on a loopback host
 // (the client secret crosses the token endpoint; plain HTTP over a network would give it away).
 import type { Clock } from '../../../core/clock.js';
+import { RemoteDocuments } from './remote-documents.js';
 import { isLoopbackUrl } from '../../../core/loopback-url.js';
 
 export interface OidcProviderMetadata {
@@ -31,71 +32,32 @@ export interface OidcDiscoveryOptions {
   readonly maxBytes?: number;
 }
 
-interface Entry {
-  metadata?: OidcProviderMetadata;
-  fetchedAtMs: number;
-  attemptedAtMs: number;
-  lastError?: string;
-  inflight?: Promise<void>;
-}
-
 const ASYMMETRIC = new Set(['RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'ES256', 'ES384', 'ES512', 'EdDSA', 'Ed25519']);
 
 export class OidcDiscoveryCache {
-  readonly #clock: Clock;
-  readonly #timeoutMs: number;
-  readonly #cooldownMs: number;
-  readonly #maxBytes: number;
-  readonly #entries = new Map<string, Entry>();
-  #fetches = 0;
+  readonly #documents: RemoteDocuments<OidcProviderMetadata>;
 
   constructor(options: OidcDiscoveryOptions) {
-    this.#clock = options.clock;
-    this.#timeoutMs = options.timeoutMs ?? 5000;
-    this.#cooldownMs = options.retryCooldownMs ?? 10_000;
-    this.#maxBytes = options.maxBytes ?? 256 * 1024;
+    const timeoutMs = options.timeoutMs ?? 5000;
+    const maxBytes = options.maxBytes ?? 256 * 1024;
+    this.#documents = new RemoteDocuments(options.clock, options.retryCooldownMs ?? 10_000, (issuer) => fetchMetadata(issuer, timeoutMs, maxBytes));
   }
 
   /** The issuer's metadata, fetched when absent or older than `cacheMs`. */
   async metadata(issuer: string, cacheMs: number): Promise<OidcDiscoveryLookup> {
-    let entry = this.#entries.get(issuer);
-    if (entry === undefined) this.#entries.set(issuer, (entry = { fetchedAtMs: 0, attemptedAtMs: -Infinity }));
-    const now = this.#clock.monotonicMs();
-    const stale = entry.metadata === undefined || now - entry.fetchedAtMs >= cacheMs;
-    const mayFetch = entry.lastError === undefined || now - entry.attemptedAtMs >= this.#cooldownMs;
-    if (stale && (mayFetch || entry.inflight !== undefined)) await this.#fetch(issuer, entry);
-    if (entry.metadata !== undefined) return { kind: 'ok', metadata: entry.metadata };
-    return { kind: 'unavailable', reason: entry.lastError ?? 'provider metadata not fetched yet' };
+    const document = await this.#documents.get(issuer, cacheMs);
+    if (document.value !== undefined) return { kind: 'ok', metadata: document.value };
+    return { kind: 'unavailable', reason: document.lastError ?? 'provider metadata not fetched yet' };
   }
 
   /** Drops the issuers no oidc method uses any more. */
   retain(issuers: Iterable<string>): void {
-    const keep = new Set(issuers);
-    for (const issuer of this.#entries.keys()) if (!keep.has(issuer)) this.#entries.delete(issuer);
+    this.#documents.retain(issuers);
   }
 
   /** Fetches started so far (for tests and a metric). */
   get fetchCount(): number {
-    return this.#fetches;
-  }
-
-  #fetch(issuer: string, entry: Entry): Promise<void> {
-    if (entry.inflight !== undefined) return entry.inflight;
-    entry.attemptedAtMs = this.#clock.monotonicMs();
-    this.#fetches++;
-    const done = fetchMetadata(issuer, this.#timeoutMs, this.#maxBytes).then((result) => {
-      if (typeof result === 'string') {
-        entry.lastError = result;
-        return;
-      }
-      entry.metadata = result;
-      entry.fetchedAtMs = this.#clock.monotonicMs();
-      delete entry.lastError;
-    });
-    entry.inflight = done.finally(() => {
-      delete entry.inflight;
-    });
-    return entry.inflight;
+    return this.#documents.fetchCount;
   }
 }
 
