@@ -322,7 +322,9 @@ async function runIstio(origin) {
  * Every request carries both the key and the token, so the three see the same bytes and only the
  * policies differ. Before the rounds each policy is seen refusing a request without credentials
  * (so it really runs), and Redis is seen counting; after them, every request of the key + Redis
- * route must have been one script call in Redis and none may have failed over to a local count.
+ * route must have been counted in Redis (the gateway's isthmus_shared_store_takes_total; the
+ * requests of one turn share one script call, whose count Redis reports) and none may have failed
+ * over to a local count.
  */
 async function runApim(origin) {
   log('\n== API management: HTTPRoute with API key + global rate limit (Redis), with JWT, vs the route without policies');
@@ -388,14 +390,15 @@ async function runApim(origin) {
       requireOk: true,
       beforeRounds: async (started) => {
         const gw = started.find((t) => t.name === 'isthmus-key-redis');
-        redisStats.before = { calls: await scriptCalls(), cpu: groupCpuSeconds(redis.handle.pid), failures: await metricValue(gw.adminPort, 'isthmus_shared_store_failures_total') };
+        redisStats.before = { calls: await scriptCalls(), cpu: groupCpuSeconds(redis.handle.pid), failures: await metricValue(gw.adminPort, 'isthmus_shared_store_failures_total'), takes: await metricValue(gw.adminPort, 'isthmus_shared_store_takes_total') };
       },
       afterRounds: async (started, res) => {
         const gw = started.find((t) => t.name === 'isthmus-key-redis');
-        const after = { calls: await scriptCalls(), cpu: groupCpuSeconds(redis.handle.pid), failures: await metricValue(gw.adminPort, 'isthmus_shared_store_failures_total') };
+        const after = { calls: await scriptCalls(), cpu: groupCpuSeconds(redis.handle.pid), failures: await metricValue(gw.adminPort, 'isthmus_shared_store_failures_total'), takes: await metricValue(gw.adminPort, 'isthmus_shared_store_takes_total') };
         const requests = res['isthmus-key-redis'].requests;
         redisStats.requests = requests;
         redisStats.scriptCallsPerReq = (after.calls - redisStats.before.calls) / requests;
+        redisStats.takesPerReq = after.takes === null || redisStats.before.takes === null ? null : (after.takes - redisStats.before.takes) / requests;
         if (after.cpu && redisStats.before.cpu) redisStats.cpuUsPerReq = ((after.cpu.user + after.cpu.sys - redisStats.before.cpu.user - redisStats.before.cpu.sys) * 1e6) / requests;
         redisStats.storeFailures = after.failures === null || redisStats.before.failures === null ? null : after.failures - redisStats.before.failures;
         redisStats.storeFailuresAtStart = redisStats.before.failures;
@@ -412,7 +415,10 @@ async function runApim(origin) {
   if (redisStats.storeFailures === null || redisStats.storeFailures === undefined) problems.push('isthmus-key-redis: isthmus_shared_store_failures_total could not be read');
   // A few timeouts (--redis-timeout, 100 ms) when the load core is starved do not change the figure; more would.
   else if (redisStats.storeFailures > redisStats.requests / 1000) problems.push(`isthmus-key-redis: ${redisStats.storeFailures} of ${redisStats.requests} requests fell back to a local count (Redis failed or took over 100 ms) during the rounds`);
-  if (!(redisStats.scriptCallsPerReq >= 0.99)) problems.push(`isthmus-key-redis: ${redisStats.scriptCallsPerReq?.toFixed(3)} rate-limit script calls in Redis per request (expected 1)`);
+  // Every request must have been counted in Redis: the gateway's takes (a request joins its turn's
+  // script call for the counter) per request served, and Redis must have run the calls.
+  if (!(redisStats.takesPerReq >= 0.99 && redisStats.takesPerReq <= 1.01)) problems.push(`isthmus-key-redis: ${redisStats.takesPerReq?.toFixed(3)} requests counted in Redis (isthmus_shared_store_takes_total) per request served (expected 1)`);
+  if (!(redisStats.scriptCallsPerReq > 0)) problems.push('isthmus-key-redis: Redis ran no rate-limit script during the rounds');
   const apim = { order, results, request: { host: request.host, path: request.path, headerNames: ['x-api-key', 'Authorization: Bearer'] }, jwt: { alg: 'RS256', modulusLength: 2048, tokenBytes: token.length }, redis: redisStats, problems };
   log(`\n${apimTable(apim)}\n`);
   for (const line of apimVerdicts(apim)) log(line);

@@ -51,6 +51,27 @@ export function createFilterState(options: {
   const extAuthPool = new Agent({ keepAliveTimeout: 30_000, connections: 64 });
   const lastLogged = new Map<string, number>();
   const global = options.redisUrl === undefined ? undefined : new RedisCounterStore({ url: options.redisUrl, commandTimeoutMs: options.redisTimeoutMs, log: options.log });
+  if (global !== undefined) {
+    // Read at scrape time: the request path only bumps the store's own numbers.
+    new Counter({
+      name: 'isthmus_shared_store_takes_total',
+      help: 'Requests counted in the shared store (Redis): rate-limit and quota takes, one per request and counter',
+      registers: [options.registry],
+      collect() {
+        this.reset();
+        this.inc(global.stats.takes);
+      },
+    });
+    new Counter({
+      name: 'isthmus_shared_store_calls_total',
+      help: 'Script calls sent to the shared store (Redis); the takes of one counter in one event-loop turn go as one call',
+      registers: [options.registry],
+      collect() {
+        this.reset();
+        this.inc(global.stats.calls);
+      },
+    });
+  }
   const deps: FilterDeps = {
     random: options.random,
     clock: options.clock,

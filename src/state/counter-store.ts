@@ -79,3 +79,28 @@ export function gcra(storedTat: number, now: number, params: RateParams): { read
   }
   return { newTat: now + ahead, decision: { allowed: true, remaining: Math.floor((tolerance - ahead) / interval), retryAfterMs: 0, resetMs: ahead } };
 }
+
+/**
+ * GCRA for `count` requests at once, as the Redis store's script computes it: one request after
+ * another of gcra() above, taken until one would be refused (every later one would be too, at the same
+ * now). `aheadMs` is how far the TAT stood ahead of now before the first (0 for a full bucket);
+ * the answer is how many were taken. Multiplication instead of repeated addition differs from
+ * gcra() only by floating-point error, which the tolerance's half interval absorbs.
+ */
+export function gcraTaken(aheadMs: number, count: number, params: RateParams): number {
+  const interval = params.periodMs / params.requests;
+  const tolerance = params.periodMs + interval / 2;
+  return Math.max(0, Math.min(count, Math.floor((tolerance - aheadMs) / interval)));
+}
+
+/** The answer of the `index`-th (from 0) of requests taken together by gcraTaken(), of which `taken` passed. */
+export function gcraDecisionAt(aheadMs: number, taken: number, index: number, params: RateParams): RateDecision {
+  const interval = params.periodMs / params.requests;
+  const tolerance = params.periodMs + interval / 2;
+  if (index < taken) {
+    const ahead = aheadMs + (index + 1) * interval;
+    return { allowed: true, remaining: Math.floor((tolerance - ahead) / interval), retryAfterMs: 0, resetMs: Math.ceil(ahead) };
+  }
+  const ahead = aheadMs + (taken + 1) * interval;
+  return { allowed: false, remaining: 0, retryAfterMs: Math.ceil(ahead - tolerance), resetMs: Math.ceil(aheadMs + taken * interval) };
+}

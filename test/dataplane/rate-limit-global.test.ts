@@ -57,6 +57,16 @@ test('two replicas share a global limit exactly; Redis hangs, dies and comes bac
     assert.deepEqual(failures, []);
   });
 
+  await t.test('20/min across two replicas, 25 requests at once on each (one call per replica per turn): exactly 20 pass', async () => {
+    const before = stores.map((s) => s.stats.calls);
+    const outcomes = await Promise.all(Array.from({ length: 50 }, (_, i) => run(replicas[i % 2]!.open.request(requestContext({ headers: { 'x-tenant': 'burst' } })))));
+    assert.equal(outcomes.filter((o) => o.kind === 'continue').length, 20);
+    for (const o of outcomes) if (o.kind !== 'continue') assert.equal(o.status, 429);
+    // Each replica asked Redis once for its 25; Redis's atomic script split the 20 between them.
+    assert.deepEqual(stores.map((s, i) => s.stats.calls - before[i]!), [1, 1]);
+    assert.deepEqual(failures, []);
+  });
+
   /** Sends `n` requests through `filter` one after another: outcomes and the slowest one's ms. */
   const measure = async (filter: { request: (typeof replicas)[0]['open']['request'] }, n: number, tenant: string) => {
     const kinds: number[] = [];

@@ -6,10 +6,11 @@ import { test, describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { ManualClock } from '../../src/core/clock.js';
 import type { CounterStore } from '../../src/state/counter-store.js';
-import { gcra } from '../../src/state/counter-store.js';
+import { gcra, gcraDecisionAt, gcraTaken } from '../../src/state/counter-store.js';
 import { MemoryCounterStore } from '../../src/state/memory-counter-store.js';
 import { RedisCounterStore } from '../../src/state/redis-counter-store.js';
 import { quotaPeriodAt } from '../../src/state/quota-period.js';
+import { Redis } from 'ioredis';
 import { RedisServer } from '../support/redis-server.js';
 
 function conformance(name: string, open: () => Promise<{ store: CounterStore; done: () => Promise<void> }>): void {
@@ -95,6 +96,74 @@ conformance('redis', async () => {
       await server.stop();
     },
   };
+});
+
+test('the Redis store sends one script call per counter per turn; each request still gets its own answer', async (t) => {
+  const server = await RedisServer.start();
+  const store = new RedisCounterStore({ url: server.url, commandTimeoutMs: 1000, log: () => {} });
+  const probe = new Redis(server.url);
+  t.after(async () => {
+    probe.disconnect();
+    await store.close();
+    await server.stop();
+  });
+  await store.ready();
+  const evalshaCalls = async (): Promise<number> => Number(/cmdstat_evalsha:calls=(\d+)/.exec(await probe.info('commandstats'))?.[1] ?? 0);
+  const params = { requests: 30, periodMs: 3_600_000 };
+  // Load both scripts (NOSCRIPT, then EVAL) before counting.
+  await store.takeRate('rl:turn:warm', params);
+  await store.takeQuota('q:turn:warm', 3, quotaPeriodAt(Date.UTC(2099, 0, 15), 'day'));
+  const before = await evalshaCalls();
+  // One turn: 40 requests on counter a, 10 on b, 5 on a quota; a request on a with other params is another counter.
+  const a = Array.from({ length: 40 }, () => store.takeRate('rl:turn:a', params));
+  const b = Array.from({ length: 10 }, () => store.takeRate('rl:turn:b', params));
+  const q = Array.from({ length: 5 }, () => store.takeQuota('q:turn:c', 3, quotaPeriodAt(Date.UTC(2099, 0, 15), 'day')));
+  const other = store.takeRate('rl:turn:a', { requests: 1000, periodMs: 3_600_000 });
+  const [ra, rb, rq] = await Promise.all([Promise.all(a), Promise.all(b), Promise.all(q)]);
+  await other;
+  const calls = (await evalshaCalls()) - before;
+  assert.equal(calls, 4, 'one EVALSHA per counter of the turn');
+  assert.deepEqual(store.stats, { takes: 58, calls: 6 });
+  assert.deepEqual(ra.map((d) => d.allowed), [...Array(30).fill(true), ...Array(10).fill(false)]);
+  assert.deepEqual(ra.slice(0, 30).map((d) => d.remaining), Array.from({ length: 30 }, (_, i) => 29 - i));
+  for (const refused of ra.slice(30)) {
+    assert.equal(refused.remaining, 0);
+    assert.ok(refused.retryAfterMs > 0 && refused.retryAfterMs <= 120_000, `retryAfterMs ${refused.retryAfterMs}`);
+    assert.ok(refused.resetMs > 3_500_000 && refused.resetMs <= 3_600_000, `resetMs ${refused.resetMs}`);
+  }
+  assert.deepEqual(rb.map((d) => d.remaining), [29, 28, 27, 26, 25, 24, 23, 22, 21, 20]);
+  assert.deepEqual(rq, [
+    { allowed: true, remaining: 2 },
+    { allowed: true, remaining: 1 },
+    { allowed: true, remaining: 0 },
+    { allowed: false, remaining: 0 },
+    { allowed: false, remaining: 0 },
+  ]);
+  // The next turn continues from where the batch left the bucket.
+  assert.equal((await store.takeRate('rl:turn:b', params)).remaining, 19);
+});
+
+test('gcraTaken + gcraDecisionAt give what gcra() gives one request at a time', () => {
+  for (const params of [{ requests: 5, periodMs: 60_000 }, { requests: 7, periodMs: 60_000 }, { requests: 1000, periodMs: 1000 }, { requests: 3, periodMs: 1000 }]) {
+    // Start points away from the exact multiples of half an interval, where summing and multiplying
+    // round to different sides of a whole number (both are then equally right).
+    for (const startAhead of [0, 0.3, params.periodMs / 3 + 0.77, params.periodMs * 0.9 + 0.11]) {
+      const now = 1.7e12 + 0.123;
+      const count = params.requests + 4;
+      let tat = now + startAhead;
+      const oneByOne = [];
+      for (let i = 0; i < count; i++) {
+        const r = gcra(tat, now, params);
+        if (r.newTat !== undefined) tat = r.newTat;
+        const d = r.decision;
+        // The script rounds times up to whole ms (Redis answers integers).
+        oneByOne.push({ allowed: d.allowed, remaining: d.remaining, retryAfterMs: d.allowed ? 0 : Math.ceil(d.retryAfterMs), resetMs: Math.ceil(d.resetMs) });
+      }
+      const taken = gcraTaken(startAhead, count, params);
+      const together = Array.from({ length: count }, (_, i) => gcraDecisionAt(startAhead, taken, i, params));
+      assert.deepEqual(together, oneByOne, `${params.requests}/${params.periodMs} ms from ${startAhead} ms ahead`);
+    }
+  }
 });
 
 test('memory GCRA refills by the injected clock: one request per interval, all after a period', () => {

@@ -61,7 +61,7 @@ export function compileQuotas(q: IrQuotas, deps: CounterDeps): { request: Reques
     const answer = quota.store.takeQuota(key, quota.requests, period);
     const state = (d: QuotaDecision): QuotaState => new QuotaState(quota, current, d, resetSeconds);
     if (!quota.shared) return answer instanceof Promise ? answer.then(state) : state(answer);
-    return orFallback(Promise.resolve(answer), open, () => local.takeQuota(key, quota.requests, period), onStoreFailure).then((d) => (d === STORE_UNAVAILABLE ? d : state(d)));
+    return orFallback(answer, open, () => local.takeQuota(key, quota.requests, period), onStoreFailure, state);
   };
 
   const decide = (ctx: RequestContext, taken: readonly Taken[]): FilterOutcome => {

@@ -61,7 +61,7 @@ export function compileRateLimits(rl: IrRateLimits, deps: RateLimitDeps): { requ
   const take = (limit: CompiledLimit, key: string): Taken | Promise<Taken> => {
     const answer = limit.store.takeRate(key, limit.params);
     if (!limit.shared) return answer instanceof Promise ? answer.then((d) => new RateLimitState(limit, d)) : new RateLimitState(limit, answer);
-    return orFallback(Promise.resolve(answer), open, () => local.takeRate(key, limit.params), onStoreFailure).then((d) => (d === STORE_UNAVAILABLE ? d : new RateLimitState(limit, d)));
+    return orFallback(answer, open, () => local.takeRate(key, limit.params), onStoreFailure, (d) => new RateLimitState(limit, d));
   };
 
   const decide = (ctx: RequestContext, taken: readonly Taken[]): FilterOutcome => {

@@ -23,16 +23,23 @@ export interface CounterDeps {
 /** The shared store failed and the policy is `closed`. */
 export const STORE_UNAVAILABLE = Symbol('store unavailable');
 
-/** A shared-store answer, or on failure the local fallback (`open`) or STORE_UNAVAILABLE (`closed`). */
-export function orFallback<T>(
-  pending: Promise<T>,
+/**
+ * A shared-store answer passed through `map`, or on failure the local fallback's (`open`) or
+ * STORE_UNAVAILABLE (`closed`). One `then` with both handlers: a request waits on one promise hop,
+ * not three.
+ */
+export function orFallback<T, R>(
+  pending: T | Promise<T>,
   open: boolean,
   fallback: () => T | Promise<T>,
   onStoreFailure: ((err: Error) => void) | undefined,
-): Promise<T | typeof STORE_UNAVAILABLE> {
-  return pending.catch((err: unknown) => {
+  map: (answer: T) => R,
+): Promise<R | typeof STORE_UNAVAILABLE> {
+  return Promise.resolve(pending).then(map, (err: unknown) => {
     onStoreFailure?.(err instanceof Error ? err : new Error(String(err)));
-    return open ? fallback() : STORE_UNAVAILABLE;
+    if (!open) return STORE_UNAVAILABLE;
+    const local = fallback();
+    return local instanceof Promise ? local.then(map) : map(local);
   });
 }
 
