@@ -20,6 +20,10 @@ const endpointSchema = z.object({
     })
     .prefault({}),
   targetRef: objectReferenceSchema.optional(),
+  /** The node the endpoint runs on: kube-proxy's Local traffic policies keep traffic on it. */
+  nodeName: z.string().min(1).optional(),
+  zone: z.string().min(1).optional(),
+  hostname: z.string().min(1).optional(),
 });
 
 const endpointPortSchema = z.object({

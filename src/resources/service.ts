@@ -22,6 +22,20 @@ const serviceSpecSchema = z
     ports: z.array(servicePortSchema).default([]),
     externalName: z.string().min(1).optional(),
     publishNotReadyAddresses: z.boolean().default(false),
+    // What kube-proxy reads (src/kubeproxy/): the Service's virtual addresses and traffic policies.
+    /** `None` for a headless Service; absent in a file-mode Service that never had one allocated. */
+    clusterIP: z.string().min(1).optional(),
+    /** Dual-stack: `clusterIPs[0]` is `clusterIP`. */
+    clusterIPs: z.array(z.string().min(1)).max(2).optional(),
+    ipFamilies: z.array(z.enum(['IPv4', 'IPv6'])).max(2).optional(),
+    externalIPs: z.array(z.string().min(1)).optional(),
+    loadBalancerIP: z.string().min(1).optional(),
+    loadBalancerSourceRanges: z.array(z.string().min(1)).optional(),
+    sessionAffinity: z.enum(['None', 'ClientIP']).default('None'),
+    sessionAffinityConfig: z.object({ clientIP: z.object({ timeoutSeconds: z.number().int().min(1).max(86_400).optional() }).optional() }).optional(),
+    externalTrafficPolicy: z.enum(['Cluster', 'Local']).optional(),
+    internalTrafficPolicy: z.enum(['Cluster', 'Local']).optional(),
+    healthCheckNodePort: z.number().int().optional(),
   })
   .superRefine((spec, ctx) => {
     // Same rules as the API server's ValidateService.
@@ -40,19 +54,29 @@ const serviceSpecSchema = z
     });
   });
 
+const serviceStatusSchema = z.object({
+  loadBalancer: z
+    .object({ ingress: z.array(z.object({ ip: z.string().min(1).optional(), hostname: z.string().min(1).optional() })).default([]) })
+    .prefault({}),
+});
+
 const serviceBodySchema = z.object({
   metadata: objectMetaSchema,
   spec: serviceSpecSchema.prefault({}),
+  status: serviceStatusSchema.optional(),
 });
 
 export type ServicePort = DeepReadonly<z.infer<typeof servicePortSchema>>;
 export type ServiceSpec = DeepReadonly<z.infer<typeof serviceSpecSchema>>;
+export type ServiceStatus = DeepReadonly<z.infer<typeof serviceStatusSchema>>;
 
 export interface Service {
   readonly apiVersion: 'v1';
   readonly kind: 'Service';
   readonly metadata: ObjectMeta;
   readonly spec: ServiceSpec;
+  /** The load balancer's addresses (`status.loadBalancer.ingress`), when something wrote them. */
+  readonly status?: ServiceStatus;
   readonly source: string;
 }
 
@@ -62,5 +86,6 @@ export const serviceKind = defineKind({
   plural: 'services',
   namespaced: true,
   schema: serviceBodySchema,
-  build: (body, metadata, source): Service => ({ apiVersion: 'v1', kind: 'Service', metadata, spec: body.spec, source }),
+  build: (body, metadata, source): Service =>
+    body.status === undefined ? { apiVersion: 'v1', kind: 'Service', metadata, spec: body.spec, source } : { apiVersion: 'v1', kind: 'Service', metadata, spec: body.spec, status: body.status, source },
 });
