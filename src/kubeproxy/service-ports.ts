@@ -4,12 +4,12 @@
 // reads. The renderers (iptables, nftables, ipvs), `kube-proxy apply`, the L4 listeners of
 // NodePort / LoadBalancer Services and `explain` all start from this one reading, so they agree.
 // Pure: a ResourceIndex in, ports and diagnostics out.
-import type { Diagnostic } from '../core/diagnostic.js';
+import { sortDiagnostics, type Diagnostic } from '../core/diagnostic.js';
 import type { EndpointSlice } from '../resources/endpoint-slice.js';
 import type { Service, ServicePort } from '../resources/service.js';
 import type { ResourceIndex } from '../store/resource-index.js';
 import { namespacedKey } from '../store/resource-index.js';
-import { compareByCreation } from '../translate/creation-order.js';
+import { compareByCreation } from '../resources/creation-order.js';
 
 export type IpFamily = 'IPv4' | 'IPv6';
 export type L4Protocol = 'TCP' | 'UDP' | 'SCTP';
@@ -98,7 +98,7 @@ export function collectServicePorts(index: ResourceIndex, options: ServicePortsO
     });
   }
   ports.sort((a, b) => cmp(a.namespace, b.namespace) || cmp(a.service, b.service) || cmp(a.portName, b.portName) || cmp(a.protocol, b.protocol) || cmp(a.family, b.family));
-  return { ports, diagnostics };
+  return { ports, diagnostics: sortDiagnostics(diagnostics) };
 }
 
 function cmp(a: string, b: string): number {

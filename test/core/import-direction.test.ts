@@ -12,6 +12,9 @@ const FORBIDDEN: Record<string, readonly string[]> = {
   dataplane: ['resources', 'sources', 'store', 'translate', 'observability', 'admin', 'cli', 'demo'],
   observability: ['dataplane', 'translate', 'sources', 'admin', 'cli'],
   admin: ['dataplane', 'translate', 'sources', 'cli'],
+  // kube-proxy's model and renderers read resources (Services, EndpointSlices) like a translator
+  // and sit under it: the L4 Service listeners reuse the model, and the CLI drives the renderers.
+  kubeproxy: ['sources', 'translate', 'dataplane', 'observability', 'admin', 'cli', 'demo'],
   // Counter stores sit beside the data plane, under it: filters use them, they know no filter.
   state: ['resources', 'sources', 'store', 'translate', 'ir', 'dataplane', 'observability', 'admin', 'cli', 'demo'],
 };

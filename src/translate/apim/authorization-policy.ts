@@ -26,7 +26,7 @@ import { parseCidr } from '../../core/cidr.js';
 import type { IrAuthz, IrAuthzCondition, IrAuthzRule } from '../../ir/apim.js';
 import type { IstioAuthzOperation, IstioAuthzRule, IstioAuthzSource } from '../../resources/authorization-policy.js';
 import { refOf, type AuthorizationPolicy } from '../../resources/resource.js';
-import { compareByCreation } from '../creation-order.js';
+import { compareByCreation } from '../../resources/creation-order.js';
 import { selectsThisGateway } from './request-authentication.js';
 
 /** What a piece of a rule compiled to: conditions, or that it can never match, or that it holds something unusable. */

@@ -9,7 +9,7 @@ import type { IrConsumer } from '../../ir/apim.js';
 import { refOf, type Consumer, type Plan } from '../../resources/resource.js';
 import { readSecretValue } from '../../resources/well-known.js';
 import { namespacedKey, type ResourceIndex } from '../../store/resource-index.js';
-import { compareByCreation } from '../creation-order.js';
+import { compareByCreation } from '../../resources/creation-order.js';
 import { parseHtpasswd } from './htpasswd.js';
 
 /** The label `isthmus keys create` puts on a key Secret: the Consumer it belongs to. */

@@ -13,7 +13,7 @@
 import type { Diagnostic } from '../../core/diagnostic.js';
 import type { IrExtAuth, IrExtAuthCheck } from '../../ir/apim.js';
 import { refOf, type AuthorizationPolicy } from '../../resources/resource.js';
-import { compareByCreation } from '../creation-order.js';
+import { compareByCreation } from '../../resources/creation-order.js';
 import { policyName, rulesOf, type Report } from './authorization-policy.js';
 import type { ExtensionProvider } from './mesh-config.js';
 import { selectsThisGateway } from './request-authentication.js';

@@ -13,7 +13,7 @@ import type { Diagnostic } from '../../core/diagnostic.js';
 import type { IrAuthn, IrJwtMethod } from '../../ir/apim.js';
 import { refOf, type AuthorizationPolicy, type RequestAuthentication } from '../../resources/resource.js';
 import type { IstioJwtRule } from '../../resources/request-authentication.js';
-import { compareByCreation } from '../creation-order.js';
+import { compareByCreation } from '../../resources/creation-order.js';
 import { selectsUs } from '../istio/istio-gateways.js';
 import { DEFAULT_CLOCK_SKEW_SEC, DEFAULT_REALM, JWKS_CACHE_MS } from './auth-policy.js';
 import type { ConsumerDirectory } from './consumers.js';

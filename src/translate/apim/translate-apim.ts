@@ -11,7 +11,7 @@ import type { IrFilter, IrListener, IrRoute } from '../../ir/types.js';
 import { refOf, type AccessPolicy, type Api, type AuthPolicy, type RateLimitPolicy, type TransformPolicy } from '../../resources/resource.js';
 import type { PolicyTargetRef } from '../../resources/apim-kinds.js';
 import type { ResourceIndex } from '../../store/resource-index.js';
-import { compareByCreation } from '../creation-order.js';
+import { compareByCreation } from '../../resources/creation-order.js';
 import { evaluateApiVersion, linkPathOf, type VersionTreatment } from './api-lifecycle.js';
 import { openApiFilter, openApiTargets } from './openapi-validation.js';
 import type { OpenApiVersion } from './openapi-routes.js';

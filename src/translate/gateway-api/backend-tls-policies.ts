@@ -10,7 +10,7 @@ import type { IrSubjectAltName, IrUpstreamTls } from '../../ir/types.js';
 import { refOf, type BackendTlsPolicy, type Service } from '../../resources/resource.js';
 import type { ServicePort } from '../../resources/service.js';
 import { namespacedKey, type ResourceIndex } from '../../store/resource-index.js';
-import { compareByCreation } from '../creation-order.js';
+import { compareByCreation } from '../../resources/creation-order.js';
 import type { AppliedBackendTls, BackendTlsOverrides } from '../services/cluster-set.js';
 import { resolveCaCertificateRef } from './ca-certificate-refs.js';
 

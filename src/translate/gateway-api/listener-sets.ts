@@ -5,7 +5,7 @@
 import type { Diagnostic } from '../../core/diagnostic.js';
 import { condition, type Condition, type ListenerSetObjectStatus, type ListenerStatus } from '../../core/object-status.js';
 import { refOf, type Gateway, type ListenerSet, type Namespace } from '../../resources/resource.js';
-import { compareByCreation } from '../creation-order.js';
+import { compareByCreation } from '../../resources/creation-order.js';
 import { GATEWAY_GROUP } from './gateway-listeners.js';
 import { isNamespaceAllowed } from './route-attachment.js';
 

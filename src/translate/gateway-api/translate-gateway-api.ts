@@ -7,7 +7,7 @@ import { condition, type GatewayObjectStatus, type ListenerSetObjectStatus, type
 import type { IrCertificate, IrClientValidation, IrListener, IrListenerTls, IrRoute, IrVirtualHost } from '../../ir/types.js';
 import { refOf, type Gateway, type GatewayRoute, type ParentRef } from '../../resources/resource.js';
 import type { ResourceIndex } from '../../store/resource-index.js';
-import { compareByCreation } from '../creation-order.js';
+import { compareByCreation } from '../../resources/creation-order.js';
 import type { ClusterSet } from '../services/cluster-set.js';
 import type { BackendTlsPolicies } from './backend-tls-policies.js';
 import { backendTlsPolicyStatuses, type GatewayServiceUses } from './backend-tls-policy-status.js';

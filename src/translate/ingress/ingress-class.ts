@@ -3,7 +3,7 @@ import { DEFAULT_INGRESS_CLASS_ANNOTATION, isDefaultIngressClass } from '../../r
 import { INGRESS_CLASS_ANNOTATION } from '../../resources/well-known.js';
 import { refOf, type Ingress, type IngressClass } from '../../resources/resource.js';
 import { formatFieldPath } from '../../resources/schema-issue.js';
-import { compareByCreation } from '../creation-order.js';
+import { compareByCreation } from '../../resources/creation-order.js';
 
 export interface IngressClassOptions {
   readonly ingressClass: string;

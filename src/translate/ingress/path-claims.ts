@@ -2,7 +2,7 @@ import type { Diagnostic } from '../../core/diagnostic.js';
 import type { IrPathMatch } from '../../ir/types.js';
 import type { HttpIngressPath } from '../../resources/ingress.js';
 import { refOf, type Ingress } from '../../resources/resource.js';
-import { compareByCreation } from '../creation-order.js';
+import { compareByCreation } from '../../resources/creation-order.js';
 import { checkIngressHost } from './ingress-host.js';
 import { checkIngressPath, pathMatchKey } from './ingress-path.js';
 

@@ -3,7 +3,7 @@ import type { ObjectStatus } from '../../core/object-status.js';
 import type { IrCertificate, IrListener, IrRoute, IrVirtualHost } from '../../ir/types.js';
 import { refOf, type Ingress } from '../../resources/resource.js';
 import type { ResourceIndex } from '../../store/resource-index.js';
-import { compareByCreation } from '../creation-order.js';
+import { compareByCreation } from '../../resources/creation-order.js';
 import type { ClusterSet } from '../services/cluster-set.js';
 import { translateIngressBackend } from './ingress-backend.js';
 import { selectOurIngresses, type IngressClassOptions } from './ingress-class.js';

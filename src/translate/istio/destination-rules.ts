@@ -12,7 +12,7 @@ import type { IrCertificate, IrCluster } from '../../ir/types.js';
 import { DEFAULT_PASSIVE_HEALTH } from '../../ir/defaults.js';
 import { refOf, type DestinationRule, type Service } from '../../resources/resource.js';
 import { namespacedKey, type ResourceIndex } from '../../store/resource-index.js';
-import { compareByCreation } from '../creation-order.js';
+import { compareByCreation } from '../../resources/creation-order.js';
 import type { ClusterSet } from '../services/cluster-set.js';
 import { mutualKeyPair, upstreamTlsOf } from './destination-rule-tls.js';
 import { reportUnsupported } from './destination-rule-warnings.js';

@@ -11,7 +11,7 @@ import type { IrCertificate, IrClientValidation } from '../../ir/types.js';
 import { refOf, type IstioGateway } from '../../resources/resource.js';
 import type { IstioServer } from '../../resources/istio-kinds.js';
 import { namespacedKey, type ResourceIndex } from '../../store/resource-index.js';
-import { compareByCreation } from '../creation-order.js';
+import { compareByCreation } from '../../resources/creation-order.js';
 import { readIstioCa, readIstioKeyPair } from './istio-credentials.js';
 
 export const DEFAULT_ISTIO_GATEWAY_LABELS: ReadonlyMap<string, string> = new Map([['istio', 'ingressgateway']]);

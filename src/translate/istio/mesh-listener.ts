@@ -16,7 +16,7 @@ import { type Diagnostic, pushDiagnosticOnce } from '../../core/diagnostic.js';
 import type { IrListener, IrRoute, IrStringMatch, IrVirtualHost } from '../../ir/types.js';
 import { refOf, type Service, type VirtualService } from '../../resources/resource.js';
 import type { ResourceIndex } from '../../store/resource-index.js';
-import { compareByCreation } from '../creation-order.js';
+import { compareByCreation } from '../../resources/creation-order.js';
 import { compareHostnamesBySpecificity } from '../gateway-api/hostnames.js';
 import type { IstioClusters } from './destination-rules.js';
 import { CLUSTER_DOMAIN, istioHostCovers, resolveHost, serviceFqdn, serviceOfHost } from './istio-hosts.js';

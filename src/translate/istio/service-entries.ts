@@ -23,7 +23,7 @@ import { DEFAULT_CONNECT_TIMEOUT_MS, DEFAULT_PASSIVE_HEALTH } from '../../ir/def
 import { refOf, type DestinationRule, type ServiceEntry } from '../../resources/resource.js';
 import type { ServiceEntryPort } from '../../resources/istio-kinds.js';
 import type { ResourceIndex } from '../../store/resource-index.js';
-import { compareByCreation } from '../creation-order.js';
+import { compareByCreation } from '../../resources/creation-order.js';
 import type { DestinationResolution } from './destination-resolution.js';
 import { upstreamTlsOf } from './destination-rule-tls.js';
 import { atPort, circuitBreakersOf, loadBalancerOf, mergePolicy, passiveHealthOf } from './traffic-policy.js';

@@ -11,7 +11,7 @@ import { type Diagnostic, pushDiagnosticOnce } from '../../core/diagnostic.js';
 import type { IrCertificate, IrListener, IrRoute, IrVirtualHost } from '../../ir/types.js';
 import { refOf } from '../../resources/resource.js';
 import type { ResourceIndex } from '../../store/resource-index.js';
-import { compareByCreation } from '../creation-order.js';
+import { compareByCreation } from '../../resources/creation-order.js';
 import { compareHostnamesBySpecificity } from '../gateway-api/hostnames.js';
 import type { IstioClusters } from './destination-rules.js';
 import { hostAliases, intersectIstioHosts, resolveHost } from './istio-hosts.js';

@@ -1,4 +1,4 @@
-import type { ObjectMeta } from '../resources/object-meta.js';
+import type { ObjectMeta } from './object-meta.js';
 
 function creationTime(meta: ObjectMeta): number {
   const time = meta.creationTimestamp === undefined ? Number.NaN : Date.parse(meta.creationTimestamp);
