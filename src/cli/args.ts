@@ -29,6 +29,8 @@ export interface RunOptions {
    * `usage.json`) when there is no Redis; undefined = kept in memory only (the sidecar).
    */
   readonly stateDir?: string;
+  /** `--serve-services`: NodePort and LoadBalancer Services become L4 listeners (docs/l4.md). */
+  readonly services?: { readonly nodeAddress: string; readonly nodeName?: string };
   /** Set with `--kubernetes`: read the cluster instead of folders (docs/kubernetes.md). */
   readonly kubernetes?: KubernetesOptions;
   /** Connection limits (docs/security.md); each unset one keeps the data plane's default. */
@@ -78,6 +80,9 @@ export const RUN_FLAGS = [
   ['--redis-url URL', '$ISTHMUS_REDIS_URL or (none)', 'Redis for global rate limits and quotas shared by replicas; without it they count per replica.'],
   ['--redis-timeout MS', '100', 'The longest a request waits for Redis; then the policy fails open (local limit) or closed (503).'],
   ['--state-dir DIR', '$ISTHMUS_STATE_DIR, $XDG_STATE_HOME/isthmus or ~/.local/state/isthmus', 'Where usage counts (GET /api/usage) are kept across restarts without --redis-url: usage.json, flushed every 10 s and on shutdown.'],
+  ['--serve-services', 'off', 'Serve NodePort and LoadBalancer Services as L4 (TCP/UDP) listeners: node ports on --node-address, load-balancer and external IPs on the Service port (docs/l4.md).'],
+  ['--node-address ADDR', '0.0.0.0', 'Address node ports bind with --serve-services.'],
+  ['--node-name NAME', '$NODE_NAME or (none)', 'This node, for externalTrafficPolicy: Local with --serve-services.'],
   ['--kubernetes', 'off', 'Read the cluster (list/watch every kind) instead of folders; write statuses back (docs/kubernetes.md).'],
   ['--kubeconfig PATH', '$KUBECONFIG, ~/.kube/config, or the Pod\'s service account', 'Credentials for --kubernetes.'],
   ['--watch-namespace NS', '(all)', 'Watch only this namespace (namespaced kinds); repeatable.'],
@@ -119,6 +124,9 @@ export function parseRunArgs(argv: readonly string[]): RunOptions {
       'redis-url': { type: 'string' },
       'redis-timeout': { type: 'string' },
       'state-dir': { type: 'string' },
+      'serve-services': { type: 'boolean' },
+      'node-address': { type: 'string' },
+      'node-name': { type: 'string' },
       kubernetes: { type: 'boolean' },
       kubeconfig: { type: 'string' },
       'watch-namespace': { type: 'string', multiple: true },
@@ -163,6 +171,7 @@ export function parseRunArgs(argv: readonly string[]): RunOptions {
     redisTimeoutMs: optionalCount(values['redis-timeout'], '--redis-timeout', 'ms', 1).ms ?? 100,
     stateDir: stateDir(values['state-dir']),
     ...(kubernetes ? { kubernetes } : {}),
+    ...serviceListeners(values['serve-services'] === true, values['node-address'], values['node-name'] ?? process.env.NODE_NAME),
     httpPort,
     httpsPort,
     listenAddress: values['listen-address'] ?? '0.0.0.0',
@@ -183,6 +192,15 @@ export function parseRunArgs(argv: readonly string[]): RunOptions {
       ...optionalCount(values['max-concurrent-streams'], '--max-concurrent-streams', 'maxConcurrentStreams', 1),
     },
   };
+}
+
+function serviceListeners(serve: boolean, nodeAddress: string | undefined, nodeName: string | undefined): { services?: RunOptions['services'] } {
+  if (!serve) {
+    if (nodeAddress !== undefined) throw new UsageError('--node-address needs --serve-services');
+    return {};
+  }
+  if (nodeAddress === '') throw new UsageError('--node-address: expected an IP address');
+  return { services: { nodeAddress: nodeAddress ?? '0.0.0.0', ...(nodeName ? { nodeName } : {}) } };
 }
 
 /**

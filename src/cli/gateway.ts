@@ -253,6 +253,7 @@ export class Gateway {
       ingressClass: this.options.ingressClass,
       ingressController: this.options.ingressController,
       istioGatewayLabels: this.options.istioGatewayLabels,
+      ...(this.options.services !== undefined ? { services: this.options.services } : {}),
       statusAddress: this.options.listenAddress === '0.0.0.0' ? '127.0.0.1' : this.options.listenAddress,
       binds: { listenAddress: this.options.listenAddress, portMap: this.options.portMap },
     });

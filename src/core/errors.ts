@@ -14,6 +14,8 @@ export const CONFIG_ERRORS = {
   ERR_BACKEND_PORT_NOT_FOUND: 'A backend names a Service port (number or name) the Service does not have.',
   ERR_SERVICE_NODE_PORT_INVALID: "A Service's nodePort is outside the node-port range (30000-32767 unless set otherwise) or is taken by another Service port of the same protocol: that port gets no node-port rules or listener (the older Service keeps a shared one); the rest of the Service is served.",
   ERR_ENDPOINT_FAMILY_MISMATCH: 'An EndpointSlice holds addresses of a family (IPv4, IPv6) its Service does not have (spec.ipFamilies or its cluster IPs): those endpoints are left out (warning).',
+  ERR_L4_SERVICE_INVALID: "A Service's L4 settings cannot be used (an unknown `isthmus.dev/l4-scheduler`, a `isthmus.dev/proxy-protocol` other than v1/v2, an SCTP port): the default is used or that port gets no listener (warning).",
+  ERR_L4_LISTENER_CONFLICT: 'An L4 listener (a node port, a load-balancer address, a TCP/UDP/TLS Gateway listener) wants an address and port that an HTTP listener or an older L4 listener of the same transport already holds: it is not served.',
   ERR_BACKEND_NO_ENDPOINTS: 'A backend Service has no ready endpoints (warning; requests get 503).',
   ERR_BACKEND_EXTERNAL_NAME: 'An ExternalName Service is used as a backend (resolved by DNS at connect time).',
   ERR_BACKEND_SUBSET_NOT_FOUND: 'A VirtualService destination or mirror names a subset no DestinationRule for its host defines; its share answers 500.',

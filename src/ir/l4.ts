@@ -3,7 +3,7 @@
 // per node port or load-balancer address), Gateway listeners of protocol TCP / UDP / TLS with
 // TCPRoute, UDPRoute and TLSRoute, Istio Gateway servers in PASSTHROUGH mode and VirtualService
 // `tcp` / `tls` routes. Readonly and JSON-serialisable like the rest of the IR (types.ts).
-import type { IrEndpoint } from './types.js';
+import type { ObjectRef } from '../core/object-ref.js';
 
 /**
  * The ipvs schedulers (ipvsadm's names) and maglev:
@@ -15,12 +15,22 @@ export type IrL4Scheduler = 'rr' | 'wrr' | 'lc' | 'wlc' | 'sh' | 'dh' | 'sed' | 
 
 export const L4_SCHEDULERS: readonly IrL4Scheduler[] = ['rr', 'wrr', 'lc', 'wlc', 'sh', 'dh', 'sed', 'nq', 'maglev'];
 
+/** An endpoint: the same fields as an HTTP cluster's (types.ts IrEndpoint), kept here so l4.ts imports nothing of types.ts. */
+export interface IrL4Endpoint {
+  readonly address: string;
+  readonly port: number;
+  /** For wrr, wlc, sed; default 1. */
+  readonly weight?: number;
+  /** `pod/default/shop-7d9c-abcde`, when known. */
+  readonly target?: string;
+}
+
 export interface IrL4Backend {
   /** `service/<ns>/<name>/<port>`: the same naming as HTTP clusters. */
   readonly name: string;
   /** Share among the route's backends (Gateway API backendRef weight, Istio route weight). */
   readonly weight: number;
-  readonly endpoints: readonly IrEndpoint[];
+  readonly endpoints: readonly IrL4Endpoint[];
   /** Send a PROXY protocol header (v1 text or v2 binary) first, so the backend sees the client. */
   readonly proxyProtocol?: 'v1' | 'v2';
 }
@@ -39,6 +49,8 @@ export interface IrL4Route {
 export interface IrL4Listener {
   /** `service/<ns>/<name>/<port>/nodeport`, `gateway/<ns>/<name>/<listener>`, ... */
   readonly name: string;
+  /** The object that declared it (a Service, a Gateway), for conflict reports. */
+  readonly origin?: ObjectRef;
   readonly address: string;
   readonly port: number;
   /**

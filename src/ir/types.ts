@@ -2,7 +2,7 @@
 // management later) and what the data plane does. Readonly and JSON-serialisable: the admin API
 // serves it as is, golden tests compare it as YAML. Nouns follow Envoy: listener, virtual host,
 // route, cluster, endpoint. Every name records its origin (`ingress/default/shop/rule/0/path/1`).
-
+import type { IrL4Listener } from './l4.js';
 import type { ObjectRef } from '../core/object-ref.js';
 import type { IrApiLifecycle, IrAuthn, IrAuthz, IrExtAuth, IrOpenApiValidation, IrQuotas, IrRateLimits, IrTransform } from './apim.js';
 
@@ -15,6 +15,8 @@ export interface IrSnapshot {
   readonly binds: readonly IrBind[];
   readonly clusters: readonly IrCluster[];
   readonly certificates: readonly IrCertificate[];
+  /** TCP, UDP and TLS listeners (l4.ts), after the bind step; absent when there are none. */
+  readonly l4Listeners?: readonly IrL4Listener[];
 }
 
 // ---------------------------------------------------------------------------------------------

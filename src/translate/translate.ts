@@ -16,6 +16,8 @@ import type { IrListener } from '../ir/types.js';
 import { applyListenerConflicts } from './gateway-api/listener-conflict-status.js';
 import { translateApiManagement } from './apim/translate-apim.js';
 import { resolveOpenApi } from './apim/openapi-routes.js';
+import { translateServiceListeners, type ServiceListenerOptions } from './services/service-l4-listeners.js';
+import { bindL4Listeners } from './binds/bind-l4-listeners.js';
 
 export interface TranslateOptions {
   /** IngressClass name this instance serves (--ingress-class, default "isthmus"). */
@@ -33,6 +35,8 @@ export interface TranslateOptions {
   readonly binds?: BindOptions;
   /** `--istio-gateway-labels`: this instance's labels, matched by Istio Gateway selectors (default istio=ingressgateway). */
   readonly istioGatewayLabels?: ReadonlyMap<string, string>;
+  /** `--serve-services`: NodePort and LoadBalancer Services become L4 listeners (service-l4-listeners.ts). */
+  readonly services?: ServiceListenerOptions;
 }
 
 export const DEFAULT_BIND_OPTIONS: BindOptions = { listenAddress: '0.0.0.0', portMap: new Map() };
@@ -82,6 +86,8 @@ export function translate(snapshot: ResourceSnapshot, options: TranslateOptions)
   const logical = apim.listeners;
   const bound = bindListeners(logical, options.binds ?? DEFAULT_BIND_OPTIONS);
   diagnostics.push(...bound.diagnostics);
+  const declaredL4 = options.services !== undefined ? translateServiceListeners(index, options.services, diagnostics) : [];
+  const l4Listeners = declaredL4.length === 0 ? [] : bindL4Listeners(declaredL4, bound.binds, options.binds ?? DEFAULT_BIND_OPTIONS, diagnostics);
   const ir: IrSnapshot = {
     generation: snapshot.generation,
     listeners: bound.listeners,
@@ -89,6 +95,7 @@ export function translate(snapshot: ResourceSnapshot, options: TranslateOptions)
     clusters: istioClusters.finish(clusters.build(), usedClusters(logical)),
     // After `clusters`: finish() collects the client certificates of DestinationRule MUTUAL clusters.
     certificates: [...ingress.certificates, ...gatewayApi.certificates, ...istio.certificates, ...istioClusters.certificates()],
+    ...(l4Listeners.length > 0 ? { l4Listeners } : {}),
   };
   // Generated HTTPRoutes exist in no source: their statuses have nowhere to go (the API's says enough).
   const generated = new Set(openApi.routes.map((r) => `${r.metadata.namespace}/${r.metadata.name}`));
