@@ -15,6 +15,9 @@ const FORBIDDEN: Record<string, readonly string[]> = {
   // kube-proxy's model and renderers read resources (Services, EndpointSlices) like a translator
   // and sit under it: the L4 Service listeners reuse the model, and the CLI drives the renderers.
   kubeproxy: ['sources', 'translate', 'dataplane', 'observability', 'admin', 'cli', 'demo'],
+  // explain reads the IR and the kube-proxy model and matches with the data plane's own matchers;
+  // the CLI and the admin API (through AdminView) call it.
+  explain: ['sources', 'store', 'resources', 'translate', 'observability', 'admin', 'cli', 'demo'],
   // Counter stores sit beside the data plane, under it: filters use them, they know no filter.
   state: ['resources', 'sources', 'store', 'translate', 'ir', 'dataplane', 'observability', 'admin', 'cli', 'demo'],
 };
