@@ -11,6 +11,7 @@ import { ingressKind } from './ingress.js';
 import { istioKindDefinitions } from './istio-kinds.js';
 import { ingressClassKind } from './ingress-class.js';
 import { namespaceKind } from './namespace.js';
+import { nodeKind } from './node.js';
 import { podKind } from './pod.js';
 import { requestAuthenticationKinds } from './request-authentication.js';
 import { authorizationPolicyKinds } from './authorization-policy.js';
@@ -27,6 +28,7 @@ export const KINDS: readonly KindDefinition<Resource>[] = [
   secretKind,
   configMapKind,
   namespaceKind,
+  nodeKind,
   ingressKind,
   ingressClassKind,
   gatewayClassKind,

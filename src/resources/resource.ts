@@ -10,6 +10,7 @@ import type { Ingress } from './ingress.js';
 import type { DestinationRule, IstioGateway, ServiceEntry, VirtualService } from './istio-kinds.js';
 import type { IngressClass } from './ingress-class.js';
 import type { Namespace } from './namespace.js';
+import type { Node } from './node.js';
 import type { Pod } from './pod.js';
 import type { Secret } from './secret.js';
 import type { Service } from './service.js';
@@ -25,6 +26,7 @@ export type { Ingress } from './ingress.js';
 export type { DestinationRule, IstioGateway, ServiceEntry, VirtualService } from './istio-kinds.js';
 export type { IngressClass } from './ingress-class.js';
 export type { Namespace } from './namespace.js';
+export type { Node } from './node.js';
 export type { ObjectMeta } from './object-meta.js';
 export type { Pod } from './pod.js';
 export type { Secret } from './secret.js';
@@ -39,6 +41,7 @@ export type Resource =
   | Secret
   | ConfigMap
   | Namespace
+  | Node
   | Ingress
   | IngressClass
   | GatewayClass

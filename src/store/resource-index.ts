@@ -1,5 +1,6 @@
 import { assertNever } from '../core/assert-never.js';
 import type { EndpointSlice } from '../resources/endpoint-slice.js';
+import type { Node } from '../resources/node.js';
 import { SERVICE_NAME_LABEL } from '../resources/well-known.js';
 import type {
   AccessPolicy,
@@ -49,6 +50,8 @@ export interface ResourceIndex {
   readonly ingressClasses: readonly IngressClass[];
   /** By name: Gateway API `allowedRoutes.namespaces.selector` matches their labels. */
   readonly namespaces: ReadonlyMap<string, Namespace>;
+  /** By name (`isthmus lb` sends to their node ports). */
+  readonly nodes: ReadonlyMap<string, Node>;
   readonly gatewayClasses: readonly GatewayClass[];
   readonly gateways: readonly Gateway[];
   readonly httpRoutes: readonly HttpRoute[];
@@ -100,6 +103,7 @@ export function indexResources(resources: readonly Resource[]): ResourceIndex {
   const ingresses: Ingress[] = [];
   const ingressClasses: IngressClass[] = [];
   const namespaces = new Map<string, Namespace>();
+  const nodes = new Map<string, Node>();
   const gatewayClasses: GatewayClass[] = [];
   const gateways: Gateway[] = [];
   const httpRoutes: HttpRoute[] = [];
@@ -152,6 +156,9 @@ export function indexResources(resources: readonly Resource[]): ResourceIndex {
         break;
       case 'Namespace':
         namespaces.set(resource.metadata.name, resource);
+        break;
+      case 'Node':
+        nodes.set(resource.metadata.name, resource);
         break;
       case 'GatewayClass':
         gatewayClasses.push(resource);
@@ -230,6 +237,7 @@ export function indexResources(resources: readonly Resource[]): ResourceIndex {
     ingresses,
     ingressClasses,
     namespaces,
+    nodes,
     gatewayClasses,
     gateways,
     httpRoutes,

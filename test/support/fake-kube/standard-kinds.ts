@@ -6,6 +6,7 @@ import type { KindSpec } from './kube-object.js';
 
 export const CORE_KINDS: readonly KindSpec[] = [
   { apiVersion: 'v1', kind: 'Namespace', plural: 'namespaces', namespaced: false },
+  { apiVersion: 'v1', kind: 'Node', plural: 'nodes', namespaced: false },
   { apiVersion: 'v1', kind: 'Service', plural: 'services', namespaced: true },
   { apiVersion: 'v1', kind: 'Endpoints', plural: 'endpoints', namespaced: true },
   { apiVersion: 'v1', kind: 'Secret', plural: 'secrets', namespaced: true },
