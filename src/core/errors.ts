@@ -16,6 +16,7 @@ export const CONFIG_ERRORS = {
   ERR_ENDPOINT_FAMILY_MISMATCH: 'An EndpointSlice holds addresses of a family (IPv4, IPv6) its Service does not have (spec.ipFamilies or its cluster IPs): those endpoints are left out (warning).',
   ERR_L4_SERVICE_INVALID: "A Service's L4 settings cannot be used (an unknown `isthmus.dev/l4-scheduler`, a `isthmus.dev/proxy-protocol` other than v1/v2, an SCTP port): the default is used or that port gets no listener (warning).",
   ERR_L4_LISTENER_CONFLICT: 'An L4 listener (a node port, a load-balancer address, a TCP/UDP/TLS Gateway listener) wants an address and port that an HTTP listener or an older L4 listener of the same transport already holds: it is not served.',
+  ERR_LB_NO_NODES: '`isthmus lb` has LoadBalancer Services but no nodes to send to (no `--node`, no Node objects with an InternalIP or ExternalIP): its listeners close every connection (warning).',
   ERR_BACKEND_NO_ENDPOINTS: 'A backend Service has no ready endpoints (warning; requests get 503).',
   ERR_BACKEND_EXTERNAL_NAME: 'An ExternalName Service is used as a backend (resolved by DNS at connect time).',
   ERR_BACKEND_SUBSET_NOT_FOUND: 'A VirtualService destination or mirror names a subset no DestinationRule for its host defines; its share answers 500.',

@@ -125,8 +125,16 @@ function pickBySni(l: IrL4Listener, sni: string | undefined) {
   if (name !== undefined) {
     const exact = l.routes.find((r) => r.sniHosts.some((h) => h.toLowerCase() === name));
     if (exact) return exact;
-    const wild = l.routes.find((r) => r.sniHosts.some((h) => h.startsWith('*.') && name.endsWith(h.slice(1).toLowerCase()) && !name.slice(0, -h.length + 1).includes('.')));
-    if (wild) return wild;
+    // Gateway API hostnames: `*.example.com` is a suffix match over any number of labels; the
+    // longest (most specific) wildcard wins.
+    let best: { route: IrL4Listener['routes'][number]; length: number } | undefined;
+    for (const r of l.routes) {
+      for (const h of r.sniHosts) {
+        if (!h.startsWith('*.') || !name.endsWith(h.slice(1).toLowerCase())) continue;
+        if (best === undefined || h.length > best.length) best = { route: r, length: h.length };
+      }
+    }
+    if (best) return best.route;
   }
   return l.routes.find((r) => r.sniHosts.length === 0);
 }
