@@ -37,6 +37,7 @@ const ENDPOINTS: Readonly<Record<string, string>> = {
   '/api/diagnostics': 'diagnostics of the latest configuration',
   '/api/status': 'the status written back for each object Isthmus owns',
   '/api/upstreams': 'clusters, endpoints and their health',
+  '/api/explain': 'the path of one request (?url=http://host:port/path&method=&header=Name:value) or connection (?connect=ADDR:PORT&protocol=TCP|UDP&sni=) through the configuration',
   '/api/usage': 'metered API requests per hour, consumer, API, version, plan and status class (?from=&to=&consumer=&api=&version=&format=csv)',
   '/metrics': 'Prometheus metrics',
 };
@@ -132,6 +133,27 @@ function buildRoutes(view: AdminView, metrics: Metrics | undefined): ReadonlyMap
         ),
     ],
     ['/api/upstreams', (q) => jsonReply(200, view.upstreams() ?? null, isPretty(q))],
+    [
+      '/api/explain',
+      (q) => {
+        if (view.explain === undefined) return jsonReply(404, { error: 'explain_disabled' });
+        const headers: Record<string, string> = {};
+        for (const h of q.getAll('header')) {
+          const colon = h.indexOf(':');
+          if (colon <= 0) return jsonReply(400, { error: 'bad_query', message: `header ${JSON.stringify(h)}: expected Name:value` });
+          headers[h.slice(0, colon).trim().toLowerCase()] = h.slice(colon + 1).trim();
+        }
+        const pick = (name: string): Record<string, string> => {
+          const v = q.get(name);
+          return v === null ? {} : { [name]: v };
+        };
+        if ((q.get('url') === null) === (q.get('connect') === null)) return jsonReply(400, { error: 'bad_query', message: 'give exactly one of url= (a request) and connect=ADDR:PORT (a connection)' });
+        const result = view.explain({ headers, ...pick('url'), ...pick('method'), ...pick('address'), ...pick('connect'), ...pick('protocol'), ...pick('sni') });
+        if (result.kind === 'invalid') return jsonReply(400, { error: 'bad_query', message: result.message });
+        if (q.get('format') === 'text') return { status: 200, contentType: 'text/plain; charset=utf-8', body: result.text };
+        return jsonReply(200, { steps: result.steps }, isPretty(q));
+      },
+    ],
     [
       '/api/usage',
       async (q) => {

@@ -23,4 +23,17 @@ export interface AdminView {
    * shared store, every replica's. Absent where nothing is metered (GET /api/usage answers 404).
    */
   usage?(range: UsageRange): Promise<readonly UsageEntry[]>;
+  /** The path of one request or connection through the applied configuration (GET /api/explain). */
+  explain?(query: ExplainQuery): { readonly kind: 'steps'; readonly steps: unknown; readonly text: string } | { readonly kind: 'invalid'; readonly message: string };
+}
+
+/** GET /api/explain's parameters: `url` (with `method`, `header`s, `address`) or `connect` (ADDR:PORT, `protocol`, `sni`). */
+export interface ExplainQuery {
+  readonly url?: string;
+  readonly method?: string;
+  readonly headers: Readonly<Record<string, string>>;
+  readonly address?: string;
+  readonly connect?: string;
+  readonly protocol?: string;
+  readonly sni?: string;
 }
