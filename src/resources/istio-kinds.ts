@@ -130,12 +130,31 @@ const httpRouteSchema = z.object({
   headers: headersSchema.optional(),
 });
 
+// L4 routes (istio.io networking/v1 TLSRoute, TCPRoute): served at Gateway servers of protocol TCP
+// and TLS / HTTPS in PASSTHROUGH mode (src/translate/istio/istio-l4.ts).
+const l4RouteDestinationSchema = z.object({ destination: destinationSchema, weight: z.number().int().min(0).optional() });
+const l4MatchBase = {
+  destinationSubnets: z.array(z.string()).optional(),
+  port: z.number().int().min(1).max(65535).optional(),
+  sourceLabels: z.record(z.string(), z.string()).optional(),
+  gateways: z.array(z.string()).optional(),
+  sourceNamespace: z.string().optional(),
+};
+const tlsRouteSchema = z.object({
+  match: z.array(z.object({ sniHosts: z.array(z.string().min(1)).min(1), ...l4MatchBase })).min(1),
+  route: z.array(l4RouteDestinationSchema).optional(),
+});
+const tcpRouteSchema = z.object({
+  match: z.array(z.object(l4MatchBase)).optional(),
+  route: z.array(l4RouteDestinationSchema).optional(),
+});
+
 const virtualServiceSpecSchema = z.object({
   hosts: z.array(z.string()).default([]),
   gateways: z.array(z.string()).optional(),
   http: z.array(httpRouteSchema).default([]),
-  tls: unknownField,
-  tcp: unknownField,
+  tls: z.array(tlsRouteSchema).optional(),
+  tcp: z.array(tcpRouteSchema).optional(),
   exportTo: z.array(z.string()).optional(),
 });
 
@@ -228,6 +247,8 @@ export type IstioGatewaySpec = DeepReadonly<z.infer<typeof gatewaySpecSchema>>;
 export type IstioServer = IstioGatewaySpec['servers'][number];
 export type VirtualServiceSpec = DeepReadonly<z.infer<typeof virtualServiceSpecSchema>>;
 export type IstioHttpRoute = VirtualServiceSpec['http'][number];
+export type IstioTlsRoute = NonNullable<VirtualServiceSpec['tls']>[number];
+export type IstioTcpRoute = NonNullable<VirtualServiceSpec['tcp']>[number];
 export type IstioHttpMatch = NonNullable<IstioHttpRoute['match']>[number];
 export type IstioStringMatch = DeepReadonly<z.infer<typeof stringMatchSchema>>;
 export type IstioDestination = DeepReadonly<z.infer<typeof destinationSchema>>;

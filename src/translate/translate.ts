@@ -18,6 +18,9 @@ import { translateApiManagement } from './apim/translate-apim.js';
 import { resolveOpenApi } from './apim/openapi-routes.js';
 import { translateServiceListeners, type ServiceListenerOptions } from './services/service-l4-listeners.js';
 import { bindL4Listeners } from './binds/bind-l4-listeners.js';
+import { translateIstioL4 } from './istio/istio-l4.js';
+import type { IrL4Listener } from '../ir/l4.js';
+import type { IrCluster } from '../ir/types.js';
 
 export interface TranslateOptions {
   /** IngressClass name this instance serves (--ingress-class, default "isthmus"). */
@@ -86,13 +89,21 @@ export function translate(snapshot: ResourceSnapshot, options: TranslateOptions)
   const logical = apim.listeners;
   const bound = bindListeners(logical, options.binds ?? DEFAULT_BIND_OPTIONS);
   diagnostics.push(...bound.diagnostics);
-  const declaredL4 = options.services !== undefined ? translateServiceListeners(index, options.services, diagnostics) : [];
-  const l4Listeners = declaredL4.length === 0 ? [] : bindL4Listeners(declaredL4, bound.binds, options.binds ?? DEFAULT_BIND_OPTIONS, diagnostics);
+  const bindOptions = options.binds ?? DEFAULT_BIND_OPTIONS;
+  // L4: Istio's TCP and PASSTHROUGH servers, then (--serve-services) NodePort and LoadBalancer
+  // Services; the bind step gives a contested port to the first and to HTTP before any.
+  const istioL4 = translateIstioL4(index, { gatewayLabels: options.istioGatewayLabels ?? DEFAULT_ISTIO_GATEWAY_LABELS, listenAddress: bindOptions.listenAddress }, istioClusters, diagnostics);
+  const declaredL4 = [...istioL4, ...(options.services !== undefined ? translateServiceListeners(index, options.services, diagnostics) : [])];
+  const boundL4 = declaredL4.length === 0 ? [] : bindL4Listeners(declaredL4, bound.binds, bindOptions, diagnostics);
+  const used = usedClusters(logical);
+  for (const l of istioL4) for (const r of l.routes) for (const b of r.backends) used.add(b.name);
+  const irClusters = istioClusters.finish(clusters.build(), used);
+  const l4Listeners = withClusterEndpoints(boundL4, irClusters);
   const ir: IrSnapshot = {
     generation: snapshot.generation,
     listeners: bound.listeners,
     binds: bound.binds,
-    clusters: istioClusters.finish(clusters.build(), usedClusters(logical)),
+    clusters: irClusters,
     // After `clusters`: finish() collects the client certificates of DestinationRule MUTUAL clusters.
     certificates: [...ingress.certificates, ...gatewayApi.certificates, ...istio.certificates, ...istioClusters.certificates()],
     ...(l4Listeners.length > 0 ? { l4Listeners } : {}),
@@ -102,6 +113,19 @@ export function translate(snapshot: ResourceSnapshot, options: TranslateOptions)
   const routeStatuses = generated.size === 0 ? gatewayApi.statuses : gatewayApi.statuses.filter((st) => !(st.kind === 'HTTPRoute' && generated.has(`${st.namespace}/${st.name}`)));
   const statuses = [...applyListenerConflicts([...ingress.statuses, ...routeStatuses], bound.conflicts, gatewayApi.listenerSetParents), ...apim.statuses];
   return { ir, statuses, diagnostics: sortDiagnostics(diagnostics) };
+}
+
+/**
+ * Istio L4 backends name the cluster their destination resolved to (subsets and ServiceEntries
+ * included); once the clusters are built, each backend gets that cluster's endpoints.
+ */
+function withClusterEndpoints(listeners: readonly IrL4Listener[], clusters: readonly IrCluster[]): IrL4Listener[] {
+  const byName = new Map(clusters.map((c) => [c.name, c]));
+  return listeners.map((l) =>
+    l.routes.every((r) => r.backends.every((b) => b.endpoints.length > 0 || !byName.has(b.name)))
+      ? l
+      : { ...l, routes: l.routes.map((r) => ({ ...r, backends: r.backends.map((b) => (b.endpoints.length > 0 || !byName.has(b.name) ? b : { ...b, endpoints: byName.get(b.name)!.endpoints })) })) },
+  );
 }
 
 /** Cluster names that routes forward or mirror to. */

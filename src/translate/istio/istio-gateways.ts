@@ -66,6 +66,16 @@ function parseServerHost(raw: string, gatewayNamespace: string): ServerHost {
   return { namespace: ns === '.' ? gatewayNamespace : ns, host: raw.slice(slash + 1).toLowerCase() };
 }
 
+const TCP_PROTOCOLS = new Set(['TCP', 'MONGO', 'MYSQL', 'REDIS']);
+
+/** Which Gateway servers are L4 (istio-l4.ts serves them); undefined for the HTTP ones planned here. */
+export function l4ServerKind(server: IstioServer): 'TCP' | 'TLS' | undefined {
+  const protocol = server.port.protocol.toUpperCase();
+  if (TCP_PROTOCOLS.has(protocol)) return 'TCP';
+  if ((protocol === 'TLS' || protocol === 'HTTPS') && server.tls?.mode === 'PASSTHROUGH') return 'TLS';
+  return undefined;
+}
+
 type ServerProtocol = { readonly kind: 'http' } | { readonly kind: 'https' } | { readonly kind: 'not-served'; readonly message: string };
 
 function serverProtocol(server: IstioServer): ServerProtocol {
@@ -75,10 +85,10 @@ function serverProtocol(server: IstioServer): ServerProtocol {
   if (protocol === 'HTTPS') {
     if (mode === 'SIMPLE' || mode === 'MUTUAL' || mode === 'OPTIONAL_MUTUAL') return { kind: 'https' };
     if (mode === undefined) return { kind: 'not-served', message: 'an HTTPS server needs tls.mode (SIMPLE, MUTUAL and OPTIONAL_MUTUAL are supported); the server is not programmed' };
-    if (mode === 'PASSTHROUGH' || mode === 'AUTO_PASSTHROUGH') return { kind: 'not-served', message: `tls.mode ${mode} is L4 (TLS passthrough by SNI), which Isthmus does not serve yet; the server is not programmed` };
+    if (mode === 'AUTO_PASSTHROUGH') return { kind: 'not-served', message: 'tls.mode AUTO_PASSTHROUGH (SNI-DNAT to mesh services, for multi-network east-west gateways) is not implemented; PASSTHROUGH is; the server is not programmed' };
     return { kind: 'not-served', message: 'tls.mode ISTIO_MUTUAL needs the mesh CA (istiod issues the certificates), which Isthmus does not have; the server is not programmed' };
   }
-  return { kind: 'not-served', message: `protocol ${server.port.protocol} is L4 or not HTTP; Isthmus serves HTTP, HTTP2, GRPC and HTTPS servers; the server is not programmed` };
+  return { kind: 'not-served', message: `protocol ${server.port.protocol}${protocol === 'TLS' ? ` with tls.mode ${mode ?? '(none)'}` : ''} is not served; Isthmus serves HTTP, HTTP2, GRPC, HTTPS, TCP (also MONGO, MYSQL, REDIS) and TLS/HTTPS in PASSTHROUGH mode; the server is not programmed` };
 }
 
 export function planIstioGateways(index: ResourceIndex, labels: ReadonlyMap<string, string>, diagnostics: Diagnostic[]): IstioGatewayPlan {
@@ -95,6 +105,7 @@ export function planIstioGateways(index: ResourceIndex, labels: ReadonlyMap<stri
       const warn = (field: string, message: string, code: Diagnostic['code'] = 'ERR_ISTIO_UNSUPPORTED', severity: Diagnostic['severity'] = 'warning'): void => {
         diagnostics.push({ severity, code, object: refOf(gateway), source: gateway.source, path: `${path}${field}`, message });
       };
+      if (l4ServerKind(server) !== undefined) return;
       const protocol = serverProtocol(server);
       if (protocol.kind === 'not-served') {
         warn(server.port.protocol.toUpperCase() === 'HTTPS' ? '.tls.mode' : '.port.protocol', protocol.message, 'ERR_GATEWAY_LISTENER_UNSUPPORTED');

@@ -60,9 +60,7 @@ export function translateIstio(index: ResourceIndex, options: IstioOptions, clus
       if (plan.servers.has(key)) bound.push(key);
     });
     if (bound.length === 0) continue;
-    if (vs.spec.tcp !== undefined || vs.spec.tls !== undefined) {
-      diagnostics.push({ severity: 'warning', code: 'ERR_ISTIO_UNSUPPORTED', object: refOf(vs), source: vs.source, path: vs.spec.tcp !== undefined ? 'spec.tcp' : 'spec.tls', message: 'tcp and tls routes are L4, not implemented yet; ignored' });
-    }
+    // `tcp` and `tls` routes are istio-l4.ts's, at the Gateway's TCP and PASSTHROUGH servers.
     // Translated once per (port, Gateway namespace): a destination may take its port from the
     // listener, and the Gateway's namespace is the client's whose DestinationRules and
     // ServiceEntries apply (istio-visibility.ts); each diagnostic is reported once however many
