@@ -3,6 +3,7 @@
 // (ExternallyAccessible, UsesClusterEndpoints, UsesLocalEndpoints). Shared by the iptables and
 // ipvs renderers, as kube-proxy shares it between its proxiers. Topology hints are not modelled:
 // every ready endpoint is a cluster endpoint (kube-proxy's topologyMode "").
+import { joinHostPort } from './chain-names.js';
 import type { KpEndpoint, KpServicePort } from './service-ports.js';
 
 export interface EndpointCategories {
@@ -39,11 +40,26 @@ export function usesLocalEndpoints(sp: KpServicePort): boolean {
 }
 
 function key(e: KpEndpoint): string {
-  return `${e.address}|${e.port}`;
+  return joinHostPort(e.address, e.port);
+}
+
+/**
+ * The endpoint list kube-proxy holds for a Service port (pkg/proxy/endpointslicecache.go,
+ * addEndpoints and endpointsMapFromEndpointInfo): one entry per `ip:port` across all slices (a
+ * local copy wins over a remote one), sorted by that string, so the KUBE-SVC rules and their
+ * probabilities come in the same order as on a node.
+ */
+export function proxyEndpoints(sp: KpServicePort, nodeName: string | undefined): KpEndpoint[] {
+  const byKey = new Map<string, KpEndpoint>();
+  for (const e of sp.endpoints) {
+    const k = key(e);
+    if (!byKey.has(k) || (nodeName !== undefined && e.nodeName === nodeName)) byKey.set(k, e);
+  }
+  return [...byKey.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([, e]) => e);
 }
 
 export function categorizeEndpoints(sp: KpServicePort, nodeName: string | undefined): EndpointCategories {
-  const all = sp.endpoints;
+  const all = proxyEndpoints(sp, nodeName);
   let cluster: readonly KpEndpoint[] = [];
   let hasAny = false;
   if (usesClusterEndpoints(sp)) {
