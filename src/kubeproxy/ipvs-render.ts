@@ -37,8 +37,11 @@ export function renderIpvs(ports: readonly KpServicePort[], options: IpvsRenderO
   for (const sp of ports) {
     if (sp.clusterIP === undefined) continue;
     const eps = categorizeEndpoints(sp, options.nodeName);
-    const internal = isInternalPolicyLocal(sp) ? eps.local : eps.cluster;
-    const external = isExternalPolicyLocal(sp) ? eps.local : eps.cluster;
+    // A node-local virtual server takes this node's endpoints, or the cluster endpoints when this
+    // node has none: kube-proxy's ipvs syncEndpoint does so (kubernetes#97081) so that pods here
+    // can still connect; replies to outside clients then go astray, as upstream accepts.
+    const internal = isInternalPolicyLocal(sp) && eps.local.length > 0 ? eps.local : eps.cluster;
+    const external = isExternalPolicyLocal(sp) && eps.local.length > 0 ? eps.local : eps.cluster;
     const flag = PROTOCOL_FLAG[sp.protocol];
     const persistence = sp.sessionAffinity.kind === 'ClientIP' ? ` -p ${sp.sessionAffinity.timeoutSeconds}` : '';
     const virtualServer = (address: string, port: number, endpoints: readonly KpEndpoint[]): void => {
