@@ -9,7 +9,7 @@ import { formatDiagnostic } from '../../src/core/diagnostic.js';
 import { endpointChainName, externalChainName, localChainName, serviceChainName } from '../../src/kubeproxy/chain-names.js';
 import { renderIptables, renderIptablesFamily } from '../../src/kubeproxy/iptables-render.js';
 import { repoRoot } from '../e2e/cli-harness.js';
-import { portsOf } from './kube-proxy-fixture.js';
+import { OVERALL_YAML, portsOf } from './kube-proxy-fixture.js';
 
 const GOLDEN = path.join(repoRoot(), 'test', 'kubeproxy', 'golden');
 
@@ -159,4 +159,14 @@ test('bad input: an invalid node port, one taken twice and a slice of the wrong 
   assert.ok(text.includes('-A KUBE-NODEPORTS -m comment --comment default/web -m tcp -p tcp --dport 30080'));
   assert.ok(!text.includes('default/late:a -m tcp -p tcp --dport'), 'late keeps no node-port rule');
   assert.ok(text.includes('-A KUBE-SERVICES -m comment --comment "default/late:a has no endpoints" -m tcp -p tcp -d 10.96.0.11 --dport 81 -j REJECT'));
+});
+
+test('every chain a rule jumps to is declared in the same table (iptables-restore --test on nf_tables does not check it)', () => {
+  const { ports } = portsOf(OVERALL_YAML, { nodePortRange: { min: 1, max: 65535 } });
+  for (const out of renderIptables(ports, { nodeName: 'node-a', clusterCIDRs: ['10.244.0.0/16'] })) {
+    for (const table of out.text.split('COMMIT\n').filter((t) => t.trim() !== '')) {
+      const declared = new Set([...table.matchAll(/^:(\S+) /gm)].map((m) => m[1]));
+      for (const m of table.matchAll(/ -j (KUBE-\S+)/g)) assert.ok(declared.has(m[1]), `${m[1]} is not declared in\n${table}`);
+    }
+  }
 });
