@@ -1,4 +1,4 @@
-// `isthmus run | validate | echo | sidecar | version`: the command-line contract other tools and tests drive.
+// `isthmus run | validate | echo | sidecar | keys | api | kube-proxy | version`: the command-line contract other tools and tests drive.
 // Each command loads its modules when it runs, so `--help` and `echo` start fast.
 import { parseArgs } from 'node:util';
 import { parseRunArgs, RUN_FLAGS, UsageError, type RunOptions } from './args.js';
@@ -18,9 +18,12 @@ Usage:
                                              a new API key (printed once) and the Secret of its hash
   isthmus api import FILE [--gateway G --service S --port P]
                                              an OpenAPI document → a ConfigMap and an API to apply
+  isthmus kube-proxy render --mode iptables|nftables|ipvs --config DIR [flags]
+                                             the rules kube-proxy would program on a node for the
+                                             Services and EndpointSlices (docs/kube-proxy.md)
   isthmus version                            print the version (also --version)
   isthmus --help | run --help | validate --help | echo --help | sidecar --help | keys create --help
-          | api import --help
+          | api import --help | kube-proxy --help
 `;
 
 const VALIDATE_HELP = `Usage: isthmus validate DIR [DIR ...]
@@ -101,6 +104,10 @@ export async function main(argv: string[]): Promise<void> {
           process.stderr.write(`isthmus: api import: ${err.message}\n`);
           process.exit(1);
         }
+      }
+      case 'kube-proxy': {
+        const { kubeProxyCommand } = await import('./kube-proxy.js');
+        return await kubeProxyCommand(rest);
       }
       default:
         throw new UsageError(`unknown command ${JSON.stringify(command)}`);

@@ -1,0 +1,50 @@
+// `kube-proxy render --mode M`: the table of modes and what each renders. A mode a build does not
+// have (nftables comes from another branch) is listed as unavailable, so the usage error can say
+// which modes exist and which this build renders.
+import { renderIptables, type IptablesRenderOptions } from './iptables-render.js';
+import { renderIpvs, type IpvsScheduler } from './ipvs-render.js';
+import type { IpFamily, KpServicePort } from './service-ports.js';
+
+export interface RenderOptions extends IptablesRenderOptions {
+  readonly scheduler?: IpvsScheduler;
+}
+
+export interface RenderedOutput {
+  /** Absent when the output serves both families (ipvs). */
+  readonly family?: IpFamily;
+  /** The command that reads the text on stdin. */
+  readonly tool: string;
+  readonly text: string;
+}
+
+export interface RenderResult {
+  readonly outputs: readonly RenderedOutput[];
+  /** What the output leaves out for this input (printed as warnings). */
+  readonly notes: readonly string[];
+}
+
+export type Renderer = (ports: readonly KpServicePort[], options: RenderOptions) => RenderResult;
+
+export const KUBE_PROXY_MODES = ['iptables', 'nftables', 'ipvs'] as const;
+export type KubeProxyMode = (typeof KUBE_PROXY_MODES)[number];
+
+/** Mode → renderer; undefined: the mode exists in kube-proxy but this build cannot render it yet. */
+export const RENDERERS: Readonly<Record<KubeProxyMode, Renderer | undefined>> = {
+  iptables: (ports, options) => ({ outputs: renderIptables(ports, options), notes: [] }),
+  nftables: undefined,
+  ipvs: (ports, options) => {
+    const { text, notes } = renderIpvs(ports, options);
+    return { outputs: [{ tool: 'ipvsadm-restore', text }], notes };
+  },
+};
+
+export type RendererLookup = { readonly kind: 'ok'; readonly render: Renderer } | { readonly kind: 'error'; readonly message: string };
+
+export function rendererFor(mode: string): RendererLookup {
+  const available = KUBE_PROXY_MODES.filter((m) => RENDERERS[m] !== undefined);
+  const listed = `modes: ${KUBE_PROXY_MODES.map((m) => (RENDERERS[m] === undefined ? `${m} (not in this build)` : m)).join(', ')}`;
+  if (!(KUBE_PROXY_MODES as readonly string[]).includes(mode)) return { kind: 'error', message: `unknown mode ${JSON.stringify(mode)}; ${listed}` };
+  const render = RENDERERS[mode as KubeProxyMode];
+  if (render === undefined) return { kind: 'error', message: `mode ${mode} cannot be rendered by this build; it renders ${available.join(', ')} (${listed})` };
+  return { kind: 'ok', render };
+}
