@@ -1,4 +1,4 @@
-// `isthmus run | validate | echo | sidecar | keys | api | kube-proxy | version`: the command-line contract other tools and tests drive.
+// `isthmus run | validate | echo | sidecar | keys | api | kube-proxy | explain | lb | version`: the command-line contract other tools and tests drive.
 // Each command loads its modules when it runs, so `--help` and `echo` start fast.
 import { parseArgs } from 'node:util';
 import { parseRunArgs, RUN_FLAGS, UsageError, type RunOptions } from './args.js';
@@ -21,9 +21,12 @@ Usage:
   isthmus kube-proxy render --mode iptables|nftables|ipvs --config DIR [flags]
                                              the rules kube-proxy would program on a node for the
                                              Services and EndpointSlices (docs/kube-proxy.md)
+  isthmus explain --config DIR (URL | --connect ADDR:PORT) [flags]
+                                             the whole path of one request or connection: node port,
+                                             rule chain, listener, route, filters, endpoint (docs/explain.md)
   isthmus version                            print the version (also --version)
   isthmus --help | run --help | validate --help | echo --help | sidecar --help | keys create --help
-          | api import --help | kube-proxy --help
+          | api import --help | kube-proxy --help | explain --help
 `;
 
 const VALIDATE_HELP = `Usage: isthmus validate DIR [DIR ...]
@@ -104,6 +107,10 @@ export async function main(argv: string[]): Promise<void> {
           process.stderr.write(`isthmus: api import: ${err.message}\n`);
           process.exit(1);
         }
+      }
+      case 'explain': {
+        const { explainCommand } = await import('./explain-command.js');
+        return await explainCommand(rest);
       }
       case 'kube-proxy': {
         const { kubeProxyCommand } = await import('./kube-proxy.js');
