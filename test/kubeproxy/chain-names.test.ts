@@ -6,6 +6,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { endpointChainName, externalChainName, firewallChainName, kubeProxyChainNames, localChainName, portProtoHash, serviceChainName } from '../../src/kubeproxy/chain-names.js';
 import { formatProbability } from '../../src/kubeproxy/iptables-tables.js';
+import type { ChainNames } from '../../src/explain/explain-kube-proxy.js';
 import { portsOf } from './kube-proxy-fixture.js';
 
 test("names from kube-proxy's own tests: KUBE-SVC/SVL/EXT/FW share the port hash, KUBE-SEP adds the endpoint", () => {
@@ -43,6 +44,9 @@ ports: [{name: p80, port: 80, protocol: TCP}]
 endpoints: [{addresses: [10.180.0.1]}]
 `);
   const sp = ports[0]!;
+  // Compiles only while the object fits explain's interface (kubeproxy/ may not import explain/).
+  const names: ChainNames = kubeProxyChainNames;
+  assert.equal(names.service(sp), 'KUBE-SVC-XPGD46QRK7WJZT7O');
   assert.deepEqual(
     [kubeProxyChainNames.service(sp), kubeProxyChainNames.local(sp), kubeProxyChainNames.external(sp), kubeProxyChainNames.endpoint(sp, sp.endpoints[0]!)],
     ['KUBE-SVC-XPGD46QRK7WJZT7O', 'KUBE-SVL-XPGD46QRK7WJZT7O', 'KUBE-EXT-XPGD46QRK7WJZT7O', 'KUBE-SEP-SXIVWICOYRO3J4NJ'],
