@@ -3,6 +3,7 @@
 import { replaceMarked, withApplyFailures } from '../translate/apply-feedback.js';
 import type { RunOptions } from './args.js';
 import type { ResourceSnapshot } from '../store/resource-snapshot.js';
+import { createExplainView } from './explain-view.js';
 import type { IrSnapshot } from '../ir/types.js';
 import type { ConfigSource } from '../sources/source.js';
 import { FileSource } from '../sources/file/file-source.js';
@@ -67,6 +68,8 @@ export class Gateway {
   private readonly clock: Clock;
   private readonly translate: (snapshot: ResourceSnapshot) => TranslateResult;
   private applied: TranslateResult | undefined;
+  /** The snapshot `applied` was translated from (explain reads its Services and EndpointSlices). */
+  private appliedSnapshot: ResourceSnapshot | undefined;
   private lastDiagnostics: readonly Diagnostic[] = [];
   private lastStatuses: readonly ObjectStatus[] = [];
   private ready = false;
@@ -115,6 +118,7 @@ export class Gateway {
         statuses: () => this.lastStatuses,
         upstreams: () => this.dataPlane.upstreams(),
         usage: (range) => this.usage.report(range),
+        explain: createExplainView(() => (this.applied && this.appliedSnapshot ? { ir: this.applied.ir, snapshot: this.appliedSnapshot } : undefined), options.services?.nodeName),
       },
       { port: options.adminPort, metrics: this.metrics },
     );
@@ -229,6 +233,7 @@ export class Gateway {
       return;
     }
     this.applied = result;
+    this.appliedSnapshot = snapshot;
     this.lastDiagnostics = diagnostics;
     this.lastStatuses = withApplyFailures(result.statuses, outcome.diagnostics);
     this.onStatuses?.(this.lastStatuses);
