@@ -114,5 +114,6 @@ export class L4Server {
 
 function bindKey(l: IrL4Listener): string {
   const host = net.isIPv6(l.address) ? `[${l.address}]` : l.address;
-  return `${l.protocol === 'UDP' ? 'udp' : 'tcp'}://${host}:${l.port}`;
+  // Port 0 (the OS picks one: tests, ephemeral listeners) is never shared, so the name tells them apart.
+  return `${l.protocol === 'UDP' ? 'udp' : 'tcp'}://${host}:${l.port}${l.port === 0 ? `#${l.name}` : ''}`;
 }
