@@ -29,7 +29,8 @@ export type ProxyHeaderParse =
 
 export function parseProxyHeader(buf: Buffer): ProxyHeaderParse {
   if (buf.length === 0) return { kind: 'need-more' };
-  if (buf[0] === PROXY_V2_SIGNATURE[0] && buf[1] !== undefined && buf[1] === PROXY_V2_SIGNATURE[1]) return parseV2(buf);
+  // v1 starts with 'P', v2 with CR: the first byte says which.
+  if (buf[0] === PROXY_V2_SIGNATURE[0]) return parseV2(buf);
   return parseV1(buf);
 }
 
