@@ -3,8 +3,6 @@
 // that rebuilt the counts at zero would send a burst of new connections to busy endpoints.
 // One instance per L4Server, shared by all its listeners: an endpoint behind two listeners is one
 // machine with one load, as ipvs counts per real server of a virtual service (close enough here).
-import { endpointKey } from '../upstream/endpoint-state.js';
-
 export class EndpointActivity {
   private readonly active = new Map<string, number>();
 
@@ -23,5 +21,3 @@ export class EndpointActivity {
     else this.active.set(key, n);
   }
 }
-
-export { endpointKey };

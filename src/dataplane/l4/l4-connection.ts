@@ -94,7 +94,9 @@ export class L4Connection {
       head = Buffer.alloc(0);
     }
     if (this.ended) return;
-    head = Buffer.concat([head, ...drainBuffered(this.socket)]);
+    const buffered = drainBuffered(this.socket);
+    for (const chunk of buffered) this.counters.bytesIn += chunk.length;
+    head = Buffer.concat([head, ...buffered]);
 
     const now = this.current();
     const route = selectL4Route(now, this.serverName);
@@ -162,7 +164,6 @@ export class L4Connection {
       }
       socket?.destroy();
       this.deps.activity.close(pick.slot.key);
-      if (this.ended) this.endpointKey = undefined;
     }
   }
 

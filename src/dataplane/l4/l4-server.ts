@@ -73,6 +73,16 @@ export class L4Server {
     }
     for (const [key, ir] of wanted) {
       const existing = this.proxies.get(key);
+      // A terminate listener whose certificate is not (yet) known cannot finish a handshake: it is
+      // left unbound (or unbound, if it was) until an apply where the reference resolves.
+      if (ir.tls?.mode === 'terminate' && this.deps.resolveCertificate(ir.tls.certificate) === undefined) {
+        failed.push({ listener: ir.name, message: `the certificate "${ir.tls.certificate}" is not known: not served` });
+        if (existing !== undefined) {
+          this.proxies.delete(key);
+          closing.push(existing.close(existing.listener.drainTimeoutMs));
+        }
+        continue;
+      }
       if (existing !== undefined) {
         existing.apply(ir);
         updated.push(ir.name);

@@ -3,7 +3,8 @@
 // endpoints already tried by this connection (a refused connect goes on to another).
 import { assertNever } from '../../core/assert-never.js';
 import type { IrL4Endpoint, IrL4Scheduler } from '../../ir/l4.js';
-import { EndpointActivity, endpointKey } from './endpoint-activity.js';
+import { endpointKey } from '../upstream/endpoint-state.js';
+import type { EndpointActivity } from './endpoint-activity.js';
 import { createHashScheduler } from './scheduler-hash.js';
 import { createLeastScheduler } from './scheduler-least.js';
 import { createRoundRobinScheduler } from './scheduler-round-robin.js';
