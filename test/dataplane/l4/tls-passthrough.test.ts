@@ -68,9 +68,10 @@ async function tlsBackend(cert: TestCert, name: string): Promise<{ port: number;
   return { port: (server.address() as net.AddressInfo).port, close: () => new Promise((r) => server.close(() => r())) };
 }
 
-function tlsRequest(port: number, servername: string, ca: string): Promise<{ subject: string; answer: string }> {
+/** `anyName`: accept a certificate for another name (a default route's backend answers any SNI). */
+function tlsRequest(port: number, servername: string, ca: string, anyName = false): Promise<{ subject: string; answer: string }> {
   return new Promise((resolve, reject) => {
-    const s = tls.connect({ host: '127.0.0.1', port, servername, ca }, () => {
+    const s = tls.connect({ host: '127.0.0.1', port, servername, ca, ...(anyName ? { checkServerIdentity: () => undefined } : {}) }, () => {
       const subject = s.getPeerCertificate().subject.CN as string;
       let answer = '';
       s.on('data', (d) => (answer += d.toString()));
@@ -153,4 +154,36 @@ test('terminate: TLS ends at the listener with the injected certificate, plainte
   s.on('data', () => s.end());
   assert.equal((await out).data, 'plain:hello');
   assert.equal(server.portOf('tls/nocert'), undefined);
+});
+
+test('passthrough: a route with no sniHosts takes clients without SNI and unknown names; junk is refused', async (t) => {
+  const a = await tlsBackend(certA, 'A');
+  const b = await tlsBackend(certB, 'B');
+  const server = new L4Server();
+  t.after(async () => (await server.close(), await a.close(), await b.close()));
+  const listener: IrL4Listener = {
+    ...passthroughListener('tls/default', a.port, b.port),
+    routes: [
+      { name: 'tlsroute/a', sniHosts: ['a.example.com'], backends: [backend('svc/a', [local(a.port)])] },
+      { name: 'tlsroute/default', sniHosts: [], backends: [backend('svc/b', [local(b.port)])] },
+    ],
+  };
+  await server.apply([listener]);
+  const port = server.portOf('tls/default')!;
+  // No servername: node sends no SNI when it connects to an IP address.
+  const noSni = await new Promise<string>((resolve, reject) => {
+    const s = tls.connect({ host: '127.0.0.1', port, ca: certB.certPem, checkServerIdentity: () => undefined }, () => {
+      resolve(s.getPeerCertificate().subject.CN as string);
+      s.destroy();
+    });
+    s.on('error', reject);
+  });
+  assert.equal(noSni, 'b.example.com');
+  assert.equal((await tlsRequest(port, 'other.test', certB.certPem, true)).answer, 'B:ping');
+  assert.equal((await tlsRequest(port, 'a.example.com', certA.certPem)).answer, 'A:ping');
+  const junk = net.connect({ host: '127.0.0.1', port });
+  const closed = readAll(junk);
+  junk.write('GET / HTTP/1.1\r\nHost: a.example.com\r\n\r\n');
+  assert.equal((await closed).data, '');
+  assert.equal((await ends.waitFor((x) => x.listener === 'tls/default' && x.reason === 'tls_error')).route, undefined);
 });
