@@ -66,8 +66,36 @@ export interface ConfigApplyMessage {
   readonly warnings: number;
 }
 
+/** Why an L4 connection (or UDP flow) ended; a metric label and an access-log field. */
+export type L4CloseReason = 'client_closed' | 'upstream_closed' | 'idle_timeout' | 'connect_failed' | 'drained' | 'no_route' | 'proxy_protocol_error' | 'tls_error';
+
+/** Published once per L4 connection or UDP flow, when it ends. */
+export interface L4ConnectionEndMessage {
+  readonly listener: string;
+  readonly protocol: 'TCP' | 'UDP' | 'TLS';
+  /** IR route name; undefined when none took the connection. */
+  readonly route?: string;
+  readonly backend?: string;
+  /** `address:port` of the endpoint it was proxied to (the last one tried when none answered). */
+  readonly endpoint?: string;
+  /** The client: the PROXY header's source when one was accepted, else the peer. */
+  readonly clientAddress: string;
+  readonly clientPort: number;
+  /** The TLS ClientHello's server_name, for TLS listeners. */
+  readonly serverName?: string;
+  /** Wall-clock ms at accept. */
+  readonly startTime: number;
+  readonly durationMs: number;
+  /** Bytes (UDP: payload bytes) from the client, PROXY header and ClientHello included. */
+  readonly bytesIn: number;
+  /** Bytes (UDP: payload bytes) sent to the client. */
+  readonly bytesOut: number;
+  readonly reason: L4CloseReason;
+}
+
 export const channels = {
   requestEnd: diagnosticsChannel.channel('isthmus:request:end'),
   upstreamError: diagnosticsChannel.channel('isthmus:upstream:error'),
   configApply: diagnosticsChannel.channel('isthmus:config:apply'),
+  l4ConnectionEnd: diagnosticsChannel.channel('isthmus:l4:connection:end'),
 } as const;
