@@ -1,7 +1,8 @@
 // The data plane: owns listeners, the upstream transport and endpoint state; `apply` compiles a new
 // IR and swaps it in atomically. Requests already running keep the runtime they started with; open
 // connections (WebSocket tunnels, long streams) are untouched unless their port disappears.
-import type { IrSnapshot } from '../ir/types.js';
+import type { IrCertificate, IrSnapshot } from '../ir/types.js';
+import { L4Server } from './l4/l4-server.js';
 import type { Diagnostic } from '../core/diagnostic.js';
 import type { Clock } from '../core/clock.js';
 import type { Random } from '../core/random.js';
@@ -106,6 +107,14 @@ export class DataPlane {
     // The same long-lived parts (JWKS cache, counters), with this data plane's trusted proxies added.
     this.filterDeps = { ...(options.filters ?? localFilterDeps(options.clock, options.random)), isTrustedProxy };
     this.activeHealth = new ActiveHealthChecker(options.transport, options.timers ?? systemTimers);
+    this.l4 = new L4Server({
+      clock: options.clock,
+      random: options.random,
+      resolveCertificate: (name) => {
+        const c = this.#certificates.get(name);
+        return c === undefined ? undefined : { certPem: c.certPem, keyPem: c.keyPem };
+      },
+    });
     this.deps = {
       transport: options.transport,
       inflight: this.inflight,
@@ -117,6 +126,11 @@ export class DataPlane {
       random: options.random,
     };
   }
+
+  /** The L4 listeners (TCP, UDP, TLS passthrough): bound beside the HTTP binds, applied after them. */
+  readonly l4: L4Server;
+  /** Certificates of the applied IR by name: L4 `terminate` listeners resolve theirs here. */
+  #certificates = new Map<string, IrCertificate>();
 
   get current(): RuntimeConfig | undefined {
     return this.runtime;
@@ -212,7 +226,15 @@ export class DataPlane {
     // Before the pools are retained: a stopped probe's in-flight request is aborted first.
     this.activeHealth.commit(probeKeys);
     this.options.transport.retain(poolKeys);
-    return { outcome: 'applied', diagnostics };
+    // L4 after HTTP: an L4 bind that fails leaves that listener out (a diagnostic) and never holds
+    // back the HTTP configuration, which is already serving.
+    this.#certificates = new Map(ir.certificates.map((c) => [c.name, c]));
+    const l4 = await this.l4.apply(ir.l4Listeners ?? []);
+    const l4Failures: Diagnostic[] = l4.failed.map((f) => {
+      const origin = ir.l4Listeners?.find((l) => l.name === f.listener)?.origin;
+      return { severity: 'error', code: 'ERR_LISTENER_BIND', ...(origin !== undefined ? { object: origin } : {}), message: `L4 listener ${f.listener}: ${f.message}` };
+    });
+    return { outcome: 'applied', diagnostics: l4Failures.length === 0 ? diagnostics : [...diagnostics, ...l4Failures] };
   }
 
   /** For GET /api/upstreams: clusters, endpoints with health, and pool stats. */
@@ -258,6 +280,7 @@ export class DataPlane {
     const left = await Promise.race([idle.then(() => 0), delay(graceMs).then(() => this.inflight.count)]);
     clearInterval(interval);
     for (const l of listeners) l.destroyAll();
+    await this.l4.close();
     await this.options.transport.close();
     return left;
   }

@@ -7,7 +7,7 @@ import path from 'node:path';
 import { createRequire } from 'node:module';
 import type pinoModule from 'pino';
 import type { RequestEndMessage } from '../core/channels.js';
-import { subscribeRequestEnd, type Unsubscribe } from './channel-subscription.js';
+import { subscribeL4ConnectionEnd, subscribeRequestEnd, type Unsubscribe } from './channel-subscription.js';
 
 /** `stdout`, `off`, or a file path (appended to; its folder is created). */
 export type AccessLogTarget = 'stdout' | 'off' | (string & {});
@@ -75,9 +75,17 @@ export function createAccessLog(target: AccessLogTarget, options: AccessLogOptio
   // pino logger: a logger always opens the line with its level field (an empty level formatter
   // yields `{,"time"...`), which says nothing here, and JSON.stringify of the flat entry measured
   // ~20% cheaper per line than logger.info() on Node 20.
-  let unsubscribe: Unsubscribe | undefined = subscribeRequestEnd((message) => {
+  const unsubscribeRequests = subscribeRequestEnd((message) => {
     destination.write(`${JSON.stringify(toAccessLogEntry(message))}\n`);
   });
+  // One line per L4 connection (UDP: per flow) as it closes, marked `"kind":"l4"`.
+  const unsubscribeL4 = subscribeL4ConnectionEnd((m) => {
+    destination.write(`${JSON.stringify({ kind: 'l4', time: new Date(m.startTime).toISOString(), ...m, startTime: undefined })}\n`);
+  });
+  let unsubscribe: Unsubscribe | undefined = () => {
+    unsubscribeRequests();
+    unsubscribeL4();
+  };
 
   let closing: Promise<void> | undefined;
   return {

@@ -6,6 +6,7 @@ import type { Channel } from 'node:diagnostics_channel';
 import {
   channels,
   type ConfigApplyMessage,
+  type L4ConnectionEndMessage,
   type RequestEndMessage,
   type UpstreamErrorMessage,
 } from '../core/channels.js';
@@ -35,4 +36,8 @@ export function subscribeUpstreamError(onMessage: (message: UpstreamErrorMessage
 
 export function subscribeConfigApply(onMessage: (message: ConfigApplyMessage) => void): Unsubscribe {
   return subscribeTo(channels.configApply, onMessage);
+}
+
+export function subscribeL4ConnectionEnd(onMessage: (message: L4ConnectionEndMessage) => void): Unsubscribe {
+  return subscribeTo(channels.l4ConnectionEnd, onMessage);
 }

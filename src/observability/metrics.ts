@@ -4,6 +4,7 @@
 import { collectDefaultMetrics, Counter, Registry } from 'prom-client';
 import {
   subscribeConfigApply,
+  subscribeL4ConnectionEnd,
   subscribeRequestEnd,
   subscribeUpstreamError,
   type Unsubscribe,
@@ -47,6 +48,19 @@ export function createMetrics(): Metrics {
   configApplies.inc({ outcome: 'applied' }, 0);
   configApplies.inc({ outcome: 'rejected' }, 0);
 
+  const l4Connections = new Counter({
+    name: 'isthmus_l4_connections_total',
+    help: 'Closed L4 connections (TCP, TLS) and UDP flows by listener and close reason.',
+    labelNames: ['listener', 'reason'],
+    registers: [registry],
+  });
+  const l4Bytes = new Counter({
+    name: 'isthmus_l4_bytes_total',
+    help: 'Bytes of closed L4 connections and flows by listener and direction (in: from the client; out: to it).',
+    labelNames: ['listener', 'direction'],
+    registers: [registry],
+  });
+
   // Unprefixed (process_cpu_seconds_total, nodejs_heap_size_used_bytes, ...): the names the
   // stock Node.js dashboards query.
   collectDefaultMetrics({ register: registry });
@@ -68,6 +82,11 @@ export function createMetrics(): Metrics {
       upstreamErrors.inc(labels);
     }),
     subscribeConfigApply((m) => configApplies.inc({ outcome: m.outcome })),
+    subscribeL4ConnectionEnd((m) => {
+      l4Connections.inc({ listener: m.listener, reason: m.reason });
+      l4Bytes.inc({ listener: m.listener, direction: 'in' }, m.bytesIn);
+      l4Bytes.inc({ listener: m.listener, direction: 'out' }, m.bytesOut);
+    }),
   ];
 
   return {
