@@ -24,9 +24,12 @@ Usage:
   isthmus explain --config DIR (URL | --connect ADDR:PORT) [flags]
                                              the whole path of one request or connection: node port,
                                              rule chain, listener, route, filters, endpoint (docs/explain.md)
+  isthmus lb --config DIR [--node NAME=ADDR ...]
+                                             an L4 load balancer for LoadBalancer Services in front of
+                                             the nodes' node ports, with health checks (docs/load-balancer.md)
   isthmus version                            print the version (also --version)
   isthmus --help | run --help | validate --help | echo --help | sidecar --help | keys create --help
-          | api import --help | kube-proxy --help | explain --help
+          | api import --help | kube-proxy --help | explain --help | lb --help
 `;
 
 const VALIDATE_HELP = `Usage: isthmus validate DIR [DIR ...]
@@ -107,6 +110,10 @@ export async function main(argv: string[]): Promise<void> {
           process.stderr.write(`isthmus: api import: ${err.message}\n`);
           process.exit(1);
         }
+      }
+      case 'lb': {
+        const { lbCommand } = await import('./lb-command.js');
+        return await lbCommand(rest);
       }
       case 'explain': {
         const { explainCommand } = await import('./explain-command.js');

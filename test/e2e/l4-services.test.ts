@@ -10,7 +10,10 @@ import path from 'node:path';
 import { configDir, freePorts, startCli } from './cli-harness.js';
 
 function nameServer(host: string, port: number, name: string): Promise<net.Server> {
-  const server = net.createServer((s) => s.end(`${name}\n`));
+  const server = net.createServer((s) => {
+    s.on('error', () => {}); // health probes connect and reset
+    s.end(`${name}\n`);
+  });
   return new Promise((resolve) => server.listen(port, host, () => resolve(server)));
 }
 
