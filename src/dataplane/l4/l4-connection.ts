@@ -94,9 +94,13 @@ export class L4Connection {
       head = Buffer.alloc(0);
     }
     if (this.ended) return;
-    const buffered = drainBuffered(this.socket);
-    for (const chunk of buffered) this.counters.bytesIn += chunk.length;
-    head = Buffer.concat([head, ...buffered]);
+    // Bytes the paused socket buffered after the prefix go first. Not when TLS was terminated:
+    // the raw socket's bytes are ciphertext and belong to the TLS layer.
+    if (tlsMode !== 'terminate') {
+      const buffered = drainBuffered(this.socket);
+      for (const chunk of buffered) this.counters.bytesIn += chunk.length;
+      head = Buffer.concat([head, ...buffered]);
+    }
 
     const now = this.current();
     const route = selectL4Route(now, this.serverName);
@@ -124,7 +128,7 @@ export class L4Connection {
     // Bytes already read out of the socket must reach the TLS engine first; tls reads a plain
     // net.Socket's native handle directly, so those go through a replaying duplex.
     const transport = buffered.length > 0 ? replaySocket(this.socket, buffered) : this.socket;
-    const secure = new tls.TLSSocket(transport as net.Socket, { isServer: true, secureContext: tls.createSecureContext({ cert: cert.certPem, key: cert.keyPem }) });
+    const secure = new tls.TLSSocket(transport as net.Socket, { isServer: true, secureContext: secureContextFor(cert) });
     this.stream = secure;
     const ok = await new Promise<boolean>((resolve) => {
       const timer = setTimeout(() => resolve(false), this.deps.handshakeTimeoutMs);
@@ -195,6 +199,21 @@ export class L4Connection {
       reason: this.reason ?? 'client_closed',
     });
   }
+}
+
+/**
+ * One secure context per certificate object the resolver hands out, not one per connection
+ * (parsing the PEM and key every handshake costs more than the handshake's own work).
+ */
+const secureContexts = new WeakMap<L4TlsCertificate, tls.SecureContext>();
+
+function secureContextFor(cert: L4TlsCertificate): tls.SecureContext {
+  let context = secureContexts.get(cert);
+  if (context === undefined) {
+    context = tls.createSecureContext({ cert: cert.certPem, key: cert.keyPem });
+    secureContexts.set(cert, context);
+  }
+  return context;
 }
 
 function drainBuffered(socket: net.Socket): Buffer[] {

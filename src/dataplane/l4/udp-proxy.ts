@@ -13,6 +13,12 @@ import type { L4ConnectionDeps } from './l4-connection.js';
 
 /** Datagrams a new flow holds while its upstream socket connects; more are dropped (UDP may drop). */
 const MAX_PENDING_DATAGRAMS = 64;
+/**
+ * Each flow holds a socket (a file descriptor), and UDP sources are trivially spoofed: past this
+ * many flows on one listener, datagrams from new clients are dropped rather than exhausting the
+ * process's descriptors; existing flows go on.
+ */
+export const MAX_UDP_FLOWS_PER_LISTENER = 4096;
 
 class UdpFlow {
   endpointKey: string | undefined;
@@ -125,6 +131,7 @@ export class UdpProxy {
     const key = `${rinfo.address}|${rinfo.port}`;
     let flow = this.flows.get(key);
     if (flow === undefined) {
+      if (this.flows.size >= MAX_UDP_FLOWS_PER_LISTENER) return;
       flow = this.open(rinfo);
       if (flow === undefined) return;
     }

@@ -187,3 +187,27 @@ test('passthrough: a route with no sniHosts takes clients without SNI and unknow
   assert.equal((await closed).data, '');
   assert.equal((await ends.waitFor((x) => x.listener === 'tls/default' && x.reason === 'tls_error')).route, undefined);
 });
+
+test('terminate behind a trusted front: the PROXY header first, then TLS on the same connection', async (t) => {
+  const gw = makeCert(['gw.example.com']);
+  const echo = await echoServer('plain');
+  const server = new L4Server({ resolveCertificate: () => gw });
+  t.after(async () => (await server.close(), await echo.close()));
+  await server.apply([{ ...l4Listener('tls/front', [backend('svc/p', [local(echo.port)])], { acceptProxyProtocolFrom: ['127.0.0.1'] }), protocol: 'TLS', tls: { mode: 'terminate', certificate: 'secret/default/gw' } }]);
+  const raw = await new Promise<net.Socket>((resolve, reject) => {
+    const s = net.connect({ host: '127.0.0.1', port: server.portOf('tls/front')! }, () => resolve(s));
+    s.once('error', reject);
+  });
+  // The header and the ClientHello in one segment, as a front proxy writes them.
+  raw.cork();
+  raw.write('PROXY TCP4 198.51.100.20 192.0.2.1 40000 443\r\n');
+  const s = tls.connect({ socket: raw, servername: 'gw.example.com', ca: gw.certPem });
+  process.nextTick(() => raw.uncork());
+  const out = readAll(s as unknown as net.Socket);
+  s.once('secureConnect', () => s.write('hello'));
+  s.on('data', () => s.end());
+  assert.equal((await out).data, 'plain:hello');
+  const m = await ends.waitFor((x) => x.listener === 'tls/front');
+  assert.equal(m.clientAddress, '198.51.100.20');
+  assert.equal(m.serverName, 'gw.example.com');
+});

@@ -85,3 +85,19 @@ test('a flow is forgotten after idleTimeoutMs without datagrams, and the end is 
   // A new datagram opens a new flow.
   assert.equal(await c.ask(server.portOf('udp/idle')!, 8, 'y.'), 'ns answers y.');
 });
+
+test('a UDP flow to a removed endpoint drains: answered until the grace, then the client moves', async (t) => {
+  const ns1 = await dnsLikeServer('ns1');
+  const ns2 = await dnsLikeServer('ns2');
+  const server = new L4Server();
+  const c = await udpClient();
+  t.after(async () => (c.close(), await server.close(), await ns1.close(), await ns2.close()));
+  const make = (port: number) => ({ ...l4Listener('udp/drain', [backend('svc/dns', [local(port)])]), protocol: 'UDP' as const, idleTimeoutMs: 5_000, drainTimeoutMs: 300 });
+  await server.apply([make(ns1.port)]);
+  const port = server.portOf('udp/drain')!;
+  assert.equal(await c.ask(port, 1, 'a.'), 'ns1 answers a.');
+  await server.apply([make(ns2.port)]);
+  assert.equal(await c.ask(port, 2, 'b.'), 'ns1 answers b.', 'the flow keeps its endpoint within the grace');
+  assert.equal((await ends.waitFor((x) => x.listener === 'udp/drain')).reason, 'drained');
+  assert.equal(await c.ask(port, 3, 'c.'), 'ns2 answers c.');
+});
