@@ -119,10 +119,13 @@ export async function runKubeProxyApply(argv: readonly string[], log: (line: str
     sync.close();
     return lastOk ? 0 : 1;
   }
+  // The file watch does not hold the process open (persistent: false): this timer does, until a signal.
+  const keepAlive = setInterval(() => undefined, 1 << 30);
   await new Promise<void>((resolve) => {
     process.once('SIGTERM', resolve);
     process.once('SIGINT', resolve);
   });
+  clearInterval(keepAlive);
   await source.close();
   await pending;
   sync.close();
