@@ -1,7 +1,7 @@
 // Shared by the nftables tests: the kube-proxy model of a fixture, and a throw-away network
 // namespace to check a script in (`nft -c -f`) or to apply it. A helper module: running it
 // alone does nothing.
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { promisify } from 'node:util';
@@ -39,4 +39,16 @@ export async function scratchNamespace(t: Cleanup, tag: string): Promise<string>
   await run('ip', ['netns', 'add', ns]);
   t.after(() => run('ip', ['netns', 'del', ns]).catch(() => undefined));
   return ns;
+}
+
+/** `nft -c -f -` inside `ns` with the script on stdin: resolves with nft's error text, '' when accepted. */
+export function checkScript(ns: string, script: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const child = spawn('ip', ['netns', 'exec', ns, 'nft', '-c', '-f', '-'], { stdio: ['pipe', 'ignore', 'pipe'] });
+    let stderr = '';
+    child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+    child.on('error', reject);
+    child.on('close', (code) => resolve(code === 0 ? '' : stderr.trim() || `nft exited ${code}`));
+    child.stdin.end(script);
+  });
 }
