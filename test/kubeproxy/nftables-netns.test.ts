@@ -3,15 +3,17 @@
 // and to the node port reach every pod in about equal shares. Then the EndpointSlice changes on
 // disk: traffic follows, and the update was partial (the sync log counts one chain added, one
 // rewritten, one removed; the rule handles of an unrelated Service's chain are unchanged).
+// A second lab checks ClientIP affinity and externalTrafficPolicy Local with real connections.
 //
 //   client 10.99.1.2 ──veth── 10.99.1.1 node (rules, forwarding) 10.99.2.1 ──veth── 10.99.2.2 pods
 //                                                                      pods on lo: 10.244.0.11-13:8080
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { renameSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { configDir, repoRoot } from '../e2e/cli-harness.js';
+import { promisify } from 'node:util';
+import { configDir, repoRoot, type Cleanup } from '../e2e/cli-harness.js';
 import { NetnsLab } from '../e2e/netns-harness.js';
 import { requireNft } from './nftables-lab.js';
 
@@ -89,9 +91,16 @@ function assertShares(counts: Record<string, number>, expected: readonly string[
   }
 }
 
-test('kube-proxy apply --mode nftables: real traffic to a cluster IP and a node port, then a partial sync that traffic follows', { timeout: 120_000 }, async (t) => {
+interface Lab {
+  readonly lab: NetnsLab;
+  readonly node: string;
+  connect(host: string, port: number, n: number): Promise<Record<string, number>>;
+}
+
+/** Three namespaces (client, node, pods) joined by veth pairs, three pods answering their address. */
+async function buildLab(t: Cleanup, tag: string): Promise<Lab> {
   await requireNft();
-  const lab = new NetnsLab(t, 'kpnft');
+  const lab = new NetnsLab(t, tag);
   const node = await lab.namespace('node');
   const client = await lab.namespace('client');
   const pods = await lab.namespace('pods');
@@ -111,6 +120,15 @@ test('kube-proxy apply --mode nftables: real traffic to a cluster IP and a node 
   const server = lab.spawn(pods, ['node', '-e', POD_SERVER, '10.244.0.11', '10.244.0.12', '10.244.0.13']);
   await lab.waitFor('the pod servers', async () => server.stdout().split('\n').filter((l) => l.startsWith('listening')).length === 3);
 
+  const connect = async (host: string, port: number, n: number): Promise<Record<string, number>> => {
+    const { stdout } = await lab.exec(client, ['node', '-e', CLIENT, host, String(port), String(n)], 60_000);
+    return JSON.parse(stdout) as Record<string, number>;
+  };
+  return { lab, node, connect };
+}
+
+test('kube-proxy apply --mode nftables: real traffic to a cluster IP and a node port, then a partial sync that traffic follows', { timeout: 120_000 }, async (t) => {
+  const { lab, node, connect } = await buildLab(t, 'kpnft');
   const dir = configDir(t, { 'services.yaml': SERVICES, 'web-slice.yaml': webSlice(['10.244.0.11', '10.244.0.12']) });
   const bin = path.join(repoRoot(), 'dist', 'src', 'cli', 'kube-proxy-apply.js');
   const apply = spawn(process.execPath, [bin, 'kube-proxy', 'apply', '--mode', 'nftables', '--config', dir, '--netns', node, '--node-ip', '10.99.1.1', '--cluster-cidr', '10.244.0.0/16', '--service-cidr', '10.96.0.0/16'], { stdio: ['ignore', 'pipe', 'pipe'] });
@@ -127,10 +145,6 @@ test('kube-proxy apply --mode nftables: real traffic to a cluster IP and a node 
   await waitLog(/nftables sync 1 \(full\)/, 'the full sync');
   assert.doesNotMatch(log, /failed|error/i);
 
-  const connect = async (host: string, port: number, n: number): Promise<Record<string, number>> => {
-    const { stdout } = await lab.exec(client, ['node', '-e', CLIENT, host, String(port), String(n)], 60_000);
-    return JSON.parse(stdout) as Record<string, number>;
-  };
   assertShares(await connect('10.96.0.10', 80, 200), ['10.244.0.11', '10.244.0.12'], 200, 0.3, 0.7, 'cluster IP, 2 pods');
   assertShares(await connect('10.99.1.1', 30080, 200), ['10.244.0.11', '10.244.0.12'], 200, 0.3, 0.7, 'node port, 2 pods');
   assert.deepEqual(await connect('10.96.0.30', 80, 5), { '10.244.0.13': 5 }, 'the other Service');
@@ -175,4 +189,60 @@ test('kube-proxy apply --mode nftables: real traffic to a cluster IP and a node 
   assert.deepEqual(await connect('10.96.0.10', 80, 3), { 'error:ECONNREFUSED': 3 }, 'web without endpoints');
   assert.deepEqual(await connect('10.96.0.30', 80, 3), { '10.244.0.13': 3 }, 'the other Service still answers');
   assert.doesNotMatch(log, /failed/);
+});
+
+const STICKY_AND_LOCAL = `
+apiVersion: v1
+kind: Service
+metadata: {name: sticky, namespace: shop, creationTimestamp: "2026-01-01T00:00:00Z"}
+spec:
+  clusterIP: 10.96.0.40
+  sessionAffinity: ClientIP
+  sessionAffinityConfig: {clientIP: {timeoutSeconds: 60}}
+  ports: [{name: http, port: 80, targetPort: 8080}]
+---
+apiVersion: discovery.k8s.io/v1
+kind: EndpointSlice
+metadata: {name: sticky-1, namespace: shop, labels: {kubernetes.io/service-name: sticky}}
+addressType: IPv4
+ports: [{name: http, port: 8080, protocol: TCP}]
+endpoints: [{addresses: [10.244.0.11]}, {addresses: [10.244.0.12]}]
+---
+apiVersion: v1
+kind: Service
+metadata: {name: local, namespace: shop, creationTimestamp: "2026-01-01T00:00:00Z"}
+spec:
+  type: NodePort
+  clusterIP: 10.96.0.50
+  externalTrafficPolicy: Local
+  ports: [{name: http, port: 80, targetPort: 8080, nodePort: 30090}]
+---
+apiVersion: discovery.k8s.io/v1
+kind: EndpointSlice
+metadata: {name: local-1, namespace: shop, labels: {kubernetes.io/service-name: local}}
+addressType: IPv4
+ports: [{name: http, port: 8080, protocol: TCP}]
+endpoints: [{addresses: [10.244.0.11], nodeName: node-a}, {addresses: [10.244.0.12], nodeName: node-b}]
+`;
+
+test('kube-proxy apply --once: ClientIP affinity keeps a client on one pod; externalTrafficPolicy Local keeps node-port traffic on this node\'s pod', { timeout: 120_000 }, async (t) => {
+  const { lab, node, connect } = await buildLab(t, 'kpaff');
+  const dir = configDir(t, { 'services.yaml': STICKY_AND_LOCAL });
+  const bin = path.join(repoRoot(), 'dist', 'src', 'cli', 'kube-proxy-apply.js');
+  const { stdout } = await promisify(execFile)(process.execPath, [bin, '--mode', 'nftables', '--config', dir, '--netns', node, '--node-ip', '10.99.1.1', '--cluster-cidr', '10.244.0.0/16', '--node-name', 'node-a', '--once']);
+  assert.match(stdout, /nftables sync 1 \(full\)/);
+
+  const sticky = await connect('10.96.0.40', 80, 50);
+  assert.equal(Object.keys(sticky).length, 1, `every connection on one pod: ${JSON.stringify(sticky)}`);
+  const chosen = Object.keys(sticky)[0]!;
+  assert.match(chosen, /^10\.244\.0\.1[12]$/);
+  // The pod's affinity set holds the client's own address (recorded before masquerade).
+  const sets = (await lab.exec(node, ['nft', 'list', 'sets', 'ip'])).stdout;
+  const setName = new RegExp(`set (affinity-\\S+-shop/sticky/tcp/http__${chosen.replaceAll('.', '\\.')}/8080)`).exec(sets)?.[1];
+  assert.ok(setName !== undefined, sets);
+  assert.match((await lab.exec(node, ['nft', 'list', 'set', 'ip', 'kube-proxy', setName])).stdout, /10\.99\.1\.2 (timeout 1m|expires)/);
+
+  // External traffic (a node port) only reaches node-a's pod; the cluster IP reaches both.
+  assert.deepEqual(await connect('10.99.1.1', 30090, 100), { '10.244.0.11': 100 }, 'node port with externalTrafficPolicy Local');
+  assertShares(await connect('10.96.0.50', 80, 200), ['10.244.0.11', '10.244.0.12'], 200, 0.3, 0.7, 'cluster IP of the Local Service');
 });
