@@ -69,7 +69,7 @@ export class NftablesSync {
     const prev = this.#applied;
     const plan = prev === undefined ? undefined : this.#partialPlan(prev, models);
     const kind = plan === undefined ? 'full' : 'partial';
-    const script = plan?.script ?? fullScript(prev, models);
+    const script = plan?.script ?? fullScript(models);
     const summary = plan?.summary ?? `${models.length} table${models.length === 1 ? '' : 's'}, ${models.reduce((s, m) => s + m.chains.size, 0)} service chains, ${models.reduce((s, m) => s + [...m.elements.values()].reduce((x, e) => x + e.size, 0), 0)} elements`;
     if (script !== '') {
       try {
@@ -138,11 +138,14 @@ export class NftablesSync {
   }
 }
 
-/** Deletes and rebuilds every table in one transaction (`add table` first, so the delete never fails). */
-function fullScript(prev: readonly NftTableModel[] | undefined, models: readonly NftTableModel[]): string {
-  const families = new Set([...(prev ?? []).map((m) => m.family), ...models.map((m) => m.family)]);
+/**
+ * Deletes and rebuilds the tables in one transaction (`add table` first, so the delete never
+ * fails). Both families are deleted, so an ip6 table an earlier run left is not kept by mistake.
+ * Unlike kube-proxy's full sync, this forgets the affinity sets' entries.
+ */
+function fullScript(models: readonly NftTableModel[]): string {
   const parts: string[] = [];
-  for (const family of families) parts.push(`add table ${family} ${TABLE}\ndelete table ${family} ${TABLE}\n`);
+  for (const family of ['ip', 'ip6']) parts.push(`add table ${family} ${TABLE}\ndelete table ${family} ${TABLE}\n`);
   for (const model of models) parts.push(renderTable(model));
   return parts.join('');
 }

@@ -97,7 +97,9 @@ interface Lab {
   connect(host: string, port: number, n: number): Promise<Record<string, number>>;
 }
 
-/** Three namespaces (client, node, pods) joined by veth pairs, three pods answering their address. */
+const POD_V6 = ['fd00:244::11', 'fd00:244::12'];
+
+/** Three namespaces (client, node, pods) joined by veth pairs (IPv4 and IPv6), pods answering their address. */
 async function buildLab(t: Cleanup, tag: string): Promise<Lab> {
   await requireNft();
   const lab = new NetnsLab(t, tag);
@@ -117,8 +119,22 @@ async function buildLab(t: Cleanup, tag: string): Promise<Lab> {
   // The rejects the test counts are ICMP errors: not rate-limited here.
   await lab.exec(node, ['sysctl', '-qw', 'net.ipv4.icmp_ratelimit=0']);
 
-  const server = lab.spawn(pods, ['node', '-e', POD_SERVER, '10.244.0.11', '10.244.0.12', '10.244.0.13']);
-  await lab.waitFor('the pod servers', async () => server.stdout().split('\n').filter((l) => l.startsWith('listening')).length === 3);
+  // The same shape in IPv6 (nodad: usable at once, no duplicate address detection wait).
+  const v6 = async (ns: string, dev: string, addr: string) => lab.exec(ns, ['ip', '-6', 'addr', 'add', addr, 'dev', dev, 'nodad']);
+  await v6(node, 'nc0', 'fd00:99:1::1/64');
+  await v6(client, 'cl0', 'fd00:99:1::2/64');
+  await v6(node, 'np0', 'fd00:99:2::1/64');
+  await v6(pods, 'pd0', 'fd00:99:2::2/64');
+  for (const a of POD_V6) await v6(pods, 'lo', `${a}/128`);
+  await lab.exec(client, ['ip', '-6', 'route', 'add', 'default', 'via', 'fd00:99:1::1']);
+  await lab.exec(pods, ['ip', '-6', 'route', 'add', 'default', 'via', 'fd00:99:2::1']);
+  await lab.exec(node, ['ip', '-6', 'route', 'add', 'fd00:244::/64', 'via', 'fd00:99:2::2']);
+  await lab.exec(node, ['ip', '-6', 'route', 'add', 'default', 'via', 'fd00:99:2::2']);
+  await lab.exec(node, ['sysctl', '-qw', 'net.ipv6.conf.all.forwarding=1']);
+
+  const addresses = ['10.244.0.11', '10.244.0.12', '10.244.0.13', ...POD_V6];
+  const server = lab.spawn(pods, ['node', '-e', POD_SERVER, ...addresses]);
+  await lab.waitFor('the pod servers', async () => server.stdout().split('\n').filter((l) => l.startsWith('listening')).length === addresses.length);
 
   const connect = async (host: string, port: number, n: number): Promise<Record<string, number>> => {
     const { stdout } = await lab.exec(client, ['node', '-e', CLIENT, host, String(port), String(n)], 60_000);
@@ -223,13 +239,36 @@ metadata: {name: local-1, namespace: shop, labels: {kubernetes.io/service-name: 
 addressType: IPv4
 ports: [{name: http, port: 8080, protocol: TCP}]
 endpoints: [{addresses: [10.244.0.11], nodeName: node-a}, {addresses: [10.244.0.12], nodeName: node-b}]
+---
+apiVersion: v1
+kind: Service
+metadata: {name: dual, namespace: shop, creationTimestamp: "2026-01-01T00:00:00Z"}
+spec:
+  type: NodePort
+  ipFamilies: [IPv4, IPv6]
+  clusterIPs: [10.96.0.60, "fd00:96::60"]
+  ports: [{name: http, port: 80, targetPort: 8080, nodePort: 30100}]
+---
+apiVersion: discovery.k8s.io/v1
+kind: EndpointSlice
+metadata: {name: dual-4, namespace: shop, labels: {kubernetes.io/service-name: dual}}
+addressType: IPv4
+ports: [{name: http, port: 8080, protocol: TCP}]
+endpoints: [{addresses: [10.244.0.11]}, {addresses: [10.244.0.12]}]
+---
+apiVersion: discovery.k8s.io/v1
+kind: EndpointSlice
+metadata: {name: dual-6, namespace: shop, labels: {kubernetes.io/service-name: dual}}
+addressType: IPv6
+ports: [{name: http, port: 8080, protocol: TCP}]
+endpoints: [{addresses: ["fd00:244::11"]}, {addresses: ["fd00:244::12"]}]
 `;
 
-test('kube-proxy apply --once: ClientIP affinity keeps a client on one pod; externalTrafficPolicy Local keeps node-port traffic on this node\'s pod', { timeout: 120_000 }, async (t) => {
+test('kube-proxy apply --once: ClientIP affinity keeps a client on one pod; externalTrafficPolicy Local keeps node-port traffic on this node\'s pod; IPv6 through the ip6 table', { timeout: 120_000 }, async (t) => {
   const { lab, node, connect } = await buildLab(t, 'kpaff');
   const dir = configDir(t, { 'services.yaml': STICKY_AND_LOCAL });
   const bin = path.join(repoRoot(), 'dist', 'src', 'cli', 'kube-proxy-apply.js');
-  const { stdout } = await promisify(execFile)(process.execPath, [bin, '--mode', 'nftables', '--config', dir, '--netns', node, '--node-ip', '10.99.1.1', '--cluster-cidr', '10.244.0.0/16', '--node-name', 'node-a', '--once']);
+  const { stdout } = await promisify(execFile)(process.execPath, [bin, '--mode', 'nftables', '--config', dir, '--netns', node, '--node-ip', '10.99.1.1', '--node-ip', 'fd00:99:1::1', '--cluster-cidr', '10.244.0.0/16', '--cluster-cidr', 'fd00:244::/64', '--node-name', 'node-a', '--once']);
   assert.match(stdout, /nftables sync 1 \(full\)/);
 
   const sticky = await connect('10.96.0.40', 80, 50);
@@ -245,4 +284,9 @@ test('kube-proxy apply --once: ClientIP affinity keeps a client on one pod; exte
   // External traffic (a node port) only reaches node-a's pod; the cluster IP reaches both.
   assert.deepEqual(await connect('10.99.1.1', 30090, 100), { '10.244.0.11': 100 }, 'node port with externalTrafficPolicy Local');
   assertShares(await connect('10.96.0.50', 80, 200), ['10.244.0.11', '10.244.0.12'], 200, 0.3, 0.7, 'cluster IP of the Local Service');
+
+  // Dual stack: the ip6 table DNATs IPv6 connections to the IPv6 pods, at the cluster IP and the node port.
+  assertShares(await connect('fd00:96::60', 80, 200), POD_V6, 200, 0.3, 0.7, 'IPv6 cluster IP');
+  assertShares(await connect('fd00:99:1::1', 30100, 200), POD_V6, 200, 0.3, 0.7, 'IPv6 node port');
+  assertShares(await connect('10.96.0.60', 80, 100), ['10.244.0.11', '10.244.0.12'], 100, 0.2, 0.8, 'the dual-stack Service over IPv4');
 });
