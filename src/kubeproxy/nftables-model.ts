@@ -69,7 +69,8 @@ function buildTable(family: NftFamily, ports: readonly KpServicePort[], options:
     nodeName: options.nodeName,
   };
   for (const ip of options.nodeIPs) if (familyOf(ip) === f) addElement(b, 'nodeport-ips', { key: ip });
-  for (const sp of ports) addServicePort(b, sp);
+  // Headless Services (and a family the Service has no cluster IP in) get no rules (ShouldSkipService).
+  for (const sp of ports) if (sp.clusterIP !== undefined) addServicePort(b, sp);
   return {
     family,
     serviceCIDRs: (options.serviceCIDRs ?? []).filter((c) => familyOf(c) === f),

@@ -33,6 +33,13 @@ test('golden: a NodePort Service with two pods and a Service without endpoints',
   assert.match(script, /no-endpoint-services \{ 10\.96\.0\.20 \. tcp \. 80 comment "shop\/empty" : goto reject-chain \}/);
 });
 
+test('a headless Service gets no rules at all, as kube-proxy skips it', () => {
+  const ports = portsOfFixture('nodeport-two-pods.yaml');
+  const web = ports.find((p) => p.service === 'web')!;
+  const headless = { ...web, service: 'headless', servicePortName: 'shop/headless:http', type: 'ClusterIP' as const, clusterIP: undefined, nodePort: undefined };
+  assert.equal(renderNftables([...ports, headless], OPTIONS), renderNftables(ports, OPTIONS));
+});
+
 test('the same input renders byte-identical text', () => {
   const ports = portsOfFixture('every-feature.yaml');
   assert.equal(renderNftables(ports, OPTIONS), renderNftables([...ports], { ...OPTIONS }));
