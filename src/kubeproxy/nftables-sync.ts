@@ -117,7 +117,8 @@ export class NftablesSync {
     if (this.#staleTimer !== undefined || [...this.#stale.values()].every((s) => s.size === 0)) return;
     this.#staleTimer = setTimeout(() => {
       this.#staleTimer = undefined;
-      void this.#queue.then(() => this.#deleteStale());
+      // Queued like a sync, so it never runs beside one.
+      this.#queue = this.#queue.then(() => this.#deleteStale());
     }, this.#deps.staleChainDelayMs ?? 1000);
     this.#staleTimer.unref();
   }
