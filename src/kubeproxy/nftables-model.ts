@@ -10,8 +10,8 @@ import { familyOf, type IpFamily, type KpEndpoint, type KpServicePort } from './
 export type NftFamily = 'ip' | 'ip6';
 
 export interface NftablesOptions {
-  /** The node's addresses: NodePort traffic is accepted on these (`nodeport-ips`). */
-  readonly nodeIPs: readonly string[];
+  /** The node's addresses: NodePort traffic is accepted on these (`nodeport-ips`); none: no NodePort answers. */
+  readonly nodeIPs?: readonly string[];
   /** Pod CIDRs (`--cluster-cidr`): traffic from outside them to a cluster IP is masqueraded. */
   readonly clusterCIDRs?: readonly string[];
   /** Service CIDRs: traffic to an unallocated cluster IP in them is dropped. */
@@ -44,7 +44,7 @@ const FAMILIES: readonly [IpFamily, NftFamily][] = [['IPv4', 'ip'], ['IPv6', 'ip
 
 /** One table per family that has a Service port, a node IP or a CIDR of that family; IPv4 always. */
 export function buildNftablesModel(ports: readonly KpServicePort[], options: NftablesOptions): NftTableModel[] {
-  const all = [...options.nodeIPs, ...(options.clusterCIDRs ?? []), ...(options.serviceCIDRs ?? [])];
+  const all = [...(options.nodeIPs ?? []), ...(options.clusterCIDRs ?? []), ...(options.serviceCIDRs ?? [])];
   return FAMILIES.filter(([f, nft]) => nft === 'ip' || ports.some((p) => p.family === f) || all.some((a) => familyOf(a) === f)).map(([f, nft]) =>
     buildTable(nft, ports.filter((p) => p.family === f), options, f),
   );
@@ -68,7 +68,7 @@ function buildTable(family: NftFamily, ports: readonly KpServicePort[], options:
     podCIDRs: (options.clusterCIDRs ?? []).filter((c) => familyOf(c) === f),
     nodeName: options.nodeName,
   };
-  for (const ip of options.nodeIPs) if (familyOf(ip) === f) addElement(b, 'nodeport-ips', { key: ip });
+  for (const ip of options.nodeIPs ?? []) if (familyOf(ip) === f) addElement(b, 'nodeport-ips', { key: ip });
   // Headless Services (and a family the Service has no cluster IP in) get no rules (ShouldSkipService).
   for (const sp of ports) if (sp.clusterIP !== undefined) addServicePort(b, sp);
   return {
