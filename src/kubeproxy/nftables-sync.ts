@@ -93,6 +93,7 @@ export class NftablesSync {
     }
     this.#scheduleStaleDelete();
     this.#deps.log(`nftables sync ${n} (${kind}): ${summary}`);
+    if (plan !== undefined) for (const line of describeCommands(plan.script)) this.#deps.log(`  ${line}`);
     return { kind, ok: true, summary };
   }
 
@@ -149,4 +150,10 @@ function fullScript(models: readonly NftTableModel[]): string {
   for (const family of ['ip', 'ip6']) parts.push(`add table ${family} ${TABLE}\ndelete table ${family} ${TABLE}\n`);
   for (const model of models) parts.push(renderTable(model));
   return parts.join('');
+}
+
+/** What a partial sync sent, for the log: every command but the rules of the chains it names. */
+function describeCommands(script: string, max = 20): string[] {
+  const lines = script.split('\n').filter((l) => l !== '' && !l.startsWith('add rule '));
+  return lines.length <= max ? lines : [...lines.slice(0, max), `... and ${lines.length - max} more`];
 }

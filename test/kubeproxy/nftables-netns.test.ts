@@ -184,6 +184,9 @@ test('kube-proxy apply --mode nftables: real traffic to a cluster IP and a node 
   replace(webSlice(['10.244.0.11', '10.244.0.13']));
   await waitLog(/nftables sync 2 \(partial\)/, 'the partial sync');
   assert.match(log, /nftables sync 2 \(partial\): ip: 1 chain added, 1 chain rewritten, 1 chain removed\n/);
+  // Each command sent is logged (without the rules of the chains it names).
+  assert.match(log, /\n {2}add chain ip kube-proxy endpoint-\S+-shop\/web\/tcp\/http__10\.244\.0\.13\/8080\n/);
+  assert.match(log, /\n {2}flush chain ip kube-proxy endpoint-\S+-shop\/web\/tcp\/http__10\.244\.0\.12\/8080\n/);
   assert.equal(await otherChain(), otherBefore, 'the unrelated Service\'s chain (rules and handles) was not touched');
   assertShares(await connect('10.96.0.10', 80, 200), ['10.244.0.11', '10.244.0.13'], 200, 0.3, 0.7, 'cluster IP after the change');
   assertShares(await connect('10.99.1.1', 30080, 200), ['10.244.0.11', '10.244.0.13'], 200, 0.3, 0.7, 'node port after the change');
