@@ -1,10 +1,11 @@
 // NftablesSync against the kernel: after any sequence of partial syncs, the table holds exactly
 // what a full load of the same model gives (compared as `nft -j` JSON, handles and creation
 // order aside); a failed sync leaves the kernel as it was and the next one is full. And the
-// command itself: usage errors, --once, a namespace that does not exist.
+// command itself: usage errors, --once, a namespace that does not exist, a broken file held back.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
+import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { buildNftablesModel, type NftablesOptions } from '../../src/kubeproxy/nftables-model.js';
@@ -107,7 +108,6 @@ test('kube-proxy apply: usage errors name the flag', () => {
 test('kube-proxy apply --once programs the namespace and exits 0; a namespace that does not exist exits 1', { timeout: 60_000 }, async (t) => {
   await requireNft();
   const ns = await scratchNamespace(t, 'nftonce');
-  const { readFileSync } = await import('node:fs');
   const dir = configDir(t, { 'svc.yaml': readFileSync(path.join(repoRoot(), 'test', 'kubeproxy', 'fixtures-nft', 'nodeport-two-pods.yaml'), 'utf8') });
   const exec = promisify(execFile);
   const ok = await exec(process.execPath, [APPLY, '--mode', 'nftables', '--config', dir, '--netns', ns, '--node-ip', '10.99.1.1', '--once']);
@@ -120,4 +120,39 @@ test('kube-proxy apply --once programs the namespace and exits 0; a namespace th
   const usage = await exec(process.execPath, [APPLY, '--mode', 'ipvs', '--config', dir]).then(() => assert.fail('expected exit 2'), (err: { code?: number; stderr?: string }) => err);
   assert.equal(usage.code, 2);
   assert.match(usage.stderr ?? '', /--mode: expected nftables/);
+});
+
+test('kube-proxy apply: a file that does not parse leaves the applied rules in place; the fix is synced', { timeout: 60_000 }, async (t) => {
+  await requireNft();
+  const ns = await scratchNamespace(t, 'nfthold');
+  const dir = configDir(t, { 'svc.yaml': readFileSync(path.join(repoRoot(), 'test', 'kubeproxy', 'fixtures-nft', 'nodeport-two-pods.yaml'), 'utf8') });
+  const apply = spawn(process.execPath, [APPLY, '--mode', 'nftables', '--config', dir, '--netns', ns, '--node-ip', '10.99.1.1'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let log = '';
+  apply.stdout.setEncoding('utf8').on('data', (d: string) => (log += d));
+  apply.stderr.setEncoding('utf8').on('data', (d: string) => (log += d));
+  t.after(async () => {
+    if (apply.exitCode !== null) return;
+    const exited = new Promise((r) => apply.once('exit', r));
+    apply.kill('SIGTERM');
+    await exited;
+  });
+  const waitLog = async (re: RegExp) => {
+    for (let i = 0; i < 200 && !re.test(log); i++) await new Promise((r) => setTimeout(r, 100));
+    assert.match(log, re);
+  };
+  await waitLog(/nftables sync 1 \(full\)/);
+  const before = await tableState(ns);
+  writeFileSync(path.join(dir, 'broken.yaml'), 'kind: Service\nmetadata: [unclosed\n');
+  await waitLog(/generation 2 has load errors; the rules applied last stay \[ERR_CONFIG_REJECTED\]/);
+  assert.match(log, /ERR_CONFIG_YAML_PARSE/);
+  assert.deepEqual(await tableState(ns), before);
+  writeFileSync(path.join(dir, 'broken.yaml'), 'apiVersion: v1\nkind: Service\nmetadata: {name: more, namespace: shop}\nspec: {clusterIP: 10.96.0.99, ports: [{port: 81}]}\n');
+  await waitLog(/nftables sync 2 \(partial\): ip: 2 elements added\n/);
+  const { stdout } = await run('ip', ['netns', 'exec', ns, 'nft', 'list', 'map', 'ip', 'kube-proxy', 'no-endpoint-services']);
+  assert.match(stdout, /10\.96\.0\.99 \. tcp \. 81 comment "shop\/more" : goto reject-chain/);
+  // SIGTERM: the command ends with 0 and the rules stay.
+  const code = new Promise((r) => apply.once('exit', (c) => r(c)));
+  apply.kill('SIGTERM');
+  assert.equal(await code, 0);
+  await run('ip', ['netns', 'exec', ns, 'nft', 'list', 'table', 'ip', 'kube-proxy']);
 });
