@@ -134,7 +134,8 @@ export async function runKubeProxyApply(argv: readonly string[], log: (line: str
 
 // Runnable on its own (`node dist/src/cli/kube-proxy-apply.js --mode nftables ...`) until main.ts dispatches to it.
 if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href) {
-  runKubeProxyApply(process.argv.slice(2)).then((code) => process.exit(code), (err: unknown) => {
+  // Writes to a pipe are asynchronous: exit once the log lines before it are out.
+  runKubeProxyApply(process.argv.slice(2)).then((code) => process.stdout.write('', () => process.exit(code)), (err: unknown) => {
     process.stderr.write(`isthmus kube-proxy apply: ${(err as Error).stack ?? String(err)}\n`);
     process.exit(1);
   });

@@ -22,6 +22,9 @@ export function createNftRunner(netns: string | undefined): NftRunner {
       child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
       child.on('error', (err) => reject(new Error(`${argv[0]}: ${err.message} (Debian packages nftables, iproute2)`)));
       child.on('close', (code) => (code === 0 ? resolve() : reject(new Error(`${argv.join(' ')} exited ${code}: ${stderr.trim()}`))));
+      // nft (or ip, for a namespace that does not exist) may exit before reading the script: the
+      // write fails with EPIPE, and the exit status, reported on close, says why.
+      child.stdin.on('error', () => undefined);
       child.stdin.end(script);
     });
 }

@@ -49,6 +49,7 @@ export function checkScript(ns: string, script: string): Promise<string> {
     child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
     child.on('error', reject);
     child.on('close', (code) => resolve(code === 0 ? '' : stderr.trim() || `nft exited ${code}`));
+    child.stdin.on('error', () => undefined); // EPIPE when nft exits early: its status says why
     child.stdin.end(script);
   });
 }

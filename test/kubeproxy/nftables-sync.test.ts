@@ -114,9 +114,9 @@ test('kube-proxy apply --once programs the namespace and exits 0; a namespace th
   assert.match(ok.stdout, /nftables sync 1 \(full\): 1 table, 4 service chains, 6 elements/);
   const { stdout } = await run('ip', ['netns', 'exec', ns, 'nft', 'list', 'map', 'ip', 'kube-proxy', 'service-nodeports']);
   assert.match(stdout, /tcp \. 30080 : goto external-KHN6ECMT-shop\/web\/tcp\/http/);
-  const missing = await exec(process.execPath, [APPLY, '--mode', 'nftables', '--config', dir, '--netns', `${ns}-missing`, '--once']).then(() => assert.fail('expected exit 1'), (err: { code?: number; stdout?: string }) => err);
-  assert.equal(missing.code, 1);
-  assert.match(missing.stdout ?? '', /nftables sync 1 \(full\) failed/);
+  const missing = await exec(process.execPath, [APPLY, '--mode', 'nftables', '--config', dir, '--netns', `${ns}-missing`, '--once']).then(() => assert.fail('expected exit 1'), (err: { code?: number; stdout?: string; stderr?: string }) => err);
+  assert.equal(missing.code, 1, missing.stderr);
+  assert.match(missing.stdout ?? '', /nftables sync 1 \(full\) failed/, missing.stderr);
   const usage = await exec(process.execPath, [APPLY, '--mode', 'ipvs', '--config', dir]).then(() => assert.fail('expected exit 2'), (err: { code?: number; stderr?: string }) => err);
   assert.equal(usage.code, 2);
   assert.match(usage.stderr ?? '', /--mode: expected nftables/);
