@@ -1,0 +1,199 @@
+// What kube-proxy's nftables mode programs, as data: per IP family, the elements of the shared
+// sets and verdict maps, the per-Service-port chains with their rules, and the affinity sets.
+// The full script (nftables-render.ts) and the partial update between two models
+// (nftables-diff.ts) are both written from it, so a sync sends exactly what changed.
+// The per-port logic follows pkg/proxy/nftables/proxier.go (syncProxyRules). Pure.
+import { ELEMENT_CONTAINERS, DEFAULT_MASQUERADE_MARK, type ElementContainer } from './nftables-base.js';
+import { nftNames } from './nftables-names.js';
+import { familyOf, type IpFamily, type KpEndpoint, type KpServicePort } from './service-ports.js';
+
+export type NftFamily = 'ip' | 'ip6';
+
+export interface NftablesOptions {
+  /** The node's addresses: NodePort traffic is accepted on these (`nodeport-ips`); none: no NodePort answers. */
+  readonly nodeIPs?: readonly string[];
+  /** Pod CIDRs (`--cluster-cidr`): traffic from outside them to a cluster IP is masqueraded. */
+  readonly clusterCIDRs?: readonly string[];
+  /** Service CIDRs: traffic to an unallocated cluster IP in them is dropped. */
+  readonly serviceCIDRs?: readonly string[];
+  /** This node's name, for traffic policy Local (an endpoint's `nodeName`). */
+  readonly nodeName?: string;
+  /** The masquerade mark; default 0x4000 (kube-proxy's `--masquerade-bit` 14). */
+  readonly masqueradeMark?: string;
+}
+
+export interface NftElement {
+  readonly key: string;
+  /** The verdict of a map element; undefined in a set. */
+  readonly value?: string;
+  readonly comment?: string;
+}
+
+export interface NftTableModel {
+  readonly family: NftFamily;
+  readonly serviceCIDRs: readonly string[];
+  readonly mark: string;
+  readonly elements: ReadonlyMap<ElementContainer, ReadonlyMap<string, NftElement>>;
+  /** Per-Service-port chains (service-, local-, external-, firewall-, endpoint-): rule bodies in order. */
+  readonly chains: ReadonlyMap<string, readonly string[]>;
+  /** Affinity sets: name → timeout in seconds. */
+  readonly affinitySets: ReadonlyMap<string, number>;
+}
+
+const FAMILIES: readonly [IpFamily, NftFamily][] = [['IPv4', 'ip'], ['IPv6', 'ip6']];
+
+/** One table per family that has a Service port, a node IP or a CIDR of that family; IPv4 always. */
+export function buildNftablesModel(ports: readonly KpServicePort[], options: NftablesOptions): NftTableModel[] {
+  const all = [...(options.nodeIPs ?? []), ...(options.clusterCIDRs ?? []), ...(options.serviceCIDRs ?? [])];
+  return FAMILIES.filter(([f, nft]) => nft === 'ip' || ports.some((p) => p.family === f) || all.some((a) => familyOf(a) === f)).map(([f, nft]) =>
+    buildTable(nft, ports.filter((p) => p.family === f), options, f),
+  );
+}
+
+interface Builder {
+  readonly family: NftFamily;
+  readonly elements: Map<ElementContainer, Map<string, NftElement>>;
+  readonly chains: Map<string, string[]>;
+  readonly affinitySets: Map<string, number>;
+  readonly podCIDRs: readonly string[];
+  readonly nodeName: string | undefined;
+}
+
+function buildTable(family: NftFamily, ports: readonly KpServicePort[], options: NftablesOptions, f: IpFamily): NftTableModel {
+  const b: Builder = {
+    family,
+    elements: new Map(ELEMENT_CONTAINERS.map((c) => [c, new Map<string, NftElement>()])),
+    chains: new Map(),
+    affinitySets: new Map(),
+    podCIDRs: (options.clusterCIDRs ?? []).filter((c) => familyOf(c) === f),
+    nodeName: options.nodeName,
+  };
+  for (const ip of options.nodeIPs ?? []) if (familyOf(ip) === f) addElement(b, 'nodeport-ips', { key: ip });
+  // Headless Services (and a family the Service has no cluster IP in) get no rules (ShouldSkipService).
+  for (const sp of ports) if (sp.clusterIP !== undefined) addServicePort(b, sp);
+  return {
+    family,
+    serviceCIDRs: (options.serviceCIDRs ?? []).filter((c) => familyOf(c) === f),
+    mark: options.masqueradeMark ?? DEFAULT_MASQUERADE_MARK,
+    elements: b.elements,
+    chains: b.chains,
+    affinitySets: b.affinitySets,
+  };
+}
+
+function addElement(b: Builder, container: ElementContainer, element: NftElement): void {
+  b.elements.get(container)?.set(element.key, element);
+}
+
+function isExternallyAccessible(sp: KpServicePort): boolean {
+  return sp.nodePort !== undefined || sp.externalIPs.length > 0 || sp.loadBalancerIPs.length > 0;
+}
+
+/**
+ * pkg/proxy/topology.go CategorizeEndpoints, without topology hints: ready endpoints, else the
+ * serving terminating ones (KEP-1669); "local" ones are on this node.
+ */
+function categorize(sp: KpServicePort, nodeName: string | undefined) {
+  const externalLocal = isExternallyAccessible(sp) && sp.externalTrafficPolicy === 'Local';
+  const internalLocal = sp.internalTrafficPolicy === 'Local';
+  const usesCluster = !internalLocal || (isExternallyAccessible(sp) && !externalLocal);
+  const usesLocal = internalLocal || externalLocal;
+  const usable = (eps: readonly KpEndpoint[]) => {
+    const ready = eps.filter((e) => e.ready);
+    return ready.length > 0 ? ready : eps.filter((e) => e.serving && e.terminating);
+  };
+  const cluster = usesCluster ? usable(sp.endpoints) : [];
+  const local = usesLocal && nodeName !== undefined ? usable(sp.endpoints.filter((e) => e.nodeName === nodeName)) : [];
+  const hasEndpoints = usable(sp.endpoints).length > 0;
+  const reachable = sp.endpoints.filter((e) => cluster.includes(e) || local.includes(e));
+  return { cluster, local, reachable, hasEndpoints, externalLocal, internalLocal, usesCluster, usesLocal };
+}
+
+function addServicePort(b: Builder, sp: KpServicePort): void {
+  const ipX = b.family;
+  const proto = sp.protocol.toLowerCase();
+  const c = categorize(sp, b.nodeName);
+  const comment = sp.servicePortName;
+  const clusterChain = nftNames.service(sp);
+  const localChain = nftNames.local(sp);
+  const externalChain = nftNames.external(sp);
+  const usesClusterChain = c.cluster.length > 0 && c.usesCluster;
+  const usesLocalChain = c.local.length > 0 && c.usesLocal;
+  const internalChain = c.internalLocal ? localChain : clusterChain;
+  const hasInternal = c.hasEndpoints && !(c.internalLocal && c.local.length === 0);
+  const externalPolicyChain = c.externalLocal ? localChain : clusterChain;
+  const hasExternal = c.hasEndpoints && !(c.externalLocal && c.local.length === 0);
+  const usesExternalChain = c.hasEndpoints && isExternallyAccessible(sp);
+  // No endpoints at all: reject (the client learns at once); endpoints elsewhere only: drop.
+  const internalVerdict = c.hasEndpoints ? 'drop' : 'goto reject-chain';
+  const externalVerdict = internalVerdict;
+
+  if (sp.clusterIP !== undefined) {
+    addElement(b, 'cluster-ips', { key: sp.clusterIP });
+    const key = `${sp.clusterIP} . ${proto} . ${sp.port}`;
+    if (hasInternal) addElement(b, 'service-ips', { key, value: `goto ${internalChain}` });
+    else addElement(b, 'no-endpoint-services', { key, value: internalVerdict, comment });
+  }
+  for (const ip of [...sp.externalIPs, ...sp.loadBalancerIPs]) {
+    const key = `${ip} . ${proto} . ${sp.port}`;
+    if (c.hasEndpoints) addElement(b, 'service-ips', { key, value: `goto ${externalChain}` });
+    if (!hasExternal) addElement(b, 'no-endpoint-services', { key, value: externalVerdict, comment });
+  }
+  const usesFirewall = sp.loadBalancerIPs.length > 0 && sp.loadBalancerSourceRanges.length > 0;
+  const firewallChain = nftNames.firewall(sp);
+  if (usesFirewall) {
+    for (const ip of sp.loadBalancerIPs) addElement(b, 'firewall-ips', { key: `${ip} . ${proto} . ${sp.port}`, value: `goto ${firewallChain}` });
+    b.chains.set(firewallChain, [`${ipX} saddr != { ${sp.loadBalancerSourceRanges.join(', ')} } drop`]);
+  }
+  if (sp.nodePort !== undefined) {
+    const key = `${proto} . ${sp.nodePort}`;
+    if (c.hasEndpoints) addElement(b, 'service-nodeports', { key, value: `goto ${externalChain}` });
+    if (!hasExternal) addElement(b, 'no-endpoint-nodeports', { key, value: externalVerdict, comment });
+  }
+
+  if (hasInternal && sp.clusterIP !== undefined && b.podCIDRs.length > 0) {
+    // Off-cluster traffic to a cluster IP may leave the node again: masquerade it (proxier.go).
+    chain(b, internalChain).push(`${ipX} daddr ${sp.clusterIP} ${ipX} saddr != ${cidrs(b.podCIDRs)} jump mark-for-masquerade`);
+  }
+  if (usesExternalChain) {
+    const ext = chain(b, externalChain);
+    if (!c.externalLocal) {
+      ext.push('jump mark-for-masquerade');
+    } else if (usesClusterChain) {
+      // Pods and the node itself reaching an external address are not "external" traffic.
+      if (b.podCIDRs.length > 0) ext.push(`${ipX} saddr ${cidrs(b.podCIDRs)} goto ${clusterChain} comment "short-circuit pod traffic"`);
+      ext.push('fib saddr type local jump mark-for-masquerade comment "masquerade local traffic"');
+      ext.push(`fib saddr type local goto ${clusterChain} comment "short-circuit local traffic"`);
+    }
+    if (hasExternal) ext.push(`goto ${externalPolicyChain}`);
+  }
+  const affinity = sp.sessionAffinity.kind === 'ClientIP' ? sp.sessionAffinity.timeoutSeconds : undefined;
+  if (affinity !== undefined) for (const ep of c.reachable) b.affinitySets.set(nftNames.affinity(sp, ep), affinity);
+  if (usesClusterChain) writeEndpointPick(b, sp, clusterChain, c.cluster, affinity !== undefined);
+  if (usesLocalChain) writeEndpointPick(b, sp, localChain, c.local, affinity !== undefined);
+  for (const ep of c.reachable) {
+    const rules = chain(b, nftNames.endpoint(sp, ep));
+    // Hairpin: a pod reaching itself through the Service must see another source address.
+    rules.push(`${ipX} saddr ${ep.address} jump mark-for-masquerade`);
+    if (affinity !== undefined) rules.push(`update @${nftNames.affinity(sp, ep)} { ${ipX} saddr }`);
+    rules.push(`meta l4proto ${proto} dnat to ${ipX === 'ip6' ? `[${ep.address}]` : ep.address}:${ep.port}`);
+  }
+}
+
+function cidrs(list: readonly string[]): string {
+  return list.length === 1 ? list[0]! : `{ ${list.join(', ')} }`;
+}
+
+function chain(b: Builder, name: string): string[] {
+  let rules = b.chains.get(name);
+  if (rules === undefined) b.chains.set(name, (rules = []));
+  return rules;
+}
+
+/** Affinity first (a known client goes back to its endpoint), then one random pick among all. */
+function writeEndpointPick(b: Builder, sp: KpServicePort, name: string, endpoints: readonly KpEndpoint[], affinity: boolean): void {
+  const rules = chain(b, name);
+  if (affinity) for (const ep of endpoints) rules.push(`${b.family} saddr @${nftNames.affinity(sp, ep)} goto ${nftNames.endpoint(sp, ep)}`);
+  const arms = endpoints.map((ep, i) => `${i} : goto ${nftNames.endpoint(sp, ep)}`);
+  rules.push(`numgen random mod ${endpoints.length} vmap { ${arms.join(' , ')} }`);
+}

@@ -1,0 +1,54 @@
+// kube-proxy's nftables mode names its objects after the Service port (and endpoint) they serve:
+// `service-ULMVA6XW-ns1/svc1/tcp/p80`, `endpoint-5OJB2KTY-ns1/svc1/tcp/p80__10.180.0.1/80`. The
+// 8-character prefix is the first base32 characters of the SHA-256 of the rest, so two chains
+// that differ by one digit still look different, and a truncated name stays unique
+// (pkg/proxy/nftables/proxier.go, hashAndTruncate). These are not the iptables mode's
+// KUBE-SVC-... names (src/kubeproxy/chain-names.ts), so they live here.
+import { createHash } from 'node:crypto';
+import type { KpEndpoint, KpServicePort } from './service-ports.js';
+
+/** nftables limits a chain name to 128 bytes; kube-proxy keeps 16 for its prefixes. */
+const BASE_LENGTH_MAX = 128 - 16;
+const BASE32 = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567';
+
+/** RFC 4648 base32 (what Go's base32.StdEncoding writes), enough characters for the prefix. */
+function base32(bytes: Uint8Array, chars: number): string {
+  let out = '';
+  let buffer = 0;
+  let bits = 0;
+  for (const byte of bytes) {
+    buffer = (buffer << 8) | byte;
+    bits += 8;
+    while (bits >= 5 && out.length < chars) {
+      out += BASE32[(buffer >>> (bits - 5)) & 31];
+      bits -= 5;
+    }
+    buffer &= (1 << bits) - 1;
+    if (out.length >= chars) break;
+  }
+  return out;
+}
+
+export function hashAndTruncate(name: string): string {
+  const hashed = `${base32(createHash('sha256').update(name).digest(), 8)}-${name}`;
+  return hashed.length > BASE_LENGTH_MAX ? `${hashed.slice(0, BASE_LENGTH_MAX - 3)}...` : hashed;
+}
+
+function portBase(sp: KpServicePort): string {
+  return `${sp.namespace}/${sp.service}/${sp.protocol.toLowerCase()}/${sp.portName}`;
+}
+
+/** The per-Service-port and per-endpoint object names of kube-proxy's nftables mode. */
+export const nftNames = {
+  service: (sp: KpServicePort): string => `service-${hashAndTruncate(portBase(sp))}`,
+  local: (sp: KpServicePort): string => `local-${hashAndTruncate(portBase(sp))}`,
+  external: (sp: KpServicePort): string => `external-${hashAndTruncate(portBase(sp))}`,
+  firewall: (sp: KpServicePort): string => `firewall-${hashAndTruncate(portBase(sp))}`,
+  endpoint: (sp: KpServicePort, ep: KpEndpoint): string => `endpoint-${endpointBase(sp, ep)}`,
+  affinity: (sp: KpServicePort, ep: KpEndpoint): string => `affinity-${endpointBase(sp, ep)}`,
+};
+
+function endpointBase(sp: KpServicePort, ep: KpEndpoint): string {
+  // Colons are not allowed in a chain name: an IPv6 address is written with dots instead.
+  return hashAndTruncate(`${portBase(sp)}__${ep.address.replaceAll(':', '.')}/${ep.port}`);
+}

@@ -1,0 +1,162 @@
+// Keeps kube-proxy's nftables table in step with a stream of models. The first sync (and any
+// after a failure) is full: the table is deleted and rebuilt in one `nft -f` transaction. Later
+// syncs are partial (nftables-diff.ts): only new or changed chains, and set and map elements one
+// by one, so chains nothing changed keep their rule handles and counters. Chains a sync stopped
+// using are flushed at once and deleted a second later, as kube-proxy does.
+import { spawn } from 'node:child_process';
+import { TABLE } from './nftables-base.js';
+import { describeCounts, diffNftTable } from './nftables-diff.js';
+import type { NftTableModel } from './nftables-model.js';
+import { renderTable } from './nftables-render.js';
+
+/** Runs one nftables script as one transaction; rejects with nft's error output. */
+export type NftRunner = (script: string) => Promise<void>;
+
+/** `nft -f -` in a network namespace (`ip netns exec NAME`), or in this process's own when undefined. */
+export function createNftRunner(netns: string | undefined): NftRunner {
+  const argv = netns === undefined ? ['nft', '-f', '-'] : ['ip', 'netns', 'exec', netns, 'nft', '-f', '-'];
+  return (script) =>
+    new Promise((resolve, reject) => {
+      const child = spawn(argv[0]!, argv.slice(1), { stdio: ['pipe', 'ignore', 'pipe'] });
+      let stderr = '';
+      child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+      child.on('error', (err) => reject(new Error(`${argv[0]}: ${err.message} (Debian packages nftables, iproute2)`)));
+      child.on('close', (code) => (code === 0 ? resolve() : reject(new Error(`${argv.join(' ')} exited ${code}: ${stderr.trim()}`))));
+      // nft (or ip, for a namespace that does not exist) may exit before reading the script: the
+      // write fails with EPIPE, and the exit status, reported on close, says why.
+      child.stdin.on('error', () => undefined);
+      child.stdin.end(script);
+    });
+}
+
+export interface NftablesSyncDeps {
+  readonly run: NftRunner;
+  readonly log: (line: string) => void;
+  /** Delay before flushed chains are deleted; default 1000 ms (kube-proxy waits one second). */
+  readonly staleChainDelayMs?: number;
+}
+
+export interface SyncResult {
+  readonly kind: 'full' | 'partial';
+  readonly ok: boolean;
+  readonly summary: string;
+}
+
+export class NftablesSync {
+  readonly #deps: NftablesSyncDeps;
+  #applied: readonly NftTableModel[] | undefined;
+  /** Flushed chains waiting to be deleted, per family. */
+  readonly #stale = new Map<string, Set<string>>();
+  #staleTimer: NodeJS.Timeout | undefined;
+  #count = 0;
+  #queue: Promise<unknown> = Promise.resolve();
+
+  constructor(deps: NftablesSyncDeps) {
+    this.#deps = deps;
+  }
+
+  /** Applies `models`; syncs run one after another in call order. */
+  sync(models: readonly NftTableModel[]): Promise<SyncResult> {
+    const next = this.#queue.then(() => this.#sync(models));
+    this.#queue = next.catch(() => undefined);
+    return next;
+  }
+
+  close(): void {
+    if (this.#staleTimer !== undefined) clearTimeout(this.#staleTimer);
+    this.#staleTimer = undefined;
+  }
+
+  async #sync(models: readonly NftTableModel[]): Promise<SyncResult> {
+    const n = ++this.#count;
+    const prev = this.#applied;
+    const plan = prev === undefined ? undefined : this.#partialPlan(prev, models);
+    const kind = plan === undefined ? 'full' : 'partial';
+    const script = plan?.script ?? fullScript(models);
+    const summary = plan?.summary ?? `${models.length} table${models.length === 1 ? '' : 's'}, ${models.reduce((s, m) => s + m.chains.size, 0)} service chains, ${models.reduce((s, m) => s + [...m.elements.values()].reduce((x, e) => x + e.size, 0), 0)} elements`;
+    if (script !== '') {
+      try {
+        await this.#deps.run(script);
+      } catch (err) {
+        // The kernel kept its old state (one transaction); the next sync starts over in full.
+        this.#applied = undefined;
+        this.#deps.log(`nftables sync ${n} (${kind}) failed: ${(err as Error).message}`);
+        return { kind, ok: false, summary: (err as Error).message };
+      }
+    }
+    this.#applied = models;
+    if (plan === undefined) this.#stale.clear();
+    for (const m of models) {
+      const stale = this.#stale.get(m.family);
+      for (const name of m.chains.keys()) stale?.delete(name);
+      for (const name of plan?.staleChains.get(m.family) ?? []) {
+        if (!this.#stale.has(m.family)) this.#stale.set(m.family, new Set());
+        this.#stale.get(m.family)!.add(name);
+      }
+    }
+    this.#scheduleStaleDelete();
+    this.#deps.log(`nftables sync ${n} (${kind}): ${summary}`);
+    if (plan !== undefined) for (const line of describeCommands(plan.script)) this.#deps.log(`  ${line}`);
+    return { kind, ok: true, summary };
+  }
+
+  #partialPlan(prev: readonly NftTableModel[], next: readonly NftTableModel[]): { script: string; summary: string; staleChains: Map<string, readonly string[]> } | undefined {
+    const commands: string[] = [];
+    const summaries: string[] = [];
+    const staleChains = new Map<string, readonly string[]>();
+    for (const model of next) {
+      const old = prev.find((m) => m.family === model.family);
+      if (old === undefined) return undefined;
+      const diff = diffNftTable(old, model);
+      if (diff.needsFullSync) return undefined;
+      commands.push(...diff.commands);
+      staleChains.set(model.family, diff.staleChains);
+      summaries.push(`${model.family}: ${describeCounts(diff.counts)}`);
+    }
+    if (prev.some((m) => !next.some((x) => x.family === m.family))) return undefined;
+    return { script: commands.length === 0 ? '' : `${commands.join('\n')}\n`, summary: summaries.join('; '), staleChains };
+  }
+
+  #scheduleStaleDelete(): void {
+    if (this.#staleTimer !== undefined || [...this.#stale.values()].every((s) => s.size === 0)) return;
+    this.#staleTimer = setTimeout(() => {
+      this.#staleTimer = undefined;
+      // Queued like a sync, so it never runs beside one.
+      this.#queue = this.#queue.then(() => this.#deleteStale());
+    }, this.#deps.staleChainDelayMs ?? 1000);
+    this.#staleTimer.unref();
+  }
+
+  async #deleteStale(): Promise<void> {
+    const lines: string[] = [];
+    for (const [family, names] of this.#stale) for (const name of names) lines.push(`delete chain ${family} ${TABLE} ${name}`);
+    if (lines.length === 0) return;
+    try {
+      await this.#deps.run(`${lines.join('\n')}\n`);
+      this.#stale.clear();
+      this.#deps.log(`nftables: deleted ${lines.length} stale chain${lines.length === 1 ? '' : 's'}`);
+    } catch (err) {
+      // Still referenced a moment longer on an old kernel: try again later.
+      this.#deps.log(`nftables: deleting stale chains failed, will retry: ${(err as Error).message}`);
+      this.#scheduleStaleDelete();
+    }
+  }
+}
+
+/**
+ * Deletes and rebuilds the tables in one transaction (`add table` first, so the delete never
+ * fails). Both families are deleted, so an ip6 table an earlier run left is not kept by mistake.
+ * Unlike kube-proxy's full sync, this forgets the affinity sets' entries.
+ */
+function fullScript(models: readonly NftTableModel[]): string {
+  const parts: string[] = [];
+  for (const family of ['ip', 'ip6']) parts.push(`add table ${family} ${TABLE}\ndelete table ${family} ${TABLE}\n`);
+  for (const model of models) parts.push(renderTable(model));
+  return parts.join('');
+}
+
+/** What a partial sync sent, for the log: every command but the rules of the chains it names. */
+function describeCommands(script: string, max = 20): string[] {
+  const lines = script.split('\n').filter((l) => l !== '' && !l.startsWith('add rule '));
+  return lines.length <= max ? lines : [...lines.slice(0, max), `... and ${lines.length - max} more`];
+}

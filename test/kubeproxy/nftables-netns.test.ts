@@ -1,0 +1,295 @@
+// The proof: `isthmus kube-proxy apply --mode nftables` programs kube-proxy's nftables rules in a
+// "node" network namespace, and real TCP connections from a client namespace to the cluster IP
+// and to the node port reach every pod in about equal shares. Then the EndpointSlice changes on
+// disk: traffic follows, and the update was partial (the sync log counts one chain added, one
+// rewritten, one removed; the rule handles of an unrelated Service's chain are unchanged).
+// A second lab checks ClientIP affinity and externalTrafficPolicy Local with real connections.
+//
+//   client 10.99.1.2 ──veth── 10.99.1.1 node (rules, forwarding) 10.99.2.1 ──veth── 10.99.2.2 pods
+//                                                                      pods on lo: 10.244.0.11-13:8080
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFile, spawn } from 'node:child_process';
+import { renameSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import { configDir, repoRoot, type Cleanup } from '../e2e/cli-harness.js';
+import { NetnsLab } from '../e2e/netns-harness.js';
+import { requireNft } from './nftables-lab.js';
+
+const POD_SERVER = `
+const net = require('node:net');
+for (const address of process.argv.slice(1)) {
+  net.createServer((s) => s.end(address)).listen(8080, address, () => console.log('listening ' + address));
+}`;
+
+// Sequential connections (each a new conntrack entry, so a new random pick); prints the count per answer.
+const CLIENT = `
+const net = require('node:net');
+const [host, port, n] = process.argv.slice(1);
+const counts = {};
+const one = () => new Promise((resolve) => {
+  const s = net.connect({ host, port: Number(port), timeout: 3000 });
+  let data = '';
+  s.setEncoding('utf8').on('data', (d) => (data += d));
+  s.on('end', () => resolve(data));
+  s.on('timeout', () => { s.destroy(); resolve('timeout'); });
+  s.on('error', (e) => resolve('error:' + e.code));
+});
+(async () => {
+  for (let i = 0; i < Number(n); i++) { const r = await one(); counts[r] = (counts[r] ?? 0) + 1; }
+  console.log(JSON.stringify(counts));
+})();`;
+
+const SERVICES = `
+apiVersion: v1
+kind: Service
+metadata: {name: web, namespace: shop, creationTimestamp: "2026-01-01T00:00:00Z"}
+spec:
+  type: NodePort
+  clusterIP: 10.96.0.10
+  ports: [{name: http, port: 80, targetPort: 8080, nodePort: 30080}]
+---
+apiVersion: v1
+kind: Service
+metadata: {name: other, namespace: shop, creationTimestamp: "2026-01-01T00:00:00Z"}
+spec:
+  clusterIP: 10.96.0.30
+  ports: [{name: http, port: 80, targetPort: 8080}]
+---
+apiVersion: discovery.k8s.io/v1
+kind: EndpointSlice
+metadata: {name: other-1, namespace: shop, labels: {kubernetes.io/service-name: other}}
+addressType: IPv4
+ports: [{name: http, port: 8080, protocol: TCP}]
+endpoints: [{addresses: [10.244.0.13]}]
+---
+apiVersion: v1
+kind: Service
+metadata: {name: empty, namespace: shop, creationTimestamp: "2026-01-01T00:00:00Z"}
+spec:
+  clusterIP: 10.96.0.20
+  ports: [{port: 80}]
+`;
+
+function webSlice(addresses: readonly string[]): string {
+  return `apiVersion: discovery.k8s.io/v1
+kind: EndpointSlice
+metadata: {name: web-1, namespace: shop, labels: {kubernetes.io/service-name: web}}
+addressType: IPv4
+ports: [{name: http, port: 8080, protocol: TCP}]
+endpoints:
+${addresses.map((a) => `  - {addresses: [${a}]}`).join('\n')}
+`;
+}
+
+function assertShares(counts: Record<string, number>, expected: readonly string[], total: number, min: number, max: number, what: string): void {
+  assert.deepEqual(Object.keys(counts).sort(), [...expected].sort(), `${what}: answers ${JSON.stringify(counts)}`);
+  for (const name of expected) {
+    const share = (counts[name] ?? 0) / total;
+    assert.ok(share >= min && share <= max, `${what}: ${name} got ${(share * 100).toFixed(1)}% of ${total} (expected ${min * 100}-${max * 100}%): ${JSON.stringify(counts)}`);
+  }
+}
+
+interface Lab {
+  readonly lab: NetnsLab;
+  readonly node: string;
+  connect(host: string, port: number, n: number): Promise<Record<string, number>>;
+}
+
+const POD_V6 = ['fd00:244::11', 'fd00:244::12'];
+
+/** Three namespaces (client, node, pods) joined by veth pairs (IPv4 and IPv6), pods answering their address. */
+async function buildLab(t: Cleanup, tag: string): Promise<Lab> {
+  await requireNft();
+  const lab = new NetnsLab(t, tag);
+  const node = await lab.namespace('node');
+  const client = await lab.namespace('client');
+  const pods = await lab.namespace('pods');
+  await lab.link(node, 'nc0', '10.99.1.1/24', client, 'cl0', '10.99.1.2/24');
+  await lab.link(node, 'np0', '10.99.2.1/24', pods, 'pd0', '10.99.2.2/24');
+  await lab.exec(client, ['ip', 'route', 'add', 'default', 'via', '10.99.1.1']);
+  await lab.exec(pods, ['ip', 'route', 'add', 'default', 'via', '10.99.2.1']);
+  for (const a of ['10.244.0.11', '10.244.0.12', '10.244.0.13']) await lab.exec(pods, ['ip', 'addr', 'add', `${a}/32`, 'dev', 'lo']);
+  await lab.exec(node, ['ip', 'route', 'add', '10.244.0.0/24', 'via', '10.99.2.2']);
+  // A node has a default route (a cluster IP is routed on, never to this node), so a packet to a
+  // Service without endpoints reaches the forward hook, where kube-proxy rejects it.
+  await lab.exec(node, ['ip', 'route', 'add', 'default', 'via', '10.99.2.2']);
+  await lab.exec(node, ['sysctl', '-qw', 'net.ipv4.ip_forward=1']);
+  // The rejects the test counts are ICMP errors: not rate-limited here.
+  await lab.exec(node, ['sysctl', '-qw', 'net.ipv4.icmp_ratelimit=0']);
+
+  // The same shape in IPv6 (nodad: usable at once, no duplicate address detection wait).
+  const v6 = async (ns: string, dev: string, addr: string) => lab.exec(ns, ['ip', '-6', 'addr', 'add', addr, 'dev', dev, 'nodad']);
+  await v6(node, 'nc0', 'fd00:99:1::1/64');
+  await v6(client, 'cl0', 'fd00:99:1::2/64');
+  await v6(node, 'np0', 'fd00:99:2::1/64');
+  await v6(pods, 'pd0', 'fd00:99:2::2/64');
+  for (const a of POD_V6) await v6(pods, 'lo', `${a}/128`);
+  await lab.exec(client, ['ip', '-6', 'route', 'add', 'default', 'via', 'fd00:99:1::1']);
+  await lab.exec(pods, ['ip', '-6', 'route', 'add', 'default', 'via', 'fd00:99:2::1']);
+  await lab.exec(node, ['ip', '-6', 'route', 'add', 'fd00:244::/64', 'via', 'fd00:99:2::2']);
+  await lab.exec(node, ['ip', '-6', 'route', 'add', 'default', 'via', 'fd00:99:2::2']);
+  await lab.exec(node, ['sysctl', '-qw', 'net.ipv6.conf.all.forwarding=1']);
+
+  const addresses = ['10.244.0.11', '10.244.0.12', '10.244.0.13', ...POD_V6];
+  const server = lab.spawn(pods, ['node', '-e', POD_SERVER, ...addresses]);
+  await lab.waitFor('the pod servers', async () => server.stdout().split('\n').filter((l) => l.startsWith('listening')).length === addresses.length);
+
+  const connect = async (host: string, port: number, n: number): Promise<Record<string, number>> => {
+    const { stdout } = await lab.exec(client, ['node', '-e', CLIENT, host, String(port), String(n)], 60_000);
+    return JSON.parse(stdout) as Record<string, number>;
+  };
+  return { lab, node, connect };
+}
+
+test('kube-proxy apply --mode nftables: real traffic to a cluster IP and a node port, then a partial sync that traffic follows', { timeout: 120_000 }, async (t) => {
+  const { lab, node, connect } = await buildLab(t, 'kpnft');
+  const dir = configDir(t, { 'services.yaml': SERVICES, 'web-slice.yaml': webSlice(['10.244.0.11', '10.244.0.12']) });
+  const bin = path.join(repoRoot(), 'dist', 'src', 'cli', 'kube-proxy-apply.js');
+  const apply = spawn(process.execPath, [bin, 'kube-proxy', 'apply', '--mode', 'nftables', '--config', dir, '--netns', node, '--node-ip', '10.99.1.1', '--cluster-cidr', '10.244.0.0/16', '--service-cidr', '10.96.0.0/16'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let log = '';
+  apply.stdout.setEncoding('utf8').on('data', (d: string) => (log += d));
+  apply.stderr.setEncoding('utf8').on('data', (d: string) => (log += d));
+  t.after(async () => {
+    if (apply.exitCode !== null) return;
+    const exited = new Promise((r) => apply.once('exit', r));
+    apply.kill('SIGTERM');
+    await exited;
+  });
+  const waitLog = (re: RegExp, what: string) => lab.waitFor(`${what}; log so far:\n${log}`, async () => re.test(log));
+  await waitLog(/nftables sync 1 \(full\)/, 'the full sync');
+  assert.doesNotMatch(log, /failed|error/i);
+
+  assertShares(await connect('10.96.0.10', 80, 200), ['10.244.0.11', '10.244.0.12'], 200, 0.3, 0.7, 'cluster IP, 2 pods');
+  assertShares(await connect('10.99.1.1', 30080, 200), ['10.244.0.11', '10.244.0.12'], 200, 0.3, 0.7, 'node port, 2 pods');
+  assert.deepEqual(await connect('10.96.0.30', 80, 5), { '10.244.0.13': 5 }, 'the other Service');
+  // No endpoints: kube-proxy rejects (the client hears at once) instead of letting it time out.
+  assert.deepEqual(await connect('10.96.0.20', 80, 3), { 'error:ECONNREFUSED': 3 }, 'the Service without endpoints');
+
+  const otherChain = async () => {
+    const { stdout } = await lab.exec(node, ['nft', '-a', 'list', 'chains', 'ip']);
+    const name = /chain (service-\S+-shop\/other\/tcp\/http) /.exec(stdout)?.[1];
+    assert.ok(name !== undefined, `no chain for shop/other in:\n${stdout}`);
+    return (await lab.exec(node, ['nft', '-a', 'list', 'chain', 'ip', 'kube-proxy', name])).stdout;
+  };
+  const otherBefore = await otherChain();
+  assert.match(otherBefore, /# handle \d+/);
+
+  // Endpoint .12 goes, .13 comes: written as a new file replacing the old one (atomic rename).
+  const replace = (text: string) => {
+    writeFileSync(path.join(dir, '.web-slice.tmp'), text);
+    renameSync(path.join(dir, '.web-slice.tmp'), path.join(dir, 'web-slice.yaml'));
+  };
+  replace(webSlice(['10.244.0.11', '10.244.0.13']));
+  await waitLog(/nftables sync 2 \(partial\)/, 'the partial sync');
+  assert.match(log, /nftables sync 2 \(partial\): ip: 1 chain added, 1 chain rewritten, 1 chain removed\n/);
+  // Each command sent is logged (without the rules of the chains it names).
+  assert.match(log, /\n {2}add chain ip kube-proxy endpoint-\S+-shop\/web\/tcp\/http__10\.244\.0\.13\/8080\n/);
+  assert.match(log, /\n {2}flush chain ip kube-proxy endpoint-\S+-shop\/web\/tcp\/http__10\.244\.0\.12\/8080\n/);
+  assert.equal(await otherChain(), otherBefore, 'the unrelated Service\'s chain (rules and handles) was not touched');
+  assertShares(await connect('10.96.0.10', 80, 200), ['10.244.0.11', '10.244.0.13'], 200, 0.3, 0.7, 'cluster IP after the change');
+  assertShares(await connect('10.99.1.1', 30080, 200), ['10.244.0.11', '10.244.0.13'], 200, 0.3, 0.7, 'node port after the change');
+  // The flushed endpoint chain is deleted a second later.
+  await waitLog(/nftables: deleted 1 stale chain/, 'the stale chain deletion');
+  assert.doesNotMatch((await lab.exec(node, ['nft', 'list', 'chains', 'ip'])).stdout, /10\.244\.0\.12/);
+
+  // Three pods: each gets its share.
+  replace(webSlice(['10.244.0.11', '10.244.0.12', '10.244.0.13']));
+  await waitLog(/nftables sync 3 \(partial\)/, 'the third sync');
+  assert.match(log, /nftables sync 3 \(partial\): ip: 1 chain added, 1 chain rewritten\n/);
+  assertShares(await connect('10.96.0.10', 80, 300), ['10.244.0.11', '10.244.0.12', '10.244.0.13'], 300, 0.15, 0.55, 'cluster IP, 3 pods');
+
+  // All endpoints gone: the cluster IP and node port move from service-ips / service-nodeports to
+  // the no-endpoint maps (reject), and the Service's five chains are flushed.
+  replace(webSlice([]).replace('endpoints:\n', 'endpoints: []\n'));
+  await waitLog(/nftables sync 4 \(partial\)/, 'the fourth sync');
+  assert.match(log, /nftables sync 4 \(partial\): ip: 5 chains removed, 2 elements added, 2 elements deleted\n/);
+  assert.deepEqual(await connect('10.96.0.10', 80, 3), { 'error:ECONNREFUSED': 3 }, 'web without endpoints');
+  assert.deepEqual(await connect('10.96.0.30', 80, 3), { '10.244.0.13': 3 }, 'the other Service still answers');
+  assert.doesNotMatch(log, /failed/);
+});
+
+const STICKY_AND_LOCAL = `
+apiVersion: v1
+kind: Service
+metadata: {name: sticky, namespace: shop, creationTimestamp: "2026-01-01T00:00:00Z"}
+spec:
+  clusterIP: 10.96.0.40
+  sessionAffinity: ClientIP
+  sessionAffinityConfig: {clientIP: {timeoutSeconds: 60}}
+  ports: [{name: http, port: 80, targetPort: 8080}]
+---
+apiVersion: discovery.k8s.io/v1
+kind: EndpointSlice
+metadata: {name: sticky-1, namespace: shop, labels: {kubernetes.io/service-name: sticky}}
+addressType: IPv4
+ports: [{name: http, port: 8080, protocol: TCP}]
+endpoints: [{addresses: [10.244.0.11]}, {addresses: [10.244.0.12]}]
+---
+apiVersion: v1
+kind: Service
+metadata: {name: local, namespace: shop, creationTimestamp: "2026-01-01T00:00:00Z"}
+spec:
+  type: NodePort
+  clusterIP: 10.96.0.50
+  externalTrafficPolicy: Local
+  ports: [{name: http, port: 80, targetPort: 8080, nodePort: 30090}]
+---
+apiVersion: discovery.k8s.io/v1
+kind: EndpointSlice
+metadata: {name: local-1, namespace: shop, labels: {kubernetes.io/service-name: local}}
+addressType: IPv4
+ports: [{name: http, port: 8080, protocol: TCP}]
+endpoints: [{addresses: [10.244.0.11], nodeName: node-a}, {addresses: [10.244.0.12], nodeName: node-b}]
+---
+apiVersion: v1
+kind: Service
+metadata: {name: dual, namespace: shop, creationTimestamp: "2026-01-01T00:00:00Z"}
+spec:
+  type: NodePort
+  ipFamilies: [IPv4, IPv6]
+  clusterIPs: [10.96.0.60, "fd00:96::60"]
+  ports: [{name: http, port: 80, targetPort: 8080, nodePort: 30100}]
+---
+apiVersion: discovery.k8s.io/v1
+kind: EndpointSlice
+metadata: {name: dual-4, namespace: shop, labels: {kubernetes.io/service-name: dual}}
+addressType: IPv4
+ports: [{name: http, port: 8080, protocol: TCP}]
+endpoints: [{addresses: [10.244.0.11]}, {addresses: [10.244.0.12]}]
+---
+apiVersion: discovery.k8s.io/v1
+kind: EndpointSlice
+metadata: {name: dual-6, namespace: shop, labels: {kubernetes.io/service-name: dual}}
+addressType: IPv6
+ports: [{name: http, port: 8080, protocol: TCP}]
+endpoints: [{addresses: ["fd00:244::11"]}, {addresses: ["fd00:244::12"]}]
+`;
+
+test('kube-proxy apply --once: ClientIP affinity keeps a client on one pod; externalTrafficPolicy Local keeps node-port traffic on this node\'s pod; IPv6 through the ip6 table', { timeout: 120_000 }, async (t) => {
+  const { lab, node, connect } = await buildLab(t, 'kpaff');
+  const dir = configDir(t, { 'services.yaml': STICKY_AND_LOCAL });
+  const bin = path.join(repoRoot(), 'dist', 'src', 'cli', 'kube-proxy-apply.js');
+  const { stdout } = await promisify(execFile)(process.execPath, [bin, '--mode', 'nftables', '--config', dir, '--netns', node, '--node-ip', '10.99.1.1', '--node-ip', 'fd00:99:1::1', '--cluster-cidr', '10.244.0.0/16', '--cluster-cidr', 'fd00:244::/64', '--node-name', 'node-a', '--once']);
+  assert.match(stdout, /nftables sync 1 \(full\)/);
+
+  const sticky = await connect('10.96.0.40', 80, 50);
+  assert.equal(Object.keys(sticky).length, 1, `every connection on one pod: ${JSON.stringify(sticky)}`);
+  const chosen = Object.keys(sticky)[0]!;
+  assert.match(chosen, /^10\.244\.0\.1[12]$/);
+  // The pod's affinity set holds the client's own address (recorded before masquerade).
+  const sets = (await lab.exec(node, ['nft', 'list', 'sets', 'ip'])).stdout;
+  const setName = new RegExp(`set (affinity-\\S+-shop/sticky/tcp/http__${chosen.replaceAll('.', '\\.')}/8080)`).exec(sets)?.[1];
+  assert.ok(setName !== undefined, sets);
+  assert.match((await lab.exec(node, ['nft', 'list', 'set', 'ip', 'kube-proxy', setName])).stdout, /10\.99\.1\.2 (timeout 1m|expires)/);
+
+  // External traffic (a node port) only reaches node-a's pod; the cluster IP reaches both.
+  assert.deepEqual(await connect('10.99.1.1', 30090, 100), { '10.244.0.11': 100 }, 'node port with externalTrafficPolicy Local');
+  assertShares(await connect('10.96.0.50', 80, 200), ['10.244.0.11', '10.244.0.12'], 200, 0.3, 0.7, 'cluster IP of the Local Service');
+
+  // Dual stack: the ip6 table DNATs IPv6 connections to the IPv6 pods, at the cluster IP and the node port.
+  assertShares(await connect('fd00:96::60', 80, 200), POD_V6, 200, 0.3, 0.7, 'IPv6 cluster IP');
+  assertShares(await connect('fd00:99:1::1', 30100, 200), POD_V6, 200, 0.3, 0.7, 'IPv6 node port');
+  assertShares(await connect('10.96.0.60', 80, 100), ['10.244.0.11', '10.244.0.12'], 100, 0.2, 0.8, 'the dual-stack Service over IPv4');
+});
