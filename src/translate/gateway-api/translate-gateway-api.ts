@@ -222,7 +222,8 @@ export function translateGatewayApi(
   for (const gateway of gateways) {
     const all = listenersByGateway.get(gatewayKey(gateway)) ?? [];
     const address = bindAddress(gateway, diagnostics);
-    const serving = all.filter((l) => l.serving);
+    // HTTP and HTTPS listeners here; TLS, TCP and UDP ones become L4 listeners (l4-routes.ts).
+    const serving = all.filter((l) => l.serving && (l.protocol === 'http' || l.protocol === 'https'));
     const ports = [...new Set(serving.map((l) => l.spec.port))].sort((a, b) => a - b);
     for (const port of ports) {
       const onPort = serving.filter((l) => l.spec.port === port);
