@@ -72,7 +72,13 @@ export function translate(snapshot: ResourceSnapshot, options: TranslateOptions)
   const backendTls = resolveBackendTlsPolicies(index, diagnostics);
   const clusters = createClusterSet(index, diagnostics, backendTls);
   const ingress = translateIngresses(index, options, clusters, diagnostics);
-  const gatewayApi = translateGatewayApi(index, { gatewayController: options.gatewayController ?? DEFAULT_GATEWAY_CONTROLLER }, clusters, backendTls, diagnostics);
+  const gatewayApi = translateGatewayApi(
+    index,
+    { gatewayController: options.gatewayController ?? DEFAULT_GATEWAY_CONTROLLER, l4ListenAddress: (options.binds ?? DEFAULT_BIND_OPTIONS).listenAddress },
+    clusters,
+    backendTls,
+    diagnostics,
+  );
   // Ingress first: on a shared bind it decides the protocol and serves its hosts before any
   // Gateway listener does (the precedence main had before binds; bind-listeners.ts).
   const istioClusters = createIstioClusters(index, clusters, diagnostics, createServiceEntryHosts(index, diagnostics));
@@ -90,10 +96,11 @@ export function translate(snapshot: ResourceSnapshot, options: TranslateOptions)
   const bound = bindListeners(logical, options.binds ?? DEFAULT_BIND_OPTIONS);
   diagnostics.push(...bound.diagnostics);
   const bindOptions = options.binds ?? DEFAULT_BIND_OPTIONS;
-  // L4: Istio's TCP and PASSTHROUGH servers, then (--serve-services) NodePort and LoadBalancer
-  // Services; the bind step gives a contested port to the first and to HTTP before any.
+  // L4: Gateway API TLS/TCP/UDP listeners, then Istio's TCP and PASSTHROUGH servers, then
+  // (--serve-services) NodePort and LoadBalancer Services; the bind step gives a contested port
+  // to the first and to HTTP before any (the order HTTP declarations have).
   const istioL4 = translateIstioL4(index, { gatewayLabels: options.istioGatewayLabels ?? DEFAULT_ISTIO_GATEWAY_LABELS, listenAddress: bindOptions.listenAddress }, istioClusters, diagnostics);
-  const declaredL4 = [...istioL4, ...(options.services !== undefined ? translateServiceListeners(index, options.services, diagnostics) : [])];
+  const declaredL4 = [...gatewayApi.l4Listeners, ...istioL4, ...(options.services !== undefined ? translateServiceListeners(index, options.services, diagnostics) : [])];
   const boundL4 = declaredL4.length === 0 ? [] : bindL4Listeners(declaredL4, bound.binds, bindOptions, diagnostics);
   const used = usedClusters(logical);
   for (const l of istioL4) for (const r of l.routes) for (const b of r.backends) used.add(b.name);
