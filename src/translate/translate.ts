@@ -13,7 +13,8 @@ import { DEFAULT_ISTIO_GATEWAY_LABELS } from './istio/istio-gateways.js';
 import { createServiceEntryHosts } from './istio/service-entries.js';
 import { translateIstio } from './istio/translate-istio.js';
 import type { IrListener } from '../ir/types.js';
-import { applyListenerConflicts } from './gateway-api/listener-conflict-status.js';
+import { applyListenerConflicts, refusalsOf } from './gateway-api/listener-conflict-status.js';
+import { l4BindRefusals } from './gateway-api/l4-listeners.js';
 import { translateApiManagement } from './apim/translate-apim.js';
 import { resolveOpenApi } from './apim/openapi-routes.js';
 import { translateServiceListeners, type ServiceListenerOptions } from './services/service-l4-listeners.js';
@@ -106,6 +107,7 @@ export function translate(snapshot: ResourceSnapshot, options: TranslateOptions)
   for (const l of istioL4) for (const r of l.routes) for (const b of r.backends) used.add(b.name);
   const irClusters = istioClusters.finish(clusters.build(), used);
   const l4Listeners = withClusterEndpoints(boundL4, irClusters);
+  const refusals = [...refusalsOf(bound.conflicts), ...l4BindRefusals(gatewayApi.l4Listeners, gatewayApi.l4Sections, boundL4, bound.binds, bindOptions)];
   const ir: IrSnapshot = {
     generation: snapshot.generation,
     listeners: bound.listeners,
@@ -118,7 +120,7 @@ export function translate(snapshot: ResourceSnapshot, options: TranslateOptions)
   // Generated HTTPRoutes exist in no source: their statuses have nowhere to go (the API's says enough).
   const generated = new Set(openApi.routes.map((r) => `${r.metadata.namespace}/${r.metadata.name}`));
   const routeStatuses = generated.size === 0 ? gatewayApi.statuses : gatewayApi.statuses.filter((st) => !(st.kind === 'HTTPRoute' && generated.has(`${st.namespace}/${st.name}`)));
-  const statuses = [...applyListenerConflicts([...ingress.statuses, ...routeStatuses], bound.conflicts, gatewayApi.listenerSetParents), ...apim.statuses];
+  const statuses = [...applyListenerConflicts([...ingress.statuses, ...routeStatuses], refusals, gatewayApi.listenerSetParents), ...apim.statuses];
   return { ir, statuses, diagnostics: sortDiagnostics(diagnostics) };
 }
 

@@ -7,11 +7,13 @@
 import type { Diagnostic } from '../../core/diagnostic.js';
 import { condition, withCondition, type Condition } from '../../core/object-status.js';
 import { L4_DEFAULTS, type IrL4Listener, type IrL4Route } from '../../ir/l4.js';
-import type { IrCertificate } from '../../ir/types.js';
+import type { IrBind, IrCertificate } from '../../ir/types.js';
+import type { BindOptions } from '../binds/bind-listeners.js';
 import { refOf } from '../../resources/resource.js';
 import { listenerName, type ResolvedListener } from './gateway-listeners.js';
 import { covers, hostnameSpecificity } from './hostnames.js';
 import type { L4Claim } from './l4-routes.js';
+import type { ListenerRefusal } from './listener-conflict-status.js';
 
 export function isL4Listener(l: ResolvedListener): boolean {
   return l.protocol === 'tls' || l.protocol === 'tcp' || l.protocol === 'udp';
@@ -39,7 +41,11 @@ export function limitTlsTerminateListeners(listeners: readonly ResolvedListener[
 }
 
 /** The L4 listeners of one Gateway (its own and its ListenerSets'), with their certificates. */
-export function buildL4Listeners(listeners: readonly ResolvedListener[], claims: readonly L4Claim[], address: string): { listeners: IrL4Listener[]; certificates: IrCertificate[] } {
+export function buildL4Listeners(
+  listeners: readonly ResolvedListener[],
+  claims: readonly L4Claim[],
+  address: string,
+): { listeners: IrL4Listener[]; certificates: IrCertificate[]; sections: Map<string, readonly string[]> } {
   const groups = new Map<string, ResolvedListener[]>();
   for (const l of listeners) {
     if (!l.serving || !isL4Listener(l)) continue;
@@ -48,12 +54,14 @@ export function buildL4Listeners(listeners: readonly ResolvedListener[], claims:
   }
   const out: IrL4Listener[] = [];
   const certificates: IrCertificate[] = [];
+  const sections = new Map<string, readonly string[]>();
   for (const group of groups.values()) {
     const first = group[0]!;
     const routes = groupRoutes(group, claims);
     const protocol = first.protocol === 'udp' ? 'UDP' : first.protocol === 'tcp' ? 'TCP' : 'TLS';
     const certificate = first.tlsMode === 'terminate' ? first.certificates[0] : undefined;
     if (certificate !== undefined) certificates.push(certificate);
+    sections.set(listenerName(first.owner, first.spec.name), group.map((l) => l.spec.name));
     out.push({
       name: listenerName(first.owner, first.spec.name),
       origin: refOf(first.owner),
@@ -69,7 +77,30 @@ export function buildL4Listeners(listeners: readonly ResolvedListener[], claims:
       drainTimeoutMs: L4_DEFAULTS.drainTimeoutMs,
     });
   }
-  return { listeners: out, certificates };
+  return { listeners: out, certificates, sections };
+}
+
+/**
+ * The Gateway listeners behind the L4 listeners the bind step left out (another declaration holds
+ * their address and port), so their status says they are not served: ProtocolConflict when an
+ * HTTP bind holds the port, HostnameConflict when an earlier L4 listener does.
+ */
+export function l4BindRefusals(
+  declared: readonly IrL4Listener[],
+  sections: ReadonlyMap<string, readonly string[]>,
+  bound: readonly IrL4Listener[],
+  httpBinds: readonly IrBind[],
+  options: BindOptions,
+): ListenerRefusal[] {
+  const kept = new Set(bound.map((l) => l.name));
+  return declared.flatMap((l) => {
+    const names = sections.get(l.name);
+    if (kept.has(l.name) || names === undefined || l.origin === undefined) return [];
+    const port = options.portMap.get(l.port) ?? l.port;
+    const http = l.protocol !== 'UDP' && httpBinds.some((b) => b.port === port);
+    const message = `${l.protocol} port ${port} is held by ${http ? 'an HTTP listener' : 'an earlier L4 listener'} on an overlapping address; not served (ERR_L4_LISTENER_CONFLICT)`;
+    return names.map((sectionName): ListenerRefusal => ({ object: l.origin!, sectionName, reason: http ? 'ProtocolConflict' : 'HostnameConflict', message }));
+  });
 }
 
 /**

@@ -43,6 +43,8 @@ export interface GatewayApiTranslation {
   readonly certificates: readonly IrCertificate[];
   /** TLS, TCP and UDP listeners, before the bind step. */
   readonly l4Listeners: readonly IrL4Listener[];
+  /** IR L4 listener name → the Gateway (or ListenerSet) listeners it serves, for bind conflicts. */
+  readonly l4Sections: ReadonlyMap<string, readonly string[]>;
   readonly statuses: readonly ObjectStatus[];
   /** ListenerSet (`ns/name`) → its Gateway (`ns/name`), for ListenerSets whose Gateway is ours. */
   readonly listenerSetParents: ReadonlyMap<string, string>;
@@ -233,6 +235,7 @@ export function translateGatewayApi(
 
   const irListeners: IrListener[] = [];
   const l4Listeners: IrL4Listener[] = [];
+  const l4Sections = new Map<string, readonly string[]>();
   const certificates: IrCertificate[] = [];
   const listenerStatus = (l: ResolvedListener): ListenerStatus => ({ name: l.spec.name, supportedKinds: l.supportedKinds, attachedRoutes: attachedCount.get(l) ?? 0, conditions: l.conditions });
   for (const gateway of gateways) {
@@ -241,6 +244,7 @@ export function translateGatewayApi(
     const l4ForGateway = buildL4Listeners(all, l4.claims, address ?? options.l4ListenAddress ?? '0.0.0.0');
     l4Listeners.push(...l4ForGateway.listeners);
     certificates.push(...l4ForGateway.certificates);
+    for (const [name, sections] of l4ForGateway.sections) l4Sections.set(name, sections);
     // HTTP and HTTPS listeners here; TLS, TCP and UDP ones become L4 listeners (l4-routes.ts).
     const serving = all.filter((l) => l.serving && (l.protocol === 'http' || l.protocol === 'https'));
     const ports = [...new Set(serving.map((l) => l.spec.port))].sort((a, b) => a - b);
@@ -291,5 +295,5 @@ export function translateGatewayApi(
   for (const set of sets.notAllowed) statuses.push(notAllowedListenerSetStatus(set, sets.parents.get(keyOf(set)) ?? ''));
   const uses: GatewayServiceUses[] = gateways.map((gateway) => ({ gateway, uses: usesByGateway.get(gatewayKey(gateway)) ?? [] }));
   statuses.push(...backendTlsPolicyStatuses(backendTls, uses, index, options.gatewayController));
-  return { listeners: irListeners, certificates, l4Listeners, statuses, listenerSetParents: sets.parents };
+  return { listeners: irListeners, certificates, l4Listeners, l4Sections, statuses, listenerSetParents: sets.parents };
 }

@@ -169,3 +169,33 @@ status: {loadBalancer: {ingress: [{ip: 127.0.30.1}]}}
   assert.ok(!(mapped.ir.l4Listeners ?? []).some((l) => l.name.startsWith('service/default/lb/')));
   assert.ok(mapped.diagnostics.some((d) => d.code === 'ERR_L4_LISTENER_CONFLICT' && d.object?.name === 'lb'));
 });
+
+test('an L4 listener the bind step leaves out is reported on its Gateway listener: Conflicted, Programmed False', () => {
+  const more = `
+---
+apiVersion: gateway.networking.k8s.io/v1
+kind: Gateway
+metadata: {name: late, namespace: default}
+spec:
+  gatewayClassName: isthmus
+  addresses: [{type: IPAddress, value: 127.0.30.1}]
+  listeners:
+  - {name: on-http-port, port: 80, protocol: TCP}
+  - {name: same-tcp-port, port: 5432, protocol: TCP}
+  - {name: free, port: 7000, protocol: TCP}
+`;
+  const r = translate(snapshotOf(text + more, 'l4-routes.in.yaml'), GOLDEN_OPTIONS);
+  const late = r.statuses.find((s) => s.kind === 'Gateway' && s.name === 'late');
+  assert.ok(late?.kind === 'Gateway');
+  const byName = (n: string) => late.status.listeners.find((l) => l.name === n)!;
+  const conditionOf = (n: string, type: string) => byName(n).conditions.find((c) => c.type === type);
+  assert.deepEqual([conditionOf('on-http-port', 'Conflicted')?.reason, conditionOf('on-http-port', 'Programmed')?.status], ['ProtocolConflict', 'False']);
+  assert.deepEqual([conditionOf('same-tcp-port', 'Conflicted')?.reason, conditionOf('same-tcp-port', 'Programmed')?.status], ['HostnameConflict', 'False']);
+  assert.equal(conditionOf('free', 'Programmed')?.status, 'True');
+  const names = (r.ir.l4Listeners ?? []).map((l) => l.name);
+  assert.ok(names.includes('gateway/default/late/free') && !names.includes('gateway/default/late/on-http-port') && names.includes('gateway/default/edge/tcp'));
+  // Neither states its age: namespace/name decides, and default/edge keeps its listener.
+  const edge = r.statuses.find((s) => s.kind === 'Gateway' && s.name === 'edge');
+  assert.ok(edge?.kind === 'Gateway');
+  assert.equal(edge.status.listeners.find((l) => l.name === 'tcp')!.conditions.find((c) => c.type === 'Programmed')?.status, 'True');
+});
