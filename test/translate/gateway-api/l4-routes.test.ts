@@ -199,3 +199,15 @@ spec:
   assert.ok(edge?.kind === 'Gateway');
   assert.equal(edge.status.listeners.find((l) => l.name === 'tcp')!.conditions.find((c) => c.type === 'Programmed')?.status, 'True');
 });
+
+test('upstream schemas: a v1 TLSRoute must have hostnames (refused at load), v1alpha2 may omit them (refused by the translator); a UDPRoute needs backendRefs', () => {
+  const doc = (apiVersion: string, kind: string, spec: string) => `apiVersion: ${apiVersion}\nkind: ${kind}\nmetadata: {name: r, namespace: default}\nspec: ${spec}\n`;
+  const v1 = snapshotOf(doc('gateway.networking.k8s.io/v1', 'TLSRoute', '{parentRefs: [{name: edge}], rules: [{backendRefs: [{name: a, port: 1}]}]}'), 'v1.yaml');
+  assert.ok(v1.diagnostics.some((d) => d.code === 'ERR_RESOURCE_INVALID' && d.object?.kind === 'TLSRoute'), JSON.stringify(v1.diagnostics));
+  assert.equal(v1.resources.filter((r) => r.kind === 'TLSRoute').length, 0);
+  const alpha = snapshotOf(doc('gateway.networking.k8s.io/v1alpha2', 'TLSRoute', '{parentRefs: [{name: edge}], rules: [{backendRefs: [{name: a, port: 1}]}]}'), 'a.yaml');
+  assert.deepEqual(alpha.diagnostics, []);
+  assert.equal(alpha.resources.filter((r) => r.kind === 'TLSRoute').length, 1);
+  const udp = snapshotOf(doc('gateway.networking.k8s.io/v1alpha2', 'UDPRoute', '{rules: [{}]}'), 'u.yaml');
+  assert.ok(udp.diagnostics.some((d) => d.code === 'ERR_RESOURCE_INVALID' && d.path === 'spec.rules[0]' && d.message.includes('backendRefs')), JSON.stringify(udp.diagnostics));
+});
