@@ -143,7 +143,10 @@ test('TLS Terminate: the listener certificate goes into the IR; a second Termina
   const l = l4('gateway/default/edge/tls-term');
   assert.deepEqual(l.tls, { mode: 'terminate', certificate: 'gateway/default/edge/tls-term/default/server-cert' });
   assert.ok(result.ir.certificates.some((c) => c.name === 'gateway/default/edge/tls-term/default/server-cert' && c.certPem.includes('BEGIN CERTIFICATE')));
-  assert.deepEqual(l.routes.map((r) => [r.name, r.sniHosts]), [['tlsroute/default/app/rule/0', ['app.example.com']]]);
+  // The TCPRoute takes the SNI names no TLSRoute claims (the data plane's fallback route); its second rule is ignored with a warning.
+  assert.deepEqual(l.routes.map((r) => [r.name, r.sniHosts]), [['tlsroute/default/app/rule/0', ['app.example.com']], ['tcproute/default/term-stream/rule/0', []]]);
+  const ignored = diagnostic('ERR_L4_ROUTE_INVALID', 'term-stream');
+  assert.deepEqual([ignored.severity, ignored.path], ['warning', 'spec.rules[1]']);
   assert.deepEqual(listenerStatus('tls-term').supportedKinds.map((k) => k.kind), ['TLSRoute', 'TCPRoute']);
   const second = listenerStatus('tls-term-2');
   assert.deepEqual([cond(second.conditions, 'Programmed').status, cond(second.conditions, 'Accepted').status], ['False', 'True']);
