@@ -77,7 +77,7 @@ function resolveCertificates(
 ): { certificates: IrCertificate[]; problem?: { reason: string; message: string } } {
   const ns = ownerNamespace(owner);
   const refs = listener.tls?.certificateRefs ?? [];
-  if (refs.length === 0) return { certificates: [], problem: { reason: 'InvalidCertificateRef', message: `a ${listener.protocol} listener that terminates TLS needs tls.certificateRefs` } };
+  if (refs.length === 0) return { certificates: [], problem: { reason: 'InvalidCertificateRef', message: listener.protocol === 'HTTPS' ? 'an HTTPS listener needs tls.certificateRefs' : 'a TLS listener in Terminate mode needs tls.certificateRefs' } };
   const certificates: IrCertificate[] = [];
   let problem: { reason: string; message: string } | undefined;
   refs.forEach((ref, r) => {
