@@ -214,3 +214,53 @@ test('upstream schemas: a v1 TLSRoute must have hostnames (refused at load), v1a
   const udp = snapshotOf(doc('gateway.networking.k8s.io/v1alpha2', 'UDPRoute', '{rules: [{}]}'), 'u.yaml');
   assert.ok(udp.diagnostics.some((d) => d.code === 'ERR_RESOURCE_INVALID' && d.path === 'spec.rules[0]' && d.message.includes('backendRefs')), JSON.stringify(udp.diagnostics));
 });
+
+test('a ListenerSet TCP listener is an L4 listener named after the ListenerSet, on its Gateway address; a TCPRoute attaches to it by a ListenerSet parentRef', () => {
+  const yaml = `
+apiVersion: gateway.networking.k8s.io/v1
+kind: GatewayClass
+metadata: {name: isthmus}
+spec: {controllerName: isthmus.dev/gateway-controller}
+---
+apiVersion: gateway.networking.k8s.io/v1
+kind: Gateway
+metadata: {name: shared, namespace: infra}
+spec:
+  gatewayClassName: isthmus
+  addresses: [{type: IPAddress, value: 127.0.31.1}]
+  allowedListeners: {namespaces: {from: All}}
+  listeners: [{name: http, port: 8080, protocol: HTTP}]
+---
+apiVersion: gateway.networking.k8s.io/v1
+kind: ListenerSet
+metadata: {name: team, namespace: apps}
+spec:
+  parentRef: {name: shared, namespace: infra}
+  listeners: [{name: db, port: 6543, protocol: TCP}]
+---
+apiVersion: gateway.networking.k8s.io/v1alpha2
+kind: TCPRoute
+metadata: {name: db, namespace: apps}
+spec:
+  parentRefs: [{kind: ListenerSet, group: gateway.networking.k8s.io, name: team, sectionName: db}]
+  rules: [{backendRefs: [{name: db, port: 5432}]}]
+---
+apiVersion: v1
+kind: Service
+metadata: {name: db, namespace: apps}
+spec: {ports: [{port: 5432}]}
+`;
+  const r = translate(snapshotOf(yaml, 'set.yaml'), GOLDEN_OPTIONS);
+  const l = (r.ir.l4Listeners ?? []).find((x) => x.name === 'listenerset/apps/team/db');
+  assert.ok(l, JSON.stringify(r.ir.l4Listeners));
+  assert.deepEqual([l.address, l.port, l.protocol, l.origin?.kind], ['127.0.31.1', 6543, 'TCP', 'ListenerSet']);
+  assert.deepEqual(l.routes.map((x) => x.name), ['tcproute/apps/db/rule/0']);
+  // The Service has no endpoints: the backend is there with none, so connections are refused.
+  assert.deepEqual(l.routes[0]!.backends, [{ name: 'service/apps/db/5432', weight: 1, endpoints: [] }]);
+  const set = r.statuses.find((s) => s.kind === 'ListenerSet' && s.name === 'team');
+  assert.ok(set?.kind === 'ListenerSet');
+  assert.equal(set.status.listeners[0]!.attachedRoutes, 1);
+  const route = r.statuses.find((s) => s.kind === 'TCPRoute' && s.name === 'db');
+  assert.ok(route !== undefined && 'parents' in route.status);
+  assert.equal(route.status.parents[0]!.conditions.find((c) => c.type === 'Accepted')?.status, 'True');
+});
