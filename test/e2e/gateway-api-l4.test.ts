@@ -128,3 +128,69 @@ test('Gateway API TCP and TLS Passthrough listeners: a TCPRoute and two TLSRoute
   assert.equal(route?.status.parents?.[0]?.conditions.find((c) => c.type === 'Accepted')?.status, 'True');
   await gw.stop();
 });
+
+// A kubernetes.io/tls Secret for secure.example.com (the one test/translate/gateway-api/golden/frontend-client-validation.in.yaml uses).
+const SERVER_SECRET = `apiVersion: v1
+kind: Secret
+metadata: {name: server-cert, namespace: default}
+type: kubernetes.io/tls
+data: {tls.crt: LS0tLS1CRUdJTiBDRVJUSUZJQ0FURS0tLS0tCk1JSUJzRENDQVZhZ0F3SUJBZ0lVQkI4U3RKWUFJRTNjc0Uxbi9ndDdCaHdOUXJVd0NnWUlLb1pJemowRUF3SXcKSFRFYk1Ca0dBMVVFQXd3U2MyVmpkWEpsTG1WNFlXMXdiR1V1WTI5dE1DQVhEVEkyTVRJd01qRXlNalUxTjFvWQpEekl4TWpZeE1UQTRNVEl5TlRVM1dqQWRNUnN3R1FZRFZRUUREQkp6WldOMWNtVXVaWGhoYlhCc1pTNWpiMjB3CldUQVRCZ2NxaGtqT1BRSUJCZ2dxaGtqT1BRTUJCd05DQUFUM0tMa0FYQjBucVNqVW5waFRLWHRodFNvR0JJMHMKcGRJNHJtd3FJVWc5YytKTWNKMGRNSXZBUGRzeHBBV3NoWmFPbWFuS2ZqWitwVG9pRldoVEJ4RllvM0l3Y0RBZApCZ05WSFE0RUZnUVUvWWdBMStncGQ4ekIzTWpZZkhhemgrQXFobVV3SHdZRFZSMGpCQmd3Rm9BVS9ZZ0ExK2dwCmQ4ekIzTWpZZkhhemgrQXFobVV3RHdZRFZSMFRBUUgvQkFVd0F3RUIvekFkQmdOVkhSRUVGakFVZ2hKelpXTjEKY21VdVpYaGhiWEJzWlM1amIyMHdDZ1lJS29aSXpqMEVBd0lEU0FBd1JRSWdBbmlMOHpGM2d6OHlMcDZZUFFCNwpJNXdTNnluYWJZN3YxR3YyTUZsdFRRb0NJUUNEUVRyV2dteGhOVC92Tncrb1FPaFIwRldzbkRMZS9ZbjJnc3A2CjdvWXQvZz09Ci0tLS0tRU5EIENFUlRJRklDQVRFLS0tLS0K, tls.key: LS0tLS1CRUdJTiBQUklWQVRFIEtFWS0tLS0tCk1JR0hBZ0VBTUJNR0J5cUdTTTQ5QWdFR0NDcUdTTTQ5QXdFSEJHMHdhd0lCQVFRZ2pXNWd6bmZmUXZ6YzhkUWgKM29VRXRZbWNoWEs1eVRmMGh1cGhUbStQaG9DaFJBTkNBQVQzS0xrQVhCMG5xU2pVbnBoVEtYdGh0U29HQkkwcwpwZEk0cm13cUlVZzljK0pNY0owZE1JdkFQZHN4cEFXc2haYU9tYW5LZmpaK3BUb2lGV2hUQnhGWQotLS0tLUVORCBQUklWQVRFIEtFWS0tLS0tCg==}
+`;
+
+test('Gateway API TLS Terminate listener: TLS ends at the gateway with the listener certificate and the backend of the TLSRoute gets plaintext', async (t) => {
+  const [backendPort, tlsPort, http, https, admin] = await freePorts(5);
+  const app = await recordingServer('127.0.0.2', backendPort!, 'app');
+  t.after(() => app.server.close());
+  const dir = configDir(t, {
+    'secret.yaml': SERVER_SECRET,
+    'l4.yaml': `apiVersion: gateway.networking.k8s.io/v1
+kind: GatewayClass
+metadata: {name: isthmus}
+spec: {controllerName: isthmus.dev/gateway-controller}
+---
+apiVersion: gateway.networking.k8s.io/v1
+kind: Gateway
+metadata: {name: edge, namespace: default}
+spec:
+  gatewayClassName: isthmus
+  listeners:
+  - {name: term, port: 9443, protocol: TLS, tls: {mode: Terminate, certificateRefs: [{name: server-cert}]}}
+---
+apiVersion: gateway.networking.k8s.io/v1
+kind: TLSRoute
+metadata: {name: app, namespace: default}
+spec:
+  parentRefs: [{name: edge, sectionName: term}]
+  hostnames: [secure.example.com]
+  rules: [{backendRefs: [{name: app, port: 7000}]}]
+---
+apiVersion: v1
+kind: Service
+metadata: {name: app, namespace: default}
+spec: {ports: [{port: 7000}]}
+---
+apiVersion: discovery.k8s.io/v1
+kind: EndpointSlice
+metadata: {name: app-1, namespace: default, labels: {kubernetes.io/service-name: app}}
+addressType: IPv4
+ports: [{port: ${backendPort}}]
+endpoints: [{addresses: [127.0.0.2]}]
+`,
+  });
+  const gw = await startCli(
+    t,
+    ['run', '--config', dir, '--port-map', `9443=${tlsPort}`, '--http-port', String(http), '--https-port', String(https), '--admin-port', String(admin), '--listen-address', '127.0.0.1'],
+    /admin on 127\.0\.0\.1:\d+/,
+  );
+  const { answer, subject } = await new Promise<{ answer: string; subject: string }>((resolve, reject) => {
+    let got = '';
+    const s = tls.connect({ port: tlsPort!, host: '127.0.0.1', servername: 'secure.example.com', rejectUnauthorized: false }, () => s.write('hello\n'));
+    s.setEncoding('utf8').on('data', (d: string) => (got += d));
+    s.on('end', () => resolve({ answer: got.trim(), subject: String(s.getPeerCertificate().subject?.CN ?? '') }));
+    s.on('error', reject);
+  });
+  assert.equal(answer, 'app', gw.stderr());
+  assert.equal(subject, 'secure.example.com', 'the listener certificate is served');
+  assert.equal(app.firstBytes[0]?.toString(), 'hello\n', 'the backend gets the plaintext');
+  await gw.stop();
+});
