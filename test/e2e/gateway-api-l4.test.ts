@@ -2,10 +2,12 @@
 // Passthrough listener with two TLSRoutes, from YAML on disk. Real clients: a TCP client reaches
 // the TCPRoute's Service endpoint; TLS clients with two SNI names each reach their own backend,
 // which receives the ClientHello untouched (passthrough); an SNI name no route claims reaches none.
+// Then a TLS Terminate listener and a UDP listener.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import net from 'node:net';
 import tls from 'node:tls';
+import dgram from 'node:dgram';
 import { configDir, freePorts, startCli } from './cli-harness.js';
 
 /** A backend that records the first bytes of each connection, answers its name and closes. */
@@ -192,5 +194,63 @@ endpoints: [{addresses: [127.0.0.2]}]
   assert.equal(answer, 'app', gw.stderr());
   assert.equal(subject, 'secure.example.com', 'the listener certificate is served');
   assert.equal(app.firstBytes[0]?.toString(), 'hello\n', 'the backend gets the plaintext');
+  await gw.stop();
+});
+
+test('Gateway API UDP listener: a UDPRoute carries datagrams both ways to its Service endpoint', async (t) => {
+  const [backendPort, udpPort, http, https, admin] = await freePorts(5);
+  const echo = dgram.createSocket('udp4');
+  echo.on('message', (msg, rinfo) => echo.send(Buffer.concat([Buffer.from('echo:'), msg]), rinfo.port, rinfo.address));
+  await new Promise<void>((resolve) => echo.bind(backendPort!, '127.0.0.2', () => resolve()));
+  t.after(() => echo.close());
+  const dir = configDir(t, {
+    'l4.yaml': `apiVersion: gateway.networking.k8s.io/v1
+kind: GatewayClass
+metadata: {name: isthmus}
+spec: {controllerName: isthmus.dev/gateway-controller}
+---
+apiVersion: gateway.networking.k8s.io/v1
+kind: Gateway
+metadata: {name: edge, namespace: default}
+spec:
+  gatewayClassName: isthmus
+  listeners: [{name: dns, port: 53, protocol: UDP}]
+---
+apiVersion: gateway.networking.k8s.io/v1alpha2
+kind: UDPRoute
+metadata: {name: dns, namespace: default}
+spec:
+  parentRefs: [{name: edge, sectionName: dns}]
+  rules: [{backendRefs: [{name: dns, port: 53}]}]
+---
+apiVersion: v1
+kind: Service
+metadata: {name: dns, namespace: default}
+spec: {ports: [{port: 53, protocol: UDP}]}
+---
+apiVersion: discovery.k8s.io/v1
+kind: EndpointSlice
+metadata: {name: dns-1, namespace: default, labels: {kubernetes.io/service-name: dns}}
+addressType: IPv4
+ports: [{port: ${backendPort}, protocol: UDP}]
+endpoints: [{addresses: [127.0.0.2]}]
+`,
+  });
+  const gw = await startCli(
+    t,
+    ['run', '--config', dir, '--port-map', `53=${udpPort}`, '--http-port', String(http), '--https-port', String(https), '--admin-port', String(admin), '--listen-address', '127.0.0.1'],
+    /admin on 127\.0\.0\.1:\d+/,
+  );
+  const client = dgram.createSocket('udp4');
+  t.after(() => client.close());
+  const reply = await new Promise<string>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`no reply\n${gw.stderr()}`)), 5000);
+    client.once('message', (msg) => {
+      clearTimeout(timer);
+      resolve(msg.toString());
+    });
+    client.send('ping', udpPort!, '127.0.0.1');
+  });
+  assert.equal(reply, 'echo:ping');
   await gw.stop();
 });
