@@ -78,7 +78,7 @@ export type GatewayObjectStatus = StatusOf<
 >;
 /** gateway.networking.k8s.io/v1 ListenerSetStatus; `listeners` are ListenerEntryStatus (same shape as ListenerStatus). */
 export type ListenerSetObjectStatus = StatusOf<'ListenerSet', { readonly conditions: readonly Condition[]; readonly listeners: readonly ListenerStatus[] }>;
-export type RouteObjectStatus = StatusOf<'HTTPRoute' | 'GRPCRoute', { readonly parents: readonly RouteParentStatus[] }>;
+export type RouteObjectStatus = StatusOf<'HTTPRoute' | 'GRPCRoute' | 'TCPRoute' | 'UDPRoute' | 'TLSRoute', { readonly parents: readonly RouteParentStatus[] }>;
 
 /** gateway.networking.k8s.io/v1 PolicyAncestorStatus: how a policy stands with one ancestor (a Gateway). */
 export interface PolicyAncestorStatus {

@@ -6,7 +6,7 @@ import { apimKindDefinitions } from './apim-kinds.js';
 import { configMapKind } from './config-map.js';
 import { endpointSliceKind } from './endpoint-slice.js';
 import { endpointsKind } from './endpoints.js';
-import { backendTlsPolicyKind, backendTlsPolicyV1alpha3Kind, gatewayClassKind, gatewayKind, grpcRouteKind, httpRouteKind, listenerSetKind, referenceGrantKind, referenceGrantV1beta1Kind } from './gateway-api-kinds.js';
+import { backendTlsPolicyKind, backendTlsPolicyV1alpha3Kind, gatewayClassKind, gatewayKind, grpcRouteKind, httpRouteKind, listenerSetKind, referenceGrantKind, referenceGrantV1beta1Kind, tcpRouteKind, tlsRouteKind, tlsRouteV1alpha2Kind, tlsRouteV1alpha3Kind, udpRouteKind } from './gateway-api-kinds.js';
 import { ingressKind } from './ingress.js';
 import { istioKindDefinitions } from './istio-kinds.js';
 import { ingressClassKind } from './ingress-class.js';
@@ -40,6 +40,11 @@ export const KINDS: readonly KindDefinition<Resource>[] = [
   referenceGrantV1beta1Kind,
   backendTlsPolicyKind,
   backendTlsPolicyV1alpha3Kind,
+  tcpRouteKind,
+  udpRouteKind,
+  tlsRouteKind,
+  tlsRouteV1alpha3Kind,
+  tlsRouteV1alpha2Kind,
   ...istioKindDefinitions,
   ...requestAuthenticationKinds,
   ...authorizationPolicyKinds,

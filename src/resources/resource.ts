@@ -4,7 +4,7 @@ import type { AuthorizationPolicy } from './authorization-policy.js';
 import type { ConfigMap } from './config-map.js';
 import type { RequestAuthentication } from './request-authentication.js';
 import type { EndpointSlice } from './endpoint-slice.js';
-import type { BackendTlsPolicy, Gateway, GatewayClass, GrpcRoute, HttpRoute, ListenerSet, ReferenceGrant } from './gateway-api-kinds.js';
+import type { BackendTlsPolicy, Gateway, GatewayClass, GrpcRoute, HttpRoute, ListenerSet, ReferenceGrant, TcpRoute, TlsRoute, UdpRoute } from './gateway-api-kinds.js';
 import type { Endpoints } from './endpoints.js';
 import type { Ingress } from './ingress.js';
 import type { DestinationRule, IstioGateway, ServiceEntry, VirtualService } from './istio-kinds.js';
@@ -20,7 +20,7 @@ export type { AuthorizationPolicy } from './authorization-policy.js';
 export type { ConfigMap } from './config-map.js';
 export type { RequestAuthentication } from './request-authentication.js';
 export type { EndpointSlice } from './endpoint-slice.js';
-export type { BackendTlsPolicy, Gateway, GatewayClass, GatewayListener, GatewayRoute, GrpcRoute, GrpcRouteFilter, GrpcRouteMatch, GrpcRouteRule, HttpBackendRef, HttpRoute, HttpRouteFilter, HttpRouteMatch, HttpRouteRule, ListenerEntry, ListenerSet, ParentRef, ReferenceGrant } from './gateway-api-kinds.js';
+export type { BackendTlsPolicy, Gateway, GatewayClass, GatewayListener, GatewayRoute, GrpcRoute, GrpcRouteFilter, GrpcRouteMatch, GrpcRouteRule, HttpBackendRef, HttpRoute, HttpRouteFilter, HttpRouteMatch, HttpRouteRule, L4BackendRef, L4Route, ListenerEntry, ListenerSet, ParentRef, ReferenceGrant, TcpRoute, TlsRoute, UdpRoute } from './gateway-api-kinds.js';
 export type { Endpoints } from './endpoints.js';
 export type { Ingress } from './ingress.js';
 export type { DestinationRule, IstioGateway, ServiceEntry, VirtualService } from './istio-kinds.js';
@@ -48,6 +48,9 @@ export type Resource =
   | Gateway
   | HttpRoute
   | GrpcRoute
+  | TcpRoute
+  | UdpRoute
+  | TlsRoute
   | ListenerSet
   | ReferenceGrant
   | BackendTlsPolicy

@@ -18,6 +18,9 @@ import type {
   Gateway,
   GatewayClass,
   GrpcRoute,
+  TcpRoute,
+  TlsRoute,
+  UdpRoute,
   ListenerSet,
   HttpRoute,
   Namespace,
@@ -59,6 +62,9 @@ export interface ResourceIndex {
   readonly listenerSets: readonly ListenerSet[];
   readonly referenceGrants: readonly ReferenceGrant[];
   readonly backendTlsPolicies: readonly BackendTlsPolicy[];
+  readonly tcpRoutes: readonly TcpRoute[];
+  readonly udpRoutes: readonly UdpRoute[];
+  readonly tlsRoutes: readonly TlsRoute[];
   /** networking.istio.io Gateways (kind `Gateway` as Gateway API's; the group tells them apart). */
   readonly istioGateways: readonly IstioGateway[];
   readonly virtualServices: readonly VirtualService[];
@@ -108,6 +114,9 @@ export function indexResources(resources: readonly Resource[]): ResourceIndex {
   const gateways: Gateway[] = [];
   const httpRoutes: HttpRoute[] = [];
   const grpcRoutes: GrpcRoute[] = [];
+  const tcpRoutes: TcpRoute[] = [];
+  const udpRoutes: UdpRoute[] = [];
+  const tlsRoutes: TlsRoute[] = [];
   const listenerSets: ListenerSet[] = [];
   const referenceGrants: ReferenceGrant[] = [];
   const backendTlsPolicies: BackendTlsPolicy[] = [];
@@ -182,6 +191,15 @@ export function indexResources(resources: readonly Resource[]): ResourceIndex {
       case 'GRPCRoute':
         grpcRoutes.push(resource);
         break;
+      case 'TCPRoute':
+        tcpRoutes.push(resource);
+        break;
+      case 'UDPRoute':
+        udpRoutes.push(resource);
+        break;
+      case 'TLSRoute':
+        tlsRoutes.push(resource);
+        break;
       case 'ListenerSet':
         listenerSets.push(resource);
         break;
@@ -242,6 +260,9 @@ export function indexResources(resources: readonly Resource[]): ResourceIndex {
     gateways,
     httpRoutes,
     grpcRoutes,
+    tcpRoutes,
+    udpRoutes,
+    tlsRoutes,
     listenerSets,
     referenceGrants,
     backendTlsPolicies,

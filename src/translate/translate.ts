@@ -13,7 +13,8 @@ import { DEFAULT_ISTIO_GATEWAY_LABELS } from './istio/istio-gateways.js';
 import { createServiceEntryHosts } from './istio/service-entries.js';
 import { translateIstio } from './istio/translate-istio.js';
 import type { IrListener } from '../ir/types.js';
-import { applyListenerConflicts } from './gateway-api/listener-conflict-status.js';
+import { applyListenerConflicts, refusalsOf } from './gateway-api/listener-conflict-status.js';
+import { l4BindRefusals } from './gateway-api/l4-listeners.js';
 import { translateApiManagement } from './apim/translate-apim.js';
 import { resolveOpenApi } from './apim/openapi-routes.js';
 import { translateServiceListeners, type ServiceListenerOptions } from './services/service-l4-listeners.js';
@@ -72,7 +73,13 @@ export function translate(snapshot: ResourceSnapshot, options: TranslateOptions)
   const backendTls = resolveBackendTlsPolicies(index, diagnostics);
   const clusters = createClusterSet(index, diagnostics, backendTls);
   const ingress = translateIngresses(index, options, clusters, diagnostics);
-  const gatewayApi = translateGatewayApi(index, { gatewayController: options.gatewayController ?? DEFAULT_GATEWAY_CONTROLLER }, clusters, backendTls, diagnostics);
+  const gatewayApi = translateGatewayApi(
+    index,
+    { gatewayController: options.gatewayController ?? DEFAULT_GATEWAY_CONTROLLER, l4ListenAddress: (options.binds ?? DEFAULT_BIND_OPTIONS).listenAddress },
+    clusters,
+    backendTls,
+    diagnostics,
+  );
   // Ingress first: on a shared bind it decides the protocol and serves its hosts before any
   // Gateway listener does (the precedence main had before binds; bind-listeners.ts).
   const istioClusters = createIstioClusters(index, clusters, diagnostics, createServiceEntryHosts(index, diagnostics));
@@ -90,15 +97,17 @@ export function translate(snapshot: ResourceSnapshot, options: TranslateOptions)
   const bound = bindListeners(logical, options.binds ?? DEFAULT_BIND_OPTIONS);
   diagnostics.push(...bound.diagnostics);
   const bindOptions = options.binds ?? DEFAULT_BIND_OPTIONS;
-  // L4: Istio's TCP and PASSTHROUGH servers, then (--serve-services) NodePort and LoadBalancer
-  // Services; the bind step gives a contested port to the first and to HTTP before any.
+  // L4: Gateway API TLS/TCP/UDP listeners, then Istio's TCP and PASSTHROUGH servers, then
+  // (--serve-services) NodePort and LoadBalancer Services; the bind step gives a contested port
+  // to the first and to HTTP before any (the order HTTP declarations have).
   const istioL4 = translateIstioL4(index, { gatewayLabels: options.istioGatewayLabels ?? DEFAULT_ISTIO_GATEWAY_LABELS, listenAddress: bindOptions.listenAddress }, istioClusters, diagnostics);
-  const declaredL4 = [...istioL4, ...(options.services !== undefined ? translateServiceListeners(index, options.services, diagnostics) : [])];
+  const declaredL4 = [...gatewayApi.l4Listeners, ...istioL4, ...(options.services !== undefined ? translateServiceListeners(index, options.services, diagnostics) : [])];
   const boundL4 = declaredL4.length === 0 ? [] : bindL4Listeners(declaredL4, bound.binds, bindOptions, diagnostics);
   const used = usedClusters(logical);
   for (const l of istioL4) for (const r of l.routes) for (const b of r.backends) used.add(b.name);
   const irClusters = istioClusters.finish(clusters.build(), used);
   const l4Listeners = withClusterEndpoints(boundL4, irClusters);
+  const refusals = [...refusalsOf(bound.conflicts), ...l4BindRefusals(gatewayApi.l4Listeners, gatewayApi.l4Sections, boundL4, bound.binds, bindOptions)];
   const ir: IrSnapshot = {
     generation: snapshot.generation,
     listeners: bound.listeners,
@@ -111,7 +120,7 @@ export function translate(snapshot: ResourceSnapshot, options: TranslateOptions)
   // Generated HTTPRoutes exist in no source: their statuses have nowhere to go (the API's says enough).
   const generated = new Set(openApi.routes.map((r) => `${r.metadata.namespace}/${r.metadata.name}`));
   const routeStatuses = generated.size === 0 ? gatewayApi.statuses : gatewayApi.statuses.filter((st) => !(st.kind === 'HTTPRoute' && generated.has(`${st.namespace}/${st.name}`)));
-  const statuses = [...applyListenerConflicts([...ingress.statuses, ...routeStatuses], bound.conflicts, gatewayApi.listenerSetParents), ...apim.statuses];
+  const statuses = [...applyListenerConflicts([...ingress.statuses, ...routeStatuses], refusals, gatewayApi.listenerSetParents), ...apim.statuses];
   return { ir, statuses, diagnostics: sortDiagnostics(diagnostics) };
 }
 

@@ -77,7 +77,10 @@ export function mergeStatus(status: ObjectStatus, liveStatus: unknown, ctx: Merg
         listeners: stampEntries(status.status.listeners, live.listeners, (l, o) => o.name === l.name, ctx.now),
       };
     case 'HTTPRoute':
-    case 'GRPCRoute': {
+    case 'GRPCRoute':
+    case 'TCPRoute':
+    case 'UDPRoute':
+    case 'TLSRoute': {
       const others = records(live.parents).filter((p) => p.controllerName !== ctx.controllerName);
       const ours = records(live.parents).filter((p) => p.controllerName === ctx.controllerName);
       return { ...live, parents: [...others, ...stampEntries(status.status.parents, ours, (p, o) => sameRef(p.parentRef, o.parentRef), ctx.now)] };

@@ -10,12 +10,12 @@ import { refOf } from '../../resources/resource.js';
 import { namespacedKey, type ResourceIndex } from '../../store/resource-index.js';
 import { checkKeyPair as checkTlsSecret } from '../ingress/ingress-tls.js';
 import { ANY_HOSTNAME } from './hostnames.js';
+import { describeKinds, routeKindsOf, transportOf, type ListenerProtocol, type ListenerTlsMode } from './listener-route-kinds.js';
 import { isReferencePermitted } from './reference-grants.js';
 
 export const GATEWAY_GROUP = 'gateway.networking.k8s.io';
 
-/** Protocols accepted now and served once L4 lands. */
-const L4_PROTOCOLS: ReadonlySet<string> = new Set(['TLS', 'TCP', 'UDP']);
+const PROTOCOLS: Readonly<Record<string, ListenerProtocol>> = { HTTP: 'http', HTTPS: 'https', TLS: 'tls', TCP: 'tcp', UDP: 'udp' };
 
 /** The object that declares a listener: its Gateway, or a ListenerSet attached to that Gateway. */
 export type ListenerOwner = Gateway | ListenerSet;
@@ -28,7 +28,10 @@ export interface ResolvedListener {
   /** Position in `owner.spec.listeners`. */
   readonly index: number;
   readonly spec: GatewayListener | ListenerEntry;
-  readonly protocol: 'http' | 'https' | 'unsupported';
+  readonly protocol: ListenerProtocol;
+  /** TLS listeners: whether TLS ends here (`certificates`) or passes through to the backend. */
+  readonly tlsMode?: ListenerTlsMode;
+  /** The listener's hostname; `*` when it has none, and always for TCP and UDP (the field does not apply to them). */
   readonly hostname: string;
   readonly supportedKinds: readonly RouteGroupKind[];
   readonly certificates: readonly IrCertificate[];
@@ -36,16 +39,6 @@ export interface ResolvedListener {
   readonly serving: boolean;
   readonly conditions: Condition[];
 }
-
-/**
- * Route kinds an HTTP or HTTPS listener serves. GRPCRoute is there because both listener kinds
- * accept HTTP/2 without an upgrade (h2c with prior knowledge on HTTP, ALPN `h2` on HTTPS), which
- * the GRPCRoute spec requires of an implementation that supports it.
- */
-const ROUTE_KINDS: readonly RouteGroupKind[] = [
-  { group: GATEWAY_GROUP, kind: 'HTTPRoute' },
-  { group: GATEWAY_GROUP, kind: 'GRPCRoute' },
-];
 
 function ownerNamespace(owner: ListenerOwner): string {
   return owner.metadata.namespace ?? 'default';
@@ -56,15 +49,16 @@ export function listenerName(owner: ListenerOwner, sectionName: string): string 
   return `${owner.kind.toLowerCase()}/${ownerNamespace(owner)}/${owner.metadata.name}/${sectionName}`;
 }
 
-/** allowedRoutes.kinds: HTTPRoute and GRPCRoute entries are ours; anything else is InvalidRouteKinds. */
-function resolveKinds(listener: ResolvedListener['spec'], protocol: ResolvedListener['protocol']): { kinds: RouteGroupKind[]; invalid: string[] } {
+/** allowedRoutes.kinds: those the protocol serves (listener-route-kinds.ts) are ours; anything else is InvalidRouteKinds. */
+function resolveKinds(listener: ResolvedListener['spec'], protocol: ListenerProtocol, tlsMode: ListenerTlsMode | undefined): { kinds: RouteGroupKind[]; invalid: string[] } {
+  const offered = routeKindsOf(protocol, tlsMode);
   if (protocol === 'unsupported') return { kinds: [], invalid: [] };
   const wanted = listener.allowedRoutes?.kinds;
-  if (wanted === undefined || wanted.length === 0) return { kinds: [...ROUTE_KINDS], invalid: [] };
+  if (wanted === undefined || wanted.length === 0) return { kinds: [...offered], invalid: [] };
   const kinds: RouteGroupKind[] = [];
   const invalid: string[] = [];
   for (const k of wanted) {
-    const known = (k.group ?? GATEWAY_GROUP) === GATEWAY_GROUP ? ROUTE_KINDS.find((r) => r.kind === k.kind) : undefined;
+    const known = (k.group ?? GATEWAY_GROUP) === GATEWAY_GROUP ? offered.find((r) => r.kind === k.kind) : undefined;
     if (known) {
       if (!kinds.includes(known)) kinds.push(known);
     } else invalid.push(`${k.group ?? GATEWAY_GROUP}/${k.kind}`);
@@ -83,7 +77,7 @@ function resolveCertificates(
 ): { certificates: IrCertificate[]; problem?: { reason: string; message: string } } {
   const ns = ownerNamespace(owner);
   const refs = listener.tls?.certificateRefs ?? [];
-  if (refs.length === 0) return { certificates: [], problem: { reason: 'InvalidCertificateRef', message: 'an HTTPS listener needs tls.certificateRefs' } };
+  if (refs.length === 0) return { certificates: [], problem: { reason: 'InvalidCertificateRef', message: listener.protocol === 'HTTPS' ? 'an HTTPS listener needs tls.certificateRefs' : 'a TLS listener in Terminate mode needs tls.certificateRefs' } };
   const certificates: IrCertificate[] = [];
   let problem: { reason: string; message: string } | undefined;
   refs.forEach((ref, r) => {
@@ -132,30 +126,26 @@ function resolveListener(gateway: Gateway, owner: ListenerOwner, listener: Resol
   const generation = owner.metadata.generation;
   const fieldPath = `spec.listeners[${i}]`;
   const conditions: Condition[] = [];
-  const hostname = listener.hostname ?? ANY_HOSTNAME;
-  const protocol = listener.protocol === 'HTTP' ? 'http' : listener.protocol === 'HTTPS' ? 'https' : 'unsupported';
-  const { kinds, invalid } = resolveKinds(listener, protocol);
+  const protocol: ListenerProtocol = PROTOCOLS[listener.protocol] ?? 'unsupported';
+  // The API: hostname applies to HTTP, HTTPS and TLS listeners; TCP and UDP ignore it.
+  const hostname = protocol === 'tcp' || protocol === 'udp' ? ANY_HOSTNAME : (listener.hostname ?? ANY_HOSTNAME);
+  // The CRD defaults tls.mode to Terminate (TLS listeners must set it since GEP-2643; a file
+  // without it gets the default, as the API server would have written it).
+  const tlsMode: ListenerTlsMode | undefined = protocol === 'tls' ? ((listener.tls?.mode ?? 'Terminate') === 'Passthrough' ? 'passthrough' : 'terminate') : undefined;
+  const { kinds, invalid } = resolveKinds(listener, protocol, tlsMode);
   let accepted = true;
   let refsOk = true;
   let certificates: IrCertificate[] = [];
-  // TLS, TCP and UDP are protocols Isthmus will serve (L4 is separate work): such a listener is
-  // accepted and reported as not yet programmed, so its Gateway's status says what is missing.
-  // Anything else is a protocol no Gateway API implementation of ours will take.
-  const l4 = L4_PROTOCOLS.has(listener.protocol);
-  if (protocol === 'unsupported' && !l4) {
-    accepted = false;
-    conditions.push(condition('Accepted', false, 'UnsupportedProtocol', `protocol ${listener.protocol} is not implemented by Isthmus (HTTP and HTTPS are)`, generation));
-  }
   if (protocol === 'unsupported') {
+    accepted = false;
+    conditions.push(condition('Accepted', false, 'UnsupportedProtocol', `protocol ${listener.protocol} is not implemented by Isthmus (HTTP, HTTPS, TLS, TCP and UDP are)`, generation));
     diagnostics.push({
       severity: 'warning',
       code: 'ERR_GATEWAY_LISTENER_UNSUPPORTED',
       object: refOf(owner),
       source: owner.source,
       path: `${fieldPath}.protocol`,
-      message: l4
-        ? `protocol ${listener.protocol} is accepted but not served yet (L4 is separate work); the listener is not programmed`
-        : `protocol ${listener.protocol} is not implemented (HTTP and HTTPS are); the listener is not programmed`,
+      message: `protocol ${listener.protocol} is not implemented (HTTP, HTTPS, TLS, TCP and UDP are); the listener is not programmed`,
     });
   }
   let refsReason = 'ResolvedRefs';
@@ -163,37 +153,51 @@ function resolveListener(gateway: Gateway, owner: ListenerOwner, listener: Resol
   if (invalid.length > 0) {
     refsOk = false;
     refsReason = 'InvalidRouteKinds';
-    refsMessage = `route kinds ${invalid.join(', ')} are not supported (HTTPRoute and GRPCRoute are)`;
+    refsMessage = `route kinds ${invalid.join(', ')} are not supported on a ${listener.protocol} listener (${describeKinds(routeKindsOf(protocol, tlsMode))} ${routeKindsOf(protocol, tlsMode).length === 1 ? 'is' : 'are'})`;
   }
-  if (protocol === 'https') {
-    if ((listener.tls?.mode ?? 'Terminate') !== 'Terminate') {
-      accepted = false;
-      conditions.push(condition('Accepted', false, 'UnsupportedValue', 'tls.mode Passthrough is not supported on HTTPS listeners (use a TLS listener)', generation));
-    } else {
-      const certs = resolveCertificates(owner, listener, hostname, index, index.referenceGrants, fieldPath, diagnostics);
-      certificates = certs.certificates;
-      if (certs.problem) {
-        refsOk = false;
-        refsReason = certs.problem.reason;
-        refsMessage = certs.problem.message;
-      }
+  const terminates = protocol === 'https' || tlsMode === 'terminate';
+  if (protocol === 'https' && (listener.tls?.mode ?? 'Terminate') !== 'Terminate') {
+    accepted = false;
+    conditions.push(condition('Accepted', false, 'UnsupportedValue', 'tls.mode Passthrough is not supported on HTTPS listeners (use a TLS listener)', generation));
+  } else if (terminates) {
+    const certs = resolveCertificates(owner, listener, hostname, index, index.referenceGrants, fieldPath, diagnostics);
+    certificates = certs.certificates;
+    if (certs.problem) {
+      refsOk = false;
+      refsReason = certs.problem.reason;
+      refsMessage = certs.problem.message;
     }
   }
   if (accepted) conditions.push(condition('Accepted', true, 'Accepted', 'listener accepted', generation));
   conditions.push(condition('ResolvedRefs', refsOk, refsReason, refsMessage, generation));
-  const serving = accepted && protocol !== 'unsupported' && (protocol !== 'https' || certificates.length > 0);
-  return { gateway, owner, index: i, spec: listener, protocol, hostname, supportedKinds: kinds, certificates, serving, conditions };
+  const serving = accepted && protocol !== 'unsupported' && (!terminates || certificates.length > 0);
+  return { gateway, owner, index: i, spec: listener, protocol, ...(tlsMode !== undefined ? { tlsMode } : {}), hostname, supportedKinds: kinds, certificates, serving, conditions };
 }
 
 type ConflictReason = 'ProtocolConflict' | 'HostnameConflict';
 
 /**
+ * What must agree among listeners on one port: the protocol, and for TLS the mode too (GEP-2643:
+ * an implementation without TLSRouteModeMixed, as this one, reports mixed modes on one port as
+ * ProtocolConflict). TCP and UDP ports are separate spaces: a TCP and a UDP listener on one port
+ * do not meet.
+ */
+function protocolKey(l: ResolvedListener): string {
+  return l.protocol === 'tls' ? `tls/${l.tlsMode ?? 'terminate'}` : l.protocol;
+}
+
+function isSamePortAndTransport(a: ResolvedListener, b: ResolvedListener): boolean {
+  return a.spec.port === b.spec.port && transportOf(a.protocol) === transportOf(b.protocol);
+}
+
+/**
  * A Gateway's own listeners on one port must agree on the protocol (ProtocolConflict: all of them
- * are refused, as before ListenerSets) and have distinct hostnames (HostnameConflict: the later).
+ * are refused, as before ListenerSets) and have distinct hostnames (HostnameConflict: the later;
+ * TCP and UDP listeners have none, so a second one on a port is always that).
  */
 function gatewayConflict(l: ResolvedListener, own: readonly ResolvedListener[]): ConflictReason | undefined {
-  const samePort = own.filter((o) => o !== l && o.spec.port === l.spec.port && o.protocol !== 'unsupported');
-  if (l.protocol !== 'unsupported' && samePort.some((o) => o.protocol !== l.protocol)) return 'ProtocolConflict';
+  const samePort = own.filter((o) => o !== l && isSamePortAndTransport(o, l) && o.protocol !== 'unsupported');
+  if (l.protocol !== 'unsupported' && samePort.some((o) => protocolKey(o) !== protocolKey(l))) return 'ProtocolConflict';
   if (samePort.some((o) => o.hostname === l.hostname && o.index < l.index)) return 'HostnameConflict';
   return undefined;
 }
@@ -205,8 +209,8 @@ function gatewayConflict(l: ResolvedListener, own: readonly ResolvedListener[]):
  */
 function listenerSetConflict(l: ResolvedListener, kept: readonly ResolvedListener[]): ConflictReason | undefined {
   if (l.protocol === 'unsupported') return undefined;
-  const samePort = kept.filter((o) => o.spec.port === l.spec.port && o.protocol !== 'unsupported');
-  if (samePort.some((o) => o.protocol !== l.protocol)) return 'ProtocolConflict';
+  const samePort = kept.filter((o) => isSamePortAndTransport(o, l) && o.protocol !== 'unsupported');
+  if (samePort.some((o) => protocolKey(o) !== protocolKey(l))) return 'ProtocolConflict';
   if (samePort.some((o) => o.hostname === l.hostname)) return 'HostnameConflict';
   return undefined;
 }
@@ -260,9 +264,7 @@ export function resolveListeners(gateway: Gateway, listenerSets: readonly Listen
     conditions.push(
       l.serving
         ? condition('Programmed', true, 'Programmed', 'served', generation)
-        : L4_PROTOCOLS.has(l.spec.protocol) && l.protocol === 'unsupported'
-          ? condition('Programmed', false, 'Pending', `${l.spec.protocol} listeners are accepted but not served yet: Isthmus does not proxy L4 traffic yet`, generation)
-          : condition('Programmed', false, 'Invalid', 'the listener is not served (see Accepted and ResolvedRefs)', generation),
+        : condition('Programmed', false, 'Invalid', 'the listener is not served (see Accepted and ResolvedRefs)', generation),
     );
     out.push({ ...l, conditions });
   }

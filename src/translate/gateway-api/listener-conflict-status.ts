@@ -5,7 +5,8 @@
 // left with no programmed listener is not Programmed either, a ListenerSet left with none is
 // summarised again (listener-sets.ts), and its Gateway's attachedListenerSets counted again.
 import { condition, withCondition as replace, type GatewayObjectStatus, type ListenerStatus, type ObjectStatus } from '../../core/object-status.js';
-import type { ListenerConflict } from '../binds/bind-listeners.js';
+import type { ObjectRef } from '../../core/object-ref.js';
+import type { ListenerConflict, ListenerConflictReason } from '../binds/bind-listeners.js';
 import { conflictedConditions } from './gateway-listeners.js';
 import { isListenerSetAccepted, listenerSetConditions } from './listener-sets.js';
 
@@ -13,9 +14,24 @@ function isProgrammed(l: ListenerStatus): boolean {
   return l.conditions.some((c) => c.type === 'Programmed' && c.status === 'True');
 }
 
-function conflictedListeners(kind: 'Gateway' | 'ListenerSet', listeners: readonly ListenerStatus[], mine: readonly ListenerConflict[]): ListenerStatus[] {
+/** A Gateway or ListenerSet listener the bind step refused: an HTTP one (bind-listeners.ts) or an L4 one (l4-listeners.ts). */
+export interface ListenerRefusal {
+  readonly object: ObjectRef;
+  readonly sectionName: string;
+  readonly reason: ListenerConflictReason;
+  readonly message: string;
+}
+
+export function refusalsOf(conflicts: readonly ListenerConflict[]): ListenerRefusal[] {
+  return conflicts.flatMap((c) => {
+    const d = c.listener.declaredBy;
+    return d?.sectionName !== undefined ? [{ object: d.object, sectionName: d.sectionName, reason: c.reason, message: c.message }] : [];
+  });
+}
+
+function conflictedListeners(kind: 'Gateway' | 'ListenerSet', listeners: readonly ListenerStatus[], mine: readonly ListenerRefusal[]): ListenerStatus[] {
   return listeners.map((l): ListenerStatus => {
-    const conflict = mine.find((c) => c.listener.declaredBy?.sectionName === l.name);
+    const conflict = mine.find((c) => c.sectionName === l.name);
     if (conflict === undefined) return l;
     const generation = l.conditions.find((c) => c.type === 'Accepted')?.observedGeneration;
     return { ...l, conditions: conflictedConditions(kind, l.conditions, conflict.reason, conflict.message, generation) };
@@ -23,14 +39,14 @@ function conflictedListeners(kind: 'Gateway' | 'ListenerSet', listeners: readonl
 }
 
 /** `listenerSetParents`: ListenerSet `ns/name` → Gateway `ns/name` (translate-gateway-api.ts). */
-export function applyListenerConflicts(statuses: readonly ObjectStatus[], conflicts: readonly ListenerConflict[], listenerSetParents: ReadonlyMap<string, string> = new Map()): ObjectStatus[] {
+export function applyListenerConflicts(statuses: readonly ObjectStatus[], conflicts: readonly ListenerRefusal[], listenerSetParents: ReadonlyMap<string, string> = new Map()): ObjectStatus[] {
   if (conflicts.length === 0) return [...statuses];
   const updated = statuses.map((status): ObjectStatus => {
     if (status.kind !== 'Gateway' && status.kind !== 'ListenerSet') return status;
     const mine = conflicts.filter((c) => {
-      const d = c.listener.declaredBy;
+      const o = c.object;
       // The group too: an Istio Gateway (networking.istio.io) has the same kind.
-      return d !== undefined && d.object.kind === status.kind && d.object.group === 'gateway.networking.k8s.io' && d.object.name === status.name && (d.object.namespace ?? 'default') === (status.namespace ?? 'default');
+      return o.kind === status.kind && o.group === 'gateway.networking.k8s.io' && o.name === status.name && (o.namespace ?? 'default') === (status.namespace ?? 'default');
     });
     if (mine.length === 0) return status;
     const listeners = conflictedListeners(status.kind, status.status.listeners, mine);

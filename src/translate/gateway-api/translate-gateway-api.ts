@@ -1,10 +1,16 @@
 // Gateway API (gateway.networking.k8s.io/v1) → IR listeners, certificates and statuses.
-// HTTPRoutes and GRPCRoutes attach, resolve and report alike; only their rules differ.
+// HTTPRoutes and GRPCRoutes attach, resolve and report alike; only their rules differ. TLS, TCP
+// and UDP listeners with TLSRoutes, TCPRoutes and UDPRoutes become IR L4 listeners (l4-routes.ts,
+// l4-listeners.ts), attached by the same parent and listener rules.
 // Phases: classes → gateways, the ListenerSets they admit, and their listeners → route attachment
 // → rules → virtual hosts (listener isolation) → statuses. Pure: no I/O, no clock.
 import type { Diagnostic } from '../../core/diagnostic.js';
 import { condition, type GatewayObjectStatus, type ListenerSetObjectStatus, type ListenerStatus, type ObjectStatus, type RouteParentStatus } from '../../core/object-status.js';
 import type { IrCertificate, IrClientValidation, IrListener, IrListenerTls, IrRoute, IrVirtualHost } from '../../ir/types.js';
+import type { IrL4Listener } from '../../ir/l4.js';
+import { createPodWeights } from '../services/endpoint-weight.js';
+import { buildL4Listeners, limitTlsTerminateListeners } from './l4-listeners.js';
+import { translateL4Routes } from './l4-routes.js';
 import { refOf, type Gateway, type GatewayRoute, type ParentRef } from '../../resources/resource.js';
 import type { ResourceIndex } from '../../store/resource-index.js';
 import { compareByCreation } from '../../resources/creation-order.js';
@@ -20,7 +26,7 @@ import { translateGrpcRule } from './grpc-route-rules.js';
 import type { BackendContext, RefProblem, ServiceUse } from './http-route-backends.js';
 import { rankHttpMatch } from './http-route-match.js';
 import { translateRule } from './http-route-rules.js';
-import { attachToParent, isGatewayParent, isListenerSetParent } from './route-attachment.js';
+import { attachToParent, isGatewayParent, isListenerSetParent, type AttachableRoute } from './route-attachment.js';
 import { compareRanks, type RankedRoute } from './route-precedence.js';
 
 export const DEFAULT_GATEWAY_CONTROLLER = 'isthmus.dev/gateway-controller';
@@ -28,11 +34,17 @@ export const DEFAULT_GATEWAY_CONTROLLER = 'isthmus.dev/gateway-controller';
 export interface GatewayApiOptions {
   /** `spec.controllerName` of GatewayClasses that are ours. */
   readonly gatewayController: string;
+  /** Where L4 listeners of a Gateway without `spec.addresses` bind (`--listen-address`; default 0.0.0.0). */
+  readonly l4ListenAddress?: string;
 }
 
 export interface GatewayApiTranslation {
   readonly listeners: readonly IrListener[];
   readonly certificates: readonly IrCertificate[];
+  /** TLS, TCP and UDP listeners, before the bind step. */
+  readonly l4Listeners: readonly IrL4Listener[];
+  /** IR L4 listener name → the Gateway (or ListenerSet) listeners it serves, for bind conflicts. */
+  readonly l4Sections: ReadonlyMap<string, readonly string[]>;
   readonly statuses: readonly ObjectStatus[];
   /** ListenerSet (`ns/name`) → its Gateway (`ns/name`), for ListenerSets whose Gateway is ours. */
   readonly listenerSetParents: ReadonlyMap<string, string>;
@@ -138,7 +150,8 @@ export function translateGatewayApi(
   const clientValidationByGateway = new Map<string, Map<number, IrClientValidation>>();
   const parents = new Map<string, Parent>();
   for (const g of gateways) {
-    const frontend = applyFrontendValidation(g, resolveListeners(g, sets.attached.get(gatewayKey(g)) ?? [], index, diagnostics), index, diagnostics);
+    const validated = applyFrontendValidation(g, resolveListeners(g, sets.attached.get(gatewayKey(g)) ?? [], index, diagnostics), index, diagnostics);
+    const frontend = { ...validated, listeners: limitTlsTerminateListeners(validated.listeners, diagnostics) };
     listenersByGateway.set(gatewayKey(g), frontend.listeners);
     clientValidationByGateway.set(gatewayKey(g), frontend.byPort);
     parents.set(parentKey('Gateway', nsOf(g), g.metadata.name), { gatewayKey: gatewayKey(g), listeners: frontend.listeners.filter((l) => l.owner === g) });
@@ -150,7 +163,7 @@ export function translateGatewayApi(
     const gw = sets.parents.get(keyOf(set)) ?? '';
     parents.set(parentKey('ListenerSet', nsOf(set), set.metadata.name), { gatewayKey: gw, listeners: [], refused: `ListenerSet ${keyOf(set)} is not attached: Gateway ${gw} does not allow it (NotAllowed)` });
   }
-  const parentOf = (route: GatewayRoute, p: ParentRef): Parent | undefined =>
+  const parentOf = (route: AttachableRoute, p: ParentRef): Parent | undefined =>
     parents.get(parentKey(isListenerSetParent(p) ? 'ListenerSet' : 'Gateway', p.namespace ?? nsOf(route), p.name));
 
   const attachedCount = new Map<ResolvedListener, number>();
@@ -216,13 +229,24 @@ export function translateGatewayApi(
     statuses.push({ apiVersion: route.apiVersion, kind: route.kind, namespace: nsOf(route), name: route.metadata.name, status: { parents: parentStatuses } });
   });
 
+  const l4 = translateL4Routes({ index, controllerName: options.gatewayController, parentOf, weightOf: createPodWeights(diagnostics) }, diagnostics);
+  for (const [l, n] of l4.attached) attachedCount.set(l, (attachedCount.get(l) ?? 0) + n);
+  statuses.push(...l4.statuses);
+
   const irListeners: IrListener[] = [];
+  const l4Listeners: IrL4Listener[] = [];
+  const l4Sections = new Map<string, readonly string[]>();
   const certificates: IrCertificate[] = [];
   const listenerStatus = (l: ResolvedListener): ListenerStatus => ({ name: l.spec.name, supportedKinds: l.supportedKinds, attachedRoutes: attachedCount.get(l) ?? 0, conditions: l.conditions });
   for (const gateway of gateways) {
     const all = listenersByGateway.get(gatewayKey(gateway)) ?? [];
     const address = bindAddress(gateway, diagnostics);
-    const serving = all.filter((l) => l.serving);
+    const l4ForGateway = buildL4Listeners(all, l4.claims, address ?? options.l4ListenAddress ?? '0.0.0.0');
+    l4Listeners.push(...l4ForGateway.listeners);
+    certificates.push(...l4ForGateway.certificates);
+    for (const [name, sections] of l4ForGateway.sections) l4Sections.set(name, sections);
+    // HTTP and HTTPS listeners here; TLS, TCP and UDP ones become L4 listeners (l4-routes.ts).
+    const serving = all.filter((l) => l.serving && (l.protocol === 'http' || l.protocol === 'https'));
     const ports = [...new Set(serving.map((l) => l.spec.port))].sort((a, b) => a - b);
     for (const port of ports) {
       const onPort = serving.filter((l) => l.spec.port === port);
@@ -271,5 +295,5 @@ export function translateGatewayApi(
   for (const set of sets.notAllowed) statuses.push(notAllowedListenerSetStatus(set, sets.parents.get(keyOf(set)) ?? ''));
   const uses: GatewayServiceUses[] = gateways.map((gateway) => ({ gateway, uses: usesByGateway.get(gatewayKey(gateway)) ?? [] }));
   statuses.push(...backendTlsPolicyStatuses(backendTls, uses, index, options.gatewayController));
-  return { listeners: irListeners, certificates, statuses, listenerSetParents: sets.parents };
+  return { listeners: irListeners, certificates, l4Listeners, l4Sections, statuses, listenerSetParents: sets.parents };
 }

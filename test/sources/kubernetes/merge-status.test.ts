@@ -31,10 +31,15 @@ test('a condition keeps its lastTransitionTime while its status is unchanged, an
   );
 });
 
-test('route parents of other controllers are kept; ours are replaced', () => {
+for (const [apiVersion, kind] of [
+  ['gateway.networking.k8s.io/v1', 'HTTPRoute'],
+  ['gateway.networking.k8s.io/v1alpha2', 'TCPRoute'],
+  ['gateway.networking.k8s.io/v1alpha2', 'UDPRoute'],
+  ['gateway.networking.k8s.io/v1', 'TLSRoute'],
+] as const) test(`${kind}: route parents of other controllers are kept; ours are replaced`, () => {
   const status: ObjectStatus = {
-    apiVersion: 'gateway.networking.k8s.io/v1',
-    kind: 'HTTPRoute',
+    apiVersion,
+    kind,
     namespace: 'default',
     name: 'shop',
     status: { parents: [{ parentRef: { name: 'eg' }, controllerName: OURS, conditions: [{ type: 'Accepted', status: 'True', reason: 'Accepted', message: '' }] }] },
