@@ -21,6 +21,9 @@ Usage:
   isthmus kube-proxy render --mode iptables|nftables|ipvs --config DIR [flags]
                                              the rules kube-proxy would program on a node for the
                                              Services and EndpointSlices (docs/kube-proxy.md)
+  isthmus kube-proxy apply --mode nftables --config DIR --netns NAME [flags]
+                                             program them in a network namespace and keep them in
+                                             sync (docs/kube-proxy-nftables.md)
   isthmus explain --config DIR (URL | --connect ADDR:PORT) [flags]
                                              the whole path of one request or connection: node port,
                                              rule chain, listener, route, filters, endpoint (docs/explain.md)
@@ -120,6 +123,11 @@ export async function main(argv: string[]): Promise<void> {
         return await explainCommand(rest);
       }
       case 'kube-proxy': {
+        if (rest[0] === 'apply') {
+          const { runKubeProxyApply } = await import('./kube-proxy-apply.js');
+          process.exitCode = await runKubeProxyApply(rest);
+          return;
+        }
         const { kubeProxyCommand } = await import('./kube-proxy.js');
         return await kubeProxyCommand(rest);
       }

@@ -1,8 +1,8 @@
 // `kube-proxy render --mode M`: the table of modes and what each renders. A mode a build does not
-// have (nftables comes from another branch) is listed as unavailable, so the usage error can say
-// which modes exist and which this build renders.
+// have is listed as unavailable, so the usage error can say which modes exist and which it renders.
 import { renderIptables, type IptablesRenderOptions } from './iptables-render.js';
 import { renderIpvs, type IpvsScheduler } from './ipvs-render.js';
+import { renderNftables } from './nftables-render.js';
 import type { IpFamily, KpServicePort } from './service-ports.js';
 
 export interface RenderOptions extends IptablesRenderOptions {
@@ -31,7 +31,20 @@ export type KubeProxyMode = (typeof KUBE_PROXY_MODES)[number];
 /** Mode → renderer; undefined: the mode exists in kube-proxy but this build cannot render it yet. */
 export const RENDERERS: Readonly<Record<KubeProxyMode, Renderer | undefined>> = {
   iptables: (ports, options) => ({ outputs: renderIptables(ports, options), notes: [] }),
-  nftables: undefined,
+  // One script for both families (`ip` and `ip6` tables): `nft -f` loads it as one transaction.
+  nftables: (ports, options) => ({
+    outputs: [
+      {
+        tool: 'nft -f',
+        text: renderNftables(ports, {
+          ...(options.nodeIPs !== undefined ? { nodeIPs: options.nodeIPs } : {}),
+          ...(options.clusterCIDRs !== undefined ? { clusterCIDRs: options.clusterCIDRs } : {}),
+          ...(options.nodeName !== undefined ? { nodeName: options.nodeName } : {}),
+        }),
+      },
+    ],
+    notes: options.masqueradeAll === true ? ['--masquerade-all is not modelled in nftables mode (docs/kube-proxy-nftables.md)'] : [],
+  }),
   ipvs: (ports, options) => {
     const { text, notes } = renderIpvs(ports, options);
     return { outputs: [{ tool: 'ipvsadm-restore', text }], notes };

@@ -37,6 +37,13 @@ spec: {type: NodePort, clusterIPs: [10.96.0.30, "fd00:96::30"], ipFamilies: [IPv
   assert.ok(only6.stdout.startsWith('# ip6tables-restore input (IPv6)\n*filter\n') && !only6.stdout.includes('10.96.0.30'));
 });
 
+test('render --mode nftables prints the nftables script (both families in one nft -f input)', async () => {
+  const r = await runCli(['kube-proxy', 'render', '--mode', 'nftables', '--config', GOLDEN, '--node-ip', '192.168.0.2', '--cluster-cidr', '10.244.0.0/16', '--node-name', 'node-a']);
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(r.stdout, /^add table ip kube-proxy/m);
+  assert.match(r.stdout, /numgen random mod 2 vmap \{ 0 : goto endpoint-\w+-default\/web\/tcp\/__10\.244\.1\.5\/8080 , 1 : goto endpoint-\w+-default\/web\/tcp\/__10\.244\.2\.7\/8080 \}/);
+});
+
 test('exit 1 when the folder cannot be read; exit 2 with the list of modes for an unknown or unavailable mode', async () => {
   const missing = await runCli(['kube-proxy', 'render', '--mode', 'iptables', '--config', path.join(GOLDEN, 'no-such-folder')]);
   assert.equal(missing.code, 1);

@@ -17,7 +17,8 @@ import { configDir, repoRoot } from '../e2e/cli-harness.js';
 import { portsOfFixture, requireNft, run, scratchNamespace } from './nftables-lab.js';
 
 const OPTIONS: NftablesOptions = { nodeIPs: ['192.168.0.2', '2001:db8::2'], clusterCIDRs: ['10.244.0.0/16', 'fd00:10::/64'], serviceCIDRs: ['10.96.0.0/16'], nodeName: 'node-a' };
-const APPLY = path.join(repoRoot(), 'dist', 'src', 'cli', 'kube-proxy-apply.js');
+// The real command, as a user runs it: bin/isthmus.js kube-proxy apply ...
+const APPLY = path.join(repoRoot(), 'bin', 'isthmus.js');
 
 type Json = { nftables: Record<string, Record<string, unknown>>[] };
 
@@ -110,14 +111,14 @@ test('kube-proxy apply --once programs the namespace and exits 0; a namespace th
   const ns = await scratchNamespace(t, 'nftonce');
   const dir = configDir(t, { 'svc.yaml': readFileSync(path.join(repoRoot(), 'test', 'kubeproxy', 'fixtures-nft', 'nodeport-two-pods.yaml'), 'utf8') });
   const exec = promisify(execFile);
-  const ok = await exec(process.execPath, [APPLY, '--mode', 'nftables', '--config', dir, '--netns', ns, '--node-ip', '10.99.1.1', '--once']);
+  const ok = await exec(process.execPath, [APPLY, 'kube-proxy', 'apply', '--mode', 'nftables', '--config', dir, '--netns', ns, '--node-ip', '10.99.1.1', '--once']);
   assert.match(ok.stdout, /nftables sync 1 \(full\): 1 table, 4 service chains, 6 elements/);
   const { stdout } = await run('ip', ['netns', 'exec', ns, 'nft', 'list', 'map', 'ip', 'kube-proxy', 'service-nodeports']);
   assert.match(stdout, /tcp \. 30080 : goto external-KHN6ECMT-shop\/web\/tcp\/http/);
-  const missing = await exec(process.execPath, [APPLY, '--mode', 'nftables', '--config', dir, '--netns', `${ns}-missing`, '--once']).then(() => assert.fail('expected exit 1'), (err: { code?: number; stdout?: string; stderr?: string }) => err);
+  const missing = await exec(process.execPath, [APPLY, 'kube-proxy', 'apply', '--mode', 'nftables', '--config', dir, '--netns', `${ns}-missing`, '--once']).then(() => assert.fail('expected exit 1'), (err: { code?: number; stdout?: string; stderr?: string }) => err);
   assert.equal(missing.code, 1, missing.stderr);
   assert.match(missing.stdout ?? '', /nftables sync 1 \(full\) failed/, missing.stderr);
-  const usage = await exec(process.execPath, [APPLY, '--mode', 'ipvs', '--config', dir]).then(() => assert.fail('expected exit 2'), (err: { code?: number; stderr?: string }) => err);
+  const usage = await exec(process.execPath, [APPLY, 'kube-proxy', 'apply', '--mode', 'ipvs', '--config', dir]).then(() => assert.fail('expected exit 2'), (err: { code?: number; stderr?: string }) => err);
   assert.equal(usage.code, 2);
   assert.match(usage.stderr ?? '', /--mode: expected nftables/);
 });
@@ -126,7 +127,7 @@ test('kube-proxy apply: a file that does not parse leaves the applied rules in p
   await requireNft();
   const ns = await scratchNamespace(t, 'nfthold');
   const dir = configDir(t, { 'svc.yaml': readFileSync(path.join(repoRoot(), 'test', 'kubeproxy', 'fixtures-nft', 'nodeport-two-pods.yaml'), 'utf8') });
-  const apply = spawn(process.execPath, [APPLY, '--mode', 'nftables', '--config', dir, '--netns', ns, '--node-ip', '10.99.1.1'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const apply = spawn(process.execPath, [APPLY, 'kube-proxy', 'apply', '--mode', 'nftables', '--config', dir, '--netns', ns, '--node-ip', '10.99.1.1'], { stdio: ['ignore', 'pipe', 'pipe'] });
   let log = '';
   apply.stdout.setEncoding('utf8').on('data', (d: string) => (log += d));
   apply.stderr.setEncoding('utf8').on('data', (d: string) => (log += d));

@@ -1,7 +1,9 @@
-// A TLS listener's routes by SNI, compiled once per apply: an exact name beats a wildcard
-// (`*.example.com` covers exactly one more label, as Gateway API hostnames and Envoy's
-// server_names do), and a route with no sniHosts takes what no name matched. Names are compared
-// lowercased; the first route to claim a name keeps it (routes come ordered from the translators).
+// A TLS listener's routes by SNI, compiled once per apply: an exact name beats a wildcard, and a
+// longer wildcard beats a shorter one. `*.example.com` is a suffix match over any number of labels
+// (`a.example.com`, `a.b.example.com`, not `example.com`), as Gateway API hostnames are defined and
+// as the translators intersect them; a route with no sniHosts takes what no name matched. Names are
+// compared lowercased; the first route to claim a name keeps it (routes come ordered from the
+// translators).
 export class SniRoutes<R extends { readonly sniHosts: readonly string[] }> {
   private readonly exact = new Map<string, R>();
   private readonly wildcard = new Map<string, R>();
@@ -24,7 +26,11 @@ export class SniRoutes<R extends { readonly sniHosts: readonly string[] }> {
     if (serverName === undefined) return this.fallback;
     const exact = this.exact.get(serverName);
     if (exact !== undefined) return exact;
-    const dot = serverName.indexOf('.');
-    return (dot > 0 ? this.wildcard.get(serverName.slice(dot + 1)) : undefined) ?? this.fallback;
+    // Longest suffix first: each '.' from the left drops one more label.
+    for (let dot = serverName.indexOf('.'); dot > 0; dot = serverName.indexOf('.', dot + 1)) {
+      const wild = this.wildcard.get(serverName.slice(dot + 1));
+      if (wild !== undefined) return wild;
+    }
+    return this.fallback;
   }
 }

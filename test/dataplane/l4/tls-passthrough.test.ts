@@ -7,6 +7,7 @@ import tls from 'node:tls';
 import { after, before, test } from 'node:test';
 import { parseClientHello } from '../../../src/dataplane/l4/client-hello.js';
 import { L4Server } from '../../../src/dataplane/l4/l4-server.js';
+import { SniRoutes } from '../../../src/dataplane/l4/sni-routes.js';
 import type { IrL4Listener } from '../../../src/ir/l4.js';
 import { makeCert, type TestCert } from '../certs.js';
 import { backend, echoServer, l4Listener, local, readAll, recordConnectionEnds, tcpServer } from './l4-harness.js';
@@ -108,16 +109,30 @@ test('passthrough by SNI: exact beats wildcard, the client sees the backend cert
   assert.equal(m.route, 'tlsroute/wild');
 });
 
-test('passthrough: a name no route takes is closed (the wildcard covers one label only)', async (t) => {
+test('SNI selection: exact beats wildcard, a longer wildcard beats a shorter, wildcards cover any number of labels but not the bare domain', () => {
+  const routes = new SniRoutes([
+    { name: 'exact', sniHosts: ['a.example.com'] },
+    { name: 'wild', sniHosts: ['*.example.com'] },
+    { name: 'deeper', sniHosts: ['*.b.example.com'] },
+  ]);
+  assert.equal(routes.select('a.example.com')?.name, 'exact');
+  assert.equal(routes.select('x.example.com')?.name, 'wild');
+  assert.equal(routes.select('x.y.example.com')?.name, 'wild');
+  assert.equal(routes.select('x.b.example.com')?.name, 'deeper');
+  assert.equal(routes.select('example.com'), undefined);
+  assert.equal(new SniRoutes([{ name: 'default', sniHosts: [] }]).select('anything.org')?.name, 'default');
+});
+
+test('passthrough: a name no route takes is closed (the bare domain is not under its wildcard)', async (t) => {
   const a = await tlsBackend(certA, 'A');
   const b = await tlsBackend(certB, 'B');
   const server = new L4Server();
   t.after(async () => (await server.close(), await a.close(), await b.close()));
   await server.apply([passthroughListener('tls/unknown', a.port, b.port)]);
-  await assert.rejects(tlsRequest(server.portOf('tls/unknown')!, 'deep.b.example.com', certB.certPem));
+  await assert.rejects(tlsRequest(server.portOf('tls/unknown')!, 'example.com', certB.certPem));
   const m = await ends.waitFor((x) => x.listener === 'tls/unknown');
   assert.equal(m.reason, 'no_route');
-  assert.equal(m.serverName, 'deep.b.example.com');
+  assert.equal(m.serverName, 'example.com');
 });
 
 test('passthrough: a ClientHello sent in pieces reaches the backend byte for byte', async (t) => {
