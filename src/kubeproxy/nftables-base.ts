@@ -2,7 +2,9 @@
 // hooked into netfilter, and the helper chains (masquerade marking, reject, the checks). It
 // depends on the node options only, never on Services, so a partial sync never touches it.
 // Shape and priorities follow pkg/proxy/nftables/proxier.go (setupNFTables).
-import type { NftFamily } from './nftables-model.js';
+
+/** nft's address families of kube-proxy's tables: `ip` (IPv4) and `ip6`. */
+export type NftFamily = 'ip' | 'ip6';
 
 export const TABLE = 'kube-proxy';
 /** kube-proxy's default `--masquerade-bit` 14. */

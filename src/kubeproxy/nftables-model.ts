@@ -3,11 +3,11 @@
 // The full script (nftables-render.ts) and the partial update between two models
 // (nftables-diff.ts) are both written from it, so a sync sends exactly what changed.
 // The per-port logic follows pkg/proxy/nftables/proxier.go (syncProxyRules). Pure.
-import { ELEMENT_CONTAINERS, DEFAULT_MASQUERADE_MARK, type ElementContainer } from './nftables-base.js';
+import { ELEMENT_CONTAINERS, DEFAULT_MASQUERADE_MARK, type ElementContainer, type NftFamily } from './nftables-base.js';
 import { nftNames } from './nftables-names.js';
 import { familyOf, type IpFamily, type KpEndpoint, type KpServicePort } from './service-ports.js';
 
-export type NftFamily = 'ip' | 'ip6';
+export type { NftFamily } from './nftables-base.js';
 
 export interface NftablesOptions {
   /** The node's addresses: NodePort traffic is accepted on these (`nodeport-ips`); none: no NodePort answers. */

@@ -11,7 +11,7 @@
 import { createEndpointState } from '../upstream/endpoint-state.js';
 import { hashString } from '../upstream/lb/hash.js';
 import { buildMaglevTable } from '../upstream/lb/maglev.js';
-import type { L4EndpointSlot, L4Scheduler } from './scheduler.js';
+import type { L4EndpointSlot, L4Scheduler } from './scheduler-types.js';
 
 const SH_TABLE_SIZE = 256;
 export const L4_MAGLEV_TABLE_SIZE = 4093;

@@ -8,7 +8,7 @@
 //   sed: least (active + 1) / weight: an idle fast server beats an idle slow one
 //   nq:  the first idle endpoint if any ("never queue"), else as sed
 import type { EndpointActivity } from './endpoint-activity.js';
-import type { L4EndpointSlot, L4Scheduler } from './scheduler.js';
+import type { L4EndpointSlot, L4Scheduler } from './scheduler-types.js';
 
 export function createLeastScheduler(kind: 'lc' | 'wlc' | 'sed' | 'nq', slots: readonly L4EndpointSlot[], activity: EndpointActivity): L4Scheduler {
   const weighted = kind !== 'lc';

@@ -4,7 +4,7 @@
 // each time the cursor passes the head of the list; an endpoint is picked when its weight is at
 // least `cw`. With weights 4,3,2 a period is A A B A B C A B C: shares follow weights, and the
 // heavier endpoints are interleaved rather than sent a burst (ipvsadm(8)).
-import type { L4EndpointSlot, L4Scheduler } from './scheduler.js';
+import type { L4EndpointSlot, L4Scheduler } from './scheduler-types.js';
 
 export function createRoundRobinScheduler(slots: readonly L4EndpointSlot[], weighted: boolean): L4Scheduler {
   const n = slots.length;

@@ -8,24 +8,9 @@ import type { EndpointActivity } from './endpoint-activity.js';
 import { createHashScheduler } from './scheduler-hash.js';
 import { createLeastScheduler } from './scheduler-least.js';
 import { createRoundRobinScheduler } from './scheduler-round-robin.js';
+import type { L4EndpointSlot, L4Scheduler } from './scheduler-types.js';
 
-export interface L4PickContext {
-  /** The client's address (from a PROXY header when one was accepted). */
-  readonly clientAddress: string;
-  /** The address the client connected to (dh hashes it). */
-  readonly destinationAddress: string;
-}
-
-/** An endpoint as a scheduler sees it: the IR entry, its key, its weight (0: never picked). */
-export interface L4EndpointSlot {
-  readonly endpoint: IrL4Endpoint;
-  readonly key: string;
-  readonly weight: number;
-}
-
-export interface L4Scheduler {
-  pick(ctx: L4PickContext, tried: ReadonlySet<string>): L4EndpointSlot | undefined;
-}
+export type { L4EndpointSlot, L4PickContext, L4Scheduler } from './scheduler-types.js';
 
 export function toEndpointSlots(endpoints: readonly IrL4Endpoint[]): L4EndpointSlot[] {
   return endpoints.map((endpoint) => {
