@@ -147,13 +147,7 @@ export function parseRunArgs(argv: readonly string[]): RunOptions {
     [80, httpPort],
     [443, httpsPort],
   ]);
-  for (const spec of values['port-map'] ?? []) {
-    for (const pair of spec.split(',').filter(Boolean)) {
-      const [from, to] = pair.split('=');
-      if (from === undefined || to === undefined) throw new UsageError(`--port-map: expected PORT=PORT, got ${JSON.stringify(pair)}`);
-      portMap.set(port(from, '--port-map'), port(to, '--port-map'));
-    }
-  }
+  addPortMap(portMap, values['port-map']);
   const configDirs = values.config ?? [];
   const grace = Number(values['shutdown-grace'] ?? '10000');
   if (!Number.isFinite(grace) || grace < 0) throw new UsageError('--shutdown-grace: expected milliseconds');
@@ -201,6 +195,18 @@ function serviceListeners(serve: boolean, nodeAddress: string | undefined, nodeN
   }
   if (nodeAddress === '') throw new UsageError('--node-address: expected an IP address');
   return { services: { nodeAddress: nodeAddress ?? '0.0.0.0', ...(nodeName ? { nodeName } : {}) } };
+}
+
+/** `--port-map A=B,...` (repeatable) into `map`; run, explain and lb read it the same way. */
+export function addPortMap(map: Map<number, number>, specs: readonly string[] | undefined): Map<number, number> {
+  for (const spec of specs ?? []) {
+    for (const pair of spec.split(',').filter(Boolean)) {
+      const [from, to] = pair.split('=');
+      if (from === undefined || to === undefined) throw new UsageError(`--port-map: expected PORT=PORT, got ${JSON.stringify(pair)}`);
+      map.set(port(from, '--port-map'), port(to, '--port-map'));
+    }
+  }
+  return map;
 }
 
 /**

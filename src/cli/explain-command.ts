@@ -2,8 +2,8 @@
 // config folders (src/explain/explain.ts), printed as numbered steps (or JSON). It translates the
 // folders exactly as `isthmus run` would with the same flags, so the ports are the real ones.
 import { parseArgs } from 'node:util';
-import { UsageError } from './args.js';
-import type { ExplainInput } from '../explain/explain.js';
+import { addPortMap, UsageError } from './args.js';
+import { connectionInput, type ExplainInput } from '../explain/explain.js';
 
 export const EXPLAIN_HELP = `Usage: isthmus explain --config DIR [--config DIR ...] URL [-X METHOD] [-H 'Name: value' ...]
        isthmus explain --config DIR [--config DIR ...] --connect ADDR:PORT [--protocol TCP|UDP] [--sni NAME]
@@ -80,7 +80,7 @@ export async function explainCommand(argv: readonly string[]): Promise<void> {
   const result = translate(snapshot, {
     ingressClass: 'isthmus',
     ingressController: 'isthmus.dev/ingress-controller',
-    binds: { listenAddress, portMap: portMapOf(values['port-map']) },
+    binds: { listenAddress, portMap: addPortMap(new Map([[80, 8080], [443, 8443]]), values['port-map']) },
     ...(values['serve-services'] === true ? { services: { nodeAddress: '0.0.0.0', ...(values['node-name'] !== undefined ? { nodeName: values['node-name'] } : {}) } } : {}),
   });
   const explained = explain(input, {
@@ -99,11 +99,9 @@ export async function explainCommand(argv: readonly string[]): Promise<void> {
 function explainInput(positionals: readonly string[], values: { method?: string; header?: string[]; address?: string; connect?: string; protocol?: string; sni?: string }): ExplainInput {
   if ((positionals.length === 1) === (values.connect !== undefined) || positionals.length > 1) throw new UsageError('explain: give one URL, or --connect ADDR:PORT');
   if (values.connect !== undefined) {
-    const m = /^\[?([^\]]+?)\]?:(\d+)$/.exec(values.connect);
-    if (m === null) throw new UsageError(`explain: --connect expects ADDR:PORT, got ${JSON.stringify(values.connect)}`);
-    const protocol = (values.protocol ?? 'TCP').toUpperCase();
-    if (protocol !== 'TCP' && protocol !== 'UDP') throw new UsageError('explain: --protocol is TCP or UDP');
-    return { kind: 'connection', address: m[1]!, port: Number(m[2]), protocol, ...(values.sni !== undefined ? { sni: values.sni } : {}) };
+    const input = connectionInput(values.connect, values.protocol, values.sni);
+    if (typeof input === 'string') throw new UsageError(`explain: --${input}`);
+    return input;
   }
   const headers: Record<string, string> = {};
   for (const h of values.header ?? []) {
@@ -112,19 +110,4 @@ function explainInput(positionals: readonly string[], values: { method?: string;
     headers[h.slice(0, colon).trim().toLowerCase()] = h.slice(colon + 1).trim();
   }
   return { kind: 'http', url: positionals[0]!, headers, ...(values.method !== undefined ? { method: values.method } : {}), ...(values.address !== undefined ? { address: values.address } : {}) };
-}
-
-function portMapOf(specs: readonly string[] | undefined): Map<number, number> {
-  const map = new Map<number, number>([
-    [80, 8080],
-    [443, 8443],
-  ]);
-  for (const spec of specs ?? []) {
-    for (const pair of spec.split(',').filter(Boolean)) {
-      const [from, to] = pair.split('=').map(Number);
-      if (!Number.isInteger(from) || !Number.isInteger(to)) throw new UsageError(`explain: --port-map expects PORT=PORT, got ${JSON.stringify(pair)}`);
-      map.set(from!, to!);
-    }
-  }
-  return map;
 }

@@ -2,7 +2,7 @@
 // configuration (the IR that serves now and the kube-proxy model of the same snapshot). The model
 // is read once per applied generation, on the first explain that needs it.
 import type { ExplainQuery } from '../admin/admin-view.js';
-import { explain, type ExplainInput } from '../explain/explain.js';
+import { connectionInput, explain, type ExplainInput } from '../explain/explain.js';
 import { formatSteps } from '../explain/explain-step.js';
 import type { IrSnapshot } from '../ir/types.js';
 import { kubeProxyChainNames } from '../kubeproxy/chain-names.js';
@@ -26,12 +26,6 @@ export function createExplainView(current: () => { readonly ir: IrSnapshot; read
 }
 
 function inputOf(q: ExplainQuery): ExplainInput | string {
-  if (q.connect !== undefined) {
-    const m = /^\[?([^\]]+?)\]?:(\d+)$/.exec(q.connect);
-    if (m === null) return `connect: expected ADDR:PORT, got ${JSON.stringify(q.connect)}`;
-    const protocol = (q.protocol ?? 'TCP').toUpperCase();
-    if (protocol !== 'TCP' && protocol !== 'UDP') return 'protocol: TCP or UDP';
-    return { kind: 'connection', address: m[1]!, port: Number(m[2]), protocol, ...(q.sni !== undefined ? { sni: q.sni } : {}) };
-  }
+  if (q.connect !== undefined) return connectionInput(q.connect, q.protocol, q.sni);
   return { kind: 'http', url: q.url ?? '', headers: q.headers, ...(q.method !== undefined ? { method: q.method } : {}), ...(q.address !== undefined ? { address: q.address } : {}) };
 }

@@ -4,7 +4,7 @@
 // port sending to the healthy nodes (planLoadBalancer); a node that fails its check leaves within
 // `fall` × interval and comes back after `rise` successes.
 import { parseArgs } from 'node:util';
-import { UsageError } from './args.js';
+import { addPortMap, UsageError } from './args.js';
 
 export const LB_HELP = `Usage: isthmus lb --config DIR [--config DIR ...] [--node NAME=ADDRESS ...] [flags]
 
@@ -49,14 +49,7 @@ export async function lbCommand(argv: readonly string[]): Promise<void> {
     return { name: spec.slice(0, eq), address: spec.slice(eq + 1) };
   });
   const listenAddress = values['listen-address'] ?? '0.0.0.0';
-  const portMap = new Map<number, number>();
-  for (const spec of values['port-map'] ?? []) {
-    for (const pair of spec.split(',').filter(Boolean)) {
-      const [from, to] = pair.split('=').map(Number);
-      if (!Number.isInteger(from) || !Number.isInteger(to)) throw new UsageError(`lb: --port-map expects PORT=PORT, got ${JSON.stringify(pair)}`);
-      portMap.set(from!, to!);
-    }
-  }
+  const portMap = addPortMap(new Map(), values['port-map']);
   const count = (name: string, fallback: number, min: number): number => {
     const raw = values[name as 'rise'];
     const n = raw === undefined ? fallback : Number(raw);

@@ -6,6 +6,7 @@
 import type { IncomingHttpHeaders } from 'node:http';
 import type { IrBind, IrCluster, IrListener, IrRoute, IrRouteMatch, IrSnapshot, IrVirtualHost } from '../ir/types.js';
 import { compileRouteMatch, type MatchInput } from '../dataplane/http/route-match.js';
+import { Router, VirtualHostTable } from '../dataplane/http/router.js';
 import type { ExplainStep } from './explain-step.js';
 
 export interface HttpProbe {
@@ -73,24 +74,22 @@ function findBind(binds: readonly IrBind[], port: number, address: string | unde
   return onPort.find((b) => address !== undefined && b.address === address) ?? onPort.find((b) => b.address === '0.0.0.0' || b.address === '::') ?? onPort[0];
 }
 
-/** The router's rule: exact host, then the most specific wildcard, then `*`; first listener first. */
+/**
+ * The virtual host the data plane's Router picks for `host` among the bind's listeners, in bind
+ * order (exact, then the most specific wildcard, then `*`; the first declaration of a name wins).
+ * The tables are empty: only the host lookup is asked of the Router here.
+ */
 function findVirtualHost(listeners: readonly IrListener[], host: string): { listener: IrListener; vhost: IrVirtualHost } | undefined {
-  const all = listeners.flatMap((listener) => listener.virtualHosts.map((vhost) => ({ listener, vhost })));
-  const exact = all.find((c) => c.vhost.hostnames.some((h) => h.toLowerCase() === host));
-  if (exact) return exact;
-  let best: { listener: IrListener; vhost: IrVirtualHost; length: number } | undefined;
-  for (const c of all) {
-    for (const h of c.vhost.hostnames) {
-      if (!h.startsWith('*.')) continue;
-      const suffix = h.slice(1).toLowerCase();
-      if (!host.endsWith(suffix)) continue;
-      const extra = host.slice(0, -suffix.length);
-      const oneLabel = !extra.includes('.') && extra.length > 0;
-      if ((c.vhost.wildcardMatch === 'any-labels' ? extra.length > 0 : oneLabel) && (best === undefined || suffix.length > best.length)) best = { ...c, length: suffix.length };
-    }
-  }
-  if (best) return { listener: best.listener, vhost: best.vhost };
-  return all.find((c) => c.vhost.hostnames.includes('*'));
+  const byTable = new Map<VirtualHostTable, { listener: IrListener; vhost: IrVirtualHost }>();
+  const entries = listeners.flatMap((listener) =>
+    listener.virtualHosts.map((vhost) => {
+      const table = new VirtualHostTable(vhost.name, []);
+      byTable.set(table, { listener, vhost });
+      return { hostnames: vhost.hostnames, ...(vhost.wildcardMatch !== undefined ? { wildcardMatch: vhost.wildcardMatch } : {}), table, listener: listener.name };
+    }),
+  );
+  const entry = new Router(entries).find(host);
+  return entry === undefined ? undefined : byTable.get(entry.table);
 }
 
 /** The first part of a match that fails, each part tested alone with the same compiled matcher. */

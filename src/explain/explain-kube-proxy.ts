@@ -4,6 +4,7 @@
 // KUBE-SVL → one KUBE-SEP per endpoint, each taken with probability 1/n, 1/(n-1), ... so every
 // endpoint gets 1/n) to the endpoint it is DNAT-ed to. It reads the same model the renderers read
 // (service-ports.ts), so the names and probabilities are those `kube-proxy render` prints.
+import { categorizeEndpoints, isExternalPolicyLocal, isInternalPolicyLocal } from '../kubeproxy/iptables-endpoints.js';
 import { familyOf, type KpEndpoint, type KpServicePort } from '../kubeproxy/service-ports.js';
 import type { ExplainStep } from './explain-step.js';
 
@@ -58,11 +59,11 @@ export function explainConnection(ports: readonly KpServicePort[], probe: Connec
   } else {
     steps.push({ stage: 'node-port', outcome: 'matched', summary: `node port ${probe.port} of ${svc}: KUBE-SERVICES → KUBE-NODEPORTS → ${names.external(sp)}`, details: [] });
   }
-  const policyLocal = external ? sp.externalTrafficPolicy === 'Local' : sp.internalTrafficPolicy === 'Local';
-  const local = policyLocal && probe.nodeName !== undefined;
-  const pool = local ? sp.endpoints.filter((e) => e.nodeName === probe.nodeName) : sp.endpoints;
-  const ready = pool.filter((e) => e.ready);
-  const endpoints = ready.length > 0 ? ready : pool.filter((e) => e.serving && e.terminating);
+  // The renderers' own choice (ready, else serving-terminating; this node's for a Local policy),
+  // in their order, so the rules and probabilities here are the ones `render` prints.
+  const local = (external ? isExternalPolicyLocal(sp) : isInternalPolicyLocal(sp)) && probe.nodeName !== undefined;
+  const categories = categorizeEndpoints(sp, probe.nodeName);
+  const endpoints = local ? categories.local : categories.cluster;
   const chain = local ? names.local(sp) : names.service(sp);
   if (endpoints.length === 0) {
     steps.push({ stage: 'rule-chain', outcome: 'refused', summary: `${chain}: no ${local ? `endpoint on node ${probe.nodeName}` : 'usable endpoint'}: the connection is rejected (icmp port-unreachable${local ? '; or dropped, for traffic policy Local' : ''})`, details: [] });
@@ -71,7 +72,7 @@ export function explainConnection(ports: readonly KpServicePort[], probe: Connec
   const n = endpoints.length;
   const details = endpoints.map((e, i) => {
     const rule = i < n - 1 ? `-m statistic --mode random --probability ${(1 / (n - i)).toFixed(10)}` : '(the last rule: no statistic match)';
-    return `${rule} -j ${names.endpoint(sp, e)} → DNAT ${e.address.includes(':') ? `[${e.address}]` : e.address}:${e.port}${e.target ? ` (${e.target})` : ''}; overall ${((100 * 1) / n).toFixed(1)} %`;
+    return `${rule} -j ${names.endpoint(sp, e)} → DNAT ${e.address.includes(':') ? `[${e.address}]` : e.address}:${e.port}${e.target ? ` (${e.target})` : ''}; overall ${(100 / n).toFixed(1)} %`;
   });
   if (sp.sessionAffinity.kind === 'ClientIP') details.unshift(`session affinity ClientIP: a client seen in the last ${sp.sessionAffinity.timeoutSeconds} s goes back to its endpoint first (-m recent --rcheck)`);
   steps.push({ stage: 'rule-chain', outcome: 'matched', summary: `${chain}${local ? ` (traffic policy Local on node ${probe.nodeName})` : ''}: one of ${n} endpoint rule${n === 1 ? '' : 's'}`, details });

@@ -5,6 +5,7 @@
 // endpoints are this gateway (their port is one of its binds, or their address is one of
 // `gatewayAddresses`) goes on into the gateway part; an L4 listener's route and backends are
 // shown the same way. Pure: the IR and the kube-proxy model in, steps out.
+import { SniRoutes } from '../dataplane/l4/sni-routes.js';
 import type { IrL4Listener } from '../ir/l4.js';
 import type { IrSnapshot } from '../ir/types.js';
 import type { KpServicePort } from '../kubeproxy/service-ports.js';
@@ -23,6 +24,18 @@ export type ExplainInput =
       readonly address?: string;
     }
   | { readonly kind: 'connection'; readonly address: string; readonly port: number; readonly protocol?: 'TCP' | 'UDP'; readonly sni?: string };
+
+/**
+ * `ADDR:PORT` (`[v6]:PORT` for IPv6) of a connection to explain, with its protocol and SNI, as the
+ * CLI's --connect and the admin API's connect= give them; a string says what is wrong.
+ */
+export function connectionInput(target: string, protocol: string | undefined, sni: string | undefined): ExplainInput | string {
+  const m = /^\[?([^\]]+?)\]?:(\d+)$/.exec(target);
+  if (m === null) return `connect: expected ADDR:PORT, got ${JSON.stringify(target)}`;
+  const p = (protocol ?? 'TCP').toUpperCase();
+  if (p !== 'TCP' && p !== 'UDP') return 'protocol: TCP or UDP';
+  return { kind: 'connection', address: m[1]!, port: Number(m[2]), protocol: p, ...(sni !== undefined ? { sni } : {}) };
+}
 
 export interface ExplainContext {
   readonly ir: IrSnapshot;
@@ -101,7 +114,8 @@ function findL4(listeners: readonly IrL4Listener[], address: string | undefined,
 
 function explainL4(l: IrL4Listener, sni: string | undefined): ExplainStep[] {
   const steps: ExplainStep[] = [{ stage: 'listener', outcome: 'matched', summary: `L4 listener ${l.name} (${l.protocol}${l.tls ? ` ${l.tls.mode}` : ''} ${l.address}:${l.port}), scheduler ${l.scheduler}`, details: [] }];
-  const route = l.protocol === 'TLS' ? pickBySni(l, sni) : l.routes[0];
+  // The data plane's own SNI table (exact, then the longest wildcard, then the default route).
+  const route = l.protocol === 'TLS' ? new SniRoutes(l.routes).select(sni?.toLowerCase()) : l.routes[0];
   if (route === undefined) {
     steps.push({ stage: 'route', outcome: 'refused', summary: l.protocol === 'TLS' ? `no route for SNI ${sni === undefined ? '(none sent)' : `"${sni}"`}: the connection is closed` : 'no route: the connection is closed', details: l.routes.map((r) => `${r.name}: ${r.sniHosts.join(', ') || '(any)'}`) });
     return steps;
@@ -118,25 +132,6 @@ function explainL4(l: IrL4Listener, sni: string | undefined): ExplainStep[] {
     });
   }
   return steps;
-}
-
-function pickBySni(l: IrL4Listener, sni: string | undefined) {
-  const name = sni?.toLowerCase();
-  if (name !== undefined) {
-    const exact = l.routes.find((r) => r.sniHosts.some((h) => h.toLowerCase() === name));
-    if (exact) return exact;
-    // Gateway API hostnames: `*.example.com` is a suffix match over any number of labels; the
-    // longest (most specific) wildcard wins.
-    let best: { route: IrL4Listener['routes'][number]; length: number } | undefined;
-    for (const r of l.routes) {
-      for (const h of r.sniHosts) {
-        if (!h.startsWith('*.') || !name.endsWith(h.slice(1).toLowerCase())) continue;
-        if (best === undefined || h.length > best.length) best = { route: r, length: h.length };
-      }
-    }
-    if (best) return best.route;
-  }
-  return l.routes.find((r) => r.sniHosts.length === 0);
 }
 
 function isIp(s: string): boolean {

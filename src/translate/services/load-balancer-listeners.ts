@@ -6,11 +6,11 @@
 // Service's healthCheckNodePort (200 only on nodes with a local endpoint); otherwise a TCP connect
 // to the node port. Pure: resources and the health verdicts in, listeners and what to check out.
 import type { Diagnostic } from '../../core/diagnostic.js';
-import { L4_DEFAULTS, L4_SCHEDULERS, type IrL4Listener, type IrL4Scheduler } from '../../ir/l4.js';
+import { L4_DEFAULTS, type IrL4Listener } from '../../ir/l4.js';
 import { collectServicePorts, familyOf, type KpServicePort } from '../../kubeproxy/service-ports.js';
 import type { Node } from '../../resources/node.js';
 import { namespacedKey, type ResourceIndex } from '../../store/resource-index.js';
-import { L4_SCHEDULER_ANNOTATION } from './service-l4-listeners.js';
+import { L4_SCHEDULER_ANNOTATION, parseL4Scheduler } from './service-l4-listeners.js';
 
 /** Nodes with this label are left out of load balancers (the Kubernetes well-known label). */
 export const EXCLUDE_FROM_LB_LABEL = 'node.kubernetes.io/exclude-from-external-load-balancers';
@@ -64,8 +64,7 @@ export function planLoadBalancer(index: ResourceIndex, options: LoadBalancerOpti
       endpoints.push({ address: node.address, port: sp.nodePort, target: `node/${node.name}` });
     }
     const name = `lb/${sp.namespace}/${sp.service}/${sp.portName === '' ? sp.port : sp.portName}`;
-    const wanted = service?.metadata.annotations[L4_SCHEDULER_ANNOTATION];
-    const scheduler: IrL4Scheduler = wanted !== undefined && (L4_SCHEDULERS as readonly string[]).includes(wanted) ? (wanted as IrL4Scheduler) : 'rr';
+    const scheduler = parseL4Scheduler(service?.metadata.annotations[L4_SCHEDULER_ANNOTATION]) ?? L4_DEFAULTS.scheduler;
     listeners.push({
       name,
       origin: { group: '', kind: 'Service', namespace: sp.namespace, name: sp.service },

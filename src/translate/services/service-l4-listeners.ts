@@ -7,6 +7,7 @@
 // node's (`--node-name`). Pure: the kube-proxy model in, IR and diagnostics out.
 import type { Diagnostic } from '../../core/diagnostic.js';
 import { L4_DEFAULTS, L4_SCHEDULERS, type IrL4Endpoint, type IrL4Listener, type IrL4Scheduler } from '../../ir/l4.js';
+import { categorizeEndpoints, isExternalPolicyLocal } from '../../kubeproxy/iptables-endpoints.js';
 import { collectServicePorts, familyOf, type KpEndpoint, type KpServicePort } from '../../kubeproxy/service-ports.js';
 import { compareByCreation } from '../../resources/creation-order.js';
 import type { Service } from '../../resources/service.js';
@@ -16,6 +17,11 @@ import { namespacedKey, type ResourceIndex } from '../../store/resource-index.js
 export const L4_SCHEDULER_ANNOTATION = 'isthmus.dev/l4-scheduler';
 /** `v1` or `v2`: the backends want a PROXY protocol header first. */
 export const PROXY_PROTOCOL_ANNOTATION = 'isthmus.dev/proxy-protocol';
+
+/** An `isthmus.dev/l4-scheduler` value, or undefined when it names no scheduler. */
+export function parseL4Scheduler(value: string | undefined): IrL4Scheduler | undefined {
+  return value !== undefined && (L4_SCHEDULERS as readonly string[]).includes(value) ? (value as IrL4Scheduler) : undefined;
+}
 
 export interface ServiceListenerOptions {
   /** Where node ports bind (`--node-address`, default 0.0.0.0). */
@@ -42,7 +48,7 @@ export function translateServiceListeners(index: ResourceIndex, options: Service
       continue;
     }
     const settings = listenerSettings(service, sp, warned, diagnostics);
-    const backend = { name: `service/${sp.namespace}/${sp.service}/${sp.port}`, weight: 1, endpoints: usableEndpoints(sp, options.nodeName, true), ...(settings.proxyProtocol !== undefined ? { proxyProtocol: settings.proxyProtocol } : {}) };
+    const backend = { name: `service/${sp.namespace}/${sp.service}/${sp.port}`, weight: 1, endpoints: usableEndpoints(sp, options.nodeName), ...(settings.proxyProtocol !== undefined ? { proxyProtocol: settings.proxyProtocol } : {}) };
     for (const { address, port, kind } of addresses) {
       const name = `service/${sp.namespace}/${sp.service}/${sp.portName === '' ? sp.port : sp.portName}/${kind}/${address}`;
       listeners.push({
@@ -78,14 +84,13 @@ function isWildcard(address: string): boolean {
 }
 
 /**
- * kube-proxy's choice of endpoints for external traffic: ready ones; when none is ready, the
- * terminating ones that still serve (KEP-1669); with externalTrafficPolicy Local, only this node's.
+ * kube-proxy's choice of endpoints for external traffic (iptables-endpoints.ts, shared with the
+ * renderers): ready ones, else the terminating ones that still serve (KEP-1669); with
+ * externalTrafficPolicy Local and a known node, only that node's.
  */
-export function usableEndpoints(sp: KpServicePort, nodeName: string | undefined, external: boolean): IrL4Endpoint[] {
-  const local = nodeName !== undefined && (external ? sp.externalTrafficPolicy === 'Local' : sp.internalTrafficPolicy === 'Local');
-  const candidates = local ? sp.endpoints.filter((e) => e.nodeName === nodeName) : sp.endpoints;
-  const ready = candidates.filter((e) => e.ready);
-  const chosen = ready.length > 0 ? ready : candidates.filter((e) => e.serving && e.terminating);
+export function usableEndpoints(sp: KpServicePort, nodeName: string | undefined): IrL4Endpoint[] {
+  const categories = categorizeEndpoints(sp, nodeName);
+  const chosen = isExternalPolicyLocal(sp) && nodeName !== undefined ? categories.local : categories.cluster;
   return chosen.map(toIrL4Endpoint);
 }
 
@@ -99,7 +104,8 @@ function listenerSettings(service: Service, sp: KpServicePort, warned: Set<strin
   let scheduler: IrL4Scheduler = sp.sessionAffinity.kind === 'ClientIP' ? 'sh' : L4_DEFAULTS.scheduler;
   const wanted = annotations[L4_SCHEDULER_ANNOTATION];
   if (wanted !== undefined) {
-    if ((L4_SCHEDULERS as readonly string[]).includes(wanted)) scheduler = wanted as IrL4Scheduler;
+    const parsed = parseL4Scheduler(wanted);
+    if (parsed !== undefined) scheduler = parsed;
     else warnOnce(warned, diagnostics, service, `metadata.annotations["${L4_SCHEDULER_ANNOTATION}"]`, `unknown scheduler "${wanted}" (expected one of ${L4_SCHEDULERS.join(', ')}); using ${scheduler}`);
   }
   const proxy = annotations[PROXY_PROTOCOL_ANNOTATION];
