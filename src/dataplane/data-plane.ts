@@ -230,6 +230,11 @@ export class DataPlane {
     // back the HTTP configuration, which is already serving.
     this.#certificates = new Map(ir.certificates.map((c) => [c.name, c]));
     const l4 = await this.l4.apply(ir.l4Listeners ?? []);
+    // HTTPS binds a TLS listener shares read each ClientHello and hand that listener its names.
+    for (const [key, bind] of wanted) {
+      if (bind.protocol !== 'https') continue;
+      this.listeners.get(key)!.setDivert(this.l4.divertFor(bind.name, httpsHostnamesOf(ir, bind.name)));
+    }
     const l4Failures: Diagnostic[] = l4.failed.map((f) => {
       const origin = ir.l4Listeners?.find((l) => l.name === f.listener)?.origin;
       return { severity: 'error', code: 'ERR_LISTENER_BIND', ...(origin !== undefined ? { object: origin } : {}), message: `L4 listener ${f.listener}: ${f.message}` };
@@ -307,4 +312,12 @@ function bindFailure(ir: IrSnapshot, bindName: string, protocol: string, why: st
   const declared = ir.listeners.filter((l) => names.has(l.name) && l.declaredBy !== undefined).map((l) => l.declaredBy!);
   if (declared.length === 0) return [{ severity: 'error', code: 'ERR_LISTENER_BIND', message }];
   return declared.map((d) => ({ severity: 'error', code: 'ERR_LISTENER_BIND', object: d.object, path: d.path, ...(d.source !== undefined ? { source: d.source } : {}), message }));
+}
+
+/** Every hostname the virtual hosts of a bind's listeners serve (`*`: a catch-all). */
+function httpsHostnamesOf(ir: IrSnapshot, bindName: string): string[] {
+  const bind = ir.binds.find((b) => b.name === bindName);
+  if (bind === undefined) return [];
+  const names = new Set(bind.listeners.map((l) => l.listener));
+  return ir.listeners.filter((l) => names.has(l.name)).flatMap((l) => l.virtualHosts.flatMap((v) => v.hostnames));
 }

@@ -69,6 +69,13 @@ export interface IrL4Listener {
   readonly drainTimeoutMs: number;
   /** Accept a PROXY protocol header (v1 or v2) from these peers (CIDRs) and use its client address. */
   readonly acceptProxyProtocolFrom?: readonly string[];
+  /**
+   * TLS only: the HTTPS bind (an `IrBind` name) whose socket this listener shares. The bind reads
+   * each ClientHello and hands over the connections whose SNI one of these routes claims more
+   * specifically than the bind's own hostnames do; the others are terminated there as HTTPS.
+   * Set by the bind step (bind-l4-listeners.ts), never by a translator.
+   */
+  readonly sharesBind?: string;
 }
 
 export const L4_DEFAULTS = {

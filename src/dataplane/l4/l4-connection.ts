@@ -52,6 +52,8 @@ export class L4Connection {
     private readonly current: () => CompiledL4Listener,
     private readonly deps: L4ConnectionDeps,
     private readonly onEnd: (c: L4Connection) => void,
+    /** Bytes a front already read (an HTTPS bind that read the ClientHello to split by SNI). */
+    private readonly initial: Buffer = Buffer.alloc(0),
   ) {
     this.stream = socket;
     this.startTime = deps.clock.now();
@@ -71,9 +73,11 @@ export class L4Connection {
   async run(): Promise<void> {
     const listener = this.current();
     this.socket.setNoDelay(true);
-    let head: Buffer = Buffer.alloc(0);
-    // Untrusted peers never have a header parsed: their bytes are their protocol's.
-    if (listener.trusted?.contains(this.socket.remoteAddress ?? '')) {
+    let head: Buffer = this.initial;
+    this.counters.bytesIn += head.length;
+    // Untrusted peers never have a header parsed: their bytes are their protocol's. Nor does a
+    // connection a front has read from: it read a ClientHello, so no PROXY header came first.
+    if (head.length === 0 && listener.trusted?.contains(this.socket.remoteAddress ?? '')) {
       const read = await readPrefix(this.socket, head, parseProxyHeader, this.deps.handshakeTimeoutMs);
       this.counters.bytesIn += read.bytes.length;
       if (read.kind !== 'ok') return this.close(read.why === 'closed' ? 'client_closed' : 'proxy_protocol_error');

@@ -7,6 +7,7 @@ import { systemClock, type Clock } from '../../core/clock.js';
 import { systemRandom, type Random } from '../../core/random.js';
 import type { IrL4Listener } from '../../ir/l4.js';
 import { EndpointActivity } from './endpoint-activity.js';
+import { sniSplit } from './sni-split.js';
 import type { L4ConnectionDeps, L4TlsCertificate } from './l4-connection.js';
 import { TcpProxy } from './tcp-proxy.js';
 import { UdpProxy } from './udp-proxy.js';
@@ -108,6 +109,21 @@ export class L4Server {
     return undefined;
   }
 
+  /**
+   * The TLS listener that shares an HTTPS bind (by the bind's name), as the divert that bind's
+   * Listener runs on each connection; undefined when none shares it.
+   */
+  divertFor(bindName: string, httpsHostnames: readonly string[]): ReturnType<typeof sniSplit> | undefined {
+    const proxy = this.proxies.get(sharedKey(bindName));
+    if (!(proxy instanceof TcpProxy)) return undefined;
+    return sniSplit({
+      httpsHostnames,
+      l4Routes: proxy.listener.routes,
+      adopt: (socket, head) => proxy.adopt(socket, head),
+      timeoutMs: this.deps.handshakeTimeoutMs,
+    });
+  }
+
   /** Open connections (TCP, TLS) or flows (UDP) of a listener, by name. */
   openConnectionsOf(name: string): number | undefined {
     for (const p of this.proxies.values()) if (p.listener.name === name) return p.openConnections;
@@ -122,7 +138,12 @@ export class L4Server {
   }
 }
 
+function sharedKey(bindName: string): string {
+  return `shared-with-https://${bindName}`;
+}
+
 function bindKey(l: IrL4Listener): string {
+  if (l.sharesBind !== undefined) return sharedKey(l.sharesBind);
   const host = net.isIPv6(l.address) ? `[${l.address}]` : l.address;
   // Port 0 (the OS picks one: tests, ephemeral listeners) is never shared, so the name tells them apart.
   return `${l.protocol === 'UDP' ? 'udp' : 'tcp'}://${host}:${l.port}${l.port === 0 ? `#${l.name}` : ''}`;

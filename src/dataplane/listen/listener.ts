@@ -33,13 +33,22 @@ export interface ListenerLimits {
 
 const H2_PREFACE = Buffer.from('PRI * HTTP/2.0\r\n');
 
+/**
+ * Reads what it needs of a new connection and either takes it, or hands it back to the bind's own
+ * TLS with the bytes it read (`toTls`). The data plane builds one where an L4 TLS listener shares
+ * the bind (src/dataplane/l4/sni-split.ts).
+ */
+export type Divert = (socket: net.Socket, toTls: (head: Buffer) => void) => void;
+
 export class Listener {
   private readonly server: net.Server;
   private readonly h1: http.Server;
   private readonly h2: http2.Http2Server;
   private readonly sockets = new Set<net.Socket>();
   private readonly sessions = new Set<http2.ServerHttp2Session>();
+  private readonly tls: tls.Server | undefined;
   private sni: SniTable | undefined;
+  private divert: Divert | undefined;
   private boundPort = 0;
 
   constructor(
@@ -101,17 +110,14 @@ export class Listener {
     this.h2.on('sessionError', () => undefined);
 
     if (protocol === 'https') {
-      this.server = tls.createServer({
+      const secure = tls.createServer({
         ALPNProtocols: ['h2', 'http/1.1'],
         SNICallback: (servername, cb) => cb(null, this.sni?.select(servername)),
         // A client that opens TCP and never completes the handshake is cut off here.
         handshakeTimeout: limits.firstByteTimeoutMs,
       });
-      // The raw TCP socket, before any TLS work is spent on it.
-      this.server.on('connection', (socket: net.Socket) => {
-        if (!this.connections.admit(socket)) socket.destroy();
-      });
-      this.server.on('secureConnection', (socket: tls.TLSSocket) => {
+      this.tls = secure;
+      secure.on('secureConnection', (socket: tls.TLSSocket) => {
         // AllowValidOnly: a client whose certificate did not verify against the CA of the name it
         // asked for is cut before a byte of HTTP is read. A resumed session is refused too: it
         // may have been established under another name's (or no) client validation.
@@ -129,7 +135,19 @@ export class Listener {
         if (socket.alpnProtocol === 'h2') this.h2.emit('connection', socket);
         else this.h1.emit('connection', socket);
       });
-      this.server.on('tlsClientError', (_err, socket) => socket.destroy());
+      secure.on('tlsClientError', (_err, socket) => socket.destroy());
+      // The TLS server never listens: this plain socket server accepts, admits (before any TLS
+      // work is spent) and, where a TLS passthrough listener shares the port, lets the divert read
+      // the ClientHello and take the connection or give it back with the bytes it read.
+      this.server = net.createServer((socket) => {
+        if (!this.connections.admit(socket)) {
+          socket.destroy();
+          return;
+        }
+        const divert = this.divert;
+        if (divert === undefined) secure.emit('connection', socket);
+        else divert(socket, (head) => this.terminate(socket, head));
+      });
     } else {
       this.server = net.createServer((socket) => {
         if (!this.connections.admit(socket)) {
@@ -146,18 +164,18 @@ export class Listener {
   /** HTTPS only: install the certificates of a new configuration. */
   setSniTable(table: SniTable): void {
     this.sni = table;
-    if (!(this.server instanceof tls.Server)) return;
+    if (this.tls === undefined) return;
     // requestCert is per bind in node (read when a connection is accepted), not per SNI context:
     // if any name on the bind validates clients, every handshake asks for a certificate, and
     // names without validation simply do not look at it. When every name requires one, the
     // handshake itself fails without a certificate (SSL_VERIFY_FAIL_IF_NO_PEER_CERT); otherwise
     // the secureConnection check above refuses per name.
-    const server = this.server as tls.Server & { requestCert: boolean; rejectUnauthorized: boolean };
+    const server = this.tls as tls.Server & { requestCert: boolean; rejectUnauthorized: boolean };
     server.requestCert = table.requestsClientCertificates;
     server.rejectUnauthorized = table.requiresClientCertificates;
     const def = table.defaultEntry;
     if (def === undefined) return;
-    this.server.setSecureContext({
+    this.tls.setSecureContext({
       cert: def.certificate.certPem,
       key: def.certificate.keyPem,
       ...(def.clientValidation ? { ca: def.clientValidation.caPem } : {}),
@@ -166,6 +184,19 @@ export class Listener {
       // verified for. Without tickets (and without node's session cache) every handshake is full.
       ...(table.requestsClientCertificates ? { secureOptions: constants.SSL_OP_NO_TICKET } : {}),
     });
+  }
+
+  /** HTTPS only: who else may take this port's connections by SNI (a TLS passthrough listener), or none. */
+  setDivert(divert: Divert | undefined): void {
+    this.divert = divert;
+  }
+
+  /** A connection for this bind's own TLS, with the bytes a divert read from it put back first. */
+  private terminate(socket: net.Socket, head: Buffer): void {
+    // The TLS socket feeds what the plain socket has buffered to its engine before it reads the
+    // handle (test/dataplane/l4/shared-port.test.ts shows the ClientHello survives the trip).
+    if (head.length > 0) socket.unshift(head);
+    this.tls!.emit('connection', socket);
   }
 
   listen(): Promise<number> {

@@ -186,6 +186,18 @@ function protocolKey(l: ResolvedListener): string {
   return l.protocol === 'tls' ? `tls/${l.tlsMode ?? 'terminate'}` : l.protocol;
 }
 
+/**
+ * HTTPS and TLS listeners on one port are distinct when their hostnames are (the Listener spec
+ * names this case): the bind reads the ClientHello and splits by SNI (docs/l4.md). TLS listeners
+ * of two modes still conflict with each other.
+ */
+function protocolsClash(a: ResolvedListener, b: ResolvedListener): boolean {
+  const ka = protocolKey(a);
+  const kb = protocolKey(b);
+  if (ka === kb) return false;
+  return !((ka === 'https' && b.protocol === 'tls') || (kb === 'https' && a.protocol === 'tls'));
+}
+
 function isSamePortAndTransport(a: ResolvedListener, b: ResolvedListener): boolean {
   return a.spec.port === b.spec.port && transportOf(a.protocol) === transportOf(b.protocol);
 }
@@ -197,7 +209,7 @@ function isSamePortAndTransport(a: ResolvedListener, b: ResolvedListener): boole
  */
 function gatewayConflict(l: ResolvedListener, own: readonly ResolvedListener[]): ConflictReason | undefined {
   const samePort = own.filter((o) => o !== l && isSamePortAndTransport(o, l) && o.protocol !== 'unsupported');
-  if (l.protocol !== 'unsupported' && samePort.some((o) => protocolKey(o) !== protocolKey(l))) return 'ProtocolConflict';
+  if (l.protocol !== 'unsupported' && samePort.some((o) => protocolsClash(o, l))) return 'ProtocolConflict';
   if (samePort.some((o) => o.hostname === l.hostname && o.index < l.index)) return 'HostnameConflict';
   return undefined;
 }
@@ -210,7 +222,7 @@ function gatewayConflict(l: ResolvedListener, own: readonly ResolvedListener[]):
 function listenerSetConflict(l: ResolvedListener, kept: readonly ResolvedListener[]): ConflictReason | undefined {
   if (l.protocol === 'unsupported') return undefined;
   const samePort = kept.filter((o) => isSamePortAndTransport(o, l) && o.protocol !== 'unsupported');
-  if (samePort.some((o) => protocolKey(o) !== protocolKey(l))) return 'ProtocolConflict';
+  if (samePort.some((o) => protocolsClash(o, l))) return 'ProtocolConflict';
   if (samePort.some((o) => o.hostname === l.hostname)) return 'HostnameConflict';
   return undefined;
 }

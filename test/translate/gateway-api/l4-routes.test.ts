@@ -264,3 +264,42 @@ spec: {ports: [{port: 5432}]}
   assert.ok(route !== undefined && 'parents' in route.status);
   assert.equal(route.status.parents[0]!.conditions.find((c) => c.type === 'Accepted')?.status, 'True');
 });
+
+test('HTTPS and TLS listeners on one port with distinct hostnames are distinct: the TLS listener shares the HTTPS bind; TLS listeners of two modes there still conflict', () => {
+  const more = `
+---
+apiVersion: gateway.networking.k8s.io/v1
+kind: Gateway
+metadata: {name: shared, namespace: default}
+spec:
+  gatewayClassName: isthmus
+  addresses: [{type: IPAddress, value: 127.0.31.1}]
+  listeners:
+  - {name: web, port: 443, protocol: HTTPS, hostname: web.example.com, tls: {certificateRefs: [{name: server-cert}]}}
+  - {name: pass, port: 443, protocol: TLS, hostname: "*.example.com", tls: {mode: Passthrough}}
+  - {name: pass-2, port: 6443, protocol: TLS, hostname: "*.example.com", tls: {mode: Passthrough}}
+  - {name: term-2, port: 6443, protocol: TLS, hostname: t.example.com, tls: {mode: Terminate, certificateRefs: [{name: server-cert}]}}
+  - {name: web-2, port: 6443, protocol: HTTPS, hostname: web.example.com, tls: {certificateRefs: [{name: server-cert}]}}
+---
+apiVersion: gateway.networking.k8s.io/v1
+kind: TLSRoute
+metadata: {name: shared-db, namespace: default}
+spec:
+  parentRefs: [{name: shared, sectionName: pass}]
+  hostnames: [db.example.com]
+  rules: [{backendRefs: [{name: pg, port: 5432}]}]
+`;
+  const r = translate(snapshotOf(text + more, 'l4-routes.in.yaml'), GOLDEN_OPTIONS);
+  const shared = r.statuses.find((s) => s.kind === 'Gateway' && s.name === 'shared');
+  assert.ok(shared?.kind === 'Gateway');
+  const conditionOf = (n: string, type: string) => shared.status.listeners.find((l) => l.name === n)?.conditions.find((c) => c.type === type);
+  assert.deepEqual(['web', 'pass'].map((n) => [conditionOf(n, 'Conflicted')?.reason, conditionOf(n, 'Programmed')?.status]), [['NoConflicts', 'True'], ['NoConflicts', 'True']]);
+  // Passthrough and Terminate on one port: both TLS listeners conflict; the HTTPS one beside them does not.
+  assert.deepEqual(['pass-2', 'term-2', 'web-2'].map((n) => conditionOf(n, 'Conflicted')?.reason), ['ProtocolConflict', 'ProtocolConflict', 'NoConflicts']);
+  const l = (r.ir.l4Listeners ?? []).find((x) => x.name === 'gateway/default/shared/pass');
+  const bind = r.ir.binds.find((b) => b.protocol === 'https' && b.address === '127.0.31.1' && b.port === 443);
+  assert.ok(l !== undefined && bind !== undefined, JSON.stringify(r.ir.binds.map((b) => b.name)));
+  assert.equal(l.sharesBind, bind.name);
+  assert.deepEqual(l.routes.map((x) => x.sniHosts), [['db.example.com']]);
+  assert.ok(!r.diagnostics.some((d) => d.code === 'ERR_L4_LISTENER_CONFLICT' && d.object?.name === 'shared'), JSON.stringify(r.diagnostics.filter((d) => d.object?.name === 'shared')));
+});
