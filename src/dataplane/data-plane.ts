@@ -3,6 +3,7 @@
 // connections (WebSocket tunnels, long streams) are untouched unless their port disappears.
 import type { IrCertificate, IrSnapshot } from '../ir/types.js';
 import { L4Server } from './l4/l4-server.js';
+import { httpsHostnamesOf } from './l4/sni-split.js';
 import type { Diagnostic } from '../core/diagnostic.js';
 import type { Clock } from '../core/clock.js';
 import type { Random } from '../core/random.js';
@@ -314,10 +315,3 @@ function bindFailure(ir: IrSnapshot, bindName: string, protocol: string, why: st
   return declared.map((d) => ({ severity: 'error', code: 'ERR_LISTENER_BIND', object: d.object, path: d.path, ...(d.source !== undefined ? { source: d.source } : {}), message }));
 }
 
-/** Every hostname the virtual hosts of a bind's listeners serve (`*`: a catch-all). */
-function httpsHostnamesOf(ir: IrSnapshot, bindName: string): string[] {
-  const bind = ir.binds.find((b) => b.name === bindName);
-  if (bind === undefined) return [];
-  const names = new Set(bind.listeners.map((l) => l.listener));
-  return ir.listeners.filter((l) => names.has(l.name)).flatMap((l) => l.virtualHosts.flatMap((v) => v.hostnames));
-}

@@ -6,6 +6,7 @@
 // `gatewayAddresses`) goes on into the gateway part; an L4 listener's route and backends are
 // shown the same way. Pure: the IR and the kube-proxy model in, steps out.
 import { SniRoutes } from '../dataplane/l4/sni-routes.js';
+import { httpsHostnamesOf, SniSplitTable } from '../dataplane/l4/sni-split.js';
 import type { IrL4Listener } from '../ir/l4.js';
 import type { IrSnapshot } from '../ir/types.js';
 import type { KpServicePort } from '../kubeproxy/service-ports.js';
@@ -80,7 +81,10 @@ export function explain(input: ExplainInput, ctx: ExplainContext): ExplainResult
     }
   }
   const l4 = findL4(ctx.ir.l4Listeners ?? [], gatewayAddress, gatewayPort, 'TCP');
-  if (l4 !== undefined) return { kind: 'steps', steps: [...steps, ...explainL4(l4, url.protocol === 'https:' ? url.hostname : undefined)] };
+  const sni = url.protocol === 'https:' ? url.hostname : undefined;
+  const split = l4 === undefined ? undefined : sharedBindSplit(ctx.ir, l4, sni);
+  if (split !== undefined) steps.push(split.step);
+  if (l4 !== undefined && split?.owner !== 'https') return { kind: 'steps', steps: [...steps, ...explainL4(l4, sni)] };
   steps.push(...explainHttp(ctx.ir, { port: gatewayPort, ...(gatewayAddress ? { address: gatewayAddress } : {}), host, path: url.pathname, query: url.search, method: input.method ?? 'GET', headers: input.headers ?? {} }));
   return { kind: 'steps', steps };
 }
@@ -96,7 +100,9 @@ function explainL4OrService(address: string, port: number, protocol: 'TCP' | 'UD
     target = { address: undefined, port: gateway.port };
   }
   const l4 = findL4(ctx.ir.l4Listeners ?? [], target.address, target.port, protocol);
-  if (l4 !== undefined) return [...steps, ...explainL4(l4, sni)];
+  const split = l4 === undefined ? undefined : sharedBindSplit(ctx.ir, l4, sni);
+  if (split?.owner === 'https') return [...steps, split.step, { stage: 'listener', outcome: 'matched', summary: 'TLS ends here with the HTTPS bind\'s certificates; explain a URL to follow the request', details: [] }];
+  if (l4 !== undefined) return [...steps, ...(split ? [split.step] : []), ...explainL4(l4, sni)];
   if (kp.servicePort === undefined) steps.length = 0;
   steps.push({ stage: 'listener', outcome: 'refused', summary: `no ${protocol} listener of this gateway at ${address}:${port}${protocol === 'TCP' ? ' (for an HTTP request, explain a URL)' : ''}`, details: [] });
   return steps;
@@ -110,6 +116,23 @@ function isGateway(ctx: ExplainContext, address: string, port: number): boolean 
 function findL4(listeners: readonly IrL4Listener[], address: string | undefined, port: number, protocol: 'TCP' | 'UDP'): IrL4Listener | undefined {
   const onPort = listeners.filter((l) => l.port === port && (protocol === 'UDP' ? l.protocol === 'UDP' : l.protocol !== 'UDP'));
   return onPort.find((l) => address !== undefined && l.address === address) ?? onPort.find((l) => l.address === '0.0.0.0' || l.address === '::' || address === undefined);
+}
+
+/** A TLS listener that shares an HTTPS bind: the data plane's own split says who takes this SNI name. */
+function sharedBindSplit(ir: IrSnapshot, l: IrL4Listener, sni: string | undefined): { owner: 'l4' | 'https'; step: ExplainStep } | undefined {
+  if (l.sharesBind === undefined) return undefined;
+  const hostnames = httpsHostnamesOf(ir, l.sharesBind);
+  const owner = new SniSplitTable(hostnames, l.routes).owner(sni);
+  const name = sni === undefined ? '(no SNI)' : `"${sni}"`;
+  return {
+    owner,
+    step: {
+      stage: 'listener',
+      outcome: 'matched',
+      summary: `port shared by HTTPS bind ${l.sharesBind} and L4 listener ${l.name}: SNI ${name} goes to ${owner === 'l4' ? 'the L4 listener' : 'the HTTPS bind'}`,
+      details: [`HTTPS hostnames: ${hostnames.join(', ') || '(none)'}`, `L4 SNI names: ${l.routes.map((r) => r.sniHosts.join(', ') || '(any)').join('; ')}`],
+    },
+  };
 }
 
 function explainL4(l: IrL4Listener, sni: string | undefined): ExplainStep[] {

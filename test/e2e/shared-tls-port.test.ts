@@ -162,6 +162,14 @@ test('Gateway API: HTTPS and TLS Passthrough listeners share one port, split by 
     assert.equal(conditions.find((c) => c.type === 'Conflicted')?.status, 'False', `${name}: ${JSON.stringify(conditions)}`);
     assert.equal(conditions.find((c) => c.type === 'Programmed')?.status, 'True', name);
   }
+  // explain asks the data plane's own split.
+  const explained = async (sni: string) => ((await (await fetch(`http://127.0.0.1:${admin}/api/explain?connect=127.0.0.1:${tlsPort}&sni=${sni}`)).json()) as { steps: { summary: string }[] }).steps.map((s) => s.summary);
+  const dbSteps = await explained('db.example.com');
+  assert.match(dbSteps[0]!, /SNI "db\.example\.com" goes to the L4 listener/, dbSteps.join('\n'));
+  assert.ok(dbSteps.some((s) => s.startsWith('route tlsroute/default/db/')), dbSteps.join('\n'));
+  const webSteps = await explained('web.example.com');
+  assert.match(webSteps[0]!, /SNI "web\.example\.com" goes to the HTTPS bind/, webSteps.join('\n'));
+  assert.match(webSteps[1]!, /TLS ends here/);
   await gw.stop();
 });
 
