@@ -209,6 +209,15 @@ export function addPortMap(map: Map<number, number>, specs: readonly string[] | 
   return map;
 }
 
+/** `--node NAME=ADDRESS` (lb) and `--lb-node` (explain): nodes named on the command line. */
+export function parseNodeSpecs(specs: readonly string[] | undefined, flag: string): { name: string; address: string }[] {
+  return (specs ?? []).map((spec) => {
+    const eq = spec.indexOf('=');
+    if (eq <= 0 || eq === spec.length - 1) throw new UsageError(`${flag} expects NAME=ADDRESS, got ${JSON.stringify(spec)}`);
+    return { name: spec.slice(0, eq), address: spec.slice(eq + 1) };
+  });
+}
+
 /**
  * The flag, else $ISTHMUS_STATE_DIR, else the XDG base directory for state (per user, not in the
  * working directory, so a gateway started from a source checkout leaves the checkout clean), else

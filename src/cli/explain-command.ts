@@ -2,7 +2,7 @@
 // config folders (src/explain/explain.ts), printed as numbered steps (or JSON). It translates the
 // folders exactly as `isthmus run` would with the same flags, so the ports are the real ones.
 import { parseArgs } from 'node:util';
-import { addPortMap, UsageError } from './args.js';
+import { addPortMap, parseNodeSpecs, UsageError } from './args.js';
 import { connectionInput, type ExplainInput } from '../explain/explain.js';
 
 export const EXPLAIN_HELP = `Usage: isthmus explain --config DIR [--config DIR ...] URL [-X METHOD] [-H 'Name: value' ...]
@@ -23,6 +23,9 @@ Flags:
   --node-ip IP             this node's addresses (repeatable): node ports are reached there
   --node-name NAME         this node, for traffic policy Local
   --gateway-address IP     the gateway's own (Pod) address (repeatable): Service endpoints there are it
+  --via-lb                 a LoadBalancer Service's address is served by isthmus lb: start there and
+                           follow a node in rotation (nodes: --lb-node and Node objects in the folders)
+  --lb-node NAME=ADDRESS   a node isthmus lb sends to, as its --node (repeatable; implies --via-lb)
   --port-map A=B,...       as isthmus run (default 80=8080,443=8443)
   --listen-address ADDR    as isthmus run (default 0.0.0.0)
   --serve-services         as isthmus run: NodePort and LoadBalancer Services are L4 listeners
@@ -51,6 +54,8 @@ export async function explainCommand(argv: readonly string[]): Promise<void> {
       'node-ip': { type: 'string', multiple: true },
       'node-name': { type: 'string' },
       'gateway-address': { type: 'string', multiple: true },
+      'via-lb': { type: 'boolean' },
+      'lb-node': { type: 'string', multiple: true },
       'port-map': { type: 'string', multiple: true },
       'listen-address': { type: 'string' },
       'serve-services': { type: 'boolean' },
@@ -60,7 +65,10 @@ export async function explainCommand(argv: readonly string[]): Promise<void> {
   const dirs = values.config ?? [];
   if (dirs.length === 0) throw new UsageError('explain: --config DIR is required');
   const input = explainInput(positionals, values);
-  const [{ loadDirs }, { translate }, { indexResources }, { collectServicePorts }, { kubeProxyChainNames }, { explain }, { formatSteps }] = await Promise.all([
+  const lbNodes = parseNodeSpecs(values['lb-node'], '--lb-node');
+  const viaLb = values['via-lb'] === true || lbNodes.length > 0;
+  const [{ mergeNodes }, { loadDirs }, { translate }, { indexResources }, { collectServicePorts }, { kubeProxyChainNames }, { explain }, { formatSteps }] = await Promise.all([
+    import('../translate/services/load-balancer-listeners.js'),
     import('../sources/file/load-dirs.js'),
     import('../translate/translate.js'),
     import('../store/resource-index.js'),
@@ -83,9 +91,11 @@ export async function explainCommand(argv: readonly string[]): Promise<void> {
     binds: { listenAddress, portMap: addPortMap(new Map([[80, 8080], [443, 8443]]), values['port-map']) },
     ...(values['serve-services'] === true ? { services: { nodeAddress: '0.0.0.0', ...(values['node-name'] !== undefined ? { nodeName: values['node-name'] } : {}) } } : {}),
   });
+  const index = indexResources(snapshot.resources);
   const explained = explain(input, {
     ir: result.ir,
-    servicePorts: collectServicePorts(indexResources(snapshot.resources)).ports,
+    servicePorts: collectServicePorts(index).ports,
+    ...(viaLb ? { loadBalancerNodes: mergeNodes(lbNodes, [...index.nodes.values()]) } : {}),
     chainNames: kubeProxyChainNames,
     ...(values['node-ip'] !== undefined ? { nodeIPs: values['node-ip'] } : {}),
     ...(values['node-name'] !== undefined ? { nodeName: values['node-name'] } : {}),

@@ -11,6 +11,7 @@ import type { IrL4Listener } from '../ir/l4.js';
 import type { IrSnapshot } from '../ir/types.js';
 import type { KpServicePort } from '../kubeproxy/service-ports.js';
 import { explainConnection, type ChainNames } from './explain-kube-proxy.js';
+import { explainLoadBalancerHop, type LbNode } from './explain-load-balancer.js';
 import { explainHttp } from './explain-http.js';
 import type { ExplainStep } from './explain-step.js';
 
@@ -47,6 +48,29 @@ export interface ExplainContext {
   readonly nodeName?: string;
   /** Addresses of this gateway (its Pod IP): a Service endpoint there is the gateway itself. */
   readonly gatewayAddresses?: readonly string[];
+  /**
+   * The nodes `isthmus lb` sends to (--node, Node objects): a connection to a LoadBalancer
+   * Service's address starts at the lb, then follows a node in rotation. Absent: the path starts
+   * at the node that receives the packet (a cloud LB that keeps the destination address).
+   */
+  readonly loadBalancerNodes?: readonly LbNode[];
+}
+
+interface NodeProbe {
+  readonly address: string;
+  readonly port: number;
+  readonly nodeIPs?: readonly string[];
+  readonly nodeName?: string;
+}
+
+/** The lb hop, when there is one: its step is pushed, and the probe moves on to the node it picks (undefined: the path ends there). */
+function viaLoadBalancer(ctx: ExplainContext, address: string, port: number, protocol: 'TCP' | 'UDP', steps: ExplainStep[]): NodeProbe | undefined {
+  const here: NodeProbe = { address, port, ...(ctx.nodeIPs ? { nodeIPs: ctx.nodeIPs } : {}), ...(ctx.nodeName ? { nodeName: ctx.nodeName } : {}) };
+  if (ctx.loadBalancerNodes === undefined) return here;
+  const hop = explainLoadBalancerHop(ctx.servicePorts, { address, port, protocol }, ctx.loadBalancerNodes);
+  if (hop === undefined) return here;
+  steps.push(hop.step);
+  return hop.next === undefined ? undefined : { address: hop.next.address, port: hop.next.port, nodeIPs: [hop.next.address], nodeName: hop.next.nodeName };
 }
 
 export type ExplainResult = { readonly kind: 'steps'; readonly steps: readonly ExplainStep[] } | { readonly kind: 'invalid'; readonly message: string };
@@ -68,7 +92,9 @@ export function explain(input: ExplainInput, ctx: ExplainContext): ExplainResult
   let gatewayPort = port;
   let gatewayAddress: string | undefined = isIp(address) ? address : undefined;
   if (isIp(address)) {
-    const kp = explainConnection(ctx.servicePorts, { address, port, protocol: 'TCP', ...(ctx.nodeIPs ? { nodeIPs: ctx.nodeIPs } : {}), ...(ctx.nodeName ? { nodeName: ctx.nodeName } : {}) }, ctx.chainNames);
+    const probe = viaLoadBalancer(ctx, address, port, 'TCP', steps);
+    if (probe === undefined) return { kind: 'steps', steps };
+    const kp = explainConnection(ctx.servicePorts, { ...probe, protocol: 'TCP' }, ctx.chainNames);
     if (kp.servicePort !== undefined) {
       steps.push(...kp.steps);
       const gateway = kp.endpoints.find((e) => isGateway(ctx, e.address, e.port));
@@ -91,8 +117,10 @@ export function explain(input: ExplainInput, ctx: ExplainContext): ExplainResult
 
 function explainL4OrService(address: string, port: number, protocol: 'TCP' | 'UDP', sni: string | undefined, ctx: ExplainContext): ExplainStep[] {
   const steps: ExplainStep[] = [];
-  let target = { address: address as string | undefined, port };
-  const kp = explainConnection(ctx.servicePorts, { address, port, protocol, ...(ctx.nodeIPs ? { nodeIPs: ctx.nodeIPs } : {}), ...(ctx.nodeName ? { nodeName: ctx.nodeName } : {}) }, ctx.chainNames);
+  const probe = viaLoadBalancer(ctx, address, port, protocol, steps);
+  if (probe === undefined) return steps;
+  let target = { address: probe.address as string | undefined, port: probe.port };
+  const kp = explainConnection(ctx.servicePorts, { ...probe, protocol }, ctx.chainNames);
   if (kp.servicePort !== undefined) {
     steps.push(...kp.steps);
     const gateway = kp.endpoints.find((e) => isGateway(ctx, e.address, e.port));

@@ -88,3 +88,36 @@ test('a path no route takes ends refused (exit 3); a connection to a cluster IP;
   assert.equal(bad.code, 2);
   assert.match(bad.stderr, /give one URL, or --connect ADDR:PORT/);
 });
+
+const LB_CONFIG = CONFIG.replace(
+  'type: NodePort\n  clusterIP: 10.96.0.50',
+  'type: LoadBalancer\n  externalTrafficPolicy: Local\n  healthCheckNodePort: 32000\n  loadBalancerIP: 203.0.113.7\n  clusterIP: 10.96.0.50',
+) + `---
+apiVersion: v1
+kind: Node
+metadata: {name: node-a}
+status: {addresses: [{type: InternalIP, address: 192.168.1.11}]}
+---
+apiVersion: v1
+kind: Node
+metadata: {name: node-b}
+status: {addresses: [{type: InternalIP, address: 192.168.1.12}]}
+`;
+
+test('--via-lb: the path starts at isthmus lb (nodes in rotation by the Local health check), then the chosen node\'s rules, then the gateway', async (t) => {
+  const dir = configDir(t, { 'all.yaml': LB_CONFIG });
+  const r = await runCli(['explain', '--config', dir, 'http://203.0.113.7/api/orders', '-H', 'Host: shop.example.com', '--via-lb', '--lb-node', 'node-c=192.168.1.13']);
+  assert.equal(r.code, 0, r.stderr + r.stdout);
+  const out = r.stdout;
+  // node-c (named on the command line) has no local endpoint: its /healthz fails, so it is out.
+  assert.match(out, /^1\. load-balancer: isthmus lb at 203\.0\.113\.7:80 for LoadBalancer Service edge\/isthmus:http \(TCP port 80\): each connection to node port 30080 of one of 2 nodes passing the health check \(HTTP GET \/healthz on port 32000.*following node-a$/m);
+  assert.match(out, /node-c 192\.168\.1\.13:30080 — out of rotation/);
+  assert.match(out, /^2\. node-port: node port 30080 of Service edge\/isthmus:http/m);
+  // Local policy on node-a: its own endpoint only, no probability split.
+  assert.match(out, /DNAT 10\.244\.1\.10:8080/);
+  assert.doesNotMatch(out, /DNAT 10\.244\.2\.10:8080/);
+  assert.match(out, /route ingress\/shop\/shop\/rule\/0\/path\/1/);
+  // Without --via-lb the address is kube-proxy's on the receiving node, as before.
+  const direct = await runCli(['explain', '--config', dir, '--connect', '203.0.113.7:80']);
+  assert.match(direct.stdout, /^1\. load-balancer: load-balancer address 203\.0\.113\.7:80 of Service/m);
+});

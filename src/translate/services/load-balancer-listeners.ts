@@ -99,7 +99,7 @@ function healthTarget(node: LbNode, sp: KpServicePort): LbHealthTarget {
 }
 
 /** Command-line nodes first, then Node objects (InternalIP, else ExternalIP), minus excluded ones. */
-function mergeNodes(named: readonly LbNode[], objects: readonly Node[]): LbNode[] {
+export function mergeNodes(named: readonly LbNode[], objects: readonly Node[]): LbNode[] {
   const out = [...named];
   for (const n of [...objects].sort((a, b) => (a.metadata.name < b.metadata.name ? -1 : 1))) {
     if (out.some((o) => o.name === n.metadata.name)) continue;
