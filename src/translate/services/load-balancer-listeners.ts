@@ -72,13 +72,20 @@ export interface LoadBalancerPlan {
 
 export function planLoadBalancer(index: ResourceIndex, options: LoadBalancerOptions, diagnostics: Diagnostic[]): LoadBalancerPlan {
   const nodes = mergeNodes(options.nodes, [...index.nodes.values()]);
-  const { ports } = collectServicePorts(index);
+  const cls = options.loadBalancerClass ?? DEFAULT_LOAD_BALANCER_CLASS;
+  const isServed = (namespace: string | undefined, name: string): boolean => {
+    const service = index.services.get(namespacedKey(namespace, name));
+    return service !== undefined && service.spec.type === 'LoadBalancer' && isServedClass(service, cls);
+  };
+  const { ports, diagnostics: portDiagnostics } = collectServicePorts(index);
+  // A node port that is invalid or taken leaves that port unserved: say so for the Services we serve.
+  diagnostics.push(...portDiagnostics.filter((d) => d.object?.kind === 'Service' && isServed(d.object.namespace, d.object.name)));
   const listeners: IrL4Listener[] = [];
   const targets = new Map<string, LbHealthTarget>();
   for (const sp of ports) {
     if (sp.type !== 'LoadBalancer' || sp.nodePort === undefined || sp.protocol === 'SCTP') continue;
     const service = index.services.get(namespacedKey(sp.namespace, sp.service));
-    if (service === undefined || !isServedClass(service, options.loadBalancerClass ?? DEFAULT_LOAD_BALANCER_CLASS)) continue;
+    if (service === undefined || !isServed(sp.namespace, sp.service)) continue;
     const specIP = service.spec.loadBalancerIP !== undefined && familyOf(service.spec.loadBalancerIP) === sp.family ? service.spec.loadBalancerIP : undefined;
     const declared = options.addressFromStatus === false ? specIP : sp.loadBalancerIPs[0];
     const address = declared ?? (familyOf(options.listenAddress) === sp.family ? options.listenAddress : undefined);
