@@ -149,14 +149,15 @@ test('lb --kubernetes: serves the Service through both nodes, writes its status 
   assert.ok(deniedRequests(withoutStatus, LB_SA, cluster.api.requests).some((d) => d.startsWith('update services/status.core shop/web')));
 });
 
-test('lb --kubernetes: a Service on its spec.loadBalancerIP gets that address; one on the wildcard without --advertise-address gets no status, said once', async (t) => {
+test('lb --kubernetes: a Service on its spec.loadBalancerIP gets that address; one on the wildcard without --advertise-address gets no status, said once; --watch-namespace limits what is seen', async (t) => {
   const nodePort = 30000 + Math.floor(Math.random() * 2600);
   const a = await nameServer('127.0.0.31', nodePort, 'node-a');
   t.after(() => a.close());
   const [pinnedPort, wildPort] = [await freePort('127.0.0.33'), await freePort('0.0.0.0')];
   const cluster = await startFakeCluster(t);
-  cluster.apply(NODES + '---\n' + serviceYaml('pinned', 80, nodePort, '\n  loadBalancerIP: 127.0.0.33') + '---\n' + serviceYaml('wild', 81, nodePort + 1));
-  const lb = await startLb(t, cluster, ['--port-map', `80=${pinnedPort},81=${wildPort}`]);
+  const elsewhere = serviceYaml('elsewhere', 82, nodePort + 2, '\n  loadBalancerIP: 127.0.0.33').replace('namespace: shop', 'namespace: other');
+  cluster.apply(NODES + '---\n' + serviceYaml('pinned', 80, nodePort, '\n  loadBalancerIP: 127.0.0.33') + '---\n' + serviceYaml('wild', 81, nodePort + 1) + '---\n' + elsewhere);
+  const lb = await startLb(t, cluster, ['--watch-namespace', 'shop', '--port-map', `80=${pinnedPort},81=${wildPort}`]);
   await waitFor('pinned status', () => (ingressOf(cluster, 'pinned')?.[0]?.ip === '127.0.0.33' ? true : undefined));
   assert.deepEqual(ingressOf(cluster, 'pinned'), [{ ip: '127.0.0.33', ipMode: 'VIP' }]);
   assert.match(lb.stderr(), new RegExp(`listening TCP 127\\.0\\.0\\.33:${pinnedPort} for lb/shop/pinned/tcp`));
@@ -169,4 +170,8 @@ test('lb --kubernetes: a Service on its spec.loadBalancerIP gets that address; o
   assert.equal(statusWrites(cluster, 'wild'), 0);
   const warnings = lb.stderr().match(/Service shop\/wild: its IPv4 listener is on the wildcard address.*its status is not written \(give --advertise-address\)/g) ?? [];
   assert.equal(warnings.length, 1, lb.stderr());
+  // --watch-namespace shop: a Service in another namespace is not seen, so neither served nor written.
+  assert.doesNotMatch(lb.stderr(), /lb\/other\/elsewhere/);
+  assert.equal((cluster.api.get('v1', 'Service', 'other', 'elsewhere') as { status?: unknown }).status, undefined);
+  assert.ok(cluster.api.requests.some((r) => r.verb === 'watch' && r.path === '/api/v1/namespaces/shop/services'), 'Services are watched in shop only');
 });
