@@ -1,26 +1,32 @@
 // `isthmus lb`: an L4 load balancer in front of the node ports of many nodes, for clusters without
-// a cloud LoadBalancer (docs/load-balancer.md). It watches config folders for Services of type
-// LoadBalancer and Node objects, health-checks every node, and keeps one L4 listener per Service
-// port sending to the healthy nodes (planLoadBalancer); a node that fails its check leaves within
+// a cloud LoadBalancer (docs/load-balancer.md). It reads Services of type LoadBalancer and Node
+// objects from config folders or, with --kubernetes, from the cluster (lb-kubernetes.ts, which also
+// writes the Services' status), health-checks every node, and keeps one L4 listener per Service
+// port sending to the healthy nodes (lb-runner.ts); a node that fails its check leaves within
 // `fall` × interval and comes back after `rise` successes.
 import { parseArgs } from 'node:util';
 import { addPortMap, UsageError } from './args.js';
+import { LB_KUBERNETES_FLAGS, LB_KUBERNETES_HELP, lbKubernetesOptions } from './lb-kubernetes-flags.js';
 
 export const LB_HELP = `Usage: isthmus lb --config DIR [--config DIR ...] [--node NAME=ADDRESS ...] [flags]
+       isthmus lb --kubernetes [--kubeconfig FILE] [--advertise-address IP ...] [flags]
 
 An L4 load balancer for LoadBalancer Services in front of the nodes' node ports, with active
-health checks (docs/load-balancer.md). Nodes come from --node and from Node objects in the folders.
+health checks (docs/load-balancer.md). Nodes come from --node and from Node objects (in the
+folders, or in the cluster with --kubernetes).
 
 Flags:
-  --config DIR             a folder of YAML/JSON objects (repeatable; required; watched)
+  --config DIR             a folder of YAML/JSON objects (repeatable; watched; not with --kubernetes)
   --node NAME=ADDRESS      a node and the address its node ports listen on (repeatable)
   --listen-address ADDR    where a Service without a load-balancer address listens (default 0.0.0.0)
   --port-map A=B,...       listen on port B for a Service port A (tests, unprivileged runs)
+  --load-balancer-class C  serve Services of this spec.loadBalancerClass and of none (default isthmus.dev/lb)
   --health-interval MS     how often each node is checked (default 2000)
   --health-timeout MS      how long a check may take (default 1000)
   --rise N                 successes in a row that bring a node back (default 2)
   --fall N                 failures in a row that take a node out (default 2)
-`;
+
+${LB_KUBERNETES_HELP}`;
 
 export async function lbCommand(argv: readonly string[]): Promise<void> {
   if (argv.includes('--help') || argv.includes('-h')) {
@@ -35,89 +41,57 @@ export async function lbCommand(argv: readonly string[]): Promise<void> {
       node: { type: 'string', multiple: true },
       'listen-address': { type: 'string' },
       'port-map': { type: 'string', multiple: true },
+      'load-balancer-class': { type: 'string' },
       'health-interval': { type: 'string' },
       'health-timeout': { type: 'string' },
       rise: { type: 'string' },
       fall: { type: 'string' },
+      ...LB_KUBERNETES_FLAGS,
     },
   });
+  const kubernetes = lbKubernetesOptions(values);
   const dirs = values.config ?? [];
-  if (dirs.length === 0) throw new UsageError('lb: --config DIR is required');
+  if (kubernetes !== undefined && dirs.length > 0) throw new UsageError('lb: --kubernetes reads the cluster and --config reads folders: choose one');
+  if (kubernetes === undefined && dirs.length === 0) throw new UsageError('lb: --config DIR or --kubernetes is required');
   const nodes = (values.node ?? []).map((spec) => {
     const eq = spec.indexOf('=');
     if (eq <= 0 || eq === spec.length - 1) throw new UsageError(`lb: --node expects NAME=ADDRESS, got ${JSON.stringify(spec)}`);
     return { name: spec.slice(0, eq), address: spec.slice(eq + 1) };
   });
-  const listenAddress = values['listen-address'] ?? '0.0.0.0';
-  const portMap = addPortMap(new Map(), values['port-map']);
   const count = (name: string, fallback: number, min: number): number => {
     const raw = values[name as 'rise'];
     const n = raw === undefined ? fallback : Number(raw);
     if (!Number.isInteger(n) || n < min) throw new UsageError(`lb: --${name} expects a whole number ≥ ${min}`);
     return n;
   };
-  const intervalMs = count('health-interval', 2000, 10);
-  const timeoutMs = count('health-timeout', 1000, 1);
-  const rise = count('rise', 2, 1);
-  const fall = count('fall', 2, 1);
-
-  const [{ FileSource }, { indexResources }, { planLoadBalancer }, { bindL4Listeners }, { L4Server }, { NodeHealthChecker }, { formatDiagnostic }] = await Promise.all([
-    import('../sources/file/file-source.js'),
-    import('../store/resource-index.js'),
-    import('../translate/services/load-balancer-listeners.js'),
-    import('../translate/binds/bind-l4-listeners.js'),
-    import('../dataplane/l4/l4-server.js'),
-    import('../dataplane/upstream/health/node-health-checker.js'),
-    import('../core/diagnostic.js'),
-  ]);
   const log = (line: string): void => void process.stderr.write(`isthmus lb: ${line}\n`);
-  const server = new L4Server();
-  let snapshot: import('../store/resource-snapshot.js').ResourceSnapshot | undefined;
-  let queue: Promise<void> = Promise.resolve();
-  let lastDiagnostics = '';
-  // Plans are applied one after another: a health change and a file change never race.
-  const replan = (): Promise<void> =>
-    (queue = queue.then(async () => {
-      if (snapshot === undefined) return;
-      const diagnostics = [...snapshot.diagnostics];
-      const plan = planLoadBalancer(indexResources(snapshot.resources), { nodes, listenAddress, healthy: (key) => checker.healthy(key) }, diagnostics);
-      checker.setTargets(plan.targets);
-      const listeners = bindL4Listeners(plan.listeners, [], { listenAddress, portMap }, diagnostics);
-      const result = await server.apply(listeners);
-      const text = diagnostics.map(formatDiagnostic).join('\n');
-      if (text !== lastDiagnostics && text !== '') log(`diagnostics:\n${text}`);
-      lastDiagnostics = text;
-      for (const f of result.failed) log(`listener ${f.listener}: ${f.message}`);
-      for (const name of result.bound) {
-        const l = listeners.find((x) => x.name === name)!;
-        log(`listening ${l.protocol} ${l.address}:${server.portOf(name)} for ${name} → ${l.routes[0]!.backends[0]!.endpoints.map((e) => `${e.address}:${e.port}`).join(', ') || '(no healthy node)'}`);
-      }
-    }));
-  const checker = new NodeHealthChecker({
-    intervalMs,
-    timeoutMs,
-    rise,
-    fall,
-    onChange: (key, healthy, why) => {
-      const [node, kind, port] = key.split('|');
-      log(`node ${node} ${healthy ? 'back in rotation' : 'out of rotation'} (${kind} check of port ${port}: ${why})`);
-      void replan();
-    },
-  });
-  const source = new FileSource({ dirs });
-  await source.start((s) => {
-    snapshot = s;
-    void replan();
-  });
-  await queue;
-  // `fall` rounds of checks before saying ready: nodes already down are out from the start.
-  for (let i = 0; i < fall; i++) await checker.checkNow();
-  await replan();
-  log(`ready: ${nodes.length} node(s) named, health checks every ${intervalMs} ms (rise ${rise}, fall ${fall})`);
-  const stop = (): void => {
-    checker.close();
-    void source.close().then(() => server.close()).then(() => process.exit(0));
+  const [{ LoadBalancerRunner }, { DEFAULT_LOAD_BALANCER_CLASS }] = await Promise.all([import('./lb-runner.js'), import('../translate/services/load-balancer-listeners.js')]);
+  const options = {
+    nodes,
+    listenAddress: values['listen-address'] ?? '0.0.0.0',
+    portMap: addPortMap(new Map(), values['port-map']),
+    intervalMs: count('health-interval', 2000, 10),
+    timeoutMs: count('health-timeout', 1000, 1),
+    rise: count('rise', 2, 1),
+    fall: count('fall', 2, 1),
+    loadBalancerClass: values['load-balancer-class'] ?? DEFAULT_LOAD_BALANCER_CLASS,
+    log,
   };
-  process.on('SIGTERM', stop);
-  process.on('SIGINT', stop);
+
+  let stop: () => Promise<void>;
+  if (kubernetes !== undefined) {
+    const { createKubernetesLoadBalancer } = await import('./lb-kubernetes.js');
+    const lb = createKubernetesLoadBalancer(options, kubernetes);
+    await lb.start();
+    stop = () => lb.stop();
+  } else {
+    const { FileSource } = await import('../sources/file/file-source.js');
+    const runner = new LoadBalancerRunner({ ...options, addressFromStatus: true });
+    await runner.start(new FileSource({ dirs }));
+    stop = () => runner.close();
+  }
+  log(`ready: ${nodes.length} node(s) named, health checks every ${options.intervalMs} ms (rise ${options.rise}, fall ${options.fall})`);
+  const onSignal = (): void => void stop().then(() => process.exit(0));
+  process.on('SIGTERM', onSignal);
+  process.on('SIGINT', onSignal);
 }

@@ -97,8 +97,20 @@ export type PolicyObjectStatus = StatusOf<'BackendTLSPolicy', { readonly ancesto
  */
 export type ApimPolicyObjectStatus = StatusOf<'AuthPolicy' | 'AccessPolicy' | 'RateLimitPolicy' | 'API' | 'TransformPolicy', { readonly ancestors: readonly PolicyAncestorStatus[] }>;
 
+/** v1 LoadBalancerIngress as a load balancer writes it; `ipMode` (Kubernetes 1.30+) only with `ip`. */
+export interface LoadBalancerIngress {
+  readonly ip: string;
+  readonly ipMode?: 'VIP' | 'Proxy';
+}
+
+/**
+ * v1 Service `status.loadBalancer`, written by the load balancer that serves the Service (`isthmus
+ * lb`). The whole list is the load balancer's: an empty one clears what it wrote before.
+ */
+export type ServiceObjectStatus = StatusOf<'Service', { readonly loadBalancer: { readonly ingress: readonly LoadBalancerIngress[] } }>;
+
 /** Discriminated by the object's `kind`. */
-export type ObjectStatus = IngressObjectStatus | GatewayClassObjectStatus | GatewayObjectStatus | ListenerSetObjectStatus | RouteObjectStatus | PolicyObjectStatus | ApimPolicyObjectStatus;
+export type ObjectStatus = ServiceObjectStatus | IngressObjectStatus | GatewayClassObjectStatus | GatewayObjectStatus | ListenerSetObjectStatus | RouteObjectStatus | PolicyObjectStatus | ApimPolicyObjectStatus;
 
 export function condition(
   type: string,

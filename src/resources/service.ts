@@ -30,6 +30,8 @@ const serviceSpecSchema = z
     ipFamilies: z.array(z.enum(['IPv4', 'IPv6'])).max(2).optional(),
     externalIPs: z.array(z.string().min(1)).optional(),
     loadBalancerIP: z.string().min(1).optional(),
+    /** Which load-balancer implementation serves this Service (KEP-1959); absent: the default one. */
+    loadBalancerClass: z.string().min(1).optional(),
     loadBalancerSourceRanges: z.array(z.string().min(1)).optional(),
     sessionAffinity: z.enum(['None', 'ClientIP']).default('None'),
     sessionAffinityConfig: z.object({ clientIP: z.object({ timeoutSeconds: z.number().int().min(1).max(86_400).optional() }).optional() }).optional(),

@@ -4,7 +4,8 @@
 //   gets the writer's clock when it changes;
 // - route `parents` and policy `ancestors` are shared with other controllers: only the entries with
 //   our controllerName are replaced, the rest are kept as they are;
-// - Ingress and Gateway addresses are the published ones (--publish-service / --publish-address).
+// - Ingress and Gateway addresses are the published ones (--publish-service / --publish-address);
+// - a Service's load-balancer list is replaced whole by the one `isthmus lb` serves it on.
 import type { Condition, ObjectStatus } from '../../core/object-status.js';
 
 /** One published address of the gateway, as Service status.loadBalancer.ingress writes it. */
@@ -55,6 +56,14 @@ function sameRef(a: unknown, b: unknown): boolean {
 export function mergeStatus(status: ObjectStatus, liveStatus: unknown, ctx: MergeContext): Json | undefined {
   const live = isRecord(liveStatus) ? liveStatus : {};
   switch (status.kind) {
+    case 'Service': {
+      // The load balancer of the Service's class owns the whole list. Clearing a list that is
+      // already empty is no write (every ClusterIP Service would otherwise get `loadBalancer: {}`).
+      const ingress = status.status.loadBalancer.ingress;
+      const liveIngress = records(isRecord(live.loadBalancer) ? live.loadBalancer.ingress : undefined);
+      if (ingress.length === 0 && liveIngress.length === 0) return undefined;
+      return { ...live, loadBalancer: ingress.length === 0 ? {} : { ingress: ingress.map((i) => ({ ...i })) } };
+    }
     case 'Ingress':
       if (ctx.published === undefined) return undefined;
       return { ...live, loadBalancer: { ingress: ctx.published.map((a) => ({ ...a })) } };
