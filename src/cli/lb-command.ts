@@ -5,7 +5,7 @@
 // port sending to the healthy nodes (lb-runner.ts); a node that fails its check leaves within
 // `fall` × interval and comes back after `rise` successes.
 import { parseArgs } from 'node:util';
-import { addPortMap, UsageError } from './args.js';
+import { addPortMap, parseNodeSpecs, UsageError } from './args.js';
 import { LB_KUBERNETES_FLAGS, LB_KUBERNETES_HELP, lbKubernetesOptions } from './lb-kubernetes-flags.js';
 
 export const LB_HELP = `Usage: isthmus lb --config DIR [--config DIR ...] [--node NAME=ADDRESS ...] [flags]
@@ -53,11 +53,7 @@ export async function lbCommand(argv: readonly string[]): Promise<void> {
   const dirs = values.config ?? [];
   if (kubernetes !== undefined && dirs.length > 0) throw new UsageError('lb: --kubernetes reads the cluster and --config reads folders: choose one');
   if (kubernetes === undefined && dirs.length === 0) throw new UsageError('lb: --config DIR or --kubernetes is required');
-  const nodes = (values.node ?? []).map((spec) => {
-    const eq = spec.indexOf('=');
-    if (eq <= 0 || eq === spec.length - 1) throw new UsageError(`lb: --node expects NAME=ADDRESS, got ${JSON.stringify(spec)}`);
-    return { name: spec.slice(0, eq), address: spec.slice(eq + 1) };
-  });
+  const nodes = parseNodeSpecs(values.node, 'lb: --node');
   const count = (name: string, fallback: number, min: number): number => {
     const raw = values[name as 'rise'];
     const n = raw === undefined ? fallback : Number(raw);
