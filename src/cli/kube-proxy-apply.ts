@@ -1,42 +1,56 @@
-// `isthmus kube-proxy apply --mode nftables --config DIR --netns NAME [--node-ip IP]...`: programs
-// kube-proxy's nftables rules for the Services and EndpointSlices in the folders, and keeps them
+// `isthmus kube-proxy apply --mode nftables|iptables --config DIR --netns NAME [--node-ip IP]...`:
+// programs kube-proxy's rules for the Services and EndpointSlices in the folders, and keeps them
 // in step as the folders change (the file source's watch): one full sync at start, then partial
-// syncs that send only what changed (docs/kube-proxy-nftables.md). Runs until SIGTERM/SIGINT;
+// syncs that send only what changed (docs/kube-proxy-nftables.md, docs/kube-proxy.md). The mode
+// chooses a RuleSyncer; the rest of the command does not know which. Runs until SIGTERM/SIGINT;
 // the rules stay in place when it exits, as kube-proxy's do.
 import { isIP } from 'node:net';
 import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import { formatDiagnostic, hasErrors } from '../core/diagnostic.js';
+import { renderIptables } from '../kubeproxy/iptables-render.js';
+import { createCommandRunner, IptablesSync } from '../kubeproxy/iptables-sync.js';
 import { buildNftablesModel, type NftablesOptions } from '../kubeproxy/nftables-model.js';
 import { createNftRunner, NftablesSync } from '../kubeproxy/nftables-sync.js';
-import { collectServicePorts } from '../kubeproxy/service-ports.js';
+import { collectServicePorts, type KpServicePort } from '../kubeproxy/service-ports.js';
 import { FileSource } from '../sources/file/file-source.js';
 import { indexResources } from '../store/resource-index.js';
 import type { ResourceSnapshot } from '../store/resource-snapshot.js';
 import { UsageError } from './args.js';
 
-export const KUBE_PROXY_APPLY_HELP = `Usage: isthmus kube-proxy apply --mode nftables --config DIR [--config DIR ...] [flags]
+export const KUBE_PROXY_APPLY_HELP = `Usage: isthmus kube-proxy apply --mode nftables|iptables --config DIR [--config DIR ...] [flags]
 
-Programs kube-proxy's nftables rules (table ip kube-proxy, and ip6 kube-proxy for IPv6) for the
-Services and EndpointSlices in the folders, then watches them: a full sync at start, then only
-the chains and set/map elements that changed. Logs one line per sync. Needs root and nft.
+Programs kube-proxy's rules for the Services and EndpointSlices in the folders, then watches
+them: a full sync at start, then only what changed. Logs one line per sync. Needs root.
+  nftables: table ip kube-proxy (and ip6 kube-proxy); only the chains and set/map elements that
+            changed are sent. Needs nft.
+  iptables: the nat and filter tables through iptables-restore --noflush (ip6tables-restore for
+            IPv6); the fixed chains and only the Service chains that changed are sent, stale
+            ones deleted. Needs iptables.
 
 Flags:
-  --mode nftables       The only mode this command applies (iptables and ipvs: kube-proxy render).
+  --mode MODE           nftables or iptables (ipvs: kube-proxy render only).
   --config DIR          A folder of YAML (repeatable).
   --netns NAME          Apply inside this network namespace (ip netns exec); default: this one.
   --node-ip IP          An address of this node: NodePorts answer on it (repeatable).
   --cluster-cidr CIDR   Pod CIDR: traffic from outside it to a cluster IP is masqueraded (repeatable).
-  --service-cidr CIDR   Service CIDR: traffic to an unallocated cluster IP in it is dropped (repeatable).
+  --service-cidr CIDR   nftables: traffic to an unallocated cluster IP in it is dropped (repeatable).
+  --masquerade-all      iptables: masquerade all traffic to cluster IPs (kube-proxy's flag).
   --node-name NAME      This node, for externalTrafficPolicy / internalTrafficPolicy Local.
   --once                Apply once and exit (no watch).
 `;
 
+export type ApplyMode = 'nftables' | 'iptables';
+
 export interface KubeProxyApplyOptions {
+  readonly mode: ApplyMode;
   readonly dirs: readonly string[];
   readonly netns: string | undefined;
   readonly once: boolean;
+  /** The node's facts as the nftables model takes them (iptables reads the same ones). */
   readonly nft: NftablesOptions;
+  /** iptables only: kube-proxy's --masquerade-all. */
+  readonly masqueradeAll: boolean;
 }
 
 export function parseKubeProxyApplyArgs(argv: readonly string[]): KubeProxyApplyOptions {
@@ -55,10 +69,15 @@ export function parseKubeProxyApplyArgs(argv: readonly string[]): KubeProxyApply
       'service-cidr': { type: 'string', multiple: true },
       'node-name': { type: 'string' },
       once: { type: 'boolean' },
+      'masquerade-all': { type: 'boolean' },
     },
     strict: true,
   });
-  if (values.mode !== 'nftables') throw new UsageError(`--mode: expected nftables, got ${JSON.stringify(values.mode ?? '')}`);
+  const mode = values.mode;
+  if (mode !== 'nftables' && mode !== 'iptables') throw new UsageError(`--mode: expected nftables or iptables, got ${JSON.stringify(mode ?? '')}`);
+  // Each flag the other mode does not model is refused rather than silently ignored.
+  if (mode === 'iptables' && values['service-cidr'] !== undefined) throw new UsageError('--service-cidr: nftables mode only (kube-proxy\'s iptables mode does not drop traffic to unallocated cluster IPs)');
+  if (mode === 'nftables' && values['masquerade-all'] === true) throw new UsageError('--masquerade-all: iptables mode only (not modelled in nftables mode, docs/kube-proxy-nftables.md)');
   const dirs = values.config ?? [];
   if (dirs.length === 0) throw new UsageError('--config DIR is required');
   const nodeIPs = values['node-ip'] ?? [];
@@ -71,9 +90,11 @@ export function parseKubeProxyApplyArgs(argv: readonly string[]): KubeProxyApply
     return list;
   };
   return {
+    mode,
     dirs,
     netns: values.netns,
     once: values.once === true,
+    masqueradeAll: values['masquerade-all'] === true,
     nft: {
       nodeIPs,
       clusterCIDRs: cidr('--cluster-cidr', values['cluster-cidr'] ?? []),
@@ -81,6 +102,27 @@ export function parseKubeProxyApplyArgs(argv: readonly string[]): KubeProxyApply
       ...(values['node-name'] !== undefined ? { nodeName: values['node-name'] } : {}),
     },
   };
+}
+
+/** What the command needs of a mode: apply the Service ports, report whether it worked. */
+export interface RuleSyncer {
+  sync(ports: readonly KpServicePort[]): Promise<{ readonly ok: boolean }>;
+  close(): void;
+}
+
+export function createRuleSyncer(options: KubeProxyApplyOptions, log: (line: string) => void): RuleSyncer {
+  switch (options.mode) {
+    case 'nftables': {
+      const sync = new NftablesSync({ run: createNftRunner(options.netns), log });
+      return { sync: (ports) => sync.sync(buildNftablesModel(ports, options.nft)), close: () => sync.close() };
+    }
+    case 'iptables': {
+      const sync = new IptablesSync({ run: createCommandRunner(options.netns), log });
+      const { nodeIPs, clusterCIDRs, nodeName } = options.nft;
+      const render = { nodeIPs, clusterCIDRs, masqueradeAll: options.masqueradeAll, ...(nodeName !== undefined ? { nodeName } : {}) };
+      return { sync: (ports) => sync.sync(renderIptables(ports, render)), close: () => sync.close() };
+    }
+  }
 }
 
 /** Runs the command; resolves when it stops (after --once, or on SIGTERM/SIGINT). Exit code in the result. */
@@ -92,7 +134,7 @@ export async function runKubeProxyApply(argv: readonly string[], log: (line: str
     process.stderr.write(`isthmus kube-proxy apply: ${(err as Error).message}\n\n${KUBE_PROXY_APPLY_HELP}`);
     return 2;
   }
-  const sync = new NftablesSync({ run: createNftRunner(options.netns), log });
+  const sync = createRuleSyncer(options, log);
   const source = new FileSource({ dirs: options.dirs });
   let appliedOnce = false;
   let lastOk = true;
@@ -105,7 +147,7 @@ export async function runKubeProxyApply(argv: readonly string[], log: (line: str
     }
     const { ports, diagnostics } = collectServicePorts(indexResources(snapshot.resources));
     for (const d of diagnostics) log(`isthmus: ${formatDiagnostic(d)}`);
-    const result = await sync.sync(buildNftablesModel(ports, options.nft));
+    const result = await sync.sync(ports);
     lastOk = result.ok;
     appliedOnce ||= result.ok;
   };
@@ -132,7 +174,7 @@ export async function runKubeProxyApply(argv: readonly string[], log: (line: str
   return 0;
 }
 
-// Runnable on its own (`node dist/src/cli/kube-proxy-apply.js --mode nftables ...`) until main.ts dispatches to it.
+// Runnable on its own too (`node dist/src/cli/kube-proxy-apply.js --mode iptables ...`); bin/isthmus.js dispatches here.
 if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href) {
   // Writes to a pipe are asynchronous: exit once the log lines before it are out.
   runKubeProxyApply(process.argv.slice(2)).then((code) => process.stdout.write('', () => process.exit(code)), (err: unknown) => {
