@@ -91,6 +91,7 @@ export class IptablesSync {
     const families: FamilySync[] = [];
     const summaries: string[] = [];
     const details: string[] = [];
+    const kinds: ('full' | 'partial')[] = [];
     let ok = true;
     for (const family of ['IPv4', 'IPv6'] as const) {
       const text = rendered.find((r) => r.family === family)?.text;
@@ -99,6 +100,7 @@ export class IptablesSync {
       // rendered is emptied (its Service chains deleted) by a partial sync to no chains.
       if (text === undefined && prev === undefined) continue;
       const next = text === undefined ? EMPTY : parseRestoreInput(text);
+      kinds.push(prev === undefined ? 'full' : 'partial');
       try {
         const f = prev === undefined ? await this.#full(family, next) : await this.#partial(family, prev, next);
         families.push(f);
@@ -113,7 +115,7 @@ export class IptablesSync {
         summaries.push(`${family}: failed: ${(err as Error).message}`);
       }
     }
-    const kind = families.some((f) => f.kind === 'full') || families.length === 0 ? 'full' : 'partial';
+    const kind = kinds.includes('full') || kinds.length === 0 ? 'full' : 'partial';
     const summary = summaries.length === 0 ? 'nothing to program' : summaries.join('; ');
     this.#deps.log(`iptables sync ${n} (${kind})${ok ? '' : ' failed'}: ${summary}`);
     for (const line of details) this.#deps.log(`  ${line}`);

@@ -1,6 +1,7 @@
-// Shared by the nftables tests: the kube-proxy model of a fixture, and a throw-away network
-// namespace to check a script in (`nft -c -f`) or to apply it. A helper module: running it
-// alone does nothing.
+// Shared by the nftables and iptables tests: the kube-proxy model of a fixture, a throw-away
+// network namespace to check a script in (`nft -c -f`) or to apply it, and a traffic lab (client,
+// node and pod namespaces) to send real connections through the rules. A helper module: running
+// it alone does nothing.
 import { execFile, spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
@@ -10,6 +11,7 @@ import { formatDiagnostic } from '../../src/core/diagnostic.js';
 import { collectServicePorts, type KpServicePort } from '../../src/kubeproxy/service-ports.js';
 import { indexResources } from '../../src/store/resource-index.js';
 import { repoRoot, type Cleanup } from '../e2e/cli-harness.js';
+import { NetnsLab } from '../e2e/netns-harness.js';
 import { snapshotOf } from '../translate/golden-harness.js';
 
 export const run = promisify(execFile);
@@ -52,4 +54,93 @@ export function checkScript(ns: string, script: string): Promise<string> {
     child.stdin.on('error', () => undefined); // EPIPE when nft exits early: its status says why
     child.stdin.end(script);
   });
+}
+
+/** Fails loudly (never skips) without root, ip or the iptables tools (nf_tables backend or legacy). */
+export async function requireIptables(): Promise<void> {
+  if (process.getuid?.() !== 0) throw new Error('the iptables tests need root (ip netns, iptables-restore); run them as root');
+  for (const [tool, flag, pkg] of [['iptables-restore', '--version', 'iptables'], ['ip6tables-restore', '--version', 'iptables'], ['iptables-save', '--version', 'iptables'], ['ip', '-V', 'iproute2']] as const) {
+    await run(tool, [flag]).catch(() => {
+      throw new Error(`the iptables tests need ${tool} (Debian package ${pkg})`);
+    });
+  }
+}
+
+// A pod that answers every connection with its own address, so the client can count who served it.
+const POD_SERVER = `
+const net = require('node:net');
+for (const address of process.argv.slice(1)) {
+  net.createServer((s) => s.end(address)).listen(8080, address, () => console.log('listening ' + address));
+}`;
+
+// Sequential connections (each a new conntrack entry, so a new pick); prints the count per answer.
+const COUNTING_CLIENT = `
+const net = require('node:net');
+const [host, port, n] = process.argv.slice(1);
+const counts = {};
+const one = () => new Promise((resolve) => {
+  const s = net.connect({ host, port: Number(port), timeout: 3000 });
+  let data = '';
+  s.setEncoding('utf8').on('data', (d) => (data += d));
+  s.on('end', () => resolve(data));
+  s.on('timeout', () => { s.destroy(); resolve('timeout'); });
+  s.on('error', (e) => resolve('error:' + e.code));
+});
+(async () => {
+  for (let i = 0; i < Number(n); i++) { const r = await one(); counts[r] = (counts[r] ?? 0) + 1; }
+  console.log(JSON.stringify(counts));
+})();`;
+
+export interface TrafficLab {
+  readonly lab: NetnsLab;
+  /** The namespace the rules go in (10.99.1.1 towards the client, 10.99.2.1 towards the pods). */
+  readonly node: string;
+  /** `n` sequential TCP connections from the client (10.99.1.2); the count per pod that answered. */
+  connect(host: string, port: number, n: number): Promise<Record<string, number>>;
+}
+
+/** The pods' addresses (on the pods namespace's loopback, port 8080). */
+export const LAB_PODS = ['10.244.0.11', '10.244.0.12', '10.244.0.13'] as const;
+
+/**
+ * Three namespaces joined by veth pairs, IPv4, for rules that need real traffic:
+ *
+ *   client 10.99.1.2 ──veth── 10.99.1.1 node (rules, forwarding) 10.99.2.1 ──veth── 10.99.2.2 pods
+ *                                                           pods on lo: 10.244.0.11-13:8080
+ * `require` checks the tools of the rule set under test (requireNft, requireIptables).
+ */
+export async function buildTrafficLab(t: Cleanup, tag: string, require: () => Promise<void>): Promise<TrafficLab> {
+  await require();
+  const lab = new NetnsLab(t, tag);
+  const node = await lab.namespace('node');
+  const client = await lab.namespace('client');
+  const pods = await lab.namespace('pods');
+  await lab.link(node, 'nc0', '10.99.1.1/24', client, 'cl0', '10.99.1.2/24');
+  await lab.link(node, 'np0', '10.99.2.1/24', pods, 'pd0', '10.99.2.2/24');
+  await lab.exec(client, ['ip', 'route', 'add', 'default', 'via', '10.99.1.1']);
+  await lab.exec(pods, ['ip', 'route', 'add', 'default', 'via', '10.99.2.1']);
+  for (const a of LAB_PODS) await lab.exec(pods, ['ip', 'addr', 'add', `${a}/32`, 'dev', 'lo']);
+  await lab.exec(node, ['ip', 'route', 'add', '10.244.0.0/24', 'via', '10.99.2.2']);
+  // A node has a default route (a cluster IP is routed on, never to this node), so a packet to a
+  // Service without endpoints reaches the forward path, where kube-proxy rejects it.
+  await lab.exec(node, ['ip', 'route', 'add', 'default', 'via', '10.99.2.2']);
+  await lab.exec(node, ['sysctl', '-qw', 'net.ipv4.ip_forward=1']);
+  // The rejects a test counts are ICMP errors: not rate-limited here.
+  await lab.exec(node, ['sysctl', '-qw', 'net.ipv4.icmp_ratelimit=0']);
+  const server = lab.spawn(pods, ['node', '-e', POD_SERVER, ...LAB_PODS]);
+  await lab.waitFor('the pod servers', async () => server.stdout().split('\n').filter((l) => l.startsWith('listening')).length === LAB_PODS.length);
+  const connect = async (host: string, port: number, n: number): Promise<Record<string, number>> => {
+    const { stdout } = await lab.exec(client, ['node', '-e', COUNTING_CLIENT, host, String(port), String(n)], 60_000);
+    return JSON.parse(stdout) as Record<string, number>;
+  };
+  return { lab, node, connect };
+}
+
+/** Every expected pod answered, each within [min, max] of `total`, and nobody else did. */
+export function assertShares(counts: Record<string, number>, expected: readonly string[], total: number, min: number, max: number, what: string): void {
+  assert.deepEqual(Object.keys(counts).sort(), [...expected].sort(), `${what}: answers ${JSON.stringify(counts)}`);
+  for (const name of expected) {
+    const share = (counts[name] ?? 0) / total;
+    assert.ok(share >= min && share <= max, `${what}: ${name} got ${(share * 100).toFixed(1)}% of ${total} (expected ${min * 100}-${max * 100}%): ${JSON.stringify(counts)}`);
+  }
 }
