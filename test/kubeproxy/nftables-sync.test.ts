@@ -98,7 +98,7 @@ test('a failed sync changes nothing in the kernel, and the next sync is full', {
 
 test('kube-proxy apply: usage errors name the flag', () => {
   assert.throws(() => parseKubeProxyApplyArgs(['--config', 'x']), /--mode: expected nftables/);
-  assert.throws(() => parseKubeProxyApplyArgs(['--mode', 'iptables', '--config', 'x']), /--mode: expected nftables, got "iptables"/);
+  assert.throws(() => parseKubeProxyApplyArgs(['--mode', 'ipvs', '--config', 'x']), /--mode: expected nftables or iptables, got "ipvs"/);
   assert.throws(() => parseKubeProxyApplyArgs(['--mode', 'nftables']), /--config DIR is required/);
   assert.throws(() => parseKubeProxyApplyArgs(['--mode', 'nftables', '--config', 'x', '--node-ip', 'node-a']), /--node-ip: expected an IP address/);
   assert.throws(() => parseKubeProxyApplyArgs(['--mode', 'nftables', '--config', 'x', '--cluster-cidr', '10.0.0.0']), /--cluster-cidr: expected ADDRESS\/PREFIX/);
