@@ -4,7 +4,7 @@
 // Then the EndpointSlice changes on disk: traffic follows, the sync was partial (the log names
 // the Service chains written and deleted, and an unrelated Service's chains kept their packet
 // counters, so they were not rewritten), and a removed Service's chains are gone. A second test
-// checks ClientIP affinity (-m recent) with real connections. Lab: nftables-lab.ts buildTrafficLab.
+// checks ClientIP affinity (-m recent) and IPv6 (ip6tables) with real connections. Lab: nftables-lab.ts buildTrafficLab.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile, spawn } from 'node:child_process';
@@ -13,7 +13,7 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import { endpointChainName, serviceChainName } from '../../src/kubeproxy/chain-names.js';
 import { configDir, repoRoot } from '../e2e/cli-harness.js';
-import { assertShares, buildTrafficLab, requireIptables } from './nftables-lab.js';
+import { assertShares, buildTrafficLab, LAB_PODS_V6, requireIptables } from './nftables-lab.js';
 
 // The real command, as a user runs it.
 const ISTHMUS = path.join(repoRoot(), 'bin', 'isthmus.js');
@@ -151,13 +151,29 @@ metadata: {name: spread-1, namespace: shop, labels: {kubernetes.io/service-name:
 addressType: IPv4
 ports: [{name: http, port: 8080, protocol: TCP}]
 endpoints: [{addresses: [10.244.0.11]}, {addresses: [10.244.0.12]}]
+---
+apiVersion: v1
+kind: Service
+metadata: {name: dual, namespace: shop, creationTimestamp: "2026-01-01T00:00:00Z"}
+spec:
+  type: NodePort
+  ipFamilies: [IPv4, IPv6]
+  clusterIPs: [10.96.0.60, "fd00:96::60"]
+  ports: [{name: http, port: 80, targetPort: 8080, nodePort: 30100}]
+---
+apiVersion: discovery.k8s.io/v1
+kind: EndpointSlice
+metadata: {name: dual-6, namespace: shop, labels: {kubernetes.io/service-name: dual}}
+addressType: IPv6
+ports: [{name: http, port: 8080, protocol: TCP}]
+endpoints: [{addresses: ["fd00:244::11"]}, {addresses: ["fd00:244::12"]}]
 `;
 
-test('kube-proxy apply --mode iptables --once: ClientIP affinity keeps a client on one pod', { timeout: 120_000 }, async (t) => {
-  const { lab, node, connect } = await buildTrafficLab(t, 'kpiptaff', requireIptables);
+test('kube-proxy apply --mode iptables --once: ClientIP affinity keeps a client on one pod; IPv6 through ip6tables-restore', { timeout: 120_000 }, async (t) => {
+  const { lab, node, connect } = await buildTrafficLab(t, 'kpiptaff', requireIptables, { ipv6: true });
   const dir = configDir(t, { 'services.yaml': STICKY });
-  const { stdout } = await promisify(execFile)(process.execPath, [ISTHMUS, 'kube-proxy', 'apply', '--mode', 'iptables', '--config', dir, '--netns', node, '--node-ip', '10.99.1.1', '--cluster-cidr', '10.244.0.0/16', '--once']);
-  assert.match(stdout, /iptables sync 1 \(full\)/);
+  const { stdout } = await promisify(execFile)(process.execPath, [ISTHMUS, 'kube-proxy', 'apply', '--mode', 'iptables', '--config', dir, '--netns', node, '--node-ip', '10.99.1.1', '--node-ip', 'fd00:99:1::1', '--cluster-cidr', '10.244.0.0/16', '--cluster-cidr', 'fd00:244::/64', '--once']);
+  assert.match(stdout, /^iptables sync 1 \(full\): IPv4: 6 service chains written, .*; IPv6: 4 service chains written, /);
 
   const sticky = await connect('10.96.0.40', 80, 50);
   assert.equal(Object.keys(sticky).length, 1, `every connection on one pod: ${JSON.stringify(sticky)}`);
@@ -168,4 +184,8 @@ test('kube-proxy apply --mode iptables --once: ClientIP affinity keeps a client 
   assert.match((await lab.exec(node, ['cat', `/proc/net/xt_recent/${list}`])).stdout, /src=10\.99\.1\.2 /);
   // The same pods without affinity: the same client is spread (so the stickiness is the rule's doing).
   assertShares(await connect('10.96.0.41', 80, 200), ['10.244.0.11', '10.244.0.12'], 200, 0.3, 0.7, 'the Service without affinity');
+
+  // Dual stack: the ip6tables rules DNAT IPv6 connections to the IPv6 pods, at the cluster IP and the node port.
+  assertShares(await connect('fd00:96::60', 80, 200), LAB_PODS_V6, 200, 0.3, 0.7, 'IPv6 cluster IP');
+  assertShares(await connect('fd00:99:1::1', 30100, 200), LAB_PODS_V6, 200, 0.3, 0.7, 'IPv6 node port');
 });

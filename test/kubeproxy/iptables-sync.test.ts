@@ -3,16 +3,22 @@
 // sync of the same rendering gives (compared as rule sets: chains by name, rules in order per
 // chain, counters aside); a partial sync's restore input holds the fixed chains and only the
 // changed Service's chains; Service chains left from an earlier run are deleted by the first sync
-// while other chains stay; a failed sync is followed by a full one. And the command's flags.
+// while other chains stay; a failed sync is followed by a full one. And the command: its flags,
+// --once, and exit 1 for a namespace that does not exist.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { promisify } from 'node:util';
 import { parseKubeProxyApplyArgs } from '../../src/cli/kube-proxy-apply.js';
 import { renderIptables, type IptablesRenderOptions } from '../../src/kubeproxy/iptables-render.js';
 import { createCommandRunner, IptablesSync } from '../../src/kubeproxy/iptables-sync.js';
 import { isServiceChainName } from '../../src/kubeproxy/iptables-sync-plan.js';
 import { serviceChainName } from '../../src/kubeproxy/chain-names.js';
 import type { KpServicePort } from '../../src/kubeproxy/service-ports.js';
-import { portsOfFixture, requireIptables, run, scratchNamespace } from './nftables-lab.js';
+import { configDir, repoRoot } from '../e2e/cli-harness.js';
+import { FIXTURES, portsOfFixture, requireIptables, run, scratchNamespace } from './nftables-lab.js';
 
 const OPTIONS: IptablesRenderOptions = { nodeIPs: ['192.168.0.2', '2001:db8::2'], clusterCIDRs: ['10.244.0.0/16', 'fd00:10::/64'], nodeName: 'node-a' };
 // A node without IPv6: no ip6tables rules are rendered at all.
@@ -183,4 +189,21 @@ test('kube-proxy apply --mode iptables: flags', () => {
   assert.throws(() => parseKubeProxyApplyArgs(['--mode', 'ipvs', '--config', 'x']), /--mode: expected nftables or iptables, got "ipvs"/);
   assert.throws(() => parseKubeProxyApplyArgs(['--mode', 'iptables', '--config', 'x', '--service-cidr', '10.96.0.0/16']), /--service-cidr: nftables mode only/);
   assert.throws(() => parseKubeProxyApplyArgs(['--mode', 'nftables', '--config', 'x', '--masquerade-all']), /--masquerade-all: iptables mode only/);
+});
+
+test('kube-proxy apply --mode iptables --once exits 0 with the rules in place, 1 when the namespace does not exist', { timeout: 60_000 }, async (t) => {
+  await requireIptables();
+  const ns = await scratchNamespace(t, 'iptonce');
+  const dir = configDir(t, { 'svc.yaml': readFileSync(path.join(FIXTURES, 'nodeport-two-pods.yaml'), 'utf8') });
+  const isthmus = path.join(repoRoot(), 'bin', 'isthmus.js');
+  const exec = promisify(execFile);
+  const ok = await exec(process.execPath, [isthmus, 'kube-proxy', 'apply', '--mode', 'iptables', '--config', dir, '--netns', ns, '--node-ip', '10.99.1.1', '--once']);
+  assert.match(ok.stdout, /^iptables sync 1 \(full\): IPv4: 4 service chains written, 0 deleted, 10 fixed chains rewritten\n$/);
+  assert.match((await run('ip', ['netns', 'exec', ns, 'iptables-save', '-t', 'nat'])).stdout, /^-A KUBE-NODEPORTS .*--dport 30080 -j KUBE-EXT-/m);
+  const missing = await exec(process.execPath, [isthmus, 'kube-proxy', 'apply', '--mode', 'iptables', '--config', dir, '--netns', `${ns}-missing`, '--once']).then(
+    () => assert.fail('expected exit 1'),
+    (err: { code?: number; stdout?: string; stderr?: string }) => err,
+  );
+  assert.equal(missing.code, 1, missing.stderr);
+  assert.match(missing.stdout ?? '', /iptables sync 1 \(full\) failed: IPv4: failed: iptables-save -t nat exited/, missing.stderr);
 });

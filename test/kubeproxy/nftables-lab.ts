@@ -101,15 +101,17 @@ export interface TrafficLab {
 
 /** The pods' addresses (on the pods namespace's loopback, port 8080). */
 export const LAB_PODS = ['10.244.0.11', '10.244.0.12', '10.244.0.13'] as const;
+/** With `ipv6: true`: the pods' IPv6 addresses; the node is fd00:99:1::1 towards the client. */
+export const LAB_PODS_V6 = ['fd00:244::11', 'fd00:244::12'] as const;
 
 /**
- * Three namespaces joined by veth pairs, IPv4, for rules that need real traffic:
+ * Three namespaces joined by veth pairs, IPv4 (and IPv6 with `ipv6: true`), for rules that need real traffic:
  *
  *   client 10.99.1.2 ──veth── 10.99.1.1 node (rules, forwarding) 10.99.2.1 ──veth── 10.99.2.2 pods
  *                                                           pods on lo: 10.244.0.11-13:8080
  * `require` checks the tools of the rule set under test (requireNft, requireIptables).
  */
-export async function buildTrafficLab(t: Cleanup, tag: string, require: () => Promise<void>): Promise<TrafficLab> {
+export async function buildTrafficLab(t: Cleanup, tag: string, require: () => Promise<void>, options: { readonly ipv6?: boolean } = {}): Promise<TrafficLab> {
   await require();
   const lab = new NetnsLab(t, tag);
   const node = await lab.namespace('node');
@@ -127,8 +129,24 @@ export async function buildTrafficLab(t: Cleanup, tag: string, require: () => Pr
   await lab.exec(node, ['sysctl', '-qw', 'net.ipv4.ip_forward=1']);
   // The rejects a test counts are ICMP errors: not rate-limited here.
   await lab.exec(node, ['sysctl', '-qw', 'net.ipv4.icmp_ratelimit=0']);
-  const server = lab.spawn(pods, ['node', '-e', POD_SERVER, ...LAB_PODS]);
-  await lab.waitFor('the pod servers', async () => server.stdout().split('\n').filter((l) => l.startsWith('listening')).length === LAB_PODS.length);
+  const addresses: string[] = [...LAB_PODS];
+  if (options.ipv6 === true) {
+    // The same shape in IPv6 (nodad: usable at once, no duplicate address detection wait).
+    const v6 = async (ns: string, dev: string, addr: string) => lab.exec(ns, ['ip', '-6', 'addr', 'add', addr, 'dev', dev, 'nodad']);
+    await v6(node, 'nc0', 'fd00:99:1::1/64');
+    await v6(client, 'cl0', 'fd00:99:1::2/64');
+    await v6(node, 'np0', 'fd00:99:2::1/64');
+    await v6(pods, 'pd0', 'fd00:99:2::2/64');
+    for (const a of LAB_PODS_V6) await v6(pods, 'lo', `${a}/128`);
+    await lab.exec(client, ['ip', '-6', 'route', 'add', 'default', 'via', 'fd00:99:1::1']);
+    await lab.exec(pods, ['ip', '-6', 'route', 'add', 'default', 'via', 'fd00:99:2::1']);
+    await lab.exec(node, ['ip', '-6', 'route', 'add', 'fd00:244::/64', 'via', 'fd00:99:2::2']);
+    await lab.exec(node, ['ip', '-6', 'route', 'add', 'default', 'via', 'fd00:99:2::2']);
+    await lab.exec(node, ['sysctl', '-qw', 'net.ipv6.conf.all.forwarding=1']);
+    addresses.push(...LAB_PODS_V6);
+  }
+  const server = lab.spawn(pods, ['node', '-e', POD_SERVER, ...addresses]);
+  await lab.waitFor('the pod servers', async () => server.stdout().split('\n').filter((l) => l.startsWith('listening')).length === addresses.length);
   const connect = async (host: string, port: number, n: number): Promise<Record<string, number>> => {
     const { stdout } = await lab.exec(client, ['node', '-e', COUNTING_CLIENT, host, String(port), String(n)], 60_000);
     return JSON.parse(stdout) as Record<string, number>;
