@@ -109,7 +109,9 @@ export class IptablesSync {
         if (text === undefined) this.#applied.delete(family);
         else this.#applied.set(family, next);
       } catch (err) {
-        // Tables before the failing COMMIT may have been applied: the next sync writes all in full.
+        // iptables-restore commits table by table: the filter table may be applied when the nat
+        // table failed. The next sync writes all in full. (A family being emptied is then left as
+        // it is: with nothing rendered, there is no full sync to retry it with.)
         this.#applied.delete(family);
         ok = false;
         summaries.push(`${family}: failed: ${(err as Error).message}`);
