@@ -7,6 +7,7 @@
 import { isIP } from 'node:net';
 import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
+import { assertNever } from '../core/assert-never.js';
 import { formatDiagnostic, hasErrors } from '../core/diagnostic.js';
 import { renderIptables } from '../kubeproxy/iptables-render.js';
 import { createCommandRunner, IptablesSync } from '../kubeproxy/iptables-sync.js';
@@ -122,6 +123,8 @@ export function createRuleSyncer(options: KubeProxyApplyOptions, log: (line: str
       const render = { nodeIPs, clusterCIDRs, masqueradeAll: options.masqueradeAll, ...(nodeName !== undefined ? { nodeName } : {}) };
       return { sync: (ports) => sync.sync(renderIptables(ports, render)), close: () => sync.close() };
     }
+    default:
+      return assertNever(options.mode, 'kube-proxy apply mode');
   }
 }
 
