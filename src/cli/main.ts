@@ -21,13 +21,13 @@ Usage:
   isthmus kube-proxy render --mode iptables|nftables|ipvs --config DIR [flags]
                                              the rules kube-proxy would program on a node for the
                                              Services and EndpointSlices (docs/kube-proxy.md)
-  isthmus kube-proxy apply --mode nftables --config DIR --netns NAME [flags]
+  isthmus kube-proxy apply --mode nftables|iptables --config DIR --netns NAME [flags]
                                              program them in a network namespace and keep them in
-                                             sync (docs/kube-proxy-nftables.md)
+                                             sync (docs/kube-proxy-nftables.md, docs/kube-proxy.md)
   isthmus explain --config DIR (URL | --connect ADDR:PORT) [flags]
                                              the whole path of one request or connection: node port,
                                              rule chain, listener, route, filters, endpoint (docs/explain.md)
-  isthmus lb --config DIR [--node NAME=ADDR ...]
+  isthmus lb (--config DIR | --kubernetes) [--node NAME=ADDR ...]
                                              an L4 load balancer for LoadBalancer Services in front of
                                              the nodes' node ports, with health checks (docs/load-balancer.md)
   isthmus version                            print the version (also --version)
