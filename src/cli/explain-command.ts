@@ -26,6 +26,7 @@ Flags:
   --via-lb                 a LoadBalancer Service's address is served by isthmus lb: start there and
                            follow a node in rotation (nodes: --lb-node and Node objects in the folders)
   --lb-node NAME=ADDRESS   a node isthmus lb sends to, as its --node (repeatable; implies --via-lb)
+  --load-balancer-class C  as isthmus lb: the class it serves besides none (default isthmus.dev/lb)
   --port-map A=B,...       as isthmus run (default 80=8080,443=8443)
   --listen-address ADDR    as isthmus run (default 0.0.0.0)
   --serve-services         as isthmus run: NodePort and LoadBalancer Services are L4 listeners
@@ -56,6 +57,7 @@ export async function explainCommand(argv: readonly string[]): Promise<void> {
       'gateway-address': { type: 'string', multiple: true },
       'via-lb': { type: 'boolean' },
       'lb-node': { type: 'string', multiple: true },
+      'load-balancer-class': { type: 'string' },
       'port-map': { type: 'string', multiple: true },
       'listen-address': { type: 'string' },
       'serve-services': { type: 'boolean' },
@@ -67,7 +69,7 @@ export async function explainCommand(argv: readonly string[]): Promise<void> {
   const input = explainInput(positionals, values);
   const lbNodes = parseNodeSpecs(values['lb-node'], '--lb-node');
   const viaLb = values['via-lb'] === true || lbNodes.length > 0;
-  const [{ mergeNodes }, { loadDirs }, { translate }, { indexResources }, { collectServicePorts }, { kubeProxyChainNames }, { explain }, { formatSteps }] = await Promise.all([
+  const [{ mergeNodes, isServedClass, DEFAULT_LOAD_BALANCER_CLASS }, { loadDirs }, { translate }, { indexResources, namespacedKey }, { collectServicePorts }, { kubeProxyChainNames }, { explain }, { formatSteps }] = await Promise.all([
     import('../translate/services/load-balancer-listeners.js'),
     import('../sources/file/load-dirs.js'),
     import('../translate/translate.js'),
@@ -95,7 +97,15 @@ export async function explainCommand(argv: readonly string[]): Promise<void> {
   const explained = explain(input, {
     ir: result.ir,
     servicePorts: collectServicePorts(index).ports,
-    ...(viaLb ? { loadBalancerNodes: mergeNodes(lbNodes, [...index.nodes.values()]) } : {}),
+    ...(viaLb
+      ? {
+          loadBalancerNodes: mergeNodes(lbNodes, [...index.nodes.values()]),
+          loadBalancerServes: (namespace: string, name: string) => {
+            const service = index.services.get(namespacedKey(namespace, name));
+            return service !== undefined && isServedClass(service, values['load-balancer-class'] ?? DEFAULT_LOAD_BALANCER_CLASS);
+          },
+        }
+      : {}),
     chainNames: kubeProxyChainNames,
     ...(values['node-ip'] !== undefined ? { nodeIPs: values['node-ip'] } : {}),
     ...(values['node-name'] !== undefined ? { nodeName: values['node-name'] } : {}),

@@ -20,8 +20,14 @@ export interface LoadBalancerHop {
 }
 
 /** Undefined when the address is no LoadBalancer Service's load-balancer address (the path starts elsewhere). */
-export function explainLoadBalancerHop(ports: readonly KpServicePort[], probe: { readonly address: string; readonly port: number; readonly protocol: 'TCP' | 'UDP' }, nodes: readonly LbNode[]): LoadBalancerHop | undefined {
-  const sp = ports.find((p) => p.type === 'LoadBalancer' && p.protocol === probe.protocol && p.port === probe.port && p.loadBalancerIPs.includes(probe.address));
+export function explainLoadBalancerHop(
+  ports: readonly KpServicePort[],
+  probe: { readonly address: string; readonly port: number; readonly protocol: 'TCP' | 'UDP' },
+  nodes: readonly LbNode[],
+  /** Whether the lb serves this Service (its `spec.loadBalancerClass`); default: every one. */
+  served: (namespace: string, name: string) => boolean = () => true,
+): LoadBalancerHop | undefined {
+  const sp = ports.find((p) => p.type === 'LoadBalancer' && p.protocol === probe.protocol && p.port === probe.port && p.loadBalancerIPs.includes(probe.address) && served(p.namespace, p.service));
   if (sp === undefined) return undefined;
   const at = `${probe.address.includes(':') ? `[${probe.address}]` : probe.address}:${probe.port}`;
   const svc = `LoadBalancer Service ${sp.servicePortName} (${sp.protocol} port ${sp.port})`;

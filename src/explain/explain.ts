@@ -54,6 +54,8 @@ export interface ExplainContext {
    * at the node that receives the packet (a cloud LB that keeps the destination address).
    */
   readonly loadBalancerNodes?: readonly LbNode[];
+  /** The Services `isthmus lb` serves (by `spec.loadBalancerClass`); absent: every LoadBalancer Service. */
+  readonly loadBalancerServes?: (namespace: string, name: string) => boolean;
 }
 
 interface NodeProbe {
@@ -67,7 +69,7 @@ interface NodeProbe {
 function viaLoadBalancer(ctx: ExplainContext, address: string, port: number, protocol: 'TCP' | 'UDP', steps: ExplainStep[]): NodeProbe | undefined {
   const here: NodeProbe = { address, port, ...(ctx.nodeIPs ? { nodeIPs: ctx.nodeIPs } : {}), ...(ctx.nodeName ? { nodeName: ctx.nodeName } : {}) };
   if (ctx.loadBalancerNodes === undefined) return here;
-  const hop = explainLoadBalancerHop(ctx.servicePorts, { address, port, protocol }, ctx.loadBalancerNodes);
+  const hop = explainLoadBalancerHop(ctx.servicePorts, { address, port, protocol }, ctx.loadBalancerNodes, ctx.loadBalancerServes);
   if (hop === undefined) return here;
   steps.push(hop.step);
   return hop.next === undefined ? undefined : { address: hop.next.address, port: hop.next.port, nodeIPs: [hop.next.address], nodeName: hop.next.nodeName };

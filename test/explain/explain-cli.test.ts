@@ -117,6 +117,10 @@ test('--via-lb: the path starts at isthmus lb (nodes in rotation by the Local he
   assert.match(out, /DNAT 10\.244\.1\.10:8080/);
   assert.doesNotMatch(out, /DNAT 10\.244\.2\.10:8080/);
   assert.match(out, /route ingress\/shop\/shop\/rule\/0\/path\/1/);
+  // A Service of another loadBalancerClass is not the lb's: the path starts at the node as without --via-lb.
+  const otherClass = configDir(t, { 'all.yaml': LB_CONFIG.replace('type: LoadBalancer\n', 'type: LoadBalancer\n  loadBalancerClass: example.com/other\n') });
+  const other = await runCli(['explain', '--config', otherClass, '--connect', '203.0.113.7:80', '--via-lb']);
+  assert.match(other.stdout, /^1\. load-balancer: load-balancer address 203\.0\.113\.7:80 of Service/m, other.stdout);
   // Without --via-lb the address is kube-proxy's on the receiving node, as before.
   const direct = await runCli(['explain', '--config', dir, '--connect', '203.0.113.7:80']);
   assert.match(direct.stdout, /^1\. load-balancer: load-balancer address 203\.0\.113\.7:80 of Service/m);
