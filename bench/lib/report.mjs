@@ -404,6 +404,9 @@ const PART_SECTIONS = [
   ['gwapiScale', /^## [\d,]+ HTTPRoute rules over /],
   ['istio', /^## Istio: /],
   ['apim', /^## API management: /],
+  // Written by bench/l4.mjs and bench/kube-proxy-scale.mjs, not run.mjs: spliced in by those.
+  ['l4', /^## L4 TCP proxying: /],
+  ['kubeProxyScale', /^## kube-proxy at /],
   ['reference', /^## Reference figures$/],
 ];
 

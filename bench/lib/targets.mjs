@@ -52,20 +52,20 @@ function startNginx({ name, workDir, confFile, confText, cpu }) {
 }
 
 /** The origin: nginx-upstream.conf when nginx is installed (and allowed), else bench/origin.mjs. */
-export async function startOrigin({ workDir, port, useNginx }) {
+export async function startOrigin({ workDir, port, useNginx, cpu = LOAD_CPU }) {
   let handle;
   let kind;
   if (useNginx && NGINX) {
     kind = 'nginx (bench/nginx-upstream.conf)';
     const confText = adaptConf('nginx-upstream.conf', [[ORIGIN_LISTEN, `127.0.0.1:${port}`]]);
-    handle = startNginx({ name: 'origin', workDir, confFile: 'origin.conf', confText, cpu: LOAD_CPU });
+    handle = startNginx({ name: 'origin', workDir, confFile: 'origin.conf', confText, cpu });
   } else {
     kind = 'node:http (bench/origin.mjs)';
     handle = startProcess({
       name: 'origin',
       cmd: process.execPath,
       args: [join(BENCH_DIR, 'origin.mjs'), '--port', String(port)],
-      cpu: LOAD_CPU,
+      cpu,
       logPath: join(workDir, 'origin.log'),
     });
   }
@@ -125,7 +125,7 @@ export function gatewayArgv(gatewayCmd, nodeFlags = []) {
  * Starts the gateway on `configDir` and waits for admin /ready. `readyMs` runs from just
  * before spawn to the first 200, so it includes process start and module loading.
  */
-export async function startGateway({ name, gatewayCmd, nodeFlags, configDir, ports, originPort, workDir, extraArgs = [], readyTimeoutMs = 20_000 }) {
+export async function startGateway({ name, gatewayCmd, nodeFlags, configDir, ports, originPort, workDir, extraArgs = [], readyTimeoutMs = 20_000, cpu = PROXY_CPU }) {
   const { cmd, args } = gatewayArgv(gatewayCmd, nodeFlags);
   const runArgs = [
     'run', '--config', configDir,
@@ -138,7 +138,7 @@ export async function startGateway({ name, gatewayCmd, nodeFlags, configDir, por
     name,
     cmd,
     args: [...args, ...runArgs],
-    cpu: PROXY_CPU,
+    cpu,
     cwd: ROOT,
     // Only the bare proxy standing in for the gateway (--gateway-cmd) reads this.
     env: { BENCH_UPSTREAM: `127.0.0.1:${originPort}` },
