@@ -10,7 +10,7 @@
 //   KUBE-SEP        hairpin masquerade, then DNAT to the endpoint
 // and in *filter: REJECT when there is no endpoint at all, DROP when a Local policy has none here.
 import { compileCidrs, parseCidr } from '../core/cidr.js';
-import { endpointChainName, externalChainName, firewallChainName, joinHostPort, localChainName, serviceChainName } from './chain-names.js';
+import { endpointChainName, joinHostPort, portProtoHash } from './chain-names.js';
 import { categorizeEndpoints, isExternallyAccessible, isExternalPolicyLocal, isInternalPolicyLocal, usesClusterEndpoints, usesLocalEndpoints } from './iptables-endpoints.js';
 import { formatProbability, quoted, type RestoreTable } from './iptables-tables.js';
 import type { IpFamily, KpEndpoint, KpServicePort } from './service-ports.js';
@@ -28,10 +28,15 @@ export function writeServicePortRules(sp: KpServicePort, ctx: FamilyContext, fil
   const proto = sp.protocol.toLowerCase();
   const match = ['-m', proto, '-p', proto];
   const eps = categorizeEndpoints(sp, ctx.nodeName);
-  const clusterChain = serviceChainName(sp);
-  const localChain = localChainName(sp);
-  const extChain = externalChainName(sp);
-  const fwChain = firewallChainName(sp);
+  // One hash for the port's four chain names (chain-names.ts: they share it), and one per endpoint:
+  // at 10,000 Service ports, hashing each name where it is used was a fifth of the render.
+  const hash = portProtoHash(sp.servicePortName, sp.protocol);
+  const clusterChain = `KUBE-SVC-${hash}`;
+  const localChain = `KUBE-SVL-${hash}`;
+  const extChain = `KUBE-EXT-${hash}`;
+  const fwChain = `KUBE-FW-${hash}`;
+  const sepNames = new Map(eps.reachable.map((ep) => [ep, endpointChainName(sp, ep)]));
+  const sepOf = (ep: KpEndpoint) => sepNames.get(ep) ?? endpointChainName(sp, ep);
   const usesClusterChain = eps.cluster.length > 0 && usesClusterEndpoints(sp);
   const usesLocalChain = eps.local.length > 0 && usesLocalEndpoints(sp);
 
@@ -113,11 +118,11 @@ export function writeServicePortRules(sp: KpServicePort, ctx: FamilyContext, fil
     nat.append(fwChain, '-m comment --comment', quoted(`other traffic to ${name} will be dropped by KUBE-PROXY-FIREWALL`));
   }
 
-  if (usesClusterChain) writeEndpointJumps(nat, sp, clusterChain, eps.cluster);
-  if (usesLocalChain) writeEndpointJumps(nat, sp, localChain, eps.local);
+  if (usesClusterChain) writeEndpointJumps(nat, sp, clusterChain, eps.cluster, sepOf);
+  if (usesLocalChain) writeEndpointJumps(nat, sp, localChain, eps.local, sepOf);
 
   for (const ep of eps.reachable) {
-    const sep = endpointChainName(sp, ep);
+    const sep = sepOf(ep);
     const target = joinHostPort(ep.address, ep.port);
     // Hairpin: a pod reaching itself through the Service must be masqueraded to get the reply.
     nat.append(sep, '-m comment --comment', name, '-s', ep.address, '-j KUBE-MARK-MASQ');
@@ -127,11 +132,11 @@ export function writeServicePortRules(sp: KpServicePort, ctx: FamilyContext, fil
 }
 
 /** Affinity checks first (a known client goes back to its endpoint), then the random split. */
-function writeEndpointJumps(nat: RestoreTable, sp: KpServicePort, chain: string, endpoints: readonly KpEndpoint[]): void {
+function writeEndpointJumps(nat: RestoreTable, sp: KpServicePort, chain: string, endpoints: readonly KpEndpoint[], sepOf: (ep: KpEndpoint) => string): void {
   const name = sp.servicePortName;
   if (sp.sessionAffinity.kind === 'ClientIP') {
     for (const ep of endpoints) {
-      const sep = endpointChainName(sp, ep);
+      const sep = sepOf(ep);
       nat.append(chain, '-m comment --comment', quoted(`${name} -> ${joinHostPort(ep.address, ep.port)}`), '-m recent --name', sep, '--rcheck --seconds', String(sp.sessionAffinity.timeoutSeconds), '--reap -j', sep);
     }
   }
@@ -141,6 +146,6 @@ function writeEndpointJumps(nat: RestoreTable, sp: KpServicePort, chain: string,
   endpoints.forEach((ep, i) => {
     const comment = quoted(`${name} -> ${joinHostPort(ep.address, ep.port)}`);
     const statistic = i < n - 1 ? ['-m statistic --mode random --probability', formatProbability(n - i)] : [];
-    nat.append(chain, '-m comment --comment', comment, statistic, '-j', endpointChainName(sp, ep));
+    nat.append(chain, '-m comment --comment', comment, statistic, '-j', sepOf(ep));
   });
 }

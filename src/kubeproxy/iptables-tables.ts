@@ -13,29 +13,39 @@ export class RestoreTable {
 
   constructor(private readonly name: 'filter' | 'nat') {}
 
-  /** Declares a chain (`:NAME - [0:0]`: created if missing, flushed if present). */
-  declare(chain: string): void {
-    if (!this.chains.has(chain)) this.chains.set(chain, []);
+  /** Declares a chain (`:NAME - [0:0]`: created if missing, flushed if present); returns its rules. */
+  declare(chain: string): string[] {
+    let rules = this.chains.get(chain);
+    if (rules === undefined) this.chains.set(chain, (rules = []));
+    return rules;
   }
 
-  /** Appends `-A chain args...` (declaring the chain); args are joined with spaces as kube-proxy does. */
+  /**
+   * Appends `-A chain args...` (declaring the chain); args are joined with spaces as kube-proxy
+   * does, an empty list adding nothing. One array and one join per rule (10,000 Services are
+   * 400,000 rules): no flat() and spread copies, and join gives a flat string where `+=` would
+   * leave a rope for the final join to walk.
+   */
   append(chain: string, ...args: readonly (string | readonly string[])[]): void {
-    this.declare(chain);
-    this.chains.get(chain)!.push(['-A', chain, ...args.flat()].join(' '));
+    const words = ['-A', chain];
+    for (const arg of args) {
+      if (typeof arg === 'string') words.push(arg);
+      else for (const word of arg) words.push(word);
+    }
+    this.declare(chain).push(words.join(' '));
   }
 
   render(): string {
-    const names = [...this.chains.keys()].sort((a, b) => rank(a) - rank(b) || (a < b ? -1 : a > b ? 1 : 0));
-    const lines = [`*${this.name}`, ...names.map((c) => `:${c} - [0:0]`)];
-    for (const c of names) lines.push(...this.chains.get(c)!);
+    // KUBE-NODEPORTS, KUBE-SERVICES, then the rest by name: the default sort compares UTF-16 code
+    // units, as `<` does, without a JavaScript comparator call per comparison.
+    const first = FIRST_CHAINS.filter((c) => this.chains.has(c));
+    const names = [...first, ...[...this.chains.keys()].filter((c) => !FIRST_CHAINS.includes(c)).sort()];
+    const lines = [`*${this.name}`];
+    for (const c of names) lines.push(`:${c} - [0:0]`);
+    for (const c of names) for (const rule of this.chains.get(c)!) lines.push(rule);
     lines.push('COMMIT');
     return lines.join('\n') + '\n';
   }
-}
-
-function rank(chain: string): number {
-  const i = FIRST_CHAINS.indexOf(chain);
-  return i === -1 ? FIRST_CHAINS.length : i;
 }
 
 /** `"text"` for iptables-restore: kube-proxy quotes every comment that has spaces. */

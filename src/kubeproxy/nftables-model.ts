@@ -4,7 +4,7 @@
 // (nftables-diff.ts) are both written from it, so a sync sends exactly what changed.
 // The per-port logic follows pkg/proxy/nftables/proxier.go (syncProxyRules). Pure.
 import { ELEMENT_CONTAINERS, DEFAULT_MASQUERADE_MARK, type ElementContainer, type NftFamily } from './nftables-base.js';
-import { nftNames } from './nftables-names.js';
+import { nftEndpointNames, nftPortChainNames } from './nftables-names.js';
 import { familyOf, type IpFamily, type KpEndpoint, type KpServicePort } from './service-ports.js';
 
 export type { NftFamily } from './nftables-base.js';
@@ -114,9 +114,13 @@ function addServicePort(b: Builder, sp: KpServicePort): void {
   const proto = sp.protocol.toLowerCase();
   const c = categorize(sp, b.nodeName);
   const comment = sp.servicePortName;
-  const clusterChain = nftNames.service(sp);
-  const localChain = nftNames.local(sp);
-  const externalChain = nftNames.external(sp);
+  const names = nftPortChainNames(sp);
+  const clusterChain = names.service;
+  const localChain = names.local;
+  const externalChain = names.external;
+  // Each endpoint's names hashed once, though the pick rules and its own chain both name it.
+  const epNames = new Map(c.reachable.map((ep) => [ep, nftEndpointNames(sp, ep)]));
+  const epName = (ep: KpEndpoint) => epNames.get(ep) ?? nftEndpointNames(sp, ep);
   const usesClusterChain = c.cluster.length > 0 && c.usesCluster;
   const usesLocalChain = c.local.length > 0 && c.usesLocal;
   const internalChain = c.internalLocal ? localChain : clusterChain;
@@ -140,7 +144,7 @@ function addServicePort(b: Builder, sp: KpServicePort): void {
     if (!hasExternal) addElement(b, 'no-endpoint-services', { key, value: externalVerdict, comment });
   }
   const usesFirewall = sp.loadBalancerIPs.length > 0 && sp.loadBalancerSourceRanges.length > 0;
-  const firewallChain = nftNames.firewall(sp);
+  const firewallChain = names.firewall;
   if (usesFirewall) {
     for (const ip of sp.loadBalancerIPs) addElement(b, 'firewall-ips', { key: `${ip} . ${proto} . ${sp.port}`, value: `goto ${firewallChain}` });
     b.chains.set(firewallChain, [`${ipX} saddr != { ${sp.loadBalancerSourceRanges.join(', ')} } drop`]);
@@ -168,14 +172,14 @@ function addServicePort(b: Builder, sp: KpServicePort): void {
     if (hasExternal) ext.push(`goto ${externalPolicyChain}`);
   }
   const affinity = sp.sessionAffinity.kind === 'ClientIP' ? sp.sessionAffinity.timeoutSeconds : undefined;
-  if (affinity !== undefined) for (const ep of c.reachable) b.affinitySets.set(nftNames.affinity(sp, ep), affinity);
-  if (usesClusterChain) writeEndpointPick(b, sp, clusterChain, c.cluster, affinity !== undefined);
-  if (usesLocalChain) writeEndpointPick(b, sp, localChain, c.local, affinity !== undefined);
+  if (affinity !== undefined) for (const ep of c.reachable) b.affinitySets.set(epName(ep).affinity, affinity);
+  if (usesClusterChain) writeEndpointPick(b, clusterChain, c.cluster, affinity !== undefined, epName);
+  if (usesLocalChain) writeEndpointPick(b, localChain, c.local, affinity !== undefined, epName);
   for (const ep of c.reachable) {
-    const rules = chain(b, nftNames.endpoint(sp, ep));
+    const rules = chain(b, epName(ep).endpoint);
     // Hairpin: a pod reaching itself through the Service must see another source address.
     rules.push(`${ipX} saddr ${ep.address} jump mark-for-masquerade`);
-    if (affinity !== undefined) rules.push(`update @${nftNames.affinity(sp, ep)} { ${ipX} saddr }`);
+    if (affinity !== undefined) rules.push(`update @${epName(ep).affinity} { ${ipX} saddr }`);
     rules.push(`meta l4proto ${proto} dnat to ${ipX === 'ip6' ? `[${ep.address}]` : ep.address}:${ep.port}`);
   }
 }
@@ -191,9 +195,9 @@ function chain(b: Builder, name: string): string[] {
 }
 
 /** Affinity first (a known client goes back to its endpoint), then one random pick among all. */
-function writeEndpointPick(b: Builder, sp: KpServicePort, name: string, endpoints: readonly KpEndpoint[], affinity: boolean): void {
+function writeEndpointPick(b: Builder, name: string, endpoints: readonly KpEndpoint[], affinity: boolean, epName: (ep: KpEndpoint) => { endpoint: string; affinity: string }): void {
   const rules = chain(b, name);
-  if (affinity) for (const ep of endpoints) rules.push(`${b.family} saddr @${nftNames.affinity(sp, ep)} goto ${nftNames.endpoint(sp, ep)}`);
-  const arms = endpoints.map((ep, i) => `${i} : goto ${nftNames.endpoint(sp, ep)}`);
+  if (affinity) for (const ep of endpoints) rules.push(`${b.family} saddr @${epName(ep).affinity} goto ${epName(ep).endpoint}`);
+  const arms = endpoints.map((ep, i) => `${i} : goto ${epName(ep).endpoint}`);
   rules.push(`numgen random mod ${endpoints.length} vmap { ${arms.join(' , ')} }`);
 }
