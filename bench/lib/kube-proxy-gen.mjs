@@ -44,7 +44,7 @@ endpoints: [${addresses.map((a) => `{addresses: [${a}], conditions: {ready: true
 
 /**
  * Writes `services` Services with `endpoints` endpoints each under `dir`, `perFile` per file
- * (`services-NNN.yaml`). Returns the files and how to change one endpoint of the last Service.
+ * (`services-NNN.yaml`). Returns the files and a way to change one endpoint of the last Service.
  */
 export function writeKubeProxyScale(dir, { services, endpoints, perFile = 100 }) {
   mkdirSync(dir, { recursive: true });
@@ -59,22 +59,25 @@ export function writeKubeProxyScale(dir, { services, endpoints, perFile = 100 })
     files.push(file);
   }
   const last = services - 1;
-  const oldAddress = endpointIpOf(last, endpoints - 1, endpoints);
-  // An address no other endpoint has (past the generated range), so the change is exactly one endpoint.
-  const newAddress = `10.250.${(last >> 8) & 255}.${last & 255}`;
+  let current = endpointIpOf(last, endpoints - 1, endpoints);
+  let changes = 0;
   return {
     files,
     service: `${namespaceOf(last)}/${nameOf(last)}`,
-    oldAddress,
-    newAddress,
-    /** Rewrites the last file with the last Service's last endpoint replaced. */
+    /**
+     * Rewrites the last file with the last Service's last endpoint moved to a new address (one no
+     * other endpoint has: 10.250.0.0/16 is past the generated range), so exactly one endpoint changes.
+     */
     changeOneEndpoint() {
       const file = files.at(-1);
       const text = readFileSync(file, 'utf8');
-      const needle = `{addresses: [${oldAddress}]`;
-      if (text.split(needle).length !== 2) throw new Error(`${file}: expected ${oldAddress} exactly once`);
-      writeFileSync(file, text.replace(needle, `{addresses: [${newAddress}]`));
-      return file;
+      const needle = `{addresses: [${current}]`;
+      if (text.split(needle).length !== 2) throw new Error(`${file}: expected ${current} exactly once`);
+      const oldAddress = current;
+      changes++;
+      current = `10.250.${changes & 255}.${(changes >> 8) & 255}`;
+      writeFileSync(file, text.replace(needle, `{addresses: [${current}]`));
+      return { file, oldAddress, newAddress: current };
     },
   };
 }

@@ -1,0 +1,112 @@
+// The apply half of bench/kube-proxy-scale.mjs: `isthmus kube-proxy apply --mode nftables` on
+// the generated folder inside a network namespace this creates (real nft), the full sync's time,
+// then one endpoint changed at a time and each partial sync's time, as the command logs them,
+// and the wall time from the file write to the command's log line, with the new endpoint's DNAT
+// rule read back from the kernel. Needs root, ip (iproute2) and nft (nftables).
+import { execFile, spawn } from 'node:child_process';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { trackChild } from './processes.mjs';
+import { ROOT } from './targets.mjs';
+
+const run = promisify(execFile);
+
+export async function requireNft() {
+  if (process.getuid?.() !== 0) throw new Error('the apply part needs root (ip netns, nft)');
+  for (const [tool, flag, pkg] of [['nft', '--version', 'nftables'], ['ip', '-V', 'iproute2']]) {
+    await run(tool, [flag]).catch(() => {
+      throw new Error(`the apply part needs ${tool} (Debian package ${pkg})`);
+    });
+  }
+}
+
+/** Follows a child's stdout line by line; `waitFor(re)` resolves with the first later line matching. */
+function lineFollower(stream) {
+  const lines = [];
+  const waiters = [];
+  let buf = '';
+  stream.setEncoding('utf8').on('data', (chunk) => {
+    buf += chunk;
+    for (let eol = buf.indexOf('\n'); eol >= 0; eol = buf.indexOf('\n')) {
+      const line = buf.slice(0, eol);
+      buf = buf.slice(eol + 1);
+      const at = performance.now();
+      lines.push({ line, at });
+      for (const w of [...waiters]) {
+        if (w.re.test(line)) {
+          waiters.splice(waiters.indexOf(w), 1);
+          w.resolve({ line, at, index: lines.length - 1 });
+        }
+      }
+    }
+  });
+  return {
+    lines,
+    waitFor(re, timeoutMs, what) {
+      const known = lines.find((l) => re.test(l.line));
+      if (known) return Promise.resolve({ ...known, index: lines.indexOf(known) });
+      return new Promise((resolve, reject) => {
+        const timer = setTimeout(() => reject(new Error(`no log line ${re} (${what}) within ${timeoutMs / 1000} s; last lines:\n${lines.slice(-8).map((l) => l.line).join('\n')}`)), timeoutMs);
+        waiters.push({ re, resolve: (v) => (clearTimeout(timer), resolve(v)) });
+      });
+    },
+  };
+}
+
+const tookRe = /^ {2}took ([\d.]+) ms: plan ([\d.]+) ms, nft ([\d.]+) ms$/;
+
+function took(lines, after) {
+  const t = lines.slice(after).find((l) => tookRe.test(l.line));
+  const m = t && tookRe.exec(t.line);
+  return m ? { syncMs: Number(m[1]), planMs: Number(m[2]), nftMs: Number(m[3]) } : null;
+}
+
+/**
+ * Full sync, then `changes` one-endpoint changes (`gen.changeOneEndpoint` flips the last
+ * Service's last endpoint). Returns the figures; the namespace is deleted whatever happens.
+ */
+export async function runApply({ configDir, gen, changes, log, fullTimeoutMs = 900_000 }) {
+  await requireNft();
+  const ns = `isthmus-kpbench-${process.pid}`;
+  await run('ip', ['netns', 'add', ns]);
+  let child;
+  try {
+    const t0 = performance.now();
+    child = spawn(join(ROOT, 'bin', 'isthmus.js'), ['kube-proxy', 'apply', '--mode', 'nftables', '--config', configDir, '--netns', ns, '--node-ip', '192.168.0.10'], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+    trackChild(child, 'kube-proxy apply');
+    let stderr = '';
+    child.stderr.setEncoding('utf8').on('data', (d) => (stderr += d));
+    const out = lineFollower(child.stdout);
+    child.once('exit', (code) => out.lines.push({ line: `(exited ${code}) ${stderr.trim()}`, at: performance.now() }));
+    const full = await out.waitFor(/^isthmus: generation 1: /, fullTimeoutMs, 'the full sync');
+    const fullSync = took(out.lines, 0);
+    const model1 = /model ([\d.]+) ms/.exec(full.line);
+    const result = { ns, full: { ...fullSync, modelMs: model1 ? Number(model1[1]) : null, startToSyncedMs: full.at - t0, summary: out.lines.find((l) => /nftables sync 1 \(full\)/.test(l.line))?.line }, partial: [] };
+    log(`  full sync: ${fullSync?.syncMs.toFixed(0)} ms (nft ${fullSync?.nftMs.toFixed(0)} ms); start → synced ${(full.at - t0).toFixed(0)} ms`);
+    for (let i = 1; i <= changes; i++) {
+      // The stale chain of the previous change is deleted a second after it: let that pass first.
+      await new Promise((r) => setTimeout(r, 1500));
+      const mark = out.lines.length;
+      const written = performance.now();
+      const { newAddress } = gen.changeOneEndpoint();
+      const done = await out.waitFor(new RegExp(`^isthmus: generation ${i + 1}: `), 120_000, `change ${i}`);
+      const sync = took(out.lines, mark);
+      const model = /model ([\d.]+) ms/.exec(done.line);
+      const sent = out.lines.slice(mark).filter((l) => /^ {2}(add|flush|delete) /.test(l.line)).map((l) => l.line.trim());
+      const chain = sent.find((l) => l.startsWith('add chain ') && l.includes(`__${newAddress}/`))?.split(' ').at(-1);
+      if (!chain) throw new Error(`change ${i}: the partial sync added no endpoint chain for ${newAddress}:\n${sent.join('\n')}`);
+      const { stdout } = await run('ip', ['netns', 'exec', ns, 'nft', 'list', 'chain', 'ip', 'kube-proxy', chain]);
+      if (!stdout.includes(`dnat to ${newAddress}:8080`)) throw new Error(`change ${i}: ${chain} in the kernel has no DNAT to ${newAddress}:\n${stdout}`);
+      const summary = out.lines.slice(mark).find((l) => /nftables sync \d+ \(/.test(l.line))?.line;
+      result.partial.push({ ...sync, modelMs: model ? Number(model[1]) : null, writeToSyncedMs: done.at - written, summary, sent });
+      log(`  change ${i}: partial sync ${sync?.syncMs.toFixed(1)} ms (plan ${sync?.planMs.toFixed(1)}, nft ${sync?.nftMs.toFixed(1)}); model ${model?.[1]} ms; file write → synced ${(done.at - written).toFixed(0)} ms; ${summary}`);
+    }
+    return result;
+  } finally {
+    if (child && child.exitCode === null) {
+      child.kill('SIGTERM');
+      await new Promise((r) => child.once('exit', r));
+    }
+    await run('ip', ['netns', 'del', ns]).catch(() => undefined);
+  }
+}

@@ -1,0 +1,51 @@
+// The kube-proxy scale benchmark's section of BENCHMARKS.md: render times (CLI and function)
+// against issue 11's 2 s, and the nftables apply (full sync, partial syncs) against its 100 ms.
+import { median } from './wrk.mjs';
+
+export const RENDER_TARGET_MS = 2000;
+export const PARTIAL_TARGET_MS = 100;
+
+const f0 = (v) => (v === null || v === undefined ? '–' : Math.round(v).toLocaleString('en'));
+const f1 = (v) => (v === null || v === undefined ? '–' : v.toFixed(1));
+const list = (vs) => vs.map(f0).join(', ');
+
+export function kubeProxyVerdicts({ render, apply }) {
+  const lines = [];
+  for (const mode of ['iptables', 'nftables']) {
+    const cli = median(render.cli[mode] ?? []);
+    const fn = median(render.fn[mode] ?? []);
+    lines.push(`render ${mode}: the CLI end to end ${f0(cli)} ms (${cli !== null && cli < RENDER_TARGET_MS ? 'PASS' : 'MISS'}), the render function alone ${f0(fn)} ms (${fn !== null && fn < RENDER_TARGET_MS ? 'PASS' : 'MISS'}); target < ${RENDER_TARGET_MS} ms`);
+  }
+  if (apply?.error) lines.push(`apply: FAILED: ${apply.error.split('\n')[0]}`);
+  else if (apply) {
+    const sync = median(apply.partial.map((p) => p.syncMs));
+    const wall = median(apply.partial.map((p) => p.writeToSyncedMs));
+    lines.push(`apply nftables, one endpoint changed: the partial sync as the command logs it ${f1(sync)} ms (${sync !== null && sync < PARTIAL_TARGET_MS ? 'PASS' : 'MISS'}; target < ${PARTIAL_TARGET_MS} ms); file write → synced ${f0(wall)} ms`);
+  }
+  return lines;
+}
+
+export function kubeProxyMarkdown(report) {
+  const { settings: s, render, apply } = report;
+  const out = [`## kube-proxy at ${s.services.toLocaleString('en')} Services × ${s.endpoints} endpoints`, ''];
+  out.push(`Issue 11's kube-proxy numbers, by \`bench/kube-proxy-scale.mjs\`. ${s.services.toLocaleString('en')} Services (one TCP port each, every tenth a NodePort, the rest ClusterIP) with an EndpointSlice of ${s.endpoints} ready endpoints each, written as YAML in files of 100 Services (${report.lines.toLocaleString('en')} lines of nftables rules). Not pinned: the CLI is one process, and \`nft\` runs beside it.`, '');
+  out.push('| step | median | runs (ms) |', '|---|---:|---|');
+  out.push(`| load the YAML (\`loadDirs\`, in process) | ${f0(median(render.loadMs))} ms | ${list(render.loadMs)} |`);
+  out.push(`| Service ports (\`collectServicePorts\`) | ${f0(median(render.portsMs))} ms | ${list(render.portsMs)} |`);
+  for (const mode of ['iptables', 'nftables']) {
+    out.push(`| render ${mode}, the function alone | ${f0(median(render.fn[mode]))} ms | ${list(render.fn[mode])} |`);
+    out.push(`| \`isthmus kube-proxy render --mode ${mode}\` end to end (process start, load, render, ${(render.outputBytes[mode] / 1e6).toFixed(0)} MB to a file) | ${f0(median(render.cli[mode]))} ms | ${list(render.cli[mode])} |`);
+  }
+  out.push('');
+  if (apply?.error) out.push(`The apply part failed: \`${apply.error.split('\n')[0]}\``, '');
+  else if (apply) {
+    out.push(`\`isthmus kube-proxy apply --mode nftables\` in a fresh network namespace (real \`nft\`, ${'`ip netns exec`'}), on the same folder. The sync times are the command's own log (\`took X ms: plan Y ms, nft Z ms\`: the diff against the rules applied last, then \`nft -f -\` to its exit); "model" is the command's time from the file source's snapshot to the nftables model (Service ports and model, for all ${s.services.toLocaleString('en')} Services); "file write → synced" is the benchmark's wall time from writing the file to the command's log line, which includes the file watch's 100 ms debounce and re-reading the changed file. After each change the new endpoint's chain is read back from the kernel (\`nft list chain\`) and must DNAT to the new address.`, '');
+    out.push('| sync | sync (logged) | of which nft | model | file write → synced | what it sent |', '|---|---:|---:|---:|---:|---|');
+    out.push(`| full (start) | ${f0(apply.full.syncMs)} ms | ${f0(apply.full.nftMs)} ms | ${f0(apply.full.modelMs)} ms | start → synced ${f0(apply.full.startToSyncedMs)} ms | ${(apply.full.summary ?? '').replace(/^nftables sync 1 \(full\): /, '')} |`);
+    apply.partial.forEach((p, i) => out.push(`| one endpoint changed (${i + 1}) | ${f1(p.syncMs)} ms | ${f1(p.nftMs)} ms | ${f0(p.modelMs)} ms | ${f0(p.writeToSyncedMs)} ms | ${(p.summary ?? '').replace(/^nftables sync \d+ \(partial\): /, '')} |`));
+    out.push('');
+  }
+  for (const line of kubeProxyVerdicts(report)) out.push(`- ${line}`);
+  out.push('');
+  return out;
+}
