@@ -4,6 +4,7 @@
 // by one, so chains nothing changed keep their rule handles and counters. Chains a sync stopped
 // using are flushed at once and deleted a second later, as kube-proxy does.
 import { spawn } from 'node:child_process';
+import { systemClock, type Clock } from '../core/clock.js';
 import { TABLE } from './nftables-base.js';
 import { describeCounts, diffNftTable } from './nftables-diff.js';
 import type { NftTableModel } from './nftables-model.js';
@@ -34,12 +35,18 @@ export interface NftablesSyncDeps {
   readonly log: (line: string) => void;
   /** Delay before flushed chains are deleted; default 1000 ms (kube-proxy waits one second). */
   readonly staleChainDelayMs?: number;
+  /** Times each sync for its log line (kube-proxy's sync_proxy_rules_duration_seconds); default the system clock. */
+  readonly clock?: Pick<Clock, 'monotonicMs'>;
 }
 
 export interface SyncResult {
   readonly kind: 'full' | 'partial';
   readonly ok: boolean;
   readonly summary: string;
+  /** From the start of this sync (its turn in the queue) to nft's exit: the plan, then nft. */
+  readonly durationMs: number;
+  /** Of which nft (the transaction in the kernel, and nft's own parsing and cache). */
+  readonly nftMs: number;
 }
 
 export class NftablesSync {
@@ -68,12 +75,15 @@ export class NftablesSync {
   }
 
   async #sync(models: readonly NftTableModel[]): Promise<SyncResult> {
+    const clock = this.#deps.clock ?? systemClock;
+    const started = clock.monotonicMs();
     const n = ++this.#count;
     const prev = this.#applied;
     const plan = prev === undefined ? undefined : this.#partialPlan(prev, models);
     const kind = plan === undefined ? 'full' : 'partial';
     const script = plan?.script ?? fullScript(models);
     const summary = plan?.summary ?? `${models.length} table${models.length === 1 ? '' : 's'}, ${models.reduce((s, m) => s + m.chains.size, 0)} service chains, ${models.reduce((s, m) => s + [...m.elements.values()].reduce((x, e) => x + e.size, 0), 0)} elements`;
+    const planned = clock.monotonicMs();
     if (script !== '') {
       try {
         await this.#deps.run(script);
@@ -81,9 +91,11 @@ export class NftablesSync {
         // The kernel kept its old state (one transaction); the next sync starts over in full.
         this.#applied = undefined;
         this.#deps.log(`nftables sync ${n} (${kind}) failed: ${(err as Error).message}`);
-        return { kind, ok: false, summary: (err as Error).message };
+        const end = clock.monotonicMs();
+        return { kind, ok: false, summary: (err as Error).message, durationMs: end - started, nftMs: end - planned };
       }
     }
+    const done = clock.monotonicMs();
     this.#applied = models;
     if (plan === undefined) this.#stale.clear();
     for (const m of models) {
@@ -96,8 +108,10 @@ export class NftablesSync {
     }
     this.#scheduleStaleDelete();
     this.#deps.log(`nftables sync ${n} (${kind}): ${summary}`);
+    // On its own line, so the summary line stays the same from run to run.
+    this.#deps.log(`  took ${ms(done - started)} ms: plan ${ms(planned - started)} ms, nft ${ms(done - planned)} ms`);
     if (plan !== undefined) for (const line of describeCommands(plan.script)) this.#deps.log(`  ${line}`);
-    return { kind, ok: true, summary };
+    return { kind, ok: true, summary, durationMs: done - started, nftMs: done - planned };
   }
 
   #partialPlan(prev: readonly NftTableModel[], next: readonly NftTableModel[]): { script: string; summary: string; staleChains: Map<string, readonly string[]> } | undefined {
@@ -154,6 +168,8 @@ function fullScript(models: readonly NftTableModel[]): string {
   for (const model of models) parts.push(renderTable(model));
   return parts.join('');
 }
+
+const ms = (v: number): string => v.toFixed(1);
 
 /** What a partial sync sent, for the log: every command but the rules of the chains it names. */
 function describeCommands(script: string, max = 20): string[] {
