@@ -44,7 +44,7 @@ const positive = (name) => {
 };
 const settings = {
   rounds: positive('rounds'), streamBytes: positive('stream-mib') * (1 << 20), connDurationS: positive('conn-duration'),
-  connections: positive('connections'), warmupS: positive('warmup'), warmup: 'one stream',
+  connections: positive('connections'), warmupS: positive('warmup'),
   command: `node bench/l4.mjs ${process.argv.slice(2).join(' ')}`.trim(),
 };
 const log = (line) => process.stdout.write(`${line}\n`);
@@ -112,7 +112,7 @@ async function main() {
     started.push(haproxy);
     targets.push(haproxy);
     const isthmus = await startIsthmusL4({ workDir, gatewayCmd: opts['gateway-cmd'], ports: { streamOrigin, connOrigin, streamPort: iStream, connPort: iConn }, adminPorts: { http, https, admin } });
-    isthmusCommand = isthmus.command.map((w) => relative(ROOT, w) || w).join(' ').replace(process.execPath, 'node');
+    isthmusCommand = isthmus.command.map((w) => (w === process.execPath ? 'node' : w.startsWith(`${ROOT}/`) ? relative(ROOT, w) : w)).join(' ');
     started.push(isthmus);
     targets.push(isthmus);
     for (const t of targets) {

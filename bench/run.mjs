@@ -10,7 +10,7 @@ import { join, relative } from 'node:path';
 import { parseArgs } from 'node:util';
 import { APIM, GATEWAY_FILTERS, writeApimConfig, writeGatewayScaleConfig, writeGatewaySimpleConfig, writeIstioSimpleConfig, writeScaleConfig, writeSidecarConfig, writeSimpleConfig } from './lib/config-gen.mjs';
 import { describeExit, freePorts, groupCpuSeconds, httpGet, installCleanup, pinningAvailable, rssMiB, stopProcess } from './lib/processes.mjs';
-import { apimTable, apimVerdicts, gwapiTable, gwapiVerdicts, istioTable, istioVerdicts, machineInfo, mainTable, mainVerdict, renderMarkdown, scaleTable, scaleVerdicts, spliceMarkdown } from './lib/report.mjs';
+import { apimTable, apimVerdicts, gwapiTable, gwapiVerdicts, istioTable, istioVerdicts, keepOtherHarnessSections, machineInfo, mainTable, mainVerdict, renderMarkdown, scaleTable, scaleVerdicts, spliceMarkdown } from './lib/report.mjs';
 import {
   applyLogLine, BENCH_DIR, checkProxied, diagnosticsCount, metricValue, NGINX, redisCommandCalls, ROOT,
   startBareProxy, startGateway, startNginxProxy, startOrigin, startRedis, startSidecar,
@@ -635,7 +635,7 @@ async function main() {
   const partial = Object.values(parts).some((on) => !on);
   const rendered = renderMarkdown(report);
   const spliced = partial && existsSync(out) ? spliceMarkdown(readFileSync(out, 'utf8'), rendered, report) : null;
-  writeFileSync(out, spliced ?? rendered);
+  writeFileSync(out, spliced ?? (existsSync(out) ? keepOtherHarnessSections(readFileSync(out, 'utf8'), rendered) : rendered));
   writeFileSync(join(resultsDir, `bench-${stamp}.json`), `${JSON.stringify(report, null, 2)}\n`);
   log(`\nbench: wrote ${out}${spliced ? ' (this run\'s parts spliced into it)' : ''} and ${join(resultsDir, `bench-${stamp}.json`)}`);
   if (failed) {

@@ -447,3 +447,20 @@ export function spliceMarkdown(existing, rendered, { machine, settings }) {
   }
   return have.map((s) => s.lines.join('\n')).join('\n');
 }
+
+/** Parts other harnesses write (bench/l4.mjs, bench/kube-proxy-scale.mjs), not run.mjs. */
+const OTHER_HARNESS_PARTS = ['l4', 'kubeProxyScale'];
+
+/**
+ * A run of all of run.mjs's parts rewrites the report: the sections the other harnesses spliced
+ * in stay (with the line naming their own run), before the reference figures.
+ */
+export function keepOtherHarnessSections(existing, rendered) {
+  if (!existing.startsWith('# Benchmarks')) return rendered;
+  const kept = sections(existing).filter((s) => OTHER_HARNESS_PARTS.includes(s.part));
+  if (kept.length === 0) return rendered;
+  const out = sections(rendered);
+  const reference = out.findIndex((s) => s.part === 'reference');
+  out.splice(reference >= 0 ? reference : out.length, 0, ...kept);
+  return out.map((s) => s.lines.join('\n')).join('\n');
+}
