@@ -131,7 +131,7 @@ function writeReport(machine, sectionLines) {
   const out = opts.out ?? join(ROOT, 'BENCHMARKS.md');
   const rendered = ['# Benchmarks', '', ...sectionLines].join('\n');
   const existing = existsSync(out) ? readFileSync(out, 'utf8') : '';
-  const spliced = spliceMarkdown(existing, rendered, { machine, settings });
+  const spliced = spliceMarkdown(existing, rendered, { machine, settings }, { ownSetup: true });
   const head = `# Benchmarks\n\n_\`${settings.command}\` on ${machine.date}, Node ${machine.node}, ${machine.nproc} cores (${machine.cpu}), 1-minute load average at start ${machine.loadAtStart.toFixed(2)}._\n\n`;
   mkdirSync(join(out, '..'), { recursive: true });
   writeFileSync(out, spliced ?? head + sectionLines.join('\n'));

@@ -148,7 +148,7 @@ function writeReport(machine, sectionLines) {
   const out = opts.out ?? join(ROOT, 'BENCHMARKS.md');
   const rendered = ['# Benchmarks', '', ...sectionLines].join('\n');
   const existing = existsSync(out) ? readFileSync(out, 'utf8') : '';
-  const spliced = spliceMarkdown(existing, rendered, { machine, settings });
+  const spliced = spliceMarkdown(existing, rendered, { machine, settings }, { ownSetup: true });
   const head = `# Benchmarks\n\n_\`${settings.command}\` on ${machine.date}, Node ${machine.node}, ${machine.nproc} cores (${machine.cpu}), 1-minute load average at start ${machine.loadAtStart.toFixed(2)}._\n\n`;
   writeFileSync(out, spliced ?? head + sectionLines.join('\n'));
   log(`\nl4: wrote ${out}${spliced ? ' (its L4 section replaced)' : ''}`);

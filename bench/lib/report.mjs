@@ -426,11 +426,13 @@ function sections(text) {
  * naming this run, and the reference figures (fixed text, the targets) refreshed. The title and
  * Setup stay those of the run that wrote the rest. Null when `existing` is no report of ours.
  */
-export function spliceMarkdown(existing, rendered, { machine, settings }) {
+export function spliceMarkdown(existing, rendered, { machine, settings }, { ownSetup = false } = {}) {
   if (!existing.startsWith('# Benchmarks')) return null;
   const have = sections(existing);
   const order = PART_SECTIONS.map(([part]) => part);
-  const note = `_This section is from a separate run, spliced in: \`${settings.command}\` on ${machine.date}, Node ${machine.node}, ${machine.nproc} cores (${machine.cpu}), 1-minute load average at start ${machine.loadAtStart.toFixed(2)}; the setup above otherwise applies._`;
+  // bench/l4.mjs and bench/kube-proxy-scale.mjs describe their own setup in their section.
+  const setup = ownSetup ? 'its setup is described below, not by the Setup above' : 'the setup above otherwise applies';
+  const note = `_This section is from a separate run, spliced in: \`${settings.command}\` on ${machine.date}, Node ${machine.node}, ${machine.nproc} cores (${machine.cpu}), 1-minute load average at start ${machine.loadAtStart.toFixed(2)}; ${setup}._`;
   for (const fresh of sections(rendered)) {
     if (!fresh.part) continue;
     const lines = fresh.part === 'reference' ? fresh.lines : [fresh.lines[0], '', note, ...fresh.lines.slice(1)];
