@@ -54,6 +54,13 @@ function lineFollower(stream) {
 }
 
 const tookRe = /^ {2}took ([\d.]+) ms: plan ([\d.]+) ms, nft ([\d.]+) ms$/;
+const generationRe = /Service ports ([\d.]+) ms, model and sync ([\d.]+) ms/;
+
+/** The command's own time to the nftables model: Service ports, then (model and sync) minus the sync. */
+function modelMs(line, sync) {
+  const m = generationRe.exec(line);
+  return m && sync ? Number(m[1]) + Number(m[2]) - sync.syncMs : null;
+}
 
 function took(lines, after) {
   const t = lines.slice(after).find((l) => tookRe.test(l.line));
@@ -80,8 +87,7 @@ export async function runApply({ configDir, gen, changes, log, fullTimeoutMs = 9
     child.once('exit', (code) => out.lines.push({ line: `(exited ${code}) ${stderr.trim()}`, at: performance.now() }));
     const full = await out.waitFor(/^isthmus: generation 1: /, fullTimeoutMs, 'the full sync');
     const fullSync = took(out.lines, 0);
-    const model1 = /model ([\d.]+) ms/.exec(full.line);
-    const result = { ns, full: { ...fullSync, modelMs: model1 ? Number(model1[1]) : null, startToSyncedMs: full.at - t0, summary: out.lines.find((l) => /nftables sync 1 \(full\)/.test(l.line))?.line }, partial: [] };
+    const result = { ns, full: { ...fullSync, modelMs: modelMs(full.line, fullSync), startToSyncedMs: full.at - t0, summary: out.lines.find((l) => /nftables sync 1 \(full\)/.test(l.line))?.line }, partial: [] };
     log(`  full sync: ${fullSync?.syncMs.toFixed(0)} ms (nft ${fullSync?.nftMs.toFixed(0)} ms); start → synced ${(full.at - t0).toFixed(0)} ms`);
     for (let i = 1; i <= changes; i++) {
       // The stale chain of the previous change is deleted a second after it: let that pass first.
@@ -91,15 +97,15 @@ export async function runApply({ configDir, gen, changes, log, fullTimeoutMs = 9
       const { newAddress } = gen.changeOneEndpoint();
       const done = await out.waitFor(new RegExp(`^isthmus: generation ${i + 1}: `), 120_000, `change ${i}`);
       const sync = took(out.lines, mark);
-      const model = /model ([\d.]+) ms/.exec(done.line);
+      const model = modelMs(done.line, sync);
       const sent = out.lines.slice(mark).filter((l) => /^ {2}(add|flush|delete) /.test(l.line)).map((l) => l.line.trim());
       const chain = sent.find((l) => l.startsWith('add chain ') && l.includes(`__${newAddress}/`))?.split(' ').at(-1);
       if (!chain) throw new Error(`change ${i}: the partial sync added no endpoint chain for ${newAddress}:\n${sent.join('\n')}`);
       const { stdout } = await run('ip', ['netns', 'exec', ns, 'nft', 'list', 'chain', 'ip', 'kube-proxy', chain]);
       if (!stdout.includes(`dnat to ${newAddress}:8080`)) throw new Error(`change ${i}: ${chain} in the kernel has no DNAT to ${newAddress}:\n${stdout}`);
       const summary = out.lines.slice(mark).find((l) => /nftables sync \d+ \(/.test(l.line))?.line;
-      result.partial.push({ ...sync, modelMs: model ? Number(model[1]) : null, writeToSyncedMs: done.at - written, summary, sent });
-      log(`  change ${i}: partial sync ${sync?.syncMs.toFixed(1)} ms (plan ${sync?.planMs.toFixed(1)}, nft ${sync?.nftMs.toFixed(1)}); model ${model?.[1]} ms; file write → synced ${(done.at - written).toFixed(0)} ms; ${summary}`);
+      result.partial.push({ ...sync, modelMs: model, writeToSyncedMs: done.at - written, summary, sent });
+      log(`  change ${i}: partial sync ${sync?.syncMs.toFixed(1)} ms (plan ${sync?.planMs.toFixed(1)}, nft ${sync?.nftMs.toFixed(1)}); model ${model?.toFixed(0)} ms; file write → synced ${(done.at - written).toFixed(0)} ms; ${summary}`);
     }
     return result;
   } finally {
