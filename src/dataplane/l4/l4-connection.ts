@@ -14,6 +14,7 @@ import type { EndpointActivity } from './endpoint-activity.js';
 import { encodeProxyHeader, parseProxyHeader, type ProxyAddress } from './proxy-protocol.js';
 import { readPrefix } from './prefix-reader.js';
 import { splice } from './splice.js';
+import { UpstreamReads } from './upstream-reads.js';
 
 export interface L4TlsCertificate {
   readonly certPem: string;
@@ -35,6 +36,7 @@ export class L4Connection {
   endpointKey: string | undefined;
   drainTimer: NodeJS.Timeout | undefined;
   private upstream: net.Socket | undefined;
+  private upstreamReads: UpstreamReads | undefined;
   private stream: net.Socket;
   private readonly startTime: number;
   private readonly startMono: number;
@@ -117,7 +119,7 @@ export class L4Connection {
     if (head.length > 0) upstream.write(head);
     // net.Socket timeouts count reads and writes, so the client side alone sees every byte.
     this.stream.setTimeout(now.ir.idleTimeoutMs, () => this.close('idle_timeout'));
-    const end = await splice(this.stream, upstream, this.counters);
+    const end = await splice(this.stream, upstream, this.counters, this.upstreamReads);
     this.close(end);
   }
 
@@ -165,9 +167,11 @@ export class L4Connection {
       this.endpointKey = pick.slot.key;
       // Counted from the attempt, so concurrent picks of lc/wlc/sed/nq see it at once.
       this.deps.activity.open(pick.slot.key);
-      const socket = await connectWithin(pick.slot.endpoint.address, pick.slot.endpoint.port, listener.ir.connectTimeoutMs);
+      const reads = new UpstreamReads();
+      const socket = await connectWithin(pick.slot.endpoint.address, pick.slot.endpoint.port, listener.ir.connectTimeoutMs, reads);
       if (socket !== undefined && !this.ended) {
         this.upstream = socket;
+        this.upstreamReads = reads;
         return pick;
       }
       socket?.destroy();
@@ -227,9 +231,9 @@ function drainBuffered(socket: net.Socket): Buffer[] {
 }
 
 /** A connected socket, or undefined on refusal, unreachability or timeout. */
-function connectWithin(host: string, port: number, timeoutMs: number): Promise<net.Socket | undefined> {
+function connectWithin(host: string, port: number, timeoutMs: number, reads: UpstreamReads): Promise<net.Socket | undefined> {
   return new Promise((resolve) => {
-    const socket = net.connect({ host, port, allowHalfOpen: true, noDelay: true });
+    const socket = net.connect({ host, port, allowHalfOpen: true, noDelay: true, onread: reads.onread });
     const timer = setTimeout(() => {
       socket.destroy();
       resolve(undefined);
