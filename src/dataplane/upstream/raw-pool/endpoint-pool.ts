@@ -28,8 +28,11 @@ export class EndpointPool implements ConnectionOwner {
   ) {}
 
   send(req: RawRequest): void {
-    const conn = this.idle.pop();
-    if (conn !== undefined) return conn.run(req);
+    // An idle connection may be on its way out (its idle timer fired, the server closed it) before
+    // its 'close' event removed it from the list.
+    for (let conn = this.idle.pop(); conn !== undefined; conn = this.idle.pop()) {
+      if (conn.isOpen) return conn.run(req);
+    }
     if (this.open.size + this.connecting < this.options.maxConnections) return this.connect(req);
     this.queue.push(req);
   }
