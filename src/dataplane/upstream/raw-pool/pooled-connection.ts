@@ -84,6 +84,18 @@ export class PooledConnection implements ParserSink, RequestHost {
       req.handler.onConnect(req.abort);
       if (this.current !== req) return; // aborted from onConnect
     }
+    const { method, headers, body } = req.request;
+    // A stream of unknown length is written a turn later: a small body has often ended by then,
+    // and then goes with a Content-Length (framingOf) as it would through undici, which also
+    // writes on a later turn.
+    if (body !== null && !Buffer.isBuffer(body) && framingOf(method, headers, body).kind === 'chunked') {
+      setImmediate(() => this.current === req && this.write(req));
+      return;
+    }
+    this.write(req);
+  }
+
+  private write(req: RawRequest): void {
     const { method, path, headers, body, headersTimeoutMs } = req.request;
     let head: string;
     const framing = framingOf(method, headers, body);

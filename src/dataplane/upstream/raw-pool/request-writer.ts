@@ -22,7 +22,13 @@ export function framingOf(method: string, headers: readonly string[], body: Read
   if (Buffer.isBuffer(body)) return { kind: 'length', bytes: body.length };
   const declared = declaredLength(headers);
   if (body === null) return declared === undefined && PAYLOAD_METHODS.has(method) ? { kind: 'length', bytes: 0 } : { kind: 'none' };
-  return declared === undefined ? { kind: 'chunked' } : { kind: 'length', bytes: declared };
+  if (declared !== undefined) return { kind: 'length', bytes: declared };
+  // A stream whose source already ended holds the whole body: its length is known, so it goes with
+  // a Content-Length rather than chunked. undici does the same (its bodyLength reads this state),
+  // and a body the gateway held and passed on unchanged keeps "its own length" either way.
+  const state = (body as Readable & { _readableState?: { ended?: boolean; objectMode?: boolean } })._readableState;
+  if (state?.ended === true && state.objectMode !== true) return { kind: 'length', bytes: body.readableLength };
+  return { kind: 'chunked' };
 }
 
 function declaredLength(headers: readonly string[]): number | undefined {
