@@ -35,7 +35,7 @@ export interface RunOptions {
   readonly kubernetes?: KubernetesOptions;
   /**
    * `--upstream-client`: what speaks HTTP/1.1 to http1 and https upstreams (docs/upstream-pool.md);
-   * h2 and h2c upstreams always use undici. Absent: the default, undici.
+   * h2 and h2c upstreams always use undici. Absent (callers that build options themselves): raw.
    */
   readonly upstreamClient?: UpstreamClient;
   /** Connection limits (docs/security.md); each unset one keeps the data plane's default. */
@@ -86,7 +86,7 @@ export const RUN_FLAGS = [
   ['--health-port N', '0 (off)', 'Serve only /healthz, /ready and /metrics on --listen-address at this port (kubelet probes, Prometheus).'],
   ['--redis-url URL', '$ISTHMUS_REDIS_URL or (none)', 'Redis for global rate limits and quotas shared by replicas; without it they count per replica.'],
   ['--redis-timeout MS', '100', 'The longest a request waits for Redis; then the policy fails open (local limit) or closed (503).'],
-  ['--upstream-client C', 'undici', 'What speaks HTTP/1.1 to http1 and https upstreams: raw (Isthmus\' own keep-alive pool on net/tls sockets) or undici; h2/h2c upstreams always use undici (docs/upstream-pool.md).'],
+  ['--upstream-client C', 'raw', 'What speaks HTTP/1.1 to http1 and https upstreams: raw (Isthmus\' own keep-alive pool on net/tls sockets) or undici; h2/h2c upstreams always use undici (docs/upstream-pool.md).'],
   ['--state-dir DIR', '$ISTHMUS_STATE_DIR, $XDG_STATE_HOME/isthmus or ~/.local/state/isthmus', 'Where usage counts (GET /api/usage) are kept across restarts without --redis-url: usage.json, flushed every 10 s and on shutdown.'],
   ['--serve-services', 'off', 'Serve NodePort and LoadBalancer Services as L4 (TCP/UDP) listeners: node ports on --node-address, load-balancer and external IPs on the Service port (docs/l4.md).'],
   ['--node-address ADDR', '0.0.0.0', 'Address node ports bind with --serve-services.'],
@@ -106,7 +106,7 @@ export const RUN_FLAGS = [
 export class UsageError extends Error {}
 
 function upstreamClient(raw: string | undefined): UpstreamClient {
-  if (raw === undefined) return 'undici';
+  if (raw === undefined) return 'raw';
   if (raw === 'raw' || raw === 'undici') return raw;
   throw new UsageError(`--upstream-client: expected raw or undici, got "${raw}"`);
 }

@@ -104,8 +104,8 @@ export class Gateway {
     this.usage = createUsageState({ clock: this.clock, redisUrl: options.redisUrl, stateDir: options.stateDir, log: this.log });
     this.dataPlane = new DataPlane({
       trustedProxies: options.trustedProxies,
-      // --upstream-client: raw serves http1/https itself and hands h2/h2c to undici.
-      transport: options.upstreamClient === 'raw' ? new RawTransport() : new UndiciTransport(),
+      // --upstream-client (default raw): raw serves http1/https itself and hands h2/h2c to undici.
+      transport: options.upstreamClient === 'undici' ? new UndiciTransport() : new RawTransport(),
       clock: this.clock,
       random: deps.random ?? systemRandom,
       limits: options.limits,

@@ -60,9 +60,9 @@ test('a keep-alive race upstream is invisible to the client', async (t) => {
   assert.equal(up.sockets.length, 2);
 });
 
-test('--upstream-client: raw or undici, default undici, anything else refused', () => {
+test('--upstream-client: raw or undici, default raw, anything else refused', () => {
   assert.equal(parseRunArgs(['--upstream-client', 'raw']).upstreamClient, 'raw');
   assert.equal(parseRunArgs(['--upstream-client', 'undici']).upstreamClient, 'undici');
-  assert.equal(parseRunArgs([]).upstreamClient, 'undici');
+  assert.equal(parseRunArgs([]).upstreamClient, 'raw');
   assert.throws(() => parseRunArgs(['--upstream-client', 'fast']), UsageError);
 });

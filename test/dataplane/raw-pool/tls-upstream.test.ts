@@ -79,3 +79,25 @@ test('mutual TLS: the client certificate of the policy is presented', async (t) 
   assert.equal(out.kind, 'ok', JSON.stringify(out));
   if (out.kind === 'ok') assert.equal(out.headers[out.headers.indexOf('x-peer') + 1], 'URI:spiffe://test/ns/gw/sa/isthmus');
 });
+
+test('a new connection resumes the TLS session of the pool', async (t) => {
+  const transport = new RawTransport();
+  t.after(() => transport.close());
+  const reused: boolean[] = [];
+  // Every response closes its connection, so each request needs a new one.
+  const server = await startRawServer(
+    t,
+    (s) => {
+      answerEach(s, () => {
+        reused.push((s as TLSSocket).isSessionReused());
+        return 'HTTP/1.1 200 OK\r\nconnection: close\r\ncontent-length: 2\r\n\r\nok';
+      });
+    },
+    { cert: leaf.certPem, key: leaf.keyPem, maxVersion: 'TLSv1.2' },
+  );
+  const tls = compileUpstreamTls({ serverName: 'api.internal.test', verification: { kind: 'verify', caPem: ca.certPem } });
+  const connection = connectionFor('https', { tls });
+  for (let i = 0; i < 3; i++) assert.equal((await send(transport, server.port, { connection })).kind, 'ok');
+  assert.equal(server.sockets.length, 3);
+  assert.deepEqual(reused, [false, true, true]);
+});

@@ -3,7 +3,7 @@
 // the server's idle timeout), else a new one up to the per-endpoint cap, else wait in FIFO order.
 import type { EndpointState } from '../endpoint-state.js';
 import type { UpstreamConnection } from '../transport.js';
-import { connectSocket } from './connect-socket.js';
+import { connectSocket, type TlsSessionSlot } from './connect-socket.js';
 import { PooledConnection, type ConnectionLimits, type ConnectionOwner } from './pooled-connection.js';
 import type { RawRequest } from './raw-request.js';
 import { upstreamError } from './upstream-error.js';
@@ -20,6 +20,7 @@ export class EndpointPool implements ConnectionOwner {
   private readonly queue: RawRequest[] = [];
   /** retain() dropped this pool: finish what is running and queued, then close. */
   private closing = false;
+  private readonly tlsSession: TlsSessionSlot = { session: undefined };
 
   constructor(
     private readonly endpoint: EndpointState,
@@ -99,7 +100,7 @@ export class EndpointPool implements ConnectionOwner {
   /** A new connection, made for `req`; should it fail, `req` hears the error (no other request does). */
   private connect(req: RawRequest): void {
     this.connecting++;
-    connectSocket(this.endpoint, this.connection, (err, socket) => {
+    connectSocket(this.endpoint, this.connection, this.tlsSession, (err, socket) => {
       this.connecting--;
       if (err !== null) {
         req.fail(err);
