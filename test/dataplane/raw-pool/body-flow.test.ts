@@ -178,3 +178,50 @@ test('a response before the request body ends: sending stops, the response is re
   assert.equal((await send(transport, server.port)).kind, 'ok');
   assert.equal(server.sockets.length, 2, 'the next request used a new connection');
 });
+
+test('a handler that pauses again right after resume() keeps the upstream paused', async (t) => {
+  const transport = new RawTransport();
+  t.after(() => transport.close());
+  const total = 64 * 1024 * 1024;
+  let serverSocket: Socket | undefined;
+  const server = await startRawServer(t, (s) =>
+    answerEach(s, () => {
+      serverSocket = s;
+      const piece = Buffer.alloc(1024 * 1024, 'x');
+      s.write(`HTTP/1.1 200 OK\r\ncontent-length: ${total}\r\n\r\n`);
+      let sent = 0;
+      const write = (): void => {
+        while (sent < total && !s.destroyed) {
+          sent += piece.length;
+          if (!s.write(piece)) return void s.once('drain', write);
+        }
+      };
+      write();
+      return undefined;
+    }),
+  );
+  let resume: (() => void) | undefined;
+  let chunks = 0;
+  let drain = false;
+  // Every chunk pauses; the test resumes a few times, then stops resuming, then takes the rest.
+  const pending = send(transport, server.port, {
+    pauseOnData: (r) => {
+      chunks++;
+      resume = r;
+      return drain;
+    },
+  });
+  await eventually(() => resume !== undefined, 'the first body chunk arrived');
+  for (let i = 0; i < 5; i++) {
+    resume!();
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  await new Promise((r) => setTimeout(r, 200));
+  assert.ok(chunks <= 7, `the handler saw ${chunks} chunks for 6 resumes`);
+  assert.ok(serverSocket!.writableLength > 0, 'the server is still stuck writing: we stopped reading');
+  drain = true;
+  resume!();
+  const out = await pending;
+  assert.equal(out.kind, 'ok');
+  if (out.kind === 'ok') assert.equal(out.body.length, total);
+});

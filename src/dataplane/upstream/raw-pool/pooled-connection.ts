@@ -196,7 +196,8 @@ export class PooledConnection implements ParserSink, RequestHost {
       if (bodyMs > 0 && this.bodyTimer === undefined) this.bodyTimer = setTimeout(this.onBodyTimeout, bodyMs);
       this.parser.resume();
       this.afterParse();
-      if (this.current === req) this.socket.resume();
+      // What was held may have filled the handler again: read on only if it did not pause.
+      if (this.current === req && !this.parser.isPaused) this.socket.resume();
     };
   }
 

@@ -60,18 +60,9 @@ export class ResponseParser {
     this.trailingBytes = false;
   }
 
-  get done(): boolean {
-    return this.state === State.Done;
-  }
-
-  /** True while a response is expected or being read. */
-  get active(): boolean {
-    return this.state !== State.Idle && this.state !== State.Done && this.state !== State.Failed;
-  }
-
-  /** The head has been handed over (a body or its end is what is left). */
-  get inBody(): boolean {
-    return this.state >= State.Length && this.state <= State.UntilClose;
+  /** The handler asked for a pause and has not resumed. */
+  get isPaused(): boolean {
+    return this.paused;
   }
 
   execute(chunk: Buffer): void {
