@@ -33,6 +33,11 @@ export interface RunOptions {
   readonly services?: { readonly nodeAddress: string; readonly nodeName?: string };
   /** Set with `--kubernetes`: read the cluster instead of folders (docs/kubernetes.md). */
   readonly kubernetes?: KubernetesOptions;
+  /**
+   * `--upstream-client`: what speaks HTTP/1.1 to http1 and https upstreams (docs/upstream-pool.md);
+   * h2 and h2c upstreams always use undici. Absent (callers that build options themselves): raw.
+   */
+  readonly upstreamClient?: UpstreamClient;
   /** Connection limits (docs/security.md); each unset one keeps the data plane's default. */
   readonly limits: {
     readonly maxConnectionsPerClient?: number;
@@ -43,6 +48,8 @@ export interface RunOptions {
     readonly maxConcurrentStreams?: number;
   };
 }
+
+export type UpstreamClient = 'raw' | 'undici';
 
 export interface KubernetesOptions {
   readonly kubeconfig?: string;
@@ -79,6 +86,7 @@ export const RUN_FLAGS = [
   ['--health-port N', '0 (off)', 'Serve only /healthz, /ready and /metrics on --listen-address at this port (kubelet probes, Prometheus).'],
   ['--redis-url URL', '$ISTHMUS_REDIS_URL or (none)', 'Redis for global rate limits and quotas shared by replicas; without it they count per replica.'],
   ['--redis-timeout MS', '100', 'The longest a request waits for Redis; then the policy fails open (local limit) or closed (503).'],
+  ['--upstream-client C', 'raw', 'What speaks HTTP/1.1 to http1 and https upstreams: raw (Isthmus\' own keep-alive pool on net/tls sockets) or undici; h2/h2c upstreams always use undici (docs/upstream-pool.md).'],
   ['--state-dir DIR', '$ISTHMUS_STATE_DIR, $XDG_STATE_HOME/isthmus or ~/.local/state/isthmus', 'Where usage counts (GET /api/usage) are kept across restarts without --redis-url: usage.json, flushed every 10 s and on shutdown.'],
   ['--serve-services', 'off', 'Serve NodePort and LoadBalancer Services as L4 (TCP/UDP) listeners: node ports on --node-address, load-balancer and external IPs on the Service port (docs/l4.md).'],
   ['--node-address ADDR', '0.0.0.0', 'Address node ports bind with --serve-services.'],
@@ -96,6 +104,12 @@ export const RUN_FLAGS = [
 ] as const;
 
 export class UsageError extends Error {}
+
+function upstreamClient(raw: string | undefined): UpstreamClient {
+  if (raw === undefined) return 'raw';
+  if (raw === 'raw' || raw === 'undici') return raw;
+  throw new UsageError(`--upstream-client: expected raw or undici, got "${raw}"`);
+}
 
 export function parseRunArgs(argv: readonly string[]): RunOptions {
   const { values } = parseArgs({
@@ -124,6 +138,7 @@ export function parseRunArgs(argv: readonly string[]): RunOptions {
       'redis-url': { type: 'string' },
       'redis-timeout': { type: 'string' },
       'state-dir': { type: 'string' },
+      'upstream-client': { type: 'string' },
       'serve-services': { type: 'boolean' },
       'node-address': { type: 'string' },
       'node-name': { type: 'string' },
@@ -164,6 +179,7 @@ export function parseRunArgs(argv: readonly string[]): RunOptions {
     ...redisUrl(values['redis-url'] ?? process.env.ISTHMUS_REDIS_URL),
     redisTimeoutMs: optionalCount(values['redis-timeout'], '--redis-timeout', 'ms', 1).ms ?? 100,
     stateDir: stateDir(values['state-dir']),
+    upstreamClient: upstreamClient(values['upstream-client']),
     ...(kubernetes ? { kubernetes } : {}),
     ...serviceListeners(values['serve-services'] === true, values['node-address'], values['node-name'] ?? process.env.NODE_NAME),
     httpPort,

@@ -10,6 +10,7 @@ import { FileSource } from '../sources/file/file-source.js';
 import { translate, type TranslateResult } from '../translate/translate.js';
 import { DataPlane } from '../dataplane/data-plane.js';
 import { UndiciTransport } from '../dataplane/upstream/undici-transport.js';
+import { RawTransport } from '../dataplane/upstream/raw-pool/raw-transport.js';
 import { AdminServer } from '../admin/admin-server.js';
 import { createMetrics, type Metrics } from '../observability/metrics.js';
 import { createAccessLog, type AccessLog } from '../observability/access-log.js';
@@ -103,7 +104,8 @@ export class Gateway {
     this.usage = createUsageState({ clock: this.clock, redisUrl: options.redisUrl, stateDir: options.stateDir, log: this.log });
     this.dataPlane = new DataPlane({
       trustedProxies: options.trustedProxies,
-      transport: new UndiciTransport(),
+      // --upstream-client (default raw): raw serves http1/https itself and hands h2/h2c to undici.
+      transport: options.upstreamClient === 'undici' ? new UndiciTransport() : new RawTransport(),
       clock: this.clock,
       random: deps.random ?? systemRandom,
       limits: options.limits,
