@@ -1,6 +1,6 @@
 // The IPC protocol between the primary and its workers (`--workers N`), one discriminated union each
-// way. Sent over the cluster channel with `serialization: 'advanced'` (structured clone), so the IR
-// crosses as data, the same JSON-serialisable value the admin API serves.
+// way. Sent over the cluster channel as JSON: the IR crosses as the JSON-serialisable value the
+// admin API serves, and live views (upstreams, metrics) lose their functions as they do there.
 import type { Diagnostic } from '../../core/diagnostic.js';
 import type { IrSnapshot } from '../../ir/types.js';
 import type { FailedBind } from '../../dataplane/data-plane.js';

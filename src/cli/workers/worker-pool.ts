@@ -60,8 +60,9 @@ export class WorkerPool implements TrafficWorkers {
 
   /** Forks every worker; resolves when all are set up (none has a configuration yet). */
   async start(): Promise<void> {
-    // Advanced (structured clone) rather than JSON: the IR crosses whole, undefined fields included.
-    cluster.setupPrimary({ serialization: 'advanced' });
+    // JSON, the IR's contract (src/ir/types.ts): structured clone would refuse the functions that
+    // live views (metrics, upstream stats) carry, which JSON drops as the admin API does.
+    cluster.setupPrimary({ serialization: 'json' });
     if (process.env.NODE_CLUSTER_SCHED_POLICY === undefined) cluster.schedulingPolicy = cluster.SCHED_NONE;
     const hellos: Promise<void>[] = [];
     for (let slot = 1; slot <= this.options.count; slot++) hellos.push(this.#fork(slot));

@@ -36,7 +36,15 @@ class PrimaryUsageSink implements UsageSink {
 function send(message: FromWorker): Promise<void> {
   // The channel is gone when the primary died: the 'disconnect' handler drains this worker.
   if (!process.connected || process.send === undefined) return Promise.resolve();
-  return new Promise((resolve) => process.send!(message, undefined, {}, () => resolve()));
+  return new Promise((resolve) => {
+    try {
+      process.send!(message, undefined, {}, () => resolve());
+    } catch (err) {
+      // A value that cannot be cloned is a bug in this file; the worker keeps serving.
+      process.stderr.write(`isthmus: worker: cannot send ${message.kind} to the primary: ${(err as Error).message}\n`);
+      resolve();
+    }
+  });
 }
 
 export async function runWorker(options: RunOptions): Promise<void> {
@@ -87,17 +95,17 @@ export async function runWorker(options: RunOptions): Promise<void> {
       case 'apply':
         applying = applying.then(async () => {
           const result = await dataPlane.apply(message.ir);
-          send({ kind: 'applied', id: message.id, generation: message.ir.generation, outcome: result.outcome, diagnostics: result.diagnostics, ports: dataPlane.boundPorts(), ...(result.failedBind === undefined ? {} : { failedBind: result.failedBind }) });
+          await send({ kind: 'applied', id: message.id, generation: message.ir.generation, outcome: result.outcome, diagnostics: result.diagnostics, ports: dataPlane.boundPorts(), ...(result.failedBind === undefined ? {} : { failedBind: result.failedBind }) });
         });
         return;
       case 'metrics':
-        void metrics.registry.getMetricsAsJSON().then((m) => send({ kind: 'metrics', id: message.id, metrics: m }));
+        void metrics.registry.getMetricsAsJSON().then((m) => void send({ kind: 'metrics', id: message.id, metrics: m }));
         return;
       case 'upstreams':
-        send({ kind: 'upstreams', id: message.id, upstreams: dataPlane.upstreams() });
+        void send({ kind: 'upstreams', id: message.id, upstreams: dataPlane.upstreams() });
         return;
       case 'flush-usage':
-        void meter.flush().finally(() => send({ kind: 'flushed-usage', id: message.id }));
+        void meter.flush().finally(() => void send({ kind: 'flushed-usage', id: message.id }));
         return;
       case 'drain':
         void drain(message.graceMs);
