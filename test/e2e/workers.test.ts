@@ -102,6 +102,12 @@ test('--workers 2: both workers serve, /ready lists both generations, /metrics s
     return n >= sent ? n : undefined;
   }, 5000, 50);
   assert.equal(counted, sent, 'summed across workers, each request once');
+  // /api/upstreams merges the workers' endpoint state: the endpoint's request count is the total too.
+  const upstreams = (await adminJson(gateway.adminPort, '/api/upstreams')) as { workers: number; clusters: { endpoints: { port: number; totalRequests: number; healthy: boolean }[] }[] };
+  assert.equal(upstreams.workers, 2);
+  const endpoint = upstreams.clusters.flatMap((c) => c.endpoints).find((e) => e.port === web.port);
+  assert.equal(endpoint?.totalRequests, sent, JSON.stringify(upstreams));
+  assert.equal(endpoint?.healthy, true);
 
   // A config change reloads in both: the new route answers from each worker.
   writeFileSync(path.join(dir, 'ingress.yaml'), ingressYaml('web', HOST, [{ path: '/', service: 'web' }, { path: '/new', service: 'web', pathType: 'Exact' }]));

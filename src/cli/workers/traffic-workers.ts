@@ -14,7 +14,7 @@ export interface TrafficWorkers {
   isCurrent(): boolean;
   /** GET /ready's body: the applied generation and each worker's. */
   readiness(): Record<string, unknown>;
-  /** GET /api/upstreams: the lowest-numbered live worker's view (endpoint state is per worker). */
+  /** GET /api/upstreams: every live worker's view merged (upstreams-merge.ts: counts summed, health from all). */
   upstreams(): Promise<unknown>;
   /** GET /metrics: the primary's registry and every worker's, aggregated. */
   metrics(own: Registry): Promise<AggregatedMetrics>;

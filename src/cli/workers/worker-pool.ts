@@ -14,6 +14,7 @@ import type { UsageEntry } from '../../state/usage-meter.js';
 import { isFromWorker, type BoundPort, type FromWorker, type ToWorker } from './messages.js';
 import { aggregateMetrics, type AggregatedMetrics } from './metrics-aggregation.js';
 import type { TrafficWorkers } from './traffic-workers.js';
+import { mergeUpstreamViews } from './upstreams-merge.js';
 
 /** A worker that dies more often than this is not restarted again (a crash loop only burns CPU). */
 export const RESTART_LIMIT = { count: 5, windowMs: 30_000 } as const;
@@ -106,10 +107,10 @@ export class WorkerPool implements TrafficWorkers {
   }
 
   async upstreams(): Promise<unknown> {
-    const first = this.#online().sort((a, b) => a.slot - b.slot)[0];
-    if (first === undefined) return null;
-    const reply = await this.#request<'upstreams'>(first, { kind: 'upstreams', id: this.#nextId++ }, QUERY_TIMEOUT_MS);
-    return { worker: first.slot, ...(reply.upstreams as object) };
+    const members = this.#online().sort((a, b) => a.slot - b.slot);
+    if (members.length === 0) return null;
+    const replies = await Promise.all(members.map((m) => this.#request<'upstreams'>(m, { kind: 'upstreams', id: this.#nextId++ }, QUERY_TIMEOUT_MS)));
+    return { workers: members.length, ...(mergeUpstreamViews(replies.map((r) => r.upstreams)) as object) };
   }
 
   async metrics(own: Registry): Promise<AggregatedMetrics> {
