@@ -52,20 +52,20 @@ function startNginx({ name, workDir, confFile, confText, cpu }) {
 }
 
 /** The origin: nginx-upstream.conf when nginx is installed (and allowed), else bench/origin.mjs. */
-export async function startOrigin({ workDir, port, useNginx }) {
+export async function startOrigin({ workDir, port, useNginx, cpu = LOAD_CPU }) {
   let handle;
   let kind;
   if (useNginx && NGINX) {
     kind = 'nginx (bench/nginx-upstream.conf)';
     const confText = adaptConf('nginx-upstream.conf', [[ORIGIN_LISTEN, `127.0.0.1:${port}`]]);
-    handle = startNginx({ name: 'origin', workDir, confFile: 'origin.conf', confText, cpu: LOAD_CPU });
+    handle = startNginx({ name: 'origin', workDir, confFile: 'origin.conf', confText, cpu });
   } else {
     kind = 'node:http (bench/origin.mjs)';
     handle = startProcess({
       name: 'origin',
       cmd: process.execPath,
       args: [join(BENCH_DIR, 'origin.mjs'), '--port', String(port)],
-      cpu: LOAD_CPU,
+      cpu,
       logPath: join(workDir, 'origin.log'),
     });
   }
@@ -88,7 +88,8 @@ export async function startBareProxy({ workDir, port, originPort }) {
     name: 'bare',
     cmd: process.execPath,
     args: [join(BENCH_DIR, 'bare-proxy.mjs'), '--port', String(port), '--upstream', `127.0.0.1:${originPort}`],
-    cpu: PROXY_CPU,
+    // Several workers pinned to one core would measure one core: by default they run where the kernel puts them.
+    cpu,
     cwd: ROOT,
     logPath: join(workDir, 'bare.log'),
   });
@@ -125,12 +126,13 @@ export function gatewayArgv(gatewayCmd, nodeFlags = []) {
  * Starts the gateway on `configDir` and waits for admin /ready. `readyMs` runs from just
  * before spawn to the first 200, so it includes process start and module loading.
  */
-export async function startGateway({ name, gatewayCmd, nodeFlags, configDir, ports, originPort, workDir, extraArgs = [], readyTimeoutMs = 20_000 }) {
+export async function startGateway({ name, gatewayCmd, nodeFlags, configDir, ports, originPort, workDir, extraArgs = [], readyTimeoutMs = 20_000, workers, cpu = workers === undefined || workers === 1 ? PROXY_CPU : null }) {
   const { cmd, args } = gatewayArgv(gatewayCmd, nodeFlags);
   const runArgs = [
     'run', '--config', configDir,
     '--http-port', String(ports.http), '--https-port', String(ports.https), '--admin-port', String(ports.admin),
     '--listen-address', '127.0.0.1', '--access-log', 'off', ...extraArgs,
+    ...(workers === undefined ? [] : ['--workers', String(workers)]),
   ];
   const logPath = join(workDir, `${name}.log`);
   const t0 = performance.now();
