@@ -112,11 +112,13 @@ export async function runWorker(options: RunOptions): Promise<void> {
         return;
     }
   });
-  // A terminal's Ctrl-C reaches the whole process group, the primary's SIGTERM comes as 'drain':
-  // either way this worker drains once. Without a primary (it was SIGKILLed) nobody would ever send
-  // a config or stop it again, so the worker drains and leaves too.
+  // A terminal's Ctrl-C reaches the whole process group: the worker leaves it to the primary, which
+  // sends 'drain' (had the worker exited first, the primary would take it for a crash and restart
+  // it). A SIGTERM sent to this worker alone drains it; the primary then starts a fresh one.
+  // Without a primary (it was SIGKILLed) nobody would ever send a config or stop it again, so the
+  // worker drains and leaves.
+  process.on('SIGINT', () => undefined);
   process.on('SIGTERM', () => void drain(options.shutdownGraceMs));
-  process.on('SIGINT', () => void drain(options.shutdownGraceMs));
   process.on('disconnect', () => void drain(options.shutdownGraceMs));
   send({ kind: 'hello' });
 }
