@@ -187,7 +187,8 @@ async function run(parsed: RunOptions): Promise<void> {
   drainOnSignal('isthmus', options.shutdownGraceMs, gateway, async () => await backends?.close());
   await gateway.start();
   const ports = gateway.boundPorts();
-  process.stderr.write(`isthmus: listening ${JSON.stringify(ports)}, admin on 127.0.0.1:${gateway.adminPort}${workers > 1 ? `, ${workers} workers` : ''}\n`);
+  // "admin on HOST:PORT" stays last: scripts and the docs' command test read the port off the line's end.
+  process.stderr.write(`isthmus: listening ${JSON.stringify(ports)}${workers > 1 ? ` with ${workers} workers` : ''}, admin on 127.0.0.1:${gateway.adminPort}\n`);
   if (options.demo) {
     const { demoBanner } = await import('./demo.js');
     process.stderr.write(demoBanner(options.httpPort, options.httpsPort, gateway.adminPort) + '\n');
