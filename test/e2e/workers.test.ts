@@ -7,6 +7,7 @@ import { once } from 'node:events';
 import { readFileSync, writeFileSync } from 'node:fs';
 import net, { type AddressInfo } from 'node:net';
 import path from 'node:path';
+import { gatewayAndService } from './gateway-fixture.js';
 import { adminJson, configDir, get, httpRequest, ingressYaml, pollUntil, serviceYaml, sleep, startEcho, startGateway, type RunningGateway } from './cli-harness.js';
 
 const HOST = 'workers.test';
@@ -211,4 +212,47 @@ spec:
   assert.equal(after.body.generation, before.body.generation);
   for (const w of after.body.workers) assert.equal(w.generation, before.body.generation);
   assert.deepEqual(new Set(await burst(gateway, '/', 20)), new Set([200]), 'the last good configuration serves on');
+});
+
+test('--workers 2: /api/usage counts every metered request once, at once (workers hand their counts to the primary), and after a restart from the state file', async (t) => {
+  const api = await startEcho(t, '127.0.0.1', 'api');
+  const dir = configDir(t, {
+    'api.yaml': `${gatewayAndService(api.port)}---
+apiVersion: gateway.networking.k8s.io/v1
+kind: HTTPRoute
+metadata: {name: v1, namespace: default}
+spec:
+  parentRefs: [{name: gw}]
+  rules: [{matches: [{path: {type: PathPrefix, value: /v1}}], backendRefs: [{name: api, port: 80}]}]
+---
+apiVersion: isthmus.dev/v1alpha1
+kind: API
+metadata: {name: orders, namespace: default}
+spec:
+  versions: [{name: v1, stage: published, routes: [{group: gateway.networking.k8s.io, kind: HTTPRoute, name: v1}]}]
+`,
+  });
+  const stateDir = path.join(dir, 'state');
+  const accessLog = path.join(dir, 'access.log.jsonl');
+  const args = ['--workers', '2', '--state-dir', stateDir];
+  const usageTotal = async (gw: RunningGateway): Promise<number> => {
+    const report = (await adminJson(gw.adminPort, '/api/usage')) as { usage: { api: string; version: string; count: number }[] };
+    return report.usage.filter((r) => r.api === 'api/default/orders' && r.version === 'v1').reduce((n, r) => n + r.count, 0);
+  };
+  const first = await startGateway(t, { config: [dir], accessLog, extraArgs: args });
+  const sent = 50;
+  assert.deepEqual(new Set(await burst(first, '/v1/orders', sent)), new Set([200]));
+  const served = await pollUntil('every request in the access log', async () => {
+    const counts = byWorker(logLines(accessLog), '/v1/orders');
+    return [...counts.values()].reduce((a, b) => a + b, 0) >= sent ? counts : undefined;
+  }, 5000, 50);
+  assert.ok((served.get(1) ?? 0) > 0 && (served.get(2) ?? 0) > 0, `both workers metered: ${JSON.stringify([...served])}`);
+  // Well within the 10 s flush interval: the primary asked the workers for their counts first.
+  assert.equal(await usageTotal(first), sent);
+  assert.equal(await usageTotal(first), sent, 'asking again counts nothing twice');
+
+  first.child.kill('SIGTERM');
+  assert.equal((await first.exited).code, 0, first.stderr());
+  const second = await startGateway(t, { config: [dir], extraArgs: args });
+  assert.equal(await usageTotal(second), sent, 'the state file the primary wrote holds every count once');
 });
