@@ -11,14 +11,15 @@ export async function createPrimaryGateway(options: RunOptions, count: number): 
   const pool = new WorkerPool({
     count,
     log,
-    // Workers only meter traffic, which starts after the gateway exists.
     onUsage: (entries) => gateway?.mergeUsage(entries),
     onFatal: (why) => {
       log(`isthmus: ${why}; exiting`);
       process.exit(1);
     },
   });
-  await pool.start();
+  // The Gateway first: what it refuses (an access log path that cannot be opened, ...) is the usual
+  // one-line start-up error, said once by the primary rather than by every worker.
   gateway = new Gateway(options, { workers: pool });
+  await pool.start();
   return gateway;
 }
