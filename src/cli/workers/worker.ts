@@ -93,10 +93,17 @@ export async function runWorker(options: RunOptions): Promise<void> {
     const message: ToWorker = raw;
     switch (message.kind) {
       case 'apply':
-        applying = applying.then(async () => {
-          const result = await dataPlane.apply(message.ir);
-          await send({ kind: 'applied', id: message.id, generation: message.ir.generation, outcome: result.outcome, diagnostics: result.diagnostics, ports: dataPlane.boundPorts(), ...(result.failedBind === undefined ? {} : { failedBind: result.failedBind }) });
-        });
+        applying = applying
+          .then(async () => {
+            const result = await dataPlane.apply(message.ir);
+            await send({ kind: 'applied', id: message.id, generation: message.ir.generation, outcome: result.outcome, diagnostics: result.diagnostics, ports: dataPlane.boundPorts(), ...(result.failedBind === undefined ? {} : { failedBind: result.failedBind }) });
+          })
+          .catch((err: unknown) => {
+            // A data plane that threw mid-apply is in no known state: leave, and the primary starts
+            // a fresh worker with the last good configuration.
+            log(`isthmus: worker ${id}: apply of generation ${message.ir.generation} threw: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
+            process.exit(1);
+          });
         return;
       case 'metrics':
         void metrics.registry.getMetricsAsJSON().then((m) => void send({ kind: 'metrics', id: message.id, metrics: m }));
@@ -120,5 +127,5 @@ export async function runWorker(options: RunOptions): Promise<void> {
   process.on('SIGINT', () => undefined);
   process.on('SIGTERM', () => void drain(options.shutdownGraceMs));
   process.on('disconnect', () => void drain(options.shutdownGraceMs));
-  send({ kind: 'hello' });
+  void send({ kind: 'hello' });
 }
