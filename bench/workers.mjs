@@ -77,8 +77,7 @@ try {
       const cpuBefore = groupCpuSeconds(gw.handle.pid);
       const r = await runWrk({ ...base(gw), durationS });
       const cpuAfter = groupCpuSeconds(gw.handle.pid);
-      const served = r.rps * durationS;
-      const cpuUsPerReq = cpuBefore !== null && cpuAfter !== null && served > 0 ? ((cpuAfter - cpuBefore) * 1e6) / served : null;
+      const cpuUsPerReq = cpuBefore && cpuAfter && r.requests ? ((cpuAfter.user + cpuAfter.sys - cpuBefore.user - cpuBefore.sys) * 1e6) / r.requests : null;
       runs.get(gw.name).push({ ...r, cpuUsPerReq });
       log(`  round ${round} ${gw.name}: ${r.rps.toFixed(0)} req/s, p99 ${(r.p99Us / 1000).toFixed(2)} ms${cpuUsPerReq === null ? '' : `, ${cpuUsPerReq.toFixed(0)} µs CPU/req`}`);
     }
