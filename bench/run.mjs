@@ -35,7 +35,9 @@ parts (default: all seven):  --main   --scale   --profile   --gwapi   --gwapi-sc
   --endpoints KIND      slice (EndpointSlice, default) or endpoints (v1 Endpoints)
   --scale-ingresses N --scale-hosts N --scale-paths N   scale shape (100 × 10 × 10)
   --gwapi-routes N --gwapi-rules N                      Gateway API scale shape (1000 HTTPRoutes × 10 rules)
-  --out FILE            report file (default BENCHMARKS.md)`;
+  --out FILE            report file (default BENCHMARKS.md)
+  --workers N           every Isthmus runs \`isthmus run --workers N\` (unpinned when N > 1); the 1-vs-N
+                        scaling comparison is bench/workers.mjs`;
 
 const { values: opts } = parseArgs({
   options: {
@@ -46,7 +48,7 @@ const { values: opts } = parseArgs({
     connections: { type: 'string', default: '50' }, threads: { type: 'string', default: '1' },
     'no-nginx': { type: 'boolean' }, 'gateway-cmd': { type: 'string' }, endpoints: { type: 'string', default: 'slice' },
     'scale-ingresses': { type: 'string', default: '100' }, 'scale-hosts': { type: 'string', default: '10' }, 'scale-paths': { type: 'string', default: '10' },
-    out: { type: 'string' }, help: { type: 'boolean', short: 'h' },
+    out: { type: 'string' }, workers: { type: 'string' }, help: { type: 'boolean', short: 'h' },
   },
 });
 if (opts.help) {
@@ -71,6 +73,7 @@ const settings = {
   endpointsKind: opts.endpoints === 'endpoints' ? 'endpoints' : 'slice',
   pinned: pinningAvailable(),
   command: commandLine(process.argv.slice(2)),
+  workers: opts.workers === undefined ? undefined : positive('workers'),
 };
 
 function commandLine(argv) {
@@ -141,7 +144,7 @@ async function runMain(origin) {
   const results = {};
   const starters = {
     nginx: () => startNginxProxy({ workDir, port: nginxPort, originPort: origin.port }),
-    isthmus: () => startGateway({ name: 'isthmus', gatewayCmd: settings.gatewayCmd, configDir, ports: { http, https, admin }, originPort: origin.port, workDir }),
+    isthmus: () => startGateway({ workers: settings.workers, name: 'isthmus', gatewayCmd: settings.gatewayCmd, configDir, ports: { http, https, admin }, originPort: origin.port, workDir }),
     bare: () => startBareProxy({ workDir, port: barePort, originPort: origin.port }),
   };
   for (const name of order) {
@@ -180,7 +183,7 @@ async function runScale(origin) {
   try {
     for (const [name, config, dir] of [['isthmus-small', small, 'config-scale-small'], ['isthmus-large', large, 'config-scale-large']]) {
       const [http, https, admin] = await freePorts(3);
-      const gw = await startGateway({ name, gatewayCmd: settings.gatewayCmd, configDir: join(workDir, dir), ports: { http, https, admin }, originPort: origin.port, workDir, readyTimeoutMs: 60_000 });
+      const gw = await startGateway({ workers: settings.workers, name, gatewayCmd: settings.gatewayCmd, configDir: join(workDir, dir), ports: { http, https, admin }, originPort: origin.port, workDir, readyTimeoutMs: 60_000 });
       gateways.push(gw);
       await checkProxied(gw, large);
       info[name] = { ...config, readyMs: gw.readyMs, diagnostics: await diagnosticsCount(admin) };
@@ -265,7 +268,7 @@ async function measureTargets(origin, request, specs, measureOptions = {}) {
           target = { ...(await startSidecar({ name: spec.name, configDir: join(workDir, spec.configDir), port, adminPort, workDir })), request: spec.request, sidecar: true };
         } else {
           const [http, https, admin] = await freePorts(3);
-          target = await startGateway({ name: spec.name, gatewayCmd: settings.gatewayCmd, configDir: join(workDir, spec.configDir), ports: { http, https, admin }, originPort: origin.port, workDir, extraArgs: spec.extraArgs });
+          target = await startGateway({ workers: settings.workers, name: spec.name, gatewayCmd: settings.gatewayCmd, configDir: join(workDir, spec.configDir), ports: { http, https, admin }, originPort: origin.port, workDir, extraArgs: spec.extraArgs });
           if (spec.request) target.request = spec.request;
         }
         const res = await checkProxied(target, spec.request ?? request);
@@ -471,7 +474,7 @@ async function runGatewayScale(origin) {
   try {
     for (const [name, config, dir] of [['isthmus-gw-small', small, 'config-gwapi-scale-small'], ['isthmus-gw-large', large, 'config-gwapi-scale-large']]) {
       const [http, https, admin] = await freePorts(3);
-      const gw = await startGateway({ name, gatewayCmd: settings.gatewayCmd, configDir: join(workDir, dir), ports: { http, https, admin }, originPort: origin.port, workDir, readyTimeoutMs: 60_000 });
+      const gw = await startGateway({ workers: settings.workers, name, gatewayCmd: settings.gatewayCmd, configDir: join(workDir, dir), ports: { http, https, admin }, originPort: origin.port, workDir, readyTimeoutMs: 60_000 });
       gateways.push(gw);
       await checkProxied(gw, large);
       info[name] = { ...config, readyMs: gw.readyMs, diagnostics: await diagnosticsCount(admin), rssAtReadyMiB: rssMiB(gw.handle.pid), applyLog: applyLogLine(gw.logPath) };

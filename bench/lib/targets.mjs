@@ -88,7 +88,8 @@ export async function startBareProxy({ workDir, port, originPort }) {
     name: 'bare',
     cmd: process.execPath,
     args: [join(BENCH_DIR, 'bare-proxy.mjs'), '--port', String(port), '--upstream', `127.0.0.1:${originPort}`],
-    cpu: PROXY_CPU,
+    // Several workers pinned to one core would measure one core: by default they run where the kernel puts them.
+    cpu,
     cwd: ROOT,
     logPath: join(workDir, 'bare.log'),
   });
@@ -125,12 +126,13 @@ export function gatewayArgv(gatewayCmd, nodeFlags = []) {
  * Starts the gateway on `configDir` and waits for admin /ready. `readyMs` runs from just
  * before spawn to the first 200, so it includes process start and module loading.
  */
-export async function startGateway({ name, gatewayCmd, nodeFlags, configDir, ports, originPort, workDir, extraArgs = [], readyTimeoutMs = 20_000, cpu = PROXY_CPU }) {
+export async function startGateway({ name, gatewayCmd, nodeFlags, configDir, ports, originPort, workDir, extraArgs = [], readyTimeoutMs = 20_000, workers, cpu = workers === undefined || workers === 1 ? PROXY_CPU : null }) {
   const { cmd, args } = gatewayArgv(gatewayCmd, nodeFlags);
   const runArgs = [
     'run', '--config', configDir,
     '--http-port', String(ports.http), '--https-port', String(ports.https), '--admin-port', String(ports.admin),
     '--listen-address', '127.0.0.1', '--access-log', 'off', ...extraArgs,
+    ...(workers === undefined ? [] : ['--workers', String(workers)]),
   ];
   const logPath = join(workDir, `${name}.log`);
   const t0 = performance.now();

@@ -14,6 +14,8 @@ export interface AdminServerOptions {
   readonly host?: string;
   /** Without it, GET /metrics answers 404 `metrics_disabled`. */
   readonly metrics?: Metrics;
+  /** `--workers N`: the text of GET /metrics comes from here (the workers' registries aggregated), not from `metrics`. */
+  readonly aggregatedMetrics?: () => Promise<{ readonly text: string; readonly contentType: string }>;
   /** Serve only these paths (the health port: probes and metrics, nothing that shows config). */
   readonly only?: readonly string[];
 }
@@ -51,7 +53,7 @@ export class AdminServer {
   constructor(view: AdminView, options: AdminServerOptions) {
     this.#host = options.host ?? '127.0.0.1';
     this.#port = options.port;
-    const routes = buildRoutes(view, options.metrics);
+    const routes = buildRoutes(view, options.metrics, options.aggregatedMetrics);
     this.#routes = options.only ? new Map([...routes].filter(([path]) => options.only!.includes(path))) : routes;
     this.#server = http.createServer((req, res) => {
       this.#handle(req, res).catch((error: unknown) => replyInternalError(res, error));
@@ -107,10 +109,10 @@ export class AdminServer {
   }
 }
 
-function buildRoutes(view: AdminView, metrics: Metrics | undefined): ReadonlyMap<string, AdminHandler> {
+function buildRoutes(view: AdminView, metrics: Metrics | undefined, aggregated: AdminServerOptions['aggregatedMetrics']): ReadonlyMap<string, AdminHandler> {
   return new Map<string, AdminHandler>([
     ['/', () => jsonReply(200, { endpoints: ENDPOINTS })],
-    ['/ready', () => (view.isReady() ? jsonReply(200, { ready: true }) : jsonReply(503, { ready: false }))],
+    ['/ready', () => (view.isReady() ? jsonReply(200, { ready: true, ...view.readyDetail?.() }) : jsonReply(503, { ready: false, ...view.readyDetail?.() }))],
     ['/healthz', () => jsonReply(200, { status: 'ok' })],
     ['/api/config', (q) => jsonReply(200, view.config() ?? null, isPretty(q))],
     [
@@ -132,7 +134,7 @@ function buildRoutes(view: AdminView, metrics: Metrics | undefined): ReadonlyMap
           isPretty(q),
         ),
     ],
-    ['/api/upstreams', (q) => jsonReply(200, view.upstreams() ?? null, isPretty(q))],
+    ['/api/upstreams', async (q) => jsonReply(200, (await view.upstreams()) ?? null, isPretty(q))],
     [
       '/api/explain',
       (q) => {
@@ -175,6 +177,10 @@ function buildRoutes(view: AdminView, metrics: Metrics | undefined): ReadonlyMap
     [
       '/metrics',
       async () => {
+        if (aggregated !== undefined) {
+          const { text, contentType } = await aggregated();
+          return { status: 200, contentType, body: text };
+        }
         if (metrics === undefined) return jsonReply(404, { error: 'metrics_disabled' });
         const text = await metrics.registry.metrics();
         return { status: 200, contentType: metrics.registry.contentType, body: text };

@@ -10,13 +10,15 @@ import type { UsageEntry, UsageRange } from '../state/usage-meter.js';
 export interface AdminView {
   /** True once the first configuration is applied and every listener is bound. */
   isReady(): boolean;
+  /** More for GET /ready's body (`--workers N`: each worker's generation); absent in one process. */
+  readyDetail?(): Record<string, unknown>;
   /** The applied IR (IrSnapshot) as JSON-serialisable data, or null before the first apply. */
   config(): unknown;
   /** Diagnostics of the latest translation (also when it was rejected). */
   diagnostics(): readonly Diagnostic[];
   /** The status Isthmus would write back to Kubernetes for each object it owns. */
   statuses(): readonly ObjectStatus[];
-  /** Clusters, endpoints and their health; the shape is the data plane's, served as given. */
+  /** Clusters, endpoints and their health; the shape is the data plane's, served as given (a worker's is asked over IPC, hence a promise). */
   upstreams(): unknown;
   /**
    * Metered usage for the hours in the range: this process's counts (flushed first) and, with a

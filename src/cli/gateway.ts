@@ -9,8 +9,7 @@ import type { ConfigSource } from '../sources/source.js';
 import { FileSource } from '../sources/file/file-source.js';
 import { translate, type TranslateResult } from '../translate/translate.js';
 import { DataPlane } from '../dataplane/data-plane.js';
-import { UndiciTransport } from '../dataplane/upstream/undici-transport.js';
-import { RawTransport } from '../dataplane/upstream/raw-pool/raw-transport.js';
+import { createUpstreamTransport } from './upstream-transport.js';
 import { AdminServer } from '../admin/admin-server.js';
 import { createMetrics, type Metrics } from '../observability/metrics.js';
 import { createAccessLog, type AccessLog } from '../observability/access-log.js';
@@ -25,6 +24,8 @@ import { systemRandom, type Random } from '../core/random.js';
 import { describeAdminListenFailure, describeFirstBindFailure, describeHealthListenFailure, runBindFlags, type BindFlags } from './startup-errors.js';
 import { describeUnservedPods, findUnservedPodServices } from './unserved-pods.js';
 import { embeddedDemoDirs } from '../sources/embedded/embedded-source.js';
+import type { TrafficWorkers } from './workers/traffic-workers.js';
+import type { UsageEntry } from '../state/usage-meter.js';
 
 /** A problem that stops `run` before it serves: printed as one line, exit 1. */
 export class StartupError extends Error {}
@@ -50,6 +51,11 @@ export interface GatewayDeps {
   readonly onStatuses?: (statuses: readonly ObjectStatus[]) => void;
   /** The flags start-up errors name for a port in use; default `isthmus run`'s. */
   readonly bindFlags?: BindFlags;
+  /**
+   * `--workers N`: worker processes serve the traffic, each with its own data plane; this gateway
+   * (the primary) loads, translates and applies to them, and its own data plane binds nothing.
+   */
+  readonly workers?: TrafficWorkers;
 }
 
 export class Gateway {
@@ -80,6 +86,7 @@ export class Gateway {
   private readonly holdBackOnSourceErrors: boolean;
   private readonly onStatuses: ((statuses: readonly ObjectStatus[]) => void) | undefined;
   private readonly bindFlags: BindFlags;
+  private readonly workers: TrafficWorkers | undefined;
   /** Why the first configuration could not be applied, in words for the start-up error. */
   private firstLoadFailure: string | undefined;
 
@@ -92,6 +99,12 @@ export class Gateway {
     this.holdBackOnSourceErrors = deps.holdBackOnSourceErrors ?? true;
     this.onStatuses = deps.onStatuses;
     this.bindFlags = deps.bindFlags ?? runBindFlags(options);
+    this.workers = deps.workers;
+    const workers = deps.workers;
+    // With workers, ready means every live worker serves the applied generation (a restarted one catches up first).
+    const isReady = (): boolean => this.ready && (workers?.isCurrent() ?? true);
+    const readyDetail = workers === undefined ? {} : { readyDetail: () => workers.readiness() };
+    const aggregatedMetrics = workers === undefined ? {} : { aggregatedMetrics: () => workers.metrics(this.metrics.registry) };
     this.metrics = createMetrics();
     this.filterState = createFilterState({
       clock: this.clock,
@@ -105,7 +118,7 @@ export class Gateway {
     this.dataPlane = new DataPlane({
       trustedProxies: options.trustedProxies,
       // --upstream-client (default raw): raw serves http1/https itself and hands h2/h2c to undici.
-      transport: options.upstreamClient === 'undici' ? new UndiciTransport() : new RawTransport(),
+      transport: createUpstreamTransport(options.upstreamClient),
       clock: this.clock,
       random: deps.random ?? systemRandom,
       limits: options.limits,
@@ -114,20 +127,24 @@ export class Gateway {
     this.accessLog = createAccessLog(options.accessLog);
     this.admin = new AdminServer(
       {
-        isReady: () => this.ready,
+        isReady,
+        ...readyDetail,
         config: () => (this.applied ? configView(this.applied.ir) : null),
         diagnostics: () => this.lastDiagnostics,
         statuses: () => this.lastStatuses,
-        upstreams: () => this.dataPlane.upstreams(),
-        usage: (range) => this.usage.report(range),
+        upstreams: () => (workers === undefined ? this.dataPlane.upstreams() : workers.upstreams()),
+        usage: async (range) => {
+          await workers?.flushUsage();
+          return await this.usage.report(range);
+        },
         explain: createExplainView(() => (this.applied && this.appliedSnapshot ? { ir: this.applied.ir, snapshot: this.appliedSnapshot } : undefined), options.services?.nodeName),
       },
-      { port: options.adminPort, metrics: this.metrics },
+      { port: options.adminPort, metrics: this.metrics, ...aggregatedMetrics },
     );
     if (options.healthPort > 0) {
       this.health = new AdminServer(
-        { isReady: () => this.ready, config: () => null, diagnostics: () => [], statuses: () => [], upstreams: () => null },
-        { port: options.healthPort, host: options.listenAddress, metrics: this.metrics, only: ['/healthz', '/ready', '/metrics'] },
+        { isReady, ...readyDetail, config: () => null, diagnostics: () => [], statuses: () => [], upstreams: () => null },
+        { port: options.healthPort, host: options.listenAddress, metrics: this.metrics, ...aggregatedMetrics, only: ['/healthz', '/ready', '/metrics'] },
       );
     }
   }
@@ -143,6 +160,16 @@ export class Gateway {
 
   get isReady(): boolean {
     return this.ready;
+  }
+
+  /** The sockets serving traffic: this process's, or with `--workers` the ones a worker reports. */
+  boundPorts(): readonly { bind: string; protocol: 'http' | 'https'; port: number }[] {
+    return this.workers?.boundPorts() ?? this.dataPlane.boundPorts();
+  }
+
+  /** `--workers`: usage counts a worker flushed, written by this process (the one writer of the state file). */
+  mergeUsage(entries: readonly UsageEntry[]): void {
+    this.usage.merge(entries);
   }
 
   async start(): Promise<void> {
@@ -180,7 +207,7 @@ export class Gateway {
   async stop(graceMs = this.options.shutdownGraceMs): Promise<number> {
     this.ready = false;
     await this.source.close();
-    const cut = await this.dataPlane.drain(graceMs);
+    const cut = this.workers === undefined ? await this.dataPlane.drain(graceMs) : await this.workers.drain(graceMs);
     await this.admin.close();
     await this.health?.close();
     // After the drain: every request that finished is counted before the last flush.
@@ -222,7 +249,7 @@ export class Gateway {
       this.reject(snapshot.generation, [...snapshot.diagnostics, ...result.diagnostics], started, 'an OpenAPI document cannot be used');
       return;
     }
-    const outcome = await this.dataPlane.apply(result.ir);
+    const outcome = await (this.workers?.apply(result.ir) ?? this.dataPlane.apply(result.ir));
     const diagnostics = [...snapshot.diagnostics, ...result.diagnostics, ...outcome.diagnostics];
     if (outcome.outcome === 'rejected') {
       // The last good configuration serves on; the objects whose part failed say so in their status.

@@ -147,7 +147,14 @@ export async function main(argv: string[]): Promise<void> {
 }
 
 async function run(parsed: RunOptions): Promise<void> {
+  // `--workers N`: a worker is this same command forked by the primary; it only serves traffic.
+  const cluster = (await import('node:cluster')).default;
+  if (cluster.isWorker) {
+    const { runWorker } = await import('./workers/worker.js');
+    return await runWorker(parsed);
+  }
   if (parsed.kubernetes) {
+    if ((parsed.workers ?? 1) > 1) process.stderr.write('isthmus: --workers is not supported with --kubernetes yet; serving from one process\n');
     // Loaded only here: client-node is large, and file mode never needs it.
     const { createKubernetesGateway } = await import('./kubernetes-mode.js');
     const k = createKubernetesGateway(parsed, parsed.kubernetes);
@@ -174,11 +181,14 @@ async function run(parsed: RunOptions): Promise<void> {
     options = { ...options, configDirs: [...options.configDirs, ...dirs.filter((d) => !given.has(d))] };
     backends = await startDemoBackends(demoPodsOf(await loadDirs(dirs)));
   }
-  const gateway = new Gateway(options);
+  const workers = options.workers ?? 1;
+  // One worker is today's single process: no cluster at all.
+  const gateway = workers > 1 ? await (await import('./workers/primary.js')).createPrimaryGateway(options, workers) : new Gateway(options);
   drainOnSignal('isthmus', options.shutdownGraceMs, gateway, async () => await backends?.close());
   await gateway.start();
-  const ports = gateway.dataPlane.boundPorts();
-  process.stderr.write(`isthmus: listening ${JSON.stringify(ports)}, admin on 127.0.0.1:${gateway.adminPort}\n`);
+  const ports = gateway.boundPorts();
+  // "admin on HOST:PORT" stays last: scripts and the docs' command test read the port off the line's end.
+  process.stderr.write(`isthmus: listening ${JSON.stringify(ports)}${workers > 1 ? ` with ${workers} workers` : ''}, admin on 127.0.0.1:${gateway.adminPort}\n`);
   if (options.demo) {
     const { demoBanner } = await import('./demo.js');
     process.stderr.write(demoBanner(options.httpPort, options.httpsPort, gateway.adminPort) + '\n');

@@ -21,6 +21,8 @@ export interface UsageState {
   /** `redis`, the state file's path, or `memory`. */
   readonly where: string;
   report(range: UsageRange): Promise<readonly UsageEntry[]>;
+  /** Counts a `--workers` worker flushed to the primary: written with this process's own. */
+  merge(entries: readonly UsageEntry[]): void;
   /** Unsubscribes, then makes the last flush (after the drain, so every request is counted). */
   close(): Promise<void>;
 }
@@ -44,6 +46,7 @@ export function createUsageState(options: {
   return {
     where,
     report: (range) => meter.report(range),
+    merge: (entries) => meter.merge(entries),
     async close() {
       unsubscribe();
       try {

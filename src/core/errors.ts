@@ -61,6 +61,7 @@ export const CONFIG_ERRORS = {
   ERR_LISTENER_HOST_SHADOWED: 'Two listeners on one bind serve the same host; the first in bind precedence serves it (Ingress, then the more specific listener hostname, then the older Gateway) and the later one does not.',
   ERR_LISTENER_BIND: 'A listener could not bind its port.',
   ERR_CONFIG_REJECTED: 'A configuration was not applied as a whole: a file that does not parse or an object that breaks its schema (once a configuration serves), or a port that cannot be bound. The last good configuration keeps serving; at start-up there is none, and `isthmus run` exits 1.',
+  ERR_WORKER_APPLY: 'With `--workers N`, no worker answered an apply (each exited or took longer than 30 s): the configuration is not applied; a worker that restarts gets the last good one.',
   ERR_KUBERNETES_FORBIDDEN: 'Kubernetes mode: RBAC forbids listing or watching a kind; its objects are not served, the other kinds are.',
   ERR_KUBERNETES_WATCH: 'Kubernetes mode: the watch of a kind keeps failing; the objects last seen keep serving while it retries.',
 } as const;

@@ -20,6 +20,11 @@ export interface AccessLog {
 export interface AccessLogOptions {
   /** Write failures after start-up (disk full, closed pipe); default: one line on stderr. */
   readonly onError?: (error: Error) => void;
+  /**
+   * `--workers N`: the cluster worker id, added to every line as `worker` (after the other fields),
+   * so a line says which process served it. Absent in a single process: the schema stays as it was.
+   */
+  readonly worker?: number;
 }
 
 /** One access log line; `time` is when the request started (ISO 8601, UTC). */
@@ -75,12 +80,18 @@ export function createAccessLog(target: AccessLogTarget, options: AccessLogOptio
   // pino logger: a logger always opens the line with its level field (an empty level formatter
   // yields `{,"time"...`), which says nothing here, and JSON.stringify of the flat entry measured
   // ~20% cheaper per line than logger.info() on Node 20.
-  const unsubscribeRequests = subscribeRequestEnd((message) => {
-    destination.write(`${JSON.stringify(toAccessLogEntry(message))}\n`);
-  });
+  const worker = options.worker;
+  const unsubscribeRequests =
+    worker === undefined
+      ? subscribeRequestEnd((message) => {
+          destination.write(`${JSON.stringify(toAccessLogEntry(message))}\n`);
+        })
+      : subscribeRequestEnd((message) => {
+          destination.write(`${JSON.stringify({ ...toAccessLogEntry(message), worker })}\n`);
+        });
   // One line per L4 connection (UDP: per flow) as it closes, marked `"kind":"l4"`.
   const unsubscribeL4 = subscribeL4ConnectionEnd((m) => {
-    destination.write(`${JSON.stringify({ kind: 'l4', time: new Date(m.startTime).toISOString(), ...m, startTime: undefined })}\n`);
+    destination.write(`${JSON.stringify({ kind: 'l4', time: new Date(m.startTime).toISOString(), ...m, startTime: undefined, ...(worker === undefined ? {} : { worker }) })}\n`);
   });
   let unsubscribe: Unsubscribe | undefined = () => {
     unsubscribeRequests();

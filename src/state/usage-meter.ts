@@ -93,6 +93,21 @@ export class UsageMeter {
     cells.set(cell, (cells.get(cell) ?? 0) + 1);
   }
 
+  /**
+   * Adds counts another process flushed (a `--workers` worker hands its counts to the primary,
+   * the one writer of the state file): they go out with this meter's next flush.
+   */
+  merge(entries: readonly UsageEntry[]): void {
+    for (const e of entries) {
+      const hour = Date.parse(e.hour);
+      if (!Number.isFinite(hour) || !Number.isFinite(e.count)) continue;
+      let cells = this.#counts.get(hour);
+      if (cells === undefined) this.#counts.set(hour, (cells = new Map()));
+      const cell = usageCellKey(e, e.statusClass);
+      cells.set(cell, (cells.get(cell) ?? 0) + e.count);
+    }
+  }
+
   /** Flushes every `intervalMs`; the timer does not keep the process alive. */
   start(intervalMs: number, onError: (error: unknown) => void = () => {}): void {
     this.#timer ??= setInterval(() => void this.flush().catch(onError), intervalMs).unref();
