@@ -154,9 +154,8 @@ export async function runKubeProxyApply(argv: readonly string[], log: (line: str
     const collected = performance.now();
     const result = await sync.sync(ports);
     // The whole path of a change once the file source has it (bench/kube-proxy-scale.mjs reads it):
-    // the sync's own line says how much of the second figure was the sync itself. nftables only:
-    // the iptables mode's output is one line per sync.
-    if (options.mode === 'nftables') log(`isthmus: generation ${snapshot.generation}: Service ports ${(collected - received).toFixed(1)} ms, model and sync ${(performance.now() - collected).toFixed(1)} ms`);
+    // the sync's own `took` line says how much of the second figure was the sync itself.
+    log(`isthmus: generation ${snapshot.generation}: Service ports ${(collected - received).toFixed(1)} ms, model and sync ${(performance.now() - collected).toFixed(1)} ms`);
     lastOk = result.ok;
     appliedOnce ||= result.ok;
   };
