@@ -29,6 +29,35 @@ export interface NftElement {
   readonly comment?: string;
 }
 
+/**
+ * One Service port's share of a table. Built once per KpServicePort object (NftModelMemo), so a
+ * change to one Service rebuilds one part; the diff compares only the parts that differ.
+ */
+export interface NftPortPart {
+  readonly elements: readonly (readonly [ElementContainer, NftElement])[];
+  readonly chains: ReadonlyMap<string, readonly string[]>;
+  readonly affinitySets: ReadonlyMap<string, number>;
+}
+
+/**
+ * Parts kept between builds (`kube-proxy apply`), per family and node facts, by KpServicePort
+ * object: collectServicePorts with a ServicePortsMemo hands an unchanged Service's ports over as
+ * the same objects. The model is the same with or without it.
+ */
+export class NftModelMemo {
+  readonly #parts = new Map<string, WeakMap<KpServicePort, NftPortPart>>();
+
+  partsFor(key: string): WeakMap<KpServicePort, NftPortPart> {
+    let parts = this.#parts.get(key);
+    if (parts === undefined) {
+      // Other node facts than last time: the old parts can never be asked for again.
+      if (this.#parts.size > 4) this.#parts.clear();
+      this.#parts.set(key, (parts = new WeakMap()));
+    }
+    return parts;
+  }
+}
+
 export interface NftTableModel {
   readonly family: NftFamily;
   readonly serviceCIDRs: readonly string[];
@@ -38,51 +67,70 @@ export interface NftTableModel {
   readonly chains: ReadonlyMap<string, readonly string[]>;
   /** Affinity sets: name → timeout in seconds. */
   readonly affinitySets: ReadonlyMap<string, number>;
+  /** The Service ports' parts the maps above were merged from; everything but `nodeport-ips`. */
+  readonly parts: ReadonlySet<NftPortPart>;
 }
 
 const FAMILIES: readonly [IpFamily, NftFamily][] = [['IPv4', 'ip'], ['IPv6', 'ip6']];
 
 /** One table per family that has a Service port, a node IP or a CIDR of that family; IPv4 always. */
-export function buildNftablesModel(ports: readonly KpServicePort[], options: NftablesOptions): NftTableModel[] {
+export function buildNftablesModel(ports: readonly KpServicePort[], options: NftablesOptions, memo?: NftModelMemo): NftTableModel[] {
   const all = [...(options.nodeIPs ?? []), ...(options.clusterCIDRs ?? []), ...(options.serviceCIDRs ?? [])];
   return FAMILIES.filter(([f, nft]) => nft === 'ip' || ports.some((p) => p.family === f) || all.some((a) => familyOf(a) === f)).map(([f, nft]) =>
-    buildTable(nft, ports.filter((p) => p.family === f), options, f),
+    buildTable(nft, ports.filter((p) => p.family === f), options, f, memo),
   );
 }
 
+/** One part being written: the facts a Service port's rules depend on, and where they go. */
 interface Builder {
   readonly family: NftFamily;
-  readonly elements: Map<ElementContainer, Map<string, NftElement>>;
+  readonly elements: [ElementContainer, NftElement][];
   readonly chains: Map<string, string[]>;
   readonly affinitySets: Map<string, number>;
   readonly podCIDRs: readonly string[];
   readonly nodeName: string | undefined;
 }
 
-function buildTable(family: NftFamily, ports: readonly KpServicePort[], options: NftablesOptions, f: IpFamily): NftTableModel {
-  const b: Builder = {
-    family,
-    elements: new Map(ELEMENT_CONTAINERS.map((c) => [c, new Map<string, NftElement>()])),
-    chains: new Map(),
-    affinitySets: new Map(),
-    podCIDRs: (options.clusterCIDRs ?? []).filter((c) => familyOf(c) === f),
-    nodeName: options.nodeName,
-  };
-  for (const ip of options.nodeIPs ?? []) if (familyOf(ip) === f) addElement(b, 'nodeport-ips', { key: ip });
+function buildTable(family: NftFamily, ports: readonly KpServicePort[], options: NftablesOptions, f: IpFamily, memo: NftModelMemo | undefined): NftTableModel {
+  const podCIDRs = (options.clusterCIDRs ?? []).filter((c) => familyOf(c) === f);
+  const known = memo?.partsFor(JSON.stringify([family, podCIDRs, options.nodeName ?? null]));
+  const elements = new Map(ELEMENT_CONTAINERS.map((c) => [c, new Map<string, NftElement>()]));
+  const chains = new Map<string, readonly string[]>();
+  const affinitySets = new Map<string, number>();
+  const parts = new Set<NftPortPart>();
+  for (const ip of options.nodeIPs ?? []) if (familyOf(ip) === f) elements.get('nodeport-ips')?.set(ip, { key: ip });
   // Headless Services (and a family the Service has no cluster IP in) get no rules (ShouldSkipService).
-  for (const sp of ports) if (sp.clusterIP !== undefined) addServicePort(b, sp);
+  for (const sp of ports) {
+    if (sp.clusterIP === undefined) continue;
+    let part = known?.get(sp);
+    if (part === undefined) {
+      const b: Builder = { family, elements: [], chains: new Map(), affinitySets: new Map(), podCIDRs, nodeName: options.nodeName };
+      addServicePort(b, sp);
+      part = { elements: b.elements, chains: b.chains, affinitySets: b.affinitySets };
+      known?.set(sp, part);
+    }
+    // Merged in port order, as if every port wrote into one table: the same maps in the same order.
+    parts.add(part);
+    for (const [container, e] of part.elements) elements.get(container)?.set(e.key, e);
+    for (const [name, rules] of part.chains) {
+      const before = chains.get(name);
+      chains.set(name, before === undefined ? rules : [...before, ...rules]);
+    }
+    for (const [name, timeout] of part.affinitySets) affinitySets.set(name, timeout);
+  }
   return {
     family,
     serviceCIDRs: (options.serviceCIDRs ?? []).filter((c) => familyOf(c) === f),
     mark: options.masqueradeMark ?? DEFAULT_MASQUERADE_MARK,
-    elements: b.elements,
-    chains: b.chains,
-    affinitySets: b.affinitySets,
+    elements,
+    chains,
+    affinitySets,
+    parts,
   };
 }
 
 function addElement(b: Builder, container: ElementContainer, element: NftElement): void {
-  b.elements.get(container)?.set(element.key, element);
+  b.elements.push([container, element]);
 }
 
 function isExternallyAccessible(sp: KpServicePort): boolean {
