@@ -3,11 +3,13 @@
 // The full script (nftables-render.ts) and the partial update between two models
 // (nftables-diff.ts) are both written from it, so a sync sends exactly what changed.
 // The per-port logic follows pkg/proxy/nftables/proxier.go (syncProxyRules). Pure.
-import { ELEMENT_CONTAINERS, DEFAULT_MASQUERADE_MARK, type ElementContainer, type NftFamily } from './nftables-base.js';
+import { DEFAULT_MASQUERADE_MARK, type ElementContainer, type NftFamily } from './nftables-base.js';
 import { nftEndpointNames, nftPortChainNames } from './nftables-names.js';
+import { mergeParts, type NftModelMemo, type NftPortPart } from './nftables-parts.js';
 import { familyOf, type IpFamily, type KpEndpoint, type KpServicePort } from './service-ports.js';
 
 export type { NftFamily } from './nftables-base.js';
+export { NftModelMemo, type NftPortPart } from './nftables-parts.js';
 
 export interface NftablesOptions {
   /** The node's addresses: NodePort traffic is accepted on these (`nodeport-ips`); none: no NodePort answers. */
@@ -27,35 +29,6 @@ export interface NftElement {
   /** The verdict of a map element; undefined in a set. */
   readonly value?: string;
   readonly comment?: string;
-}
-
-/**
- * One Service port's share of a table. Built once per KpServicePort object (NftModelMemo), so a
- * change to one Service rebuilds one part; the diff compares only the parts that differ.
- */
-export interface NftPortPart {
-  readonly elements: readonly (readonly [ElementContainer, NftElement])[];
-  readonly chains: ReadonlyMap<string, readonly string[]>;
-  readonly affinitySets: ReadonlyMap<string, number>;
-}
-
-/**
- * Parts kept between builds (`kube-proxy apply`), per family and node facts, by KpServicePort
- * object: collectServicePorts with a ServicePortsMemo hands an unchanged Service's ports over as
- * the same objects. The model is the same with or without it.
- */
-export class NftModelMemo {
-  readonly #parts = new Map<string, WeakMap<KpServicePort, NftPortPart>>();
-
-  partsFor(key: string): WeakMap<KpServicePort, NftPortPart> {
-    let parts = this.#parts.get(key);
-    if (parts === undefined) {
-      // Other node facts than last time: the old parts can never be asked for again.
-      if (this.#parts.size > 4) this.#parts.clear();
-      this.#parts.set(key, (parts = new WeakMap()));
-    }
-    return parts;
-  }
 }
 
 export interface NftTableModel {
@@ -93,39 +66,26 @@ interface Builder {
 
 function buildTable(family: NftFamily, ports: readonly KpServicePort[], options: NftablesOptions, f: IpFamily, memo: NftModelMemo | undefined): NftTableModel {
   const podCIDRs = (options.clusterCIDRs ?? []).filter((c) => familyOf(c) === f);
-  const known = memo?.partsFor(JSON.stringify([family, podCIDRs, options.nodeName ?? null]));
-  const elements = new Map(ELEMENT_CONTAINERS.map((c) => [c, new Map<string, NftElement>()]));
-  const chains = new Map<string, readonly string[]>();
-  const affinitySets = new Map<string, number>();
-  const parts = new Set<NftPortPart>();
-  for (const ip of options.nodeIPs ?? []) if (familyOf(ip) === f) elements.get('nodeport-ips')?.set(ip, { key: ip });
+  const state = memo?.stateFor(JSON.stringify([family, podCIDRs, options.nodeName ?? null]));
+  const parts: NftPortPart[] = [];
   // Headless Services (and a family the Service has no cluster IP in) get no rules (ShouldSkipService).
   for (const sp of ports) {
     if (sp.clusterIP === undefined) continue;
-    let part = known?.get(sp);
+    let part = state?.byPort.get(sp);
     if (part === undefined) {
       const b: Builder = { family, elements: [], chains: new Map(), affinitySets: new Map(), podCIDRs, nodeName: options.nodeName };
       addServicePort(b, sp);
       part = { elements: b.elements, chains: b.chains, affinitySets: b.affinitySets };
-      known?.set(sp, part);
+      state?.byPort.set(sp, part);
     }
-    // Merged in port order, as if every port wrote into one table: the same maps in the same order.
-    parts.add(part);
-    for (const [container, e] of part.elements) elements.get(container)?.set(e.key, e);
-    for (const [name, rules] of part.chains) {
-      const before = chains.get(name);
-      chains.set(name, before === undefined ? rules : [...before, ...rules]);
-    }
-    for (const [name, timeout] of part.affinitySets) affinitySets.set(name, timeout);
+    parts.push(part);
   }
+  const merged = mergeParts(parts, (options.nodeIPs ?? []).filter((ip) => familyOf(ip) === f), state);
   return {
     family,
     serviceCIDRs: (options.serviceCIDRs ?? []).filter((c) => familyOf(c) === f),
     mark: options.masqueradeMark ?? DEFAULT_MASQUERADE_MARK,
-    elements,
-    chains,
-    affinitySets,
-    parts,
+    ...merged,
   };
 }
 
