@@ -5,6 +5,7 @@
 // The per-port logic follows pkg/proxy/nftables/proxier.go (syncProxyRules). Pure.
 import { DEFAULT_MASQUERADE_MARK, type ElementContainer, type NftFamily } from './nftables-base.js';
 import { nftEndpointNames, nftPortChainNames } from './nftables-names.js';
+import { categorizeEndpoints, isExternallyAccessible, isExternalPolicyLocal, isInternalPolicyLocal, usesClusterEndpoints, usesLocalEndpoints } from './iptables-endpoints.js';
 import { mergeParts, type NftModelMemo, type NftPortPart } from './nftables-parts.js';
 import { familyOf, type IpFamily, type KpEndpoint, type KpServicePort } from './service-ports.js';
 
@@ -93,28 +94,23 @@ function addElement(b: Builder, container: ElementContainer, element: NftElement
   b.elements.push([container, element]);
 }
 
-function isExternallyAccessible(sp: KpServicePort): boolean {
-  return sp.nodePort !== undefined || sp.externalIPs.length > 0 || sp.loadBalancerIPs.length > 0;
-}
-
 /**
- * pkg/proxy/topology.go CategorizeEndpoints, without topology hints: ready endpoints, else the
- * serving terminating ones (KEP-1669); "local" ones are on this node.
+ * kube-proxy's nftables proxier categorizes endpoints as its iptables one does (pkg/proxy/topology.go
+ * CategorizeEndpoints, through iptables-endpoints.ts): one endpoint per ip:port, sorted, ready ones
+ * else serving terminating ones; "local" ones are on this node.
  */
 function categorize(sp: KpServicePort, nodeName: string | undefined) {
-  const externalLocal = isExternallyAccessible(sp) && sp.externalTrafficPolicy === 'Local';
-  const internalLocal = sp.internalTrafficPolicy === 'Local';
-  const usesCluster = !internalLocal || (isExternallyAccessible(sp) && !externalLocal);
-  const usesLocal = internalLocal || externalLocal;
-  const usable = (eps: readonly KpEndpoint[]) => {
-    const ready = eps.filter((e) => e.ready);
-    return ready.length > 0 ? ready : eps.filter((e) => e.serving && e.terminating);
+  const eps = categorizeEndpoints(sp, nodeName);
+  return {
+    cluster: eps.cluster,
+    local: eps.local,
+    reachable: eps.reachable,
+    hasEndpoints: eps.hasAny,
+    externalLocal: isExternalPolicyLocal(sp),
+    internalLocal: isInternalPolicyLocal(sp),
+    usesCluster: usesClusterEndpoints(sp),
+    usesLocal: usesLocalEndpoints(sp),
   };
-  const cluster = usesCluster ? usable(sp.endpoints) : [];
-  const local = usesLocal && nodeName !== undefined ? usable(sp.endpoints.filter((e) => e.nodeName === nodeName)) : [];
-  const hasEndpoints = usable(sp.endpoints).length > 0;
-  const reachable = sp.endpoints.filter((e) => cluster.includes(e) || local.includes(e));
-  return { cluster, local, reachable, hasEndpoints, externalLocal, internalLocal, usesCluster, usesLocal };
 }
 
 function addServicePort(b: Builder, sp: KpServicePort): void {
