@@ -1,8 +1,8 @@
 // `node bench/kube-proxy-scale.mjs`: issue 11's kube-proxy numbers at 10,000 Services × 10
 // endpoints. Times `isthmus kube-proxy render` for iptables and nftables (the CLI end to end, and
 // the render function alone on the same Service ports), then `isthmus kube-proxy apply --mode
-// nftables` in a network namespace it creates: the full sync, and partial syncs of one changed
-// endpoint. Writes its section into BENCHMARKS.md or `--out FILE`. Needs `npm run build` (dist/).
+// iptables` and `--mode nftables` (`--mode` picks one) each in a network namespace it creates:
+// the full sync, and partial syncs of one changed endpoint. Writes its section into BENCHMARKS.md or `--out FILE`. Needs `npm run build` (dist/).
 import { spawn } from 'node:child_process';
 import { closeSync, existsSync, mkdirSync, openSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
@@ -21,14 +21,15 @@ const HELP = `usage: node bench/kube-proxy-scale.mjs [flags]
   --endpoints N     endpoints per Service, in one EndpointSlice (10)
   --rounds N        renders per mode, CLI and function each (3)
   --changes N       one-endpoint changes applied after the full sync (3)
-  --no-apply        render only (the apply part needs root, ip and nft)
+  --mode MODE       apply mode: nftables, iptables or both (both)
+  --no-apply        render only (the apply part needs root, ip, and nft or iptables)
   --out FILE        report file (default BENCHMARKS.md; its kube-proxy section is replaced)`;
 
 const { values: opts } = parseArgs({
   options: {
     services: { type: 'string', default: '10000' }, endpoints: { type: 'string', default: '10' },
     rounds: { type: 'string', default: '3' }, changes: { type: 'string', default: '3' },
-    'no-apply': { type: 'boolean' }, out: { type: 'string' }, help: { type: 'boolean', short: 'h' },
+    mode: { type: 'string', default: 'both' }, 'no-apply': { type: 'boolean' }, out: { type: 'string' }, help: { type: 'boolean', short: 'h' },
   },
 });
 if (opts.help) {
@@ -40,7 +41,9 @@ const positive = (name) => {
   if (!Number.isInteger(n) || n < 1) throw new Error(`--${name} must be a positive integer, got ${opts[name]}`);
   return n;
 };
+if (!['nftables', 'iptables', 'both'].includes(opts.mode)) throw new Error(`--mode must be nftables, iptables or both, got ${opts.mode}`);
 const settings = {
+  applyModes: opts.mode === 'both' ? ['iptables', 'nftables'] : [opts.mode],
   services: positive('services'), endpoints: positive('endpoints'), rounds: positive('rounds'), changes: positive('changes'),
   apply: !opts['no-apply'], command: `node bench/kube-proxy-scale.mjs ${process.argv.slice(2).join(' ')}`.trim(),
 };
@@ -111,20 +114,25 @@ async function main() {
       log(`  round ${round}/${settings.rounds} CLI ${mode}: ${r.ms.toFixed(0)} ms, ${(r.bytes / 1e6).toFixed(1)} MB`);
     }
   }
+  // Per mode: { full, partial } or { error }. The changes go on from where the last mode left the
+  // file (gen keeps the current address), which neither mode's figures depend on.
   let apply;
   if (settings.apply) {
-    log('  apply (nftables) in a new network namespace: full sync, then one endpoint at a time');
-    try {
-      apply = await runApply({ configDir, gen, changes: settings.changes, log });
-    } catch (err) {
-      apply = { error: err.message };
-      log(`  apply FAILED: ${err.message}`);
+    apply = {};
+    for (const mode of settings.applyModes) {
+      log(`  apply (${mode}) in a new network namespace: full sync, then one endpoint at a time`);
+      try {
+        apply[mode] = await runApply({ mode, configDir, gen, changes: settings.changes, log });
+      } catch (err) {
+        apply[mode] = { error: err.message };
+        log(`  apply ${mode} FAILED: ${err.message}`);
+      }
     }
   }
   const report = { settings, render, apply, lines: readFileSync(join(workDir, 'rules-nftables.txt'), 'utf8').split('\n').length - 1 };
   for (const line of kubeProxyVerdicts(report)) log(line);
   writeReport(machine, kubeProxyMarkdown(report));
-  if (apply?.error) process.exitCode = 1;
+  if (Object.values(apply ?? {}).some((a) => a.error)) process.exitCode = 1;
 }
 
 function writeReport(machine, sectionLines) {

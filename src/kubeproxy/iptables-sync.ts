@@ -71,6 +71,8 @@ export class IptablesSync {
   readonly #applied = new Map<IpFamily, RestoreTables>();
   #count = 0;
   #queue: Promise<unknown> = Promise.resolve();
+  /** Time spent in iptables commands during the current sync (the rest is ours: parse and plan). */
+  #commandMs = 0;
 
   constructor(deps: IptablesSyncDeps) {
     this.#deps = deps;
@@ -87,6 +89,8 @@ export class IptablesSync {
   close(): void {}
 
   async #sync(rendered: readonly RenderedRules[]): Promise<IptablesSyncResult> {
+    const started = performance.now();
+    this.#commandMs = 0;
     const n = ++this.#count;
     const families: FamilySync[] = [];
     const summaries: string[] = [];
@@ -121,6 +125,10 @@ export class IptablesSync {
     const summary = summaries.length === 0 ? 'nothing to program' : summaries.join('; ');
     this.#deps.log(`iptables sync ${n} (${kind})${ok ? '' : ' failed'}: ${summary}`);
     for (const line of details) this.#deps.log(`  ${line}`);
+    // Last, so the summary and its detail lines stay together and the same from run to run; the
+    // same shape as the nftables mode's line (bench/kube-proxy-scale.mjs reads both).
+    const total = performance.now() - started;
+    this.#deps.log(`  took ${total.toFixed(1)} ms: plan ${(total - this.#commandMs).toFixed(1)} ms, iptables ${this.#commandMs.toFixed(1)} ms`);
     return { kind, ok, summary, families };
   }
 
@@ -138,7 +146,7 @@ export class IptablesSync {
     for (const jump of JUMP_RULES) {
       if (!next[jump.table].has(jump.to)) continue;
       const args = jumpArgs(jump);
-      const check = await this.#deps.run([tools.iptables, '-t', jump.table, '-C', jump.from, ...args]);
+      const check = await this.#run([tools.iptables, '-t', jump.table, '-C', jump.from, ...args]);
       if (check.code === 0) continue;
       await this.#must([tools.iptables, '-t', jump.table, '-I', jump.from, ...args]);
     }
@@ -151,8 +159,17 @@ export class IptablesSync {
     return { family, kind: 'partial', plan };
   }
 
+  async #run(argv: readonly string[], input?: string): Promise<CommandResult> {
+    const t = performance.now();
+    try {
+      return await this.#deps.run(argv, input);
+    } finally {
+      this.#commandMs += performance.now() - t;
+    }
+  }
+
   async #must(argv: readonly string[], input?: string): Promise<string> {
-    const r = await this.#deps.run(argv, input);
+    const r = await this.#run(argv, input);
     if (r.code !== 0) throw new Error(`${argv.join(' ')} exited ${r.code}: ${r.stderr.trim()}`);
     return r.stdout;
   }

@@ -3,11 +3,14 @@
 // The full script (nftables-render.ts) and the partial update between two models
 // (nftables-diff.ts) are both written from it, so a sync sends exactly what changed.
 // The per-port logic follows pkg/proxy/nftables/proxier.go (syncProxyRules). Pure.
-import { ELEMENT_CONTAINERS, DEFAULT_MASQUERADE_MARK, type ElementContainer, type NftFamily } from './nftables-base.js';
+import { DEFAULT_MASQUERADE_MARK, type ElementContainer, type NftFamily } from './nftables-base.js';
 import { nftEndpointNames, nftPortChainNames } from './nftables-names.js';
+import { categorizeEndpoints, isExternallyAccessible, isExternalPolicyLocal, isInternalPolicyLocal, usesClusterEndpoints, usesLocalEndpoints } from './iptables-endpoints.js';
+import { mergeParts, type NftModelMemo, type NftPortPart } from './nftables-parts.js';
 import { familyOf, type IpFamily, type KpEndpoint, type KpServicePort } from './service-ports.js';
 
 export type { NftFamily } from './nftables-base.js';
+export { NftModelMemo, type NftPortPart } from './nftables-parts.js';
 
 export interface NftablesOptions {
   /** The node's addresses: NodePort traffic is accepted on these (`nodeport-ips`); none: no NodePort answers. */
@@ -38,75 +41,76 @@ export interface NftTableModel {
   readonly chains: ReadonlyMap<string, readonly string[]>;
   /** Affinity sets: name → timeout in seconds. */
   readonly affinitySets: ReadonlyMap<string, number>;
+  /** The Service ports' parts the maps above were merged from; everything but `nodeport-ips`. */
+  readonly parts: ReadonlySet<NftPortPart>;
 }
 
 const FAMILIES: readonly [IpFamily, NftFamily][] = [['IPv4', 'ip'], ['IPv6', 'ip6']];
 
 /** One table per family that has a Service port, a node IP or a CIDR of that family; IPv4 always. */
-export function buildNftablesModel(ports: readonly KpServicePort[], options: NftablesOptions): NftTableModel[] {
+export function buildNftablesModel(ports: readonly KpServicePort[], options: NftablesOptions, memo?: NftModelMemo): NftTableModel[] {
   const all = [...(options.nodeIPs ?? []), ...(options.clusterCIDRs ?? []), ...(options.serviceCIDRs ?? [])];
   return FAMILIES.filter(([f, nft]) => nft === 'ip' || ports.some((p) => p.family === f) || all.some((a) => familyOf(a) === f)).map(([f, nft]) =>
-    buildTable(nft, ports.filter((p) => p.family === f), options, f),
+    buildTable(nft, ports.filter((p) => p.family === f), options, f, memo),
   );
 }
 
+/** One part being written: the facts a Service port's rules depend on, and where they go. */
 interface Builder {
   readonly family: NftFamily;
-  readonly elements: Map<ElementContainer, Map<string, NftElement>>;
+  readonly elements: [ElementContainer, NftElement][];
   readonly chains: Map<string, string[]>;
   readonly affinitySets: Map<string, number>;
   readonly podCIDRs: readonly string[];
   readonly nodeName: string | undefined;
 }
 
-function buildTable(family: NftFamily, ports: readonly KpServicePort[], options: NftablesOptions, f: IpFamily): NftTableModel {
-  const b: Builder = {
-    family,
-    elements: new Map(ELEMENT_CONTAINERS.map((c) => [c, new Map<string, NftElement>()])),
-    chains: new Map(),
-    affinitySets: new Map(),
-    podCIDRs: (options.clusterCIDRs ?? []).filter((c) => familyOf(c) === f),
-    nodeName: options.nodeName,
-  };
-  for (const ip of options.nodeIPs ?? []) if (familyOf(ip) === f) addElement(b, 'nodeport-ips', { key: ip });
+function buildTable(family: NftFamily, ports: readonly KpServicePort[], options: NftablesOptions, f: IpFamily, memo: NftModelMemo | undefined): NftTableModel {
+  const podCIDRs = (options.clusterCIDRs ?? []).filter((c) => familyOf(c) === f);
+  const state = memo?.stateFor(JSON.stringify([family, podCIDRs, options.nodeName ?? null]));
+  const parts: NftPortPart[] = [];
   // Headless Services (and a family the Service has no cluster IP in) get no rules (ShouldSkipService).
-  for (const sp of ports) if (sp.clusterIP !== undefined) addServicePort(b, sp);
+  for (const sp of ports) {
+    if (sp.clusterIP === undefined) continue;
+    let part = state?.byPort.get(sp);
+    if (part === undefined) {
+      const b: Builder = { family, elements: [], chains: new Map(), affinitySets: new Map(), podCIDRs, nodeName: options.nodeName };
+      addServicePort(b, sp);
+      part = { elements: b.elements, chains: b.chains, affinitySets: b.affinitySets };
+      state?.byPort.set(sp, part);
+    }
+    parts.push(part);
+  }
+  const merged = mergeParts(parts, (options.nodeIPs ?? []).filter((ip) => familyOf(ip) === f), state);
   return {
     family,
     serviceCIDRs: (options.serviceCIDRs ?? []).filter((c) => familyOf(c) === f),
     mark: options.masqueradeMark ?? DEFAULT_MASQUERADE_MARK,
-    elements: b.elements,
-    chains: b.chains,
-    affinitySets: b.affinitySets,
+    ...merged,
   };
 }
 
 function addElement(b: Builder, container: ElementContainer, element: NftElement): void {
-  b.elements.get(container)?.set(element.key, element);
-}
-
-function isExternallyAccessible(sp: KpServicePort): boolean {
-  return sp.nodePort !== undefined || sp.externalIPs.length > 0 || sp.loadBalancerIPs.length > 0;
+  b.elements.push([container, element]);
 }
 
 /**
- * pkg/proxy/topology.go CategorizeEndpoints, without topology hints: ready endpoints, else the
- * serving terminating ones (KEP-1669); "local" ones are on this node.
+ * kube-proxy's nftables proxier categorizes endpoints as its iptables one does (pkg/proxy/topology.go
+ * CategorizeEndpoints, through iptables-endpoints.ts): one endpoint per ip:port, sorted, ready ones
+ * else serving terminating ones; "local" ones are on this node.
  */
 function categorize(sp: KpServicePort, nodeName: string | undefined) {
-  const externalLocal = isExternallyAccessible(sp) && sp.externalTrafficPolicy === 'Local';
-  const internalLocal = sp.internalTrafficPolicy === 'Local';
-  const usesCluster = !internalLocal || (isExternallyAccessible(sp) && !externalLocal);
-  const usesLocal = internalLocal || externalLocal;
-  const usable = (eps: readonly KpEndpoint[]) => {
-    const ready = eps.filter((e) => e.ready);
-    return ready.length > 0 ? ready : eps.filter((e) => e.serving && e.terminating);
+  const eps = categorizeEndpoints(sp, nodeName);
+  return {
+    cluster: eps.cluster,
+    local: eps.local,
+    reachable: eps.reachable,
+    hasEndpoints: eps.hasAny,
+    externalLocal: isExternalPolicyLocal(sp),
+    internalLocal: isInternalPolicyLocal(sp),
+    usesCluster: usesClusterEndpoints(sp),
+    usesLocal: usesLocalEndpoints(sp),
   };
-  const cluster = usesCluster ? usable(sp.endpoints) : [];
-  const local = usesLocal && nodeName !== undefined ? usable(sp.endpoints.filter((e) => e.nodeName === nodeName)) : [];
-  const hasEndpoints = usable(sp.endpoints).length > 0;
-  const reachable = sp.endpoints.filter((e) => cluster.includes(e) || local.includes(e));
-  return { cluster, local, reachable, hasEndpoints, externalLocal, internalLocal, usesCluster, usesLocal };
 }
 
 function addServicePort(b: Builder, sp: KpServicePort): void {

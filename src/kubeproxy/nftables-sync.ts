@@ -100,7 +100,8 @@ export class NftablesSync {
     if (plan === undefined) this.#stale.clear();
     for (const m of models) {
       const stale = this.#stale.get(m.family);
-      for (const name of m.chains.keys()) stale?.delete(name);
+      // A chain back in use is no longer stale (from the stale side: the table has 100,000 chains).
+      for (const name of stale ?? []) if (m.chains.has(name)) stale?.delete(name);
       for (const name of plan?.staleChains.get(m.family) ?? []) {
         if (!this.#stale.has(m.family)) this.#stale.set(m.family, new Set());
         this.#stale.get(m.family)!.add(name);

@@ -66,6 +66,29 @@ export interface ServicePortsResult {
 
 export interface ServicePortsOptions {
   readonly nodePortRange?: { readonly min: number; readonly max: number };
+  /**
+   * Reuse between calls (`kube-proxy apply`): a Service whose object, EndpointSlice objects and
+   * node ports are the same as last time keeps the same KpServicePort objects, so the renderers'
+   * per-port caches and the diffs can skip it by identity. The file source hands unchanged files'
+   * objects over as the same objects. The output is the same with or without it.
+   */
+  readonly memo?: ServicePortsMemo;
+}
+
+interface MemoEntry {
+  readonly svc: Service;
+  readonly slices: readonly EndpointSlice[];
+  readonly nodePorts: readonly (number | undefined)[];
+  readonly ports: readonly KpServicePort[];
+}
+
+/** What collectServicePorts keeps between calls: per Service, its inputs and the ports built from them. */
+export class ServicePortsMemo {
+  entries = new Map<Service, MemoEntry>();
+}
+
+function sameInputs(e: MemoEntry | undefined, slices: readonly EndpointSlice[], nodePorts: readonly (number | undefined)[]): e is MemoEntry {
+  return e !== undefined && e.slices.length === slices.length && e.slices.every((s, i) => s === slices[i]) && e.nodePorts.every((n, i) => n === nodePorts[i]);
 }
 
 /** Kubernetes' default for ClientIP affinity (`sessionAffinityConfig.clientIP.timeoutSeconds`). */
@@ -86,17 +109,30 @@ export function collectServicePorts(index: ResourceIndex, options: ServicePortsO
   // Node ports are one namespace across Services: the older Service keeps a contested one.
   const nodePortOwner = new Map<string, string>();
   const services = [...index.services.values()].sort(compareByCreation);
+  // Only this call's Services are kept: a deleted one's entry goes.
+  const next = options.memo !== undefined ? new Map<Service, MemoEntry>() : undefined;
   for (const svc of services) {
     if (svc.spec.type === 'ExternalName') continue;
     const families = familiesOf(svc);
     const namespace = svc.metadata.namespace ?? 'default';
     const slices = index.endpointSlicesByService.get(namespacedKey(namespace, svc.metadata.name)) ?? [];
     reportFamilyMismatches(svc, slices, families, diagnostics);
+    // Checked for every Service every time: a node port's owner depends on the other Services.
+    const nodePorts = svc.spec.ports.map((sp, i) => checkNodePort(svc, sp, i, range, nodePortOwner, diagnostics));
+    const known = options.memo?.entries.get(svc);
+    if (sameInputs(known, slices, nodePorts)) {
+      ports.push(...known.ports);
+      next?.set(svc, known);
+      continue;
+    }
+    const built: KpServicePort[] = [];
     svc.spec.ports.forEach((sp, i) => {
-      const nodePort = checkNodePort(svc, sp, i, range, nodePortOwner, diagnostics);
-      for (const family of families) ports.push(servicePort(svc, sp, family, nodePort, slices));
+      for (const family of families) built.push(servicePort(svc, sp, family, nodePorts[i], slices));
     });
+    ports.push(...built);
+    next?.set(svc, { svc, slices, nodePorts, ports: built });
   }
+  if (options.memo !== undefined && next !== undefined) options.memo.entries = next;
   ports.sort((a, b) => cmp(a.namespace, b.namespace) || cmp(a.service, b.service) || cmp(a.portName, b.portName) || cmp(a.protocol, b.protocol) || cmp(a.family, b.family));
   return { ports, diagnostics: sortDiagnostics(diagnostics) };
 }

@@ -102,7 +102,8 @@ test('partial iptables syncs end where a full sync of the same rendering ends', 
     }
     assert.deepEqual(a, b, `step ${i}: ${log.join('\n')}`);
   }
-  assert.match(log.at(-1)!, /^iptables sync 6 \(partial\): IPv4: no change$/);
+  assert.match(log.at(-2)!, /^iptables sync 6 \(partial\): IPv4: no change$/);
+  assert.match(log.at(-1)!, /^ {2}took [\d.]+ ms: plan [\d.]+ ms, iptables [\d.]+ ms$/);
   assert.match(log.join('\n'), /iptables sync 5 \(partial\): IPv4: .*; IPv6: 0 service chains written, [1-9]\d* deleted, 0 fixed chains rewritten, 9 emptied\n/);
 });
 
@@ -198,7 +199,7 @@ test('kube-proxy apply --mode iptables --once exits 0 with the rules in place, 1
   const isthmus = path.join(repoRoot(), 'bin', 'isthmus.js');
   const exec = promisify(execFile);
   const ok = await exec(process.execPath, [isthmus, 'kube-proxy', 'apply', '--mode', 'iptables', '--config', dir, '--netns', ns, '--node-ip', '10.99.1.1', '--once']);
-  assert.match(ok.stdout, /^iptables sync 1 \(full\): IPv4: 4 service chains written, 0 deleted, 10 fixed chains rewritten\n$/);
+  assert.match(ok.stdout, /^iptables sync 1 \(full\): IPv4: 4 service chains written, 0 deleted, 10 fixed chains rewritten\n {2}took [\d.]+ ms: plan [\d.]+ ms, iptables [\d.]+ ms\nisthmus: generation 1: Service ports [\d.]+ ms, model and sync [\d.]+ ms\n$/);
   assert.match((await run('ip', ['netns', 'exec', ns, 'iptables-save', '-t', 'nat'])).stdout, /^-A KUBE-NODEPORTS .*--dport 30080 -j KUBE-EXT-/m);
   const missing = await exec(process.execPath, [isthmus, 'kube-proxy', 'apply', '--mode', 'iptables', '--config', dir, '--netns', `${ns}-missing`, '--once']).then(
     () => assert.fail('expected exit 1'),

@@ -90,3 +90,24 @@ test('nft -c accepts every rendered script (a fresh network namespace)', async (
   const bad = `${renderNftables(portsOfFixture('nodeport-two-pods.yaml'), OPTIONS)}add rule ip kube-proxy services goto no-such-chain\n`;
   assert.match(await checkScript(ns, bad), /no-such-chain|No such file/);
 });
+
+test('endpoints are categorized as kube-proxy\'s CategorizeEndpoints does: both policies Local still short-circuit to a cluster chain; one chain per ip:port, sorted', () => {
+  const web = portsOfFixture('nodeport-two-pods.yaml').find((p) => p.service === 'web' && p.family === 'IPv4')!;
+  const ep = (address: string, nodeName?: string) => ({ address, port: 8080, ready: true, serving: true, terminating: false, ...(nodeName !== undefined ? { nodeName } : {}) });
+  // Both policies Local, one pod here and one elsewhere; .12 listed twice (two slices), out of order.
+  const both = { ...web, externalTrafficPolicy: 'Local' as const, internalTrafficPolicy: 'Local' as const, endpoints: [ep('10.244.0.12'), ep('10.244.0.11', 'node-a'), ep('10.244.0.12')] };
+  const [model] = buildNftablesModel([both], OPTIONS);
+  const chains = [...model!.chains.keys()];
+  const named = (prefix: string) => chains.filter((c) => c.startsWith(prefix));
+  // UsesClusterEndpoints is true for an externally accessible port whatever its policies: the
+  // external chain sends pods and the node itself to the cluster chain, which has both pods.
+  assert.equal(named('service-').length, 1, chains.join('\n'));
+  const external = model!.chains.get(named('external-')[0]!)!.join('\n');
+  assert.match(external, new RegExp(`fib saddr type local goto ${named('service-')[0]!.replace(/[/.]/g, '\\$&')} comment "short-circuit local traffic"`));
+  // The duplicate .12 is one endpoint chain with its rules once, and the pick lists .11 before .12.
+  const twelve = named('endpoint-').filter((c) => c.includes('__10.244.0.12/'));
+  assert.equal(twelve.length, 1);
+  assert.equal(model!.chains.get(twelve[0]!)!.length, 2);
+  const pick = model!.chains.get(named('service-')[0]!)!.at(-1)!;
+  assert.ok(pick.indexOf('10.244.0.11') < pick.indexOf('10.244.0.12') && pick.startsWith('numgen random mod 2 '), pick);
+});

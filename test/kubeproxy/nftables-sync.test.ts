@@ -8,7 +8,7 @@ import { execFile, spawn } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { promisify } from 'node:util';
-import { buildNftablesModel, type NftablesOptions } from '../../src/kubeproxy/nftables-model.js';
+import { buildNftablesModel, NftModelMemo, type NftablesOptions } from '../../src/kubeproxy/nftables-model.js';
 import { createNftRunner, NftablesSync } from '../../src/kubeproxy/nftables-sync.js';
 import { renderTable } from '../../src/kubeproxy/nftables-render.js';
 import type { KpServicePort } from '../../src/kubeproxy/service-ports.js';
@@ -60,8 +60,10 @@ test('partial syncs end where a full load of the same model ends', { timeout: 60
     every.filter((p) => p.service !== 'internal').map((p) => (p.service === 'dual' && p.nodePort !== undefined ? { ...p, nodePort: p.nodePort + 1 } : p)),
     [...portsOfFixture('nodeport-two-pods.yaml'), ...every.filter((p) => p.family === 'IPv6')],
   ];
+  // As `kube-proxy apply` builds them: unchanged ports are the same objects, their parts reused.
+  const memo = new NftModelMemo();
   for (const [i, ports] of steps.entries()) {
-    const models = buildNftablesModel(ports, OPTIONS);
+    const models = buildNftablesModel(ports, OPTIONS, memo);
     const result = await sync.sync(models);
     assert.equal(result.ok, true, `step ${i}: ${result.summary}`);
     assert.equal(result.kind, i === 0 ? 'full' : 'partial', `step ${i}`);
