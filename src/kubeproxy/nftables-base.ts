@@ -81,3 +81,11 @@ export function baseCommands(family: NftFamily, serviceCIDRs: readonly string[],
   );
   return lines;
 }
+
+/** A set or map element: here, not in the model, so nftables-parts.ts and the model need not import each other. */
+export interface NftElement {
+  readonly key: string;
+  /** The verdict of a map element; undefined in a set. */
+  readonly value?: string;
+  readonly comment?: string;
+}

@@ -3,7 +3,7 @@
 // The full script (nftables-render.ts) and the partial update between two models
 // (nftables-diff.ts) are both written from it, so a sync sends exactly what changed.
 // The per-port logic follows pkg/proxy/nftables/proxier.go (syncProxyRules). Pure.
-import { DEFAULT_MASQUERADE_MARK, type ElementContainer, type NftFamily } from './nftables-base.js';
+import { DEFAULT_MASQUERADE_MARK, type ElementContainer, type NftElement, type NftFamily } from './nftables-base.js';
 import { nftEndpointNames, nftPortChainNames } from './nftables-names.js';
 import { categorizeEndpoints, isExternallyAccessible, isExternalPolicyLocal, isInternalPolicyLocal, usesClusterEndpoints, usesLocalEndpoints } from './iptables-endpoints.js';
 import { mergeParts, type NftModelMemo, type NftPortPart } from './nftables-parts.js';
@@ -25,12 +25,7 @@ export interface NftablesOptions {
   readonly masqueradeMark?: string;
 }
 
-export interface NftElement {
-  readonly key: string;
-  /** The verdict of a map element; undefined in a set. */
-  readonly value?: string;
-  readonly comment?: string;
-}
+export type { NftElement } from './nftables-base.js';
 
 export interface NftTableModel {
   readonly family: NftFamily;

@@ -3,8 +3,7 @@
 // come back from collectServicePorts as the same objects, so their parts are reused, and the
 // merged maps are patched from the last build where only the changed parts' names are redone,
 // instead of merging 10,000 parts (110,000 chains) again for one changed endpoint.
-import { ELEMENT_CONTAINERS, type ElementContainer } from './nftables-base.js';
-import type { NftElement } from './nftables-model.js';
+import { ELEMENT_CONTAINERS, type ElementContainer, type NftElement } from './nftables-base.js';
 import type { KpServicePort } from './service-ports.js';
 
 /** One Service port's share of a table; shared by identity while its Service does not change. */
