@@ -83,7 +83,7 @@ export async function startNginxProxy({ workDir, port, originPort }) {
   return { name: 'nginx', handle, port };
 }
 
-export async function startBareProxy({ workDir, port, originPort }) {
+export async function startBareProxy({ workDir, port, originPort, cpu = PROXY_CPU }) {
   const handle = startProcess({
     name: 'bare',
     cmd: process.execPath,
