@@ -13,33 +13,8 @@ import { execFile, spawn } from 'node:child_process';
 import { renameSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { promisify } from 'node:util';
-import { configDir, repoRoot, type Cleanup } from '../e2e/cli-harness.js';
-import { NetnsLab } from '../e2e/netns-harness.js';
-import { requireNft } from './nftables-lab.js';
-
-const POD_SERVER = `
-const net = require('node:net');
-for (const address of process.argv.slice(1)) {
-  net.createServer((s) => s.end(address)).listen(8080, address, () => console.log('listening ' + address));
-}`;
-
-// Sequential connections (each a new conntrack entry, so a new random pick); prints the count per answer.
-const CLIENT = `
-const net = require('node:net');
-const [host, port, n] = process.argv.slice(1);
-const counts = {};
-const one = () => new Promise((resolve) => {
-  const s = net.connect({ host, port: Number(port), timeout: 3000 });
-  let data = '';
-  s.setEncoding('utf8').on('data', (d) => (data += d));
-  s.on('end', () => resolve(data));
-  s.on('timeout', () => { s.destroy(); resolve('timeout'); });
-  s.on('error', (e) => resolve('error:' + e.code));
-});
-(async () => {
-  for (let i = 0; i < Number(n); i++) { const r = await one(); counts[r] = (counts[r] ?? 0) + 1; }
-  console.log(JSON.stringify(counts));
-})();`;
+import { configDir, repoRoot } from '../e2e/cli-harness.js';
+import { assertShares, buildTrafficLab, LAB_PODS_V6, requireNft } from './nftables-lab.js';
 
 const SERVICES = `
 apiVersion: v1
@@ -83,68 +58,8 @@ ${addresses.map((a) => `  - {addresses: [${a}]}`).join('\n')}
 `;
 }
 
-function assertShares(counts: Record<string, number>, expected: readonly string[], total: number, min: number, max: number, what: string): void {
-  assert.deepEqual(Object.keys(counts).sort(), [...expected].sort(), `${what}: answers ${JSON.stringify(counts)}`);
-  for (const name of expected) {
-    const share = (counts[name] ?? 0) / total;
-    assert.ok(share >= min && share <= max, `${what}: ${name} got ${(share * 100).toFixed(1)}% of ${total} (expected ${min * 100}-${max * 100}%): ${JSON.stringify(counts)}`);
-  }
-}
-
-interface Lab {
-  readonly lab: NetnsLab;
-  readonly node: string;
-  connect(host: string, port: number, n: number): Promise<Record<string, number>>;
-}
-
-const POD_V6 = ['fd00:244::11', 'fd00:244::12'];
-
-/** Three namespaces (client, node, pods) joined by veth pairs (IPv4 and IPv6), pods answering their address. */
-async function buildLab(t: Cleanup, tag: string): Promise<Lab> {
-  await requireNft();
-  const lab = new NetnsLab(t, tag);
-  const node = await lab.namespace('node');
-  const client = await lab.namespace('client');
-  const pods = await lab.namespace('pods');
-  await lab.link(node, 'nc0', '10.99.1.1/24', client, 'cl0', '10.99.1.2/24');
-  await lab.link(node, 'np0', '10.99.2.1/24', pods, 'pd0', '10.99.2.2/24');
-  await lab.exec(client, ['ip', 'route', 'add', 'default', 'via', '10.99.1.1']);
-  await lab.exec(pods, ['ip', 'route', 'add', 'default', 'via', '10.99.2.1']);
-  for (const a of ['10.244.0.11', '10.244.0.12', '10.244.0.13']) await lab.exec(pods, ['ip', 'addr', 'add', `${a}/32`, 'dev', 'lo']);
-  await lab.exec(node, ['ip', 'route', 'add', '10.244.0.0/24', 'via', '10.99.2.2']);
-  // A node has a default route (a cluster IP is routed on, never to this node), so a packet to a
-  // Service without endpoints reaches the forward hook, where kube-proxy rejects it.
-  await lab.exec(node, ['ip', 'route', 'add', 'default', 'via', '10.99.2.2']);
-  await lab.exec(node, ['sysctl', '-qw', 'net.ipv4.ip_forward=1']);
-  // The rejects the test counts are ICMP errors: not rate-limited here.
-  await lab.exec(node, ['sysctl', '-qw', 'net.ipv4.icmp_ratelimit=0']);
-
-  // The same shape in IPv6 (nodad: usable at once, no duplicate address detection wait).
-  const v6 = async (ns: string, dev: string, addr: string) => lab.exec(ns, ['ip', '-6', 'addr', 'add', addr, 'dev', dev, 'nodad']);
-  await v6(node, 'nc0', 'fd00:99:1::1/64');
-  await v6(client, 'cl0', 'fd00:99:1::2/64');
-  await v6(node, 'np0', 'fd00:99:2::1/64');
-  await v6(pods, 'pd0', 'fd00:99:2::2/64');
-  for (const a of POD_V6) await v6(pods, 'lo', `${a}/128`);
-  await lab.exec(client, ['ip', '-6', 'route', 'add', 'default', 'via', 'fd00:99:1::1']);
-  await lab.exec(pods, ['ip', '-6', 'route', 'add', 'default', 'via', 'fd00:99:2::1']);
-  await lab.exec(node, ['ip', '-6', 'route', 'add', 'fd00:244::/64', 'via', 'fd00:99:2::2']);
-  await lab.exec(node, ['ip', '-6', 'route', 'add', 'default', 'via', 'fd00:99:2::2']);
-  await lab.exec(node, ['sysctl', '-qw', 'net.ipv6.conf.all.forwarding=1']);
-
-  const addresses = ['10.244.0.11', '10.244.0.12', '10.244.0.13', ...POD_V6];
-  const server = lab.spawn(pods, ['node', '-e', POD_SERVER, ...addresses]);
-  await lab.waitFor('the pod servers', async () => server.stdout().split('\n').filter((l) => l.startsWith('listening')).length === addresses.length);
-
-  const connect = async (host: string, port: number, n: number): Promise<Record<string, number>> => {
-    const { stdout } = await lab.exec(client, ['node', '-e', CLIENT, host, String(port), String(n)], 60_000);
-    return JSON.parse(stdout) as Record<string, number>;
-  };
-  return { lab, node, connect };
-}
-
 test('kube-proxy apply --mode nftables: real traffic to a cluster IP and a node port, then a partial sync that traffic follows', { timeout: 120_000 }, async (t) => {
-  const { lab, node, connect } = await buildLab(t, 'kpnft');
+  const { lab, node, connect } = await buildTrafficLab(t, 'kpnft', requireNft, { ipv6: true });
   const dir = configDir(t, { 'services.yaml': SERVICES, 'web-slice.yaml': webSlice(['10.244.0.11', '10.244.0.12']) });
   const bin = path.join(repoRoot(), 'dist', 'src', 'cli', 'kube-proxy-apply.js');
   const apply = spawn(process.execPath, [bin, 'kube-proxy', 'apply', '--mode', 'nftables', '--config', dir, '--netns', node, '--node-ip', '10.99.1.1', '--cluster-cidr', '10.244.0.0/16', '--service-cidr', '10.96.0.0/16'], { stdio: ['ignore', 'pipe', 'pipe'] });
@@ -268,7 +183,7 @@ endpoints: [{addresses: ["fd00:244::11"]}, {addresses: ["fd00:244::12"]}]
 `;
 
 test('kube-proxy apply --once: ClientIP affinity keeps a client on one pod; externalTrafficPolicy Local keeps node-port traffic on this node\'s pod; IPv6 through the ip6 table', { timeout: 120_000 }, async (t) => {
-  const { lab, node, connect } = await buildLab(t, 'kpaff');
+  const { lab, node, connect } = await buildTrafficLab(t, 'kpaff', requireNft, { ipv6: true });
   const dir = configDir(t, { 'services.yaml': STICKY_AND_LOCAL });
   const bin = path.join(repoRoot(), 'dist', 'src', 'cli', 'kube-proxy-apply.js');
   const { stdout } = await promisify(execFile)(process.execPath, [bin, '--mode', 'nftables', '--config', dir, '--netns', node, '--node-ip', '10.99.1.1', '--node-ip', 'fd00:99:1::1', '--cluster-cidr', '10.244.0.0/16', '--cluster-cidr', 'fd00:244::/64', '--node-name', 'node-a', '--once']);
@@ -289,7 +204,7 @@ test('kube-proxy apply --once: ClientIP affinity keeps a client on one pod; exte
   assertShares(await connect('10.96.0.50', 80, 200), ['10.244.0.11', '10.244.0.12'], 200, 0.3, 0.7, 'cluster IP of the Local Service');
 
   // Dual stack: the ip6 table DNATs IPv6 connections to the IPv6 pods, at the cluster IP and the node port.
-  assertShares(await connect('fd00:96::60', 80, 200), POD_V6, 200, 0.3, 0.7, 'IPv6 cluster IP');
-  assertShares(await connect('fd00:99:1::1', 30100, 200), POD_V6, 200, 0.3, 0.7, 'IPv6 node port');
+  assertShares(await connect('fd00:96::60', 80, 200), LAB_PODS_V6, 200, 0.3, 0.7, 'IPv6 cluster IP');
+  assertShares(await connect('fd00:99:1::1', 30100, 200), LAB_PODS_V6, 200, 0.3, 0.7, 'IPv6 node port');
   assertShares(await connect('10.96.0.60', 80, 100), ['10.244.0.11', '10.244.0.12'], 100, 0.2, 0.8, 'the dual-stack Service over IPv4');
 });
