@@ -15,8 +15,8 @@ import type { KpEndpoint, KpServicePort } from './service-ports.js';
 
 const BASE32_ALPHABET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567';
 
-/** RFC 4648 base32 of the first bytes needed for `chars` characters (no padding is ever reached). */
-function base32Prefix(bytes: Uint8Array, chars: number): string {
+/** RFC 4648 base32 (Go's base32.StdEncoding) of the first bytes needed for `chars` characters (no padding is ever reached); the nftables names use it too. */
+export function base32Prefix(bytes: Uint8Array, chars: number): string {
   let out = '';
   let buffer = 0;
   let bits = 0;

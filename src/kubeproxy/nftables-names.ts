@@ -5,32 +5,14 @@
 // (pkg/proxy/nftables/proxier.go, hashAndTruncate). These are not the iptables mode's
 // KUBE-SVC-... names (src/kubeproxy/chain-names.ts), so they live here.
 import { createHash } from 'node:crypto';
+import { base32Prefix } from './chain-names.js';
 import type { KpEndpoint, KpServicePort } from './service-ports.js';
 
 /** nftables limits a chain name to 128 bytes; kube-proxy keeps 16 for its prefixes. */
 const BASE_LENGTH_MAX = 128 - 16;
-const BASE32 = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567';
-
-/** RFC 4648 base32 (what Go's base32.StdEncoding writes), enough characters for the prefix. */
-function base32(bytes: Uint8Array, chars: number): string {
-  let out = '';
-  let buffer = 0;
-  let bits = 0;
-  for (const byte of bytes) {
-    buffer = (buffer << 8) | byte;
-    bits += 8;
-    while (bits >= 5 && out.length < chars) {
-      out += BASE32[(buffer >>> (bits - 5)) & 31];
-      bits -= 5;
-    }
-    buffer &= (1 << bits) - 1;
-    if (out.length >= chars) break;
-  }
-  return out;
-}
 
 export function hashAndTruncate(name: string): string {
-  const hashed = `${base32(createHash('sha256').update(name).digest(), 8)}-${name}`;
+  const hashed = `${base32Prefix(createHash('sha256').update(name).digest(), 8)}-${name}`;
   return hashed.length > BASE_LENGTH_MAX ? `${hashed.slice(0, BASE_LENGTH_MAX - 3)}...` : hashed;
 }
 
