@@ -144,8 +144,27 @@ function roundMs(ms: number): number {
 }
 
 function openForAppend(file: string): number {
-  fs.mkdirSync(path.dirname(path.resolve(file)), { recursive: true });
-  return fs.openSync(file, 'a');
+  try {
+    makeParents(path.dirname(path.resolve(file)));
+    return fs.openSync(file, 'a');
+  } catch (error) {
+    throw new Error(`access log ${file}: ${(error as Error).message}`, { cause: error });
+  }
+}
+
+/**
+ * Creates the missing folders one level at a time from the nearest existing one. Not
+ * `mkdirSync(dir, { recursive: true })`: under a pseudo-filesystem such as /proc that call loops
+ * forever on Node 20 (mkdir answers ENOENT for a parent that exists), which froze the start-up;
+ * here the first refused level throws, and the CLI reports it.
+ */
+function makeParents(dir: string): void {
+  const missing: string[] = [];
+  for (let at = dir; !fs.existsSync(at); at = path.dirname(at)) {
+    missing.push(at);
+    if (path.dirname(at) === at) break;
+  }
+  for (const level of missing.reverse()) fs.mkdirSync(level);
 }
 
 function reportToStderr(target: string): (error: Error) => void {

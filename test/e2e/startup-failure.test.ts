@@ -63,3 +63,12 @@ test('run exits 1 with one plain line when the admin port is taken: the port, --
       'or stop the process that holds it. Nothing is serving.\n',
   );
 });
+
+test('an access log under a folder that cannot be created (/proc/nope) is a start-up error, not a hang', async (t) => {
+  const [http, https, admin] = (await freePorts(3)) as [number, number, number];
+  const dir = configDir(t, { 'empty.yaml': '' });
+  const result = await runCli(['run', '--config', dir, '--http-port', String(http), '--https-port', String(https), '--admin-port', String(admin), '--listen-address', '127.0.0.1', '--access-log', '/proc/nope/access.log']);
+  assert.equal(result.code, 1, result.stderr);
+  assert.match(result.stderr, /cannot start: access log \/proc\/nope\/access.log: ENOENT/);
+  assertNoStackTrace(result.stderr);
+});
