@@ -2,7 +2,7 @@
 // time linear in what the parser allocated, and a file over a limit is one ERR_CONFIG_TOO_LARGE.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { formatCount, measureExpansion } from '../../src/sources/file/bound-expansion.js';
+import { formatCount, measureExpansion, measureTree } from '../../src/sources/file/bound-expansion.js';
 import { DEFAULT_CONFIG_LIMITS } from '../../src/sources/file/config-limits.js';
 import { parseConfigText } from '../../src/sources/file/parse-config-text.js';
 import {
@@ -149,4 +149,22 @@ test('the 10,000-path shape (one Ingress, 1,000 hosts × 10 paths) is well insid
   const result = parseConfigText(text, 'scale.yaml', 'yaml');
   assert.deepEqual(result.diagnostics, []);
   assert.equal(result.resources.length, 1);
+});
+
+test('documents that share nothing (JSON, YAML without an anchor) get the same measure from the lean walk', async () => {
+  const { load } = await import('js-yaml');
+  const samples: unknown[][] = [
+    [load(largeIngress('big', 50))],
+    [JSON.parse(deepNesting(128))],
+    [JSON.parse(deepNesting(129))],
+    [JSON.parse(deepNesting(5000))],
+    [{ a: ['x', 'yy', { b: null, c: 3, d: [[], {}] }] }, 'top', 7, null, []],
+  ];
+  for (const docs of samples) assert.deepEqual(measureTree(docs, 128), measureExpansion(docs, 128));
+  // The lean walk still counts: a JSON file of a million and one numbers is over the node limit.
+  const many = `[${'0,'.repeat(1_000_000)}0]`;
+  assert.equal(refusal(many, 'many.json', 'json'), 'refused: once its aliases are expanded it has 1,000,002 nodes (at most 1,000,000 allowed)');
+  // `&` anywhere (here only in a string) takes the general walk, which gives the same answer.
+  const text = 'apiVersion: v1\nkind: Namespace\nmetadata: {name: a, annotations: {note: "R&D"}}\n';
+  assert.deepEqual(parseConfigText(text, 'amp.yaml', 'yaml').diagnostics, []);
 });

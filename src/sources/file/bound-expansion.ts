@@ -91,6 +91,47 @@ export function measureExpansion(documents: readonly unknown[], maxDepth: number
   return { kind: 'measured', size: { nodes, chars, depth } };
 }
 
+/**
+ * The same measure for documents that share no node: JSON.parse output, and YAML without an anchor
+ * (no `&` in the text, so no alias can exist). Nothing is shared, so nothing is memoised and no
+ * cycle can occur: one walk with no allocation per node, about four times cheaper than the general
+ * one on a 10,000-Service folder, where this check was a seventh of the load time.
+ */
+export function measureTree(documents: readonly unknown[], maxDepth: number): Expansion {
+  let nodes = 0;
+  let chars = 0;
+  let deepest = 0;
+  let tooDeep = false;
+  const walk = (value: unknown, level: number): void => {
+    nodes++;
+    if (typeof value === 'string') {
+      chars += value.length;
+      return;
+    }
+    if (value === null || typeof value !== 'object') return;
+    if (level > maxDepth) {
+      tooDeep = true;
+      return;
+    }
+    if (level > deepest) deepest = level;
+    if (Array.isArray(value)) {
+      for (let i = 0; i < value.length && !tooDeep; i++) walk(value[i], level + 1);
+      return;
+    }
+    for (const key in value) {
+      if (!Object.hasOwn(value, key)) continue;
+      chars += key.length;
+      walk((value as Record<string, unknown>)[key], level + 1);
+      if (tooDeep) return;
+    }
+  };
+  for (const document of documents) {
+    walk(document, 1);
+    if (tooDeep) return { kind: 'too-deep' };
+  }
+  return { kind: 'measured', size: { nodes, chars, depth: deepest } };
+}
+
 /** `435,848,050`; sums past 2^53 are no longer exact, so they are said as a bound. */
 export function formatCount(n: number): string {
   if (n > Number.MAX_SAFE_INTEGER) return `more than ${formatCount(Number.MAX_SAFE_INTEGER)}`;

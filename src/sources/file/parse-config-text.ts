@@ -4,7 +4,7 @@ import type { Diagnostic } from '../../core/diagnostic.js';
 import { parseResource } from '../../resources/parse-resource.js';
 import type { Resource } from '../../resources/resource.js';
 import type { SourceContribution } from '../../store/build-snapshot.js';
-import { formatCount, measureExpansion } from './bound-expansion.js';
+import { formatCount, measureExpansion, measureTree } from './bound-expansion.js';
 import { DEFAULT_CONFIG_LIMITS, type ParseLimits } from './config-limits.js';
 
 import type { ConfigFormat } from './config-format.js';
@@ -69,8 +69,8 @@ function decodeDocuments(text: string, file: string, format: ConfigFormat, maxDe
 }
 
 /** Refuses documents whose expanded form breaks a limit, before anything walks them as a tree. */
-function checkExpansion(docs: readonly unknown[], file: string, limits: ParseLimits): Diagnostic | undefined {
-  const expansion = measureExpansion(docs, limits.maxDepth);
+function checkExpansion(docs: readonly unknown[], file: string, limits: ParseLimits, mayShare: boolean): Diagnostic | undefined {
+  const expansion = mayShare ? measureExpansion(docs, limits.maxDepth) : measureTree(docs, limits.maxDepth);
   switch (expansion.kind) {
     case 'cycle':
       return tooLarge(file, 'refused: an alias refers to a node that contains it, so the file never ends once expanded');
@@ -113,7 +113,8 @@ function capDiagnostics(diagnostics: Diagnostic[], file: string, max: number): D
 export function parseConfigText(text: string, file: string, format: ConfigFormat, limits: ParseLimits = DEFAULT_CONFIG_LIMITS): SourceContribution {
   const { docs, error } = decodeDocuments(text, file, format, limits.maxDepth);
   if (error) return { resources: [], diagnostics: [error] };
-  const refused = checkExpansion(docs, file, limits);
+  // Only a YAML anchor (`&name`) lets a later alias share a node; JSON.parse never shares.
+  const refused = checkExpansion(docs, file, limits, format !== 'json' && text.includes('&'));
   if (refused) return { resources: [], diagnostics: [refused] };
   const resources: Resource[] = [];
   const diagnostics: Diagnostic[] = [];
