@@ -135,13 +135,15 @@ async function waitForH2(target, request, ca, timeoutMs = 10_000) {
 /**
  * nginx-proxy.conf (one worker, upstream keepalive 64) with its listener made
  * `listen ... ssl http2` on `cert`: the same proxy as the main part's, HTTPS + HTTP/2 in front.
+ * `ssl_protocols TLSv1.2 TLSv1.3`: nginx 1.22's default leaves TLS 1.3 out (1.23.4 added it), and
+ * Node offers 1.2 and 1.3, so without it h2load would negotiate 1.3 with Isthmus and 1.2 with nginx.
  * `keepalive_requests` in the http block (100,000,000) also bounds requests per h2 connection,
  * so nginx sends no GOAWAY during a run (its default is 1,000).
  */
 export async function startNginxH2Proxy({ workDir, port, originPort, cert, request }) {
   const confText = adaptConf('nginx-proxy.conf', [
     [ORIGIN_LISTEN, `127.0.0.1:${originPort}`],
-    [`listen ${PROXY_LISTEN} backlog=4096;`, `listen 127.0.0.1:${port} ssl http2 backlog=4096;\n    ssl_certificate ${cert.certPath};\n    ssl_certificate_key ${cert.keyPath};`],
+    [`listen ${PROXY_LISTEN} backlog=4096;`, `listen 127.0.0.1:${port} ssl http2 backlog=4096;\n    ssl_protocols TLSv1.2 TLSv1.3;\n    ssl_certificate ${cert.certPath};\n    ssl_certificate_key ${cert.keyPath};`],
   ]);
   const handle = startNginx({ name: 'nginx-h2', workDir, confFile: 'nginx-proxy-h2.conf', confText, cpu: PROXY_CPU });
   const target = { name: 'nginx-h2', handle, port };

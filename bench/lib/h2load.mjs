@@ -6,6 +6,8 @@ import { findCommand, pinnedArgv, trackChild } from './processes.mjs';
 import { parseDurationUs } from './wrk.mjs';
 
 export const H2LOAD = findCommand('h2load');
+export const TLS13_CIPHER = 'TLS_AES_128_GCM_SHA256';
+export const TLS12_CIPHER = 'ECDHE-ECDSA-AES128-GCM-SHA256';
 
 export function requireH2load() {
   if (H2LOAD) return H2LOAD;
@@ -68,7 +70,9 @@ export function logPercentiles(text) {
  */
 export function runH2load({ port, path = '/', authority, clients, streams, durationS, logFile, cpu = 0 }) {
   const h2load = requireH2load();
-  const args = ['-t1', `-c${clients}`, `-m${streams}`, `-D${durationS}`, `--log-file=${logFile}`];
+  // One cipher offered, so both proxies negotiate the same one whatever their preference order
+  // (nginx follows the client's, Node's OpenSSL its own); AES-128-GCM is what browsers offer first.
+  const args = ['-t1', `-c${clients}`, `-m${streams}`, `-D${durationS}`, `--log-file=${logFile}`, `--tls13-ciphers=${TLS13_CIPHER}`, `--ciphers=${TLS12_CIPHER}`];
   if (authority) args.push('-H', `:authority: ${authority}`);
   args.push(`https://127.0.0.1:${port}${path}`);
   const [file, argv] = pinnedArgv(cpu, h2load, args);
