@@ -79,61 +79,77 @@ export async function runWorkersScaling(opts) {
   }
 }
 
-/** Medians over the rounds of where the CPU went, in cores (CPU seconds per second) and µs per request. */
+/**
+ * Where the CPU went, over all the rounds together (sums, not medians, so that req/s = the
+ * gateway's cores / its CPU per request holds exactly): in cores (CPU seconds per second of
+ * wall time) and µs per request. Null when some round lacks a figure.
+ */
 function cpuSplit(runs) {
-  const per = (f) => median(runs.map((r) => (r.split && r.cpuS !== undefined && r.requests ? f(r) : null)));
+  const ok = runs.length > 0 && runs.every((r) => r.split && r.cpuS !== undefined && r.requests && r.split.originS !== null);
+  if (!ok) return { total: null };
+  const sum = (f) => runs.reduce((a, r) => a + f(r), 0);
+  const elapsedS = sum((r) => r.split.elapsedS);
+  const requests = sum((r) => r.requests);
+  const gatewayS = sum((r) => r.cpuS);
+  const wrkS = sum((r) => r.split.wrkS);
+  const originS = sum((r) => r.split.originS);
+  const machineS = sum((r) => r.split.machineS);
   return {
-    gatewayCores: per((r) => r.cpuS / r.split.elapsedS),
-    wrkCores: per((r) => r.split.wrkS / r.split.elapsedS),
-    originCores: per((r) => (r.split.originS === null ? null : r.split.originS / r.split.elapsedS)),
-    machineCores: per((r) => r.split.machineS / r.split.elapsedS),
-    otherCores: per((r) => (r.split.originS === null ? null : (r.split.machineS - r.cpuS - r.split.wrkS - r.split.originS) / r.split.elapsedS)),
-    wrkUsPerReq: per((r) => (r.split.wrkS * 1e6) / r.requests),
-    originUsPerReq: per((r) => (r.split.originS === null ? null : (r.split.originS * 1e6) / r.requests)),
+    total: {
+      rps: requests / elapsedS,
+      gatewayCores: gatewayS / elapsedS, wrkCores: wrkS / elapsedS, originCores: originS / elapsedS,
+      machineCores: machineS / elapsedS, otherCores: (machineS - gatewayS - wrkS - originS) / elapsedS,
+      gatewayUsPerReq: (gatewayS * 1e6) / requests, wrkUsPerReq: (wrkS * 1e6) / requests, originUsPerReq: (originS * 1e6) / requests,
+    },
   };
 }
 
 const f1 = (v) => (v === null || v === undefined ? '–' : v.toFixed(2));
-const us = (v) => (v === null || v === undefined ? '–' : v.toFixed(0));
+const ms = (v) => (v === null || v === undefined ? '–' : v < 1000 ? `${v.toFixed(0)} µs` : `${(v / 1000).toFixed(2)} ms`);
+
+const label = (name) => name.replace('isthmus-workers-', '--workers ');
 
 /** The section (markdown) bench/run.mjs writes and bench/workers.mjs prints. */
 export function workersMarkdown(w) {
-  const [one, many] = w.order.map((n) => w.results[n]);
   const out = [
     `## Workers: --workers ${w.workers} against --workers 1`,
     '',
-    `The main part's request (\`Host: ${w.request.host}\`, \`GET ${w.request.path}\`) through \`isthmus run --workers 1\` and \`--workers ${w.workers}\` on this ${w.nproc}-core machine, rounds interleaved; origin ${w.origin}; \`wrk -t${w.threads} -c${w.connections} --latency\`; cluster scheduling \`${w.sched}\`. **Nothing is pinned**: wrk, the origin and every gateway process (the primary and its workers) run where the kernel puts them. CPU µs/req counts the gateway's whole process group. The CPU columns say where the machine's cores went during the rounds, in cores (CPU seconds per second, medians): the gateway, wrk (its own CPU, from the harness's reaped-children time), the origin, and everything else that was busy (other processes on the machine, and kernel time not charged to these). 1-minute load average at the start of this part: ${w.loadAtStart.toFixed(2)}.`,
+    `The main part's request (\`Host: ${w.request.host}\`, \`GET ${w.request.path}\`) through \`isthmus run --workers 1\` and \`--workers ${w.workers}\` on this ${w.nproc}-core machine, rounds interleaved; origin ${w.origin}; \`wrk -t${w.threads} -c${w.connections} --latency\`; cluster scheduling \`${w.sched}\`. **Nothing is pinned**: wrk, the origin and every gateway process (the primary and its workers) run where the kernel puts them. CPU µs/req counts the gateway's whole process group (median of the rounds). The last columns say where the machine's cores went over all the rounds together, in cores (CPU seconds per second): the gateway, wrk (its own CPU: the harness's reaped-children time), the origin, and everything else that was busy (/proc/stat: other processes on the machine, and kernel time charged to none of these). 1-minute load average at the start of this part: ${w.loadAtStart.toFixed(2)}.`,
     '',
     '| gateway | req/s (median) | p50 | p99 | CPU µs/req | rounds (req/s) | gateway cores | wrk cores | origin cores | other cores | machine busy |',
     '|---|---:|---:|---:|---:|---|---:|---:|---:|---:|---:|',
   ];
-  for (const [name, r] of w.order.map((n) => [n, w.results[n]])) {
+  for (const name of w.order) {
+    const r = w.results[name];
+    const t = r.total ?? {};
     const bad = r.non2xx || r.socketErrors ? ` (non-2xx ${r.non2xx}, socket errors ${r.socketErrors})` : '';
-    out.push(`| \`${name.replace('isthmus-workers-', '--workers ')}\`${bad} | ${(r.rps / 1000).toFixed(1)}k | ${us(r.p50Us)} µs | ${us(r.p99Us)} µs | ${r.cpuUsPerReq?.toFixed(1) ?? '–'} | ${r.rounds.map((v) => `${(v / 1000).toFixed(1)}k`).join(', ')} | ${f1(r.gatewayCores)} | ${f1(r.wrkCores)} | ${f1(r.originCores)} | ${f1(r.otherCores)} | ${f1(r.machineCores)} of ${w.nproc} |`);
+    out.push(`| \`${label(name)}\`${bad} | ${(r.rps / 1000).toFixed(1)}k | ${ms(r.p50Us)} | ${ms(r.p99Us)} | ${r.cpuUsPerReq?.toFixed(1) ?? '–'} | ${r.rounds.map((v) => `${(v / 1000).toFixed(1)}k`).join(', ')} | ${f1(t.gatewayCores)} | ${f1(t.wrkCores)} | ${f1(t.originCores)} | ${f1(t.otherCores)} | ${f1(t.machineCores)} of ${w.nproc} |`);
   }
   out.push('', ...workersVerdicts(w).map((l) => `- ${l}`), '');
   return out;
 }
 
 /**
- * The ratio, and what limits it. req/s = the gateway's cores / its CPU per request, so the ratio
- * is (cores with N / cores with 1) × (CPU per request with 1 / with N), exactly; and on C cores
- * shared with a load generator and an origin costing L µs per request between them, N workers
- * can reach at most C / (c + L) req/s, against 1 / c for one worker: a ceiling of C·c / (c + L).
+ * The ratio, and what limits it. req/s = the gateway's cores / its CPU per request, so over all
+ * rounds the ratio is (cores with N / cores with 1) × (CPU per request with 1 / with N), exactly;
+ * and on C cores shared with a load generator and an origin costing L µs per request between
+ * them, N workers reach at most C / (c + L) req/s against 1 / c for one worker (c: its CPU per
+ * request): a ceiling of C·c / (c + L) before any extra cost per request.
  */
 export function workersVerdicts(w) {
   const [one, many] = w.order.map((n) => w.results[n]);
   if (!w.ratio) return ['ratio: not measured'];
   const perRound = many.rounds.map((v, i) => (one.rounds[i] ? (v / one.rounds[i]).toFixed(2) : '–')).join(', ');
-  const lines = [`**ratio --workers ${w.workers} / --workers 1: ${w.ratio.toFixed(2)}×** (per round: ${perRound})`];
-  if (one.gatewayCores && many.gatewayCores && one.cpuUsPerReq && many.cpuUsPerReq) {
-    lines.push(`= ${(many.gatewayCores / one.gatewayCores).toFixed(2)} × the CPU the gateway got (${f1(many.gatewayCores)} cores against ${f1(one.gatewayCores)}) × ${(one.cpuUsPerReq / many.cpuUsPerReq).toFixed(2)} for the CPU per request (${many.cpuUsPerReq.toFixed(1)} µs against ${one.cpuUsPerReq.toFixed(1)} µs: ${many.cpuUsPerReq >= one.cpuUsPerReq ? '+' : ''}${((many.cpuUsPerReq / one.cpuUsPerReq - 1) * 100).toFixed(0)} % per request with ${w.workers} workers: cross-core wake-ups, every worker woken on each new connection on the one shared socket, colder caches)`);
-  }
-  const load = (many.wrkUsPerReq ?? 0) + (many.originUsPerReq ?? 0);
-  if (many.wrkUsPerReq && one.cpuUsPerReq) {
-    const ceiling = (w.nproc * one.cpuUsPerReq) / (one.cpuUsPerReq + load);
-    lines.push(`what limits it: wrk and the origin share the same ${w.nproc} cores and cost ${many.wrkUsPerReq.toFixed(1)} + ${us(many.originUsPerReq)} µs per request between them, against the gateway's ${one.cpuUsPerReq.toFixed(1)} µs with one worker; with every core busy, ${w.nproc} cores / (gateway + wrk + origin per request) caps the ratio at ${w.nproc} × ${one.cpuUsPerReq.toFixed(1)} / (${one.cpuUsPerReq.toFixed(1)} + ${load.toFixed(1)}) = **${ceiling.toFixed(2)}×** even with no extra cost per request; ${f1(many.otherCores)} cores went to other processes during the --workers ${w.workers} rounds (machine ${f1(many.machineCores)} of ${w.nproc} cores busy), which lowers it further. On this machine the ratio says how much a second worker buys when the load generator competes for the cores, not how Isthmus scales; on a machine with cores to spare beyond the load generator's it measures the latter.`);
-  }
+  const lines = [`**ratio --workers ${w.workers} / --workers 1: ${w.ratio.toFixed(2)}×** of the median req/s (per round: ${perRound})`];
+  const a = one.total;
+  const b = many.total;
+  if (!a || !b) return [...lines, 'where the CPU went: not measured (/proc unreadable)'];
+  const pct = (x, y) => `${x >= y ? '+' : ''}${((x / y - 1) * 100).toFixed(0)} %`;
+  lines.push(`over all rounds together: ${(b.rps / a.rps).toFixed(2)}× = ${(b.gatewayCores / a.gatewayCores).toFixed(2)} for the CPU the gateway got (${f1(b.gatewayCores)} cores against ${f1(a.gatewayCores)}) × ${(a.gatewayUsPerReq / b.gatewayUsPerReq).toFixed(2)} for its CPU per request (${b.gatewayUsPerReq.toFixed(1)} µs against ${a.gatewayUsPerReq.toFixed(1)} µs, ${pct(b.gatewayUsPerReq, a.gatewayUsPerReq)} with ${w.workers} workers; not broken down here: the candidates are cross-core wake-ups, every worker woken for each new connection on the one shared socket (no reusePort in Node 20), colder caches, and ${w.workers} event loops each batching fewer requests per turn)`);
+  const load = b.wrkUsPerReq + b.originUsPerReq;
+  const ceiling = (w.nproc * a.gatewayUsPerReq) / (a.gatewayUsPerReq + load);
+  lines.push(`what limits it: the load generator and the origin run on the same ${w.nproc} cores and cost ${b.wrkUsPerReq.toFixed(1)} µs (wrk) + ${b.originUsPerReq.toFixed(1)} µs (origin) per request, against the gateway's ${a.gatewayUsPerReq.toFixed(1)} µs with one worker; with every core busy, req/s ≤ ${w.nproc} cores / (gateway + wrk + origin per request), so a second worker can buy at most ${w.nproc} × ${a.gatewayUsPerReq.toFixed(1)} / (${a.gatewayUsPerReq.toFixed(1)} + ${load.toFixed(1)}) = **${ceiling.toFixed(2)}×** on this machine even at no extra cost per request (on a quiet machine one worker leaves the other core to wrk and the origin; two workers must share it with them)`);
+  lines.push(`other processes on the machine took ${f1(a.otherCores)} cores during the --workers 1 rounds and ${f1(b.otherCores)} during the --workers ${w.workers} rounds (machine ${f1(a.machineCores)} and ${f1(b.machineCores)} of ${w.nproc} cores busy): a busy machine leaves a second worker no idle core, so it lowers the ratio further. The ratio here says what a second worker buys when the load generator competes for the cores, not how Isthmus scales; on a machine with cores to spare beyond the load generator's, the same part measures the latter`);
   if (one.non2xx || one.socketErrors || many.non2xx || many.socketErrors) lines.push('INVALID: some requests got a non-2xx answer or a socket error (see the table)');
   return lines;
 }
