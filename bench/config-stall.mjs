@@ -69,7 +69,7 @@ const [httpPort, httpsPort, adminPort] = await freePorts(3);
 const gateway = spawn(
   process.execPath,
   [join(opts.root, 'bin/isthmus.js'), 'run', '--config', watched, '--http-port', String(httpPort), '--https-port', String(httpsPort),
-    '--admin-port', String(adminPort), '--listen-address', '127.0.0.1', '--access-log', 'off'],
+    '--admin-port', String(adminPort), '--listen-address', '127.0.0.1', '--access-log', 'off', '--workers', '1'],
   { stdio: ['ignore', 'ignore', 'pipe'] },
 );
 let stderr = '';

@@ -132,7 +132,7 @@ export async function startGateway({ name, gatewayCmd, nodeFlags, configDir, por
     'run', '--config', configDir,
     '--http-port', String(ports.http), '--https-port', String(ports.https), '--admin-port', String(ports.admin),
     '--listen-address', '127.0.0.1', '--access-log', 'off', ...extraArgs,
-    ...(workers === undefined ? [] : ['--workers', String(workers)]),
+    '--workers', String(workers ?? 1),
   ];
   const logPath = join(workDir, `${name}.log`);
   const t0 = performance.now();

@@ -40,6 +40,8 @@ export interface RunOptions {
   readonly upstreamClient?: UpstreamClient;
   /** `--workers N|auto`, resolved: how many processes serve traffic; 1 or absent (the sidecar) = no cluster at all (docs/workers.md). */
   readonly workers?: number;
+  /** Whether `--workers` was on the command line (modes that run one process say so only then). */
+  readonly workersExplicit?: boolean;
   /** Connection limits (docs/security.md); each unset one keeps the data plane's default. */
   readonly limits: {
     readonly maxConnectionsPerClient?: number;
@@ -66,10 +68,10 @@ export interface KubernetesOptions {
 }
 
 /**
- * `--workers` when not given. The issue asks for `auto` (one per core); it stays 1 until the whole
- * suite is shown green and not markedly slower with auto: flipping this one constant is the switch.
+ * `--workers` when not given: one serving process per core, as nginx's `worker_processes auto` and
+ * Envoy's default concurrency. The test harness pins `--workers 1` for tests about one process.
  */
-export const DEFAULT_WORKERS: 'auto' | `${number}` = '1';
+export const DEFAULT_WORKERS: 'auto' | `${number}` = 'auto';
 
 export const RUN_FLAGS = [
   ['--config DIR', '(none)', 'Folder of *.yaml/*.yml/*.json to load and watch; repeatable. Without it, the embedded demo runs.'],
@@ -204,6 +206,7 @@ export function parseRunArgs(argv: readonly string[]): RunOptions {
     trustedProxies: values['trusted-proxy'] ?? [],
     shutdownGraceMs: grace,
     workers: workerCount(values.workers ?? DEFAULT_WORKERS),
+    workersExplicit: values.workers !== undefined,
     limits: {
       ...optionalCount(values['max-connections-per-client'], '--max-connections-per-client', 'maxConnectionsPerClient', 0),
       ...optionalCount(values['first-byte-timeout'], '--first-byte-timeout', 'firstByteTimeoutMs', 1),

@@ -154,7 +154,7 @@ async function run(parsed: RunOptions): Promise<void> {
     return await runWorker(parsed);
   }
   if (parsed.kubernetes) {
-    if ((parsed.workers ?? 1) > 1) process.stderr.write('isthmus: --workers is not supported with --kubernetes yet; serving from one process\n');
+    if (parsed.workersExplicit === true && (parsed.workers ?? 1) > 1) process.stderr.write('isthmus: --workers is not supported with --kubernetes yet; serving from one process\n');
     // Loaded only here: client-node is large, and file mode never needs it.
     const { createKubernetesGateway } = await import('./kubernetes-mode.js');
     const k = createKubernetesGateway(parsed, parsed.kubernetes);

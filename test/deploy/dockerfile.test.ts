@@ -105,7 +105,7 @@ test('the image built without Docker: COPY and RUN carried out, the final stage 
   const [httpPort, httpsPort, adminPort] = (await freePorts(3)) as [number, number, number];
   const [command, ...entryArgs] = image.entrypoint ?? [];
   assert.equal(command, 'node');
-  const demoArgs = ['run', '--demo', '--http-port', String(httpPort), '--https-port', String(httpsPort), '--admin-port', String(adminPort), '--listen-address', '127.0.0.1', '--access-log', 'off'];
+  const demoArgs = ['run', '--workers', '1', '--demo', '--http-port', String(httpPort), '--https-port', String(httpsPort), '--admin-port', String(adminPort), '--listen-address', '127.0.0.1', '--access-log', 'off'];
   const child = spawn(process.execPath, [...entryArgs, ...demoArgs], {
     cwd: app,
     env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: scratch, ...image.env },

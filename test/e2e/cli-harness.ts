@@ -162,6 +162,10 @@ export async function startGateway(t: Cleanup, options: StartOptions): Promise<R
     '--access-log', options.accessLog ?? 'off',
     ...(options.extraArgs ?? []),
   );
+  // One serving process unless the test asks for workers: tests read one process's stderr and log
+  // lines in order, and a cluster per test would double every start-up. The default (auto) is
+  // covered by workers.test.ts, doc-commands.test.ts and startup-failure.test.ts.
+  if (!(options.extraArgs ?? []).includes('--workers')) args.push('--workers', '1');
   // Usage counts go to a folder of this test's own (not the user's ~/.local/state/isthmus), unless
   // the test chose one.
   const env: Record<string, string | undefined> = { ...process.env, ...options.env };

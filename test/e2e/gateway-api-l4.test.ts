@@ -107,7 +107,7 @@ test('Gateway API TCP and TLS Passthrough listeners: a TCPRoute and two TLSRoute
   const dir = configDir(t, { 'l4.yaml': yaml(backendPort!) });
   const gw = await startCli(
     t,
-    ['run', '--config', dir, '--port-map', `5432=${tcpPort},8443=${tlsPort}`, '--http-port', String(http), '--https-port', String(https), '--admin-port', String(admin), '--listen-address', '127.0.0.1'],
+    ['run', '--workers', '1', '--config', dir, '--port-map', `5432=${tcpPort},8443=${tlsPort}`, '--http-port', String(http), '--https-port', String(https), '--admin-port', String(admin), '--listen-address', '127.0.0.1'],
     /admin on 127\.0\.0\.1:\d+/,
   );
   assert.equal(await askTcp(tcpPort!), 'pg', gw.stderr());
@@ -181,7 +181,7 @@ endpoints: [{addresses: [127.0.0.2]}]
   });
   const gw = await startCli(
     t,
-    ['run', '--config', dir, '--port-map', `9443=${tlsPort}`, '--http-port', String(http), '--https-port', String(https), '--admin-port', String(admin), '--listen-address', '127.0.0.1'],
+    ['run', '--workers', '1', '--config', dir, '--port-map', `9443=${tlsPort}`, '--http-port', String(http), '--https-port', String(https), '--admin-port', String(admin), '--listen-address', '127.0.0.1'],
     /admin on 127\.0\.0\.1:\d+/,
   );
   const { answer, subject } = await new Promise<{ answer: string; subject: string }>((resolve, reject) => {
@@ -238,7 +238,7 @@ endpoints: [{addresses: [127.0.0.2]}]
   });
   const gw = await startCli(
     t,
-    ['run', '--config', dir, '--port-map', `53=${udpPort}`, '--http-port', String(http), '--https-port', String(https), '--admin-port', String(admin), '--listen-address', '127.0.0.1'],
+    ['run', '--workers', '1', '--config', dir, '--port-map', `53=${udpPort}`, '--http-port', String(http), '--https-port', String(https), '--admin-port', String(admin), '--listen-address', '127.0.0.1'],
     /admin on 127\.0\.0\.1:\d+/,
   );
   const client = dgram.createSocket('udp4');

@@ -54,7 +54,7 @@ spec: {type: NodePort, ports: [{name: pg, port: 5432, nodePort: 30432}]}
   t.after(() => rmSync(log, { force: true }));
   const gw = await startCli(
     t,
-    ['run', '--config', dir, '--serve-services', '--node-address', '127.0.0.1', '--port-map', `30432=${nodePort}`, '--http-port', String(http), '--https-port', String(https), '--admin-port', String(admin), '--listen-address', '127.0.0.1', '--access-log', log],
+    ['run', '--workers', '1', '--config', dir, '--serve-services', '--node-address', '127.0.0.1', '--port-map', `30432=${nodePort}`, '--http-port', String(http), '--https-port', String(https), '--admin-port', String(admin), '--listen-address', '127.0.0.1', '--access-log', log],
     /admin on 127\.0\.0\.1:\d+/,
   );
   const answers: string[] = [];

@@ -140,7 +140,7 @@ test('Gateway API: HTTPS and TLS Passthrough listeners share one port, split by 
   const dir = configDir(t, { 'gw.yaml': gatewayYaml(web, dbPort!, gatewayCert) });
   const gw = await startCli(
     t,
-    ['run', '--config', dir, '--port-map', `8443=${tlsPort}`, '--http-port', String(http), '--https-port', String(httpsPort), '--admin-port', String(admin), '--listen-address', '127.0.0.1'],
+    ['run', '--workers', '1', '--config', dir, '--port-map', `8443=${tlsPort}`, '--http-port', String(http), '--https-port', String(httpsPort), '--admin-port', String(admin), '--listen-address', '127.0.0.1'],
     /admin on 127\.0\.0\.1:\d+/,
   );
   // HTTPS for the names the HTTPS listeners own: the exact one, and a longer wildcard than the TLS listener's.
@@ -216,7 +216,7 @@ ${backendServiceYaml('db', '127.0.0.3', dbPort!)}`,
   });
   const gw = await startCli(
     t,
-    ['run', '--config', dir, '--port-map', `8443=${tlsPort}`, '--http-port', String(http), '--https-port', String(httpsPort), '--admin-port', String(admin), '--listen-address', '127.0.0.1'],
+    ['run', '--workers', '1', '--config', dir, '--port-map', `8443=${tlsPort}`, '--http-port', String(http), '--https-port', String(httpsPort), '--admin-port', String(admin), '--listen-address', '127.0.0.1'],
     /admin on 127\.0\.0\.1:\d+/,
   );
   assert.deepEqual(await httpsGet(tlsPort!, 'web.example.com', gatewayCert.certPem), { status: 200, name: 'web' }, gw.stderr());

@@ -170,7 +170,7 @@ test('transparent sidecar: the gateway namespace\'s outbound calls are routed by
     await lab.exec(gw, ['iptables', ...args]);
   }
   const sidecar = lab.spawn(gw, ['setpriv', `--reuid=${PROXY_UID}`, `--regid=${PROXY_UID}`, '--clear-groups', node, CLI, 'sidecar', '--config', sidecarDir, '--namespace', 'edge', '--admin-port', '15000']);
-  const gateway = lab.spawn(gw, [node, CLI, 'run', '--config', gatewayDir, '--http-port', '8080', '--admin-port', '9901', '--access-log', 'stdout']);
+  const gateway = lab.spawn(gw, [node, CLI, 'run', '--workers', '1', '--config', gatewayDir, '--http-port', '8080', '--admin-port', '9901', '--access-log', 'stdout']);
 
   const curl = async (ns: string, args: readonly string[]): Promise<{ status: number; body: string }> => {
     const { stdout } = await lab.exec(ns, ['curl', '-sS', '--max-time', '10', '-w', '\n%{http_code}', ...args]);

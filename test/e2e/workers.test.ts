@@ -8,7 +8,8 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import net, { type AddressInfo } from 'node:net';
 import path from 'node:path';
 import { gatewayAndService } from './gateway-fixture.js';
-import { adminJson, configDir, get, httpRequest, ingressYaml, pollUntil, serviceYaml, sleep, startEcho, startGateway, type RunningGateway } from './cli-harness.js';
+import { adminJson, configDir, freePorts, get, httpRequest, ingressYaml, pollUntil, serviceYaml, sleep, startCli, startEcho, startGateway, type RunningGateway } from './cli-harness.js';
+import { availableParallelism } from 'node:os';
 
 const HOST = 'workers.test';
 
@@ -255,4 +256,24 @@ spec:
   assert.equal((await first.exited).code, 0, first.stderr());
   const second = await startGateway(t, { config: [dir], extraArgs: args });
   assert.equal(await usageTotal(second), sent, 'the state file the primary wrote holds every count once');
+});
+
+test('without --workers, run serves from one worker per core (auto is the default)', async (t) => {
+  const echo = await startEcho(t, '127.0.0.1', 'web');
+  const dir = configDir(t, { 'service.yaml': serviceYaml(echo), 'ingress.yaml': ingressYaml('web', HOST, [{ path: '/', service: 'web' }]) });
+  const [http, https, admin] = (await freePorts(3)) as [number, number, number];
+  const cli = await startCli(t, ['run', '--config', dir, '--http-port', String(http), '--https-port', String(https), '--admin-port', String(admin), '--listen-address', '127.0.0.1', '--access-log', 'off'], /admin on 127\.0\.0\.1:\d+/);
+  const cores = availableParallelism();
+  const ready = await pollUntil('ready', async () => {
+    const r = await readiness(admin);
+    return r.status === 200 ? r.body : undefined;
+  });
+  if (cores > 1) {
+    assert.match(cli.stderr(), new RegExp(`with ${cores} workers`));
+    assert.equal(ready.workers.length, cores, JSON.stringify(ready));
+  } else {
+    assert.equal(ready.workers, undefined, 'one core: one process, no cluster');
+  }
+  const res = await get(http, '/', HOST);
+  assert.equal(res.status, 200);
 });

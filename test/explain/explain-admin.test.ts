@@ -19,7 +19,7 @@ spec: {ports: [{port: 80}]}
 `,
   });
   const [http, https, admin] = await freePorts(3);
-  await startCli(t, ['run', '--config', dir, '--http-port', String(http), '--https-port', String(https), '--admin-port', String(admin), '--listen-address', '127.0.0.1', '--access-log', 'off'], /admin on 127\.0\.0\.1:\d+/);
+  await startCli(t, ['run', '--workers', '1', '--config', dir, '--http-port', String(http), '--https-port', String(https), '--admin-port', String(admin), '--listen-address', '127.0.0.1', '--access-log', 'off'], /admin on 127\.0\.0\.1:\d+/);
   const base = `http://127.0.0.1:${admin}/api/explain`;
   const url = encodeURIComponent(`http://127.0.0.1:${http}/api/x`);
   const json = await fetch(`${base}?url=${url}&header=Host:shop.example.com`);
