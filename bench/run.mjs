@@ -15,12 +15,17 @@ import {
   applyLogLine, BENCH_DIR, checkProxied, diagnosticsCount, metricValue, NGINX, redisCommandCalls, ROOT,
   startBareProxy, startGateway, startNginxProxy, startOrigin, startRedis, startSidecar,
 } from './lib/targets.mjs';
-import { requireWrk, runWrk, summarise, WRK } from './lib/wrk.mjs';
+import { requireWrk, runWrk, WRK } from './lib/wrk.mjs';
+import { measureInterleaved } from './lib/measure.mjs';
 import { OUTAGE, outageTable, outageVerdicts, runRedisOutage } from './lib/redis-outage.mjs';
 import { formatSummary, summariseProfile } from './profile-summary.mjs';
+import { runH2Part } from './lib/h2-part.mjs';
+import { h2Table, h2Verdicts } from './lib/h2-report.mjs';
+import { runWorkersScaling, workersVerdicts } from './lib/workers-part.mjs';
+import { availableParallelism } from 'node:os';
 
 const HELP = `usage: npm run bench -- [flags]      (or node bench/run.mjs [flags])
-parts (default: all seven):  --main   --scale   --profile   --gwapi   --gwapi-scale   --istio   --apim
+parts (default: all nine):  --main   --scale   --profile   --gwapi   --gwapi-scale   --istio   --apim   --h2   --workers-scaling
                         (--apim needs redis-server; with --profile too, the route without policies,
                         with key + Redis and with JWT are profiled for one round each and compared)
   A run of some parts only replaces those parts' sections of an existing report (and the
@@ -36,13 +41,21 @@ parts (default: all seven):  --main   --scale   --profile   --gwapi   --gwapi-sc
   --scale-ingresses N --scale-hosts N --scale-paths N   scale shape (100 × 10 × 10)
   --gwapi-routes N --gwapi-rules N                      Gateway API scale shape (1000 HTTPRoutes × 10 rules)
   --out FILE            report file (default BENCHMARKS.md)
-  --workers N           every Isthmus runs \`isthmus run --workers N\` (unpinned when N > 1); the 1-vs-N
-                        scaling comparison is bench/workers.mjs`;
+  --workers N           every Isthmus runs \`isthmus run --workers N\` (unpinned when N > 1)
+  --h2: HTTPS + HTTP/2 downstream, nginx (listen ssl http2) vs Isthmus (HTTPS listener, ALPN h2); needs h2load
+                        (apt-get install nghttp2-client) and openssl
+  --h2-clients N        h2load connections (10); --h2-streams N concurrent streams per connection (10)
+  --workers-scaling: isthmus run --workers 1 vs --workers N, nothing pinned (wrk, origin, gateway), the ratio
+                        and where the cores went (also bench/workers.mjs)
+  --scaling-workers N   N (default: one per core, ${availableParallelism()} here); --scaling-threads N wrk threads (2)
+  --sched none|rr       cluster scheduling for --workers-scaling (none)`;
 
 const { values: opts } = parseArgs({
   options: {
     main: { type: 'boolean' }, scale: { type: 'boolean' }, profile: { type: 'boolean' },
     gwapi: { type: 'boolean' }, 'gwapi-scale': { type: 'boolean' }, istio: { type: 'boolean' }, apim: { type: 'boolean' },
+    h2: { type: 'boolean' }, 'h2-clients': { type: 'string', default: '10' }, 'h2-streams': { type: 'string', default: '10' },
+    'workers-scaling': { type: 'boolean' }, 'scaling-workers': { type: 'string' }, 'scaling-threads': { type: 'string', default: '2' }, sched: { type: 'string', default: 'none' },
     'gwapi-routes': { type: 'string', default: '1000' }, 'gwapi-rules': { type: 'string', default: '10' },
     rounds: { type: 'string', default: '3' }, duration: { type: 'string', default: '10' }, warmup: { type: 'string', default: '3' },
     connections: { type: 'string', default: '50' }, threads: { type: 'string', default: '1' },
@@ -55,11 +68,11 @@ if (opts.help) {
   process.stdout.write(`${HELP}\n`);
   process.exit(0);
 }
-const anyPart = opts.main || opts.scale || opts.profile || opts.gwapi || opts['gwapi-scale'] || opts.istio || opts.apim;
+const anyPart = opts.main || opts.scale || opts.profile || opts.gwapi || opts['gwapi-scale'] || opts.istio || opts.apim || opts.h2 || opts['workers-scaling'];
 const parts = {
   main: !anyPart || !!opts.main, scale: !anyPart || !!opts.scale, profile: !anyPart || !!opts.profile,
   gwapi: !anyPart || !!opts.gwapi, gwapiScale: !anyPart || !!opts['gwapi-scale'], istio: !anyPart || !!opts.istio,
-  apim: !anyPart || !!opts.apim,
+  apim: !anyPart || !!opts.apim, h2: !anyPart || !!opts.h2, workersScaling: !anyPart || !!opts['workers-scaling'],
 };
 const positive = (name) => {
   const n = Number(opts[name]);
@@ -74,7 +87,12 @@ const settings = {
   pinned: pinningAvailable(),
   command: commandLine(process.argv.slice(2)),
   workers: opts.workers === undefined ? undefined : positive('workers'),
+  h2Clients: positive('h2-clients'), h2Streams: positive('h2-streams'),
+  scalingWorkers: opts['scaling-workers'] === undefined ? availableParallelism() : positive('scaling-workers'),
+  scalingThreads: positive('scaling-threads'),
+  sched: opts.sched,
 };
+if (settings.sched !== 'none' && settings.sched !== 'rr') throw new Error(`--sched must be none or rr, got ${settings.sched}`);
 
 function commandLine(argv) {
   const quoted = argv.map((a) => (/^[\w./=:,@-]+$/.test(a) ? a : `'${a.replaceAll("'", "'\\''")}'`)).join(' ');
@@ -85,43 +103,15 @@ const stamp = new Date().toISOString().replaceAll(':', '-').replace(/\..*$/, '')
 const resultsDir = join(BENCH_DIR, 'results');
 const workDir = join(resultsDir, `run-${stamp}`);
 const log = (line) => process.stdout.write(`${line}\n`);
-const fmtRun = (r) => `${(r.rps / 1000).toFixed(1)}k req/s, p50 ${(r.p50Us / 1000).toFixed(2)} ms, p99 ${(r.p99Us / 1000).toFixed(2)} ms${r.cpuUsPerReq ? `, ${r.cpuUsPerReq.toFixed(1)} µs CPU/req` : ''}${r.non2xx ? `, ${r.non2xx} non-2xx` : ''}${r.socketErrors ? `, ${r.socketErrors} socket errors` : ''}`;
-
 /**
- * Warm each target up, then interleave rounds (a, b, c, a, b, c, ...); medians per target. With
- * `requireOk`, a warm-up that got any non-2xx answer (a 401 or 429 means the setup is wrong) or no
- * answer at all throws. `beforeRounds` runs between the warm-ups and the first round.
+ * Warm each target up, then interleave rounds (a, b, c, a, b, c, ...) of wrk; medians per target
+ * (lib/measure.mjs). With `requireOk`, a warm-up that got any non-2xx answer or no answer throws.
  */
-async function measure(targets, request, rounds = settings.rounds, { requireOk = false, beforeRounds } = {}) {
-  for (const t of targets) {
-    log(`  warm-up ${t.name} (${settings.warmupS} s)`);
-    const w = await runWrk({ ...wrkBase(t, t.request ?? request), durationS: settings.warmupS });
-    if (requireOk && (!w.requests || w.non2xx || w.socketErrors)) {
-      throw new Error(`${t.name}: the warm-up got ${w.non2xx} non-2xx answers and ${w.socketErrors} socket errors out of ${w.requests} requests: the setup is wrong (a 401 or 429 means the credentials or the limit are)\n${w.raw}`);
-    }
-  }
-  await beforeRounds?.();
-  const runs = Object.fromEntries(targets.map((t) => [t.name, []]));
-  const roundsStartedAt = performance.now();
-  for (let round = 1; round <= rounds; round++) {
-    for (const t of targets) {
-      const before = groupCpuSeconds(t.handle.pid);
-      const r = await runWrk({ ...wrkBase(t, t.request ?? request), durationS: settings.durationS });
-      const after = groupCpuSeconds(t.handle.pid);
-      // CPU per request, the figure that explains a host's Node/nginx ratio (shared/bench/README.md).
-      if (before && after && r.requests) {
-        r.userUsPerReq = ((after.user - before.user) * 1e6) / r.requests;
-        r.cpuUsPerReq = ((after.user + after.sys - before.user - before.sys) * 1e6) / r.requests;
-      }
-      runs[t.name].push(r);
-      log(`  round ${round}/${rounds} ${t.name.padEnd(12)} ${fmtRun(r)}`);
-    }
-  }
-  const results = {};
-  for (const t of targets) {
-    results[t.name] = { ...summarise(runs[t.name]), requests: runs[t.name].reduce((a, r) => a + (r.requests ?? 0), 0), rssMiB: rssMiB(t.handle.pid) };
-  }
-  return { results, roundsStartedAt };
+function measure(targets, request, rounds = settings.rounds, options = {}) {
+  return measureInterleaved({
+    targets, rounds, warmupS: settings.warmupS, durationS: settings.durationS, log, ...options,
+    runOnce: (t, durationS) => runWrk({ ...wrkBase(t, t.request ?? request), durationS }),
+  });
 }
 
 function wrkBase(target, { host, path, headers = [] }) {
@@ -587,6 +577,18 @@ async function main() {
       report.main = await runMain(origin);
       failed ||= Object.values(report.main.results).some((r) => r.error);
     }
+    if (parts.h2) {
+      try {
+        report.h2 = await runH2Part({ origin, workDir, settings, log, stopGateway });
+        log(`\n${h2Table(report.h2)}\n`);
+        for (const line of h2Verdicts(report.h2, report.main)) log(line);
+        failed ||= Object.values(report.h2.results).some((r) => r.error) || report.h2.problems.length > 0;
+      } catch (err) {
+        failed = true;
+        report.h2Error = err.message.split('\n')[0];
+        log(`  HTTP/2 FAILED: ${err.message}`);
+      }
+    }
     if (parts.scale) {
       try {
         report.scale = await runScale(origin);
@@ -628,6 +630,21 @@ async function main() {
         failed = true;
         report.apimError = err.message.split('\n')[0];
         log(`  API management FAILED: ${err.message}`);
+      }
+    }
+    if (parts.workersScaling) {
+      try {
+        report.workersScaling = await runWorkersScaling({
+          workDir, log, workers: settings.scalingWorkers, rounds: settings.rounds, durationS: settings.durationS, warmupS: settings.warmupS,
+          connections: settings.connections, threads: settings.scalingThreads, sched: settings.sched, useNginx: settings.useNginx,
+          endpointsKind: settings.endpointsKind, gatewayCmd: settings.gatewayCmd,
+        });
+        log('');
+        for (const line of workersVerdicts(report.workersScaling)) log(line);
+      } catch (err) {
+        failed = true;
+        report.workersScalingError = err.message.split('\n')[0];
+        log(`  workers scaling FAILED: ${err.message}`);
       }
     }
   } finally {

@@ -14,11 +14,11 @@ export const NGINX = findCommand('nginx');
 export const PROXY_CPU = 1;
 export const LOAD_CPU = 0;
 
-const ORIGIN_LISTEN = '127.0.0.1:29000';
-const PROXY_LISTEN = '127.0.0.1:29001';
+export const ORIGIN_LISTEN = '127.0.0.1:29000';
+export const PROXY_LISTEN = '127.0.0.1:29001';
 
 /** Waits for `GET path` to answer 200; a process that never does is stopped, not left behind. */
-async function readyOrStop(handle, wait) {
+export async function readyOrStop(handle, wait) {
   try {
     return await waitForStatus({ handle, ...wait });
   } catch (err) {
@@ -27,7 +27,7 @@ async function readyOrStop(handle, wait) {
   }
 }
 
-function adaptConf(file, replacements) {
+export function adaptConf(file, replacements) {
   let text = readFileSync(join(BENCH_DIR, file), 'utf8');
   for (const [from, to] of replacements) {
     if (!text.includes(from)) throw new Error(`bench/${file} no longer contains ${from}; update bench/lib/targets.mjs`);
@@ -36,7 +36,7 @@ function adaptConf(file, replacements) {
   return text;
 }
 
-function startNginx({ name, workDir, confFile, confText, cpu }) {
+export function startNginx({ name, workDir, confFile, confText, cpu }) {
   if (!NGINX) throw new Error('nginx is not installed (`apt-get install nginx-light`)');
   // nginx -p needs the prefix to exist with a tmp/ folder (client_body_temp_path tmp).
   mkdirSync(join(workDir, 'tmp'), { recursive: true });
@@ -126,7 +126,7 @@ export function gatewayArgv(gatewayCmd, nodeFlags = []) {
  * Starts the gateway on `configDir` and waits for admin /ready. `readyMs` runs from just
  * before spawn to the first 200, so it includes process start and module loading.
  */
-export async function startGateway({ name, gatewayCmd, nodeFlags, configDir, ports, originPort, workDir, extraArgs = [], readyTimeoutMs = 20_000, workers, cpu = workers === undefined || workers === 1 ? PROXY_CPU : null }) {
+export async function startGateway({ name, gatewayCmd, nodeFlags, configDir, ports, originPort, workDir, extraArgs = [], env = {}, readyTimeoutMs = 20_000, workers, cpu = workers === undefined || workers === 1 ? PROXY_CPU : null }) {
   const { cmd, args } = gatewayArgv(gatewayCmd, nodeFlags);
   const runArgs = [
     'run', '--config', configDir,
@@ -143,7 +143,7 @@ export async function startGateway({ name, gatewayCmd, nodeFlags, configDir, por
     cpu,
     cwd: ROOT,
     // Only the bare proxy standing in for the gateway (--gateway-cmd) reads this.
-    env: { BENCH_UPSTREAM: `127.0.0.1:${originPort}` },
+    env: { ...env, BENCH_UPSTREAM: `127.0.0.1:${originPort}` },
     logPath,
   });
   await readyOrStop(handle, { port: ports.admin, path: '/ready', timeoutMs: readyTimeoutMs, intervalMs: 10 });
