@@ -8,7 +8,7 @@ import { channels, type RequestEndMessage, type UpstreamErrorMessage } from '../
 import { RUNTIME_ERRORS, type RuntimeErrorCode } from '../../core/errors.js';
 import { assertNever } from '../../core/assert-never.js';
 import type { EndpointState } from '../upstream/endpoint-state.js';
-import type { UpstreamHandler, UpstreamRequest, UpstreamTransport } from '../upstream/transport.js';
+import { rawHeaderText, type RawHeaders, type UpstreamHandler, type UpstreamRequest, type UpstreamTransport } from '../upstream/transport.js';
 import type { ClusterRuntime } from '../upstream/cluster-runtime.js';
 import type { BreakerTicket, SlotWaiter } from '../upstream/circuit-breaker.js';
 import type { LbContext } from '../upstream/lb/types.js';
@@ -173,7 +173,7 @@ export class ProxyExchange implements UpstreamHandler, SlotWaiter {
     this.cancelPerTry = undefined;
   }
 
-  onHeaders(statusCode: number, rawHeaders: Buffer[], resume: () => void): boolean {
+  onHeaders(statusCode: number, rawHeaders: RawHeaders, resume: () => void): boolean {
     if (this.finished) return false;
     // 1xx interim responses are not forwarded: Node answers `100 Continue` downstream itself.
     if (statusCode < 200) return true;
@@ -269,7 +269,7 @@ export class ProxyExchange implements UpstreamHandler, SlotWaiter {
     this.abortUpstream?.();
   };
 
-  onComplete(trailers: Buffer[] | Record<string, string | string[] | undefined> | null): void {
+  onComplete(trailers: RawHeaders | Record<string, string | string[] | undefined> | null): void {
     this.releaseEndpoint();
     if (this.discarding) return this.retryAfterDiscard();
     if (this.finished) return;
@@ -332,7 +332,7 @@ export class ProxyExchange implements UpstreamHandler, SlotWaiter {
   }
 
   /** A trailers-only gRPC error whose `grpc-status` the policy names (Istio retryOn `unavailable`, ...). */
-  private retriesOnGrpcStatus(rawHeaders: Buffer[]): boolean {
+  private retriesOnGrpcStatus(rawHeaders: RawHeaders): boolean {
     if (this.finished || !this.route.retry.readsGrpcStatus) return false;
     const code = grpcStatusOf(rawHeaders);
     return code !== undefined && this.route.retry.retriesGrpcStatus(code) && this.mayResend();
@@ -472,16 +472,17 @@ function failureOf(reason: RuntimeErrorCode): TryFailure | undefined {
 }
 
 /**
- * undici hands over trailers as raw Buffer pairs from HTTP/1.1 and as a header object from HTTP/2;
- * both become one object for addTrailers. Pseudo-headers never travel in trailers.
+ * Trailers come as raw pairs from HTTP/1.1 (undici: Buffers, the raw pool: strings) and as a
+ * header object from HTTP/2; both become one object for addTrailers. Pseudo-headers never travel
+ * in trailers.
  */
-function trailersOf(trailers: Buffer[] | Record<string, string | string[] | undefined> | null): Record<string, string | string[]> | undefined {
+function trailersOf(trailers: RawHeaders | Record<string, string | string[] | undefined> | null): Record<string, string | string[]> | undefined {
   if (trailers === null || trailers === undefined) return undefined;
   const out: Record<string, string | string[]> = {};
   let any = false;
-  if (Array.isArray(trailers)) {
+  if (isRawHeaders(trailers)) {
     for (let i = 0; i < trailers.length; i += 2) {
-      out[trailers[i]!.toString('latin1')] = trailers[i + 1]!.toString('latin1');
+      out[rawHeaderText(trailers[i]!)] = rawHeaderText(trailers[i + 1]!);
       any = true;
     }
   } else {
@@ -492,6 +493,10 @@ function trailersOf(trailers: Buffer[] | Record<string, string | string[] | unde
     }
   }
   return any ? out : undefined;
+}
+
+function isRawHeaders(trailers: RawHeaders | Record<string, string | string[] | undefined>): trailers is RawHeaders {
+  return Array.isArray(trailers);
 }
 
 function userAgentOf(ctx: RequestContext): string | undefined {

@@ -179,7 +179,7 @@ export class PooledConnection implements ParserSink, RequestHost {
     return false;
   }
 
-  onEnd(trailers: Buffer[] | null): void {
+  onEnd(trailers: string[] | null): void {
     const req = this.current!;
     this.current = undefined;
     this.stopTiming();

@@ -10,7 +10,7 @@ export interface ParserSink {
   onHead(head: ResponseHead): boolean;
   /** Return false to pause. */
   onBody(chunk: Buffer): boolean;
-  onEnd(trailers: Buffer[] | null): void;
+  onEnd(trailers: string[] | null): void;
   onError(err: Error): void;
 }
 
@@ -232,14 +232,14 @@ export class ResponseParser {
       return false;
     }
     if (end + 4 > this.trailerBudget) throw protocolError('HEADER_OVERFLOW', 'trailers larger than the head limit');
-    const trailers: Buffer[] = [];
+    const trailers: string[] = [];
     parseFieldLines(buf, 0, end, trailers);
     this.consume(buf, end + 4);
     this.finish(trailers);
     return true;
   }
 
-  private finish(trailers: Buffer[] | null): void {
+  private finish(trailers: string[] | null): void {
     if (this.state === State.Done || this.state === State.Failed) return;
     this.state = State.Done;
     if (this.buffered !== undefined) this.trailingBytes = true;
