@@ -9,7 +9,7 @@ const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms
 function firings(): { timer: DeadlineTimer; at: number[]; start: number } {
   const at: number[] = [];
   const start = performance.now();
-  const timer = new DeadlineTimer(() => at.push(performance.now() - start), true);
+  const timer = new DeadlineTimer(() => at.push(performance.now() - start));
   return { timer, at, start };
 }
 

@@ -4,7 +4,8 @@
 // few percent of a proxied request's CPU. Here moving the deadline later is a field write; the
 // armed timer, when it fires before the deadline, re-arms for what is left (undici's fast timers
 // do the same, but round to a 500 ms tick; this one stays exact). Only a deadline earlier than the
-// armed one re-arms at once.
+// armed one re-arms at once. The timer never holds the event loop open: while a deadline matters
+// a request is running, and its socket does that.
 
 export class DeadlineTimer {
   /** performance.now() ms at which onExpire runs; 0: no deadline. */
@@ -13,14 +14,7 @@ export class DeadlineTimer {
   /** performance.now() ms the armed timer fires at (at the earliest). */
   private firesAt = 0;
 
-  /**
-   * `keepsAlive`: while a deadline is set, the timer holds the event loop open (a request waits on
-   * it); without one, it never does, so a connection that stays armed cannot delay an exit.
-   */
-  constructor(
-    private readonly onExpire: () => void,
-    private readonly keepsAlive: boolean,
-  ) {}
+  constructor(private readonly onExpire: () => void) {}
 
   get isSet(): boolean {
     return this.deadline !== 0;
@@ -32,19 +26,14 @@ export class DeadlineTimer {
     const deadline = now + ms;
     this.deadline = deadline;
     const timer = this.timer;
-    if (timer !== undefined && this.firesAt <= deadline) {
-      if (this.keepsAlive) timer.ref();
-      return;
-    }
+    if (timer !== undefined && this.firesAt <= deadline) return;
     if (timer !== undefined) clearTimeout(timer);
     this.arm(ms, now);
   }
 
   /** No deadline: the armed timer, if any, finds none and stops. */
   clear(): void {
-    if (this.deadline === 0) return;
     this.deadline = 0;
-    if (this.keepsAlive) this.timer?.unref();
   }
 
   /** The connection is gone: drop the timer too. */
@@ -56,9 +45,7 @@ export class DeadlineTimer {
 
   private arm(ms: number, now: number): void {
     this.firesAt = now + ms;
-    const timer = setTimeout(this.fire, ms);
-    if (!this.keepsAlive) timer.unref();
-    this.timer = timer;
+    this.timer = setTimeout(this.fire, ms).unref();
   }
 
   private readonly fire = (): void => {

@@ -60,8 +60,8 @@ export class PooledConnection implements ParserSink, RequestHost {
     private readonly limits: ConnectionLimits,
   ) {
     this.idleMs = limits.idleTimeoutMs;
-    this.exchangeTimer = new DeadlineTimer(this.onExchangeTimeout, true);
-    this.idleTimer = new DeadlineTimer(this.onIdleTimeout, false);
+    this.exchangeTimer = new DeadlineTimer(this.onExchangeTimeout);
+    this.idleTimer = new DeadlineTimer(this.onIdleTimeout);
     this.parser = new ResponseParser(this, limits.maxHeadBytes, limits.maxInterimResponses);
     socket.on('data', this.onSocketData);
     socket.on('end', this.onSocketEnd);
