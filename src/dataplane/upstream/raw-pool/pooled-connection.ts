@@ -163,14 +163,15 @@ export class PooledConnection implements ParserSink, RequestHost {
     const goOn = req.handler.onHeaders(head.statusCode, head.rawHeaders, this.resumeFor(req), head.statusText);
     if (this.current !== req) return false;
     const bodyMs = req.request.bodyTimeoutMs;
-    if (bodyMs > 0 && goOn !== false) this.startTiming('body', bodyMs);
+    // Armed once this socket chunk is consumed (armBodyGap): a body that came with its head, as
+    // most do, never touches the timer.
+    if (bodyMs > 0 && goOn !== false) this.timing = 'body';
     if (goOn === false) this.socket.pause();
     return goOn !== false;
   }
 
   onBody(chunk: Buffer): boolean {
     const req = this.current!;
-    if (this.timing === 'body') this.exchangeTimer.set(req.request.bodyTimeoutMs);
     if (req.handler.onData(chunk) !== false) return true;
     if (this.current !== req) return false;
     // Backpressure: stop reading the upstream until the handler resumes; the body timeout waits too.
@@ -219,7 +220,14 @@ export class PooledConnection implements ParserSink, RequestHost {
     }
     this.parser.execute(chunk);
     this.afterParse();
+    this.armBodyGap();
   };
+
+  /** A socket chunk was consumed and the body goes on: the gap timer runs until the next one. */
+  private armBodyGap(): void {
+    const req = this.current;
+    if (req !== undefined && this.timing === 'body') this.exchangeTimer.set(req.request.bodyTimeoutMs);
+  }
 
   /** After the parser returned: a finished response hands the connection back. */
   private afterParse(): void {
