@@ -17,7 +17,7 @@ import { buildDownstreamHeaders } from './upstream-headers.js';
 import { classifyUpstreamError } from './classify-upstream-error.js';
 import { isHttp2, localReplyBody, takeGrpcStatus, toHeaderObject, type DownstreamResponse } from './local-reply.js';
 import { sendRouteReply } from './route-reply.js';
-import type { RequestContext } from '../filters/request-context.js';
+import { startTimeOf, type RequestContext } from '../filters/request-context.js';
 import { identityFieldsOf } from '../filters/request-identity.js';
 import { IDEMPOTENT_METHODS } from './replayable-body.js';
 import { grpcStatusOf, type TryFailure } from './retry-policy.js';
@@ -433,10 +433,11 @@ export class ProxyExchange implements UpstreamHandler, SlotWaiter {
     if (--inflight.count === 0) inflight.onIdle?.();
     if (channels.requestEnd.hasSubscribers) {
       const c = this.ctx;
+      const durationMs = performance.now() - c.startMs;
       const msg: RequestEndMessage = {
         requestId: c.requestId,
-        startTime: c.startTime,
-        durationMs: performance.now() - c.startMs,
+        startTime: startTimeOf(c, durationMs),
+        durationMs,
         upstreamHeadersMs: this.upstreamHeadersMs,
         method: c.method,
         host: c.host,
