@@ -65,6 +65,12 @@ export class ProxyExchange implements UpstreamHandler, SlotWaiter {
   private perTryExpired = false;
   /** Cancels a retry waiting out its backoff. */
   private cancelBackoff: (() => void) | undefined;
+  /**
+   * The body's last chunk, when the transport said so (onData `last`) and the client is HTTP/1:
+   * written by onComplete with res.end(chunk), one call instead of write() then end(), without
+   * the cork node's write() defers to the next tick.
+   */
+  private lastChunk: Buffer | undefined;
   /** Armed while the client's window (HTTP/2) or socket buffer (HTTP/1) is full. */
   private sendStall: NodeJS.Timeout | undefined;
   private readonly cluster: ClusterRuntime;
@@ -224,9 +230,14 @@ export class ProxyExchange implements UpstreamHandler, SlotWaiter {
     }
   }
 
-  onData(chunk: Buffer): boolean {
+  onData(chunk: Buffer, last?: boolean): boolean {
     if (this.finished || this.discarding) return false;
     const held = this.held;
+    if (last === true && held === undefined && !isHttp2(this.res)) {
+      this.bytesSent += chunk.length;
+      this.lastChunk = chunk;
+      return true;
+    }
     if (held !== undefined) {
       held.chunks.push(chunk);
       held.size += chunk.length;
@@ -279,8 +290,21 @@ export class ProxyExchange implements UpstreamHandler, SlotWaiter {
     const upstream = trailersOf(trailers);
     const out = this.grpcStatusTrailers === undefined ? upstream : { ...this.grpcStatusTrailers, ...upstream };
     if (out !== undefined) this.res.addTrailers(out);
-    this.res.end();
+    const last = this.lastChunk;
+    if (last === undefined) this.res.end();
+    else this.endWith(last);
     this.finish();
+  }
+
+  /**
+   * res.end(chunk); should the client's socket not take it (what write() returning false says),
+   * the send timeout still cuts a client that never reads, as onData arms it for other chunks.
+   */
+  private endWith(chunk: Buffer): void {
+    this.lastChunk = undefined;
+    const res = this.res as ServerResponse;
+    res.end(chunk);
+    if (res.writableLength >= res.writableHighWaterMark && this.deps.sendTimeoutMs > 0) this.sendStall ??= setTimeout(this.onSendTimeout, this.deps.sendTimeoutMs);
   }
 
   /** The whole held body, edited (or unchanged when it is not JSON), with its own Content-Length; upstream trailers are dropped. */

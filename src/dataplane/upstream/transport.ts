@@ -66,8 +66,12 @@ export interface UpstreamHandler {
   onConnect(abort: (reason?: Error) => void): void;
   /** Raw header names and values alternate. Return false to pause until `resume` is called. */
   onHeaders(statusCode: number, rawHeaders: RawHeaders, resume: () => void, statusText: string): boolean;
-  /** Return false to pause (backpressure) until `resume` from onHeaders is called. */
-  onData(chunk: Buffer): boolean;
+  /**
+   * Return false to pause (backpressure) until `resume` from onHeaders is called. `last`: the body
+   * ends with this chunk and onComplete follows at once, before anything else reaches the handler
+   * (the raw pool says so for a Content-Length body; undici never does).
+   */
+  onData(chunk: Buffer, last?: boolean): boolean;
   /** Raw pairs from HTTP/1.1 (Buffers from undici, strings from the raw pool), a header object from HTTP/2. */
   onComplete(trailers: RawHeaders | Record<string, string | string[] | undefined> | null): void;
   onError(err: Error): void;

@@ -170,9 +170,9 @@ export class PooledConnection implements ParserSink, RequestHost {
     return goOn !== false;
   }
 
-  onBody(chunk: Buffer): boolean {
+  onBody(chunk: Buffer, last: boolean): boolean {
     const req = this.current!;
-    if (req.handler.onData(chunk) !== false) return true;
+    if (req.handler.onData(chunk, last) !== false) return true;
     if (this.current !== req) return false;
     // Backpressure: stop reading the upstream until the handler resumes; the body timeout waits too.
     this.stopTiming();

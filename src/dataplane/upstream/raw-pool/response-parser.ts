@@ -8,8 +8,8 @@ import { protocolError } from './upstream-error.js';
 export interface ParserSink {
   /** Return false to pause. */
   onHead(head: ResponseHead): boolean;
-  /** Return false to pause. */
-  onBody(chunk: Buffer): boolean;
+  /** Return false to pause. `last`: onEnd follows at once. */
+  onBody(chunk: Buffer, last: boolean): boolean;
   onEnd(trailers: string[] | null): void;
   onError(err: Error): void;
 }
@@ -111,8 +111,9 @@ export class ResponseParser {
         const n = Math.min(this.remaining, buf.length);
         this.remaining -= n;
         this.consume(buf, n);
-        if (!this.sink.onBody(n === buf.length ? buf : buf.subarray(0, n))) this.paused = true;
-        if (this.remaining === 0) this.finish(null);
+        const last = this.remaining === 0;
+        if (!this.sink.onBody(n === buf.length ? buf : buf.subarray(0, n), last)) this.paused = true;
+        if (last) this.finish(null);
         return true;
       }
       case State.ChunkSize:
@@ -122,7 +123,7 @@ export class ResponseParser {
         this.remaining -= n;
         this.consume(buf, n);
         if (this.remaining === 0) this.state = State.ChunkDataEnd;
-        if (!this.sink.onBody(n === buf.length ? buf : buf.subarray(0, n))) this.paused = true;
+        if (!this.sink.onBody(n === buf.length ? buf : buf.subarray(0, n), false)) this.paused = true;
         return true;
       }
       case State.ChunkDataEnd:
@@ -135,7 +136,7 @@ export class ResponseParser {
         return this.readTrailers(buf);
       case State.UntilClose:
         this.buffered = undefined;
-        if (!this.sink.onBody(buf)) this.paused = true;
+        if (!this.sink.onBody(buf, false)) this.paused = true;
         return true;
       default:
         // Done (or failed) while bytes remain: they belong to no request.
