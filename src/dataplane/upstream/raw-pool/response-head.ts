@@ -40,22 +40,24 @@ const SP = 0x20;
 const HTAB = 0x09;
 
 /**
- * Field lines of `buf[start, end)`, each ended by CRLF (the last one's CRLF is at `end`), as latin1
- * strings: what the downstream side writes anyway, so no Buffer view is made per name and value.
- * One pass per line: the name is checked up to its colon, the value up to the CR that ends it.
+ * Field lines of `text[start, end)` (the head as latin1 text, one char per byte), each ended by
+ * CRLF; the last one's CRLF is at `end` and must be in `text`. Names and values come out as
+ * slices of the text: what the downstream side writes anyway, so no Buffer is made per field,
+ * and the bytes are decoded once per head. One pass per line: the name is checked up to its
+ * colon, the value up to the CR that ends it.
  */
-export function parseFieldLines(buf: Buffer, start: number, end: number, out: string[], framing?: FramingFields): void {
+export function parseFieldLines(text: string, start: number, end: number, out: string[], framing?: FramingFields): void {
   let pos = start;
   while (pos < end) {
-    const first = buf[pos]!;
+    const first = text.charCodeAt(pos);
     if (first === SP || first === HTAB) throw protocolError('INVALID_HEADER_TOKEN', 'obs-fold (a header line starting with whitespace)');
     let colon = pos;
     for (; ; colon++) {
-      const b = buf[colon]!;
+      const b = text.charCodeAt(colon);
       if (b === 0x3a) break;
       if (TCHAR[b] === 0) {
         // All tchar up to the line's CRLF: a line without a colon.
-        if (b === CR && buf[colon + 1] === LF) throw protocolError('INVALID_HEADER_TOKEN', 'header line without a colon');
+        if (b === CR && text.charCodeAt(colon + 1) === LF) throw protocolError('INVALID_HEADER_TOKEN', 'header line without a colon');
         throw protocolError('INVALID_HEADER_TOKEN', `invalid byte 0x${b.toString(16)} in a header name`);
       }
     }
@@ -63,17 +65,17 @@ export function parseFieldLines(buf: Buffer, start: number, end: number, out: st
     // The value runs to the CR of the line's CRLF; `end` holds one, so the scan stops there at the latest.
     let stop = colon + 1;
     for (; ; stop++) {
-      const b = buf[stop]!;
+      const b = text.charCodeAt(stop);
       if (VALUE[b] !== 0) continue;
-      if (b === CR && buf[stop + 1] === LF) break;
+      if (b === CR && text.charCodeAt(stop + 1) === LF) break;
       throw protocolError('INVALID_HEADER_TOKEN', b === CR || b === LF ? 'bare CR or LF in a header' : `invalid byte 0x${b.toString(16)} in a header value`);
     }
     let vStart = colon + 1;
     let vEnd = stop;
-    while (vStart < vEnd && (buf[vStart] === SP || buf[vStart] === HTAB)) vStart++;
-    while (vEnd > vStart && (buf[vEnd - 1] === SP || buf[vEnd - 1] === HTAB)) vEnd--;
-    const name = buf.toString('latin1', pos, colon);
-    const value = vStart === vEnd ? '' : buf.toString('latin1', vStart, vEnd);
+    while (vStart < vEnd && isOws(text.charCodeAt(vStart))) vStart++;
+    while (vEnd > vStart && isOws(text.charCodeAt(vEnd - 1))) vEnd--;
+    const name = text.slice(pos, colon);
+    const value = text.slice(vStart, vEnd);
     out.push(name, value);
     if (framing !== undefined) {
       const len = colon - pos;
@@ -83,38 +85,36 @@ export function parseFieldLines(buf: Buffer, start: number, end: number, out: st
   }
 }
 
+function isOws(c: number): boolean {
+  return c === SP || c === HTAB;
+}
+
 /** `head` holds the status line and fields, `end` the index of the CRLF CRLF that ends them. */
 export function parseResponseHead(head: Buffer, end: number): ResponseHead {
-  const lineEnd = head.indexOf(CRLF);
+  // One decode of the whole head, its final CRLF included (parseFieldLines stops at it).
+  const text = head.toString('latin1', 0, end + 2);
+  const lineEnd = text.indexOf('\r\n');
   const statusEnd = lineEnd === -1 || lineEnd > end ? end : lineEnd;
   // "HTTP/1.1 200" is 12 bytes; the reason phrase (and the space before it) may be absent.
-  if (statusEnd < 12 || !startsWithHttp1(head) || head[8] !== SP) throw protocolError('INVALID_CONSTANT', 'not an HTTP/1.x status line');
-  const minorVersion = head[7]! - 0x30;
+  if (statusEnd < 12 || !text.startsWith('HTTP/1.') || text.charCodeAt(8) !== SP) throw protocolError('INVALID_CONSTANT', 'not an HTTP/1.x status line');
+  const minorVersion = text.charCodeAt(7) - 0x30;
   if (minorVersion !== 0 && minorVersion !== 1) throw protocolError('INVALID_VERSION', 'HTTP version other than 1.0 or 1.1');
   let statusCode = 0;
   for (let i = 9; i < 12; i++) {
-    const d = head[i]! - 0x30;
+    const d = text.charCodeAt(i) - 0x30;
     if (d < 0 || d > 9) throw protocolError('INVALID_STATUS', 'status code is not three digits');
     statusCode = statusCode * 10 + d;
   }
   if (statusCode < 100) throw protocolError('INVALID_STATUS', `status code ${statusCode}`);
-  if (statusEnd > 12 && head[12] !== SP) throw protocolError('INVALID_STATUS', 'status code is not three digits');
+  if (statusEnd > 12 && text.charCodeAt(12) !== SP) throw protocolError('INVALID_STATUS', 'status code is not three digits');
   for (let i = 13; i < statusEnd; i++) {
-    if (VALUE[head[i]!] === 0) throw protocolError('INVALID_STATUS', 'invalid byte in the reason phrase');
+    if (VALUE[text.charCodeAt(i)] === 0) throw protocolError('INVALID_STATUS', 'invalid byte in the reason phrase');
   }
-  const statusText = statusEnd > 13 ? head.toString('latin1', 13, statusEnd) : '';
+  const statusText = statusEnd > 13 ? text.slice(13, statusEnd) : '';
   const rawHeaders: string[] = [];
   const framing = new FramingFields();
-  if (statusEnd < end) parseFieldLines(head, statusEnd + 2, end, rawHeaders, framing);
+  if (statusEnd < end) parseFieldLines(text, statusEnd + 2, end, rawHeaders, framing);
   return framing.head(statusCode, statusText, minorVersion, rawHeaders);
-}
-
-const CRLF = Buffer.from('\r\n');
-const HTTP_1_DOT = Buffer.from('HTTP/1.');
-
-function startsWithHttp1(head: Buffer): boolean {
-  for (let i = 0; i < 7; i++) if (head[i] !== HTTP_1_DOT[i]) return false;
-  return true;
 }
 
 /** Collects Content-Length, Transfer-Encoding, Connection and Keep-Alive while the fields are parsed. */

@@ -234,7 +234,7 @@ export class ResponseParser {
     }
     if (end + 4 > this.trailerBudget) throw protocolError('HEADER_OVERFLOW', 'trailers larger than the head limit');
     const trailers: string[] = [];
-    parseFieldLines(buf, 0, end, trailers);
+    parseFieldLines(buf.toString('latin1', 0, end + 2), 0, end, trailers);
     this.consume(buf, end + 4);
     this.finish(trailers);
     return true;
