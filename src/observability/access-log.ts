@@ -6,8 +6,10 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { createRequire } from 'node:module';
 import type pinoModule from 'pino';
-import type { RequestEndMessage } from '../core/channels.js';
 import { subscribeL4ConnectionEnd, subscribeRequestEnd, type Unsubscribe } from './channel-subscription.js';
+import { formatAccessLogLine } from './access-log-line.js';
+
+export { toAccessLogEntry, type AccessLogEntry } from './access-log-line.js';
 
 /** `stdout`, `off`, or a file path (appended to; its folder is created). */
 export type AccessLogTarget = 'stdout' | 'off' | (string & {});
@@ -25,31 +27,6 @@ export interface AccessLogOptions {
    * so a line says which process served it. Absent in a single process: the schema stays as it was.
    */
   readonly worker?: number;
-}
-
-/** One access log line; `time` is when the request started (ISO 8601, UTC). */
-export interface AccessLogEntry {
-  readonly time: string;
-  readonly request_id: string;
-  readonly method: string;
-  readonly host: string;
-  readonly path: string;
-  readonly protocol: string;
-  readonly status: number;
-  readonly duration_ms: number;
-  readonly upstream_headers_ms: number | null;
-  readonly route: string | null;
-  readonly cluster: string | null;
-  readonly upstream: string | null;
-  readonly attempts: number;
-  readonly bytes_sent: number;
-  readonly details: string | null;
-  readonly client: string;
-  readonly user_agent: string | null;
-  /** The Istio AUDIT rule the request matched: the request is marked, never refused. */
-  readonly audit: string | null;
-  /** The external authorization check that ran, and how it ended. */
-  readonly ext_auth: string | null;
 }
 
 /** Buffer up to 4 KiB (tens of lines) per write(2), but never hold a line longer than 1 s. */
@@ -72,26 +49,26 @@ export function createAccessLog(target: AccessLogTarget, options: AccessLogOptio
     sync: false,
     minLength: MIN_WRITE_BYTES,
     periodicFlush: FLUSH_INTERVAL_MS,
+    // Lines are handed over as Buffers: in its default string mode sonic-boom measures the
+    // UTF-8 length of the whole pending chunk on every write (up to 16 KiB scanned per line), which
+    // was half of a line's cost.
+    contentMode: 'buffer',
   });
+  // sonic-boom's typings know only strings; in buffer mode write() takes Buffers (its README).
+  const write = (line: string): void => {
+    (destination as unknown as { write(data: Buffer): boolean }).write(Buffer.from(line));
+  };
   const onError = options.onError ?? reportToStderr(target);
   destination.on('error', onError);
 
   // Lines go straight to pino's asynchronous destination (sonic-boom) rather than through a
   // pino logger: a logger always opens the line with its level field (an empty level formatter
-  // yields `{,"time"...`), which says nothing here, and JSON.stringify of the flat entry measured
-  // ~20% cheaper per line than logger.info() on Node 20.
+  // yields `{,"time"...`), which says nothing here; the line is built by access-log-line.ts.
   const worker = options.worker;
-  const unsubscribeRequests =
-    worker === undefined
-      ? subscribeRequestEnd((message) => {
-          destination.write(`${JSON.stringify(toAccessLogEntry(message))}\n`);
-        })
-      : subscribeRequestEnd((message) => {
-          destination.write(`${JSON.stringify({ ...toAccessLogEntry(message), worker })}\n`);
-        });
+  const unsubscribeRequests = subscribeRequestEnd((message) => write(formatAccessLogLine(message, worker)));
   // One line per L4 connection (UDP: per flow) as it closes, marked `"kind":"l4"`.
   const unsubscribeL4 = subscribeL4ConnectionEnd((m) => {
-    destination.write(`${JSON.stringify({ kind: 'l4', time: new Date(m.startTime).toISOString(), ...m, startTime: undefined, ...(worker === undefined ? {} : { worker }) })}\n`);
+    write(`${JSON.stringify({ kind: 'l4', time: new Date(m.startTime).toISOString(), ...m, startTime: undefined, ...(worker === undefined ? {} : { worker }) })}\n`);
   });
   let unsubscribe: Unsubscribe | undefined = () => {
     unsubscribeRequests();
@@ -112,35 +89,6 @@ export function createAccessLog(target: AccessLogTarget, options: AccessLogOptio
       return closing;
     },
   };
-}
-
-export function toAccessLogEntry(m: RequestEndMessage): AccessLogEntry {
-  return {
-    time: new Date(m.startTime).toISOString(),
-    request_id: m.requestId,
-    method: m.method,
-    host: m.host,
-    path: m.path,
-    protocol: m.protocol,
-    status: m.status,
-    duration_ms: roundMs(m.durationMs),
-    upstream_headers_ms: m.upstreamHeadersMs === undefined ? null : roundMs(m.upstreamHeadersMs),
-    route: m.route ?? null,
-    cluster: m.cluster ?? null,
-    upstream: m.upstream ?? null,
-    attempts: m.attempts,
-    bytes_sent: m.bytesSent,
-    details: m.details ?? null,
-    client: m.clientAddress,
-    user_agent: m.userAgent ?? null,
-    audit: m.audit ?? null,
-    ext_auth: m.extAuth ?? null,
-  };
-}
-
-/** Microsecond precision is plenty and keeps lines short. */
-function roundMs(ms: number): number {
-  return Math.round(ms * 1000) / 1000;
 }
 
 function openForAppend(file: string): number {

@@ -50,11 +50,16 @@ export interface PeerCertificate {
  */
 export class RequestContextRecord implements RequestContext {
   #attributes: Map<string, unknown> | undefined;
+  #startTime: number | undefined;
 
+  /**
+   * `startTime` undefined: worked out from `startMs` when first read (by the log phase, at the
+   * end), so the request path reads the wall clock once per request rather than twice at its start.
+   */
   constructor(
     readonly requestId: string,
     readonly startMs: number,
-    readonly startTime: number,
+    startTime: number | undefined,
     readonly method: string,
     readonly scheme: 'http' | 'https',
     readonly authority: string,
@@ -69,7 +74,18 @@ export class RequestContextRecord implements RequestContext {
     readonly upgrade: boolean,
     /** Reads the TLS peer certificate; called at most once, only by a filter that asks. */
     readonly readPeerCertificate?: () => PeerCertificate | undefined,
-  ) {}
+  ) {
+    this.#startTime = startTime;
+  }
+
+  get startTime(): number {
+    return (this.#startTime ??= Date.now() - (performance.now() - this.startMs));
+  }
+
+  /** startTime, for a caller that has just measured the request's duration (no second clock read). */
+  startTimeAfter(durationMs: number): number {
+    return (this.#startTime ??= Date.now() - durationMs);
+  }
 
   #peer: PeerCertificate | undefined | null = null;
 
@@ -86,6 +102,11 @@ export class RequestContextRecord implements RequestContext {
   attribute(key: string): unknown {
     return this.#attributes?.get(key);
   }
+}
+
+/** The request's wall-clock start, given its duration so far (the log phase has just measured it). */
+export function startTimeOf(ctx: RequestContext, durationMs: number): number {
+  return ctx instanceof RequestContextRecord ? ctx.startTimeAfter(durationMs) : ctx.startTime;
 }
 
 /** An attribute of the request; for the log phase, which runs for every request, allocates nothing. */

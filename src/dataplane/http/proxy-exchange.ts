@@ -8,7 +8,7 @@ import { channels, type RequestEndMessage, type UpstreamErrorMessage } from '../
 import { RUNTIME_ERRORS, type RuntimeErrorCode } from '../../core/errors.js';
 import { assertNever } from '../../core/assert-never.js';
 import type { EndpointState } from '../upstream/endpoint-state.js';
-import type { UpstreamHandler, UpstreamRequest, UpstreamTransport } from '../upstream/transport.js';
+import { rawHeaderText, type RawHeaders, type UpstreamHandler, type UpstreamRequest, type UpstreamTransport } from '../upstream/transport.js';
 import type { ClusterRuntime } from '../upstream/cluster-runtime.js';
 import type { BreakerTicket, SlotWaiter } from '../upstream/circuit-breaker.js';
 import type { LbContext } from '../upstream/lb/types.js';
@@ -17,7 +17,7 @@ import { buildDownstreamHeaders } from './upstream-headers.js';
 import { classifyUpstreamError } from './classify-upstream-error.js';
 import { isHttp2, localReplyBody, takeGrpcStatus, toHeaderObject, type DownstreamResponse } from './local-reply.js';
 import { sendRouteReply } from './route-reply.js';
-import type { RequestContext } from '../filters/request-context.js';
+import { startTimeOf, type RequestContext } from '../filters/request-context.js';
 import { identityFieldsOf } from '../filters/request-identity.js';
 import { IDEMPOTENT_METHODS } from './replayable-body.js';
 import { grpcStatusOf, type TryFailure } from './retry-policy.js';
@@ -65,6 +65,12 @@ export class ProxyExchange implements UpstreamHandler, SlotWaiter {
   private perTryExpired = false;
   /** Cancels a retry waiting out its backoff. */
   private cancelBackoff: (() => void) | undefined;
+  /**
+   * The body's last chunk, when the transport said so (onData `last`) and the client is HTTP/1:
+   * written by onComplete with res.end(chunk), one call instead of write() then end(), without
+   * the cork node's write() defers to the next tick.
+   */
+  private lastChunk: Buffer | undefined;
   /** Armed while the client's window (HTTP/2) or socket buffer (HTTP/1) is full. */
   private sendStall: NodeJS.Timeout | undefined;
   private readonly cluster: ClusterRuntime;
@@ -96,7 +102,9 @@ export class ProxyExchange implements UpstreamHandler, SlotWaiter {
 
   start(): void {
     this.deps.inflight.count++;
-    this.res.once('close', this.onDownstreamClose);
+    // `on`, not `once`: 'close' comes once per response anyway, and once() wraps and later
+    // removes the listener, about 1 % of a proxied request's CPU.
+    this.res.on('close', this.onDownstreamClose);
     if (this.route.requestTimeoutMs > 0) {
       this.timer = setTimeout(this.onRequestTimeout, this.route.requestTimeoutMs);
     }
@@ -173,7 +181,7 @@ export class ProxyExchange implements UpstreamHandler, SlotWaiter {
     this.cancelPerTry = undefined;
   }
 
-  onHeaders(statusCode: number, rawHeaders: Buffer[], resume: () => void): boolean {
+  onHeaders(statusCode: number, rawHeaders: RawHeaders, resume: () => void): boolean {
     if (this.finished) return false;
     // 1xx interim responses are not forwarded: Node answers `100 Continue` downstream itself.
     if (statusCode < 200) return true;
@@ -222,9 +230,14 @@ export class ProxyExchange implements UpstreamHandler, SlotWaiter {
     }
   }
 
-  onData(chunk: Buffer): boolean {
+  onData(chunk: Buffer, last?: boolean): boolean {
     if (this.finished || this.discarding) return false;
     const held = this.held;
+    if (last === true && held === undefined && !isHttp2(this.res)) {
+      this.bytesSent += chunk.length;
+      this.lastChunk = chunk;
+      return true;
+    }
     if (held !== undefined) {
       held.chunks.push(chunk);
       held.size += chunk.length;
@@ -269,7 +282,7 @@ export class ProxyExchange implements UpstreamHandler, SlotWaiter {
     this.abortUpstream?.();
   };
 
-  onComplete(trailers: Buffer[] | Record<string, string | string[] | undefined> | null): void {
+  onComplete(trailers: RawHeaders | Record<string, string | string[] | undefined> | null): void {
     this.releaseEndpoint();
     if (this.discarding) return this.retryAfterDiscard();
     if (this.finished) return;
@@ -277,8 +290,21 @@ export class ProxyExchange implements UpstreamHandler, SlotWaiter {
     const upstream = trailersOf(trailers);
     const out = this.grpcStatusTrailers === undefined ? upstream : { ...this.grpcStatusTrailers, ...upstream };
     if (out !== undefined) this.res.addTrailers(out);
-    this.res.end();
+    const last = this.lastChunk;
+    if (last === undefined) this.res.end();
+    else this.endWith(last);
     this.finish();
+  }
+
+  /**
+   * res.end(chunk); should the client's socket not take it (what write() returning false says),
+   * the send timeout still cuts a client that never reads, as onData arms it for other chunks.
+   */
+  private endWith(chunk: Buffer): void {
+    this.lastChunk = undefined;
+    const res = this.res as ServerResponse;
+    res.end(chunk);
+    if (res.writableLength >= res.writableHighWaterMark && this.deps.sendTimeoutMs > 0) this.sendStall ??= setTimeout(this.onSendTimeout, this.deps.sendTimeoutMs);
   }
 
   /** The whole held body, edited (or unchanged when it is not JSON), with its own Content-Length; upstream trailers are dropped. */
@@ -332,7 +358,7 @@ export class ProxyExchange implements UpstreamHandler, SlotWaiter {
   }
 
   /** A trailers-only gRPC error whose `grpc-status` the policy names (Istio retryOn `unavailable`, ...). */
-  private retriesOnGrpcStatus(rawHeaders: Buffer[]): boolean {
+  private retriesOnGrpcStatus(rawHeaders: RawHeaders): boolean {
     if (this.finished || !this.route.retry.readsGrpcStatus) return false;
     const code = grpcStatusOf(rawHeaders);
     return code !== undefined && this.route.retry.retriesGrpcStatus(code) && this.mayResend();
@@ -431,10 +457,11 @@ export class ProxyExchange implements UpstreamHandler, SlotWaiter {
     if (--inflight.count === 0) inflight.onIdle?.();
     if (channels.requestEnd.hasSubscribers) {
       const c = this.ctx;
+      const durationMs = performance.now() - c.startMs;
       const msg: RequestEndMessage = {
         requestId: c.requestId,
-        startTime: c.startTime,
-        durationMs: performance.now() - c.startMs,
+        startTime: startTimeOf(c, durationMs),
+        durationMs,
         upstreamHeadersMs: this.upstreamHeadersMs,
         method: c.method,
         host: c.host,
@@ -472,16 +499,17 @@ function failureOf(reason: RuntimeErrorCode): TryFailure | undefined {
 }
 
 /**
- * undici hands over trailers as raw Buffer pairs from HTTP/1.1 and as a header object from HTTP/2;
- * both become one object for addTrailers. Pseudo-headers never travel in trailers.
+ * Trailers come as raw pairs from HTTP/1.1 (undici: Buffers, the raw pool: strings) and as a
+ * header object from HTTP/2; both become one object for addTrailers. Pseudo-headers never travel
+ * in trailers.
  */
-function trailersOf(trailers: Buffer[] | Record<string, string | string[] | undefined> | null): Record<string, string | string[]> | undefined {
+function trailersOf(trailers: RawHeaders | Record<string, string | string[] | undefined> | null): Record<string, string | string[]> | undefined {
   if (trailers === null || trailers === undefined) return undefined;
   const out: Record<string, string | string[]> = {};
   let any = false;
-  if (Array.isArray(trailers)) {
+  if (isRawHeaders(trailers)) {
     for (let i = 0; i < trailers.length; i += 2) {
-      out[trailers[i]!.toString('latin1')] = trailers[i + 1]!.toString('latin1');
+      out[rawHeaderText(trailers[i]!)] = rawHeaderText(trailers[i + 1]!);
       any = true;
     }
   } else {
@@ -492,6 +520,10 @@ function trailersOf(trailers: Buffer[] | Record<string, string | string[] | unde
     }
   }
   return any ? out : undefined;
+}
+
+function isRawHeaders(trailers: RawHeaders | Record<string, string | string[] | undefined>): trailers is RawHeaders {
+  return Array.isArray(trailers);
 }
 
 function userAgentOf(ctx: RequestContext): string | undefined {

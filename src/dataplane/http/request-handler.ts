@@ -99,7 +99,7 @@ export function requestContext(
   return new RequestContextRecord(
     requestId,
     startMs,
-    Date.now() - (performance.now() - startMs),
+    undefined,
     method,
     runtime.scheme,
     matched.authority,

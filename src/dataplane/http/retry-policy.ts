@@ -5,6 +5,7 @@
 import type { IrRetryBackoff, IrRetryPolicy } from '../../ir/types.js';
 import type { Random } from '../../core/random.js';
 import { assertNever } from '../../core/assert-never.js';
+import { rawHeaderText, type RawHeaders } from '../upstream/transport.js';
 
 /** How a try failed before any of its response was committed downstream. */
 export type TryFailure = 'connect-failure' | 'reset' | 'per-try-timeout';
@@ -90,17 +91,17 @@ export function backoffMs(baseMs: number, maxMs: number, retry: number, random: 
   return Math.round(baseMs + random.next() * (ceiling - baseMs));
 }
 
-const GRPC_STATUS = Buffer.from('grpc-status');
+const GRPC_STATUS = 'grpc-status';
 
 /**
- * The `grpc-status` of a response's headers (undici's raw name/value buffers), or undefined.
+ * The `grpc-status` of a response's raw headers, or undefined.
  * Only asked when the route retries on a gRPC status, so other routes pay nothing.
  */
-export function grpcStatusOf(rawHeaders: readonly Buffer[]): number | undefined {
+export function grpcStatusOf(rawHeaders: RawHeaders): number | undefined {
   for (let i = 0; i + 1 < rawHeaders.length; i += 2) {
     const name = rawHeaders[i]!;
-    if (name.length !== GRPC_STATUS.length || name.toString('latin1').toLowerCase() !== 'grpc-status') continue;
-    const code = Number(rawHeaders[i + 1]!.toString('latin1').trim());
+    if (name.length !== GRPC_STATUS.length || rawHeaderText(name).toLowerCase() !== GRPC_STATUS) continue;
+    const code = Number(rawHeaderText(rawHeaders[i + 1]!).trim());
     return Number.isInteger(code) ? code : undefined;
   }
   return undefined;

@@ -3,6 +3,7 @@
 // (Proxy-Connection, Keep-Alive, TE, Transfer-Encoding, Upgrade). TE: trailers is kept, because gRPC
 // needs it end to end (Envoy does the same). Expect is dropped: Node already answered
 // `100 Continue` downstream, and the body is streamed as it arrives.
+import { rawHeaderText, type RawHeaders } from '../upstream/transport.js';
 
 export interface ForwardingContext {
   readonly clientIp: string;
@@ -106,17 +107,17 @@ function dropConnectionListed(out: string[], tokens: string): void {
 const RESPONSE_HOP_BY_HOP = new Set(['connection', 'proxy-connection', 'keep-alive', 'transfer-encoding', 'upgrade', 'te']);
 
 /**
- * undici's raw response headers → flat strings, without hop-by-hop fields. A response without a
+ * The transport's raw response headers → flat strings, without hop-by-hop fields. A response without a
  * Server header gets `server: isthmus` (Envoy and nginx name themselves the same way; the
  * ingress-controller conformance features expect the field).
  */
-export function buildDownstreamHeaders(raw: readonly Buffer[]): string[] {
+export function buildDownstreamHeaders(raw: RawHeaders): string[] {
   const out: string[] = [];
   let connectionTokens: string | undefined;
   let hasServer = false;
   for (let i = 0; i < raw.length; i += 2) {
-    const name = raw[i]!.toString('latin1');
-    const value = raw[i + 1]!.toString('latin1');
+    const name = rawHeaderText(raw[i]!);
+    const value = rawHeaderText(raw[i + 1]!);
     const len = name.length;
     if (len === 6 && !hasServer && name.toLowerCase() === 'server') hasServer = true;
     else if (len === 2 || len === 7 || len === 10 || len === 16 || len === 17) {

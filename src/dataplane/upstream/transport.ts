@@ -49,15 +49,31 @@ export interface UpstreamRequest {
   readonly bodyTimeoutMs: number;
 }
 
+/**
+ * A response's raw header names and values, alternating: undici hands over Buffers, the raw pool
+ * latin1 strings (what the downstream side writes, so it makes no Buffer per field). Read them
+ * with `rawHeaderText`.
+ */
+export type RawHeaders = readonly Buffer[] | readonly string[];
+
+/** One entry of RawHeaders as text (latin1, as node's HTTP parser reads bytes). */
+export function rawHeaderText(entry: Buffer | string): string {
+  return typeof entry === 'string' ? entry : entry.toString('latin1');
+}
+
 export interface UpstreamHandler {
   /** Called once the request is assigned to a connection; `abort` cancels it. */
   onConnect(abort: (reason?: Error) => void): void;
   /** Raw header names and values alternate. Return false to pause until `resume` is called. */
-  onHeaders(statusCode: number, rawHeaders: Buffer[], resume: () => void, statusText: string): boolean;
-  /** Return false to pause (backpressure) until `resume` from onHeaders is called. */
-  onData(chunk: Buffer): boolean;
-  /** Raw Buffer pairs from HTTP/1.1, a header object from HTTP/2 (undici's shapes). */
-  onComplete(trailers: Buffer[] | Record<string, string | string[] | undefined> | null): void;
+  onHeaders(statusCode: number, rawHeaders: RawHeaders, resume: () => void, statusText: string): boolean;
+  /**
+   * Return false to pause (backpressure) until `resume` from onHeaders is called. `last`: the body
+   * ends with this chunk and onComplete follows at once, before anything else reaches the handler
+   * (the raw pool says so for a Content-Length body; undici never does).
+   */
+  onData(chunk: Buffer, last?: boolean): boolean;
+  /** Raw pairs from HTTP/1.1 (Buffers from undici, strings from the raw pool), a header object from HTTP/2. */
+  onComplete(trailers: RawHeaders | Record<string, string | string[] | undefined> | null): void;
   onError(err: Error): void;
 }
 

@@ -106,7 +106,7 @@ export function send(transport: UpstreamTransport, port: number, options: SendOp
         status = s;
         headersSeen = true;
         resumeFn = resume;
-        headers = raw.map((b) => b.toString('latin1'));
+        headers = raw.map((b: Buffer | string) => (typeof b === 'string' ? b : b.toString('latin1')));
         return true;
       },
       onData: (chunk) => {
@@ -115,7 +115,7 @@ export function send(transport: UpstreamTransport, port: number, options: SendOp
         return options.pauseOnData === undefined ? true : options.pauseOnData(resumeFn, received);
       },
       onComplete: (trailers) => {
-        const t = trailers === null ? null : Array.isArray(trailers) ? trailers.map((b) => b.toString('latin1')) : null;
+        const t = trailers === null ? null : Array.isArray(trailers) ? trailers.map((b: Buffer | string) => (typeof b === 'string' ? b : b.toString('latin1'))) : null;
         resolve({ kind: 'ok', status, headers, body: Buffer.concat(chunks), trailers: t, connects });
       },
       onError: (err) => {

@@ -28,6 +28,14 @@ export class EndpointPool implements ConnectionOwner {
     private readonly options: EndpointPoolOptions,
   ) {}
 
+  get connectionKey(): string {
+    return this.connection.key;
+  }
+
+  get endpointKey(): string {
+    return this.endpoint.key;
+  }
+
   send(req: RawRequest): void {
     // An idle connection may be on its way out (its idle timer fired, the server closed it) before
     // its 'close' event removed it from the list.

@@ -10,6 +10,7 @@ import type { ResponseHead } from './response-head.js';
 import { framingOf, serializeHead, StreamedBody, writeWhole } from './request-writer.js';
 import type { RawRequest, RequestHost } from './raw-request.js';
 import { socketClosed, upstreamError } from './upstream-error.js';
+import { DeadlineTimer } from './deadline-timer.js';
 
 export interface ConnectionOwner {
   /** The response ended; `reusable`: the connection may take another request. */
@@ -43,9 +44,12 @@ export class PooledConnection implements ParserSink, RequestHost {
   /** Set by onEnd: the pool hears about it once the parser has returned. */
   private finished = false;
   private written = false;
-  private headersTimer: NodeJS.Timeout | undefined;
-  private bodyTimer: NodeJS.Timeout | undefined;
-  private idleTimer: NodeJS.Timeout | undefined;
+  /** The running exchange's deadline: response headers, then each gap between body chunks. */
+  private readonly exchangeTimer: DeadlineTimer;
+  /** Which of the two `exchangeTimer` is timing. */
+  private timing: 'none' | 'headers' | 'body' = 'none';
+  /** Parked: closes the connection once idle this long. */
+  private readonly idleTimer: DeadlineTimer;
   private idleMs: number;
   private socketError: Error | undefined;
   private gone = false;
@@ -56,6 +60,8 @@ export class PooledConnection implements ParserSink, RequestHost {
     private readonly limits: ConnectionLimits,
   ) {
     this.idleMs = limits.idleTimeoutMs;
+    this.exchangeTimer = new DeadlineTimer(this.onExchangeTimeout);
+    this.idleTimer = new DeadlineTimer(this.onIdleTimeout);
     this.parser = new ResponseParser(this, limits.maxHeadBytes, limits.maxInterimResponses);
     socket.on('data', this.onSocketData);
     socket.on('end', this.onSocketEnd);
@@ -76,8 +82,7 @@ export class PooledConnection implements ParserSink, RequestHost {
     this.finished = false;
     this.written = false;
     this.bodyDone = true;
-    if (this.idleTimer !== undefined) clearTimeout(this.idleTimer);
-    this.idleTimer = undefined;
+    this.idleTimer.clear();
     this.parser.start(req.request.method);
     if (!req.connected) {
       req.connected = true;
@@ -108,7 +113,7 @@ export class PooledConnection implements ParserSink, RequestHost {
       return;
     }
     this.written = true;
-    if (headersTimeoutMs > 0) this.headersTimer = setTimeout(this.onHeadersTimeout, headersTimeoutMs);
+    if (headersTimeoutMs > 0) this.startTiming('headers', headersTimeoutMs);
     if (body === null || Buffer.isBuffer(body)) return writeWhole(this.socket, head, body);
     this.socket.write(head, 'latin1');
     this.bodyDone = false;
@@ -118,13 +123,13 @@ export class PooledConnection implements ParserSink, RequestHost {
 
   /** Parked in the pool's idle list. */
   park(): void {
-    this.idleTimer = setTimeout(this.onIdleTimeout, this.idleMs);
-    this.idleTimer.unref();
+    this.idleTimer.set(this.idleMs);
   }
 
   destroy(): void {
     this.gone = true;
-    if (this.idleTimer !== undefined) clearTimeout(this.idleTimer);
+    this.idleTimer.stop();
+    this.exchangeTimer.stop();
     this.socket.destroy();
   }
 
@@ -142,7 +147,7 @@ export class PooledConnection implements ParserSink, RequestHost {
 
   onHead(head: ResponseHead): boolean {
     const req = this.current!;
-    this.clearHeadersTimer();
+    this.stopTiming();
     if (head.connectionClose || (head.minorVersion === 0 && !head.connectionKeepAlive)) this.reusable = false;
     if (head.keepAliveTimeoutMs !== undefined) {
       const hinted = head.keepAliveTimeoutMs - KEEP_ALIVE_MARGIN_MS;
@@ -158,27 +163,27 @@ export class PooledConnection implements ParserSink, RequestHost {
     const goOn = req.handler.onHeaders(head.statusCode, head.rawHeaders, this.resumeFor(req), head.statusText);
     if (this.current !== req) return false;
     const bodyMs = req.request.bodyTimeoutMs;
-    if (bodyMs > 0 && goOn !== false) this.bodyTimer = setTimeout(this.onBodyTimeout, bodyMs);
+    // Armed once this socket chunk is consumed (armBodyGap): a body that came with its head, as
+    // most do, never touches the timer.
+    if (bodyMs > 0 && goOn !== false) this.timing = 'body';
     if (goOn === false) this.socket.pause();
     return goOn !== false;
   }
 
-  onBody(chunk: Buffer): boolean {
+  onBody(chunk: Buffer, last: boolean): boolean {
     const req = this.current!;
-    this.bodyTimer?.refresh();
-    if (req.handler.onData(chunk) !== false) return true;
+    if (req.handler.onData(chunk, last) !== false) return true;
     if (this.current !== req) return false;
     // Backpressure: stop reading the upstream until the handler resumes; the body timeout waits too.
-    this.clearBodyTimer();
+    this.stopTiming();
     this.socket.pause();
     return false;
   }
 
-  onEnd(trailers: Buffer[] | null): void {
+  onEnd(trailers: string[] | null): void {
     const req = this.current!;
     this.current = undefined;
-    this.clearHeadersTimer();
-    this.clearBodyTimer();
+    this.stopTiming();
     this.finished = true;
     req.done = true;
     req.host = undefined;
@@ -193,7 +198,7 @@ export class PooledConnection implements ParserSink, RequestHost {
     return () => {
       if (this.current !== req) return;
       const bodyMs = req.request.bodyTimeoutMs;
-      if (bodyMs > 0 && this.bodyTimer === undefined) this.bodyTimer = setTimeout(this.onBodyTimeout, bodyMs);
+      if (bodyMs > 0 && this.timing === 'none') this.startTiming('body', bodyMs);
       this.parser.resume();
       this.afterParse();
       // What was held may have filled the handler again: read on only if it did not pause.
@@ -215,7 +220,14 @@ export class PooledConnection implements ParserSink, RequestHost {
     }
     this.parser.execute(chunk);
     this.afterParse();
+    this.armBodyGap();
   };
+
+  /** A socket chunk was consumed and the body goes on: the gap timer runs until the next one. */
+  private armBodyGap(): void {
+    const req = this.current;
+    if (req !== undefined && this.timing === 'body') this.exchangeTimer.set(req.request.bodyTimeoutMs);
+  }
 
   /** After the parser returned: a finished response hands the connection back. */
   private afterParse(): void {
@@ -236,23 +248,20 @@ export class PooledConnection implements ParserSink, RequestHost {
 
   private readonly onSocketClose = (): void => {
     this.gone = true;
-    if (this.idleTimer !== undefined) clearTimeout(this.idleTimer);
+    this.idleTimer.stop();
+    this.exchangeTimer.stop();
     if (this.current !== undefined) this.fail(this.socketError ?? socketClosed(), true);
     this.owner.closed(this);
   };
 
-  private readonly onHeadersTimeout = (): void => {
-    this.headersTimer = undefined;
-    this.fail(upstreamError('UND_ERR_HEADERS_TIMEOUT', 'headers timeout'), false);
-  };
-
-  private readonly onBodyTimeout = (): void => {
-    this.bodyTimer = undefined;
-    this.fail(upstreamError('UND_ERR_BODY_TIMEOUT', 'body timeout'), false);
+  private readonly onExchangeTimeout = (): void => {
+    const timing = this.timing;
+    this.timing = 'none';
+    if (timing === 'headers') this.fail(upstreamError('UND_ERR_HEADERS_TIMEOUT', 'headers timeout'), false);
+    else if (timing === 'body') this.fail(upstreamError('UND_ERR_BODY_TIMEOUT', 'body timeout'), false);
   };
 
   private readonly onIdleTimeout = (): void => {
-    this.idleTimer = undefined;
     if (this.current === undefined) this.destroy();
   };
 
@@ -279,19 +288,19 @@ export class PooledConnection implements ParserSink, RequestHost {
   }
 
   private stopRequest(): void {
-    this.clearHeadersTimer();
-    this.clearBodyTimer();
+    this.stopTiming();
     this.body?.stop();
     this.body = undefined;
   }
 
-  private clearHeadersTimer(): void {
-    if (this.headersTimer !== undefined) clearTimeout(this.headersTimer);
-    this.headersTimer = undefined;
+  private startTiming(timing: 'headers' | 'body', ms: number): void {
+    this.timing = timing;
+    this.exchangeTimer.set(ms);
   }
 
-  private clearBodyTimer(): void {
-    if (this.bodyTimer !== undefined) clearTimeout(this.bodyTimer);
-    this.bodyTimer = undefined;
+  private stopTiming(): void {
+    if (this.timing === 'none') return;
+    this.timing = 'none';
+    this.exchangeTimer.clear();
   }
 }

@@ -22,7 +22,13 @@ export interface RawTransportOptions {
 }
 
 export class RawTransport implements UpstreamTransport {
+  /** By pool key (poolKeyOf), for stats() and retain(). */
   private readonly pools = new Map<string, EndpointPool>();
+  /**
+   * The same pools by connection key, then endpoint key: what send() reads, so a request builds no
+   * pool-key string (both keys live as long as the configuration, and V8 keeps their hashes).
+   */
+  private readonly byConnection = new Map<string, Map<string, EndpointPool>>();
   /** Pools retain() dropped that still finish their requests. */
   private readonly retiring = new Set<EndpointPool>();
   private readonly http2: UpstreamTransport;
@@ -41,11 +47,16 @@ export class RawTransport implements UpstreamTransport {
 
   send(endpoint: EndpointState, connection: UpstreamConnection, request: UpstreamRequest, handler: UpstreamHandler): void {
     if (connection.protocol === 'h2' || connection.protocol === 'h2c') return this.http2.send(endpoint, connection, request, handler);
-    const key = poolKeyOf(connection, endpoint);
-    let pool = this.pools.get(key);
+    let pool = this.byConnection.get(connection.key)?.get(endpoint.key);
     if (pool === undefined) {
       pool = this.createPool(endpoint, connection);
-      this.pools.set(key, pool);
+      this.pools.set(poolKeyOf(connection, endpoint), pool);
+      let byEndpoint = this.byConnection.get(connection.key);
+      if (byEndpoint === undefined) {
+        byEndpoint = new Map();
+        this.byConnection.set(connection.key, byEndpoint);
+      }
+      byEndpoint.set(endpoint.key, pool);
     }
     pool.send(new RawRequest(request, handler));
   }
@@ -62,6 +73,7 @@ export class RawTransport implements UpstreamTransport {
     for (const [key, pool] of this.pools) {
       if (poolKeys.has(key)) continue;
       this.pools.delete(key);
+      this.forget(pool);
       pool.close();
       if (!pool.empty) this.retiring.add(pool);
     }
@@ -71,8 +83,16 @@ export class RawTransport implements UpstreamTransport {
     for (const pool of this.pools.values()) pool.destroy();
     for (const pool of this.retiring) pool.destroy();
     this.pools.clear();
+    this.byConnection.clear();
     this.retiring.clear();
     await this.http2.close();
+  }
+
+  private forget(pool: EndpointPool): void {
+    const byEndpoint = this.byConnection.get(pool.connectionKey);
+    if (byEndpoint === undefined) return;
+    byEndpoint.delete(pool.endpointKey);
+    if (byEndpoint.size === 0) this.byConnection.delete(pool.connectionKey);
   }
 
   private createPool(endpoint: EndpointState, connection: UpstreamConnection): EndpointPool {

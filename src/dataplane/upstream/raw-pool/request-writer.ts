@@ -14,14 +14,18 @@ const PAYLOAD_METHODS = new Set(['POST', 'PUT', 'PATCH']);
 const BAD_TARGET = /[\x00-\x20\x7f]/;
 const BAD_FIELD = /[\r\n\0]/;
 
+const NO_BODY: BodyFraming = { kind: 'none' };
+const EMPTY_BODY: BodyFraming = { kind: 'length', bytes: 0 };
+
 /**
  * The framing of a request body: a Buffer gets its own length (any Content-Length it came with is
  * dropped), a stream keeps a declared Content-Length or goes chunked.
  */
 export function framingOf(method: string, headers: readonly string[], body: Readable | Buffer | null): BodyFraming {
   if (Buffer.isBuffer(body)) return { kind: 'length', bytes: body.length };
+  // No body (most requests): only a payload method's declared length matters, so a GET scans nothing.
+  if (body === null) return PAYLOAD_METHODS.has(method) && declaredLength(headers) === undefined ? EMPTY_BODY : NO_BODY;
   const declared = declaredLength(headers);
-  if (body === null) return declared === undefined && PAYLOAD_METHODS.has(method) ? { kind: 'length', bytes: 0 } : { kind: 'none' };
   if (declared !== undefined) return { kind: 'length', bytes: declared };
   // A stream whose source already ended holds the whole body: its length is known, so it goes with
   // a Content-Length rather than chunked. undici does the same (its bodyLength reads this state),

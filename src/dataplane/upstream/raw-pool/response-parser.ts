@@ -8,9 +8,9 @@ import { protocolError } from './upstream-error.js';
 export interface ParserSink {
   /** Return false to pause. */
   onHead(head: ResponseHead): boolean;
-  /** Return false to pause. */
-  onBody(chunk: Buffer): boolean;
-  onEnd(trailers: Buffer[] | null): void;
+  /** Return false to pause. `last`: onEnd follows at once. */
+  onBody(chunk: Buffer, last: boolean): boolean;
+  onEnd(trailers: string[] | null): void;
   onError(err: Error): void;
 }
 
@@ -111,8 +111,9 @@ export class ResponseParser {
         const n = Math.min(this.remaining, buf.length);
         this.remaining -= n;
         this.consume(buf, n);
-        if (!this.sink.onBody(n === buf.length ? buf : buf.subarray(0, n))) this.paused = true;
-        if (this.remaining === 0) this.finish(null);
+        const last = this.remaining === 0;
+        if (!this.sink.onBody(n === buf.length ? buf : buf.subarray(0, n), last)) this.paused = true;
+        if (last) this.finish(null);
         return true;
       }
       case State.ChunkSize:
@@ -122,7 +123,7 @@ export class ResponseParser {
         this.remaining -= n;
         this.consume(buf, n);
         if (this.remaining === 0) this.state = State.ChunkDataEnd;
-        if (!this.sink.onBody(n === buf.length ? buf : buf.subarray(0, n))) this.paused = true;
+        if (!this.sink.onBody(n === buf.length ? buf : buf.subarray(0, n), false)) this.paused = true;
         return true;
       }
       case State.ChunkDataEnd:
@@ -135,7 +136,7 @@ export class ResponseParser {
         return this.readTrailers(buf);
       case State.UntilClose:
         this.buffered = undefined;
-        if (!this.sink.onBody(buf)) this.paused = true;
+        if (!this.sink.onBody(buf, false)) this.paused = true;
         return true;
       default:
         // Done (or failed) while bytes remain: they belong to no request.
@@ -232,14 +233,14 @@ export class ResponseParser {
       return false;
     }
     if (end + 4 > this.trailerBudget) throw protocolError('HEADER_OVERFLOW', 'trailers larger than the head limit');
-    const trailers: Buffer[] = [];
-    parseFieldLines(buf, 0, end, trailers);
+    const trailers: string[] = [];
+    parseFieldLines(buf.toString('latin1', 0, end + 2), 0, end, trailers);
     this.consume(buf, end + 4);
     this.finish(trailers);
     return true;
   }
 
-  private finish(trailers: Buffer[] | null): void {
+  private finish(trailers: string[] | null): void {
     if (this.state === State.Done || this.state === State.Failed) return;
     this.state = State.Done;
     if (this.buffered !== undefined) this.trailingBytes = true;
