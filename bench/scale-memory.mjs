@@ -1,0 +1,172 @@
+// The "flat memory" check of issue 12: Isthmus on the scale part's 10,000 Ingress paths over 1,000
+// hosts, started `--runs` times, each loaded the way `run.mjs --scale` loads it (a warm-up, then
+// rounds interleaved with the 10-path gateway, so the large one also sits idle between rounds), and
+// RSS read after load. Beside RSS it records what explains a high run (docs/memory.md): VmHWM, the V8
+// heap (from /metrics), the young generation's size, threads alive (a parse worker left running),
+// and where the resident memory lies (/proc/PID/smaps: the V8 heap's and malloc arenas' anonymous
+// mappings, the main brk heap, file-backed pages).
+//
+//   node bench/scale-memory.mjs [--runs 5] [--rounds 3] [--duration 10] [--warmup 3] [--node-flags "..."] [--env K=V]
+//
+// Needs `npx tsc -p tsconfig.json` and wrk; nginx for the origin when installed (else bench/origin.mjs).
+import { mkdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { freePorts, groupCpuSeconds, httpGet, installCleanup, stopProcess } from './lib/processes.mjs';
+import { writeScaleConfig } from './lib/config-gen.mjs';
+import { BENCH_DIR, NGINX, checkProxied, launcherNodeFlags, startGateway, startOrigin } from './lib/targets.mjs';
+import { requireWrk, runWrk } from './lib/wrk.mjs';
+
+const { values: opts } = parseArgs({
+  options: {
+    runs: { type: 'string', default: '5' }, rounds: { type: 'string', default: '3' },
+    duration: { type: 'string', default: '10' }, warmup: { type: 'string', default: '3' },
+    'node-flags': { type: 'string' }, env: { type: 'string', multiple: true, default: [] },
+    'no-small': { type: 'boolean' },
+  },
+});
+const num = (name) => Number(opts[name]);
+const LIMIT_MB = 150;
+const log = (line) => process.stdout.write(`${line}\n`);
+const workDir = join(BENCH_DIR, 'results', `memory-${new Date().toISOString().replaceAll(':', '-').replace(/\..*$/, '')}`);
+
+/** VmRSS, VmHWM, Threads and RssAnon/RssFile of a live process, in MiB (threads a count). */
+export function procStatus(pid) {
+  const text = readFileSync(`/proc/${pid}/status`, 'utf8');
+  const kb = (key) => Number(new RegExp(`^${key}:\\s+(\\d+)`, 'm').exec(text)?.[1] ?? NaN);
+  return { rss: kb('VmRSS') / 1024, hwm: kb('VmHWM') / 1024, anon: kb('RssAnon') / 1024, file: kb('RssFile') / 1024, threads: kb('Threads') };
+}
+
+/**
+ * Resident MiB by kind of mapping: `brk` (the main malloc heap), `arena` (anonymous mappings inside a
+ * 64 MiB-aligned reservation, how glibc's per-thread arenas look), `anon` (the rest: V8's pages, big
+ * malloc blocks, thread stacks), `file`.
+ */
+export function smapsBreakdown(pid) {
+  const out = { brk: 0, arena: 0, anon: 0, file: 0, arenas: 0 };
+  let current = null;
+  const regions = [];
+  for (const line of readFileSync(`/proc/${pid}/smaps`, 'utf8').split('\n')) {
+    const head = /^([0-9a-f]+)-([0-9a-f]+) (\S+) \S+ \S+ \d+\s*(.*)$/.exec(line);
+    if (head) {
+      current = { start: BigInt(`0x${head[1]}`), end: BigInt(`0x${head[2]}`), perms: head[3], name: head[4].trim(), rss: 0 };
+      regions.push(current);
+      continue;
+    }
+    const rss = /^Rss:\s+(\d+) kB/.exec(line);
+    if (rss && current) current.rss = Number(rss[1]) / 1024;
+  }
+  // A glibc arena heap is HEAP_MAX (64 MiB) aligned: its rw part and its PROT_NONE rest are adjacent.
+  const align = 64n << 20n;
+  for (let i = 0; i < regions.length; i++) {
+    const r = regions[i];
+    if (r.name === '[heap]') out.brk += r.rss;
+    else if (r.name === '' && r.start % align === 0n && r.perms.startsWith('rw')) {
+      const next = regions[i + 1];
+      const size = r.end - r.start + (next && next.start === r.end && next.perms === '---p' ? next.end - next.start : 0n);
+      if (size === align) {
+        out.arena += r.rss;
+        out.arenas++;
+      } else out.anon += r.rss;
+    } else if (r.name === '' || r.name.startsWith('[')) out.anon += r.rss;
+    else out.file += r.rss;
+  }
+  return out;
+}
+
+/** Heap figures from the gateway's own /metrics (prom-client's default collectors), in MiB. */
+async function heapFromMetrics(adminPort) {
+  const res = await httpGet({ port: adminPort, path: '/metrics', timeoutMs: 5000 });
+  const value = (re) => {
+    const m = re.exec(res.body);
+    return m ? Number(m[1]) / 1048576 : null;
+  };
+  return {
+    heapUsed: value(/^nodejs_heap_size_used_bytes (\S+)/m),
+    heapTotal: value(/^nodejs_heap_size_total_bytes (\S+)/m),
+    external: value(/^nodejs_external_memory_bytes (\S+)/m),
+    newSpace: value(/^nodejs_heap_space_size_total_bytes\{space="new"\} (\S+)/m),
+    oldSpace: value(/^nodejs_heap_space_size_total_bytes\{space="old"\} (\S+)/m),
+  };
+}
+
+const f = (v) => (v === null || v === undefined || Number.isNaN(v) ? '-' : v.toFixed(0));
+
+async function oneRun(run, origin, large, small) {
+  const started = [];
+  try {
+    const gws = [];
+    for (const [name, dir] of [['large', 'config-large'], ...(opts['no-small'] ? [] : [['small', 'config-small']])]) {
+      const [http, https, admin] = await freePorts(3);
+      const gw = await startGateway({
+        name: `${name}-${run}`,
+        configDir: join(workDir, dir),
+        ports: { http, https, admin },
+        originPort: origin.port,
+        workDir,
+        readyTimeoutMs: 60_000,
+        ...(opts['node-flags'] === undefined ? {} : { gatewayCmd: ['node', ...opts['node-flags'].split(/\s+/).filter(Boolean), 'bin/isthmus.js'].join(' ') }),
+      });
+      started.push(gw);
+      await checkProxied(gw, large);
+      gws.push(gw);
+    }
+    const atReady = procStatus(gws[0].handle.pid);
+    for (const gw of gws) await runWrk({ port: gw.port, host: large.host, path: large.path, durationS: num('warmup') });
+    let requests = 0;
+    let cpu = 0;
+    for (let round = 0; round < num('rounds'); round++) {
+      for (const gw of gws) {
+        const before = groupCpuSeconds(gw.handle.pid);
+        const r = await runWrk({ port: gw.port, host: large.host, path: large.path, durationS: num('duration') });
+        const after = groupCpuSeconds(gw.handle.pid);
+        if (gw === gws[0]) {
+          requests += r.requests;
+          cpu += after.user + after.sys - before.user - before.sys;
+        }
+      }
+    }
+    const status = procStatus(gws[0].handle.pid);
+    const maps = smapsBreakdown(gws[0].handle.pid);
+    const heap = await heapFromMetrics(gws[0].adminPort);
+    return { run, atReady, status, maps, heap, cpuUsPerReq: (cpu * 1e6) / requests, rps: requests / (num('rounds') * num('duration')) };
+  } finally {
+    for (const gw of started) await stopProcess(gw.handle, 15_000);
+  }
+}
+
+async function main() {
+  installCleanup();
+  requireWrk();
+  mkdirSync(workDir, { recursive: true });
+  for (const kv of opts.env) {
+    const eq = kv.indexOf('=');
+    process.env[kv.slice(0, eq)] = kv.slice(eq + 1);
+  }
+  const [originPort] = await freePorts(1);
+  const origin = await startOrigin({ workDir, port: originPort, useNginx: NGINX !== null });
+  const base = { upstreamPort: origin.port, endpointsKind: 'slice' };
+  const large = writeScaleConfig(join(workDir, 'config-large'), { ...base, ingresses: 100, hostsPerIngress: 10, pathsPerHost: 10 });
+  writeScaleConfig(join(workDir, 'config-small'), { ...base, ingresses: 1, hostsPerIngress: 1, pathsPerHost: 10, firstHostIndex: 999 });
+  const flags = opts['node-flags'] ?? launcherNodeFlags().join(' ');
+  log(`scale-memory: ${large.paths} paths over ${large.hosts} hosts; node flags "${flags}"; env ${opts.env.join(' ') || '-'}; load ${readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ')}`);
+  log('| run | RSS ready | RSS after load | HWM | anon | brk | arenas (n) | other anon | heap used/total | new space | external | threads | CPU µs/req | req/s |');
+  log('|---|---|---|---|---|---|---|---|---|---|---|---|---|---|');
+  const results = [];
+  try {
+    for (let run = 1; run <= num('runs'); run++) {
+      const r = await oneRun(run, origin, large);
+      results.push(r);
+      const { status: s, maps: m, heap: h } = r;
+      log(`| ${run} | ${f(r.atReady.rss)} | **${f(s.rss)}** | ${f(s.hwm)} | ${f(s.anon)} | ${f(m.brk)} | ${f(m.arena)} (${m.arenas}) | ${f(m.anon)} | ${f(h.heapUsed)}/${f(h.heapTotal)} | ${f(h.newSpace)} | ${f(h.external)} | ${s.threads} | ${r.cpuUsPerReq.toFixed(1)} | ${f(r.rps)} |`);
+    }
+  } finally {
+    await stopProcess(origin.handle);
+  }
+  const over = results.filter((r) => (r.status.rss * 1048576) / 1e6 >= LIMIT_MB);
+  log(`\nRSS after load (MiB): ${results.map((r) => f(r.status.rss)).join(', ')}; ${over.length === 0 ? `all under ${LIMIT_MB} MB` : `${over.length} of ${results.length} at or over ${LIMIT_MB} MB`}`);
+  log(`load average at the end: ${readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ')}`);
+  process.exitCode = over.length === 0 ? 0 : 1;
+}
+
+await main();
