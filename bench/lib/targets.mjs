@@ -98,14 +98,27 @@ export async function startBareProxy({ workDir, port, originPort, cpu = PROXY_CP
 }
 
 /**
- * The node flags the launcher's first line gives (`#!/usr/bin/env -S node FLAGS`), so the
- * benchmark starts the gateway as `isthmus` and `npm start` do, through this Node binary.
+ * The launcher's first line (`#!/usr/bin/env -S [NAME=VALUE ...] node FLAGS`): the environment it
+ * sets and the node flags it gives, so the benchmark starts the gateway as `isthmus` and
+ * `npm start` do, through this Node binary (docs/memory.md says why each is there).
  */
-export function launcherNodeFlags() {
+export function launcherLine() {
   const first = readFileSync(join(ROOT, 'bin', 'isthmus.js'), 'utf8').split('\n', 1)[0];
-  const m = /^#!\/usr\/bin\/env(?: -S)? node(.*)$/.exec(first);
+  const m = /^#!\/usr\/bin\/env(?: -S)?((?: [A-Z_][A-Z0-9_]*=\S*)*) node(.*)$/.exec(first);
   if (!m) throw new Error(`bin/isthmus.js: unexpected first line ${JSON.stringify(first)}`);
-  return m[1].trim().split(/\s+/).filter(Boolean);
+  const words = (text) => text.trim().split(/\s+/).filter(Boolean);
+  const env = Object.fromEntries(words(m[1]).map((kv) => [kv.slice(0, kv.indexOf('=')), kv.slice(kv.indexOf('=') + 1)]));
+  return { env, nodeFlags: words(m[2]) };
+}
+
+export function launcherNodeFlags() {
+  return launcherLine().nodeFlags;
+}
+
+/** The launcher as a command line, for reports: `MALLOC_ARENA_MAX=2 node --max-semi-space-size=8 bin/isthmus.js`. */
+export function launcherCommand() {
+  const { env, nodeFlags } = launcherLine();
+  return [...Object.entries(env).map(([k, v]) => `${k}=${v}`), 'node', ...nodeFlags, 'bin/isthmus.js'].join(' ');
 }
 
 /**
@@ -142,8 +155,9 @@ export async function startGateway({ name, gatewayCmd, nodeFlags, configDir, por
     args: [...args, ...runArgs],
     cpu,
     cwd: ROOT,
-    // Only the bare proxy standing in for the gateway (--gateway-cmd) reads this.
-    env: { ...env, BENCH_UPSTREAM: `127.0.0.1:${originPort}` },
+    // The launcher's environment when the launcher runs, then the caller's; BENCH_UPSTREAM is read
+    // only by the bare proxy standing in for the gateway (--gateway-cmd).
+    env: { ...(gatewayCmd === undefined ? launcherLine().env : {}), ...env, BENCH_UPSTREAM: `127.0.0.1:${originPort}` },
     logPath,
   });
   await readyOrStop(handle, { port: ports.admin, path: '/ready', timeoutMs: readyTimeoutMs, intervalMs: 10 });
@@ -160,7 +174,7 @@ export async function startSidecar({ name, configDir, port, adminPort, workDir, 
   const sidecarArgs = ['sidecar', '--config', configDir, '--listen', `127.0.0.1:${port}`, '--admin-port', String(adminPort), '--namespace', 'bench', '--access-log', 'off'];
   const logPath = join(workDir, `${name}.log`);
   const t0 = performance.now();
-  const handle = startProcess({ name, cmd, args: [...args, ...sidecarArgs], cpu: PROXY_CPU, cwd: ROOT, logPath });
+  const handle = startProcess({ name, cmd, args: [...args, ...sidecarArgs], cpu: PROXY_CPU, cwd: ROOT, env: launcherLine().env, logPath });
   await readyOrStop(handle, { port: adminPort, path: '/ready', timeoutMs: readyTimeoutMs, intervalMs: 10 });
   return { name, handle, port, adminPort, startedAt: t0, readyMs: performance.now() - t0, logPath, command: [cmd, ...args, ...sidecarArgs] };
 }
