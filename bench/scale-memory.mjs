@@ -230,6 +230,7 @@ async function main() {
   let over = 0;
   for (const v of variants) {
     const mine = results.filter((r) => r.variant === v.name);
+    if (mine.length === 0) continue;
     const high = mine.filter((r) => (r.status.rss * 1048576) / 1e6 >= LIMIT_MB);
     over += high.length;
     log(`\n${v.name}: RSS after load (MiB) ${mine.map((r) => f(r.status.rss)).join(', ')}; ${high.length === 0 ? `all under ${LIMIT_MB} MB` : `${high.length} of ${mine.length} at or over ${LIMIT_MB} MB`}; CPU µs/req median ${median(mine.map((r) => r.cpuUsPerReq)).toFixed(1)}, GC µs/req median ${median(mine.map((r) => r.gcMinorUs + r.gcOtherUs)).toFixed(2)}`);
