@@ -6,7 +6,7 @@
 // and where the resident memory lies (/proc/PID/smaps: the V8 heap's and malloc arenas' anonymous
 // mappings, the main brk heap, file-backed pages).
 //
-//   node bench/scale-memory.mjs [--runs 5] [--rounds 3] [--duration 10] [--warmup 3] [--variant 'NAME|NODE FLAGS|K=V K=V' ...]
+//   node bench/scale-memory.mjs [--gwapi] [--runs 5] [--rounds 3] [--duration 10] [--warmup 3] [--variant 'NAME|NODE FLAGS|K=V K=V' ...]
 //
 // Without --variant the gateway starts as the launcher starts it (bin/isthmus.js's first line: its
 // environment and node flags). Each --variant is a label, node flags and environment assignments;
@@ -22,7 +22,7 @@ import { mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { freePorts, groupCpuSeconds, httpGet, installCleanup, stopProcess } from './lib/processes.mjs';
-import { writeScaleConfig } from './lib/config-gen.mjs';
+import { writeGatewayScaleConfig, writeScaleConfig } from './lib/config-gen.mjs';
 import { BENCH_DIR, NGINX, checkProxied, launcherCommand, startGateway, startOrigin } from './lib/targets.mjs';
 import { median, requireWrk, runWrk } from './lib/wrk.mjs';
 
@@ -31,7 +31,7 @@ const { values: opts } = parseArgs({
     runs: { type: 'string', default: '5' }, rounds: { type: 'string', default: '3' },
     duration: { type: 'string', default: '10' }, warmup: { type: 'string', default: '3' },
     variant: { type: 'string', multiple: true, default: [] },
-    'no-small': { type: 'boolean' }, 'cpu-rounds': { type: 'string', default: '0' },
+    'no-small': { type: 'boolean' }, 'cpu-rounds': { type: 'string', default: '0' }, gwapi: { type: 'boolean' },
   },
 });
 const num = (name) => Number(opts[name]);
@@ -206,10 +206,14 @@ async function main() {
   const [originPort] = await freePorts(1);
   const origin = await startOrigin({ workDir, port: originPort, useNginx: NGINX !== null });
   const base = { upstreamPort: origin.port, endpointsKind: 'slice' };
-  const large = writeScaleConfig(join(workDir, 'config-large'), { ...base, ingresses: 100, hostsPerIngress: 10, pathsPerHost: 10 });
-  writeScaleConfig(join(workDir, 'config-small'), { ...base, ingresses: 1, hostsPerIngress: 1, pathsPerHost: 10, firstHostIndex: 999 });
+  // --gwapi: the Gateway API scale part's shape instead (1,000 HTTPRoutes × 10 rules against 1 × 10).
+  const large = opts.gwapi
+    ? writeGatewayScaleConfig(join(workDir, 'config-large'), { ...base, routes: 1000, rulesPerRoute: 10 })
+    : writeScaleConfig(join(workDir, 'config-large'), { ...base, ingresses: 100, hostsPerIngress: 10, pathsPerHost: 10 });
+  if (opts.gwapi) writeGatewayScaleConfig(join(workDir, 'config-small'), { ...base, routes: 1, rulesPerRoute: 10, firstHostIndex: 999 });
+  else writeScaleConfig(join(workDir, 'config-small'), { ...base, ingresses: 1, hostsPerIngress: 1, pathsPerHost: 10, firstHostIndex: 999 });
   const launcher = launcherCommand();
-  log(`scale-memory: ${large.paths} paths over ${large.hosts} hosts; load ${readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ')}`);
+  log(`scale-memory: ${large.paths} ${opts.gwapi ? 'HTTPRoute rules' : 'Ingress paths'} over ${large.hosts ?? 1000} hosts; load ${readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ')}`);
   for (const v of variants) log(`  ${v.name}: ${v.launcher ? `the launcher: ${launcher}` : `${Object.entries(v.env).map(([k, x]) => `${k}=${x} `).join('')}node ${v.flags.join(' ')} bin/isthmus.js`}`);
   log('| variant | run | RSS ready | RSS after load | HWM | anon | brk | arenas (n) | other anon | heap used/total | new space | external | threads | CPU µs/req | GC µs/req (minor + other) | req/s |');
   log('|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|');
