@@ -68,6 +68,10 @@ test('the Dockerfile: two stages on a Node 22+ slim image, non-root, the launche
   const nodeFlags = shebangWords.slice(shebangWords.indexOf('node') + 1);
   assert.ok(nodeFlags.includes('--max-semi-space-size=8'), `shebang ${shebang}`);
   assert.deepEqual(JSON.parse(last('ENTRYPOINT') ?? 'null'), ['node', ...nodeFlags, 'bin/isthmus.js']);
+  // The shebang's NAME=VALUE words (env -S) are the image's ENV.
+  const shebangEnv = shebangWords.slice(0, shebangWords.indexOf('node')).filter((w) => /^[A-Z_]+=/.test(w));
+  assert.ok(shebangEnv.includes('MALLOC_ARENA_MAX=2'), `shebang ${shebang}`);
+  for (const assignment of shebangEnv) assert.ok(final.some((s) => s.keyword === 'ENV' && s.rest.split(/\s+/).includes(assignment)), `ENV ${assignment}`);
 
   // The runtime stage installs production dependencies only, without the `prepare` build.
   const installs = final.filter((s) => s.keyword === 'RUN' && /\bnpm ci\b/.test(s.rest));
