@@ -90,12 +90,13 @@ export function applyFieldValue(state: FramingState, kind: FieldKind, buf: Buffe
 
 const MAX_U64 = 2n ** 64n - 1n;
 
-/** 1*DIGIT then optional SP/HTAB; more than 2^64-1 overflows (llhttp's u64). */
+/** 1*DIGIT then optional SP; more than 2^64-1 overflows (llhttp's u64). */
 function readContentLength(state: FramingState, buf: Buffer, start: number, end: number): Refusal | undefined {
   let i = start;
   while (i < end && buf[i]! >= 0x30 && buf[i]! <= 0x39) i++;
   const digitsEnd = i;
-  while (i < end && (buf[i] === SP || buf[i] === HTAB)) i++;
+  // Only spaces may follow (a tab is refused, as Node 20's llhttp does).
+  while (i < end && buf[i] === SP) i++;
   if (i !== end || digitsEnd === start) return ['HPE_INVALID_CONTENT_LENGTH', 'Invalid character in Content-Length'];
   const digits = buf.toString('latin1', start, digitsEnd);
   if (digitsEnd - start > 15 && BigInt(digits) > MAX_U64) return ['HPE_INVALID_CONTENT_LENGTH', 'Content-Length overflow'];

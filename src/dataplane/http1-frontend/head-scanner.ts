@@ -231,7 +231,7 @@ export class HeadScanner {
           // obs-fold (RFC 9112 §5.2): refused.
           if (c === SP || c === HTAB) return fail('HPE_INVALID_HEADER_TOKEN', 'Invalid header value char', pos);
           if (this.fieldKind === FieldKind.ContentLength) return fail('HPE_INVALID_CONTENT_LENGTH', 'Empty Content-Length', pos);
-          if (this.fieldKind === FieldKind.TransferEncoding) return fail('HPE_INVALID_TRANSFER_ENCODING', 'Empty Transfer-Encoding', pos);
+          // An empty Transfer-Encoding is no coding at all: Node 20 reads the request as unframed.
           this.rawHeaders.push(this.name, '');
           this.state = S.FieldStart;
           break;

@@ -86,7 +86,7 @@ export class RequestParser {
   /** The client ended its side: a request cut short is an error (node's HPE_INVALID_EOF_STATE). */
   finish(): void {
     if (this.phase === P.Failed || this.phase === P.Upgraded || this.phase === P.Closed) return;
-    if (this.phase === P.Head && !this.scanner.started && (this.pendingLength === 0 || this.paused)) return;
+    if (this.phase === P.Head && !this.scanner.started) return;
     this.fail(new Http1ParseError('HPE_INVALID_EOF_STATE', 'Invalid EOF state', this.consumed));
   }
 
