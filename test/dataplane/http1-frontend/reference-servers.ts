@@ -60,6 +60,8 @@ export async function startNodeReference(): Promise<ReferenceServer> {
     req.on('data', (c: Buffer) => chunks.push(c));
     req.on('end', () => {
       obs.requests.push({ method: req.method ?? '', url: req.url ?? '', version: req.httpVersion, rawHeaders: req.rawHeaders, body: Buffer.concat(chunks).toString('latin1'), trailers: req.rawTrailers });
+      // With a length, node keeps an HTTP/1.0 keep-alive connection open, so what follows is parsed.
+      res.writeHead(200, { 'content-length': '2' });
       res.end('ok');
     });
     req.on('error', () => undefined);
@@ -86,10 +88,15 @@ export async function startNodeReference(): Promise<ReferenceServer> {
       const closed = new Promise<void>((r) => (onClosed = r));
       const answer = await exchange(port, payload, closed);
       // node answers some requests itself (no Host: 400, an unknown Expect: 417); the handler only says 200.
-      const own = /HTTP\/1\.1 (4\d\d)/.exec(answer);
-      if (own !== null && obs.end === 'clean') {
+      // Node still runs requests pipelined behind its own 400/417 (it answers, closes, and calls the
+      // handler for what it had parsed); the lean front end stops at the refusal, as the data plane
+      // does after any refusal that closes the connection. Compared here: what came before it.
+      const statuses = [...answer.matchAll(/HTTP\/1\.1 (\d\d\d) /g)].map((m) => m[1]!).filter((s) => !s.startsWith('1'));
+      const own = statuses.findIndex((s) => s.startsWith('4'));
+      if (own >= 0 && obs.end !== 'upgrade') {
         obs.end = 'refused';
-        obs.detail = own[1]!;
+        obs.detail = statuses[own]!;
+        obs.requests.splice(own);
       }
       return obs;
     },
