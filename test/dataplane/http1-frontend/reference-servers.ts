@@ -32,6 +32,8 @@ export interface ReferenceServer {
 
 export const MAX_HEADER_BYTES = 16 * 1024;
 
+const INCOMPLETE: SeenRequest = { method: '', url: '', version: '', rawHeaders: [], body: '', trailers: [] };
+
 /** Resolves once the server side of the connection has closed and queued stream events have run. */
 async function exchange(port: number, payload: Buffer, closed: Promise<void>): Promise<string> {
   const answer = await new Promise<string>((resolve) => {
@@ -57,9 +59,12 @@ export async function startNodeReference(): Promise<ReferenceServer> {
   server.on('request', (req: http.IncomingMessage, res: http.ServerResponse) => {
     const obs = current;
     const chunks: Buffer[] = [];
+    // In the order node parsed them: a later upgrade is seen before this request's 'end'.
+    const index = obs.requests.length;
+    obs.requests.push(INCOMPLETE);
     req.on('data', (c: Buffer) => chunks.push(c));
     req.on('end', () => {
-      obs.requests.push({ method: req.method ?? '', url: req.url ?? '', version: req.httpVersion, rawHeaders: req.rawHeaders, body: Buffer.concat(chunks).toString('latin1'), trailers: req.rawTrailers });
+      obs.requests[index] = { method: req.method ?? '', url: req.url ?? '', version: req.httpVersion, rawHeaders: req.rawHeaders, body: Buffer.concat(chunks).toString('latin1'), trailers: req.rawTrailers };
       // With a length, node keeps an HTTP/1.0 keep-alive connection open, so what follows is parsed.
       res.writeHead(200, { 'content-length': '2' });
       res.end('ok');
@@ -87,6 +92,8 @@ export async function startNodeReference(): Promise<ReferenceServer> {
       current = obs;
       const closed = new Promise<void>((r) => (onClosed = r));
       const answer = await exchange(port, payload, closed);
+      // Requests whose body never ended (the connection failed first) were not read whole.
+      for (let i = obs.requests.length - 1; i >= 0; i--) if (obs.requests[i] === INCOMPLETE) obs.requests.splice(i, 1);
       // node answers some requests itself (no Host: 400, an unknown Expect: 417); the handler only says 200.
       // Node still runs requests pipelined behind its own 400/417 (it answers, closes, and calls the
       // handler for what it had parsed); the lean front end stops at the refusal, as the data plane
