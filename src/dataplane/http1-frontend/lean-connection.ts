@@ -194,8 +194,16 @@ export class LeanConnection implements RequestSink {
     }
     this.heldForResponse = false;
     this.bodyPaused = false;
+    // The next request's clocks start now; reading it (it may be buffered whole) stops them again.
+    const now = Date.now();
+    this.headersDeadline = now + this.deps.headersTimeoutMs;
+    this.requestDeadline = now + this.deps.requestTimeoutMs;
     this.resumeReading();
-    if (this.res === undefined && this.parser.isIdle && !this.done) this.idleDeadline = Date.now() + this.deps.keepAliveTimeoutMs;
+    if (this.res === undefined && this.parser.isIdle && !this.done) {
+      this.headersDeadline = 0;
+      this.requestDeadline = 0;
+      this.idleDeadline = now + this.deps.keepAliveTimeoutMs;
+    }
   };
 
   private resumeReading(): void {
