@@ -7,6 +7,9 @@ import { Http1ParseError, type Http1ErrorCode } from './parse-error.js';
 import { ALL_METHODS, HTTP_METHODS, ICE_METHODS, MAX_METHOD_BYTES, RTSP_METHODS } from './request-head.js';
 import { applyFieldValue, startFieldValue, FieldKind, fieldKindOf, HeadFlags } from './framing-fields.js';
 
+/** Buffer#latin1Slice: what toString('latin1', ...) calls, without its argument checks. */
+const latin1 = (buf: Buffer, start: number, end: number): string => (buf as Buffer & { latin1Slice(s: number, e: number): string }).latin1Slice(start, end);
+
 const enum S {
   Start, Method, SpacesBeforeUrl, UrlStart, Schema, SchemaSlash1, SchemaSlash2, Server, ServerAt, Path,
   Query, Fragment, UrlCr, HttpStart, Protocol, Major, Dot, Minor, VersionCr, VersionLf, HeadersStart,
@@ -30,6 +33,7 @@ export class HeadScanner {
   flags = 0;
   contentLength = 0;
   error: Http1ParseError | undefined;
+  private streamOffset = 0;
 
   constructor(private readonly maxHeaderBytes: number) {}
 
@@ -65,10 +69,7 @@ export class HeadScanner {
    * stopped: at the first byte after the head when done, at `end` when it needs more, -1 on error.
    */
   scan(buf: Buffer, base: number, pos: number, end: number, streamOffset: number): number {
-    const fail = (code: Http1ErrorCode, reason: string, at: number): number => {
-      this.error = new Http1ParseError(code, reason, streamOffset + at - base);
-      return -1;
-    };
+    this.streamOffset = streamOffset - base;
     while (pos < end) {
       const c = buf[pos]!;
       switch (this.state) {
@@ -79,13 +80,13 @@ export class HeadScanner {
           break;
         case S.Method:
           if (c === SP) {
-            this.method = buf.toString('latin1', base + this.spanStart, pos);
-            if (!ALL_METHODS.has(this.method)) return fail('HPE_INVALID_METHOD', 'Invalid method encountered', pos);
+            this.method = latin1(buf, base + this.spanStart, pos);
+            if (!ALL_METHODS.has(this.method)) return this.fail('HPE_INVALID_METHOD', 'Invalid method encountered', pos);
             this.state = S.SpacesBeforeUrl;
           } else if (c < 0x41 || c > 0x5a) {
-            if (c !== 0x2d && c !== 0x5f) return fail('HPE_INVALID_METHOD', 'Invalid method encountered', pos);
+            if (c !== 0x2d && c !== 0x5f) return this.fail('HPE_INVALID_METHOD', 'Invalid method encountered', pos);
           }
-          if (pos - base - this.spanStart > MAX_METHOD_BYTES) return fail('HPE_INVALID_METHOD', 'Invalid method encountered', pos);
+          if (pos - base - this.spanStart > MAX_METHOD_BYTES) return this.fail('HPE_INVALID_METHOD', 'Invalid method encountered', pos);
           pos++;
           break;
         case S.SpacesBeforeUrl:
@@ -96,17 +97,17 @@ export class HeadScanner {
         case S.UrlStart:
           if (c === 0x2f || c === 0x2a) this.state = S.Path;
           else if (ALPHA[c]) this.state = S.Schema;
-          else return fail('HPE_INVALID_URL', 'Unexpected start char in url', pos);
+          else return this.fail('HPE_INVALID_URL', 'Unexpected start char in url', pos);
           pos++;
           break;
         case S.Schema:
           if (c === COLON) this.state = S.SchemaSlash1;
-          else if (!ALPHA[c]) return fail('HPE_INVALID_URL', 'Unexpected char in url schema', pos);
+          else if (!ALPHA[c]) return this.fail('HPE_INVALID_URL', 'Unexpected char in url schema', pos);
           pos++;
           break;
         case S.SchemaSlash1:
         case S.SchemaSlash2:
-          if (c !== 0x2f) return fail('HPE_INVALID_URL', 'Unexpected char in url schema', pos);
+          if (c !== 0x2f) return this.fail('HPE_INVALID_URL', 'Unexpected char in url schema', pos);
           this.state = this.state === S.SchemaSlash1 ? S.SchemaSlash2 : S.Server;
           pos++;
           break;
@@ -115,25 +116,31 @@ export class HeadScanner {
         case S.Path:
         case S.Query:
         case S.Fragment: {
-          const next = this.urlByte(c);
+          if (this.state === S.Path) {
+            // The common case: a run of path bytes.
+            while (pos < end && URL_CHAR[buf[pos]!]) pos++;
+            if (pos === end) break;
+          }
+          const next = this.urlByte(buf[pos]!);
+          const b = buf[pos]!;
           if (next === S.Done) {
             // The target ends: at SP a version follows; at CR LF or LF it was an HTTP/0.9 line.
-            this.url = buf.toString('latin1', base + this.spanStart, pos);
+            this.url = latin1(buf, base + this.spanStart, pos);
             this.counted += pos - base - this.spanStart;
-            if (this.counted >= this.maxHeaderBytes) return fail('HPE_HEADER_OVERFLOW', 'Header overflow', pos);
-            if (c === SP) this.state = S.HttpStart;
+            if (this.counted >= this.maxHeaderBytes) return this.fail('HPE_HEADER_OVERFLOW', 'Header overflow', pos);
+            if (b === SP) this.state = S.HttpStart;
             else {
               this.versionMajor = 0;
               this.versionMinor = 9;
-              this.state = c === CR ? S.UrlCr : S.HeadersStart;
+              this.state = b === CR ? S.UrlCr : S.HeadersStart;
             }
-          } else if (next === S.Start) return fail('HPE_INVALID_URL', 'Invalid char in url', pos);
+          } else if (next === S.Start) return this.fail('HPE_INVALID_URL', 'Invalid char in url', pos);
           else this.state = next;
           pos++;
           break;
         }
         case S.UrlCr:
-          if (c !== LF) return fail('HPE_INVALID_URL', 'Expected CRLF', pos);
+          if (c !== LF) return this.fail('HPE_INVALID_URL', 'Expected CRLF', pos);
           this.state = S.HeadersStart;
           pos++;
           break;
@@ -144,69 +151,69 @@ export class HeadScanner {
           break;
         case S.Protocol:
           if (c === 0x2f) {
-            this.protocol = buf.toString('latin1', base + this.spanStart, pos);
+            this.protocol = latin1(buf, base + this.spanStart, pos);
             const allowed = this.protocol === 'HTTP' ? HTTP_METHODS : this.protocol === 'RTSP' ? RTSP_METHODS : this.protocol === 'ICE' ? ICE_METHODS : undefined;
-            if (allowed === undefined) return fail('HPE_INVALID_CONSTANT', 'Expected HTTP/, RTSP/ or ICE/', pos);
-            if (!allowed.has(this.method)) return fail('HPE_INVALID_CONSTANT', `Invalid method for ${this.protocol}/x.x request`, pos);
+            if (allowed === undefined) return this.fail('HPE_INVALID_CONSTANT', 'Expected HTTP/, RTSP/ or ICE/', pos);
+            if (!allowed.has(this.method)) return this.fail('HPE_INVALID_CONSTANT', `Invalid method for ${this.protocol}/x.x request`, pos);
             this.state = S.Major;
-          } else if (pos - base - this.spanStart >= 4 || !ALPHA[c]) return fail('HPE_INVALID_CONSTANT', 'Expected HTTP/, RTSP/ or ICE/', pos);
+          } else if (pos - base - this.spanStart >= 4 || !ALPHA[c]) return this.fail('HPE_INVALID_CONSTANT', 'Expected HTTP/, RTSP/ or ICE/', pos);
           pos++;
           break;
         case S.Major:
-          if (c < 0x30 || c > 0x39) return fail('HPE_INVALID_VERSION', 'Invalid major version', pos);
+          if (c < 0x30 || c > 0x39) return this.fail('HPE_INVALID_VERSION', 'Invalid major version', pos);
           this.versionMajor = c - 0x30;
           this.state = S.Dot;
           pos++;
           break;
         case S.Dot:
-          if (c !== 0x2e) return fail('HPE_INVALID_VERSION', 'Expected dot', pos);
+          if (c !== 0x2e) return this.fail('HPE_INVALID_VERSION', 'Expected dot', pos);
           this.state = S.Minor;
           pos++;
           break;
         case S.Minor: {
-          if (c < 0x30 || c > 0x39) return fail('HPE_INVALID_VERSION', 'Invalid minor version', pos);
+          if (c < 0x30 || c > 0x39) return this.fail('HPE_INVALID_VERSION', 'Invalid minor version', pos);
           this.versionMinor = c - 0x30;
           const v = this.versionMajor * 10 + this.versionMinor;
           // llhttp knows 0.9, 1.0, 1.1 and 2.0; PRI is only the HTTP/2 preface, which the listener diverts first.
-          if (v !== 9 && v !== 10 && v !== 11 && v !== 20) return fail('HPE_INVALID_VERSION', 'Invalid HTTP version', pos);
-          if (this.method === 'PRI') return fail('HPE_INVALID_VERSION', 'Expected HTTP/2 Connection Preface', pos);
+          if (v !== 9 && v !== 10 && v !== 11 && v !== 20) return this.fail('HPE_INVALID_VERSION', 'Invalid HTTP version', pos);
+          if (this.method === 'PRI') return this.fail('HPE_INVALID_VERSION', 'Expected HTTP/2 Connection Preface', pos);
           this.state = S.VersionCr;
           pos++;
           break;
         }
         case S.VersionCr:
-          if (c !== CR) return fail('HPE_INVALID_VERSION', 'Expected CRLF after version', pos);
+          if (c !== CR) return this.fail('HPE_INVALID_VERSION', 'Expected CRLF after version', pos);
           this.state = S.VersionLf;
           pos++;
           break;
         case S.VersionLf:
-          if (c !== LF) return fail('HPE_STRICT', 'Expected CRLF after version', pos);
+          if (c !== LF) return this.fail('HPE_STRICT', 'Expected CRLF after version', pos);
           this.state = S.HeadersStart;
           pos++;
           break;
         case S.HeadersStart:
           // A line starting with whitespace right after the request line (RFC 9112 §2.2: reject).
-          if (c === SP) return fail('HPE_UNEXPECTED_SPACE', 'Unexpected space after start line', pos);
+          if (c === SP) return this.fail('HPE_UNEXPECTED_SPACE', 'Unexpected space after start line', pos);
           this.state = S.FieldStart;
           break;
         case S.FieldStart:
           if (c === CR) { this.state = S.HeadersCr; pos++; break; }
-          if (c === LF || c === COLON) return fail('HPE_INVALID_HEADER_TOKEN', 'Invalid header token', pos);
+          if (c === LF || c === COLON) return this.fail('HPE_INVALID_HEADER_TOKEN', 'Invalid header token', pos);
           this.spanStart = pos - base;
           this.state = S.Field;
           break;
         case S.Field: {
           while (pos < end && TOKEN[buf[pos]!]) pos++;
           if (pos === end) break;
-          if (buf[pos] !== COLON) return fail('HPE_INVALID_HEADER_TOKEN', 'Invalid header token', pos);
+          if (buf[pos] !== COLON) return this.fail('HPE_INVALID_HEADER_TOKEN', 'Invalid header token', pos);
           const start = base + this.spanStart;
-          this.name = buf.toString('latin1', start, pos);
+          this.name = latin1(buf, start, pos);
           this.counted += pos - start;
-          if (this.counted >= this.maxHeaderBytes) return fail('HPE_HEADER_OVERFLOW', 'Header overflow', pos);
+          if (this.counted >= this.maxHeaderBytes) return this.fail('HPE_HEADER_OVERFLOW', 'Header overflow', pos);
           this.fieldKind = fieldKindOf(this.name);
           // RFC 9112 §6.1: Content-Length and Transfer-Encoding together is refused, whichever came first.
-          if (this.fieldKind === FieldKind.TransferEncoding && this.flags & HeadFlags.ContentLength) return fail('HPE_INVALID_TRANSFER_ENCODING', "Transfer-Encoding can't be present with Content-Length", pos);
-          if (this.fieldKind === FieldKind.ContentLength && this.flags & HeadFlags.TransferEncoding) return fail('HPE_INVALID_CONTENT_LENGTH', "Content-Length can't be present with Transfer-Encoding", pos);
+          if (this.fieldKind === FieldKind.TransferEncoding && this.flags & HeadFlags.ContentLength) return this.fail('HPE_INVALID_TRANSFER_ENCODING', "Transfer-Encoding can't be present with Content-Length", pos);
+          if (this.fieldKind === FieldKind.ContentLength && this.flags & HeadFlags.TransferEncoding) return this.fail('HPE_INVALID_CONTENT_LENGTH', "Content-Length can't be present with Transfer-Encoding", pos);
           this.state = S.DiscardWs;
           pos++;
           break;
@@ -214,23 +221,23 @@ export class HeadScanner {
         case S.DiscardWs:
           if (c === SP || c === HTAB) { pos++; break; }
           if (c === CR) { this.state = S.DiscardWsCr; pos++; break; }
-          if (c === LF) return fail('HPE_INVALID_HEADER_TOKEN', 'Invalid header value char', pos);
+          if (c === LF) return this.fail('HPE_INVALID_HEADER_TOKEN', 'Invalid header value char', pos);
           {
             const refused = startFieldValue(this, this.fieldKind);
-            if (refused !== undefined) return fail(refused[0], refused[1], pos);
+            if (refused !== undefined) return this.fail(refused[0], refused[1], pos);
           }
           this.spanStart = pos - base;
           this.state = S.Value;
           break;
         case S.DiscardWsCr:
-          if (c !== LF) return fail('HPE_STRICT', 'Expected LF after CR', pos);
+          if (c !== LF) return this.fail('HPE_STRICT', 'Expected LF after CR', pos);
           this.state = S.DiscardLws;
           pos++;
           break;
         case S.DiscardLws:
           // obs-fold (RFC 9112 §5.2): refused.
-          if (c === SP || c === HTAB) return fail('HPE_INVALID_HEADER_TOKEN', 'Invalid header value char', pos);
-          if (this.fieldKind === FieldKind.ContentLength) return fail('HPE_INVALID_CONTENT_LENGTH', 'Empty Content-Length', pos);
+          if (c === SP || c === HTAB) return this.fail('HPE_INVALID_HEADER_TOKEN', 'Invalid header value char', pos);
+          if (this.fieldKind === FieldKind.ContentLength) return this.fail('HPE_INVALID_CONTENT_LENGTH', 'Empty Content-Length', pos);
           // An empty Transfer-Encoding is no coding at all: Node 20 reads the request as unframed.
           this.rawHeaders.push(this.name, '');
           this.state = S.FieldStart;
@@ -238,33 +245,33 @@ export class HeadScanner {
         case S.Value:
           while (pos < end && HEADER_CHAR[buf[pos]!]) pos++;
           if (pos === end) break;
-          if (buf[pos] !== CR) return fail(buf[pos] === LF ? 'HPE_CR_EXPECTED' : 'HPE_INVALID_HEADER_TOKEN', 'Invalid header value char', pos);
+          if (buf[pos] !== CR) return this.fail(buf[pos] === LF ? 'HPE_CR_EXPECTED' : 'HPE_INVALID_HEADER_TOKEN', 'Invalid header value char', pos);
           this.valueEnd = pos - base;
           this.state = S.ValueCr;
           pos++;
           break;
         case S.ValueCr:
-          if (c !== LF) return fail('HPE_LF_EXPECTED', 'Missing expected LF after header value', pos);
+          if (c !== LF) return this.fail('HPE_LF_EXPECTED', 'Missing expected LF after header value', pos);
           this.state = S.ValueLws;
           pos++;
           break;
         case S.ValueLws: {
-          if (c === SP || c === HTAB) return fail('HPE_INVALID_HEADER_TOKEN', 'Unexpected whitespace after header value', pos);
+          if (c === SP || c === HTAB) return this.fail('HPE_INVALID_HEADER_TOKEN', 'Unexpected whitespace after header value', pos);
           const start = base + this.spanStart;
           const stop = base + this.valueEnd;
           this.counted += stop - start;
-          if (this.counted >= this.maxHeaderBytes) return fail('HPE_HEADER_OVERFLOW', 'Header overflow', pos);
+          if (this.counted >= this.maxHeaderBytes) return this.fail('HPE_HEADER_OVERFLOW', 'Header overflow', pos);
           const refused = applyFieldValue(this, this.fieldKind, buf, start, stop);
-          if (refused !== undefined) return fail(refused[0], refused[1], pos);
+          if (refused !== undefined) return this.fail(refused[0], refused[1], pos);
           // node trims trailing SP and HTAB from values (leading ones were never part of the span).
           let trimmed = stop;
           while (trimmed > start && (buf[trimmed - 1] === SP || buf[trimmed - 1] === HTAB)) trimmed--;
-          this.rawHeaders.push(this.name, buf.toString('latin1', start, trimmed));
+          this.rawHeaders.push(this.name, latin1(buf, start, trimmed));
           this.state = S.FieldStart;
           break;
         }
         case S.HeadersCr:
-          if (c !== LF) return fail('HPE_STRICT', 'Expected LF after headers', pos);
+          if (c !== LF) return this.fail('HPE_STRICT', 'Expected LF after headers', pos);
           this.state = S.Done;
           return pos + 1;
         case S.Done:
@@ -273,8 +280,13 @@ export class HeadScanner {
     }
     // A span still open at the end of what arrived counts already, as node counts it per read.
     const open = this.state === S.Field || this.state === S.Value || (this.state >= S.UrlStart && this.state <= S.Fragment);
-    if (open && this.counted + (end - base - this.spanStart) >= this.maxHeaderBytes) return fail('HPE_HEADER_OVERFLOW', 'Header overflow', end);
+    if (open && this.counted + (end - base - this.spanStart) >= this.maxHeaderBytes) return this.fail('HPE_HEADER_OVERFLOW', 'Header overflow', end);
     return end;
+  }
+
+  private fail(code: Http1ErrorCode, reason: string, at: number): number {
+    this.error = new Http1ParseError(code, reason, this.streamOffset + at);
+    return -1;
   }
 
   /** The next state of the request-target for byte `c`; S.Done ends the target, S.Start refuses it. */
