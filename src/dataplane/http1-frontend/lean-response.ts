@@ -160,6 +160,15 @@ export class LeanResponse extends EventEmitter {
     return this;
   }
 
+  /** Bytes queued on the socket and not yet taken by the kernel (proxy-exchange reads it for its send timeout). */
+  get writableLength(): number {
+    return this.socket.writableLength;
+  }
+
+  get writableHighWaterMark(): number {
+    return this.socket.writableHighWaterMark;
+  }
+
   destroy(): void {
     if (this.destroyed) return;
     this.destroyed = true;
