@@ -50,6 +50,8 @@ export interface RunOptions {
     readonly keepAliveTimeoutMs?: number;
     readonly sendTimeoutMs?: number;
     readonly maxConcurrentStreams?: number;
+    /** `--http1-frontend node|lean` (or $ISTHMUS_HTTP1_FRONTEND): who parses cleartext HTTP/1.1 (docs/http1-frontend.md). */
+    readonly http1Frontend?: 'node' | 'lean';
   };
 }
 
@@ -97,6 +99,7 @@ export const RUN_FLAGS = [
   ['--health-port N', '0 (off)', 'Serve only /healthz, /ready and /metrics on --listen-address at this port (kubelet probes, Prometheus).'],
   ['--redis-url URL', '$ISTHMUS_REDIS_URL or (none)', 'Redis for global rate limits and quotas shared by replicas; without it they count per replica.'],
   ['--redis-timeout MS', '100', 'The longest a request waits for Redis; then the policy fails open (local limit) or closed (503).'],
+  ['--http1-frontend F', '$ISTHMUS_HTTP1_FRONTEND or node', 'Who parses cleartext HTTP/1.1 requests: node (node:http) or lean (Isthmus\' own parser on the sockets, as strict as node\'s; docs/http1-frontend.md).'],
   ['--upstream-client C', 'raw', 'What speaks HTTP/1.1 to http1 and https upstreams: raw (Isthmus\' own keep-alive pool on net/tls sockets) or undici; h2/h2c upstreams always use undici (docs/upstream-pool.md).'],
   ['--state-dir DIR', '$ISTHMUS_STATE_DIR, $XDG_STATE_HOME/isthmus or ~/.local/state/isthmus', 'Where usage counts (GET /api/usage) are kept across restarts without --redis-url: usage.json, flushed every 10 s and on shutdown.'],
   ['--serve-services', 'off', 'Serve NodePort and LoadBalancer Services as L4 (TCP/UDP) listeners: node ports on --node-address, load-balancer and external IPs on the Service port (docs/l4.md).'],
@@ -115,6 +118,12 @@ export const RUN_FLAGS = [
 ] as const;
 
 export class UsageError extends Error {}
+
+function http1Frontend(raw: string | undefined): 'node' | 'lean' {
+  if (raw === undefined || raw === '' || raw === 'node') return 'node';
+  if (raw === 'lean') return 'lean';
+  throw new UsageError(`--http1-frontend: expected node or lean, got "${raw}"`);
+}
 
 function upstreamClient(raw: string | undefined): UpstreamClient {
   if (raw === undefined) return 'raw';
@@ -151,6 +160,7 @@ export function parseRunArgs(argv: readonly string[]): RunOptions {
       'redis-timeout': { type: 'string' },
       'state-dir': { type: 'string' },
       'upstream-client': { type: 'string' },
+      'http1-frontend': { type: 'string' },
       'serve-services': { type: 'boolean' },
       'node-address': { type: 'string' },
       'node-name': { type: 'string' },
@@ -214,6 +224,7 @@ export function parseRunArgs(argv: readonly string[]): RunOptions {
       ...optionalCount(values['idle-timeout'], '--idle-timeout', 'keepAliveTimeoutMs', 1),
       ...optionalCount(values['send-timeout'], '--send-timeout', 'sendTimeoutMs', 0),
       ...optionalCount(values['max-concurrent-streams'], '--max-concurrent-streams', 'maxConcurrentStreams', 1),
+      http1Frontend: http1Frontend(values['http1-frontend'] ?? process.env.ISTHMUS_HTTP1_FRONTEND),
     },
   };
 }

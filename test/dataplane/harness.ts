@@ -104,7 +104,10 @@ export async function startGateway(
     transport: new UndiciTransport(),
     clock: options.clock ?? systemClock,
     random: seededRandom(42),
-    ...(options.limits ? { limits: options.limits } : {}),
+    // ISTHMUS_HTTP1_FRONTEND=lean runs every gateway test on the lean HTTP/1.1 front end.
+    ...(options.limits || process.env.ISTHMUS_HTTP1_FRONTEND === 'lean'
+      ? { limits: { ...options.limits, ...(process.env.ISTHMUS_HTTP1_FRONTEND === 'lean' ? { http1Frontend: 'lean' as const } : {}) } }
+      : {}),
     ...(options.timers ? { timers: options.timers } : {}),
   });
   const result = await dataPlane.apply(ir);

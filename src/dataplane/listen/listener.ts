@@ -16,6 +16,7 @@ import { rememberSessionPeer } from '../http/client-address.js';
 import { sendLocalReply } from '../http/local-reply.js';
 import type { SniTable } from './sni-table.js';
 import type { ClientConnectionLimit } from './client-connection-limit.js';
+import { LeanFrontend, type Http1Frontend } from '../http1-frontend/lean-frontend.js';
 
 export interface ListenerLimits {
   readonly maxHeaderBytes: number;
@@ -29,6 +30,8 @@ export interface ListenerLimits {
   readonly keepAliveTimeoutMs: number;
   /** HTTP/2: streams one connection may have open at once (SETTINGS_MAX_CONCURRENT_STREAMS). */
   readonly maxConcurrentStreams: number;
+  /** `--http1-frontend`: who parses cleartext HTTP/1.1 (default node:http; docs/http1-frontend.md). */
+  readonly http1Frontend?: Http1Frontend;
 }
 
 const H2_PREFACE = Buffer.from('PRI * HTTP/2.0\r\n');
@@ -47,6 +50,7 @@ export class Listener {
   private readonly sockets = new Set<net.Socket>();
   private readonly sessions = new Set<http2.ServerHttp2Session>();
   private readonly tls: tls.Server | undefined;
+  private readonly lean: LeanFrontend | undefined;
   private sni: SniTable | undefined;
   private divert: Divert | undefined;
   private boundPort = 0;
@@ -89,7 +93,22 @@ export class Listener {
     // nothing to close. test/attacks/http-slow-clients.test.ts keeps the behaviour honest.
     this.h1.emit('listening');
     this.h1.on('request', guarded);
-    this.h1.on('upgrade', createUpgradeHandler(slot, deps));
+    const onUpgrade = createUpgradeHandler(slot, deps);
+    this.h1.on('upgrade', onUpgrade);
+    // The lean front end hands the same handlers objects with the parts of IncomingMessage and
+    // ServerResponse the data plane uses (src/dataplane/http1-frontend/lean-request.ts, lean-response.ts).
+    this.lean = protocol === 'http' && limits.http1Frontend === 'lean'
+      ? new LeanFrontend({
+          onRequest: (req, res) => guarded(req as unknown as http.IncomingMessage, res as unknown as http.ServerResponse),
+          onUpgrade: (req, socket, head) => onUpgrade(req as unknown as http.IncomingMessage, socket, head),
+          listenerName: () => slot.runtime.name,
+          maxHeaderBytes: limits.maxHeaderBytes,
+          headersTimeoutMs: limits.headersTimeoutMs,
+          requestTimeoutMs: Math.max(limits.requestTimeoutMs, limits.headersTimeoutMs),
+          keepAliveTimeoutMs: limits.keepAliveTimeoutMs,
+          checkIntervalMs: Math.max(100, Math.min(1000, Math.floor(limits.headersTimeoutMs / 4))),
+        })
+      : undefined;
     this.h1.on('clientError', (err: NodeJS.ErrnoException, socket: Duplex) => answerClientError(err, socket, slot.runtime.name));
     this.h1.on('connect', (_req: http.IncomingMessage, socket: Duplex) => {
       socket.end('HTTP/1.1 405 Method Not Allowed\r\ncontent-length: 0\r\nconnection: close\r\n\r\n');
@@ -222,6 +241,7 @@ export class Listener {
     for (const session of this.sessions) session.close();
     // Closes idle connections and stops node's timeout sweep (the server itself never listened).
     this.h1.close(() => undefined);
+    this.lean?.close();
     return closed;
   }
 
@@ -234,6 +254,7 @@ export class Listener {
   /** Idle keep-alive connections are closed again while draining (they may have become idle). */
   closeIdle(): void {
     this.h1.closeIdleConnections();
+    this.lean?.closeIdle();
   }
 
   private track(socket: net.Socket): void {
@@ -289,6 +310,7 @@ export class Listener {
         this.h2.off('session', remember);
         return;
       }
+      if (this.lean !== undefined) return this.lean.accept(socket, buffered);
       // The HTTP/1.1 parser reads through the JS stream, so putting the bytes back is enough.
       socket.pause();
       socket.unshift(buffered);
