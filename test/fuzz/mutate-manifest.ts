@@ -3,18 +3,13 @@
 // (what a crashed writer or a bad editor leaves) with structural YAML tricks (anchors, merge keys,
 // tags, deep nesting, documents spliced together) and the hostile shapes of hostile-yaml.ts at
 // sizes around the limits.
+import { seededRandom as coreSeededRandom } from '../../src/core/random.js';
 import { billionLaughs, deepNesting, deepThroughAlias, mappingLaughs, selfAlias, stringLaughs } from './hostile-yaml.js';
 
-/** mulberry32: small, fast and good enough to pick mutations; not for anything secret. */
+/** mulberry32 from src/core/random.ts, as a plain function: the same seed gives the same sequence. */
 export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  const random = coreSeededRandom(seed);
+  return () => random.next();
 }
 
 export class Mutator {

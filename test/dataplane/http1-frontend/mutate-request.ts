@@ -1,18 +1,8 @@
 // Seeded mutations of raw requests for the differential fuzz test: byte flips towards the bytes
 // HTTP/1.1 framing turns on, insertions and deletions, duplicated or dropped lines, framing header
 // lines spliced in, and truncation. The same seed gives the same sequence of payloads.
-
-/** mulberry32: small, seedable, good enough to spread mutations. */
-export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+// The config fuzzer's seeded generator (mulberry32 from src/core/random.ts).
+export { seededRandom } from '../../fuzz/mutate-manifest.js';
 
 const INTERESTING_BYTES = [0x0d, 0x0a, 0x00, 0x20, 0x09, 0x3a, 0x2c, 0x3b, 0x22, 0x3d, 0x7f, 0x80, 0xff, 0x0b, 0x0c, 0x01, 0x30, 0x41, 0x2f, 0x3f, 0x23, 0x40, 0x5c];
 
