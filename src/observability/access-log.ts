@@ -27,11 +27,20 @@ export interface AccessLogOptions {
    * so a line says which process served it. Absent in a single process: the schema stays as it was.
    */
   readonly worker?: number;
+  /** Bytes held while the target is slower than the traffic; default 16 MiB (tests set less). */
+  readonly maxBufferedBytes?: number;
+  /** Lines dropped because the buffer was full; default: one line on stderr per overflow episode. */
+  readonly onDrop?: (droppedBytes: number) => void;
 }
 
 /** Buffer up to 4 KiB (tens of lines) per write(2), but never hold a line longer than 1 s. */
 const MIN_WRITE_BYTES = 4096;
 const FLUSH_INTERVAL_MS = 1000;
+/**
+ * A target that stops taking lines (a stdout pipe nobody reads, a stalled disk) must not grow the
+ * gateway's memory without bound: past this many buffered bytes new lines are dropped, and said so.
+ */
+const MAX_BUFFERED_BYTES = 16 * 1024 * 1024;
 
 /**
  * Opens the target synchronously, so a bad path fails here (the CLI reports it at start-up)
@@ -53,7 +62,9 @@ export function createAccessLog(target: AccessLogTarget, options: AccessLogOptio
     // UTF-8 length of the whole pending chunk on every write (up to 16 KiB scanned per line), which
     // was half of a line's cost.
     contentMode: 'buffer',
+    maxLength: options.maxBufferedBytes ?? MAX_BUFFERED_BYTES,
   });
+  destination.on('drop', (data: Buffer | string) => (options.onDrop ?? dropReporter(target))(Buffer.byteLength(data)));
   // sonic-boom's typings know only strings; in buffer mode write() takes Buffers (its README).
   const write = (line: string): void => {
     (destination as unknown as { write(data: Buffer): boolean }).write(Buffer.from(line));
@@ -113,6 +124,17 @@ function makeParents(dir: string): void {
     if (path.dirname(at) === at) break;
   }
   for (const level of missing.reverse()) fs.mkdirSync(level);
+}
+
+/** One stderr line when lines start being dropped, then quiet for a minute (a stuck pipe drops many). */
+function dropReporter(target: string): (droppedBytes: number) => void {
+  let quietUntil = 0;
+  return () => {
+    const now = Date.now();
+    if (now < quietUntil) return;
+    quietUntil = now + 60_000;
+    process.stderr.write(`isthmus: access log ${target} is not keeping up; lines are dropped while ${MAX_BUFFERED_BYTES / 1024 / 1024} MiB wait to be written\n`);
+  };
 }
 
 function reportToStderr(target: string): (error: Error) => void {

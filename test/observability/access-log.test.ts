@@ -10,6 +10,7 @@ import { promisify } from 'node:util';
 import { channels, type RequestEndMessage } from '../../src/core/channels.js';
 import { PROXIED_REQUEST_END } from './request-end-sample.js';
 import { createAccessLog } from '../../src/observability/access-log.js';
+import { formatAccessLogLine } from '../../src/observability/access-log-line.js';
 
 const FIELDS = [
   'time', 'request_id', 'method', 'host', 'path', 'protocol', 'status', 'duration_ms', 'upstream_headers_ms',
@@ -129,6 +130,31 @@ describe('createAccessLog', () => {
     } finally {
       await log.close();
     }
+  });
+
+  it('a target that stops reading (a full pipe) holds at most the buffer bound; the rest is dropped and reported', async () => {
+    // A FIFO with a reader that never reads: the kernel takes one pipe's worth, then every write
+    // would block. Without the bound sonic-boom kept all 8 MB of these lines in memory.
+    const fifo = path.join(tempDir, 'stuck.fifo');
+    await promisify(execFile)('mkfifo', [fifo]);
+    const reader = fs.openSync(fifo, fs.constants.O_RDONLY | fs.constants.O_NONBLOCK);
+    const maxBufferedBytes = 256 * 1024;
+    let dropped = 0;
+    const errors: Error[] = [];
+    const log = createAccessLog(fifo, { maxBufferedBytes, onDrop: (bytes) => (dropped += bytes), onError: (e) => errors.push(e) });
+    let total = 0;
+    for (let i = 0; i < 20_000; i++) {
+      const message = { ...proxied, requestId: `r${i}` };
+      total += Buffer.byteLength(formatAccessLogLine(message));
+      channels.requestEnd.publish(message);
+    }
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    // Kept: the buffer bound plus what the pipe took (64 KiB here; 1 MiB allows for a bigger pipe).
+    assert.ok(dropped >= total - maxBufferedBytes - 1024 * 1024, `dropped ${dropped} of ${total} bytes`);
+    assert.ok(dropped < total, 'lines up to the bound were kept');
+    // The reader goes away: the writes fail (EPIPE), which is reported, and close() still returns.
+    fs.closeSync(reader);
+    await log.close();
   });
 
   it('keeps many lines intact under load (buffered, asynchronous writes)', async () => {
