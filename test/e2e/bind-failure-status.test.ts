@@ -3,35 +3,12 @@
 // and the Gateway's status and the diagnostic both name the listener and the reason.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import net from 'node:net';
-import { once } from 'node:events';
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
-import type { AddressInfo } from 'node:net';
-import { adminJson, configDir, get, pollUntil, serviceYaml, startEcho, startGateway } from './cli-harness.js';
+import { adminJson, configDir, get, pollUntil, serviceYaml, startEcho, startGateway, takenPort } from './cli-harness.js';
+import { gatewayWithListeners } from './gateway-fixture.js';
 
-function gatewayYaml(listeners: string): string {
-  return `apiVersion: gateway.networking.k8s.io/v1
-kind: GatewayClass
-metadata: {name: isthmus}
-spec: {controllerName: isthmus.dev/gateway-controller}
----
-apiVersion: gateway.networking.k8s.io/v1
-kind: Gateway
-metadata: {name: eg, namespace: default}
-spec:
-  gatewayClassName: isthmus
-  listeners: [${listeners}]
----
-apiVersion: gateway.networking.k8s.io/v1
-kind: HTTPRoute
-metadata: {name: web, namespace: default}
-spec:
-  parentRefs: [{name: eg, sectionName: http}]
-  hostnames: [web.test]
-  rules: [{backendRefs: [{name: web, port: 80}]}]
-`;
-}
+const gatewayYaml = (listeners: string): string => gatewayWithListeners(listeners, 'web.test');
 
 interface Status {
   kind: string;
@@ -40,11 +17,7 @@ interface Status {
 }
 
 test('a listener whose port cannot be bound: Programmed False on the Gateway and the listener, a diagnostic naming it, the old config serving', async (t) => {
-  const holder = net.createServer();
-  holder.listen(0, '127.0.0.1');
-  await once(holder, 'listening');
-  t.after(() => holder.close());
-  const taken = (holder.address() as AddressInfo).port;
+  const taken = await takenPort(t);
 
   const web = await startEcho(t, '127.0.0.2', 'web');
   const dir = configDir(t, { 'web.yaml': serviceYaml(web), 'gateway.yaml': gatewayYaml('{name: http, port: 80, protocol: HTTP}') });

@@ -111,6 +111,14 @@ export function freePort(host = '127.0.0.1'): Promise<number> {
 }
 
 /** Distinct free ports (two calls may otherwise hand back the same one). */
+/** A port another listener holds (a plain TCP server in this process, on 127.0.0.1) until the test ends. */
+export async function takenPort(t: Cleanup): Promise<number> {
+  const holder = net.createServer();
+  await new Promise<void>((resolve) => holder.listen(0, '127.0.0.1', resolve));
+  t.after(() => holder.close());
+  return (holder.address() as net.AddressInfo).port;
+}
+
 export async function freePorts(count: number): Promise<number[]> {
   const ports = new Set<number>();
   while (ports.size < count) ports.add(await freePort());

@@ -27,3 +27,31 @@ ports: [{name: http, port: ${upstreamPort}, protocol: TCP}]
 endpoints: [{addresses: ["127.0.0.1"]}]
 `;
 }
+
+/**
+ * GatewayClass `isthmus`, Gateway `eg` in `default` with the given listeners (YAML flow items), and
+ * HTTPRoute `web` on its `http` listener for `hostname`, to Service `web` port 80: the set-up of the
+ * tests that change a Gateway's listeners under a running gateway.
+ */
+export function gatewayWithListeners(listeners: string, hostname: string): string {
+  return `apiVersion: gateway.networking.k8s.io/v1
+kind: GatewayClass
+metadata: {name: isthmus}
+spec: {controllerName: isthmus.dev/gateway-controller}
+---
+apiVersion: gateway.networking.k8s.io/v1
+kind: Gateway
+metadata: {name: eg, namespace: default}
+spec:
+  gatewayClassName: isthmus
+  listeners: [${listeners}]
+---
+apiVersion: gateway.networking.k8s.io/v1
+kind: HTTPRoute
+metadata: {name: web, namespace: default}
+spec:
+  parentRefs: [{name: eg, sectionName: http}]
+  hostnames: [${hostname}]
+  rules: [{backendRefs: [{name: web, port: 80}]}]
+`;
+}

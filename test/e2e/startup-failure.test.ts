@@ -2,19 +2,7 @@
 // and no claim that a "last good configuration" serves (there is none yet).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import net from 'node:net';
-import { once } from 'node:events';
-import type { AddressInfo } from 'node:net';
-import { configDir, freePorts, runCli, type Cleanup } from './cli-harness.js';
-
-/** A port another process holds (a plain TCP server in this one), on 127.0.0.1. */
-async function takenPort(t: Cleanup): Promise<number> {
-  const holder = net.createServer();
-  holder.listen(0, '127.0.0.1');
-  await once(holder, 'listening');
-  t.after(() => holder.close());
-  return (holder.address() as AddressInfo).port;
-}
+import { configDir, freePorts, runCli, takenPort, type Cleanup } from './cli-harness.js';
 
 /** `isthmus run` on the given ports with an empty config folder; resolves when it exits. */
 async function runOn(t: Cleanup, ports: { http: number; https: number; admin: number }, extra: readonly string[] = []): ReturnType<typeof runCli> {

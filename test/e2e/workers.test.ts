@@ -3,12 +3,10 @@
 // primary's admin API; restarts and the drain from the process itself.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { once } from 'node:events';
 import { readFileSync, writeFileSync } from 'node:fs';
-import net, { type AddressInfo } from 'node:net';
 import path from 'node:path';
-import { gatewayAndService } from './gateway-fixture.js';
-import { adminJson, configDir, freePorts, get, httpRequest, ingressYaml, pollUntil, serviceYaml, sleep, startCli, startEcho, startGateway, type RunningGateway } from './cli-harness.js';
+import { gatewayAndService, gatewayWithListeners } from './gateway-fixture.js';
+import { adminJson, configDir, freePorts, get, httpRequest, ingressYaml, pollUntil, serviceYaml, sleep, startCli, startEcho, startGateway, takenPort, type RunningGateway } from './cli-harness.js';
 import { availableParallelism } from 'node:os';
 
 const HOST = 'workers.test';
@@ -156,11 +154,7 @@ test('--workers 2: both workers serve, /ready lists both generations, /metrics s
 });
 
 test('--workers 2: a first configuration whose port is taken stops start-up as in one process', async (t) => {
-  const holder = net.createServer();
-  holder.listen(0, '127.0.0.1');
-  await once(holder, 'listening');
-  t.after(() => holder.close());
-  const taken = (holder.address() as AddressInfo).port;
+  const taken = await takenPort(t);
 
   const web = await startEcho(t, '127.0.0.2', 'web');
   const dir = configDir(t, { 'web.yaml': serviceYaml(web), 'ingress.yaml': ingressYaml('web', HOST, [{ path: '/', service: 'web' }]) });
@@ -171,33 +165,10 @@ test('--workers 2: a first configuration whose port is taken stops start-up as i
 });
 
 test('--workers 2: a change whose new port is taken is rejected on every worker; both keep the last good generation', async (t) => {
-  const holder = net.createServer();
-  holder.listen(0, '127.0.0.1');
-  await once(holder, 'listening');
-  t.after(() => holder.close());
-  const taken = (holder.address() as AddressInfo).port;
+  const taken = await takenPort(t);
 
   const web = await startEcho(t, '127.0.0.2', 'web');
-  const gatewayYaml = (listeners: string): string => `apiVersion: gateway.networking.k8s.io/v1
-kind: GatewayClass
-metadata: {name: isthmus}
-spec: {controllerName: isthmus.dev/gateway-controller}
----
-apiVersion: gateway.networking.k8s.io/v1
-kind: Gateway
-metadata: {name: eg, namespace: default}
-spec:
-  gatewayClassName: isthmus
-  listeners: [${listeners}]
----
-apiVersion: gateway.networking.k8s.io/v1
-kind: HTTPRoute
-metadata: {name: web, namespace: default}
-spec:
-  parentRefs: [{name: eg, sectionName: http}]
-  hostnames: [${HOST}]
-  rules: [{backendRefs: [{name: web, port: 80}]}]
-`;
+  const gatewayYaml = (listeners: string): string => gatewayWithListeners(listeners, HOST);
   const dir = configDir(t, { 'web.yaml': serviceYaml(web), 'gateway.yaml': gatewayYaml('{name: http, port: 80, protocol: HTTP}') });
   const gateway = await startGateway(t, { config: [dir], extraArgs: ['--workers', '2', '--port-map', `8081=${taken}`] });
   const before = await readiness(gateway.adminPort);
