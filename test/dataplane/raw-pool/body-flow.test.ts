@@ -9,6 +9,28 @@ import { RawTransport } from '../../../src/dataplane/upstream/raw-pool/raw-trans
 import { answerEach, eventually, OK, send, startRawServer } from './raw-harness.js';
 
 /** Collects everything one connection sends until `done(text)` says the request is complete; then answers OK. */
+/** An upstream that answers with a `total`-byte body as fast as the connection takes it; `serverSocket()` is its side of the last connection. */
+async function startLargeBodyServer(t: Parameters<typeof startRawServer>[0], total: number) {
+  let socket: Socket | undefined;
+  const server = await startRawServer(t, (s) =>
+    answerEach(s, () => {
+      socket = s;
+      const piece = Buffer.alloc(1024 * 1024, 'x');
+      s.write(`HTTP/1.1 200 OK\r\ncontent-length: ${total}\r\n\r\n`);
+      let sent = 0;
+      const write = (): void => {
+        while (sent < total && !s.destroyed) {
+          sent += piece.length;
+          if (!s.write(piece)) return void s.once('drain', write);
+        }
+      };
+      write();
+      return undefined;
+    }),
+  );
+  return { server, serverSocket: () => socket };
+}
+
 function captureRequest(socket: Socket, done: (text: string) => boolean, seen: string[]): void {
   let text = '';
   socket.on('data', (chunk: Buffer) => {
@@ -70,23 +92,7 @@ test('the handler returning false pauses reading the upstream until resume()', a
   const transport = new RawTransport();
   t.after(() => transport.close());
   const total = 64 * 1024 * 1024;
-  let serverSocket: Socket | undefined;
-  const server = await startRawServer(t, (s) =>
-    answerEach(s, () => {
-      serverSocket = s;
-      const piece = Buffer.alloc(1024 * 1024, 'x');
-      s.write(`HTTP/1.1 200 OK\r\ncontent-length: ${total}\r\n\r\n`);
-      let sent = 0;
-      const write = (): void => {
-        while (sent < total && !s.destroyed) {
-          sent += piece.length;
-          if (!s.write(piece)) return void s.once('drain', write);
-        }
-      };
-      write();
-      return undefined;
-    }),
-  );
+  const { server, serverSocket } = await startLargeBodyServer(t, total);
   let resume: (() => void) | undefined;
   let receivedWhenPaused = 0;
   const pending = send(transport, server.port, {
@@ -100,7 +106,7 @@ test('the handler returning false pauses reading the upstream until resume()', a
   await eventually(() => resume !== undefined, 'the first body chunk arrived');
   await new Promise((r) => setTimeout(r, 300));
   // While paused we read nothing: the server's writes back up into its own buffer.
-  assert.ok(serverSocket!.writableLength > 0, 'the server is stuck writing');
+  assert.ok(serverSocket()!.writableLength > 0, 'the server is stuck writing');
   const stats = Object.values(transport.stats())[0]!;
   assert.equal(stats.running, 1);
   resume!();
@@ -183,23 +189,7 @@ test('a handler that pauses again right after resume() keeps the upstream paused
   const transport = new RawTransport();
   t.after(() => transport.close());
   const total = 64 * 1024 * 1024;
-  let serverSocket: Socket | undefined;
-  const server = await startRawServer(t, (s) =>
-    answerEach(s, () => {
-      serverSocket = s;
-      const piece = Buffer.alloc(1024 * 1024, 'x');
-      s.write(`HTTP/1.1 200 OK\r\ncontent-length: ${total}\r\n\r\n`);
-      let sent = 0;
-      const write = (): void => {
-        while (sent < total && !s.destroyed) {
-          sent += piece.length;
-          if (!s.write(piece)) return void s.once('drain', write);
-        }
-      };
-      write();
-      return undefined;
-    }),
-  );
+  const { server, serverSocket } = await startLargeBodyServer(t, total);
   let resume: (() => void) | undefined;
   let chunks = 0;
   let drain = false;
@@ -218,7 +208,7 @@ test('a handler that pauses again right after resume() keeps the upstream paused
   }
   await new Promise((r) => setTimeout(r, 200));
   assert.ok(chunks <= 7, `the handler saw ${chunks} chunks for 6 resumes`);
-  assert.ok(serverSocket!.writableLength > 0, 'the server is still stuck writing: we stopped reading');
+  assert.ok(serverSocket()!.writableLength > 0, 'the server is still stuck writing: we stopped reading');
   drain = true;
   resume!();
   const out = await pending;

@@ -7,6 +7,22 @@ import { test } from 'node:test';
 import { RawTransport } from '../../../src/dataplane/upstream/raw-pool/raw-transport.js';
 import { answerEach, connectionFor, eventually, OK, send, startRawServer } from './raw-harness.js';
 
+/**
+ * The first connection answers once, then closes as the second request arrives, as a server whose
+ * idle timeout fired just as we wrote would; later connections answer every request.
+ */
+function startRacingServer(t: Parameters<typeof startRawServer>[0]): ReturnType<typeof startRawServer> {
+  return startRawServer(t, (s, index) =>
+    answerEach(s, (_head, i) => {
+      if (index === 0 && i === 1) {
+        s.destroy();
+        return undefined;
+      }
+      return OK;
+    }),
+  );
+}
+
 test('sequential requests share one keep-alive connection', async (t) => {
   const transport = new RawTransport();
   t.after(() => transport.close());
@@ -18,17 +34,7 @@ test('sequential requests share one keep-alive connection', async (t) => {
 test('keep-alive race: a reused connection that closes before any response byte is retried once on a fresh one', async (t) => {
   const transport = new RawTransport();
   t.after(() => transport.close());
-  // The first connection answers once, then closes as the second request arrives, as a server
-  // whose idle timeout fired just as we wrote would.
-  const server = await startRawServer(t, (s, index) =>
-    answerEach(s, (_head, i) => {
-      if (index === 0 && i === 1) {
-        s.destroy();
-        return undefined;
-      }
-      return OK;
-    }),
-  );
+  const server = await startRacingServer(t);
   assert.equal((await send(transport, server.port)).kind, 'ok');
   const raced = await send(transport, server.port, { method: 'POST', body: Buffer.from('payload') });
   assert.equal(raced.kind, 'ok', JSON.stringify(raced));
@@ -39,15 +45,7 @@ test('keep-alive race: a reused connection that closes before any response byte 
 test('keep-alive race with a streamed body is an error, not a retry', async (t) => {
   const transport = new RawTransport();
   t.after(() => transport.close());
-  const server = await startRawServer(t, (s, index) =>
-    answerEach(s, (_head, i) => {
-      if (index === 0 && i === 1) {
-        s.destroy();
-        return undefined;
-      }
-      return OK;
-    }),
-  );
+  const server = await startRacingServer(t);
   assert.equal((await send(transport, server.port)).kind, 'ok');
   const raced = await send(transport, server.port, { method: 'POST', body: Readable.from([Buffer.from('streamed')], { objectMode: false }) });
   assert.equal(raced.kind, 'error');
