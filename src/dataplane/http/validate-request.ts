@@ -35,17 +35,12 @@
 // For HTTP/1.x only: HTTP/2 framing has no Content-Length/Transfer-Encoding ambiguity, and nghttp2
 // refuses connection-specific headers and bad characters itself (its rawHeaders also carry
 // pseudo-headers such as `:path`, which are not tokens).
+import { TOKEN_CHAR } from '../../core/http-field-chars.js';
 
 export type HeaderValidation = { readonly kind: 'ok' } | { readonly kind: 'invalid'; readonly reason: string };
 
 const OK: HeaderValidation = { kind: 'ok' };
 
-/** RFC 9110 §5.6.2 tchar, indexed by char code (ASCII only). */
-const TCHAR = (() => {
-  const table = new Uint8Array(128);
-  for (const c of "!#$%&'*+-.^_`|~0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ") table[c.charCodeAt(0)] = 1;
-  return table;
-})();
 
 /**
  * RFC 9110 §5.5: a field value is VCHAR, obs-text, SP and HTAB. CR, LF and NUL must be refused;
@@ -79,7 +74,7 @@ export function validateHeaders(rawHeaders: readonly string[], options?: Validat
       if (len === 0) return invalid('empty header name');
       for (let k = 0; k < len; k++) {
         const c = name.charCodeAt(k);
-        if (c >= 128 || TCHAR[c] === 0) return invalid(`header name ${JSON.stringify(name)} is not a token`);
+        if (c >= 128 || TOKEN_CHAR[c] === 0) return invalid(`header name ${JSON.stringify(name)} is not a token`);
       }
       if (BAD_VALUE_CHAR.test(value)) return invalid(`control character in the value of ${name}`);
     }

@@ -23,11 +23,8 @@ function inString(chars: string): (c: number) => boolean {
   return (c) => set.has(c);
 }
 
-/** RFC 9110 §5.6.2 tchar: a header name, a chunk-extension name or token value. */
-export const TOKEN = table((c) => isAlpha(c) || isDigit(c) || inString("!#$%&'*+-.^_`|~")(c));
-
-/** A field-value byte: HTAB, SP, VCHAR, obs-text; never another CTL or DEL (RFC 9110 §5.5). */
-export const HEADER_CHAR = table((c) => c === 0x09 || (c >= 0x20 && c !== 0x7f));
+/** tchar (a header name, a chunk-extension name or token value) and field-value bytes, as everywhere else. */
+export { TOKEN_CHAR as TOKEN, FIELD_VALUE_CHAR as HEADER_CHAR } from '../../core/http-field-chars.js';
 
 /** A request-target byte in the path, query or fragment (llhttp's strict URL_CHAR; `?` and `#` are handled apart). */
 export const URL_CHAR = table((c) => isAlpha(c) || isDigit(c) || inString('!"$%&\'()*+,-./:;<=>@[\\]^_`{|}~')(c));

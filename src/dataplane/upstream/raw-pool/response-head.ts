@@ -3,6 +3,7 @@
 // or LF, NUL, a space before the colon, a non-token name) is refused. A proxy that guesses differs
 // from the next hop in where a message ends, which is how response splitting and desync start.
 import { protocolError } from './upstream-error.js';
+import { FIELD_VALUE_CHAR, TOKEN_CHAR } from '../../../core/http-field-chars.js';
 
 export interface ResponseHead {
   readonly statusCode: number;
@@ -22,17 +23,6 @@ export interface ResponseHead {
   readonly keepAliveTimeoutMs: number | undefined;
 }
 
-/** tchar (RFC 9110 §5.6.2): 1 when the byte may appear in a field name. */
-const TCHAR = new Uint8Array(256);
-for (const c of "!#$%&'*+-.^_`|~") TCHAR[c.charCodeAt(0)] = 1;
-for (let b = 0x30; b <= 0x39; b++) TCHAR[b] = 1;
-for (let b = 0x41; b <= 0x5a; b++) TCHAR[b] = 1;
-for (let b = 0x61; b <= 0x7a; b++) TCHAR[b] = 1;
-/** field-vchar, SP and HTAB (RFC 9110 §5.5), obs-text included: 1 when the byte may appear in a value. */
-const VALUE = new Uint8Array(256);
-VALUE[0x09] = 1;
-for (let b = 0x20; b <= 0x7e; b++) VALUE[b] = 1;
-for (let b = 0x80; b <= 0xff; b++) VALUE[b] = 1;
 
 const CR = 0x0d;
 const LF = 0x0a;
@@ -55,7 +45,7 @@ export function parseFieldLines(text: string, start: number, end: number, out: s
     for (; ; colon++) {
       const b = text.charCodeAt(colon);
       if (b === 0x3a) break;
-      if (TCHAR[b] === 0) {
+      if (TOKEN_CHAR[b] === 0) {
         // All tchar up to the line's CRLF: a line without a colon.
         if (b === CR && text.charCodeAt(colon + 1) === LF) throw protocolError('INVALID_HEADER_TOKEN', 'header line without a colon');
         throw protocolError('INVALID_HEADER_TOKEN', `invalid byte 0x${b.toString(16)} in a header name`);
@@ -66,7 +56,7 @@ export function parseFieldLines(text: string, start: number, end: number, out: s
     let stop = colon + 1;
     for (; ; stop++) {
       const b = text.charCodeAt(stop);
-      if (VALUE[b] !== 0) continue;
+      if (FIELD_VALUE_CHAR[b] !== 0) continue;
       if (b === CR && text.charCodeAt(stop + 1) === LF) break;
       throw protocolError('INVALID_HEADER_TOKEN', b === CR || b === LF ? 'bare CR or LF in a header' : `invalid byte 0x${b.toString(16)} in a header value`);
     }
@@ -108,7 +98,7 @@ export function parseResponseHead(head: Buffer, end: number): ResponseHead {
   if (statusCode < 100) throw protocolError('INVALID_STATUS', `status code ${statusCode}`);
   if (statusEnd > 12 && text.charCodeAt(12) !== SP) throw protocolError('INVALID_STATUS', 'status code is not three digits');
   for (let i = 13; i < statusEnd; i++) {
-    if (VALUE[text.charCodeAt(i)] === 0) throw protocolError('INVALID_STATUS', 'invalid byte in the reason phrase');
+    if (FIELD_VALUE_CHAR[text.charCodeAt(i)] === 0) throw protocolError('INVALID_STATUS', 'invalid byte in the reason phrase');
   }
   const statusText = statusEnd > 13 ? text.slice(13, statusEnd) : '';
   const rawHeaders: string[] = [];
