@@ -4,7 +4,8 @@
 // counts are added to. A state folder that cannot be written (a read-only root file system) or a
 // file that does not parse is reported once, and the counts are kept in memory instead: metering
 // must never stop the gateway from serving.
-import { accessSync, constants, mkdirSync, readFileSync, renameSync } from 'node:fs';
+import { accessSync, constants, readFileSync, renameSync } from 'node:fs';
+import { makeFoldersSync } from '../core/make-folders.js';
 import path from 'node:path';
 import type { Clock } from '../core/clock.js';
 import { UsageMeter, type UsageEntry, type UsageRange, type UsageSink } from '../state/usage-meter.js';
@@ -63,7 +64,7 @@ function chooseSink(options: { readonly redisUrl: string | undefined; readonly s
   if (options.stateDir === undefined) return { sink: new MemoryUsageSink(), where: 'memory' };
   const file = path.join(options.stateDir, 'usage.json');
   try {
-    mkdirSync(options.stateDir, { recursive: true });
+    makeFoldersSync(options.stateDir);
     accessSync(options.stateDir, constants.W_OK);
   } catch (err) {
     options.log(`isthmus: --state-dir ${options.stateDir} cannot be written (${messageOf(err)}); usage counts are kept in memory only and lost at restart`);

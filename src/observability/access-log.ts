@@ -8,6 +8,7 @@ import { createRequire } from 'node:module';
 import type pinoModule from 'pino';
 import { subscribeL4ConnectionEnd, subscribeRequestEnd, type Unsubscribe } from './channel-subscription.js';
 import { formatAccessLogLine } from './access-log-line.js';
+import { makeFoldersSync } from '../core/make-folders.js';
 
 export { toAccessLogEntry, type AccessLogEntry } from './access-log-line.js';
 
@@ -104,26 +105,11 @@ export function createAccessLog(target: AccessLogTarget, options: AccessLogOptio
 
 function openForAppend(file: string): number {
   try {
-    makeParents(path.dirname(path.resolve(file)));
+    makeFoldersSync(path.dirname(path.resolve(file)));
     return fs.openSync(file, 'a');
   } catch (error) {
     throw new Error(`access log ${file}: ${(error as Error).message}`, { cause: error });
   }
-}
-
-/**
- * Creates the missing folders one level at a time from the nearest existing one. Not
- * `mkdirSync(dir, { recursive: true })`: under a pseudo-filesystem such as /proc that call loops
- * forever on Node 20 (mkdir answers ENOENT for a parent that exists), which froze the start-up;
- * here the first refused level throws, and the CLI reports it.
- */
-function makeParents(dir: string): void {
-  const missing: string[] = [];
-  for (let at = dir; !fs.existsSync(at); at = path.dirname(at)) {
-    missing.push(at);
-    if (path.dirname(at) === at) break;
-  }
-  for (const level of missing.reverse()) fs.mkdirSync(level);
 }
 
 /** One stderr line when lines start being dropped, then quiet for a minute (a stuck pipe drops many). */

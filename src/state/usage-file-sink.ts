@@ -3,8 +3,9 @@
 // then renamed over the old one (rename is atomic within a file system), so a crash mid-write
 // leaves the previous file intact, never half a JSON document. One gateway per file: two processes
 // flushing into the same file would each rewrite it from what they read, and lose the other's counts.
-import { mkdir, open, readFile, rename, unlink } from 'node:fs/promises';
+import { open, readFile, rename, unlink } from 'node:fs/promises';
 import path from 'node:path';
+import { makeFolders } from '../core/make-folders.js';
 import { isInRange, parseUsageCell, usageCellKey, type UsageEntry, type UsageRange, type UsageSink } from './usage-meter.js';
 
 /** The file: `{ "<hour>": { "<consumer>|<api>|<version>|<plan>|<class>": n, ... } }` (as the Redis hashes). */
@@ -20,7 +21,7 @@ export class FileUsageSink implements UsageSink {
       const cell = usageCellKey(e, e.statusClass);
       cells[cell] = (cells[cell] ?? 0) + e.count;
     }
-    await mkdir(path.dirname(this.path), { recursive: true });
+    await makeFolders(path.dirname(this.path));
     const tmp = `${this.path}.${process.pid}.tmp`;
     const file = await open(tmp, 'w');
     try {

@@ -28,6 +28,15 @@ test('a folder that cannot be written: counts in memory, said once', async (t) =
   await state.close();
 });
 
+test('a state folder under /proc (where a recursive mkdir never returns on Node 20) falls back to memory, said once', async () => {
+  const lines: string[] = [];
+  const state = createUsageState({ clock: new ManualClock(Date.UTC(2030, 0, 1), 0), redisUrl: undefined, stateDir: '/proc/isthmus-nope/state', log: (l) => lines.push(l) });
+  assert.equal(state.where, 'memory');
+  assert.equal(lines.length, 1);
+  assert.match(lines[0]!, /--state-dir \/proc\/isthmus-nope\/state cannot be written \(ENOENT.*kept in memory only/);
+  await state.close();
+});
+
 test('an unreadable usage.json is moved aside; close() writes the counts', async (t) => {
   const dir = mkdtempSync(path.join(tmpdir(), 'isthmus-usage-state-'));
   t.after(() => rmSync(dir, { recursive: true, force: true }));
