@@ -82,11 +82,6 @@ export class RequestContextRecord implements RequestContext {
     return (this.#startTime ??= Date.now() - (performance.now() - this.startMs));
   }
 
-  /** startTime, for a caller that has just measured the request's duration (no second clock read). */
-  startTimeAfter(durationMs: number): number {
-    return (this.#startTime ??= Date.now() - durationMs);
-  }
-
   #peer: PeerCertificate | undefined | null = null;
 
   get peerCertificate(): PeerCertificate | undefined {
@@ -102,11 +97,6 @@ export class RequestContextRecord implements RequestContext {
   attribute(key: string): unknown {
     return this.#attributes?.get(key);
   }
-}
-
-/** The request's wall-clock start, given its duration so far (the log phase has just measured it). */
-export function startTimeOf(ctx: RequestContext, durationMs: number): number {
-  return ctx instanceof RequestContextRecord ? ctx.startTimeAfter(durationMs) : ctx.startTime;
 }
 
 /** An attribute of the request; for the log phase, which runs for every request, allocates nothing. */

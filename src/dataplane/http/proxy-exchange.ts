@@ -17,7 +17,7 @@ import { buildDownstreamHeaders } from './upstream-headers.js';
 import { classifyUpstreamError } from './classify-upstream-error.js';
 import { isHttp2, localReplyBody, takeGrpcStatus, toHeaderObject, type DownstreamResponse } from './local-reply.js';
 import { sendRouteReply } from './route-reply.js';
-import { startTimeOf, type RequestContext } from '../filters/request-context.js';
+import type { RequestContext } from '../filters/request-context.js';
 import { identityFieldsOf } from '../filters/request-identity.js';
 import { IDEMPOTENT_METHODS } from './replayable-body.js';
 import { grpcStatusOf, type TryFailure } from './retry-policy.js';
@@ -460,7 +460,7 @@ export class ProxyExchange implements UpstreamHandler, SlotWaiter {
       const durationMs = performance.now() - c.startMs;
       const msg: RequestEndMessage = {
         requestId: c.requestId,
-        startTime: startTimeOf(c, durationMs),
+        startTime: c.startTime,
         durationMs,
         upstreamHeadersMs: this.upstreamHeadersMs,
         method: c.method,
