@@ -15,3 +15,16 @@ export const FIELD_VALUE_CHAR: Uint8Array = (() => {
   for (let c = 0; c < 256; c++) t[c] = c === 0x09 || (c >= 0x20 && c !== 0x7f) ? 1 : 0;
   return t;
 })();
+
+/** A non-empty string of tchar (a field name, a method). Chars above 0xff are never tchar. */
+export function isToken(text: string): boolean {
+  if (text.length === 0) return false;
+  for (let i = 0; i < text.length; i++) if (TOKEN_CHAR[text.charCodeAt(i)] !== 1) return false;
+  return true;
+}
+
+/** A string every char of which is a field-value byte (a CR or LF in it would split the message). */
+export function isFieldValue(text: string): boolean {
+  for (let i = 0; i < text.length; i++) if (FIELD_VALUE_CHAR[text.charCodeAt(i)] !== 1) return false;
+  return true;
+}
