@@ -3,6 +3,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { DataPlane, type DataPlaneOptions } from '../../src/dataplane/data-plane.js';
 import { UndiciTransport } from '../../src/dataplane/upstream/undici-transport.js';
+import { RawTransport } from '../../src/dataplane/upstream/raw-pool/raw-transport.js';
 import { systemClock, type Clock } from '../../src/core/clock.js';
 import { seededRandom } from '../../src/core/random.js';
 import type { Timers } from '../../src/core/timers.js';
@@ -101,7 +102,8 @@ export async function startGateway(
 ): Promise<Gateway> {
   const dataPlane = new DataPlane({
     trustedProxies: options.trustedProxies ?? [],
-    transport: new UndiciTransport(),
+    // The gateway's default upstream client (raw pool); ISTHMUS_UPSTREAM_CLIENT=undici runs the tests on the other one.
+    transport: process.env.ISTHMUS_UPSTREAM_CLIENT === 'undici' ? new UndiciTransport() : new RawTransport(),
     clock: options.clock ?? systemClock,
     random: seededRandom(42),
     // ISTHMUS_HTTP1_FRONTEND=lean runs every gateway test on the lean HTTP/1.1 front end.

@@ -103,3 +103,41 @@ test('refusals: the same JSON local replies as under node:http', async (t) => {
   // Still serving.
   assert.match(await raw(port, 'GET /ok HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n'), /^HTTP\/1\.1 200 /);
 });
+
+test('response framing on the wire: chunked with an upstream trailer, 204 and HEAD without a body, keep-alive after each', async (t) => {
+  // An upstream that answers without a length (so the gateway frames it chunked), with a trailer,
+  // a 204, and a sized body (for HEAD): each ends the response in one call of the lean response's end().
+  const backend = await startUpstream((req, res) => {
+    if (req.url === '/chunked') {
+      res.writeHead(200, { 'content-type': 'text/plain', trailer: 'x-sum' });
+      res.addTrailers({ 'x-sum': '5' });
+      res.end('hello');
+    } else if (req.url === '/none') {
+      res.writeHead(204);
+      res.end();
+    } else {
+      res.writeHead(200, { 'content-length': '4' });
+      res.end(req.method === 'HEAD' ? undefined : 'body');
+    }
+  });
+  const gw = await startGateway(snapshot([httpListener([forwardRoute('all', 'backend')])], [cluster('backend', [backend])]), { limits: { http1Frontend: 'lean' } });
+  t.after(async () => {
+    await gw.close();
+    await backend.close();
+  });
+  const answer = await raw(gw.httpPort, 'GET /chunked HTTP/1.1\r\nHost: a\r\nTE: trailers\r\n\r\nGET /none HTTP/1.1\r\nHost: a\r\n\r\nHEAD /sized HTTP/1.1\r\nHost: a\r\n\r\nGET /sized HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n');
+  const responses = answer.split(/(?=HTTP\/1\.1 \d{3} )/);
+  assert.equal(responses.length, 4, answer);
+  const [chunked, none, head, sized] = responses as [string, string, string, string];
+  assert.match(chunked, /^HTTP\/1\.1 200 OK\r\n/);
+  assert.match(chunked, /\r\ntransfer-encoding: chunked\r\n/i);
+  assert.match(chunked, /\r\nconnection: keep-alive\r\n/i);
+  assert.ok(chunked.endsWith('\r\n\r\n5\r\nhello\r\n0\r\nx-sum: 5\r\n\r\n'), JSON.stringify(chunked));
+  assert.match(none, /^HTTP\/1\.1 204 No Content\r\n/);
+  assert.ok(none.endsWith('\r\n\r\n') && !/transfer-encoding|content-length: [1-9]/i.test(none), JSON.stringify(none));
+  assert.match(head, /^HTTP\/1\.1 200 OK\r\n/);
+  assert.match(head, /\r\ncontent-length: 4\r\n/i);
+  assert.ok(head.endsWith('\r\n\r\n'), JSON.stringify(head));
+  assert.ok(sized.endsWith('\r\n\r\nbody'), JSON.stringify(sized));
+  assert.match(sized, /\r\nconnection: close\r\n/i);
+});
