@@ -99,7 +99,7 @@ export const RUN_FLAGS = [
   ['--health-port N', '0 (off)', 'Serve only /healthz, /ready and /metrics on --listen-address at this port (kubelet probes, Prometheus).'],
   ['--redis-url URL', '$ISTHMUS_REDIS_URL or (none)', 'Redis for global rate limits and quotas shared by replicas; without it they count per replica.'],
   ['--redis-timeout MS', '100', 'The longest a request waits for Redis; then the policy fails open (local limit) or closed (503).'],
-  ['--http1-frontend F', '$ISTHMUS_HTTP1_FRONTEND or node', 'Who parses cleartext HTTP/1.1 requests: node (node:http) or lean (Isthmus\' own parser on the sockets, as strict as node\'s; docs/http1-frontend.md).'],
+  ['--http1-frontend F', '$ISTHMUS_HTTP1_FRONTEND or lean', 'Who parses cleartext HTTP/1.1 requests: lean (Isthmus\' own parser on the sockets, as strict as node\'s; docs/http1-frontend.md) or node (node:http).'],
   ['--upstream-client C', 'raw', 'What speaks HTTP/1.1 to http1 and https upstreams: raw (Isthmus\' own keep-alive pool on net/tls sockets) or undici; h2/h2c upstreams always use undici (docs/upstream-pool.md).'],
   ['--state-dir DIR', '$ISTHMUS_STATE_DIR, $XDG_STATE_HOME/isthmus or ~/.local/state/isthmus', 'Where usage counts (GET /api/usage) are kept across restarts without --redis-url: usage.json, flushed every 10 s and on shutdown.'],
   ['--serve-services', 'off', 'Serve NodePort and LoadBalancer Services as L4 (TCP/UDP) listeners: node ports on --node-address, load-balancer and external IPs on the Service port (docs/l4.md).'],
@@ -120,8 +120,8 @@ export const RUN_FLAGS = [
 export class UsageError extends Error {}
 
 function http1Frontend(raw: string | undefined): 'node' | 'lean' {
-  if (raw === undefined || raw === '' || raw === 'node') return 'node';
-  if (raw === 'lean') return 'lean';
+  if (raw === undefined || raw === '' || raw === 'lean') return 'lean';
+  if (raw === 'node') return 'node';
   throw new UsageError(`--http1-frontend: expected node or lean, got "${raw}"`);
 }
 

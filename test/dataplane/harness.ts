@@ -106,9 +106,9 @@ export async function startGateway(
     transport: process.env.ISTHMUS_UPSTREAM_CLIENT === 'undici' ? new UndiciTransport() : new RawTransport(),
     clock: options.clock ?? systemClock,
     random: seededRandom(42),
-    // ISTHMUS_HTTP1_FRONTEND=lean runs every gateway test on the lean HTTP/1.1 front end.
-    ...(options.limits || process.env.ISTHMUS_HTTP1_FRONTEND === 'lean'
-      ? { limits: { ...options.limits, ...(process.env.ISTHMUS_HTTP1_FRONTEND === 'lean' ? { http1Frontend: 'lean' as const } : {}) } }
+    // The lean HTTP/1.1 front end is the default; ISTHMUS_HTTP1_FRONTEND=node runs every gateway test on node:http's.
+    ...(options.limits || process.env.ISTHMUS_HTTP1_FRONTEND === 'node'
+      ? { limits: { ...(process.env.ISTHMUS_HTTP1_FRONTEND === 'node' ? { http1Frontend: 'node' as const } : {}), ...options.limits } }
       : {}),
     ...(options.timers ? { timers: options.timers } : {}),
   });

@@ -30,7 +30,7 @@ export interface ListenerLimits {
   readonly keepAliveTimeoutMs: number;
   /** HTTP/2: streams one connection may have open at once (SETTINGS_MAX_CONCURRENT_STREAMS). */
   readonly maxConcurrentStreams: number;
-  /** `--http1-frontend`: who parses cleartext HTTP/1.1 (default node:http; docs/http1-frontend.md). */
+  /** `--http1-frontend`: who parses cleartext HTTP/1.1 (default, and undefined: the lean front end; docs/http1-frontend.md). */
   readonly http1Frontend?: Http1Frontend;
 }
 
@@ -97,7 +97,7 @@ export class Listener {
     this.h1.on('upgrade', onUpgrade);
     // The lean front end hands the same handlers objects with the parts of IncomingMessage and
     // ServerResponse the data plane uses (src/dataplane/http1-frontend/lean-request.ts, lean-response.ts).
-    this.lean = protocol === 'http' && limits.http1Frontend === 'lean'
+    this.lean = protocol === 'http' && limits.http1Frontend !== 'node'
       ? new LeanFrontend({
           onRequest: (req, res) => guarded(req as unknown as http.IncomingMessage, res as unknown as http.ServerResponse),
           onUpgrade: (req, socket, head) => onUpgrade(req as unknown as http.IncomingMessage, socket, head),
