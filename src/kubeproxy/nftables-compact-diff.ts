@@ -1,0 +1,61 @@
+// The compact layout's partial update: from the table applied last to the new one, element
+// commands only, plus the chains of an endpoint count no Service had before. Chains of a count no
+// longer used are left in place (three small chains each; a full sync drops them): deleting them
+// would race the map elements naming them on kernels before 6.2 (see nftables-diff.ts).
+import type { NftElement } from './nftables-base.js';
+import { COMPACT_CONTAINERS, type CompactContainer, type CompactPart, type NftCompactTable } from './nftables-compact-model.js';
+import { compactChainCommands, compactElementCommand } from './nftables-compact-render.js';
+
+export interface CompactDiff {
+  /** Commands for `nft -f`; empty when nothing changed. */
+  readonly commands: readonly string[];
+  readonly chainsAdded: number;
+  readonly elementsAdded: number;
+  readonly elementsDeleted: number;
+  /** The node facts the fixed rules depend on changed: only a full sync expresses that. */
+  readonly needsFullSync: boolean;
+}
+
+/**
+ * `installed`: the endpoint counts whose chains are in the kernel (the sync keeps them, since
+ * they outlive the Services that needed them). Only the keys the changed parts (by identity) and
+ * the node's `nodeport-ips` name are compared: everything else comes from shared parts.
+ */
+export function diffCompactTable(prev: NftCompactTable, next: NftCompactTable, installed: ReadonlySet<number>): CompactDiff {
+  const none = { commands: [], chainsAdded: 0, elementsAdded: 0, elementsDeleted: 0 };
+  if (prev.mark !== next.mark || prev.serviceCIDRs.join() !== next.serviceCIDRs.join() || prev.podCIDRs.join() !== next.podCIDRs.join()) return { ...none, needsFullSync: true };
+  const scope = new Map<CompactContainer, Set<string>>(COMPACT_CONTAINERS.map((c) => [c, new Set<string>()]));
+  const touch = (part: CompactPart) => {
+    for (const [container, e] of part.elements) scope.get(container)!.add(e.key);
+  };
+  for (const part of prev.parts) if (!next.parts.has(part)) touch(part);
+  for (const part of next.parts) if (!prev.parts.has(part)) touch(part);
+  for (const m of [prev, next]) for (const key of m.elements.get('nodeport-ips')?.keys() ?? []) scope.get('nodeport-ips')!.add(key);
+
+  const chains: string[] = [];
+  let chainsAdded = 0;
+  for (const n of [...next.counts].sort((a, b) => a - b)) {
+    if (installed.has(n)) continue;
+    chains.push(...compactChainCommands(next, n));
+    chainsAdded++;
+  }
+  const deletes: string[] = [];
+  const adds: string[] = [];
+  for (const container of COMPACT_CONTAINERS) {
+    const before = prev.elements.get(container);
+    const after = next.elements.get(container);
+    for (const key of scope.get(container)!) {
+      const old = before?.get(key);
+      const now = after?.get(key);
+      if (old !== undefined && now !== undefined && sameElement(old, now)) continue;
+      // A changed value is a delete and an add: `add element` of a present key with another value fails.
+      if (old !== undefined) deletes.push(compactElementCommand('delete', next.family, container, old));
+      if (now !== undefined) adds.push(compactElementCommand('add', next.family, container, now));
+    }
+  }
+  return { commands: [...chains, ...deletes, ...adds], chainsAdded, elementsAdded: adds.length, elementsDeleted: deletes.length, needsFullSync: false };
+}
+
+function sameElement(a: NftElement, b: NftElement): boolean {
+  return a.value === b.value && a.comment === b.comment;
+}

@@ -1,0 +1,162 @@
+// The compact nftables layout (`kube-proxy apply --mode nftables --layout compact`), as data.
+// kube-proxy's layout gives every Service port a chain and an anonymous `numgen` verdict map, and
+// every endpoint a chain: 111,000 chains and 10,000 anonymous sets at 10,000 Services × 10
+// endpoints. nft 1.0.6 dumps every chain and set of the table before it sends any `add rule`,
+// `add element` or `delete element` (src/cache.c: evaluate_cache_add / the CMD_DELETE case ask for
+// NFT_CACHE_CHAIN | NFT_CACHE_SET, and chain_cache_dump has no table filter), which costs 0.7-2.8 s
+// there whatever the change. Here the endpoints live in named maps keyed by the Service address,
+// port and a random index (`ip daddr . tcp dport . numgen random mod N`), and the chains are one
+// per endpoint count N, not per Service: a one-endpoint change is element commands only, and the
+// dump is of a few dozen chains and sets (docs/kube-proxy-nftables.md, "The compact layout").
+// Endpoint choice is the default layout's (categorizeEndpoints), so `explain` and the shares agree.
+// Pure.
+import type { Diagnostic } from '../core/diagnostic.js';
+import { DEFAULT_MASQUERADE_MARK, type NftElement, type NftFamily } from './nftables-base.js';
+import { categorizeEndpoints, isExternalPolicyLocal, isInternalPolicyLocal } from './iptables-endpoints.js';
+import type { NftablesOptions } from './nftables-model.js';
+import { familyOf, type IpFamily, type KpServicePort, type L4Protocol } from './service-ports.js';
+
+/** The kube-proxy base sets and maps this layout fills, plus its own endpoint maps and hairpin set. */
+export const COMPACT_CONTAINERS = [
+  'cluster-ips', 'nodeport-ips', 'no-endpoint-nodeports', 'no-endpoint-services', 'service-ips', 'service-nodeports',
+  'service-endpoints-tcp', 'service-endpoints-udp', 'service-endpoints-sctp',
+  'nodeport-endpoints-tcp', 'nodeport-endpoints-udp', 'nodeport-endpoints-sctp',
+  'hairpin',
+] as const;
+export type CompactContainer = (typeof COMPACT_CONTAINERS)[number];
+
+/** One map per protocol: `th dport` in a map's typeof breaks nft 1.0.6's own cache read ("conflicting protocols"). */
+export const COMPACT_PROTOCOLS = ['tcp', 'udp', 'sctp'] as const;
+
+export interface NftCompactTable {
+  readonly family: NftFamily;
+  readonly serviceCIDRs: readonly string[];
+  readonly podCIDRs: readonly string[];
+  readonly mark: string;
+  readonly elements: ReadonlyMap<CompactContainer, ReadonlyMap<string, NftElement>>;
+  /** The endpoint counts that have Services: each has its cluster-N, external-N and nodeport-N chains. */
+  readonly counts: ReadonlySet<number>;
+  /** The Service ports' parts the elements were merged from (by identity, NftCompactMemo). */
+  readonly parts: ReadonlySet<CompactPart>;
+}
+
+/** One Service port's elements; shared by identity while the port object is the same. */
+export interface CompactPart {
+  readonly elements: readonly (readonly [CompactContainer, NftElement])[];
+  /** Its endpoint count, when it has endpoints (its chains). */
+  readonly count: number | undefined;
+}
+
+/** Between builds, by port object and node facts: an unchanged Service's part is reused. */
+export class NftCompactMemo {
+  #key = '';
+  #parts = new WeakMap<KpServicePort, CompactPart | Diagnostic[]>();
+
+  partsFor(key: string): WeakMap<KpServicePort, CompactPart | Diagnostic[]> {
+    if (key !== this.#key) {
+      this.#key = key;
+      this.#parts = new WeakMap();
+    }
+    return this.#parts;
+  }
+}
+
+export interface CompactBuild {
+  readonly tables: NftCompactTable[];
+  readonly diagnostics: Diagnostic[];
+}
+
+const FAMILIES: readonly [IpFamily, NftFamily][] = [['IPv4', 'ip'], ['IPv6', 'ip6']];
+
+/** One table per family that has a Service port, a node IP or a CIDR of that family; IPv4 always (as the default layout). */
+export function buildCompactModel(ports: readonly KpServicePort[], options: NftablesOptions, memo?: NftCompactMemo): CompactBuild {
+  const all = [...(options.nodeIPs ?? []), ...(options.clusterCIDRs ?? []), ...(options.serviceCIDRs ?? [])];
+  const diagnostics: Diagnostic[] = [];
+  const parts = memo?.partsFor(JSON.stringify([options.nodeName ?? null]));
+  const tables = FAMILIES.filter(([f, nft]) => nft === 'ip' || ports.some((p) => p.family === f) || all.some((a) => familyOf(a) === f)).map(([f, family]) => {
+    const ordered: CompactPart[] = [];
+    for (const sp of ports) {
+      if (sp.family !== f || sp.clusterIP === undefined) continue;
+      let part = parts?.get(sp);
+      if (part === undefined) {
+        part = buildPart(sp, options.nodeName);
+        parts?.set(sp, part);
+      }
+      if (Array.isArray(part)) diagnostics.push(...part);
+      else ordered.push(part);
+    }
+    const elements = new Map<CompactContainer, Map<string, NftElement>>(COMPACT_CONTAINERS.map((c) => [c, new Map()]));
+    const counts = new Set<number>();
+    // Port order, the last writer of a key winning, as the default layout's merge (nftables-parts.ts).
+    for (const part of ordered) {
+      for (const [container, e] of part.elements) elements.get(container)!.set(e.key, e);
+      if (part.count !== undefined) counts.add(part.count);
+    }
+    const nodePortIPs = elements.get('nodeport-ips')!;
+    for (const ip of options.nodeIPs ?? []) if (familyOf(ip) === f) nodePortIPs.set(ip, { key: ip });
+    return {
+      family,
+      serviceCIDRs: (options.serviceCIDRs ?? []).filter((c) => familyOf(c) === f),
+      podCIDRs: (options.clusterCIDRs ?? []).filter((c) => familyOf(c) === f),
+      mark: options.masqueradeMark ?? DEFAULT_MASQUERADE_MARK,
+      elements,
+      counts,
+      parts: new Set(ordered),
+    };
+  });
+  return { tables, diagnostics };
+}
+
+/** What this layout does not model, as diagnostics naming the field; empty when it models the port. */
+function unsupported(sp: KpServicePort): Diagnostic[] {
+  const object = { group: '', kind: 'Service', namespace: sp.namespace, name: sp.service };
+  const say = (path: string, expected: string, found: string): Diagnostic => ({
+    severity: 'warning',
+    code: 'ERR_KUBEPROXY_COMPACT_UNSUPPORTED',
+    object,
+    path,
+    message: `port ${sp.portName || sp.port} (${sp.family}): the compact layout expects ${expected}, found ${found}; this port gets no rules (the default layout models it)`,
+  });
+  const out: Diagnostic[] = [];
+  if (sp.sessionAffinity.kind === 'ClientIP') out.push(say('spec.sessionAffinity', 'None', 'ClientIP'));
+  if (isExternalPolicyLocal(sp)) out.push(say('spec.externalTrafficPolicy', 'Cluster', 'Local'));
+  if (isInternalPolicyLocal(sp)) out.push(say('spec.internalTrafficPolicy', 'Cluster', 'Local'));
+  if (sp.loadBalancerIPs.length > 0 && sp.loadBalancerSourceRanges.length > 0) out.push(say('spec.loadBalancerSourceRanges', 'none', sp.loadBalancerSourceRanges.join(', ')));
+  return out;
+}
+
+function buildPart(sp: KpServicePort, nodeName: string | undefined): CompactPart | Diagnostic[] {
+  const problems = unsupported(sp);
+  if (problems.length > 0) return problems;
+  const proto = sp.protocol.toLowerCase() as Lowercase<L4Protocol>;
+  // Cluster traffic policy only (above): every usable endpoint, sorted by ip:port as kube-proxy does.
+  const endpoints = categorizeEndpoints(sp, nodeName).cluster;
+  const n = endpoints.length;
+  const elements: [CompactContainer, NftElement][] = [];
+  const comment = sp.servicePortName;
+  const value = (address: string, port: number) => `${address} . ${port}`;
+  // The addresses a packet reaches the Service at: the cluster IP, then external and LB addresses.
+  const addresses: [string, 'cluster' | 'external'][] = [[sp.clusterIP!, 'cluster'], ...[...sp.externalIPs, ...sp.loadBalancerIPs].map((ip) => [ip, 'external'] as [string, 'external'])];
+  elements.push(['cluster-ips', { key: sp.clusterIP! }]);
+  for (const [address, kind] of addresses) {
+    const key = `${address} . ${proto} . ${sp.port}`;
+    if (n === 0) {
+      // No endpoints: rejected at once, as in the default layout (reject-chain).
+      elements.push(['no-endpoint-services', { key, value: 'goto reject-chain', comment }]);
+      continue;
+    }
+    elements.push(['service-ips', { key, value: `goto ${kind}-${n}` }]);
+    endpoints.forEach((ep, i) => elements.push([`service-endpoints-${proto}`, { key: `${address} . ${sp.port} . ${i}`, value: value(ep.address, ep.port) }]));
+  }
+  if (sp.nodePort !== undefined) {
+    if (n === 0) elements.push(['no-endpoint-nodeports', { key: `${proto} . ${sp.nodePort}`, value: 'goto reject-chain', comment }]);
+    else {
+      elements.push(['service-nodeports', { key: `${proto} . ${sp.nodePort}`, value: `goto nodeport-${n}` }]);
+      endpoints.forEach((ep, i) => elements.push([`nodeport-endpoints-${proto}`, { key: `${sp.nodePort} . ${i}`, value: value(ep.address, ep.port) }]));
+    }
+  }
+  // Hairpin: a pod reaching itself through the Service must see another source address; after
+  // DNAT its source equals its destination, which this set of `a . a` pairs matches.
+  for (const ep of endpoints) elements.push(['hairpin', { key: `${ep.address} . ${ep.address}` }]);
+  return { elements, count: n === 0 ? undefined : n };
+}
