@@ -1,0 +1,129 @@
+// The compact layout against the kernel: after any sequence of partial syncs the table holds what
+// a full load of the same model gives (`nft -j`, handles aside; chains of endpoint counts no
+// longer used aside, which partial syncs keep); a one-endpoint change reaches nft as element
+// commands only; a failed sync leaves the kernel as it was and the next is full. And the model's
+// diagnostics for what the layout does not model.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { formatDiagnostic } from '../../src/core/diagnostic.js';
+import { buildCompactModel, NftCompactMemo } from '../../src/kubeproxy/nftables-compact-model.js';
+import { renderCompactTable } from '../../src/kubeproxy/nftables-compact-render.js';
+import { NftCompactSync } from '../../src/kubeproxy/nftables-compact-sync.js';
+import type { NftablesOptions } from '../../src/kubeproxy/nftables-model.js';
+import { createNftRunner } from '../../src/kubeproxy/nftables-sync.js';
+import type { KpServicePort } from '../../src/kubeproxy/service-ports.js';
+import { parseKubeProxyApplyArgs } from '../../src/cli/kube-proxy-apply.js';
+import { checkScript, portsOfFixture, requireNft, run, scratchNamespace } from './nftables-lab.js';
+
+const OPTIONS: NftablesOptions = { nodeIPs: ['192.168.0.2', '2001:db8::2'], clusterCIDRs: ['10.244.0.0/16', 'fd00:10::/64'], serviceCIDRs: ['10.96.0.0/16'], nodeName: 'node-a' };
+
+type Json = { nftables: Record<string, Record<string, unknown>>[] };
+
+/** The table as data (chains, sets and their sorted elements by name; rules per chain in order), minus `skipChains`. */
+async function tableState(ns: string, skipChains: (name: string) => boolean = () => false): Promise<unknown> {
+  const { stdout } = await run('ip', ['netns', 'exec', ns, 'nft', '-j', 'list', 'ruleset'], { maxBuffer: 64 << 20 });
+  const out: Record<string, unknown> = {};
+  const rules: Record<string, unknown[]> = {};
+  for (const item of (JSON.parse(stdout) as Json).nftables) {
+    const [kind, body] = Object.entries(item)[0]!;
+    if (kind === 'metainfo' || kind === 'table') continue;
+    const { handle: _h, elem, ...rest } = body as { handle?: number; elem?: unknown[]; family?: string; chain?: string; name?: string };
+    if (kind === 'rule') {
+      if (!skipChains(rest.chain!)) (rules[`${rest.family} ${rest.chain}`] ??= []).push(rest);
+    } else if (!(kind === 'chain' && skipChains(rest.name!))) {
+      out[`${kind} ${rest.family} ${rest.name}`] = { ...rest, elem: (elem ?? []).map((e) => JSON.stringify(e)).sort() };
+    }
+  }
+  return { objects: Object.fromEntries(Object.entries(out).sort()), rules: Object.fromEntries(Object.entries(rules).sort()) };
+}
+
+function withEndpoints(ports: readonly KpServicePort[], service: string, addresses: readonly string[]): KpServicePort[] {
+  return ports.map((p) => (p.service !== service || p.family !== 'IPv4' ? p : { ...p, endpoints: addresses.map((address) => ({ address, port: p.endpoints[0]?.port ?? 8080, ready: true, serving: true, terminating: false, nodeName: 'node-a' })) }));
+}
+
+test('compact layout: partial syncs end where a full load ends; a one-endpoint change is element commands only', { timeout: 60_000 }, async (t) => {
+  await requireNft();
+  const live = await scratchNamespace(t, 'nftcmp-live');
+  const fresh = await scratchNamespace(t, 'nftcmp-fresh');
+  const scripts: string[] = [];
+  const runLive = createNftRunner(live);
+  const log: string[] = [];
+  const sync = new NftCompactSync({ run: (s) => (scripts.push(s), runLive(s)), log: (l) => log.push(l) });
+  const every = portsOfFixture('every-feature.yaml');
+  const two = portsOfFixture('nodeport-two-pods.yaml');
+  const steps: [string, KpServicePort[]][] = [
+    ['start', [...two, ...every]],
+    ['one endpoint replaced', [...withEndpoints(two, 'web', ['10.244.1.5', '10.244.9.9']), ...every]],
+    ['one endpoint added (a new count)', [...withEndpoints(two, 'web', ['10.244.1.5', '10.244.9.9', '10.244.9.10']), ...every]],
+    ['no endpoints', [...withEndpoints(two, 'web', []), ...every]],
+    ['Services gone, an IPv6 node port moved', [...two, ...every.filter((p) => p.service !== 'internal').map((p) => (p.service === 'dual' && p.nodePort !== undefined ? { ...p, nodePort: p.nodePort + 1 } : p))]],
+  ];
+  const memo = new NftCompactMemo();
+  const counts = new Set<number>();
+  for (const [i, [what, ports]] of steps.entries()) {
+    const { tables } = buildCompactModel(ports, OPTIONS, memo);
+    for (const table of tables) for (const n of table.counts) counts.add(n);
+    const before = scripts.length;
+    const result = await sync.sync(tables);
+    assert.equal(result.ok, true, `${what}: ${result.summary}`);
+    assert.equal(result.kind, i === 0 ? 'full' : 'partial', what);
+    if (what === 'one endpoint replaced') {
+      // The whole transaction nft saw: delete and add of the changed index and the hairpin pair.
+      assert.deepEqual(scripts.slice(before).join('').split('\n').filter((l) => l !== '').sort(), [
+        'add element ip kube-proxy hairpin { 10.244.9.9 . 10.244.9.9 }',
+        'add element ip kube-proxy nodeport-endpoints-tcp { 30080 . 1 : 10.244.9.9 . 8080 }',
+        'add element ip kube-proxy service-endpoints-tcp { 10.96.0.10 . 80 . 1 : 10.244.9.9 . 8080 }',
+        'delete element ip kube-proxy hairpin { 10.244.2.7 . 10.244.2.7 }',
+        'delete element ip kube-proxy nodeport-endpoints-tcp { 30080 . 1 }',
+        'delete element ip kube-proxy service-endpoints-tcp { 10.96.0.10 . 80 . 1 }',
+      ]);
+    } else if (i > 0) {
+      assert.ok(scripts.slice(before).join('').split('\n').every((l) => l === '' || /^(add|delete) element |^add (chain|rule) ip6? kube-proxy (cluster|external|nodeport)-\d+\b/.test(l)), `${what}: ${scripts.slice(before).join('')}`);
+    }
+    await run('ip', ['netns', 'exec', fresh, 'nft', 'flush', 'ruleset']);
+    await createNftRunner(fresh)(tables.map(renderCompactTable).join(''));
+    // Partial syncs keep the chains of counts no longer used; the fresh load has only those in use.
+    const inUse = new Set(tables.flatMap((table) => [...table.counts].flatMap((n) => [`cluster-${n}`, `external-${n}`, `nodeport-${n}`])));
+    const unused = (name: string) => /^(cluster|external|nodeport)-\d+$/.test(name) && !inUse.has(name);
+    assert.deepEqual(await tableState(live, unused), await tableState(fresh), `${what}: ${log.join('\n')}`);
+  }
+  assert.ok(counts.has(3), 'a step used a new endpoint count');
+});
+
+test('compact layout: a failed sync changes nothing in the kernel, and the next sync is full', { timeout: 60_000 }, async (t) => {
+  await requireNft();
+  const ns = await scratchNamespace(t, 'nftcmp-fail');
+  const real = createNftRunner(ns);
+  let calls = 0;
+  const log: string[] = [];
+  const sync = new NftCompactSync({ run: (script) => real(++calls === 2 ? `${script}add rule ip kube-proxy services goto no-such-chain\n` : script), log: (l) => log.push(l) });
+  const two = portsOfFixture('nodeport-two-pods.yaml');
+  assert.equal((await sync.sync(buildCompactModel(two, OPTIONS).tables)).ok, true);
+  const before = await tableState(ns);
+  const failed = await sync.sync(buildCompactModel(withEndpoints(two, 'web', ['10.244.9.9']), OPTIONS).tables);
+  assert.deepEqual([failed.kind, failed.ok], ['partial', false]);
+  assert.deepEqual(await tableState(ns), before, 'one transaction: nothing of the failed sync was applied');
+  const next = await sync.sync(buildCompactModel(withEndpoints(two, 'web', ['10.244.9.9']), OPTIONS).tables);
+  assert.deepEqual([next.kind, next.ok], ['full', true]);
+  const { stdout } = await run('ip', ['netns', 'exec', ns, 'nft', 'list', 'map', 'ip', 'kube-proxy', 'service-endpoints-tcp']);
+  assert.match(stdout, /10\.96\.0\.10 \. 80 \. 0 : 10\.244\.9\.9 \. 8080/);
+  assert.match(log.join('\n'), /nftables sync 2 \(partial\) failed: .*no-such-chain/s);
+});
+
+test('compact layout: what it does not model is a warning naming the Service and field; the script passes nft -c', async (t) => {
+  await requireNft();
+  const { tables, diagnostics } = buildCompactModel(portsOfFixture('every-feature.yaml'), OPTIONS);
+  const texts = diagnostics.map(formatDiagnostic);
+  assert.ok(texts.length > 0);
+  for (const text of texts) assert.match(text, /^warning: Service \S+ spec\.(sessionAffinity|externalTrafficPolicy|internalTrafficPolicy|loadBalancerSourceRanges): port .*: the compact layout expects .*, found .*\[ERR_KUBEPROXY_COMPACT_UNSUPPORTED\]$/);
+  assert.ok(texts.some((x) => x.includes('spec.sessionAffinity') && x.includes('found ClientIP')), texts.join('\n'));
+  const ns = await scratchNamespace(t, 'nftcmp-check');
+  assert.equal(await checkScript(ns, tables.map(renderCompactTable).join('')), '');
+});
+
+test('kube-proxy apply --layout: compact or kube-proxy, nftables only', () => {
+  assert.equal(parseKubeProxyApplyArgs(['--mode', 'nftables', '--config', 'x']).layout, 'kube-proxy');
+  assert.equal(parseKubeProxyApplyArgs(['--mode', 'nftables', '--config', 'x', '--layout', 'compact']).layout, 'compact');
+  assert.throws(() => parseKubeProxyApplyArgs(['--mode', 'nftables', '--config', 'x', '--layout', 'flat']), /--layout: expected kube-proxy or compact, got "flat"/);
+  assert.throws(() => parseKubeProxyApplyArgs(['--mode', 'iptables', '--config', 'x', '--layout', 'compact']), /--layout: nftables mode only/);
+});
