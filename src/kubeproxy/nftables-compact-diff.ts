@@ -4,6 +4,7 @@
 // would race the map elements naming them on kernels before 6.2 (see nftables-diff.ts).
 import type { NftElement } from './nftables-base.js';
 import { COMPACT_CONTAINERS, type CompactContainer, type CompactPart, type NftCompactTable } from './nftables-compact-model.js';
+import type { CompactChange } from './nftables-compact-merge.js';
 import { compactChainCommands, compactElementCommand } from './nftables-compact-render.js';
 
 export interface CompactDiff {
@@ -24,6 +25,12 @@ export interface CompactDiff {
 export function diffCompactTable(prev: NftCompactTable, next: NftCompactTable, installed: ReadonlySet<number>): CompactDiff {
   const none = { commands: [], chainsAdded: 0, elementsAdded: 0, elementsDeleted: 0 };
   if (prev.mark !== next.mark || prev.serviceCIDRs.join() !== next.serviceCIDRs.join() || prev.podCIDRs.join() !== next.podCIDRs.join()) return { ...none, needsFullSync: true };
+  if (next.delta !== undefined) {
+    // Patched in place: `prev`'s maps already show `next`; only the recorded changes say what moved.
+    if (next.delta.from !== prev) return { ...none, needsFullSync: true };
+    return commandsFor(next, installed, next.delta.changes);
+  }
+  // Two separate merges (no memo, or a fresh merge after many changes): compare the changed parts' keys.
   const scope = new Map<CompactContainer, Set<string>>(COMPACT_CONTAINERS.map((c) => [c, new Set<string>()]));
   const touch = (part: CompactPart) => {
     for (const [container, e] of part.elements) scope.get(container)!.add(e.key);
@@ -32,6 +39,19 @@ export function diffCompactTable(prev: NftCompactTable, next: NftCompactTable, i
   for (const part of next.parts) if (!prev.parts.has(part)) touch(part);
   for (const m of [prev, next]) for (const key of m.elements.get('nodeport-ips')?.keys() ?? []) scope.get('nodeport-ips')!.add(key);
 
+  const changes: CompactChange[] = [];
+  for (const container of COMPACT_CONTAINERS) {
+    for (const key of scope.get(container)!) {
+      const before = prev.elements.get(container)?.get(key);
+      const after = next.elements.get(container)?.get(key);
+      if (before !== undefined && after !== undefined && sameElement(before, after)) continue;
+      changes.push({ container, key, before, after });
+    }
+  }
+  return commandsFor(next, installed, changes);
+}
+
+function commandsFor(next: NftCompactTable, installed: ReadonlySet<number>, changes: readonly CompactChange[]): CompactDiff {
   const chains: string[] = [];
   let chainsAdded = 0;
   for (const n of [...next.counts].sort((a, b) => a - b)) {
@@ -41,17 +61,10 @@ export function diffCompactTable(prev: NftCompactTable, next: NftCompactTable, i
   }
   const deletes: string[] = [];
   const adds: string[] = [];
-  for (const container of COMPACT_CONTAINERS) {
-    const before = prev.elements.get(container);
-    const after = next.elements.get(container);
-    for (const key of scope.get(container)!) {
-      const old = before?.get(key);
-      const now = after?.get(key);
-      if (old !== undefined && now !== undefined && sameElement(old, now)) continue;
-      // A changed value is a delete and an add: `add element` of a present key with another value fails.
-      if (old !== undefined) deletes.push(compactElementCommand('delete', next.family, container, old));
-      if (now !== undefined) adds.push(compactElementCommand('add', next.family, container, now));
-    }
+  for (const { container, before, after } of changes) {
+    // A changed value is a delete and an add: `add element` of a present key with another value fails.
+    if (before !== undefined) deletes.push(compactElementCommand('delete', next.family, container, before));
+    if (after !== undefined) adds.push(compactElementCommand('add', next.family, container, after));
   }
   return { commands: [...chains, ...deletes, ...adds], chainsAdded, elementsAdded: adds.length, elementsDeleted: deletes.length, needsFullSync: false };
 }

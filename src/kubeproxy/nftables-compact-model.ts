@@ -13,6 +13,7 @@
 import type { Diagnostic } from '../core/diagnostic.js';
 import { DEFAULT_MASQUERADE_MARK, type NftElement, type NftFamily } from './nftables-base.js';
 import { categorizeEndpoints, isExternalPolicyLocal, isInternalPolicyLocal } from './iptables-endpoints.js';
+import { CompactMergeState, mergeCompactParts, type CompactChange } from './nftables-compact-merge.js';
 import type { NftablesOptions } from './nftables-model.js';
 import { familyOf, type IpFamily, type KpServicePort, type L4Protocol } from './service-ports.js';
 
@@ -38,6 +39,11 @@ export interface NftCompactTable {
   readonly counts: ReadonlySet<number>;
   /** The Service ports' parts the elements were merged from (by identity, NftCompactMemo). */
   readonly parts: ReadonlySet<CompactPart>;
+  /**
+   * Built by patching `from`'s element maps in place (NftCompactMemo): `from` now shows this
+   * table's elements too, and `changes` is the only record of the difference.
+   */
+  readonly delta?: { readonly from: NftCompactTable; readonly changes: readonly CompactChange[] };
 }
 
 /** One Service port's elements; shared by identity while the port object is the same. */
@@ -47,17 +53,26 @@ export interface CompactPart {
   readonly count: number | undefined;
 }
 
-/** Between builds, by port object and node facts: an unchanged Service's part is reused. */
+/** Between builds, by port object and node facts: an unchanged Service's part is reused, and the last merge patched. */
 export class NftCompactMemo {
   #key = '';
   #parts = new WeakMap<KpServicePort, CompactPart | Diagnostic[]>();
+  #merges = new Map<NftFamily, { state: CompactMergeState; last?: NftCompactTable }>();
 
   partsFor(key: string): WeakMap<KpServicePort, CompactPart | Diagnostic[]> {
     if (key !== this.#key) {
+      // Other node facts: the old parts and merges can never be asked for again.
       this.#key = key;
       this.#parts = new WeakMap();
+      this.#merges = new Map();
     }
     return this.#parts;
+  }
+
+  mergeFor(family: NftFamily): { state: CompactMergeState; last?: NftCompactTable } {
+    let merge = this.#merges.get(family);
+    if (merge === undefined) this.#merges.set(family, (merge = { state: new CompactMergeState() }));
+    return merge;
   }
 }
 
@@ -85,24 +100,20 @@ export function buildCompactModel(ports: readonly KpServicePort[], options: Nfta
       if (Array.isArray(part)) diagnostics.push(...part);
       else ordered.push(part);
     }
-    const elements = new Map<CompactContainer, Map<string, NftElement>>(COMPACT_CONTAINERS.map((c) => [c, new Map()]));
-    const counts = new Set<number>();
-    // Port order, the last writer of a key winning, as the default layout's merge (nftables-parts.ts).
-    for (const part of ordered) {
-      for (const [container, e] of part.elements) elements.get(container)!.set(e.key, e);
-      if (part.count !== undefined) counts.add(part.count);
-    }
-    const nodePortIPs = elements.get('nodeport-ips')!;
-    for (const ip of options.nodeIPs ?? []) if (familyOf(ip) === f) nodePortIPs.set(ip, { key: ip });
-    return {
+    const merge = memo?.mergeFor(family);
+    const merged = mergeCompactParts(ordered, (options.nodeIPs ?? []).filter((ip) => familyOf(ip) === f), merge?.state);
+    const table: NftCompactTable = {
       family,
       serviceCIDRs: (options.serviceCIDRs ?? []).filter((c) => familyOf(c) === f),
       podCIDRs: (options.clusterCIDRs ?? []).filter((c) => familyOf(c) === f),
       mark: options.masqueradeMark ?? DEFAULT_MASQUERADE_MARK,
-      elements,
-      counts,
+      elements: merged.elements,
+      counts: merged.counts,
       parts: new Set(ordered),
+      ...(merged.changes !== undefined && merge?.last !== undefined ? { delta: { from: merge.last, changes: merged.changes } } : {}),
     };
+    if (merge !== undefined) merge.last = table;
+    return table;
   });
   return { tables, diagnostics };
 }
