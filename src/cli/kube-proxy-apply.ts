@@ -130,10 +130,14 @@ export function createRuleSyncer(options: KubeProxyApplyOptions, log: (line: str
       if (options.layout === 'compact') {
         const sync = new NftCompactSync({ run: createNftRunner(options.netns), log });
         const memo = new NftCompactMemo();
+        // The layout's own warnings (a Service it does not model): each once while it stands, not on every sync.
+        let warned = new Set<string>();
         return {
           sync: (ports) => {
             const { tables, diagnostics } = buildCompactModel(ports, options.nft, memo);
-            for (const d of diagnostics) log(`isthmus: ${formatDiagnostic(d)}`);
+            const now = new Set(diagnostics.map(formatDiagnostic));
+            for (const text of now) if (!warned.has(text)) log(`isthmus: ${text}`);
+            warned = now;
             return sync.sync(tables);
           },
           close: () => sync.close(),

@@ -17,6 +17,7 @@ export interface CompactChange {
 export interface CompactMerge {
   readonly elements: ReadonlyMap<CompactContainer, ReadonlyMap<string, NftElement>>;
   readonly counts: ReadonlySet<number>;
+  readonly parts: ReadonlySet<CompactPart>;
   /** Set when this merge patched the previous one in place: every element that changed. */
   readonly changes?: readonly CompactChange[];
 }
@@ -60,7 +61,7 @@ export function mergeCompactParts(ordered: readonly CompactPart[], nodeIPs: read
     state.countRefs.clear();
     for (const [n, k] of counts) state.countRefs.set(n, k);
   }
-  return { elements, counts: new Set(counts.keys()) };
+  return { elements, counts: new Set(counts.keys()), parts };
 }
 
 function addWriter(state: CompactMergeState, name: string, part: CompactPart): void {
@@ -117,5 +118,5 @@ function patch(state: CompactMergeState, ordered: readonly CompactPart[], parts:
     state.nodeIPs = nodeIPs;
   }
   state.parts = parts;
-  return { elements, counts: new Set(state.countRefs.keys()), changes };
+  return { elements, counts: new Set(state.countRefs.keys()), parts, changes };
 }

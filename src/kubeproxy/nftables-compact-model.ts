@@ -109,7 +109,7 @@ export function buildCompactModel(ports: readonly KpServicePort[], options: Nfta
       mark: options.masqueradeMark ?? DEFAULT_MASQUERADE_MARK,
       elements: merged.elements,
       counts: merged.counts,
-      parts: new Set(ordered),
+      parts: merged.parts,
       ...(merged.changes !== undefined && merge?.last !== undefined ? { delta: { from: merge.last, changes: merged.changes } } : {}),
     };
     if (merge !== undefined) merge.last = table;
