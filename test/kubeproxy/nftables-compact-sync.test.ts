@@ -13,6 +13,8 @@ import type { NftablesOptions } from '../../src/kubeproxy/nftables-model.js';
 import { createNftRunner } from '../../src/kubeproxy/nftables-sync.js';
 import type { KpServicePort } from '../../src/kubeproxy/service-ports.js';
 import { parseKubeProxyApplyArgs } from '../../src/cli/kube-proxy-apply.js';
+import { explainConnection } from '../../src/explain/explain-kube-proxy.js';
+import { kubeProxyChainNames } from '../../src/kubeproxy/chain-names.js';
 import { checkScript, portsOfFixture, requireNft, run, scratchNamespace } from './nftables-lab.js';
 
 const OPTIONS: NftablesOptions = { nodeIPs: ['192.168.0.2', '2001:db8::2'], clusterCIDRs: ['10.244.0.0/16', 'fd00:10::/64'], serviceCIDRs: ['10.96.0.0/16'], nodeName: 'node-a' };
@@ -126,4 +128,28 @@ test('kube-proxy apply --layout: compact or kube-proxy, nftables only', () => {
   assert.equal(parseKubeProxyApplyArgs(['--mode', 'nftables', '--config', 'x', '--layout', 'compact']).layout, 'compact');
   assert.throws(() => parseKubeProxyApplyArgs(['--mode', 'nftables', '--config', 'x', '--layout', 'flat']), /--layout: expected kube-proxy or compact, got "flat"/);
   assert.throws(() => parseKubeProxyApplyArgs(['--mode', 'iptables', '--config', 'x', '--layout', 'compact']), /--layout: nftables mode only/);
+});
+
+test('compact layout: `isthmus explain` names the endpoints, in the order and with the 1/N shares, that the maps hold', () => {
+  const ports = [...portsOfFixture('nodeport-two-pods.yaml'), ...portsOfFixture('every-feature.yaml')];
+  const { tables } = buildCompactModel(ports, OPTIONS);
+  let checked = 0;
+  for (const table of tables) {
+    for (const sp of ports) {
+      if (sp.clusterIP === undefined || (sp.family === 'IPv4') !== (table.family === 'ip')) continue;
+      const proto = sp.protocol.toLowerCase();
+      const map = table.elements.get(`service-endpoints-${proto}` as 'service-endpoints-tcp')!;
+      const held: string[] = [];
+      for (let i = 0; map.has(`${sp.clusterIP} . ${sp.port} . ${i}`); i++) held.push(map.get(`${sp.clusterIP} . ${sp.port} . ${i}`)!.value!);
+      if (held.length === 0) continue; // no endpoints, or a port the layout does not model
+      const explained = explainConnection(ports, { address: sp.clusterIP, port: sp.port, protocol: sp.protocol, nodeName: 'node-a' }, kubeProxyChainNames);
+      assert.deepEqual(explained.endpoints.map((e) => `${e.address} . ${e.port}`), held, sp.servicePortName);
+      // numgen random mod N: each index 1/N, the share explain reports for each endpoint.
+      const verdict = table.elements.get('service-ips')!.get(`${sp.clusterIP} . ${proto} . ${sp.port}`)!.value;
+      assert.equal(verdict, `goto cluster-${held.length}`);
+      for (const detail of explained.steps.at(-1)!.details.filter((d) => d.includes('overall'))) assert.match(detail, new RegExp(`overall ${(100 / held.length).toFixed(1)} %`));
+      checked++;
+    }
+  }
+  assert.ok(checked >= 3, `only ${checked} Service ports compared`);
 });
