@@ -42,7 +42,8 @@ Flags:
   --node-name NAME      This node, for externalTrafficPolicy / internalTrafficPolicy Local.
   --layout LAYOUT       nftables: kube-proxy (default: kube-proxy's own chains, comparable with a
                         node) or compact (endpoints in named maps, few chains: a one-endpoint
-                        change is element commands only; no affinity, no Local policies).
+                        change is element commands only; Services with affinity, a Local
+                        policy or source ranges keep kube-proxy's chains in the same table).
   --once                Apply once and exit (no watch).
 `;
 
@@ -130,16 +131,8 @@ export function createRuleSyncer(options: KubeProxyApplyOptions, log: (line: str
       if (options.layout === 'compact') {
         const sync = new NftCompactSync({ run: createNftRunner(options.netns), log });
         const memo = new NftCompactMemo();
-        // The layout's own warnings (a Service it does not model): each once while it stands, not on every sync.
-        let warned = new Set<string>();
         return {
-          sync: (ports) => {
-            const { tables, diagnostics } = buildCompactModel(ports, options.nft, memo);
-            const now = new Set(diagnostics.map(formatDiagnostic));
-            for (const text of now) if (!warned.has(text)) log(`isthmus: ${text}`);
-            warned = now;
-            return sync.sync(tables);
-          },
+          sync: (ports) => sync.sync(buildCompactModel(ports, options.nft, memo)),
           close: () => sync.close(),
         };
       }

@@ -13,7 +13,6 @@ export const CONFIG_ERRORS = {
   ERR_BACKEND_SERVICE_NOT_FOUND: 'A backend names a Service that does not exist in that namespace.',
   ERR_BACKEND_PORT_NOT_FOUND: 'A backend names a Service port (number or name) the Service does not have.',
   ERR_SERVICE_NODE_PORT_INVALID: "A Service's nodePort is outside the node-port range (30000-32767 unless set otherwise) or is taken by another Service port of the same protocol: that port gets no node-port rules or listener (the older Service keeps a shared one); the rest of the Service is served.",
-  ERR_KUBEPROXY_COMPACT_UNSUPPORTED: "`kube-proxy apply --layout compact` does not model a Service port's setting (sessionAffinity ClientIP, a traffic policy Local, loadBalancerSourceRanges): that port gets no rules in the compact layout (warning); the default layout models it.",
   ERR_ENDPOINT_FAMILY_MISMATCH: 'An EndpointSlice holds addresses of a family (IPv4, IPv6) its Service does not have (spec.ipFamilies or its cluster IPs): those endpoints are left out (warning).',
   ERR_L4_SERVICE_INVALID: "A Service's L4 settings cannot be used (an unknown `isthmus.dev/l4-scheduler`, a `isthmus.dev/proxy-protocol` other than v1/v2, an SCTP port): the default is used or that port gets no listener (warning).",
   ERR_L4_ROUTE_INVALID: 'A TCPRoute, UDPRoute or TLSRoute cannot be served as written: a TLSRoute without spec.hostnames (the SNI names it serves) or a route without rules is not served (error); rules after the first are ignored, since an L4 route has no matches to choose between them (warning).',

@@ -1,8 +1,11 @@
 // The compact layout's partial update: from the table applied last to the new one, element
 // commands only, plus the chains of an endpoint count no Service had before. Chains of a count no
 // longer used are left in place (three small chains each; a full sync drops them): deleting them
-// would race the map elements naming them on kernels before 6.2 (see nftables-diff.ts).
-import type { NftElement } from './nftables-base.js';
+// would race the map elements naming them on kernels before 6.2 (see nftables-diff.ts). The
+// Services in kube-proxy's own chains are diffed as the default layout does (nftables-diff.ts);
+// their unused chains are flushed, and deleted with the next full sync.
+import { TABLE, type NftElement } from './nftables-base.js';
+import { describeCounts, diffNftTable } from './nftables-diff.js';
 import { COMPACT_CONTAINERS, type CompactContainer, type CompactPart, type NftCompactTable } from './nftables-compact-model.js';
 import type { CompactChange } from './nftables-compact-merge.js';
 import { compactChainCommands, compactElementCommand } from './nftables-compact-render.js';
@@ -13,6 +16,8 @@ export interface CompactDiff {
   readonly chainsAdded: number;
   readonly elementsAdded: number;
   readonly elementsDeleted: number;
+  /** What changed in the Services kept in kube-proxy's chains ('' when nothing did). */
+  readonly fallback: string;
   /** The node facts the fixed rules depend on changed: only a full sync expresses that. */
   readonly needsFullSync: boolean;
 }
@@ -23,12 +28,12 @@ export interface CompactDiff {
  * the node's `nodeport-ips` name are compared: everything else comes from shared parts.
  */
 export function diffCompactTable(prev: NftCompactTable, next: NftCompactTable, installed: ReadonlySet<number>): CompactDiff {
-  const none = { commands: [], chainsAdded: 0, elementsAdded: 0, elementsDeleted: 0 };
+  const none = { commands: [], chainsAdded: 0, elementsAdded: 0, elementsDeleted: 0, fallback: '' };
   if (prev.mark !== next.mark || prev.serviceCIDRs.join() !== next.serviceCIDRs.join() || prev.podCIDRs.join() !== next.podCIDRs.join()) return { ...none, needsFullSync: true };
   if (next.delta !== undefined) {
     // Patched in place: `prev`'s maps already show `next`; only the recorded changes say what moved.
     if (next.delta.from !== prev) return { ...none, needsFullSync: true };
-    return commandsFor(next, installed, next.delta.changes);
+    return commandsFor(prev, next, installed, next.delta.changes);
   }
   // Two separate merges (no memo, or a fresh merge after many changes): compare the changed parts' keys.
   const scope = new Map<CompactContainer, Set<string>>(COMPACT_CONTAINERS.map((c) => [c, new Set<string>()]));
@@ -48,10 +53,19 @@ export function diffCompactTable(prev: NftCompactTable, next: NftCompactTable, i
       changes.push({ container, key, before, after });
     }
   }
-  return commandsFor(next, installed, changes);
+  return commandsFor(prev, next, installed, changes);
 }
 
-function commandsFor(next: NftCompactTable, installed: ReadonlySet<number>, changes: readonly CompactChange[]): CompactDiff {
+function commandsFor(prev: NftCompactTable, next: NftCompactTable, installed: ReadonlySet<number>, changes: readonly CompactChange[]): CompactDiff {
+  const fb = diffNftTable(prev.fallback, next.fallback);
+  if (fb.needsFullSync) return { commands: [], chainsAdded: 0, elementsAdded: 0, elementsDeleted: 0, fallback: '', needsFullSync: true };
+  // Its commands in three groups, so every element delete of either layout comes before every add
+  // (a Service moving between them frees a key one side adds), and chains exist before elements.
+  const stale = new Set(fb.staleChains.map((name) => `flush chain ${next.family} ${TABLE} ${name}`));
+  const isElement = (c: string) => c.startsWith('add element ') || c.startsWith('delete element ');
+  const fbElements = fb.commands.filter((c) => isElement(c) && !c.includes(' nodeport-ips '));
+  const fbBefore = fb.commands.filter((c) => !isElement(c) && !stale.has(c) && !c.startsWith('delete set '));
+  const fbAfter = fb.commands.filter((c) => stale.has(c) || c.startsWith('delete set '));
   const chains: string[] = [];
   let chainsAdded = 0;
   for (const n of [...next.counts].sort((a, b) => a - b)) {
@@ -66,7 +80,17 @@ function commandsFor(next: NftCompactTable, installed: ReadonlySet<number>, chan
     if (before !== undefined) deletes.push(compactElementCommand('delete', next.family, container, before));
     if (after !== undefined) adds.push(compactElementCommand('add', next.family, container, after));
   }
-  return { commands: [...chains, ...deletes, ...adds], chainsAdded, elementsAdded: adds.length, elementsDeleted: deletes.length, needsFullSync: false };
+  const fbDeletes = fbElements.filter((c) => c.startsWith('delete '));
+  const fbAdds = fbElements.filter((c) => c.startsWith('add '));
+  const counted = describeCounts(fb.counts);
+  return {
+    commands: [...chains, ...fbBefore, ...deletes, ...fbDeletes, ...adds, ...fbAdds, ...fbAfter],
+    chainsAdded,
+    elementsAdded: adds.length,
+    elementsDeleted: deletes.length,
+    fallback: counted === 'no change' ? '' : counted,
+    needsFullSync: false,
+  };
 }
 
 function sameElement(a: NftElement, b: NftElement): boolean {

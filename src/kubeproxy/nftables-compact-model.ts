@@ -9,12 +9,13 @@
 // per endpoint count N, not per Service: a one-endpoint change is element commands only, and the
 // dump is of a few dozen chains and sets (docs/kube-proxy-nftables.md, "The compact layout").
 // Endpoint choice is the default layout's (categorizeEndpoints), so `explain` and the shares agree.
-// Pure.
-import type { Diagnostic } from '../core/diagnostic.js';
+// A Service this layout does not model (ClientIP affinity, a Local traffic policy, source ranges)
+// gets kube-proxy's own chains in the same table (`fallback`, nftables-model.ts): the fetch then
+// grows with those Services' chains only. Pure.
 import { DEFAULT_MASQUERADE_MARK, type NftElement, type NftFamily } from './nftables-base.js';
 import { categorizeEndpoints, isExternalPolicyLocal, isInternalPolicyLocal } from './iptables-endpoints.js';
 import { CompactMergeState, mergeCompactParts, type CompactChange } from './nftables-compact-merge.js';
-import type { NftablesOptions } from './nftables-model.js';
+import { buildNftablesModel, NftModelMemo, type NftablesOptions, type NftTableModel } from './nftables-model.js';
 import { familyOf, type IpFamily, type KpServicePort, type L4Protocol } from './service-ports.js';
 
 /** The kube-proxy base sets and maps this layout fills, plus its own endpoint maps and hairpin set. */
@@ -44,6 +45,10 @@ export interface NftCompactTable {
    * table's elements too, and `changes` is the only record of the difference.
    */
   readonly delta?: { readonly from: NftCompactTable; readonly changes: readonly CompactChange[] };
+  /** kube-proxy's chains, sets and elements for the Services this layout does not model (possibly none). */
+  readonly fallback: NftTableModel;
+  /** Those Services' ports (of this family), for the log. */
+  readonly fallbackPorts: number;
 }
 
 /** One Service port's elements; shared by identity while the port object is the same. */
@@ -56,10 +61,15 @@ export interface CompactPart {
 /** Between builds, by port object and node facts: an unchanged Service's part is reused, and the last merge patched. */
 export class NftCompactMemo {
   #key = '';
-  #parts = new WeakMap<KpServicePort, CompactPart | Diagnostic[]>();
+  #parts = new WeakMap<KpServicePort, CompactPart>();
+  #fallback = new NftModelMemo();
   #merges = new Map<NftFamily, { state: CompactMergeState; last?: NftCompactTable }>();
 
-  partsFor(key: string): WeakMap<KpServicePort, CompactPart | Diagnostic[]> {
+  get fallback(): NftModelMemo {
+    return this.#fallback;
+  }
+
+  partsFor(key: string): WeakMap<KpServicePort, CompactPart> {
     if (key !== this.#key) {
       // Other node facts: the old parts and merges can never be asked for again.
       this.#key = key;
@@ -76,29 +86,27 @@ export class NftCompactMemo {
   }
 }
 
-export interface CompactBuild {
-  readonly tables: NftCompactTable[];
-  readonly diagnostics: Diagnostic[];
-}
-
 const FAMILIES: readonly [IpFamily, NftFamily][] = [['IPv4', 'ip'], ['IPv6', 'ip6']];
 
 /** One table per family that has a Service port, a node IP or a CIDR of that family; IPv4 always (as the default layout). */
-export function buildCompactModel(ports: readonly KpServicePort[], options: NftablesOptions, memo?: NftCompactMemo): CompactBuild {
+export function buildCompactModel(ports: readonly KpServicePort[], options: NftablesOptions, memo?: NftCompactMemo): NftCompactTable[] {
   const all = [...(options.nodeIPs ?? []), ...(options.clusterCIDRs ?? []), ...(options.serviceCIDRs ?? [])];
-  const diagnostics: Diagnostic[] = [];
   const parts = memo?.partsFor(JSON.stringify([options.nodeName ?? null]));
-  const tables = FAMILIES.filter(([f, nft]) => nft === 'ip' || ports.some((p) => p.family === f) || all.some((a) => familyOf(a) === f)).map(([f, family]) => {
+  // By Service, not port: a Service's ports share its cluster IP (the `cluster-ips` element), which
+  // one layout must own.
+  const kubeProxyServices = new Set(ports.filter((sp) => !isCompactModelled(sp)).map((sp) => `${sp.namespace}/${sp.service}`));
+  const fallbackPorts = ports.filter((sp) => kubeProxyServices.has(`${sp.namespace}/${sp.service}`));
+  const fallback = new Map(buildNftablesModel(fallbackPorts, options, memo?.fallback).map((m) => [m.family, m]));
+  return FAMILIES.filter(([f, nft]) => nft === 'ip' || ports.some((p) => p.family === f) || all.some((a) => familyOf(a) === f)).map(([f, family]) => {
     const ordered: CompactPart[] = [];
     for (const sp of ports) {
-      if (sp.family !== f || sp.clusterIP === undefined) continue;
+      if (sp.family !== f || sp.clusterIP === undefined || kubeProxyServices.has(`${sp.namespace}/${sp.service}`)) continue;
       let part = parts?.get(sp);
       if (part === undefined) {
         part = buildPart(sp, options.nodeName);
         parts?.set(sp, part);
       }
-      if (Array.isArray(part)) diagnostics.push(...part);
-      else ordered.push(part);
+      ordered.push(part);
     }
     const merge = memo?.mergeFor(family);
     const merged = mergeCompactParts(ordered, (options.nodeIPs ?? []).filter((ip) => familyOf(ip) === f), merge?.state);
@@ -111,34 +119,33 @@ export function buildCompactModel(ports: readonly KpServicePort[], options: Nfta
       counts: merged.counts,
       parts: merged.parts,
       ...(merged.changes !== undefined && merge?.last !== undefined ? { delta: { from: merge.last, changes: merged.changes } } : {}),
+      fallback: fallback.get(family) ?? emptyModel(family, options, f),
+      fallbackPorts: fallbackPorts.filter((sp) => sp.family === f && sp.clusterIP !== undefined).length,
     };
     if (merge !== undefined) merge.last = table;
     return table;
   });
-  return { tables, diagnostics };
 }
 
-/** What this layout does not model, as diagnostics naming the field; empty when it models the port. */
-function unsupported(sp: KpServicePort): Diagnostic[] {
-  const object = { group: '', kind: 'Service', namespace: sp.namespace, name: sp.service };
-  const say = (path: string, expected: string, found: string): Diagnostic => ({
-    severity: 'warning',
-    code: 'ERR_KUBEPROXY_COMPACT_UNSUPPORTED',
-    object,
-    path,
-    message: `port ${sp.portName || sp.port} (${sp.family}): the compact layout expects ${expected}, found ${found}; this port gets no rules (the default layout models it)`,
-  });
-  const out: Diagnostic[] = [];
-  if (sp.sessionAffinity.kind === 'ClientIP') out.push(say('spec.sessionAffinity', 'None', 'ClientIP'));
-  if (isExternalPolicyLocal(sp)) out.push(say('spec.externalTrafficPolicy', 'Cluster', 'Local'));
-  if (isInternalPolicyLocal(sp)) out.push(say('spec.internalTrafficPolicy', 'Cluster', 'Local'));
-  if (sp.loadBalancerIPs.length > 0 && sp.loadBalancerSourceRanges.length > 0) out.push(say('spec.loadBalancerSourceRanges', 'none', sp.loadBalancerSourceRanges.join(', ')));
-  return out;
+/** Only the Cluster traffic policies without affinity or source ranges: the rest is kube-proxy's chains. */
+export function isCompactModelled(sp: KpServicePort): boolean {
+  return sp.sessionAffinity.kind === 'None' && !isExternalPolicyLocal(sp) && !isInternalPolicyLocal(sp) && !(sp.loadBalancerIPs.length > 0 && sp.loadBalancerSourceRanges.length > 0);
 }
 
-function buildPart(sp: KpServicePort, nodeName: string | undefined): CompactPart | Diagnostic[] {
-  const problems = unsupported(sp);
-  if (problems.length > 0) return problems;
+/** No Service in kube-proxy's chains for this family. */
+function emptyModel(family: NftFamily, options: NftablesOptions, f: IpFamily): NftTableModel {
+  return {
+    family,
+    serviceCIDRs: (options.serviceCIDRs ?? []).filter((c) => familyOf(c) === f),
+    mark: options.masqueradeMark ?? DEFAULT_MASQUERADE_MARK,
+    elements: new Map(),
+    chains: new Map(),
+    affinitySets: new Map(),
+    parts: new Set(),
+  };
+}
+
+function buildPart(sp: KpServicePort, nodeName: string | undefined): CompactPart {
   const proto = sp.protocol.toLowerCase() as Lowercase<L4Protocol>;
   // Cluster traffic policy only (above): every usable endpoint, sorted by ip:port as kube-proxy does.
   const endpoints = categorizeEndpoints(sp, nodeName).cluster;

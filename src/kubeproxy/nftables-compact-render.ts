@@ -3,9 +3,11 @@
 // one endpoint map per protocol for Service addresses and one for node ports, the hairpin set,
 // and three chains per endpoint count N that pick an endpoint with `numgen random mod N` (each
 // index 1/N) and DNAT through the map. What a full sync loads; partial syncs add chains
-// (compactChainCommands) and elements (elementCommand).
+// (compactChainCommands) and elements (elementCommand). The Services this layout leaves to
+// kube-proxy's own chains (`fallback`) are written as the default layout writes them.
 import { addrType, baseCommands, TABLE, type NftElement, type NftFamily } from './nftables-base.js';
 import { COMPACT_CONTAINERS, COMPACT_PROTOCOLS, type CompactContainer, type NftCompactTable } from './nftables-compact-model.js';
+import { affinitySetCommand, elementCommand } from './nftables-render.js';
 
 export function renderCompactTable(model: NftCompactTable): string {
   const t = `${model.family} ${TABLE}`;
@@ -18,7 +20,13 @@ export function renderCompactTable(model: NftCompactTable): string {
   lines.splice(at, 0, ...compactObjectCommands(f));
   lines.push('');
   for (const n of [...model.counts].sort((a, b) => a - b)) lines.push(...compactChainCommands(model, n));
+  const fb = model.fallback;
+  for (const [name, timeout] of fb.affinitySets) lines.push(affinitySetCommand(t, name, timeout));
+  for (const name of fb.chains.keys()) lines.push(`add chain ${t} ${name}`);
+  for (const [name, rules] of fb.chains) for (const rule of rules) lines.push(`add rule ${t} ${name} ${rule}`);
   lines.push('');
+  // The node's addresses are the compact part's to write (the same elements).
+  for (const [container, elements] of fb.elements) if (container !== 'nodeport-ips') for (const e of elements.values()) lines.push(elementCommand('add', t, container, e));
   for (const container of COMPACT_CONTAINERS) {
     // One command per container (nft parses a long element list faster than 100,000 commands).
     const elements = [...(model.elements.get(container)?.values() ?? [])];

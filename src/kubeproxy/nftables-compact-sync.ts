@@ -89,6 +89,7 @@ function partialPlan(applied: Applied, next: readonly NftCompactTable[]): { scri
     say(diff.chainsAdded * 3, 'chain', 'added');
     say(diff.elementsAdded, 'element', 'added');
     say(diff.elementsDeleted, 'element', 'deleted');
+    if (diff.fallback !== '') parts.push(`in kube-proxy's chains: ${diff.fallback}`);
     summaries.push(`${table.family}: ${parts.length === 0 ? 'no change' : parts.join(', ')}`);
   }
   return { script: commands.length === 0 ? '' : `${commands.join('\n')}\n`, summary: summaries.join('; ') };
@@ -105,7 +106,9 @@ function fullScript(tables: readonly NftCompactTable[]): string {
 function fullSummary(tables: readonly NftCompactTable[]): string {
   const chains = tables.reduce((s, t) => s + t.counts.size * 3, 0);
   const elements = tables.reduce((s, t) => s + [...t.elements.values()].reduce((x, e) => x + e.size, 0), 0);
-  return `${tables.length} table${tables.length === 1 ? '' : 's'} (compact layout), ${chains} endpoint-count chains, ${elements} elements`;
+  const kp = tables.reduce((s, t) => s + t.fallbackPorts, 0);
+  const kpChains = tables.reduce((s, t) => s + t.fallback.chains.size, 0);
+  return `${tables.length} table${tables.length === 1 ? '' : 's'} (compact layout), ${chains} endpoint-count chains, ${elements} elements; ${kp} Service port${kp === 1 ? '' : 's'} in kube-proxy's chains (${kpChains} chains)`;
 }
 
 /** What a partial sync sent, for the log: every command but the rules of the chains it adds. */

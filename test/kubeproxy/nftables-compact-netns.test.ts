@@ -3,7 +3,8 @@
 // (IPv4 and IPv6) reach every pod in about equal shares. The EndpointSlice then changes on disk:
 // the partial sync sends element commands only (a new endpoint count adds its three chains), and
 // traffic follows. A pod reaching itself through its Service is masqueraded (the hairpin set):
-// with the set emptied, the same connection fails.
+// with the set emptied, the same connection fails. A ClientIP-affinity Service, which the layout
+// leaves to kube-proxy's chains in the same table, keeps a client on one pod.
 //
 //   client 10.99.1.2 ──veth── 10.99.1.1 node (rules, forwarding) 10.99.2.1 ──veth── 10.99.2.2 pods
 //                                                                      pods on lo: 10.244.0.11-13:8080
@@ -83,6 +84,13 @@ spec:
   clusterIP: 10.96.0.40
   sessionAffinity: ClientIP
   ports: [{name: http, port: 80, targetPort: 8080}]
+---
+apiVersion: discovery.k8s.io/v1
+kind: EndpointSlice
+metadata: {name: sticky-1, namespace: shop, labels: {kubernetes.io/service-name: sticky}}
+addressType: IPv4
+ports: [{name: http, port: 8080, protocol: TCP}]
+endpoints: [{addresses: [10.244.0.11]}, {addresses: [10.244.0.12]}]
 `;
 
 function webSlice(addresses: readonly string[]): string {
@@ -130,7 +138,7 @@ const one = () => new Promise((resolve) => {
   console.log(JSON.stringify(counts));
 })();`;
 
-test('kube-proxy apply --layout compact: real traffic to cluster IPs and node ports, one-endpoint changes sent as elements only, hairpin masquerade', { timeout: 180_000 }, async (t) => {
+test('kube-proxy apply --layout compact: real traffic to cluster IPs and node ports, TCP and UDP, one-endpoint changes sent as elements only, hairpin masquerade, an affinity Service in kube-proxy\'s chains', { timeout: 180_000 }, async (t) => {
   const { lab, node, connect } = await buildTrafficLab(t, 'kpcmp', requireNft, { ipv6: true });
   const dir = configDir(t, { 'services.yaml': SERVICES, 'web-slice.yaml': webSlice(['10.244.0.11', '10.244.0.12']) });
   const bin = path.join(repoRoot(), 'dist', 'src', 'cli', 'kube-proxy-apply.js');
@@ -147,8 +155,11 @@ test('kube-proxy apply --layout compact: real traffic to cluster IPs and node po
   const waitLog = (re: RegExp, what: string) => lab.waitFor(`${what}; log so far:\n${log}`, async () => re.test(log));
   await waitLog(/nftables sync 1 \(full\): 2 tables \(compact layout\)/, 'the full sync');
   assert.doesNotMatch(log, /failed|error:/i);
-  // The Service the layout does not model is named, with the field, and gets no rules.
-  assert.match(log, /warning: Service shop\/sticky spec\.sessionAffinity: .*expects None, found ClientIP.*\[ERR_KUBEPROXY_COMPACT_UNSUPPORTED\]/);
+  // The affinity Service is the one in kube-proxy's chains (a service chain, two endpoint chains).
+  assert.match(log, /; 1 Service port in kube-proxy's chains \(3 chains\)\n/);
+  const sticky = await connect('10.96.0.40', 80, 50);
+  assert.equal(Object.keys(sticky).length, 1, `ClientIP affinity: every connection on one pod: ${JSON.stringify(sticky)}`);
+  assert.match(Object.keys(sticky)[0]!, /^10\.244\.0\.1[12]$/);
 
   assertShares(await connect('10.96.0.10', 80, 200), ['10.244.0.11', '10.244.0.12'], 200, 0.3, 0.7, 'cluster IP, 2 pods');
   assertShares(await connect('10.99.1.1', 30080, 200), ['10.244.0.11', '10.244.0.12'], 200, 0.3, 0.7, 'node port, 2 pods');

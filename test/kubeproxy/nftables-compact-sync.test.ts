@@ -1,12 +1,11 @@
 // The compact layout against the kernel: after any sequence of partial syncs the table holds what
-// a full load of the same model gives (`nft -j`, handles aside; chains of endpoint counts no
-// longer used aside, which partial syncs keep); a one-endpoint change reaches nft as element
-// commands only; a failed sync leaves the kernel as it was and the next is full. And the model's
-// diagnostics for what the layout does not model.
+// a full load of the same model gives (`nft -j`, handles aside; chains partial syncs keep while
+// unused aside: those of endpoint counts, and flushed ones of Services in kube-proxy's chains);
+// a one-endpoint change reaches nft as element commands only; a failed sync leaves the kernel as
+// it was and the next is full. Services the layout does not model keep kube-proxy's chains.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { formatDiagnostic } from '../../src/core/diagnostic.js';
-import { buildCompactModel, NftCompactMemo } from '../../src/kubeproxy/nftables-compact-model.js';
+import { buildCompactModel, isCompactModelled, NftCompactMemo } from '../../src/kubeproxy/nftables-compact-model.js';
 import { renderCompactTable } from '../../src/kubeproxy/nftables-compact-render.js';
 import { NftCompactSync } from '../../src/kubeproxy/nftables-compact-sync.js';
 import type { NftablesOptions } from '../../src/kubeproxy/nftables-model.js';
@@ -63,7 +62,7 @@ test('compact layout: partial syncs end where a full load ends; a one-endpoint c
   const memo = new NftCompactMemo();
   const counts = new Set<number>();
   for (const [i, [what, ports]] of steps.entries()) {
-    const { tables } = buildCompactModel(ports, OPTIONS, memo);
+    const tables = buildCompactModel(ports, OPTIONS, memo);
     for (const table of tables) for (const n of table.counts) counts.add(n);
     const before = scripts.length;
     const result = await sync.sync(tables);
@@ -84,9 +83,11 @@ test('compact layout: partial syncs end where a full load ends; a one-endpoint c
     }
     await run('ip', ['netns', 'exec', fresh, 'nft', 'flush', 'ruleset']);
     await createNftRunner(fresh)(tables.map(renderCompactTable).join(''));
-    // Partial syncs keep the chains of counts no longer used; the fresh load has only those in use.
+    // Partial syncs keep the chains of counts no longer used, and flushed chains of Services gone
+    // from kube-proxy's chains; the fresh load has only those in use.
     const inUse = new Set(tables.flatMap((table) => [...table.counts].flatMap((n) => [`cluster-${n}`, `external-${n}`, `nodeport-${n}`])));
-    const unused = (name: string) => /^(cluster|external|nodeport)-\d+$/.test(name) && !inUse.has(name);
+    const kept = new Set(tables.flatMap((table) => [...table.fallback.chains.keys()]));
+    const unused = (name: string) => (/^(cluster|external|nodeport)-\d+$/.test(name) && !inUse.has(name)) || (/^(service|external|local|endpoint|firewall)-[A-Z0-9]{8}-/.test(name) && !kept.has(name));
     assert.deepEqual(await tableState(live, unused), await tableState(fresh), `${what}: ${log.join('\n')}`);
   }
   assert.ok(counts.has(3), 'a step used a new endpoint count');
@@ -100,25 +101,32 @@ test('compact layout: a failed sync changes nothing in the kernel, and the next 
   const log: string[] = [];
   const sync = new NftCompactSync({ run: (script) => real(++calls === 2 ? `${script}add rule ip kube-proxy services goto no-such-chain\n` : script), log: (l) => log.push(l) });
   const two = portsOfFixture('nodeport-two-pods.yaml');
-  assert.equal((await sync.sync(buildCompactModel(two, OPTIONS).tables)).ok, true);
+  assert.equal((await sync.sync(buildCompactModel(two, OPTIONS))).ok, true);
   const before = await tableState(ns);
-  const failed = await sync.sync(buildCompactModel(withEndpoints(two, 'web', ['10.244.9.9']), OPTIONS).tables);
+  const failed = await sync.sync(buildCompactModel(withEndpoints(two, 'web', ['10.244.9.9']), OPTIONS));
   assert.deepEqual([failed.kind, failed.ok], ['partial', false]);
   assert.deepEqual(await tableState(ns), before, 'one transaction: nothing of the failed sync was applied');
-  const next = await sync.sync(buildCompactModel(withEndpoints(two, 'web', ['10.244.9.9']), OPTIONS).tables);
+  const next = await sync.sync(buildCompactModel(withEndpoints(two, 'web', ['10.244.9.9']), OPTIONS));
   assert.deepEqual([next.kind, next.ok], ['full', true]);
   const { stdout } = await run('ip', ['netns', 'exec', ns, 'nft', 'list', 'map', 'ip', 'kube-proxy', 'service-endpoints-tcp']);
   assert.match(stdout, /10\.96\.0\.10 \. 80 \. 0 : 10\.244\.9\.9 \. 8080/);
   assert.match(log.join('\n'), /nftables sync 2 \(partial\) failed: .*no-such-chain/s);
 });
 
-test('compact layout: what it does not model is a warning naming the Service and field; the script passes nft -c', async (t) => {
+test('compact layout: Services it does not model get kube-proxy\'s chains in the same table; the script passes nft -c', async (t) => {
   await requireNft();
-  const { tables, diagnostics } = buildCompactModel(portsOfFixture('every-feature.yaml'), OPTIONS);
-  const texts = diagnostics.map(formatDiagnostic);
-  assert.ok(texts.length > 0);
-  for (const text of texts) assert.match(text, /^warning: Service \S+ spec\.(sessionAffinity|externalTrafficPolicy|internalTrafficPolicy|loadBalancerSourceRanges): port .*: the compact layout expects .*, found .*\[ERR_KUBEPROXY_COMPACT_UNSUPPORTED\]$/);
-  assert.ok(texts.some((x) => x.includes('spec.sessionAffinity') && x.includes('found ClientIP')), texts.join('\n'));
+  const ports = portsOfFixture('every-feature.yaml');
+  const tables = buildCompactModel(ports, OPTIONS);
+  const ip = tables.find((x) => x.family === 'ip')!;
+  // edge/lb (affinity, Local, source ranges) and edge/internal (internalTrafficPolicy Local).
+  // edge/internal's endpoint is on another node: kube-proxy drops its traffic, with no chain.
+  assert.deepEqual([...new Set([...ip.fallback.chains.keys()].map((n) => /-(edge\/\w+)\//.exec(n)?.[1]))], ['edge/lb']);
+  assert.deepEqual([...ip.fallback.elements.get('no-endpoint-services')!.values()].map((e) => [e.comment, e.value]), [['edge/internal', 'drop']]);
+  assert.ok(ip.fallback.affinitySets.size > 0, 'the affinity Service keeps its affinity sets');
+  assert.deepEqual(ports.filter((sp) => !isCompactModelled(sp)).map((sp) => sp.service).sort(), ['internal', 'lb']);
+  // Their addresses are kube-proxy's elements, not the compact maps'.
+  assert.match(ip.fallback.elements.get('service-ips')!.get('1.2.3.4 . tcp . 443')!.value!, /^goto external-/);
+  for (const table of tables) for (const part of table.parts) for (const [, e] of part.elements) assert.doesNotMatch(e.key, /^(1\.2\.3\.4|10\.96\.1\.10|192\.168\.99\.22) /, e.key);
   const ns = await scratchNamespace(t, 'nftcmp-check');
   assert.equal(await checkScript(ns, tables.map(renderCompactTable).join('')), '');
 });
@@ -132,7 +140,7 @@ test('kube-proxy apply --layout: compact or kube-proxy, nftables only', () => {
 
 test('compact layout: `isthmus explain` names the endpoints, in the order and with the 1/N shares, that the maps hold', () => {
   const ports = [...portsOfFixture('nodeport-two-pods.yaml'), ...portsOfFixture('every-feature.yaml')];
-  const { tables } = buildCompactModel(ports, OPTIONS);
+  const tables = buildCompactModel(ports, OPTIONS);
   let checked = 0;
   for (const table of tables) {
     for (const sp of ports) {

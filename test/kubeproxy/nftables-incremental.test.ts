@@ -148,6 +148,7 @@ test('a changed EndpointSlice rebuilds only its Service\'s ports', () => {
 /** The compact table as one part naming every element: a diff against another looks at every key. */
 const wholeCompact = (m: NftCompactTable): NftCompactTable => ({
   family: m.family, serviceCIDRs: m.serviceCIDRs, podCIDRs: m.podCIDRs, mark: m.mark, counts: m.counts,
+  fallback: whole(m.fallback), fallbackPorts: m.fallbackPorts,
   elements: new Map([...m.elements].map(([c, es]) => [c, new Map(es)])),
   parts: new Set([{ count: undefined, elements: [...m.elements].flatMap(([c, es]) => [...es.values()].map((e) => [c, e] as const)) }]),
 });
@@ -168,6 +169,7 @@ test('compact layout: the patched merge and its recorded changes equal a fresh m
   let prevSlow: NftCompactTable[] | undefined;
   const installed = new Set<number>();
   let patched = 0;
+  let fallbackChanged = 0;
   for (let step = 0; step < 150; step++) {
     const changed = pick(SERVICES);
     const what = pick(10);
@@ -178,21 +180,24 @@ test('compact layout: the patched merge and its recorded changes equal a fresh m
     const ports = collectServicePorts(indexResources([...world.values()]), { memo: portsMemo }).ports;
     const fast = buildCompactModel(ports, options, memo);
     const slow = buildCompactModel(ports, options);
-    assert.deepEqual(fast.diagnostics, slow.diagnostics, `step ${step}: diagnostics`);
-    assert.deepEqual(fast.tables.map(entries), slow.tables.map(entries), `step ${step}: elements`);
-    assert.deepEqual(fast.tables.map((t) => [...t.counts].sort()), slow.tables.map((t) => [...t.counts].sort()), `step ${step}: counts`);
+    assert.deepEqual(fast.map(entries), slow.map(entries), `step ${step}: elements`);
+    assert.deepEqual(fast.map((t) => [...t.counts].sort()), slow.map((t) => [...t.counts].sort()), `step ${step}: counts`);
+    assert.deepEqual(fast.map((t) => withoutParts(t.fallback)), slow.map((t) => withoutParts(t.fallback)), `step ${step}: kube-proxy's chains`);
     if (prevFast !== undefined && prevSlow !== undefined) {
-      for (let f = 0; f < fast.tables.length; f++) {
-        if (fast.tables[f]!.delta !== undefined) patched++;
-        const a = diffCompactTable(prevFast[f]!, fast.tables[f]!, installed);
-        const b = diffCompactTable(wholeCompact(prevSlow[f]!), wholeCompact(slow.tables[f]!), installed);
+      for (let f = 0; f < fast.length; f++) {
+        if (fast[f]!.delta !== undefined) patched++;
+        const a = diffCompactTable(prevFast[f]!, fast[f]!, installed);
+        const b = diffCompactTable(wholeCompact(prevSlow[f]!), wholeCompact(slow[f]!), installed);
         assert.deepEqual([...a.commands].sort(), [...b.commands].sort(), `step ${step}: diff`);
+        if (a.fallback !== '') fallbackChanged++;
       }
     }
-    for (const t of fast.tables) for (const n of t.counts) installed.add(n);
-    prevFast = fast.tables;
-    prevSlow = slow.tables;
+    for (const t of fast) for (const n of t.counts) installed.add(n);
+    prevFast = fast;
+    prevSlow = slow;
   }
   // Not vacuous: the changes came from patches, not fresh merges.
   assert.ok(patched > 100, `only ${patched} of 149 builds patched`);
+  // Affinity and Local policies are drawn too: Services moved in and out of kube-proxy's chains.
+  assert.ok(fallbackChanged > 20, `kube-proxy's chains changed in only ${fallbackChanged} steps`);
 });
