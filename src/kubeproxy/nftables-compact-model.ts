@@ -95,12 +95,12 @@ export function buildCompactModel(ports: readonly KpServicePort[], options: Nfta
   // By Service, not port: a Service's ports share its cluster IP (the `cluster-ips` element), which
   // one layout must own.
   const kubeProxyServices = new Set(ports.filter((sp) => !isCompactModelled(sp)).map((sp) => `${sp.namespace}/${sp.service}`));
-  const fallbackPorts = ports.filter((sp) => kubeProxyServices.has(`${sp.namespace}/${sp.service}`));
+  const fallbackPorts = kubeProxyServices.size === 0 ? [] : ports.filter((sp) => kubeProxyServices.has(`${sp.namespace}/${sp.service}`));
   const fallback = new Map(buildNftablesModel(fallbackPorts, options, memo?.fallback).map((m) => [m.family, m]));
   return FAMILIES.filter(([f, nft]) => nft === 'ip' || ports.some((p) => p.family === f) || all.some((a) => familyOf(a) === f)).map(([f, family]) => {
     const ordered: CompactPart[] = [];
     for (const sp of ports) {
-      if (sp.family !== f || sp.clusterIP === undefined || kubeProxyServices.has(`${sp.namespace}/${sp.service}`)) continue;
+      if (sp.family !== f || sp.clusterIP === undefined || (kubeProxyServices.size > 0 && kubeProxyServices.has(`${sp.namespace}/${sp.service}`))) continue;
       let part = parts?.get(sp);
       if (part === undefined) {
         part = buildPart(sp, options.nodeName);
