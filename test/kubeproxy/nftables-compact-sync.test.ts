@@ -56,6 +56,9 @@ test('compact layout: partial syncs end where a full load ends; a one-endpoint c
     ['start', [...two, ...every]],
     ['one endpoint replaced', [...withEndpoints(two, 'web', ['10.244.1.5', '10.244.9.9']), ...every]],
     ['one endpoint added (a new count)', [...withEndpoints(two, 'web', ['10.244.1.5', '10.244.9.9', '10.244.9.10']), ...every]],
+    // Into kube-proxy's chains and back: its keys in service-ips change hands within one transaction.
+    ['web gains ClientIP affinity', [...withEndpoints(two, 'web', ['10.244.1.5', '10.244.9.9', '10.244.9.10']).map((p) => (p.service === 'web' ? { ...p, sessionAffinity: { kind: 'ClientIP' as const, timeoutSeconds: 60 } } : p)), ...every]],
+    ['web loses it', [...withEndpoints(two, 'web', ['10.244.1.5', '10.244.9.9']), ...every]],
     ['no endpoints', [...withEndpoints(two, 'web', []), ...every]],
     ['Services gone, an IPv6 node port moved', [...two, ...every.filter((p) => p.service !== 'internal').map((p) => (p.service === 'dual' && p.nodePort !== undefined ? { ...p, nodePort: p.nodePort + 1 } : p))]],
   ];
@@ -78,7 +81,7 @@ test('compact layout: partial syncs end where a full load ends; a one-endpoint c
         'delete element ip kube-proxy nodeport-endpoints-tcp { 30080 . 1 }',
         'delete element ip kube-proxy service-endpoints-tcp { 10.96.0.10 . 80 . 1 }',
       ]);
-    } else if (i > 0) {
+    } else if (i > 0 && !what.startsWith('web ')) {
       assert.ok(scripts.slice(before).join('').split('\n').every((l) => l === '' || /^(add|delete) element |^add (chain|rule) ip6? kube-proxy (cluster|external|nodeport)-\d+\b/.test(l)), `${what}: ${scripts.slice(before).join('')}`);
     }
     await run('ip', ['netns', 'exec', fresh, 'nft', 'flush', 'ruleset']);
@@ -89,6 +92,10 @@ test('compact layout: partial syncs end where a full load ends; a one-endpoint c
     const kept = new Set(tables.flatMap((table) => [...table.fallback.chains.keys()]));
     const unused = (name: string) => (/^(cluster|external|nodeport)-\d+$/.test(name) && !inUse.has(name)) || (/^(service|external|local|endpoint|firewall)-[A-Z0-9]{8}-/.test(name) && !kept.has(name));
     assert.deepEqual(await tableState(live, unused), await tableState(fresh), `${what}: ${log.join('\n')}`);
+    // What the comparison leaves out holds nothing: kube-proxy chains no longer used were flushed.
+    const { stdout } = await run('ip', ['netns', 'exec', live, 'nft', '-j', 'list', 'ruleset'], { maxBuffer: 64 << 20 });
+    const leftover = (JSON.parse(stdout) as Json).nftables.flatMap((item) => ('rule' in item && unused(String(item.rule!.chain)) && !/^(cluster|external|nodeport)-/.test(String(item.rule!.chain)) ? [String(item.rule!.chain)] : []));
+    assert.deepEqual(leftover, [], `${what}: rules left in chains no longer used`);
   }
   assert.ok(counts.has(3), 'a step used a new endpoint count');
 });
