@@ -2,8 +2,8 @@
 // commands only, plus the chains of an endpoint count no Service had before. Chains of a count no
 // longer used are left in place (three small chains each; a full sync drops them): deleting them
 // would race the map elements naming them on kernels before 6.2 (see nftables-diff.ts). The
-// Services in kube-proxy's own chains are diffed as the default layout does (nftables-diff.ts);
-// their unused chains are flushed, and deleted with the next full sync.
+// Services in kube-proxy's own chains are diffed as the default layout does (nftables-diff.ts):
+// their unused chains are flushed now, and the sync deletes them a second later.
 import { TABLE, type NftElement } from './nftables-base.js';
 import { describeCounts, diffNftTable } from './nftables-diff.js';
 import { COMPACT_CONTAINERS, type CompactContainer, type CompactPart, type NftCompactTable } from './nftables-compact-model.js';
@@ -18,6 +18,8 @@ export interface CompactDiff {
   readonly elementsDeleted: number;
   /** What changed in the Services kept in kube-proxy's chains ('' when nothing did). */
   readonly fallback: string;
+  /** Their chains flushed now, to delete once nothing points at them. */
+  readonly staleChains: readonly string[];
   /** The node facts the fixed rules depend on changed: only a full sync expresses that. */
   readonly needsFullSync: boolean;
 }
@@ -28,7 +30,7 @@ export interface CompactDiff {
  * the node's `nodeport-ips` name are compared: everything else comes from shared parts.
  */
 export function diffCompactTable(prev: NftCompactTable, next: NftCompactTable, installed: ReadonlySet<number>): CompactDiff {
-  const none = { commands: [], chainsAdded: 0, elementsAdded: 0, elementsDeleted: 0, fallback: '' };
+  const none = { commands: [], chainsAdded: 0, elementsAdded: 0, elementsDeleted: 0, fallback: '', staleChains: [] };
   if (prev.mark !== next.mark || prev.serviceCIDRs.join() !== next.serviceCIDRs.join() || prev.podCIDRs.join() !== next.podCIDRs.join()) return { ...none, needsFullSync: true };
   if (next.delta !== undefined) {
     // Patched in place: `prev`'s maps already show `next`; only the recorded changes say what moved.
@@ -58,7 +60,7 @@ export function diffCompactTable(prev: NftCompactTable, next: NftCompactTable, i
 
 function commandsFor(prev: NftCompactTable, next: NftCompactTable, installed: ReadonlySet<number>, changes: readonly CompactChange[]): CompactDiff {
   const fb = diffNftTable(prev.fallback, next.fallback);
-  if (fb.needsFullSync) return { commands: [], chainsAdded: 0, elementsAdded: 0, elementsDeleted: 0, fallback: '', needsFullSync: true };
+  if (fb.needsFullSync) return { commands: [], chainsAdded: 0, elementsAdded: 0, elementsDeleted: 0, fallback: '', staleChains: [], needsFullSync: true };
   // Its commands in three groups, so every element delete of either layout comes before every add
   // (a Service moving between them frees a key one side adds), and chains exist before elements.
   const stale = new Set(fb.staleChains.map((name) => `flush chain ${next.family} ${TABLE} ${name}`));
@@ -89,6 +91,7 @@ function commandsFor(prev: NftCompactTable, next: NftCompactTable, installed: Re
     elementsAdded: adds.length,
     elementsDeleted: deletes.length,
     fallback: counted === 'no change' ? '' : counted,
+    staleChains: fb.staleChains,
     needsFullSync: false,
   };
 }

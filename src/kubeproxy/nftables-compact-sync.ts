@@ -14,6 +14,8 @@ import type { NftRunner, SyncResult } from './nftables-sync.js';
 export interface NftCompactSyncDeps {
   readonly run: NftRunner;
   readonly log: (line: string) => void;
+  /** Delay before flushed chains (of Services in kube-proxy's chains) are deleted; default 1000 ms, as NftablesSync. */
+  readonly staleChainDelayMs?: number;
   readonly clock?: Pick<Clock, 'monotonicMs'>;
 }
 
@@ -28,6 +30,9 @@ export class NftCompactSync {
   #applied: Applied | undefined;
   #count = 0;
   #queue: Promise<unknown> = Promise.resolve();
+  /** Flushed chains waiting to be deleted, per family. */
+  readonly #stale = new Map<string, Set<string>>();
+  #staleTimer: NodeJS.Timeout | undefined;
 
   constructor(deps: NftCompactSyncDeps) {
     this.#deps = deps;
@@ -41,7 +46,8 @@ export class NftCompactSync {
   }
 
   close(): void {
-    // Nothing scheduled: unused chains are not deleted between full syncs.
+    if (this.#staleTimer !== undefined) clearTimeout(this.#staleTimer);
+    this.#staleTimer = undefined;
   }
 
   async #sync(tables: readonly NftCompactTable[]): Promise<SyncResult> {
@@ -68,22 +74,58 @@ export class NftCompactSync {
     const installed = new Map<string, ReadonlySet<number>>();
     for (const t of tables) installed.set(t.family, new Set([...(plan === undefined ? [] : (this.#applied?.installed.get(t.family) ?? [])), ...t.counts]));
     this.#applied = { tables, installed };
+    if (plan === undefined) this.#stale.clear();
+    for (const t of tables) {
+      const stale = this.#stale.get(t.family) ?? new Set<string>();
+      this.#stale.set(t.family, stale);
+      // A chain back in use is no longer stale.
+      for (const name of stale) if (t.fallback.chains.has(name)) stale.delete(name);
+      for (const name of plan?.staleChains.get(t.family) ?? []) stale.add(name);
+    }
+    this.#scheduleStaleDelete();
     this.#deps.log(`nftables sync ${n} (${kind}): ${summary}`);
     this.#deps.log(`  took ${(done - started).toFixed(1)} ms: plan ${(planned - started).toFixed(1)} ms, nft ${(done - planned).toFixed(1)} ms`);
     if (plan !== undefined) for (const line of describeCommands(plan.script)) this.#deps.log(`  ${line}`);
     return { kind, ok: true, summary, durationMs: done - started, nftMs: done - planned };
   }
+
+  // As NftablesSync: before Linux 6.2 the kernel sees a chain unreferenced only a moment after the
+  // element naming it went, so flushed chains are deleted a second later, queued like a sync.
+  #scheduleStaleDelete(): void {
+    if (this.#staleTimer !== undefined || [...this.#stale.values()].every((s) => s.size === 0)) return;
+    this.#staleTimer = setTimeout(() => {
+      this.#staleTimer = undefined;
+      this.#queue = this.#queue.then(() => this.#deleteStale());
+    }, this.#deps.staleChainDelayMs ?? 1000);
+    this.#staleTimer.unref();
+  }
+
+  async #deleteStale(): Promise<void> {
+    const lines: string[] = [];
+    for (const [family, names] of this.#stale) for (const name of names) lines.push(`delete chain ${family} ${TABLE} ${name}`);
+    if (lines.length === 0) return;
+    try {
+      await this.#deps.run(`${lines.join('\n')}\n`);
+      this.#stale.clear();
+      this.#deps.log(`nftables: deleted ${lines.length} stale chain${lines.length === 1 ? '' : 's'}`);
+    } catch (err) {
+      this.#deps.log(`nftables: deleting stale chains failed, will retry: ${(err as Error).message}`);
+      this.#scheduleStaleDelete();
+    }
+  }
 }
 
-function partialPlan(applied: Applied, next: readonly NftCompactTable[]): { script: string; summary: string } | undefined {
+function partialPlan(applied: Applied, next: readonly NftCompactTable[]): { script: string; summary: string; staleChains: Map<string, readonly string[]> } | undefined {
   const commands: string[] = [];
   const summaries: string[] = [];
+  const staleChains = new Map<string, readonly string[]>();
   // A family appearing or going is a full sync (both tables are rebuilt together).
   if (applied.tables.length !== next.length || applied.tables.some((t, i) => t.family !== next[i]?.family)) return undefined;
   for (const [i, table] of next.entries()) {
     const diff = diffCompactTable(applied.tables[i]!, table, applied.installed.get(table.family) ?? new Set());
     if (diff.needsFullSync) return undefined;
     commands.push(...diff.commands);
+    staleChains.set(table.family, diff.staleChains);
     const parts: string[] = [];
     const say = (k: number, noun: string, verb: string) => k > 0 && parts.push(`${k} ${noun}${k === 1 ? '' : 's'} ${verb}`);
     say(diff.chainsAdded * 3, 'chain', 'added');
@@ -92,7 +134,7 @@ function partialPlan(applied: Applied, next: readonly NftCompactTable[]): { scri
     if (diff.fallback !== '') parts.push(`in kube-proxy's chains: ${diff.fallback}`);
     summaries.push(`${table.family}: ${parts.length === 0 ? 'no change' : parts.join(', ')}`);
   }
-  return { script: commands.length === 0 ? '' : `${commands.join('\n')}\n`, summary: summaries.join('; ') };
+  return { script: commands.length === 0 ? '' : `${commands.join('\n')}\n`, summary: summaries.join('; '), staleChains };
 }
 
 /** Deletes and rebuilds both families' tables in one transaction (`add table` first, so the delete never fails). */
