@@ -22,6 +22,7 @@ const HELP = `usage: node bench/kube-proxy-scale.mjs [flags]
   --rounds N        renders per mode, CLI and function each (3)
   --changes N       one-endpoint changes applied after the full sync (3)
   --mode MODE       apply mode: nftables, iptables or both (both)
+  --layout LAYOUT   nftables apply: kube-proxy (kube-proxy's own chains), compact, or both (kube-proxy)
   --no-apply        render only (the apply part needs root, ip, and nft or iptables)
   --out FILE        report file (default BENCHMARKS.md; its kube-proxy section is replaced)`;
 
@@ -29,7 +30,7 @@ const { values: opts } = parseArgs({
   options: {
     services: { type: 'string', default: '10000' }, endpoints: { type: 'string', default: '10' },
     rounds: { type: 'string', default: '3' }, changes: { type: 'string', default: '3' },
-    mode: { type: 'string', default: 'both' }, 'no-apply': { type: 'boolean' }, out: { type: 'string' }, help: { type: 'boolean', short: 'h' },
+    mode: { type: 'string', default: 'both' }, layout: { type: 'string', default: 'kube-proxy' }, 'no-apply': { type: 'boolean' }, out: { type: 'string' }, help: { type: 'boolean', short: 'h' },
   },
 });
 if (opts.help) {
@@ -42,8 +43,11 @@ const positive = (name) => {
   return n;
 };
 if (!['nftables', 'iptables', 'both'].includes(opts.mode)) throw new Error(`--mode must be nftables, iptables or both, got ${opts.mode}`);
+if (!['kube-proxy', 'compact', 'both'].includes(opts.layout)) throw new Error(`--layout must be kube-proxy, compact or both, got ${opts.layout}`);
+const layouts = opts.layout === 'both' ? ['kube-proxy', 'compact'] : [opts.layout];
 const settings = {
-  applyModes: opts.mode === 'both' ? ['iptables', 'nftables'] : [opts.mode],
+  // One apply run per mode and nftables layout; a compact one is reported as `nftables --layout compact`.
+  applyModes: (opts.mode === 'both' ? ['iptables', 'nftables'] : [opts.mode]).flatMap((m) => (m === 'nftables' ? layouts.map((l) => (l === 'compact' ? 'nftables --layout compact' : m)) : [m])),
   services: positive('services'), endpoints: positive('endpoints'), rounds: positive('rounds'), changes: positive('changes'),
   apply: !opts['no-apply'], command: `node bench/kube-proxy-scale.mjs ${process.argv.slice(2).join(' ')}`.trim(),
 };
@@ -122,7 +126,8 @@ async function main() {
     for (const mode of settings.applyModes) {
       log(`  apply (${mode}) in a new network namespace: full sync, then one endpoint at a time`);
       try {
-        apply[mode] = await runApply({ mode, configDir, gen, changes: settings.changes, log });
+        const [base, , layout] = mode.split(' ');
+        apply[mode] = await runApply({ mode: base, layout, configDir, gen, changes: settings.changes, log });
       } catch (err) {
         apply[mode] = { error: err.message };
         log(`  apply ${mode} FAILED: ${err.message}`);

@@ -75,14 +75,14 @@ function took(lines, after) {
  * Full sync, then `changes` one-endpoint changes (`gen.changeOneEndpoint` flips the last
  * Service's last endpoint). Returns the figures; the namespace is deleted whatever happens.
  */
-export async function runApply({ mode, configDir, gen, changes, log, fullTimeoutMs = 900_000 }) {
+export async function runApply({ mode, layout, configDir, gen, changes, log, fullTimeoutMs = 900_000 }) {
   await requireTools(mode);
-  const ns = `isthmus-kpbench-${mode}-${process.pid}`;
+  const ns = `isthmus-kpbench-${mode}${layout ? `-${layout}` : ''}-${process.pid}`;
   await run('ip', ['netns', 'add', ns]);
   let child;
   try {
     const t0 = performance.now();
-    child = spawn(join(ROOT, 'bin', 'isthmus.js'), ['kube-proxy', 'apply', '--mode', mode, '--config', configDir, '--netns', ns, '--node-ip', '192.168.0.10'], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+    child = spawn(join(ROOT, 'bin', 'isthmus.js'), ['kube-proxy', 'apply', '--mode', mode, ...(layout ? ['--layout', layout] : []), '--config', configDir, '--netns', ns, '--node-ip', '192.168.0.10'], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
     trackChild(child, 'kube-proxy apply');
     let stderr = '';
     child.stderr.setEncoding('utf8').on('data', (d) => (stderr += d));
@@ -102,7 +102,7 @@ export async function runApply({ mode, configDir, gen, changes, log, fullTimeout
       const sync = took(out.lines, mark);
       const model = modelMs(done.line, sync);
       const sent = out.lines.slice(mark).filter((l) => /^ {2}(add |flush |delete |IPv[46] )/.test(l.line)).map((l) => l.line.trim());
-      await checkKernel(mode, ns, sent, newAddress, i);
+      await checkKernel(layout === 'compact' ? 'compact' : mode, ns, sent, newAddress, i);
       const summary = out.lines.slice(mark).find((l) => /(nftables|iptables) sync \d+ \(/.test(l.line))?.line;
       result.partial.push({ ...sync, modelMs: model, writeToSyncedMs: done.at - written, summary, sent });
       log(`  ${mode} change ${i}: partial sync ${sync?.syncMs.toFixed(1)} ms (plan ${sync?.planMs.toFixed(1)}, ${mode === 'nftables' ? 'nft' : 'iptables'} ${sync?.nftMs.toFixed(1)}); model ${model?.toFixed(0)} ms; file write → synced ${(done.at - written).toFixed(0)} ms; ${summary}`);
@@ -119,6 +119,15 @@ export async function runApply({ mode, configDir, gen, changes, log, fullTimeout
 
 /** The new endpoint's DNAT rule, read back from the kernel: the change is there, not only logged. */
 async function checkKernel(mode, ns, sent, newAddress, i) {
+  if (mode === 'compact') {
+    // The compact layout: the new endpoint is a value in the cluster IP's endpoint map.
+    const element = sent.find((l) => l.startsWith('add element ip kube-proxy service-endpoints-tcp ') && l.includes(`: ${newAddress} . 8080 }`));
+    if (!element) throw new Error(`change ${i}: the partial sync added no endpoint element for ${newAddress}:\n${sent.join('\n')}`);
+    const key = /\{ (.*) : /.exec(element)[1];
+    const { stdout } = await run('ip', ['netns', 'exec', ns, 'nft', 'get', 'element', 'ip', 'kube-proxy', 'service-endpoints-tcp', `{ ${key} }`]);
+    if (!stdout.includes(`${newAddress} . 8080`)) throw new Error(`change ${i}: service-endpoints-tcp in the kernel maps ${key} elsewhere:\n${stdout}`);
+    return;
+  }
   if (mode === 'nftables') {
     const chain = sent.find((l) => l.startsWith('add chain ') && l.includes(`__${newAddress}/`))?.split(' ').at(-1);
     if (!chain) throw new Error(`change ${i}: the partial sync added no endpoint chain for ${newAddress}:\n${sent.join('\n')}`);

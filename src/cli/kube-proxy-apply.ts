@@ -11,6 +11,8 @@ import { assertNever } from '../core/assert-never.js';
 import { formatDiagnostic, hasErrors } from '../core/diagnostic.js';
 import { renderIptables } from '../kubeproxy/iptables-render.js';
 import { createCommandRunner, IptablesSync } from '../kubeproxy/iptables-sync.js';
+import { buildCompactModel, NftCompactMemo } from '../kubeproxy/nftables-compact-model.js';
+import { NftCompactSync } from '../kubeproxy/nftables-compact-sync.js';
 import { buildNftablesModel, NftModelMemo, type NftablesOptions } from '../kubeproxy/nftables-model.js';
 import { createNftRunner, NftablesSync } from '../kubeproxy/nftables-sync.js';
 import { collectServicePorts, ServicePortsMemo, type KpServicePort } from '../kubeproxy/service-ports.js';
@@ -38,13 +40,20 @@ Flags:
   --service-cidr CIDR   nftables: traffic to an unallocated cluster IP in it is dropped (repeatable).
   --masquerade-all      iptables: masquerade all traffic to cluster IPs (kube-proxy's flag).
   --node-name NAME      This node, for externalTrafficPolicy / internalTrafficPolicy Local.
+  --layout LAYOUT       nftables: kube-proxy (default: kube-proxy's own chains, comparable with a
+                        node) or compact (endpoints in named maps, few chains: a one-endpoint
+                        change is element commands only; Services with affinity, a Local
+                        policy or source ranges keep kube-proxy's chains in the same table).
   --once                Apply once and exit (no watch).
 `;
 
 export type ApplyMode = 'nftables' | 'iptables';
+/** nftables only: kube-proxy's own rule layout, or the compact one (docs/kube-proxy-nftables.md). */
+export type NftLayout = 'kube-proxy' | 'compact';
 
 export interface KubeProxyApplyOptions {
   readonly mode: ApplyMode;
+  readonly layout: NftLayout;
   readonly dirs: readonly string[];
   readonly netns: string | undefined;
   readonly once: boolean;
@@ -71,6 +80,7 @@ export function parseKubeProxyApplyArgs(argv: readonly string[]): KubeProxyApply
       'node-name': { type: 'string' },
       once: { type: 'boolean' },
       'masquerade-all': { type: 'boolean' },
+      layout: { type: 'string' },
     },
     strict: true,
   });
@@ -79,6 +89,9 @@ export function parseKubeProxyApplyArgs(argv: readonly string[]): KubeProxyApply
   // Each flag the other mode does not model is refused rather than silently ignored.
   if (mode === 'iptables' && values['service-cidr'] !== undefined) throw new UsageError('--service-cidr: nftables mode only (kube-proxy\'s iptables mode does not drop traffic to unallocated cluster IPs)');
   if (mode === 'nftables' && values['masquerade-all'] === true) throw new UsageError('--masquerade-all: iptables mode only (not modelled in nftables mode, docs/kube-proxy-nftables.md)');
+  const layout = values.layout ?? 'kube-proxy';
+  if (layout !== 'kube-proxy' && layout !== 'compact') throw new UsageError(`--layout: expected kube-proxy or compact, got ${JSON.stringify(layout)}`);
+  if (mode === 'iptables' && values.layout !== undefined) throw new UsageError('--layout: nftables mode only');
   const dirs = values.config ?? [];
   if (dirs.length === 0) throw new UsageError('--config DIR is required');
   const nodeIPs = values['node-ip'] ?? [];
@@ -92,6 +105,7 @@ export function parseKubeProxyApplyArgs(argv: readonly string[]): KubeProxyApply
   };
   return {
     mode,
+    layout,
     dirs,
     netns: values.netns,
     once: values.once === true,
@@ -114,6 +128,14 @@ export interface RuleSyncer {
 export function createRuleSyncer(options: KubeProxyApplyOptions, log: (line: string) => void): RuleSyncer {
   switch (options.mode) {
     case 'nftables': {
+      if (options.layout === 'compact') {
+        const sync = new NftCompactSync({ run: createNftRunner(options.netns), log });
+        const memo = new NftCompactMemo();
+        return {
+          sync: (ports) => sync.sync(buildCompactModel(ports, options.nft, memo)),
+          close: () => sync.close(),
+        };
+      }
       const sync = new NftablesSync({ run: createNftRunner(options.netns), log });
       // Unchanged Services' ports come back as the same objects (ServicePortsMemo): their parts are reused.
       const memo = new NftModelMemo();

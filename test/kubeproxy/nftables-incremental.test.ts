@@ -5,6 +5,8 @@
 // port objects are reused.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import { diffCompactTable } from '../../src/kubeproxy/nftables-compact-diff.js';
+import { buildCompactModel, NftCompactMemo, type NftCompactTable } from '../../src/kubeproxy/nftables-compact-model.js';
 import { diffNftTable, type NftTableDiff } from '../../src/kubeproxy/nftables-diff.js';
 import { buildNftablesModel, NftModelMemo, type NftablesOptions, type NftTableModel } from '../../src/kubeproxy/nftables-model.js';
 import { collectServicePorts, ServicePortsMemo } from '../../src/kubeproxy/service-ports.js';
@@ -141,4 +143,61 @@ test('a changed EndpointSlice rebuilds only its Service\'s ports', () => {
     if (p.service === 'svc-2') assert.notEqual(p, first[i], 'the changed Service is rebuilt');
     else assert.equal(p, first[i], `${p.service} is reused`);
   }
+});
+
+/** The compact table as one part naming every element: a diff against another looks at every key. */
+const wholeCompact = (m: NftCompactTable): NftCompactTable => ({
+  family: m.family, serviceCIDRs: m.serviceCIDRs, podCIDRs: m.podCIDRs, mark: m.mark, counts: m.counts,
+  fallback: whole(m.fallback), fallbackPorts: m.fallbackPorts,
+  elements: new Map([...m.elements].map(([c, es]) => [c, new Map(es)])),
+  parts: new Set([{ count: undefined, elements: [...m.elements].flatMap(([c, es]) => [...es.values()].map((e) => [c, e] as const)) }]),
+});
+const entries = (m: NftCompactTable) => [...m.elements].map(([c, es]) => [c, [...es].sort(([a], [b]) => (a < b ? -1 : 1))]);
+
+test('compact layout: the patched merge and its recorded changes equal a fresh merge and a diff of every key, over random changes', () => {
+  const pick = random(20261203);
+  const world = new Map<string, Resource>();
+  const SERVICES = 12;
+  for (let i = 0; i < SERVICES; i++) {
+    world.set(`svc-${i}`, parseOne(serviceYaml(i, pick)));
+    world.set(`slice-${i}`, parseOne(sliceYaml(i, pick)));
+  }
+  const options: NftablesOptions = { nodeName: 'node-a', nodeIPs: ['192.168.0.10'], clusterCIDRs: ['10.244.0.0/16'] };
+  const portsMemo = new ServicePortsMemo();
+  const memo = new NftCompactMemo();
+  let prevFast: NftCompactTable[] | undefined;
+  let prevSlow: NftCompactTable[] | undefined;
+  const installed = new Set<number>();
+  let patched = 0;
+  let fallbackChanged = 0;
+  for (let step = 0; step < 150; step++) {
+    const changed = pick(SERVICES);
+    const what = pick(10);
+    if (what < 6) world.set(`slice-${changed}`, parseOne(sliceYaml(changed, pick)));
+    else if (what < 8) world.set(`svc-${changed}`, parseOne(serviceYaml(changed, pick)));
+    else if (what === 8) world.delete(pick(2) === 0 ? `svc-${changed}` : `slice-${changed}`);
+    else world.set(`svc-${changed}`, parseOne(serviceYaml(changed, pick)));
+    const ports = collectServicePorts(indexResources([...world.values()]), { memo: portsMemo }).ports;
+    const fast = buildCompactModel(ports, options, memo);
+    const slow = buildCompactModel(ports, options);
+    assert.deepEqual(fast.map(entries), slow.map(entries), `step ${step}: elements`);
+    assert.deepEqual(fast.map((t) => [...t.counts].sort()), slow.map((t) => [...t.counts].sort()), `step ${step}: counts`);
+    assert.deepEqual(fast.map((t) => withoutParts(t.fallback)), slow.map((t) => withoutParts(t.fallback)), `step ${step}: kube-proxy's chains`);
+    if (prevFast !== undefined && prevSlow !== undefined) {
+      for (let f = 0; f < fast.length; f++) {
+        if (fast[f]!.delta !== undefined) patched++;
+        const a = diffCompactTable(prevFast[f]!, fast[f]!, installed);
+        const b = diffCompactTable(wholeCompact(prevSlow[f]!), wholeCompact(slow[f]!), installed);
+        assert.deepEqual([...a.commands].sort(), [...b.commands].sort(), `step ${step}: diff`);
+        if (a.fallback !== '') fallbackChanged++;
+      }
+    }
+    for (const t of fast) for (const n of t.counts) installed.add(n);
+    prevFast = fast;
+    prevSlow = slow;
+  }
+  // Not vacuous: the changes came from patches, not fresh merges.
+  assert.ok(patched > 100, `only ${patched} of 149 builds patched`);
+  // Affinity and Local policies are drawn too: Services moved in and out of kube-proxy's chains.
+  assert.ok(fallbackChanged > 20, `kube-proxy's chains changed in only ${fallbackChanged} steps`);
 });
