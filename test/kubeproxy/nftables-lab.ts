@@ -162,3 +162,46 @@ export function assertShares(counts: Record<string, number>, expected: readonly 
     assert.ok(share >= min && share <= max, `${what}: ${name} got ${(share * 100).toFixed(1)}% of ${total} (expected ${min * 100}-${max * 100}%): ${JSON.stringify(counts)}`);
   }
 }
+
+/** The lab's Services: `web` (NodePort, its slice from webSlice), `other` (one pod) and `empty` (no endpoints). */
+export const LAB_SERVICES = `
+apiVersion: v1
+kind: Service
+metadata: {name: web, namespace: shop, creationTimestamp: "2026-01-01T00:00:00Z"}
+spec:
+  type: NodePort
+  clusterIP: 10.96.0.10
+  ports: [{name: http, port: 80, targetPort: 8080, nodePort: 30080}]
+---
+apiVersion: v1
+kind: Service
+metadata: {name: other, namespace: shop, creationTimestamp: "2026-01-01T00:00:00Z"}
+spec:
+  clusterIP: 10.96.0.30
+  ports: [{name: http, port: 80, targetPort: 8080}]
+---
+apiVersion: discovery.k8s.io/v1
+kind: EndpointSlice
+metadata: {name: other-1, namespace: shop, labels: {kubernetes.io/service-name: other}}
+addressType: IPv4
+ports: [{name: http, port: 8080, protocol: TCP}]
+endpoints: [{addresses: [10.244.0.13]}]
+---
+apiVersion: v1
+kind: Service
+metadata: {name: empty, namespace: shop, creationTimestamp: "2026-01-01T00:00:00Z"}
+spec:
+  clusterIP: 10.96.0.20
+  ports: [{port: 80}]
+`;
+
+/** `web`'s EndpointSlice with these IPv4 pod addresses (none: an empty list). */
+export function webSlice(addresses: readonly string[]): string {
+  return `apiVersion: discovery.k8s.io/v1
+kind: EndpointSlice
+metadata: {name: web-1, namespace: shop, labels: {kubernetes.io/service-name: web}}
+addressType: IPv4
+ports: [{name: http, port: 8080, protocol: TCP}]
+endpoints: ${addresses.length === 0 ? '[]' : `\n${addresses.map((a) => `  - {addresses: [${a}]}`).join('\n')}`}
+`;
+}

@@ -14,49 +14,8 @@ import { renameSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { configDir, repoRoot } from '../e2e/cli-harness.js';
-import { assertShares, buildTrafficLab, LAB_PODS_V6, requireNft } from './nftables-lab.js';
+import { assertShares, buildTrafficLab, LAB_PODS_V6, LAB_SERVICES as SERVICES, requireNft, webSlice } from './nftables-lab.js';
 
-const SERVICES = `
-apiVersion: v1
-kind: Service
-metadata: {name: web, namespace: shop, creationTimestamp: "2026-01-01T00:00:00Z"}
-spec:
-  type: NodePort
-  clusterIP: 10.96.0.10
-  ports: [{name: http, port: 80, targetPort: 8080, nodePort: 30080}]
----
-apiVersion: v1
-kind: Service
-metadata: {name: other, namespace: shop, creationTimestamp: "2026-01-01T00:00:00Z"}
-spec:
-  clusterIP: 10.96.0.30
-  ports: [{name: http, port: 80, targetPort: 8080}]
----
-apiVersion: discovery.k8s.io/v1
-kind: EndpointSlice
-metadata: {name: other-1, namespace: shop, labels: {kubernetes.io/service-name: other}}
-addressType: IPv4
-ports: [{name: http, port: 8080, protocol: TCP}]
-endpoints: [{addresses: [10.244.0.13]}]
----
-apiVersion: v1
-kind: Service
-metadata: {name: empty, namespace: shop, creationTimestamp: "2026-01-01T00:00:00Z"}
-spec:
-  clusterIP: 10.96.0.20
-  ports: [{port: 80}]
-`;
-
-function webSlice(addresses: readonly string[]): string {
-  return `apiVersion: discovery.k8s.io/v1
-kind: EndpointSlice
-metadata: {name: web-1, namespace: shop, labels: {kubernetes.io/service-name: web}}
-addressType: IPv4
-ports: [{name: http, port: 8080, protocol: TCP}]
-endpoints:
-${addresses.map((a) => `  - {addresses: [${a}]}`).join('\n')}
-`;
-}
 
 test('kube-proxy apply --mode nftables: real traffic to a cluster IP and a node port, then a partial sync that traffic follows', { timeout: 120_000 }, async (t) => {
   const { lab, node, connect } = await buildTrafficLab(t, 'kpnft', requireNft, { ipv6: true });
