@@ -36,13 +36,25 @@ export const MASQUERADE_MARK = '0x4000';
  * port, a node IP or a cluster CIDR is IPv6 (a dual-stack node runs both proxiers).
  */
 export function renderIptables(ports: readonly KpServicePort[], options: IptablesRenderOptions = {}): RenderedRules[] {
-  const out: RenderedRules[] = [{ family: 'IPv4', tool: 'iptables-restore', text: renderIptablesFamily(ports, 'IPv4', options) }];
+  return iptablesFamilies(ports, options).map((family) => ({ family, tool: restoreTool(family), text: renderIptablesFamily(ports, family, options) }));
+}
+
+/** The families renderIptables writes rules for, in its order. */
+export function iptablesFamilies(ports: readonly KpServicePort[], options: IptablesRenderOptions = {}): IpFamily[] {
   const v6 = ports.some((p) => p.family === 'IPv6') || (options.nodeIPs ?? []).some((ip) => familyOf(ip) === 'IPv6') || (options.clusterCIDRs ?? []).some((c) => familyOf(c) === 'IPv6');
-  if (v6) out.push({ family: 'IPv6', tool: 'ip6tables-restore', text: renderIptablesFamily(ports, 'IPv6', options) });
-  return out;
+  return v6 ? ['IPv4', 'IPv6'] : ['IPv4'];
+}
+
+export function restoreTool(family: IpFamily): RenderedRules['tool'] {
+  return family === 'IPv4' ? 'iptables-restore' : 'ip6tables-restore';
 }
 
 export function renderIptablesFamily(ports: readonly KpServicePort[], family: IpFamily, options: IptablesRenderOptions = {}): string {
+  return [...iptablesFamilyLines(ports, family, options)].join('\n') + '\n';
+}
+
+/** One family's iptables-restore input, line by line (without "\n"): the filter table, then nat. */
+export function* iptablesFamilyLines(ports: readonly KpServicePort[], family: IpFamily, options: IptablesRenderOptions = {}): Generator<string> {
   const filter = new RestoreTable('filter');
   const nat = new RestoreTable('nat');
   for (const c of ['KUBE-SERVICES', 'KUBE-EXTERNAL-SERVICES', 'KUBE-FORWARD', 'KUBE-NODEPORTS', 'KUBE-PROXY-FIREWALL']) filter.declare(c);
@@ -79,5 +91,6 @@ export function renderIptablesFamily(ports: readonly KpServicePort[], family: Ip
   filter.append('KUBE-FORWARD', '-m conntrack --ctstate INVALID -j DROP');
   filter.append('KUBE-FORWARD', '-m comment --comment', quoted('kubernetes forwarding rules'), '-m mark --mark', `${MASQUERADE_MARK}/${MASQUERADE_MARK}`, '-j ACCEPT');
   filter.append('KUBE-FORWARD', '-m comment --comment', quoted('kubernetes forwarding conntrack rule'), '-m conntrack --ctstate RELATED,ESTABLISHED -j ACCEPT');
-  return filter.render() + nat.render();
+  yield* filter.lines();
+  yield* nat.lines();
 }

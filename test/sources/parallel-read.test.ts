@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, test } from 'node:test';
 import { collectServicePorts } from '../../src/kubeproxy/service-ports.js';
-import { rendererFor, type RenderResult } from '../../src/kubeproxy/renderers.js';
+import { outputText, rendererFor } from '../../src/kubeproxy/renderers.js';
 import { DEFAULT_CONFIG_LIMITS } from '../../src/sources/file/config-limits.js';
 import { loadDirs } from '../../src/sources/file/load-dirs.js';
 import { MIN_FILES_FOR_WORKER, readConfigFiles } from '../../src/sources/file/parallel-read.js';
@@ -57,12 +57,12 @@ function writeFolder(): string {
 }
 
 const dir = writeFolder();
-const render = (snapshot: ResourceSnapshot, mode: string): RenderResult => {
+const render = (snapshot: ResourceSnapshot, mode: string): string[] => {
   const lookup = rendererFor(mode);
   assert.equal(lookup.kind, 'ok');
   if (lookup.kind !== 'ok') throw new Error(mode);
   const { ports } = collectServicePorts(indexResources(snapshot.resources));
-  return lookup.render(ports, { nodeName: 'node-1', nodeIPs: ['192.168.0.10'], clusterCIDRs: ['10.244.0.0/16'], scheduler: 'rr' });
+  return lookup.render(ports, { nodeName: 'node-1', nodeIPs: ['192.168.0.10'], clusterCIDRs: ['10.244.0.0/16'], scheduler: 'rr' }).outputs.map(outputText);
 };
 
 test('the worker lane parses every file as this thread does: same contributions, in file order', async () => {
