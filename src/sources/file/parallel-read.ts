@@ -57,8 +57,10 @@ export async function readConfigFiles(files: readonly ConfigFileRef[], limits: P
     if (have[index] === 0) byWorker++;
     settle(index, contribution);
   }) : undefined;
-  if (mode !== 'only' || lane === undefined) {
-    await claimAndRead(counter, files, async (index, file) => settle(index, await readConfigFile(file, limits)));
+  while (mode !== 'only' || lane === undefined) {
+    const index = Atomics.add(counter, 0, 1);
+    if (index >= files.length) break;
+    settle(index, await readConfigFile(files[index]!, limits));
   }
   if (lane !== undefined) {
     // Every file is claimed; wait for the worker's, unless it stopped first.
@@ -68,25 +70,6 @@ export async function readConfigFiles(files: readonly ConfigFileRef[], limits: P
     for (let index = 0; index < files.length; index++) if (have[index] === 0) settle(index, await readConfigFile(files[index]!, limits));
   }
   return { contributions: results, byWorker };
-}
-
-/**
- * Files read at once by one thread: each loop below claims a file, awaits its read (in libuv's
- * pool) and parses it; while one parses, the others' reads are in flight, so the thread does not
- * wait on the disk (or on a loaded machine, on the pool's threads being scheduled) between files.
- */
-const READS_IN_FLIGHT = 4;
-
-/** Claims files from the shared counter until none is left, READS_IN_FLIGHT at a time. */
-export async function claimAndRead(counter: Int32Array, files: readonly ConfigFileRef[], read: (index: number, file: ConfigFileRef) => Promise<void>): Promise<void> {
-  const loop = async (): Promise<void> => {
-    for (;;) {
-      const index = Atomics.add(counter, 0, 1);
-      if (index >= files.length) return;
-      await read(index, files[index]!);
-    }
-  };
-  await Promise.all(Array.from({ length: READS_IN_FLIGHT }, loop));
 }
 
 interface Lane {

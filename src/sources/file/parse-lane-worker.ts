@@ -2,7 +2,6 @@
 // same counter as the main thread and reads and parses them while the main thread does its own.
 // It imports the parser (the schemas of every kind) while the main thread scans the folders.
 import { parentPort } from 'node:worker_threads';
-import { claimAndRead } from './parallel-read.js';
 import type { LaneResult, LaneStart } from './parse-lane-protocol.js';
 import { readConfigFile } from './read-config-file.js';
 
@@ -14,9 +13,13 @@ port.once('message', (start: LaneStart) => {
 });
 
 async function run({ files, limits, next }: LaneStart): Promise<void> {
-  await claimAndRead(new Int32Array(next), files, async (index, file) => {
-    const result: LaneResult = { index, contribution: await readConfigFile(file, limits) };
+  const counter = new Int32Array(next);
+  for (;;) {
+    const index = Atomics.add(counter, 0, 1);
+    if (index >= files.length) break;
+    const contribution = await readConfigFile(files[index]!, limits);
+    const result: LaneResult = { index, contribution };
     port!.postMessage(result);
-  });
+  }
   port!.close();
 }
