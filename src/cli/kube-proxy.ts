@@ -67,12 +67,11 @@ export async function kubeProxyCommand(argv: readonly string[]): Promise<void> {
   const family = values.family;
   if (family !== undefined && family !== 'IPv4' && family !== 'IPv6') throw new UsageError(`kube-proxy render: --family expects IPv4 or IPv6, got ${JSON.stringify(family)}`);
 
-  const [{ loadDirs }, { indexResources }, { collectServicePorts }, { formatDiagnostic }, shards] = await Promise.all([
+  const [{ loadDirs }, { indexResources }, { collectServicePorts }, { formatDiagnostic }] = await Promise.all([
     import('../sources/file/load-dirs.js'),
     import('../store/resource-index.js'),
     import('../kubeproxy/service-ports.js'),
     import('../core/diagnostic.js'),
-    import('../kubeproxy/render-in-shards.js'),
   ]);
   const snapshot = await loadDirs(dirs);
   for (const d of snapshot.diagnostics) process.stderr.write(formatDiagnostic(d) + '\n');
@@ -80,27 +79,15 @@ export async function kubeProxyCommand(argv: readonly string[]): Promise<void> {
     process.stderr.write('isthmus: kube-proxy render: the config cannot be loaded; no rules printed\n');
     process.exit(1);
   }
-  // Many Services: a second thread renders half of them (render-in-shards.ts). Started now, it
-  // boots while this thread collects the Service ports.
-  const mode = values.mode;
-  const services = snapshot.resources.reduce((n, r) => (r.kind === 'Service' ? n + 1 : n), 0);
-  const worker = shards.isShardedMode(mode) && services >= shards.MIN_PORTS_FOR_SHARDS ? new shards.ShardWorker() : undefined;
   const { ports, diagnostics } = collectServicePorts(indexResources(snapshot.resources));
   for (const d of diagnostics) process.stderr.write(formatDiagnostic(d) + '\n');
-  const options = {
+  const result = lookup.render(ports, {
     ...(values['node-name'] !== undefined ? { nodeName: values['node-name'] } : {}),
     nodeIPs: values['node-ip'] ?? [],
     clusterCIDRs: values['cluster-cidr'] ?? [],
     masqueradeAll: values['masquerade-all'] === true,
     scheduler,
-  };
-  let result;
-  if (worker !== undefined && shards.isShardedMode(mode) && ports.length >= shards.MIN_PORTS_FOR_SHARDS) {
-    result = await shards.renderInShards(mode, ports, options, worker);
-  } else {
-    worker?.close();
-    result = lookup.render(ports, options);
-  }
+  });
   for (const note of result.notes) process.stderr.write(`note: ${note}\n`);
   const outputs = result.outputs.filter((o) => family === undefined || o.family === undefined || o.family === family);
   for (const [i, o] of outputs.entries()) {

@@ -55,24 +55,6 @@ export function renderIptablesFamily(ports: readonly KpServicePort[], family: Ip
 
 /** One family's iptables-restore input, line by line (without "\n"): the filter table, then nat. */
 export function* iptablesFamilyLines(ports: readonly KpServicePort[], family: IpFamily, options: IptablesRenderOptions = {}): Generator<string> {
-  const tables = startFamilyTables(family, options);
-  writePortRules(ports, family, options, tables);
-  finishFamilyTables(family, tables);
-  yield* familyTablesLines(tables);
-}
-
-export interface FamilyTables {
-  readonly filter: RestoreTable;
-  readonly nat: RestoreTable;
-}
-
-export function* familyTablesLines(tables: FamilyTables): Generator<string> {
-  yield* tables.filter.lines();
-  yield* tables.nat.lines();
-}
-
-/** The chains and rules that come before any Service's (the render is these, the ports' rules, then finishFamilyTables). */
-export function startFamilyTables(family: IpFamily, options: IptablesRenderOptions): FamilyTables {
   const filter = new RestoreTable('filter');
   const nat = new RestoreTable('nat');
   for (const c of ['KUBE-SERVICES', 'KUBE-EXTERNAL-SERVICES', 'KUBE-FORWARD', 'KUBE-NODEPORTS', 'KUBE-PROXY-FIREWALL']) filter.declare(c);
@@ -91,11 +73,6 @@ export function startFamilyTables(family: IpFamily, options: IptablesRenderOptio
     filter.append('KUBE-FIREWALL', '-m comment --comment', quoted('block incoming localnet connections'), '-d 127.0.0.0/8 ! -s 127.0.0.0/8 -m conntrack ! --ctstate RELATED,ESTABLISHED,DNAT -j DROP');
   }
 
-  return { filter, nat };
-}
-
-/** Each Service port's rules, appended in port order: the same whether the ports come in one list or several in a row. */
-export function writePortRules(ports: readonly KpServicePort[], family: IpFamily, options: IptablesRenderOptions, { filter, nat }: FamilyTables): void {
   const ctx: FamilyContext = {
     family,
     nodeName: options.nodeName,
@@ -105,10 +82,7 @@ export function writePortRules(ports: readonly KpServicePort[], family: IpFamily
   };
   // A headless Service (no cluster IP) gets no rules: kube-proxy skips it.
   for (const sp of ports) if (sp.family === family && sp.clusterIP !== undefined) writeServicePortRules(sp, ctx, filter, nat);
-}
 
-/** The rules that come after every Service's. */
-export function finishFamilyTables(family: IpFamily, { filter, nat }: FamilyTables): void {
   // After every Service rule: anything else addressed to the node goes to the node ports.
   const destinations = family === 'IPv6' ? '-m addrtype --dst-type LOCAL ! -d ::1/128' : '-m addrtype --dst-type LOCAL';
   nat.append('KUBE-SERVICES', '-m comment --comment', quoted('kubernetes service nodeports; NOTE: this must be the last rule in this chain'), destinations, '-j KUBE-NODEPORTS');
@@ -117,4 +91,6 @@ export function finishFamilyTables(family: IpFamily, { filter, nat }: FamilyTabl
   filter.append('KUBE-FORWARD', '-m conntrack --ctstate INVALID -j DROP');
   filter.append('KUBE-FORWARD', '-m comment --comment', quoted('kubernetes forwarding rules'), '-m mark --mark', `${MASQUERADE_MARK}/${MASQUERADE_MARK}`, '-j ACCEPT');
   filter.append('KUBE-FORWARD', '-m comment --comment', quoted('kubernetes forwarding conntrack rule'), '-m conntrack --ctstate RELATED,ESTABLISHED -j ACCEPT');
+  yield* filter.lines();
+  yield* nat.lines();
 }

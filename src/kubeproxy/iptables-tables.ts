@@ -35,11 +35,6 @@ export class RestoreTable {
     this.declare(chain).push(words.join(' '));
   }
 
-  /** Chains in the order they were declared, each with its rules. */
-  entries(): IterableIterator<[string, string[]]> {
-    return this.chains.entries();
-  }
-
   /** The table's lines (without "\n"), as they are asked for: `kube-proxy render` writes them in chunks. */
   *lines(): Generator<string> {
     // KUBE-NODEPORTS, KUBE-SERVICES, then the rest by name: the default sort compares UTF-16 code

@@ -2,7 +2,7 @@
 // have is listed as unavailable, so the usage error can say which modes exist and which it renders.
 import { iptablesFamilies, iptablesFamilyLines, restoreTool, type IptablesRenderOptions } from './iptables-render.js';
 import { renderIpvs, type IpvsScheduler } from './ipvs-render.js';
-import { nftablesLines, type NftablesOptions } from './nftables-render.js';
+import { nftablesLines } from './nftables-render.js';
 import type { IpFamily, KpServicePort } from './service-ports.js';
 import { linesInChunks } from './text-chunks.js';
 
@@ -49,7 +49,14 @@ export const RENDERERS: Readonly<Record<KubeProxyMode, Renderer | undefined>> = 
     outputs: [
       {
         tool: 'nft -f',
-        chunks: () => linesInChunks(nftablesLines(ports, nftablesOptionsOf(options))),
+        chunks: () =>
+          linesInChunks(
+            nftablesLines(ports, {
+              ...(options.nodeIPs !== undefined ? { nodeIPs: options.nodeIPs } : {}),
+              ...(options.clusterCIDRs !== undefined ? { clusterCIDRs: options.clusterCIDRs } : {}),
+              ...(options.nodeName !== undefined ? { nodeName: options.nodeName } : {}),
+            }),
+          ),
       },
     ],
     notes: options.masqueradeAll === true ? ['--masquerade-all is not modelled in nftables mode (docs/kube-proxy-nftables.md)'] : [],
@@ -59,15 +66,6 @@ export const RENDERERS: Readonly<Record<KubeProxyMode, Renderer | undefined>> = 
     return { outputs: [{ tool: 'ipvsadm-restore', chunks: () => [text] }], notes };
   },
 };
-
-/** The options the nftables mode reads. */
-export function nftablesOptionsOf(options: RenderOptions): NftablesOptions {
-  return {
-    ...(options.nodeIPs !== undefined ? { nodeIPs: options.nodeIPs } : {}),
-    ...(options.clusterCIDRs !== undefined ? { clusterCIDRs: options.clusterCIDRs } : {}),
-    ...(options.nodeName !== undefined ? { nodeName: options.nodeName } : {}),
-  };
-}
 
 export type RendererLookup = { readonly kind: 'ok'; readonly render: Renderer } | { readonly kind: 'error'; readonly message: string };
 
