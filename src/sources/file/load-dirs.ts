@@ -2,23 +2,24 @@ import { buildSnapshot, type SourceContribution } from '../../store/build-snapsh
 import type { ResourceSnapshot } from '../../store/resource-snapshot.js';
 import { DEFAULT_CONFIG_LIMITS } from './config-limits.js';
 import { readOpenApiFiles, withoutDocuments, type LoadedConfigFile } from './openapi-files.js';
-import { readConfigFiles, type ParallelReadOptions } from './parallel-read.js';
+import { readConfigFile } from './read-config-file.js';
 import { scanConfigTree } from './scan-config-tree.js';
 
-export type LoadDirsOptions = ParallelReadOptions;
+/** Files read at once: enough to overlap I/O, few enough to stay far from the fd limit. */
+const READ_CONCURRENCY = 32;
 
-/**
- * One-shot load of every config file below the folders (`isthmus validate`, `kube-proxy render`,
- * tests). Many files are parsed on two threads (parallel-read.ts); the snapshot is the same.
- */
-export async function loadDirs(dirs: readonly string[], generation = 1, options: LoadDirsOptions = {}): Promise<ResourceSnapshot> {
+/** One-shot load of every config file below the folders (`isthmus validate`, tests). */
+export async function loadDirs(dirs: readonly string[], generation = 1): Promise<ResourceSnapshot> {
   const tree = await scanConfigTree(dirs);
-  const { contributions } = await readConfigFiles(tree.files, DEFAULT_CONFIG_LIMITS, options);
   const loaded: LoadedConfigFile[] = [];
-  contributions.forEach((contribution, i) => {
-    if (contribution) loaded.push({ file: tree.files[i]!, contribution });
-  });
+  for (let i = 0; i < tree.files.length; i += READ_CONCURRENCY) {
+    const files = tree.files.slice(i, i + READ_CONCURRENCY);
+    const batch = await Promise.all(files.map((file) => readConfigFile(file)));
+    batch.forEach((contribution, j) => {
+      if (contribution) loaded.push({ file: files[j]!, contribution });
+    });
+  }
   const documents = await readOpenApiFiles(loaded, dirs, DEFAULT_CONFIG_LIMITS.maxFileBytes);
-  const all: SourceContribution[] = [{ resources: [], diagnostics: tree.diagnostics }, ...withoutDocuments(loaded, documents)];
-  return { ...buildSnapshot(all, generation), openApiFiles: documents.documents };
+  const contributions: SourceContribution[] = [{ resources: [], diagnostics: tree.diagnostics }, ...withoutDocuments(loaded, documents)];
+  return { ...buildSnapshot(contributions, generation), openApiFiles: documents.documents };
 }
