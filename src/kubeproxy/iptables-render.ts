@@ -50,11 +50,6 @@ export function restoreTool(family: IpFamily): RenderedRules['tool'] {
 }
 
 export function renderIptablesFamily(ports: readonly KpServicePort[], family: IpFamily, options: IptablesRenderOptions = {}): string {
-  return [...iptablesFamilyLines(ports, family, options)].join('\n') + '\n';
-}
-
-/** One family's iptables-restore input, line by line (without "\n"): the filter table, then nat. */
-export function* iptablesFamilyLines(ports: readonly KpServicePort[], family: IpFamily, options: IptablesRenderOptions = {}): Generator<string> {
   const filter = new RestoreTable('filter');
   const nat = new RestoreTable('nat');
   for (const c of ['KUBE-SERVICES', 'KUBE-EXTERNAL-SERVICES', 'KUBE-FORWARD', 'KUBE-NODEPORTS', 'KUBE-PROXY-FIREWALL']) filter.declare(c);
@@ -91,6 +86,5 @@ export function* iptablesFamilyLines(ports: readonly KpServicePort[], family: Ip
   filter.append('KUBE-FORWARD', '-m conntrack --ctstate INVALID -j DROP');
   filter.append('KUBE-FORWARD', '-m comment --comment', quoted('kubernetes forwarding rules'), '-m mark --mark', `${MASQUERADE_MARK}/${MASQUERADE_MARK}`, '-j ACCEPT');
   filter.append('KUBE-FORWARD', '-m comment --comment', quoted('kubernetes forwarding conntrack rule'), '-m conntrack --ctstate RELATED,ESTABLISHED -j ACCEPT');
-  yield* filter.lines();
-  yield* nat.lines();
+  return filter.render() + nat.render();
 }

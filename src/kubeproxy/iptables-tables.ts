@@ -35,16 +35,16 @@ export class RestoreTable {
     this.declare(chain).push(words.join(' '));
   }
 
-  /** The table's lines (without "\n"), as they are asked for: `kube-proxy render` writes them in chunks. */
-  *lines(): Generator<string> {
+  render(): string {
     // KUBE-NODEPORTS, KUBE-SERVICES, then the rest by name: the default sort compares UTF-16 code
     // units, as `<` does, without a JavaScript comparator call per comparison.
     const first = FIRST_CHAINS.filter((c) => this.chains.has(c));
     const names = [...first, ...[...this.chains.keys()].filter((c) => !FIRST_CHAINS.includes(c)).sort()];
-    yield `*${this.name}`;
-    for (const c of names) yield `:${c} - [0:0]`;
-    for (const c of names) yield* this.chains.get(c)!;
-    yield 'COMMIT';
+    const lines = [`*${this.name}`];
+    for (const c of names) lines.push(`:${c} - [0:0]`);
+    for (const c of names) for (const rule of this.chains.get(c)!) lines.push(rule);
+    lines.push('COMMIT');
+    return lines.join('\n') + '\n';
   }
 }
 
