@@ -89,7 +89,7 @@ async function main() {
 
   // In-process: the same functions the CLI calls, loaded once, then each step timed.
   const imp = (p) => import(pathToFileURL(join(dist, p)).href);
-  const [{ loadDirs }, { indexResources }, { collectServicePorts }, { rendererFor }] = await Promise.all([
+  const [{ loadDirs }, { indexResources }, { collectServicePorts }, { rendererFor, outputText }] = await Promise.all([
     imp('sources/file/load-dirs.js'), imp('store/resource-index.js'), imp('kubeproxy/service-ports.js'), imp('kubeproxy/renderers.js'),
   ]);
   const render = { cli: {}, fn: {}, loadMs: [], portsMs: [], outputBytes: {} };
@@ -104,8 +104,11 @@ async function main() {
     for (const mode of MODES) {
       t = performance.now();
       const out = rendererFor(mode).render(ports, { nodeIPs: ['192.168.0.10'], clusterCIDRs: [], masqueradeAll: false, scheduler: 'rr' });
+      // Outputs render when their chunks are asked for (the CLI writes them chunk by chunk): the
+      // function's figure is the whole text made as one string.
+      const texts = out.outputs.map(outputText);
       (render.fn[mode] ??= []).push(performance.now() - t);
-      render.outputBytes[mode] = out.outputs.reduce((a, o) => a + Buffer.byteLength(o.text), 0);
+      render.outputBytes[mode] = texts.reduce((a, text) => a + Buffer.byteLength(text), 0);
     }
   }
   log(`  in process: load ${median(render.loadMs).toFixed(0)} ms, Service ports ${median(render.portsMs).toFixed(0)} ms, ${MODES.map((m) => `${m} ${median(render.fn[m]).toFixed(0)} ms`).join(', ')}`);

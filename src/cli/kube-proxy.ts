@@ -2,6 +2,7 @@
 // EndpointSlices in config folders, printed to stdout (diagnostics and notes to stderr). Loads the
 // folders as `isthmus validate` does. Exit status: 0 with rules printed (even when some objects
 // had diagnostics), 1 when a folder cannot be read, 2 for a usage error.
+import { once } from 'node:events';
 import { parseArgs } from 'node:util';
 import { UsageError } from './args.js';
 
@@ -89,9 +90,14 @@ export async function kubeProxyCommand(argv: readonly string[]): Promise<void> {
   });
   for (const note of result.notes) process.stderr.write(`note: ${note}\n`);
   const outputs = result.outputs.filter((o) => family === undefined || o.family === undefined || o.family === family);
-  outputs.forEach((o, i) => {
+  for (const [i, o] of outputs.entries()) {
     // A second family's rules go to another tool: a comment line says where one input ends.
-    if (i > 0 || (family !== undefined && o.family === 'IPv6')) process.stdout.write(`# ${o.tool} input (${o.family ?? 'all families'})\n`);
-    process.stdout.write(o.text);
-  });
+    if (i > 0 || (family !== undefined && o.family === 'IPv6')) await write(`# ${o.tool} input (${o.family ?? 'all families'})\n`);
+    // Chunk by chunk as they are rendered (about 1 MB each), waiting when stdout is a full pipe.
+    for (const chunk of o.chunks()) await write(chunk);
+  }
+}
+
+async function write(text: string): Promise<void> {
+  if (!process.stdout.write(text)) await once(process.stdout, 'drain');
 }

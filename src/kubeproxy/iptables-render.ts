@@ -36,10 +36,17 @@ export const MASQUERADE_MARK = '0x4000';
  * port, a node IP or a cluster CIDR is IPv6 (a dual-stack node runs both proxiers).
  */
 export function renderIptables(ports: readonly KpServicePort[], options: IptablesRenderOptions = {}): RenderedRules[] {
-  const out: RenderedRules[] = [{ family: 'IPv4', tool: 'iptables-restore', text: renderIptablesFamily(ports, 'IPv4', options) }];
+  return iptablesFamilies(ports, options).map((family) => ({ family, tool: restoreTool(family), text: renderIptablesFamily(ports, family, options) }));
+}
+
+/** The families renderIptables writes rules for, in its order. */
+export function iptablesFamilies(ports: readonly KpServicePort[], options: IptablesRenderOptions = {}): IpFamily[] {
   const v6 = ports.some((p) => p.family === 'IPv6') || (options.nodeIPs ?? []).some((ip) => familyOf(ip) === 'IPv6') || (options.clusterCIDRs ?? []).some((c) => familyOf(c) === 'IPv6');
-  if (v6) out.push({ family: 'IPv6', tool: 'ip6tables-restore', text: renderIptablesFamily(ports, 'IPv6', options) });
-  return out;
+  return v6 ? ['IPv4', 'IPv6'] : ['IPv4'];
+}
+
+export function restoreTool(family: IpFamily): RenderedRules['tool'] {
+  return family === 'IPv4' ? 'iptables-restore' : 'ip6tables-restore';
 }
 
 export function renderIptablesFamily(ports: readonly KpServicePort[], family: IpFamily, options: IptablesRenderOptions = {}): string {

@@ -4,7 +4,7 @@
 // that differ by one digit still look different, and a truncated name stays unique
 // (pkg/proxy/nftables/proxier.go, hashAndTruncate). These are not the iptables mode's
 // KUBE-SVC-... names (src/kubeproxy/chain-names.ts), so they live here.
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import { base32Prefix } from './chain-names.js';
 import type { KpEndpoint, KpServicePort } from './service-ports.js';
 
@@ -12,7 +12,8 @@ import type { KpEndpoint, KpServicePort } from './service-ports.js';
 const BASE_LENGTH_MAX = 128 - 16;
 
 export function hashAndTruncate(name: string): string {
-  const hashed = `${base32Prefix(createHash('sha256').update(name).digest(), 8)}-${name}`;
+  // crypto.hash: one call, no Hash object (chain-names.ts says why that matters here).
+  const hashed = `${base32Prefix(hash('sha256', name, 'buffer'), 8)}-${name}`;
   return hashed.length > BASE_LENGTH_MAX ? `${hashed.slice(0, BASE_LENGTH_MAX - 3)}...` : hashed;
 }
 

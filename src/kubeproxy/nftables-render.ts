@@ -8,19 +8,34 @@ import type { KpServicePort } from './service-ports.js';
 export type { NftablesOptions } from './nftables-model.js';
 
 export function renderNftables(ports: readonly KpServicePort[], options: NftablesOptions): string {
-  return buildNftablesModel(ports, options).map(renderTable).join('\n');
+  return `${[...nftablesLines(ports, options)].join('\n')}\n`;
+}
+
+/** The script's lines (without "\n"), made as they are asked for: the CLI writes them in chunks. */
+export function* nftablesLines(ports: readonly KpServicePort[], options: NftablesOptions): Generator<string> {
+  let first = true;
+  for (const model of buildNftablesModel(ports, options)) {
+    // An empty line between the tables.
+    if (!first) yield '';
+    first = false;
+    yield* tableLines(model);
+  }
 }
 
 /** The commands that create one table from nothing, in an order nft accepts (chains before jumps). */
 export function renderTable(model: NftTableModel): string {
+  return `${[...tableLines(model)].join('\n')}\n`;
+}
+
+function* tableLines(model: NftTableModel): Generator<string> {
   const t = `${model.family} ${TABLE}`;
-  const lines = [...baseCommands(model.family, model.serviceCIDRs, model.mark), ''];
-  for (const [name, timeout] of model.affinitySets) lines.push(affinitySetCommand(t, name, timeout));
-  for (const name of model.chains.keys()) lines.push(`add chain ${t} ${name}`);
-  for (const [name, rules] of model.chains) for (const rule of rules) lines.push(`add rule ${t} ${name} ${rule}`);
-  lines.push('');
-  for (const [container, elements] of model.elements) for (const e of elements.values()) lines.push(elementCommand('add', t, container, e));
-  return `${lines.join('\n')}\n`;
+  yield* baseCommands(model.family, model.serviceCIDRs, model.mark);
+  yield '';
+  for (const [name, timeout] of model.affinitySets) yield affinitySetCommand(t, name, timeout);
+  for (const name of model.chains.keys()) yield `add chain ${t} ${name}`;
+  for (const [name, rules] of model.chains) for (const rule of rules) yield `add rule ${t} ${name} ${rule}`;
+  yield '';
+  for (const [container, elements] of model.elements) for (const e of elements.values()) yield elementCommand('add', t, container, e);
 }
 
 export function affinitySetCommand(t: string, name: string, timeoutSeconds: number): string {

@@ -62,7 +62,7 @@ describe('ParseWorkerClient', () => {
     ];
     for (const ref of refs) {
       const load = await parser.load(ref);
-      const local = await readConfigFile(ref);
+      const local = readConfigFile(ref);
       assert.ok(local);
       assert.deepEqual(load, { kind: 'loaded', contribution: local, fingerprint: fingerprintContribution(local) });
     }

@@ -5,19 +5,16 @@ import { readOpenApiFiles, withoutDocuments, type LoadedConfigFile } from './ope
 import { readConfigFile } from './read-config-file.js';
 import { scanConfigTree } from './scan-config-tree.js';
 
-/** Files read at once: enough to overlap I/O, few enough to stay far from the fd limit. */
-const READ_CONCURRENCY = 32;
-
-/** One-shot load of every config file below the folders (`isthmus validate`, tests). */
+/**
+ * One-shot load of every config file below the folders (`isthmus validate`, `kube-proxy render`,
+ * `explain`, tests). Files are read synchronously (readConfigFile): nothing else runs meanwhile.
+ */
 export async function loadDirs(dirs: readonly string[], generation = 1): Promise<ResourceSnapshot> {
   const tree = await scanConfigTree(dirs);
   const loaded: LoadedConfigFile[] = [];
-  for (let i = 0; i < tree.files.length; i += READ_CONCURRENCY) {
-    const files = tree.files.slice(i, i + READ_CONCURRENCY);
-    const batch = await Promise.all(files.map((file) => readConfigFile(file)));
-    batch.forEach((contribution, j) => {
-      if (contribution) loaded.push({ file: files[j]!, contribution });
-    });
+  for (const file of tree.files) {
+    const contribution = readConfigFile(file);
+    if (contribution) loaded.push({ file, contribution });
   }
   const documents = await readOpenApiFiles(loaded, dirs, DEFAULT_CONFIG_LIMITS.maxFileBytes);
   const contributions: SourceContribution[] = [{ resources: [], diagnostics: tree.diagnostics }, ...withoutDocuments(loaded, documents)];

