@@ -19,11 +19,31 @@ function isRecord(value: unknown): value is Record<string, unknown> {
 }
 
 // JSON `null` means "not set" to the API server; YAML writes it for an empty `key:`.
+// Most objects have none: they are taken as they are (nothing here or after it writes to them),
+// which spares a copy of every object of a large folder.
 function dropNulls(value: unknown): unknown {
-  if (Array.isArray(value)) return value.map(dropNulls);
+  return hasNullField(value) ? copyWithoutNulls(value) : value;
+}
+
+function hasNullField(value: unknown): boolean {
+  if (Array.isArray(value)) {
+    // A null list item is not dropped (the copy keeps it too): only null fields are.
+    for (const item of value) if (hasNullField(item)) return true;
+    return false;
+  }
+  if (!isRecord(value)) return false;
+  for (const key in value) {
+    const inner = value[key];
+    if (inner === null || (typeof inner === 'object' && hasNullField(inner))) return true;
+  }
+  return false;
+}
+
+function copyWithoutNulls(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(copyWithoutNulls);
   if (!isRecord(value)) return value;
   const out: Record<string, unknown> = {};
-  for (const [key, inner] of Object.entries(value)) if (inner !== null) out[key] = dropNulls(inner);
+  for (const [key, inner] of Object.entries(value)) if (inner !== null) out[key] = copyWithoutNulls(inner);
   return out;
 }
 
