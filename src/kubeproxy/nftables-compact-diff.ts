@@ -6,7 +6,8 @@
 // their unused chains are flushed now, and the sync deletes them a second later.
 import { TABLE, type NftElement } from './nftables-base.js';
 import { describeCounts, diffNftTable } from './nftables-diff.js';
-import { COMPACT_CONTAINERS, type CompactContainer, type CompactPart, type NftCompactTable } from './nftables-compact-model.js';
+import type { NftCompactTable } from './nftables-compact-model.js';
+import { COMPACT_CONTAINERS, type CompactContainer, type CompactPart } from './nftables-compact-parts.js';
 import type { CompactChange } from './nftables-compact-merge.js';
 import { compactChainCommands, compactElementCommand } from './nftables-compact-render.js';
 

@@ -5,7 +5,7 @@
 // one. The patch records each element it changed (before, after), which is the partial sync's
 // diff, so nothing compares the maps afterwards.
 import type { NftElement } from './nftables-base.js';
-import { COMPACT_CONTAINERS, type CompactContainer, type CompactPart } from './nftables-compact-model.js';
+import { COMPACT_CONTAINERS, type CompactContainer, type CompactPart } from './nftables-compact-parts.js';
 
 export interface CompactChange {
   readonly container: CompactContainer;

@@ -15,20 +15,9 @@
 import { DEFAULT_MASQUERADE_MARK, type NftElement, type NftFamily } from './nftables-base.js';
 import { categorizeEndpoints, isExternalPolicyLocal, isInternalPolicyLocal } from './iptables-endpoints.js';
 import { CompactMergeState, mergeCompactParts, type CompactChange } from './nftables-compact-merge.js';
+import type { CompactContainer, CompactPart } from './nftables-compact-parts.js';
 import { buildNftablesModel, NftModelMemo, type NftablesOptions, type NftTableModel } from './nftables-model.js';
 import { familyOf, type IpFamily, type KpServicePort, type L4Protocol } from './service-ports.js';
-
-/** The kube-proxy base sets and maps this layout fills, plus its own endpoint maps and hairpin set. */
-export const COMPACT_CONTAINERS = [
-  'cluster-ips', 'nodeport-ips', 'no-endpoint-nodeports', 'no-endpoint-services', 'service-ips', 'service-nodeports',
-  'service-endpoints-tcp', 'service-endpoints-udp', 'service-endpoints-sctp',
-  'nodeport-endpoints-tcp', 'nodeport-endpoints-udp', 'nodeport-endpoints-sctp',
-  'hairpin',
-] as const;
-export type CompactContainer = (typeof COMPACT_CONTAINERS)[number];
-
-/** One map per protocol: `th dport` in a map's typeof breaks nft 1.0.6's own cache read ("conflicting protocols"). */
-export const COMPACT_PROTOCOLS = ['tcp', 'udp', 'sctp'] as const;
 
 export interface NftCompactTable {
   readonly family: NftFamily;
@@ -51,12 +40,6 @@ export interface NftCompactTable {
   readonly fallbackPorts: number;
 }
 
-/** One Service port's elements; shared by identity while the port object is the same. */
-export interface CompactPart {
-  readonly elements: readonly (readonly [CompactContainer, NftElement])[];
-  /** Its endpoint count, when it has endpoints (its chains). */
-  readonly count: number | undefined;
-}
 
 /** Between builds, by port object and node facts: an unchanged Service's part is reused, and the last merge patched. */
 export class NftCompactMemo {

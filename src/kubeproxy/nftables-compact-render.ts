@@ -6,7 +6,8 @@
 // (compactChainCommands) and elements (elementCommand). The Services this layout leaves to
 // kube-proxy's own chains (`fallback`) are written as the default layout writes them.
 import { addrType, baseCommands, TABLE, type NftElement, type NftFamily } from './nftables-base.js';
-import { COMPACT_CONTAINERS, COMPACT_PROTOCOLS, type CompactContainer, type NftCompactTable } from './nftables-compact-model.js';
+import type { NftCompactTable } from './nftables-compact-model.js';
+import { COMPACT_CONTAINERS, COMPACT_PROTOCOLS, type CompactContainer } from './nftables-compact-parts.js';
 import { affinitySetCommand, elementCommand } from './nftables-render.js';
 
 export function renderCompactTable(model: NftCompactTable): string {
