@@ -18,7 +18,7 @@ import { isServiceChainName } from '../../src/kubeproxy/iptables-sync-plan.js';
 import { serviceChainName } from '../../src/kubeproxy/chain-names.js';
 import type { KpServicePort } from '../../src/kubeproxy/service-ports.js';
 import { configDir, repoRoot } from '../e2e/cli-harness.js';
-import { FIXTURES, portsOfFixture, requireIptables, run, scratchNamespace } from './nftables-lab.js';
+import { FIXTURES, portsOfFixture, requireIptables, run, scratchNamespace, withEndpoints } from './nftables-lab.js';
 
 const OPTIONS: IptablesRenderOptions = { nodeIPs: ['192.168.0.2', '2001:db8::2'], clusterCIDRs: ['10.244.0.0/16', 'fd00:10::/64'], nodeName: 'node-a' };
 // A node without IPv6: no ip6tables rules are rendered at all.
@@ -48,10 +48,6 @@ async function wipe(ns: string): Promise<void> {
   }
 }
 
-function withEndpoints(ports: readonly KpServicePort[], service: string, addresses: readonly string[]): KpServicePort[] {
-  return ports.map((p) => (p.service !== service || p.family !== 'IPv4' ? p : { ...p, endpoints: addresses.map((address) => ({ address, port: p.endpoints[0]?.port ?? 8443, ready: true, serving: true, terminating: false, nodeName: 'node-a' })) }));
-}
-
 /** The chain names an iptables-restore input declares, per table. */
 function declared(input: string): Record<string, string[]> {
   const out: Record<string, string[]> = {};
@@ -72,8 +68,8 @@ test('partial iptables syncs end where a full sync of the same rendering ends', 
   const every = portsOfFixture('every-feature.yaml');
   const steps: KpServicePort[][] = [
     every,
-    withEndpoints(every, 'lb', ['10.244.1.5', '10.244.1.6', '10.244.2.7']), // endpoint chains added
-    withEndpoints(every, 'lb', []), // no endpoints: REJECT in filter, the Service's chains deleted
+    withEndpoints(every, 'lb', ['10.244.1.5', '10.244.1.6', '10.244.2.7'], 8443), // endpoint chains added
+    withEndpoints(every, 'lb', [], 8443), // no endpoints: REJECT in filter, the Service's chains deleted
     every.filter((p) => p.service !== 'internal').map((p) => (p.service === 'dual' && p.nodePort !== undefined ? { ...p, nodePort: p.nodePort + 1 } : p)),
     portsOfFixture('nodeport-two-pods.yaml'), // IPv6 no longer rendered: its Service chains go, its fixed chains are emptied
     portsOfFixture('nodeport-two-pods.yaml'), // nothing changed: nothing is sent
@@ -114,7 +110,7 @@ test('a partial sync sends the fixed chains and only the changed Service\'s chai
   const every = portsOfFixture('every-feature.yaml');
   const first = await sync.sync(renderIptables(every, OPTIONS));
   assert.equal(first.kind, 'full');
-  const changed = withEndpoints(every, 'lb', ['10.244.1.5', '10.244.9.9']);
+  const changed = withEndpoints(every, 'lb', ['10.244.1.5', '10.244.9.9'], 8443);
   const second = await sync.sync(renderIptables(changed, OPTIONS));
   assert.deepEqual([second.kind, second.ok], ['partial', true]);
   const v4 = second.families.find((f) => f.family === 'IPv4')!;
@@ -176,9 +172,9 @@ test('a failed iptables sync is followed by a full one', { timeout: 60_000 }, as
   const sync = new IptablesSync({ run: (argv, input) => real(argv, argv[0] === 'iptables-restore' && ++restores === 2 ? input!.replace(/COMMIT\n$/, '-A KUBE-SERVICES -m no-such-match -j ACCEPT\nCOMMIT\n') : input), log: (l) => log.push(l) });
   const two = portsOfFixture('nodeport-two-pods.yaml');
   assert.equal((await sync.sync(renderIptables(two, OPTIONS))).ok, true);
-  const failed = await sync.sync(renderIptables(withEndpoints(two, 'web', ['10.244.9.9']), OPTIONS));
+  const failed = await sync.sync(renderIptables(withEndpoints(two, 'web', ['10.244.9.9'], 8443), OPTIONS));
   assert.deepEqual([failed.kind, failed.ok], ['partial', false]);
-  const next = await sync.sync(renderIptables(withEndpoints(two, 'web', ['10.244.9.9']), OPTIONS));
+  const next = await sync.sync(renderIptables(withEndpoints(two, 'web', ['10.244.9.9'], 8443), OPTIONS));
   assert.deepEqual([next.kind, next.ok], ['full', true]);
   assert.match((await run('ip', ['netns', 'exec', ns, 'iptables-save', '-t', 'nat'])).stdout, /--to-destination 10\.244\.9\.9:8080/);
   assert.match(log.join('\n'), /iptables sync 2 \(partial\) failed: IPv4: failed: iptables-restore --noflush --counters exited \d+/);

@@ -205,3 +205,28 @@ ports: [{name: http, port: 8080, protocol: TCP}]
 endpoints: ${addresses.length === 0 ? '[]' : `\n${addresses.map((a) => `  - {addresses: [${a}]}`).join('\n')}`}
 `;
 }
+
+type NftJson = { nftables: Record<string, Record<string, unknown>>[] };
+
+/** The table as data (chains, sets and their sorted elements by name; rules per chain in order), minus `skipChains`. */
+export async function tableState(ns: string, skipChains: (name: string) => boolean = () => false): Promise<unknown> {
+  const { stdout } = await run('ip', ['netns', 'exec', ns, 'nft', '-j', 'list', 'ruleset'], { maxBuffer: 64 << 20 });
+  const out: Record<string, unknown> = {};
+  const rules: Record<string, unknown[]> = {};
+  for (const item of (JSON.parse(stdout) as NftJson).nftables) {
+    const [kind, body] = Object.entries(item)[0]!;
+    if (kind === 'metainfo' || kind === 'table') continue;
+    const { handle: _h, elem, ...rest } = body as { handle?: number; elem?: unknown[]; family?: string; chain?: string; name?: string };
+    if (kind === 'rule') {
+      if (!skipChains(rest.chain!)) (rules[`${rest.family} ${rest.chain}`] ??= []).push(rest);
+    } else if (!(kind === 'chain' && skipChains(rest.name!))) {
+      out[`${kind} ${rest.family} ${rest.name}`] = { ...rest, elem: (elem ?? []).map((e) => JSON.stringify(e)).sort() };
+    }
+  }
+  return { objects: Object.fromEntries(Object.entries(out).sort()), rules: Object.fromEntries(Object.entries(rules).sort()) };
+}
+
+/** `service`'s IPv4 ports with these ready endpoint addresses (at the port's first endpoint's port, else `fallbackPort`). */
+export function withEndpoints(ports: readonly KpServicePort[], service: string, addresses: readonly string[], fallbackPort = 8080): KpServicePort[] {
+  return ports.map((p) => (p.service !== service || p.family !== 'IPv4' ? p : { ...p, endpoints: addresses.map((address) => ({ address, port: p.endpoints[0]?.port ?? fallbackPort, ready: true, serving: true, terminating: false, nodeName: 'node-a' })) }));
+}

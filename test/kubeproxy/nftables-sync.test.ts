@@ -14,36 +14,11 @@ import { renderTable } from '../../src/kubeproxy/nftables-render.js';
 import type { KpServicePort } from '../../src/kubeproxy/service-ports.js';
 import { parseKubeProxyApplyArgs } from '../../src/cli/kube-proxy-apply.js';
 import { configDir, repoRoot } from '../e2e/cli-harness.js';
-import { portsOfFixture, requireNft, run, scratchNamespace } from './nftables-lab.js';
+import { portsOfFixture, requireNft, run, scratchNamespace, tableState, withEndpoints } from './nftables-lab.js';
 
 const OPTIONS: NftablesOptions = { nodeIPs: ['192.168.0.2', '2001:db8::2'], clusterCIDRs: ['10.244.0.0/16', 'fd00:10::/64'], serviceCIDRs: ['10.96.0.0/16'], nodeName: 'node-a' };
 // The real command, as a user runs it: bin/isthmus.js kube-proxy apply ...
 const APPLY = path.join(repoRoot(), 'bin', 'isthmus.js');
-
-type Json = { nftables: Record<string, Record<string, unknown>>[] };
-
-/** The table as data: chains and sets by name, rules in order per chain, elements sorted. */
-async function tableState(ns: string): Promise<unknown> {
-  const { stdout } = await run('ip', ['netns', 'exec', ns, 'nft', '-j', 'list', 'ruleset']);
-  const out: Record<string, unknown> = {};
-  const rules: Record<string, unknown[]> = {};
-  for (const item of (JSON.parse(stdout) as Json).nftables) {
-    const [kind, body] = Object.entries(item)[0]!;
-    if (kind === 'metainfo' || kind === 'table') continue;
-    const { handle: _h, elem, ...rest } = body as { handle?: number; elem?: unknown[]; family?: string; chain?: string; name?: string };
-    if (kind === 'rule') {
-      const key = `${rest.family} ${rest.chain}`;
-      (rules[key] ??= []).push(rest);
-    } else {
-      out[`${kind} ${rest.family} ${rest.name}`] = { ...rest, elem: (elem ?? []).map((e) => JSON.stringify(e)).sort() };
-    }
-  }
-  return { objects: Object.fromEntries(Object.entries(out).sort()), rules: Object.fromEntries(Object.entries(rules).sort()) };
-}
-
-function withEndpoints(ports: readonly KpServicePort[], service: string, addresses: readonly string[]): KpServicePort[] {
-  return ports.map((p) => (p.service !== service || p.family !== 'IPv4' ? p : { ...p, endpoints: addresses.map((address) => ({ address, port: p.endpoints[0]?.port ?? 8080, ready: true, serving: true, terminating: false, nodeName: 'node-a' })) }));
-}
 
 test('partial syncs end where a full load of the same model ends', { timeout: 60_000 }, async (t) => {
   await requireNft();
