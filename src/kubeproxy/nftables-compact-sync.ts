@@ -5,10 +5,10 @@
 // before them is of a few dozen chains and sets, not 111,000 chains. Same log lines as
 // NftablesSync, so `kube-proxy apply` and bench/kube-proxy-scale.mjs read both alike.
 import { systemClock, type Clock } from '../core/clock.js';
-import { TABLE } from './nftables-base.js';
 import { diffCompactTable } from './nftables-compact-diff.js';
 import type { NftCompactTable } from './nftables-compact-model.js';
 import { renderCompactTable } from './nftables-compact-render.js';
+import { describeCommands, resetTablesScript, StaleChains } from './nftables-stale-chains.js';
 import type { NftRunner, SyncResult } from './nftables-sync.js';
 
 export interface NftCompactSyncDeps {
@@ -30,12 +30,11 @@ export class NftCompactSync {
   #applied: Applied | undefined;
   #count = 0;
   #queue: Promise<unknown> = Promise.resolve();
-  /** Flushed chains waiting to be deleted, per family. */
-  readonly #stale = new Map<string, Set<string>>();
-  #staleTimer: NodeJS.Timeout | undefined;
+  readonly #stale: StaleChains;
 
   constructor(deps: NftCompactSyncDeps) {
     this.#deps = deps;
+    this.#stale = new StaleChains({ run: deps.run, log: deps.log, delayMs: deps.staleChainDelayMs, enqueue: (task) => (this.#queue = this.#queue.then(task)) });
   }
 
   /** Applies `tables`; syncs run one after another in call order. */
@@ -46,8 +45,7 @@ export class NftCompactSync {
   }
 
   close(): void {
-    if (this.#staleTimer !== undefined) clearTimeout(this.#staleTimer);
-    this.#staleTimer = undefined;
+    this.#stale.close();
   }
 
   async #sync(tables: readonly NftCompactTable[]): Promise<SyncResult> {
@@ -74,44 +72,12 @@ export class NftCompactSync {
     const installed = new Map<string, ReadonlySet<number>>();
     for (const t of tables) installed.set(t.family, new Set([...(plan === undefined ? [] : (this.#applied?.installed.get(t.family) ?? [])), ...t.counts]));
     this.#applied = { tables, installed };
-    if (plan === undefined) this.#stale.clear();
-    for (const t of tables) {
-      const stale = this.#stale.get(t.family) ?? new Set<string>();
-      this.#stale.set(t.family, stale);
-      // A chain back in use is no longer stale.
-      for (const name of stale) if (t.fallback.chains.has(name)) stale.delete(name);
-      for (const name of plan?.staleChains.get(t.family) ?? []) stale.add(name);
-    }
-    this.#scheduleStaleDelete();
+    // Only the Services in kube-proxy's chains have chains that go stale.
+    this.#stale.applied(plan === undefined, tables.map((t) => ({ family: t.family, uses: (chain: string) => t.fallback.chains.has(chain) })), plan?.staleChains);
     this.#deps.log(`nftables sync ${n} (${kind}): ${summary}`);
     this.#deps.log(`  took ${(done - started).toFixed(1)} ms: plan ${(planned - started).toFixed(1)} ms, nft ${(done - planned).toFixed(1)} ms`);
     if (plan !== undefined) for (const line of describeCommands(plan.script)) this.#deps.log(`  ${line}`);
     return { kind, ok: true, summary, durationMs: done - started, nftMs: done - planned };
-  }
-
-  // As NftablesSync: before Linux 6.2 the kernel sees a chain unreferenced only a moment after the
-  // element naming it went, so flushed chains are deleted a second later, queued like a sync.
-  #scheduleStaleDelete(): void {
-    if (this.#staleTimer !== undefined || [...this.#stale.values()].every((s) => s.size === 0)) return;
-    this.#staleTimer = setTimeout(() => {
-      this.#staleTimer = undefined;
-      this.#queue = this.#queue.then(() => this.#deleteStale());
-    }, this.#deps.staleChainDelayMs ?? 1000);
-    this.#staleTimer.unref();
-  }
-
-  async #deleteStale(): Promise<void> {
-    const lines: string[] = [];
-    for (const [family, names] of this.#stale) for (const name of names) lines.push(`delete chain ${family} ${TABLE} ${name}`);
-    if (lines.length === 0) return;
-    try {
-      await this.#deps.run(`${lines.join('\n')}\n`);
-      this.#stale.clear();
-      this.#deps.log(`nftables: deleted ${lines.length} stale chain${lines.length === 1 ? '' : 's'}`);
-    } catch (err) {
-      this.#deps.log(`nftables: deleting stale chains failed, will retry: ${(err as Error).message}`);
-      this.#scheduleStaleDelete();
-    }
   }
 }
 
@@ -137,12 +103,9 @@ function partialPlan(applied: Applied, next: readonly NftCompactTable[]): { scri
   return { script: commands.length === 0 ? '' : `${commands.join('\n')}\n`, summary: summaries.join('; '), staleChains };
 }
 
-/** Deletes and rebuilds both families' tables in one transaction (`add table` first, so the delete never fails). */
+/** Deletes and rebuilds both families' tables in one transaction (resetTablesScript). */
 function fullScript(tables: readonly NftCompactTable[]): string {
-  const parts: string[] = [];
-  for (const family of ['ip', 'ip6']) parts.push(`add table ${family} ${TABLE}\ndelete table ${family} ${TABLE}\n`);
-  for (const t of tables) parts.push(renderCompactTable(t));
-  return parts.join('');
+  return resetTablesScript() + tables.map(renderCompactTable).join('');
 }
 
 function fullSummary(tables: readonly NftCompactTable[]): string {
@@ -151,10 +114,4 @@ function fullSummary(tables: readonly NftCompactTable[]): string {
   const kp = tables.reduce((s, t) => s + t.fallbackPorts, 0);
   const kpChains = tables.reduce((s, t) => s + t.fallback.chains.size, 0);
   return `${tables.length} table${tables.length === 1 ? '' : 's'} (compact layout), ${chains} endpoint-count chains, ${elements} elements; ${kp} Service port${kp === 1 ? '' : 's'} in kube-proxy's chains (${kpChains} chains)`;
-}
-
-/** What a partial sync sent, for the log: every command but the rules of the chains it adds. */
-function describeCommands(script: string, max = 20): string[] {
-  const lines = script.split('\n').filter((l) => l !== '' && !l.startsWith('add rule '));
-  return lines.length <= max ? lines : [...lines.slice(0, max), `... and ${lines.length - max} more`];
 }

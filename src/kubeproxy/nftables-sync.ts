@@ -5,10 +5,10 @@
 // using are flushed at once and deleted a second later, as kube-proxy does.
 import { spawn } from 'node:child_process';
 import { systemClock, type Clock } from '../core/clock.js';
-import { TABLE } from './nftables-base.js';
 import { describeCounts, diffNftTable } from './nftables-diff.js';
 import type { NftTableModel } from './nftables-model.js';
 import { renderTable } from './nftables-render.js';
+import { describeCommands, resetTablesScript, StaleChains } from './nftables-stale-chains.js';
 
 /** Runs one nftables script as one transaction; rejects with nft's error output. */
 export type NftRunner = (script: string) => Promise<void>;
@@ -52,14 +52,13 @@ export interface SyncResult {
 export class NftablesSync {
   readonly #deps: NftablesSyncDeps;
   #applied: readonly NftTableModel[] | undefined;
-  /** Flushed chains waiting to be deleted, per family. */
-  readonly #stale = new Map<string, Set<string>>();
-  #staleTimer: NodeJS.Timeout | undefined;
+  readonly #stale: StaleChains;
   #count = 0;
   #queue: Promise<unknown> = Promise.resolve();
 
   constructor(deps: NftablesSyncDeps) {
     this.#deps = deps;
+    this.#stale = new StaleChains({ run: deps.run, log: deps.log, delayMs: deps.staleChainDelayMs, enqueue: (task) => (this.#queue = this.#queue.then(task)) });
   }
 
   /** Applies `models`; syncs run one after another in call order. */
@@ -70,8 +69,7 @@ export class NftablesSync {
   }
 
   close(): void {
-    if (this.#staleTimer !== undefined) clearTimeout(this.#staleTimer);
-    this.#staleTimer = undefined;
+    this.#stale.close();
   }
 
   async #sync(models: readonly NftTableModel[]): Promise<SyncResult> {
@@ -97,17 +95,7 @@ export class NftablesSync {
     }
     const done = clock.monotonicMs();
     this.#applied = models;
-    if (plan === undefined) this.#stale.clear();
-    for (const m of models) {
-      const stale = this.#stale.get(m.family);
-      // A chain back in use is no longer stale (from the stale side: the table has 100,000 chains).
-      for (const name of stale ?? []) if (m.chains.has(name)) stale?.delete(name);
-      for (const name of plan?.staleChains.get(m.family) ?? []) {
-        if (!this.#stale.has(m.family)) this.#stale.set(m.family, new Set());
-        this.#stale.get(m.family)!.add(name);
-      }
-    }
-    this.#scheduleStaleDelete();
+    this.#stale.applied(plan === undefined, models.map((m) => ({ family: m.family, uses: (chain: string) => m.chains.has(chain) })), plan?.staleChains);
     this.#deps.log(`nftables sync ${n} (${kind}): ${summary}`);
     // On its own line, so the summary line stays the same from run to run.
     this.#deps.log(`  took ${ms(done - started)} ms: plan ${ms(planned - started)} ms, nft ${ms(done - planned)} ms`);
@@ -131,49 +119,14 @@ export class NftablesSync {
     if (prev.some((m) => !next.some((x) => x.family === m.family))) return undefined;
     return { script: commands.length === 0 ? '' : `${commands.join('\n')}\n`, summary: summaries.join('; '), staleChains };
   }
-
-  #scheduleStaleDelete(): void {
-    if (this.#staleTimer !== undefined || [...this.#stale.values()].every((s) => s.size === 0)) return;
-    this.#staleTimer = setTimeout(() => {
-      this.#staleTimer = undefined;
-      // Queued like a sync, so it never runs beside one.
-      this.#queue = this.#queue.then(() => this.#deleteStale());
-    }, this.#deps.staleChainDelayMs ?? 1000);
-    this.#staleTimer.unref();
-  }
-
-  async #deleteStale(): Promise<void> {
-    const lines: string[] = [];
-    for (const [family, names] of this.#stale) for (const name of names) lines.push(`delete chain ${family} ${TABLE} ${name}`);
-    if (lines.length === 0) return;
-    try {
-      await this.#deps.run(`${lines.join('\n')}\n`);
-      this.#stale.clear();
-      this.#deps.log(`nftables: deleted ${lines.length} stale chain${lines.length === 1 ? '' : 's'}`);
-    } catch (err) {
-      // Still referenced a moment longer on an old kernel: try again later.
-      this.#deps.log(`nftables: deleting stale chains failed, will retry: ${(err as Error).message}`);
-      this.#scheduleStaleDelete();
-    }
-  }
 }
 
 /**
- * Deletes and rebuilds the tables in one transaction (`add table` first, so the delete never
- * fails). Both families are deleted, so an ip6 table an earlier run left is not kept by mistake.
- * Unlike kube-proxy's full sync, this forgets the affinity sets' entries.
+ * Deletes and rebuilds the tables in one transaction (resetTablesScript). Unlike kube-proxy's full
+ * sync, this forgets the affinity sets' entries.
  */
 function fullScript(models: readonly NftTableModel[]): string {
-  const parts: string[] = [];
-  for (const family of ['ip', 'ip6']) parts.push(`add table ${family} ${TABLE}\ndelete table ${family} ${TABLE}\n`);
-  for (const model of models) parts.push(renderTable(model));
-  return parts.join('');
+  return resetTablesScript() + models.map(renderTable).join('');
 }
 
 const ms = (v: number): string => v.toFixed(1);
-
-/** What a partial sync sent, for the log: every command but the rules of the chains it names. */
-function describeCommands(script: string, max = 20): string[] {
-  const lines = script.split('\n').filter((l) => l !== '' && !l.startsWith('add rule '));
-  return lines.length <= max ? lines : [...lines.slice(0, max), `... and ${lines.length - max} more`];
-}
