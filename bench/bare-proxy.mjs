@@ -10,6 +10,7 @@
 // in Isthmus' slot to test the harness; the upstream then comes from BENCH_UPSTREAM.
 import { createServer } from 'node:http';
 import { parseArgs } from 'node:util';
+import { serveReady, standInTarget } from './lib/stand-in.mjs';
 import { Pool } from 'undici';
 
 const { values } = parseArgs({
@@ -24,12 +25,7 @@ const { values } = parseArgs({
   allowPositionals: true,
 });
 
-const port = Number(values.port ?? values['http-port'] ?? 8080);
-const upstream = values.upstream ?? process.env.BENCH_UPSTREAM;
-if (!upstream) {
-  process.stderr.write('bare-proxy: --upstream HOST:PORT (or BENCH_UPSTREAM) is required\n');
-  process.exit(2);
-}
+const { port, upstream } = standInTarget(values, 'bare-proxy');
 
 const pool = new Pool(`http://${upstream}`, {
   connections: Number(values.connections),
@@ -107,14 +103,7 @@ server.listen(port, '127.0.0.1', () => {
   process.stdout.write(`bare-proxy on 127.0.0.1:${port} -> ${upstream}\n`);
 });
 
-let admin = null;
-if (values['admin-port']) {
-  admin = createServer((req, res) => {
-    res.writeHead(req.url === '/ready' && server.listening ? 200 : 404);
-    res.end();
-  });
-  admin.listen(Number(values['admin-port']), '127.0.0.1');
-}
+const admin = serveReady(values, server);
 
 // Exit through process.exit so `node --cpu-prof` writes its profile.
 process.on('SIGTERM', () => {

@@ -8,21 +8,16 @@
 //
 // Like bare-proxy.mjs it also takes the gateway's flags (`--http-port`, `--admin-port`, with the
 // upstream from BENCH_UPSTREAM) so `bench/run.mjs --gateway-cmd` can put it in Isthmus' slot.
-import { createServer } from 'node:http';
 import net from 'node:net';
 import { parseArgs } from 'node:util';
+import { serveReady, standInTarget } from './lib/stand-in.mjs';
 
 const { values } = parseArgs({
   options: { port: { type: 'string' }, 'http-port': { type: 'string' }, 'admin-port': { type: 'string' }, upstream: { type: 'string' } },
   strict: false,
   allowPositionals: true,
 });
-const port = Number(values.port ?? values['http-port'] ?? 8080);
-const upstream = values.upstream ?? process.env.BENCH_UPSTREAM;
-if (!upstream) {
-  process.stderr.write('raw-ceiling-proxy: --upstream HOST:PORT (or BENCH_UPSTREAM) is required\n');
-  process.exit(2);
-}
+const { port, upstream } = standInTarget(values, 'raw-ceiling-proxy');
 const [upstreamHost, upstreamPort] = upstream.split(':');
 
 const server = net.createServer({ noDelay: true }, (client) => {
@@ -58,14 +53,7 @@ const server = net.createServer({ noDelay: true }, (client) => {
 });
 server.listen(port, '127.0.0.1');
 
-let admin = null;
-if (values['admin-port']) {
-  admin = createServer((req, res) => {
-    res.writeHead(req.url === '/ready' && server.listening ? 200 : 404);
-    res.end();
-  });
-  admin.listen(Number(values['admin-port']), '127.0.0.1');
-}
+const admin = serveReady(values, server);
 process.on('SIGTERM', () => {
   server.close();
   admin?.close();
