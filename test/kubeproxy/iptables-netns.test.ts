@@ -13,59 +13,20 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import { endpointChainName, serviceChainName } from '../../src/kubeproxy/chain-names.js';
 import { configDir, repoRoot } from '../e2e/cli-harness.js';
-import { assertShares, buildTrafficLab, LAB_PODS_V6, requireIptables } from './nftables-lab.js';
+import { assertShares, buildTrafficLab, LAB_OTHER_SERVICES, LAB_PODS_V6, LAB_WEB_SERVICE, requireIptables, webSlice } from './nftables-lab.js';
 
 // The real command, as a user runs it.
 const ISTHMUS = path.join(repoRoot(), 'bin', 'isthmus.js');
 const WEB = { servicePortName: 'shop/web:http', protocol: 'TCP' } as const;
 const OTHER = { servicePortName: 'shop/other:http', protocol: 'TCP' } as const;
 
-const WEB_SERVICE = `apiVersion: v1
-kind: Service
-metadata: {name: web, namespace: shop, creationTimestamp: "2026-01-01T00:00:00Z"}
-spec:
-  type: NodePort
-  clusterIP: 10.96.0.10
-  ports: [{name: http, port: 80, targetPort: 8080, nodePort: 30080}]
-`;
 
-const OTHER_SERVICES = `apiVersion: v1
-kind: Service
-metadata: {name: other, namespace: shop, creationTimestamp: "2026-01-01T00:00:00Z"}
-spec:
-  clusterIP: 10.96.0.30
-  ports: [{name: http, port: 80, targetPort: 8080}]
----
-apiVersion: discovery.k8s.io/v1
-kind: EndpointSlice
-metadata: {name: other-1, namespace: shop, labels: {kubernetes.io/service-name: other}}
-addressType: IPv4
-ports: [{name: http, port: 8080, protocol: TCP}]
-endpoints: [{addresses: [10.244.0.13]}]
----
-apiVersion: v1
-kind: Service
-metadata: {name: empty, namespace: shop, creationTimestamp: "2026-01-01T00:00:00Z"}
-spec:
-  clusterIP: 10.96.0.20
-  ports: [{port: 80}]
-`;
-
-function webSlice(addresses: readonly string[]): string {
-  return `apiVersion: discovery.k8s.io/v1
-kind: EndpointSlice
-metadata: {name: web-1, namespace: shop, labels: {kubernetes.io/service-name: web}}
-addressType: IPv4
-ports: [{name: http, port: 8080, protocol: TCP}]
-endpoints: [${addresses.map((a) => `{addresses: [${a}]}`).join(', ')}]
-`;
-}
 
 const escape = (s: string) => s.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
 
 test('kube-proxy apply --mode iptables: real traffic to a cluster IP and a node port, partial syncs that traffic follows, a removed Service\'s chains deleted', { timeout: 150_000 }, async (t) => {
   const { lab, node, connect } = await buildTrafficLab(t, 'kpipt', requireIptables);
-  const dir = configDir(t, { 'web.yaml': WEB_SERVICE, 'other.yaml': OTHER_SERVICES, 'web-slice.yaml': webSlice(['10.244.0.11', '10.244.0.12']) });
+  const dir = configDir(t, { 'web.yaml': LAB_WEB_SERVICE, 'other.yaml': LAB_OTHER_SERVICES, 'web-slice.yaml': webSlice(['10.244.0.11', '10.244.0.12']) });
   const apply = spawn(process.execPath, [ISTHMUS, 'kube-proxy', 'apply', '--mode', 'iptables', '--config', dir, '--netns', node, '--node-ip', '10.99.1.1', '--cluster-cidr', '10.244.0.0/16'], { stdio: ['ignore', 'pipe', 'pipe'] });
   let log = '';
   apply.stdout.setEncoding('utf8').on('data', (d: string) => (log += d));

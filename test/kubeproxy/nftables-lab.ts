@@ -163,17 +163,18 @@ export function assertShares(counts: Record<string, number>, expected: readonly 
   }
 }
 
-/** The lab's Services: `web` (NodePort, its slice from webSlice), `other` (one pod) and `empty` (no endpoints). */
-export const LAB_SERVICES = `
-apiVersion: v1
+/** The lab's Services: `web` (NodePort, its slice from webSlice), then LAB_OTHER_SERVICES; LAB_SERVICES is both. */
+export const LAB_WEB_SERVICE = `apiVersion: v1
 kind: Service
 metadata: {name: web, namespace: shop, creationTimestamp: "2026-01-01T00:00:00Z"}
 spec:
   type: NodePort
   clusterIP: 10.96.0.10
   ports: [{name: http, port: 80, targetPort: 8080, nodePort: 30080}]
----
-apiVersion: v1
+`;
+
+/** `other` (one pod) and `empty` (no endpoints). */
+export const LAB_OTHER_SERVICES = `apiVersion: v1
 kind: Service
 metadata: {name: other, namespace: shop, creationTimestamp: "2026-01-01T00:00:00Z"}
 spec:
@@ -194,6 +195,8 @@ spec:
   clusterIP: 10.96.0.20
   ports: [{port: 80}]
 `;
+
+export const LAB_SERVICES = `\n${LAB_WEB_SERVICE}---\n${LAB_OTHER_SERVICES}`;
 
 /** `web`'s EndpointSlice with these IPv4 pod addresses (none: an empty list). */
 export function webSlice(addresses: readonly string[]): string {
