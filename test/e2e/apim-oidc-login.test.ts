@@ -313,7 +313,10 @@ test('OIDC login in headless Chromium: the provider\'s pages, the session cookie
   // at that URI, and what Chromium does with it (an HTTPS-first attempt, an error page) is its own
   // business; waiting for that request once timed out in CI with the logout itself done.
   const confirmed = page.waitForResponse((r) => r.request().method() === 'POST' && r.url().startsWith(`${issuer}/session/end`));
-  await step('confirm the logout at the provider', page.click('button[name=logout]'));
+  // A DOM click, not a mouse click at the button's coordinates: the provider's page re-lays out when
+  // its blocked web font gives up, and a click aimed before that can land beside the button (the
+  // wait below then timed out once in CI).
+  await step('confirm the logout at the provider', page.$eval('button[name=logout]', (button) => (button as HTMLButtonElement).click()));
   const answer = await step('wait for the provider to answer the confirmation', confirmed);
   assert.equal(answer.status(), 303);
   assert.equal(answer.headers().location, `http://${HOST}/goodbye`);
